@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { readTable } from "../../src/data/io.ts";
+import { writeFrameAtomic, writeTextAtomic } from "../../src/data/atomic.ts";
+import { UserError } from "../../src/cli/errors.ts";
+
+const dir = Deno.makeTempDirSync();
+const file = (name: string, content: string | Uint8Array) => {
+  const p = `${dir}/${name}`;
+  if (typeof content === "string") Deno.writeTextFileSync(p, content);
+  else Deno.writeFileSync(p, content);
+  return p;
+};
+const rejects = (p: string, re: RegExp, opts = {}) =>
+  assert.throws(() => readTable(p, opts), (e: unknown) => e instanceof UserError && re.test(e.message));
+
+Deno.test("reads CSV, JSON, NDJSON and Parquet by extension", () => {
+  const csv = readTable(file("a.csv", "id,x,c\n1,2.5,a\n2,NA,b\n"));
+  assert.deepEqual(csv.shape, { height: 2, width: 3 });
+  assert.equal(csv.getColumn("x").nullCount(), 1);
+  const json = readTable(file("a.json", '[{"id":1,"x":2},{"id":2,"x":null}]'));
+  assert.equal(json.height, 2);
+  const nd = readTable(file("a.ndjson", '{"id":1}\n{"id":2}\n{"id":3}\n'));
+  assert.equal(nd.height, 3);
+  const pq = `${dir}/a.parquet`;
+  writeFrameAtomic(csv, pq);
+  assert.deepEqual(readTable(pq).toRecords(), csv.toRecords());
+});
+
+Deno.test("every bad input is one line naming the file", () => {
+  rejects(`${dir}/missing.csv`, /missing\.csv: file not found/);
+  rejects(file("empty.csv", ""), /empty\.csv: file is empty/);
+  rejects(file("noheader.csv", "1,2,3\n4,5,6\n"), /noheader\.csv: no header row/);
+  rejects(file("semi.csv", "id;x;y\n1;2;3\n"), /semi\.csv: wrong delimiter: the header looks ';'-separated/);
+  rejects(file("latin1.csv", new Uint8Array([0x69, 0x64, 0x0a, 0xe9, 0x0a])), /latin1\.csv: not UTF-8/);
+  rejects(file("cols.csv", "id,x\n1,2\n"), /cols\.csv: missing required column 'target'/, {
+    required: ["target"],
+  });
+  rejects(file("bad.json", "[{"), /bad\.json: cannot parse/);
+  rejects(file("bad.parquet", "not parquet"), /bad\.parquet: not a readable Parquet file/);
+  rejects(file("x.xlsx", "x"), /unsupported file type/);
+});
+
+Deno.test("atomic writes leave no temp files and keep the old file on failure", () => {
+  const p = `${dir}/out/atomic.txt`;
+  writeTextAtomic(p, "one");
+  writeTextAtomic(p, "two");
+  assert.equal(Deno.readTextFileSync(p), "two");
+  assert.deepEqual([...Deno.readDirSync(`${dir}/out`)].map((e) => e.name), ["atomic.txt"]);
+});
