@@ -28,6 +28,7 @@ async function run(cmd: string[]): Promise<{ code: number; out: string }> {
 const extra = Deno.args;
 const tests = await run([Deno.execPath(), "test", ...TEST_PERMISSIONS, ...extra, "tests/"]);
 // deno test's closing line: "ok | 12 passed (3 steps) | 0 failed (4s)"
+// deno-lint-ignore no-control-regex
 const plain = tests.out.replace(/\x1b\[[0-9;]*m/g, "");
 const passed = Number(/(\d+) passed/.exec(plain.slice(plain.lastIndexOf(" passed") - 12))?.[1] ?? 0);
 const failed = Number(/(\d+) failed/.exec(plain.slice(plain.lastIndexOf(" failed") - 12))?.[1] ?? 0);

@@ -1,0 +1,57 @@
+/**
+ * The contracts between the model engines, the training stage, the registry and
+ * the service. Engines see only numbers; preprocessing turns records into them.
+ */
+
+/** A dense row-major matrix of features. NaN means missing. */
+export interface Matrix {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+export function matrix(rows: number, cols: number, data = new Float64Array(rows * cols)): Matrix {
+  if (data.length !== rows * cols) throw new Error(`matrix: ${data.length} values for ${rows}x${cols}`);
+  return { data, rows, cols };
+}
+
+/**
+ * An engine, in scikit-learn's shape: settings in the constructor, learned
+ * state set by fit. Classifier targets are class indices 0..k-1 (the caller
+ * keeps the label names); regressor targets are numbers.
+ */
+export interface Estimator {
+  readonly kind: "classifier" | "regressor";
+  fit(X: Matrix, y: Float64Array): Promise<void>;
+  /** class index (classifier) or value (regressor), one per row */
+  predict(X: Matrix): Float64Array;
+  /** classifier only: rows x nClasses, row-major; each row sums to 1 */
+  predictProba?(X: Matrix): Float64Array;
+  /** impurity-based or coefficient-based importances, one per column, if the engine has them */
+  featureImportances?(): Float64Array | undefined;
+  /** the compact serialized form; `loadEstimator` in src/models/engines.ts reads it back */
+  toBytes(): Uint8Array;
+}
+
+export type ColumnKind = "numeric" | "categorical" | "boolean" | "datetime";
+
+/** The input signature saved with a model: what a record must look like. */
+export interface SignatureColumn {
+  name: string;
+  kind: ColumnKind;
+  /** categorical: the levels seen in training (others are handled as unseen) */
+  categories?: string[];
+  /** whether training data had missing values here (missing is always accepted) */
+  nullable: boolean;
+}
+export interface Signature {
+  inputs: SignatureColumn[];
+  target: { name: string; kind: "classification" | "regression"; classes?: (string | number | boolean)[] };
+}
+
+/** One scored record. */
+export interface Prediction {
+  prediction: string | number | boolean;
+  /** classification only: class label -> probability */
+  probabilities?: Record<string, number>;
+}

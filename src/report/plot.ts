@@ -1,0 +1,76 @@
+/**
+ * Observable Plot outside a browser: Plot needs a DOM, which linkedom provides.
+ * Charts render to SVG strings that reports inline and notebooks display, so
+ * pipeline reports and notebooks share the same chart functions.
+ */
+import * as Plot from "@observablehq/plot";
+import { parseHTML } from "linkedom";
+
+let documentCache: Document | undefined;
+function dom(): Document {
+  documentCache ??= parseHTML("<!doctype html><html><body></body></html>").document as unknown as Document;
+  return documentCache;
+}
+
+/** Renders Plot options to an SVG (or figure HTML, when Plot adds a legend) string. */
+export function renderPlot(options: Plot.PlotOptions): string {
+  const el = Plot.plot({ ...options, document: dom() });
+  return (el as unknown as { outerHTML: string }).outerHTML;
+}
+
+export { Plot };
+
+const ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+export function escapeHtml(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/** A self-contained page: inline CSS, no scripts or fonts from the network. */
+export function htmlPage(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1d2327}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}
+th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}
+.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:600}.muted{color:#666}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:1rem}
+figure{margin:0}svg{max-width:100%;height:auto}
+</style></head><body>
+${body}
+</body></html>
+`;
+}
+
+/** An HTML table from rows of plain values. */
+export function htmlTable(
+  columns: string[],
+  rows: unknown[][],
+  rowClass?: (row: unknown[]) => string,
+): string {
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const body = rows.map((r) => {
+    const cls = rowClass?.(r);
+    return `<tr${cls ? ` class="${cls}"` : ""}>${
+      r.map((v) => `<td>${escapeHtml(formatCell(v))}</td>`).join("")
+    }</tr>`;
+  }).join("\n");
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function formatCell(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "number") {
+    if (Number.isInteger(v)) return String(v);
+    return Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2);
+  }
+  return String(v);
+}
