@@ -68,7 +68,8 @@ export function parseTaskArgs<R>(spec: TaskSpec<R>, argv: string[]) {
   const options = Object.fromEntries(
     Object.entries({ ...(spec.options ?? {}), ...COMMON }).map(([k, o]) => [
       k,
-      { type: o.type, multiple: o.multiple, short: o.short },
+      // parseArgs rejects keys set to undefined
+      { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) },
     ]),
   );
   try {

@@ -119,7 +119,10 @@ export const RegistrySchema = z.strictObject({
 
 export const ServeSchema = z.strictObject({
   model_uri: z.string().default("models:/churn@champion"),
+  host: z.string().min(1).default("0.0.0.0"),
   port: z.number().int().min(0).max(65535).default(8000),
+  /** deno serve --parallel workers; null: one per core */
+  workers: z.number().int().positive().nullable().default(null),
   max_batch: z.number().int().positive().default(1000),
   max_body_bytes: z.number().int().positive().default(1_000_000),
   log_flush_ms: z.number().int().positive().default(1000),
@@ -141,6 +144,12 @@ export const DriftSchema = z.strictObject({
   drift_share: z.number().gt(0).max(1).default(0.5),
   psi_threshold: z.number().positive().default(0.2),
   psi_bins: z.number().int().min(2).default(10),
+  /** quality: a column fails when its current missing share exceeds the reference's by more than this */
+  missing_tolerance: z.number().min(0).max(1).default(0.05),
+  /** quality: a numeric column fails when more than this share lies outside the reference range */
+  out_of_range_tolerance: z.number().min(0).max(1).default(0.01),
+  /** performance: degraded when a metric falls more than this below the model's validation value */
+  performance_tolerance: z.number().min(0).default(0.05),
   schedule: z.string().default("0 2 * * *"),
 });
 

@@ -3,6 +3,7 @@
  * Charts render to SVG strings that reports inline and notebooks display, so
  * pipeline reports and notebooks share the same chart functions.
  */
+/// <reference lib="dom" />
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 

@@ -1,0 +1,16 @@
+import { readInput } from "../src/drift/load.ts";
+import { profileFrame } from "../src/drift/profile.ts";
+import { wassersteinNormed, quantileEdges, binCountsSorted, psi } from "../src/drift/stats.ts";
+import { countDistinctUnion } from "../src/drift/profile.ts";
+let t = performance.now();
+const lap = (l: string) => { const n = performance.now(); console.error(l, ((n - t) / 1000).toFixed(3)); t = n; };
+const ref = readInput("/tmp/driftbench/ref.csv", "reference");
+const cur = readInput("/tmp/driftbench/cur.csv", "reference");
+lap("read");
+const p = profileFrame(ref, ref.columns);
+const q = profileFrame(cur, cur.columns);
+lap("profile both");
+const a = p.get("n3")! as any, b = q.get("n3")! as any;
+wassersteinNormed(a.sorted, b.sorted); lap("w");
+countDistinctUnion(a.sorted, b.sorted, 6); lap("cdu");
+const e = quantileEdges(a.sorted, 10); binCountsSorted(a.sorted, e); binCountsSorted(b.sorted, e); lap("bins");

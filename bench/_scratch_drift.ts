@@ -1,0 +1,13 @@
+import { readInput } from "../src/drift/load.ts";
+import { detectDrift } from "../src/drift/detect.ts";
+import { DriftSchema } from "../src/config/schema.ts";
+let t = performance.now();
+const lap = (l: string) => { const n = performance.now(); console.error(l, ((n - t) / 1000).toFixed(2)); t = n; };
+const ref = readInput("/tmp/driftbench/ref.csv", "reference");
+const cur = readInput("/tmp/driftbench/cur.csv", "current");
+lap("read");
+const r = detectDrift(ref, cur, { config: DriftSchema.parse({}) });
+lap("detect");
+console.log(r.drifted_columns, r.drift_share, r.dataset_drift);
+for (const c of r.columns.slice(0, 6)) console.log(c.column, c.test, c.score, c.psi);
+console.log(r.quality.map((q) => `${q.status} ${q.check}: ${q.detail}`).join("\n"));

@@ -1,0 +1,88 @@
+/**
+ * What a drift run leaves behind: the summary CSV (one row per column per
+ * run, appended), the per-column stats of the current data, and the --json
+ * form. All writes are atomic.
+ */
+import { existsSync } from "node:fs";
+import { writeJsonAtomic, writeTextAtomic } from "../data/atomic.ts";
+import type { ColumnDrift, DriftResult } from "./detect.ts";
+import type { QualityCheck } from "./quality.ts";
+
+export const SUMMARY_HEADER = "run_at,column,type,test,statistic,p_value,score,threshold,drifted";
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) return "";
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Appends one row per column to the summary CSV (header written when the file is new). */
+export function appendSummaryCsv(path: string, runAt: string, columns: ColumnDrift[]): void {
+  let text = "";
+  if (existsSync(path)) {
+    text = Deno.readTextFileSync(path);
+    if (text.length && !text.endsWith("\n")) text += "\n";
+  }
+  if (text.trim() === "") text = SUMMARY_HEADER + "\n";
+  for (const c of columns) {
+    text += [runAt, c.column, c.type, c.test, c.statistic, c.p_value, c.score, c.threshold, c.drifted]
+      .map(csvCell).join(",") + "\n";
+  }
+  writeTextAtomic(path, text);
+}
+
+export function writeInputStats(path: string, runAt: string, source: string, result: DriftResult): void {
+  writeJsonAtomic(path, { run_at: runAt, source, rows: result.current_rows, columns: result.current_stats });
+}
+
+export interface PerformanceResult {
+  status: "measured" | "skipped";
+  note: string;
+  metrics?: Record<string, { current: number; validation: number; degraded: boolean }>;
+  degraded?: boolean;
+}
+
+export interface DriftJson {
+  dataset_drift: boolean;
+  drift_share: number;
+  columns: {
+    column: string;
+    type: string;
+    test: string;
+    statistic: number;
+    p_value: number | null;
+    score: number;
+    threshold: number;
+    drifted: boolean;
+    psi: number;
+  }[];
+  quality: QualityCheck[];
+  report: string;
+  performance?: PerformanceResult;
+  notes?: string[];
+}
+
+const num = (v: number) => (Number.isFinite(v) ? v : null) as number;
+
+/** The --json form. */
+export function toJson(result: DriftResult, report: string, performance?: PerformanceResult): DriftJson {
+  return {
+    dataset_drift: result.dataset_drift,
+    drift_share: result.drift_share,
+    columns: result.columns.map((c) => ({
+      column: c.column,
+      type: c.type,
+      test: c.test,
+      statistic: num(c.statistic),
+      p_value: c.p_value === null ? null : num(c.p_value),
+      score: num(c.score),
+      threshold: c.threshold,
+      drifted: c.drifted,
+      psi: num(c.psi),
+    })),
+    quality: result.quality,
+    report,
+    ...(performance ? { performance } : {}),
+    ...(result.notes.length ? { notes: result.notes } : {}),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Per-column aggregates of one side of a drift check, computed once: numeric
+ * columns become one sorted Float64Array (polars sorts every column in one
+ * parallel select; missing values sort last as NaN and are cut off), other
+ * columns become category counts. Every test, quality check, statistic and
+ * chart works from these, never from raw rows again.
+ */
+import pl from "nodejs-polars";
+
+export interface NumericProfile {
+  kind: "numeric";
+  /** non-missing values, ascending */
+  sorted: Float64Array;
+  rows: number;
+  missing: number;
+}
+
+export interface CategoricalProfile {
+  kind: "categorical";
+  /** category -> count, missing excluded */
+  counts: Map<string, number>;
+  rows: number;
+  missing: number;
+}
+
+export type ColumnProfile = NumericProfile | CategoricalProfile;
+
+const NUMERIC = /^(Int|UInt|Float|Decimal)/;
+
+export function isNumericDtype(dtype: unknown): boolean {
+  return NUMERIC.test(String(dtype).replace(/^DataType\(/, ""));
+}
+
+/** First index holding NaN in an array sorted with NaN last. */
+function firstNaN(a: Float64Array): number {
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Number.isNaN(a[mid])) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Profiles `columns` of df. `asCategorical` forces columns to categories
+ * (e.g. when the two sides disagree on a column's type).
+ */
+export function profileFrame(
+  df: pl.DataFrame,
+  columns: string[],
+  asCategorical: Set<string> = new Set(),
+): Map<string, ColumnProfile> {
+  const out = new Map<string, ColumnProfile>();
+  const rows = df.height;
+  const numeric = columns.filter((c) => !asCategorical.has(c) && isNumericDtype(df.getColumn(c).dtype));
+  if (numeric.length) {
+    const sorted = df.select(
+      ...numeric.map((c) => pl.col(c).cast(pl.Float64).fillNull(NaN).sort({ descending: false, nullsLast: true })),
+    );
+    for (const c of numeric) {
+      const arr = sorted.getColumn(c).toTypedArray() as Float64Array;
+      const values = Float64Array.from(arr.subarray(0, firstNaN(arr)));
+      out.set(c, { kind: "numeric", sorted: values, rows, missing: rows - values.length });
+    }
+  }
+  for (const c of columns) {
+    if (out.has(c)) continue;
+    const s = df.getColumn(c).cast(pl.Utf8);
+    const vc = s.valueCounts();
+    const names = vc.getColumn(vc.columns[0]).toArray() as (string | null)[];
+    const counts = vc.getColumn(vc.columns[1]).toArray() as number[];
+    const map = new Map<string, number>();
+    let missing = 0;
+    names.forEach((name, i) => {
+      if (name === null || name === "") missing += Number(counts[i]);
+      else map.set(name, Number(counts[i]));
+    });
+    out.set(c, { kind: "categorical", counts: map, rows, missing });
+  }
+  return out;
+}
+
+/** Category counts of a numeric profile's distinct values (for columns with few of them). */
+export function distinctCounts(sorted: Float64Array): Map<string, number> {
+  const m = new Map<string, number>();
+  let i = 0;
+  while (i < sorted.length) {
+    const v = sorted[i];
+    let j = i;
+    while (j < sorted.length && sorted[j] === v) j++;
+    m.set(String(v), j - i);
+    i = j;
+  }
+  return m;
+}
+
+/** Number of distinct values in a sorted array, stopping early past `cap`. */
+export function countDistinct(sorted: Float64Array, cap = Infinity): number {
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) {
+      n++;
+      if (n > cap) return n;
+    }
+  }
+  return n;
+}
+
+/** Distinct values across two sorted arrays, stopping early past `cap`. */
+export function countDistinctUnion(a: Float64Array, b: Float64Array, cap = Infinity): number {
+  let i = 0, j = 0, n = 0;
+  while (i < a.length || j < b.length) {
+    const v = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i] : b[j];
+    while (i < a.length && a[i] === v) i++;
+    while (j < b.length && b[j] === v) j++;
+    n++;
+    if (n > cap) return n;
+  }
+  return n;
+}

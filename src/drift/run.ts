@@ -1,0 +1,220 @@
+/**
+ * One drift run end to end, as a function the task, the scheduler and tests
+ * call: resolve the inputs (defaults: the champion's training rows vs the last
+ * day of the prediction log), detect, measure performance when labels are
+ * present, and write the report, the summary CSV and the input stats.
+ */
+import pl from "nodejs-polars";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../cli/errors.ts";
+import type { Config } from "../config/schema.ts";
+import { writeTextAtomic } from "../data/atomic.ts";
+import { type LoadedModel, loadArtifact } from "../models/artifact.ts";
+import { accuracy, f1, precision, recall } from "../models/metrics.ts";
+import { resolveModelUri } from "../registry/uri.ts";
+import { renderDriftReport } from "../report/drift_report.ts";
+import { detectDrift, type DriftResult, LOG_METADATA } from "./detect.ts";
+import { lastLogDay, readInput } from "./load.ts";
+import {
+  appendSummaryCsv,
+  type DriftJson,
+  type PerformanceResult,
+  toJson,
+  writeInputStats,
+} from "./outputs.ts";
+
+export interface DriftRunOptions {
+  config: Config;
+  /** reference table (file or directory); default: the champion's training data */
+  reference?: string;
+  /** current table (file or directory); default: the last day of the prediction log */
+  current?: string;
+  /** report directory (default config paths.reports) */
+  output?: string;
+  /** model URI for prediction drift and performance; default models:/<registry.model_name>@champion; null: none */
+  model?: string | null;
+  /** the run time (tests pin it) */
+  now?: Date;
+}
+
+export interface DriftRun {
+  result: DriftResult;
+  json: DriftJson;
+  reportPath: string;
+  summaryPath: string;
+  statsPath: string;
+  referenceSource: string;
+  currentSource: string;
+}
+
+/** Rows of the reference scored for prediction drift at most (a seeded sample beyond). */
+const MAX_SCORED_ROWS = 50_000;
+
+function tryLoadModel(config: Config, uri: string): { model?: LoadedModel; note?: string } {
+  const storePath = config.tracking.store;
+  const isRegistryUri = uri.startsWith("models:");
+  if (isRegistryUri && !existsSync(storePath)) return { note: `no tracking store at ${storePath}: no model` };
+  try {
+    const resolved = resolveModelUri(uri, { store: storePath, modelsDir: config.paths.models });
+    return { model: loadArtifact(resolved.dir) };
+  } catch (e) {
+    return { note: `model ${uri} unavailable: ${(e as Error).message.split("\n")[0]}` };
+  }
+}
+
+const labelsOf = (s: pl.Series) => (s.toArray() as unknown[]).map((v) => (v === null ? null : String(v)));
+
+/** Accuracy, precision, recall and F1 on current labels vs the model's validation metrics. */
+export function measurePerformance(
+  truth: (string | null)[],
+  predicted: (string | null)[],
+  positive: string,
+  validation: Record<string, number>,
+  tolerance: number,
+): PerformanceResult {
+  const y: number[] = [], p: number[] = [];
+  for (let i = 0; i < truth.length; i++) {
+    if (truth[i] === null || predicted[i] === null) continue;
+    y.push(truth[i] === positive ? 1 : 0);
+    p.push(predicted[i] === positive ? 1 : 0);
+  }
+  if (y.length === 0) return { status: "skipped", note: "no rows with both a label and a prediction" };
+  const current: Record<string, number> = {
+    accuracy: accuracy(y, p),
+    precision: precision(y, p),
+    recall: recall(y, p),
+    f1: f1(y, p),
+  };
+  const metrics: NonNullable<PerformanceResult["metrics"]> = {};
+  for (const [k, v] of Object.entries(current)) {
+    const ref = validation[k];
+    if (typeof ref !== "number") continue;
+    metrics[k] = { current: v, validation: ref, degraded: v < ref - tolerance };
+  }
+  if (Object.keys(metrics).length === 0) {
+    return { status: "skipped", note: "the model's metrics.json has none of accuracy, precision, recall, f1" };
+  }
+  const degraded = Object.values(metrics).some((m) => m.degraded);
+  return {
+    status: "measured",
+    note: `${y.length} labelled rows; degraded when more than ${tolerance} below validation`,
+    metrics,
+    degraded,
+  };
+}
+
+function today(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+export function runDrift(opts: DriftRunOptions): DriftRun {
+  const config = opts.config;
+  const now = opts.now ?? new Date();
+  const runAt = now.toISOString();
+  const notes: string[] = [];
+  const uri = opts.model === undefined ? `models:/${config.registry.model_name}@champion` : opts.model;
+  let model: LoadedModel | undefined;
+  if (uri) {
+    const loaded = tryLoadModel(config, uri);
+    model = loaded.model;
+    if (loaded.note) notes.push(loaded.note);
+  }
+
+  // reference
+  let referenceSource: string;
+  let fromLineage = false;
+  if (opts.reference) referenceSource = opts.reference;
+  else if (model) {
+    referenceSource = model.lineage.data.train.path;
+    fromLineage = true;
+  } else {
+    throw new UserError(`no reference data: pass --reference, or register a champion model (${notes.at(-1) ?? ""})`);
+  }
+  let reference = readInput(referenceSource, "reference");
+  if (fromLineage && reference.columns.includes("split")) {
+    reference = reference.filter(pl.col("split").eq(pl.lit("train")));
+  }
+
+  // current
+  let currentSource: string;
+  if (opts.current) currentSource = opts.current;
+  else {
+    const day = lastLogDay(config.paths.predictions);
+    if (!day) {
+      throw new UserError(`no prediction log under ${config.paths.predictions}/date=YYYY-MM-DD/: pass --current`);
+    }
+    currentSource = day.dir;
+  }
+  const current = readInput(currentSource, "current");
+  if (current.height === 0) throw new UserError(`current ${currentSource}: no rows`);
+
+  const target = config.data.target;
+  const idColumn = config.data.id_column;
+  // prediction drift: score the reference with the model when the current side has predictions
+  if (model && current.columns.includes("prediction") && !reference.columns.includes("prediction")) {
+    const scored = reference.height > MAX_SCORED_ROWS
+      ? reference.sample({ n: MAX_SCORED_ROWS, seed: 0 })
+      : reference;
+    const preds = model.predictRecords(scored.toRecords() as Record<string, unknown>[]).map((p) => p.prediction);
+    const asText = preds.map((v) => String(v));
+    const curPred = current.getColumn("prediction");
+    const curNumeric = /^(Int|UInt|Float)/.test(String(curPred.dtype));
+    const series = curNumeric ? pl.Series("prediction", asText.map(Number)) : pl.Series("prediction", asText);
+    reference = scored.withColumns(series);
+  }
+
+  // performance when labels are present in the current data
+  let performance: PerformanceResult | undefined;
+  if (current.columns.includes(target)) {
+    if (!model) performance = { status: "skipped", note: "labels present but no model: performance not measured" };
+    else {
+      const truth = labelsOf(current.getColumn(target));
+      const predicted = current.columns.includes("prediction")
+        ? labelsOf(current.getColumn("prediction"))
+        : model.predictRecords(current.toRecords() as Record<string, unknown>[]).map((p) => String(p.prediction));
+      const positive = String(model.positiveClass ?? model.classes?.at(-1) ?? "1");
+      performance = measurePerformance(truth, predicted, positive, model.metrics, config.drift.performance_tolerance);
+    }
+  }
+
+  const result = detectDrift(reference, current, {
+    config: config.drift,
+    exclude: [idColumn, "split"],
+    target,
+    currentMetadata: LOG_METADATA,
+  });
+  result.notes.unshift(...notes);
+  if (performance?.status === "skipped") result.notes.push(`performance: ${performance.note}`);
+
+  const date = today(now);
+  const reportDir = opts.output ?? config.paths.reports;
+  const reportPath = join(reportDir, `drift_${date}.html`);
+  const perfLines = performance?.metrics
+    ? Object.entries(performance.metrics).map(([k, m]) =>
+      `${k}: ${m.current.toFixed(4)} now vs ${m.validation.toFixed(4)} at validation${m.degraded ? " — DEGRADED" : ""}`
+    )
+    : [];
+  writeTextAtomic(
+    reportPath,
+    renderDriftReport(result, {
+      reference: referenceSource,
+      current: currentSource,
+      runAt,
+      performance: { lines: perfLines },
+    }),
+  );
+  const summaryPath = join(config.paths.monitoring, "drift_summary.csv");
+  appendSummaryCsv(summaryPath, runAt, result.columns);
+  const statsPath = join(config.paths.monitoring, `input_stats_${date}.json`);
+  writeInputStats(statsPath, runAt, currentSource, result);
+  return {
+    result,
+    json: toJson(result, reportPath, performance),
+    reportPath,
+    summaryPath,
+    statsPath,
+    referenceSource,
+    currentSource,
+  };
+}

@@ -1,0 +1,547 @@
+/**
+ * Grows one decision tree on binned data, the way scikit-learn's best splitter
+ * does (depth first; `max_features` features drawn per split without
+ * replacement, constant features skipped and remembered for the subtree), but
+ * searching splits over per-node histograms of the uint8 bin codes.
+ *
+ * Missing values (code NAN_BIN) go down the side that scores best at each
+ * split; where a node saw no missing value they follow the heavier child.
+ *
+ * Pure and synchronous: the main thread and the workers call the same code.
+ */
+import { NAN_BIN } from "./binning.ts";
+import { TreeRng, treeSeed } from "./rng.ts";
+
+export const CRITERION_GINI = 0;
+export const CRITERION_ENTROPY = 1;
+export const CRITERION_SQUARED_ERROR = 2;
+
+/** Settings a tree builder needs, already resolved to numbers. */
+export interface BuildSettings {
+  criterion: number;
+  /** Infinity for unlimited */
+  maxDepth: number;
+  minSamplesSplit: number;
+  minSamplesLeaf: number;
+  minImpurityDecrease: number;
+  /** features drawn per split */
+  mtry: number;
+  bootstrap: boolean;
+  /** draws per bootstrap sample */
+  nDraw: number;
+  /** recompute "balanced" class weights on each bootstrap sample */
+  balancedSubsample: boolean;
+  randomState: number;
+}
+
+/** The training data as the builder sees it. */
+export interface TrainData {
+  n: number;
+  p: number;
+  codes: Uint8Array;
+  nBins: Int32Array;
+  edges: Float64Array;
+  edgeStart: Int32Array;
+  /** classification: number of classes; regression: 0 */
+  nClasses: number;
+  /** class index per row (classification) */
+  yClass?: Int32Array;
+  /** target per row (regression) */
+  yValue?: Float64Array;
+  /** per-row weight (sample weights times class weights), or undefined for 1 */
+  weight?: Float64Array;
+}
+
+/** One grown tree, node arrays local to the tree. */
+export interface Tree {
+  nNodes: number;
+  /** split feature, or -1 for a leaf */
+  feature: Int32Array;
+  threshold: Float64Array;
+  /** internal node: index of the left child (the right is +1); leaf: leaf index */
+  child: Int32Array;
+  /** 1 if a missing value goes right */
+  nanRight: Uint8Array;
+  /** leaf values, `valueWidth` per leaf: class probabilities or the mean */
+  values: Float64Array;
+  /** weighted impurity decrease per feature (unnormalised) */
+  importance: Float64Array;
+  depth: number;
+}
+
+const IMPURITY_EPS = 1e-12;
+/** nodes with at most this many rows sort their few bins instead of scanning a bin range */
+const SMALL_NODE = 48;
+
+/** Bootstrap multiplicities of tree `index` (the first draws of its stream). */
+export function bootstrapCounts(rng: TreeRng, n: number, nDraw: number): Int32Array {
+  const counts = new Int32Array(n);
+  for (let i = 0; i < nDraw; i++) counts[rng.int(n)]++;
+  return counts;
+}
+
+/** In-bag multiplicities of tree `index`, replayed from its seed (for OOB). */
+export function inBagCounts(settings: BuildSettings, n: number, index: number): Int32Array {
+  if (!settings.bootstrap) return new Int32Array(n).fill(1);
+  return bootstrapCounts(new TreeRng(treeSeed(settings.randomState, index)), n, settings.nDraw);
+}
+
+class Grow<T extends { length: number }> {
+  constructor(public a: T, private readonly make: (n: number) => T) {}
+  ensure(n: number): T {
+    if (n > this.a.length) {
+      const b = this.make(Math.max(n, this.a.length * 2));
+      (b as unknown as { set(x: T): void }).set(this.a);
+      this.a = b;
+    }
+    return this.a;
+  }
+}
+
+/**
+ * A reusable tree grower for one data set: scratch buffers are allocated once
+ * and reused for every tree it builds.
+ */
+export class TreeBuilder {
+  private readonly rows: Int32Array;
+  private readonly ws: Float64Array;
+  private readonly yk: Int32Array;
+  private readonly yv: Float64Array;
+  private readonly features: Int32Array;
+  /** slots per histogram bin: classes + count, or (w, wy, wy2, count) */
+  private readonly S: number;
+  private readonly K: number;
+  private readonly hist: Float64Array;
+  private readonly bestLeft: Float64Array;
+  private readonly curLeft: Float64Array;
+  private readonly left2: Float64Array;
+  private readonly list = new Int32Array(256);
+
+  constructor(private readonly d: TrainData, private readonly s: BuildSettings) {
+    const n = d.n;
+    this.rows = new Int32Array(n);
+    this.ws = new Float64Array(n);
+    this.yk = new Int32Array(d.nClasses > 0 ? n : 0);
+    this.yv = new Float64Array(d.nClasses > 0 ? 0 : n);
+    this.features = new Int32Array(d.p);
+    this.K = d.nClasses > 0 ? d.nClasses : 1;
+    this.S = d.nClasses > 0 ? d.nClasses + 1 : 4;
+    this.hist = new Float64Array(256 * this.S);
+    this.bestLeft = new Float64Array(this.S);
+    this.curLeft = new Float64Array(this.S);
+    this.left2 = new Float64Array(this.S);
+  }
+
+  /** Grows tree `index` of the forest. */
+  build(index: number): Tree {
+    const d = this.d, s = this.s, n = d.n, p = d.p, S = this.S, K = this.K;
+    const classif = d.nClasses > 0;
+    const rng = new TreeRng(treeSeed(s.randomState, index));
+    const counts = s.bootstrap ? bootstrapCounts(rng, n, s.nDraw) : null;
+
+    // class weights recomputed on the bootstrap sample ("balanced_subsample")
+    let subW: Float64Array | null = null;
+    if (classif && s.balancedSubsample) {
+      const cc = new Float64Array(d.nClasses);
+      let tot = 0;
+      for (let i = 0; i < n; i++) {
+        const c = counts ? counts[i] : 1;
+        cc[d.yClass![i]] += c;
+        tot += c;
+      }
+      subW = new Float64Array(d.nClasses);
+      let present = 0;
+      for (let k = 0; k < d.nClasses; k++) if (cc[k] > 0) present++;
+      for (let k = 0; k < d.nClasses; k++) subW[k] = cc[k] > 0 ? tot / (present * cc[k]) : 0;
+    }
+
+    // in-bag rows, their weights and targets, in node order
+    const rows = this.rows, ws = this.ws, yk = this.yk, yv = this.yv;
+    const tot = new Float64Array(S);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      let w = counts ? counts[i] : 1;
+      if (w === 0) continue;
+      if (d.weight) w *= d.weight[i];
+      if (subW) w *= subW[d.yClass![i]];
+      if (!(w > 0)) continue;
+      rows[m] = i;
+      ws[m] = w;
+      if (classif) {
+        const c = d.yClass![i];
+        yk[m] = c;
+        tot[c] += w;
+        tot[K] += 1;
+      } else {
+        const y = d.yValue![i];
+        yv[m] = y;
+        tot[0] += w;
+        tot[1] += w * y;
+        tot[2] += w * y * y;
+        tot[3] += 1;
+      }
+      m++;
+    }
+
+    const features = this.features;
+    for (let f = 0; f < p; f++) features[f] = f;
+
+    // growable outputs
+    const gFeat = new Grow(new Int32Array(64), (k) => new Int32Array(k));
+    const gThr = new Grow(new Float64Array(64), (k) => new Float64Array(k));
+    const gChild = new Grow(new Int32Array(64), (k) => new Int32Array(k));
+    const gNan = new Grow(new Uint8Array(64), (k) => new Uint8Array(k));
+    const gVal = new Grow(new Float64Array(64 * K), (k) => new Float64Array(k));
+    const importance = new Float64Array(p);
+    let nNodes = 1, nLeaves = 0, maxDepthSeen = 0;
+
+    // the DFS stack: start, end, depth, node id, known constants; and node totals
+    const gStackI = new Grow(new Int32Array(5 * 64), (k) => new Int32Array(k));
+    const gStackT = new Grow(new Float64Array(S * 64), (k) => new Float64Array(k));
+    let sp = 0;
+    const push = (start: number, end: number, depth: number, id: number, nConst: number, t: Float64Array) => {
+      const si = gStackI.ensure(5 * (sp + 1));
+      const st = gStackT.ensure(S * (sp + 1));
+      si[5 * sp] = start;
+      si[5 * sp + 1] = end;
+      si[5 * sp + 2] = depth;
+      si[5 * sp + 3] = id;
+      si[5 * sp + 4] = nConst;
+      st.set(t, S * sp);
+      sp++;
+    };
+    push(0, m, 0, 0, 0, tot);
+
+    const T = new Float64Array(S);
+    const bestLeft = this.bestLeft, curLeft = this.curLeft, left2 = this.left2;
+    const hist = this.hist;
+    const codes = d.codes, nBinsArr = d.nBins;
+    const crit = s.criterion;
+    const msl = s.minSamplesLeaf;
+    const mtry = s.mtry;
+    const list = this.list;
+    const binaryGini = classif && K === 2 && crit === CRITERION_GINI;
+
+    while (sp > 0) {
+      sp--;
+      const si = gStackI.a, st = gStackT.a;
+      const start = si[5 * sp], end = si[5 * sp + 1], depth = si[5 * sp + 2], id = si[5 * sp + 3];
+      const nKnown = si[5 * sp + 4];
+      for (let j = 0; j < S; j++) T[j] = st[S * sp + j];
+      if (depth > maxDepthSeen) maxDepthSeen = depth;
+      const count = end - start;
+      const W = classif ? sumTo(T, K) : T[0];
+      const imp = impurity(T, K, crit, classif);
+
+      let split = !(depth >= s.maxDepth || count < s.minSamplesSplit || count < 2 * msl ||
+        imp <= IMPURITY_EPS * (classif ? 1 : Math.max(1, (T[1] / W) ** 2)));
+
+      let bestF = -1, bestB = 0, bestNanLeft = false, bestScore = -Infinity, bestHadNan = false;
+      let nTotalConst = nKnown;
+      if (split) {
+        let fi = p, nVisited = 0, nFoundConst = 0, nDrawnConst = 0;
+        while (fi > nTotalConst && (nVisited < mtry || nVisited <= nFoundConst + nDrawnConst)) {
+          nVisited++;
+          let fj = nDrawnConst + rng.int(fi - nFoundConst - nDrawnConst);
+          if (fj < nKnown) {
+            const tmp = features[nDrawnConst];
+            features[nDrawnConst] = features[fj];
+            features[fj] = tmp;
+            nDrawnConst++;
+            continue;
+          }
+          fj += nFoundConst;
+          const f = features[fj];
+
+          // histogram of this feature over the node's rows; `list` gets the
+          // present value bins in ascending order
+          const base = f * n;
+          let nList = 0;
+          if (count <= SMALL_NODE) {
+            // few rows: note each bin as it fills, then sort the few noted
+            if (classif) {
+              for (let i = start; i < end; i++) {
+                const b = codes[base + rows[i]];
+                const o = b * S;
+                if (hist[o + K] === 0 && b !== NAN_BIN) list[nList++] = b;
+                hist[o + yk[i]] += ws[i];
+                hist[o + K] += 1;
+              }
+            } else {
+              for (let i = start; i < end; i++) {
+                const b = codes[base + rows[i]];
+                const o = b * 4;
+                if (hist[o + 3] === 0 && b !== NAN_BIN) list[nList++] = b;
+                const w = ws[i], y = yv[i], wy = w * y;
+                hist[o] += w;
+                hist[o + 1] += wy;
+                hist[o + 2] += wy * y;
+                hist[o + 3] += 1;
+              }
+            }
+            for (let q = 1; q < nList; q++) {
+              const v = list[q];
+              let r = q - 1;
+              while (r >= 0 && list[r] > v) {
+                list[r + 1] = list[r];
+                r--;
+              }
+              list[r + 1] = v;
+            }
+          } else {
+            let mn = 255, mx = 0;
+            if (classif) {
+              for (let i = start; i < end; i++) {
+                const b = codes[base + rows[i]];
+                const o = b * S;
+                hist[o + yk[i]] += ws[i];
+                hist[o + K] += 1;
+                if (b < mn) mn = b;
+                if (b > mx) mx = b;
+              }
+            } else {
+              for (let i = start; i < end; i++) {
+                const b = codes[base + rows[i]];
+                const o = b * 4;
+                const w = ws[i], y = yv[i], wy = w * y;
+                hist[o] += w;
+                hist[o + 1] += wy;
+                hist[o + 2] += wy * y;
+                hist[o + 3] += 1;
+                if (b < mn) mn = b;
+                if (b > mx) mx = b;
+              }
+            }
+            if (mx === NAN_BIN) mx = nBinsArr[f] - 1;
+            for (let b = mn; b <= mx; b++) if (hist[b * S + S - 1] !== 0) list[nList++] = b;
+          }
+          const nanO = NAN_BIN * S;
+          const nanCount = hist[nanO + S - 1];
+          const hasNan = nanCount > 0;
+          if (nList === 0 || (nList === 1 && !hasNan)) {
+            // constant in this node (and so in its whole subtree)
+            clearBins(hist, list, nList, S);
+            for (let j = 0; j < S; j++) hist[nanO + j] = 0;
+            const tmp = features[fj];
+            features[fj] = features[nTotalConst];
+            features[nTotalConst] = tmp;
+            nFoundConst++;
+            nTotalConst++;
+            continue;
+          }
+          fi--;
+          {
+            const tmp = features[fi];
+            features[fi] = features[fj];
+            features[fj] = tmp;
+          }
+
+          // scan thresholds: left = bins <= b (+ missing when nanLeft)
+          curLeft.fill(0);
+          const lastQ = nList - 1;
+          for (let q = 0; q <= lastQ; q++) {
+            const b = list[q];
+            const o = b * S;
+            for (let j = 0; j < S; j++) curLeft[j] += hist[o + j];
+            // at the last present bin only "present left, missing right" remains
+            if (q === lastQ && !hasNan) break;
+            const nl = curLeft[S - 1], nr = count - nl;
+            if (nl >= msl && nr >= msl) {
+              const sc = binaryGini ? gini2(curLeft, T) : proxy(curLeft, T, K, crit, classif);
+              if (sc > bestScore) {
+                bestScore = sc;
+                bestF = f;
+                bestB = b;
+                bestNanLeft = false;
+                bestHadNan = hasNan;
+                bestLeft.set(curLeft);
+              }
+            }
+            if (hasNan && q !== lastQ) {
+              for (let j = 0; j < S; j++) left2[j] = curLeft[j] + hist[nanO + j];
+              const nl2 = left2[S - 1], nr2 = count - nl2;
+              if (nl2 >= msl && nr2 >= msl) {
+                const sc = binaryGini ? gini2(left2, T) : proxy(left2, T, K, crit, classif);
+                if (sc > bestScore) {
+                  bestScore = sc;
+                  bestF = f;
+                  bestB = b;
+                  bestNanLeft = true;
+                  bestHadNan = true;
+                  bestLeft.set(left2);
+                }
+              }
+            }
+          }
+          clearBins(hist, list, nList, S);
+          for (let j = 0; j < S; j++) hist[nanO + j] = 0;
+        }
+        if (bestF < 0) split = false;
+      }
+
+      let leftImp = 0, rightImp = 0, WL = 0, WR = 0;
+      const rightT = curLeft; // reuse as scratch for the right child's totals
+      if (split) {
+        for (let j = 0; j < S; j++) rightT[j] = T[j] - bestLeft[j];
+        if (classif) {
+          // exact counts: rounding in T - left could leave tiny negatives
+          for (let k = 0; k < K; k++) if (rightT[k] < 0) rightT[k] = 0;
+          WL = sumTo(bestLeft, K);
+          WR = sumTo(rightT, K);
+        } else {
+          WL = bestLeft[0];
+          WR = rightT[0];
+        }
+        leftImp = impurity(bestLeft, K, crit, classif);
+        rightImp = impurity(rightT, K, crit, classif);
+        const decrease = W * imp - WL * leftImp - WR * rightImp;
+        if (s.minImpurityDecrease > 0 && decrease / W < s.minImpurityDecrease) split = false;
+        else if (decrease > 0) importance[bestF] += decrease;
+      }
+
+      if (!split) {
+        const feat = gFeat.ensure(id + 1), child = gChild.ensure(id + 1);
+        feat[id] = -1;
+        child[id] = nLeaves;
+        const vals = gVal.ensure((nLeaves + 1) * K);
+        if (classif) for (let k = 0; k < K; k++) vals[nLeaves * K + k] = W > 0 ? T[k] / W : 1 / K;
+        else vals[nLeaves] = W > 0 ? T[1] / W : 0;
+        nLeaves++;
+        continue;
+      }
+
+      // partition rows: left = code <= bestB, or missing when nanLeft
+      const base = bestF * n;
+      let i = start, j = end - 1;
+      while (i <= j) {
+        const b = codes[base + rows[i]];
+        const goLeft = b === NAN_BIN ? bestNanLeft : b <= bestB;
+        if (goLeft) i++;
+        else {
+          let t = rows[i];
+          rows[i] = rows[j];
+          rows[j] = t;
+          const tw = ws[i];
+          ws[i] = ws[j];
+          ws[j] = tw;
+          if (classif) {
+            t = yk[i];
+            yk[i] = yk[j];
+            yk[j] = t;
+          } else {
+            const ty = yv[i];
+            yv[i] = yv[j];
+            yv[j] = ty;
+          }
+          j--;
+        }
+      }
+      const mid = i;
+      const left = nNodes;
+      nNodes += 2;
+      const feat = gFeat.ensure(nNodes), thr = gThr.ensure(nNodes), child = gChild.ensure(nNodes);
+      const nan = gNan.ensure(nNodes);
+      feat[id] = bestF;
+      const nb = nBinsArr[bestF];
+      thr[id] = bestB < nb - 1 ? d.edges[d.edgeStart[bestF] + bestB] : Infinity;
+      child[id] = left;
+      nan[id] = bestHadNan ? (bestNanLeft ? 0 : 1) : (WL >= WR ? 0 : 1);
+      // right first so the left subtree is grown next (depth first, left to right)
+      push(mid, end, depth + 1, left + 1, nTotalConst, rightT);
+      push(start, mid, depth + 1, left, nTotalConst, bestLeft);
+    }
+
+    return {
+      nNodes,
+      feature: gFeat.ensure(nNodes).slice(0, nNodes),
+      threshold: gThr.ensure(nNodes).slice(0, nNodes),
+      child: gChild.ensure(nNodes).slice(0, nNodes),
+      nanRight: gNan.ensure(nNodes).slice(0, nNodes),
+      values: gVal.ensure(nLeaves * K).slice(0, nLeaves * K),
+      importance,
+      depth: maxDepthSeen,
+    };
+  }
+}
+
+function sumTo(a: Float64Array, k: number): number {
+  let s = 0;
+  for (let j = 0; j < k; j++) s += a[j];
+  return s;
+}
+
+function clearBins(hist: Float64Array, list: Int32Array, nList: number, S: number): void {
+  for (let q = 0; q < nList; q++) {
+    const o = list[q] * S;
+    for (let j = 0; j < S; j++) hist[o + j] = 0;
+  }
+}
+
+/** The gini proxy for two classes (slots: class 0, class 1, count). */
+function gini2(L: Float64Array, T: Float64Array): number {
+  const l0 = L[0], l1 = L[1], r0 = T[0] - l0, r1 = T[1] - l1;
+  const wl = l0 + l1, wr = r0 + r1;
+  if (!(wl > 0) || !(wr > 0)) return -Infinity;
+  return (l0 * l0 + l1 * l1) / wl + (r0 * r0 + r1 * r1) / wr;
+}
+
+/** Node impurity from its totals. */
+function impurity(t: Float64Array, K: number, crit: number, classif: boolean): number {
+  if (!classif) {
+    const w = t[0];
+    if (!(w > 0)) return 0;
+    const mean = t[1] / w;
+    const v = t[2] / w - mean * mean;
+    return v > 0 ? v : 0;
+  }
+  const w = sumTo(t, K);
+  if (!(w > 0)) return 0;
+  if (crit === CRITERION_GINI) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += t[k] * t[k];
+    return 1 - s / (w * w);
+  }
+  let h = 0;
+  for (let k = 0; k < K; k++) {
+    const q = t[k] / w;
+    if (q > 0) h -= q * Math.log2(q);
+  }
+  return h;
+}
+
+/**
+ * Split score to maximise (a monotone proxy of the impurity decrease):
+ * gini: sum_k L_k^2/W_L + R_k^2/W_R; entropy: -(W_L H_L + W_R H_R);
+ * squared error: S_L^2/W_L + S_R^2/W_R.
+ */
+function proxy(L: Float64Array, T: Float64Array, K: number, crit: number, classif: boolean): number {
+  if (!classif) {
+    const wl = L[0], wr = T[0] - L[0];
+    if (!(wl > 0) || !(wr > 0)) return -Infinity;
+    const sl = L[1], sr = T[1] - L[1];
+    return (sl * sl) / wl + (sr * sr) / wr;
+  }
+  let wl = 0, wr = 0;
+  if (crit === CRITERION_GINI) {
+    let ql = 0, qr = 0;
+    for (let k = 0; k < K; k++) {
+      const l = L[k], r = T[k] - l;
+      wl += l;
+      wr += r;
+      ql += l * l;
+      qr += r * r;
+    }
+    if (!(wl > 0) || !(wr > 0)) return -Infinity;
+    return ql / wl + qr / wr;
+  }
+  let e = 0;
+  for (let k = 0; k < K; k++) {
+    const l = L[k], r = T[k] - l;
+    wl += l;
+    wr += r;
+    if (l > 0) e += l * Math.log(l);
+    if (r > 0) e += r * Math.log(r);
+  }
+  if (!(wl > 0) || !(wr > 0)) return -Infinity;
+  return e - wl * Math.log(wl) - wr * Math.log(wr);
+}

@@ -1,0 +1,269 @@
+/**
+ * Evaluation metrics, in scikit-learn's definitions. Binary metrics take the
+ * truth as 0/1 (1 = the positive class, chosen explicitly by the caller) and
+ * the model's score as the positive class's probability.
+ */
+
+export type Binary = ArrayLike<number>;
+
+export interface Confusion {
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+function checkLengths(a: ArrayLike<unknown>, b: ArrayLike<unknown>, name: string): void {
+  if (a.length !== b.length) throw new Error(`${name}: ${a.length} labels but ${b.length} predictions`);
+  if (a.length === 0) throw new Error(`${name}: no rows`);
+}
+
+/** Counts of a binary confusion matrix; `yPred` holds 0/1 predictions. */
+export function confusion(yTrue: Binary, yPred: Binary): Confusion {
+  checkLengths(yTrue, yPred, "confusion");
+  let tp = 0, fp = 0, tn = 0, fn = 0;
+  for (let i = 0; i < yTrue.length; i++) {
+    const t = yTrue[i] === 1, p = yPred[i] === 1;
+    if (t && p) tp++;
+    else if (!t && p) fp++;
+    else if (t && !p) fn++;
+    else tn++;
+  }
+  return { tp, fp, tn, fn };
+}
+
+/** A k x k confusion matrix: rows are true class indices, columns predicted. */
+export function confusionMatrix(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, k: number): number[][] {
+  checkLengths(yTrue, yPred, "confusionMatrix");
+  const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < yTrue.length; i++) m[yTrue[i]][yPred[i]]++;
+  return m;
+}
+
+/** Share of equal labels (works for any labels, binary or multiclass). */
+export function accuracy(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
+  checkLengths(yTrue, yPred, "accuracy");
+  let ok = 0;
+  for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === yPred[i]) ok++;
+  return ok / yTrue.length;
+}
+
+/** tp / (tp + fp); 0 when nothing is predicted positive (scikit-learn's zero_division=0). */
+export function precision(yTrue: Binary, yPred: Binary): number {
+  const { tp, fp } = confusion(yTrue, yPred);
+  return tp + fp === 0 ? 0 : tp / (tp + fp);
+}
+
+/** tp / (tp + fn); 0 when there are no positives. */
+export function recall(yTrue: Binary, yPred: Binary): number {
+  const { tp, fn } = confusion(yTrue, yPred);
+  return tp + fn === 0 ? 0 : tp / (tp + fn);
+}
+
+/** Harmonic mean of precision and recall: 2tp / (2tp + fp + fn). */
+export function f1(yTrue: Binary, yPred: Binary): number {
+  const { tp, fp, fn } = confusion(yTrue, yPred);
+  return 2 * tp + fp + fn === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+}
+
+/** Indices sorted by descending score (stable: ties keep input order). */
+function byScoreDesc(scores: ArrayLike<number>): Uint32Array {
+  const idx = new Uint32Array(scores.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  return idx.sort((a, b) => scores[b] - scores[a] || a - b);
+}
+
+/**
+ * Points of the ROC curve at every distinct threshold (ties form one step),
+ * starting at (0, 0). Thresholds are the score at each point.
+ */
+export function rocCurve(yTrue: Binary, scores: ArrayLike<number>): {
+  fpr: number[];
+  tpr: number[];
+  thresholds: number[];
+} {
+  checkLengths(yTrue, scores, "rocCurve");
+  const idx = byScoreDesc(scores);
+  let pos = 0;
+  for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === 1) pos++;
+  const neg = yTrue.length - pos;
+  if (pos === 0 || neg === 0) throw new Error("rocCurve: needs both classes in the truth");
+  const fpr = [0], tpr = [0], thresholds = [Infinity];
+  let tp = 0, fp = 0;
+  for (let j = 0; j < idx.length; j++) {
+    const i = idx[j];
+    if (yTrue[i] === 1) tp++;
+    else fp++;
+    if (j === idx.length - 1 || scores[idx[j + 1]] !== scores[i]) {
+      fpr.push(fp / neg);
+      tpr.push(tp / pos);
+      thresholds.push(scores[i]);
+    }
+  }
+  return { fpr, tpr, thresholds };
+}
+
+/** Area under the ROC curve (trapezoids over tie groups; equals the Mann-Whitney statistic). */
+export function rocAuc(yTrue: Binary, scores: ArrayLike<number>): number {
+  const { fpr, tpr } = rocCurve(yTrue, scores);
+  let area = 0;
+  for (let i = 1; i < fpr.length; i++) area += (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2;
+  return area;
+}
+
+/** Precision-recall points at every distinct threshold, highest threshold first. */
+export function prCurve(yTrue: Binary, scores: ArrayLike<number>): {
+  precision: number[];
+  recall: number[];
+  thresholds: number[];
+} {
+  checkLengths(yTrue, scores, "prCurve");
+  const idx = byScoreDesc(scores);
+  let pos = 0;
+  for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === 1) pos++;
+  if (pos === 0) throw new Error("prCurve: needs positives in the truth");
+  const precision: number[] = [], recall: number[] = [], thresholds: number[] = [];
+  let tp = 0, fp = 0;
+  for (let j = 0; j < idx.length; j++) {
+    const i = idx[j];
+    if (yTrue[i] === 1) tp++;
+    else fp++;
+    if (j === idx.length - 1 || scores[idx[j + 1]] !== scores[i]) {
+      precision.push(tp / (tp + fp));
+      recall.push(tp / pos);
+      thresholds.push(scores[i]);
+    }
+  }
+  return { precision, recall, thresholds };
+}
+
+/**
+ * Area under the precision-recall curve as average precision (scikit-learn's
+ * average_precision_score): sum over thresholds of (R_n - R_{n-1}) * P_n.
+ */
+export function prAuc(yTrue: Binary, scores: ArrayLike<number>): number {
+  const { precision, recall } = prCurve(yTrue, scores);
+  let ap = 0, prev = 0;
+  for (let i = 0; i < recall.length; i++) {
+    ap += (recall[i] - prev) * precision[i];
+    prev = recall[i];
+  }
+  return ap;
+}
+
+/** Mean negative log-likelihood of binary outcomes; probabilities clipped to [eps, 1 - eps]. */
+export function logLoss(yTrue: Binary, p: ArrayLike<number>, eps = 1e-15): number {
+  checkLengths(yTrue, p, "logLoss");
+  let s = 0;
+  for (let i = 0; i < yTrue.length; i++) {
+    const q = Math.min(1 - eps, Math.max(eps, p[i]));
+    s -= yTrue[i] === 1 ? Math.log(q) : Math.log(1 - q);
+  }
+  return s / yTrue.length;
+}
+
+/** Mean squared difference between the positive-class probability and the 0/1 outcome. */
+export function brier(yTrue: Binary, p: ArrayLike<number>): number {
+  checkLengths(yTrue, p, "brier");
+  let s = 0;
+  for (let i = 0; i < yTrue.length; i++) s += (p[i] - (yTrue[i] === 1 ? 1 : 0)) ** 2;
+  return s / yTrue.length;
+}
+
+export function rmse(y: ArrayLike<number>, pred: ArrayLike<number>): number {
+  checkLengths(y, pred, "rmse");
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += (y[i] - pred[i]) ** 2;
+  return Math.sqrt(s / y.length);
+}
+
+export function mae(y: ArrayLike<number>, pred: ArrayLike<number>): number {
+  checkLengths(y, pred, "mae");
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += Math.abs(y[i] - pred[i]);
+  return s / y.length;
+}
+
+/** Coefficient of determination, 1 - SS_res / SS_tot (scikit-learn: 0 when y is constant and fit is imperfect, 1 when perfect). */
+export function r2(y: ArrayLike<number>, pred: ArrayLike<number>): number {
+  checkLengths(y, pred, "r2");
+  let mean = 0;
+  for (let i = 0; i < y.length; i++) mean += y[i];
+  mean /= y.length;
+  let res = 0, tot = 0;
+  for (let i = 0; i < y.length; i++) {
+    res += (y[i] - pred[i]) ** 2;
+    tot += (y[i] - mean) ** 2;
+  }
+  if (tot === 0) return res === 0 ? 1 : 0;
+  return 1 - res / tot;
+}
+
+export interface ClassificationMetrics {
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  roc_auc: number;
+  pr_auc: number;
+  log_loss: number;
+  brier: number;
+  [key: string]: number;
+}
+
+/**
+ * The binary metrics of the positive class at `threshold`. `positive[i]` is 1
+ * when row i is of the positive class, `score[i]` its probability. ROC and PR
+ * AUC are NaN when the truth holds one class only.
+ */
+export function binaryMetrics(positive: Binary, score: ArrayLike<number>, threshold = 0.5): ClassificationMetrics {
+  const pred = new Uint8Array(score.length);
+  for (let i = 0; i < score.length; i++) pred[i] = score[i] >= threshold ? 1 : 0;
+  let pos = 0;
+  for (let i = 0; i < positive.length; i++) if (positive[i] === 1) pos++;
+  const both = pos > 0 && pos < positive.length;
+  return {
+    accuracy: accuracy(positive, pred),
+    precision: precision(positive, pred),
+    recall: recall(positive, pred),
+    f1: f1(positive, pred),
+    roc_auc: both ? rocAuc(positive, score) : NaN,
+    pr_auc: pos > 0 ? prAuc(positive, score) : NaN,
+    log_loss: logLoss(positive, score),
+    brier: brier(positive, score),
+  };
+}
+
+export interface RegressionMetrics {
+  rmse: number;
+  mae: number;
+  r2: number;
+  [key: string]: number;
+}
+
+export function regressionMetrics(y: ArrayLike<number>, pred: ArrayLike<number>): RegressionMetrics {
+  return { rmse: rmse(y, pred), mae: mae(y, pred), r2: r2(y, pred) };
+}
+
+/**
+ * Reliability-diagram bins: `bins` equal-width probability bins, each with the
+ * mean predicted probability and the observed positive share (empty bins omitted).
+ */
+export function calibrationBins(
+  positive: Binary,
+  score: ArrayLike<number>,
+  bins = 10,
+): { predicted: number; observed: number; count: number }[] {
+  const sumP = new Float64Array(bins), sumY = new Float64Array(bins), n = new Uint32Array(bins);
+  for (let i = 0; i < score.length; i++) {
+    const b = Math.min(bins - 1, Math.max(0, Math.floor(score[i] * bins)));
+    sumP[b] += score[i];
+    sumY[b] += positive[i] === 1 ? 1 : 0;
+    n[b]++;
+  }
+  const out = [];
+  for (let b = 0; b < bins; b++) {
+    if (n[b] > 0) out.push({ predicted: sumP[b] / n[b], observed: sumY[b] / n[b], count: n[b] });
+  }
+  return out;
+}

@@ -1,0 +1,352 @@
+/**
+ * Preprocessing: turns raw records (any table a user brings) into the numeric
+ * matrix the engines see. Fitted on the training rows only, saved as JSON with
+ * the model, and applied by one function per cell (`encodeCell`) whether the
+ * input is a whole table or the single record the service receives, so
+ * training and serving cannot disagree.
+ *
+ * - Column kinds are inferred: numeric, boolean, datetime (ISO text or Date:
+ *   becomes year/month/day/weekday[/hour] parts), categorical (anything else).
+ * - ID-like columns (every value unique text, or a unique integer column named
+ *   like an id) and all-missing columns are dropped, with the reason kept.
+ * - Numbers are imputed with the training median; a column that had missing
+ *   values also gets a `<col>.missing` 0/1 indicator.
+ * - Categoricals: one-hot of the most frequent `maxCategories` levels plus an
+ *   `=__other__` bucket for the rest and for levels unseen in training, and
+ *   `=__missing__` when training had missing values; or ordinal codes
+ *   (level index by frequency; other/unseen = number of levels; missing = -1).
+ */
+import { matrix, type Matrix, type SignatureColumn } from "../types.ts";
+import {
+  categoryOf,
+  isMissing,
+  looksBoolean,
+  looksDate,
+  looksNumber,
+  parseDate,
+  toBoolean,
+  toNumber,
+} from "./values.ts";
+
+export * from "./values.ts";
+
+export type Encoding = "onehot" | "ordinal";
+
+export interface PreprocessOptions {
+  /** how categoricals become numbers (default onehot) */
+  encoding?: Encoding;
+  /** one-hot keeps at most this many levels per column, the rest go to "other" (default 20) */
+  maxCategories?: number;
+  /** columns never used as inputs (e.g. the id column, the split column) */
+  exclude?: string[];
+  /** detect and drop ID-like columns (default true) */
+  dropIdLike?: boolean;
+}
+
+export type DatePart = "year" | "month" | "day" | "weekday" | "hour";
+
+export type ColumnSpec =
+  | { name: string; kind: "numeric" | "boolean"; median: number; indicator: boolean; nullable: boolean }
+  | {
+    name: string;
+    kind: "categorical";
+    encoding: Encoding;
+    levels: string[];
+    /** one-hot: whether an "other" column exists (levels beyond the cap were seen) */
+    other: boolean;
+    /** one-hot: whether a "missing" column exists */
+    missingLevel: boolean;
+    nullable: boolean;
+  }
+  | { name: string; kind: "datetime"; parts: DatePart[]; medians: number[]; nullable: boolean };
+
+export interface DroppedColumn {
+  name: string;
+  reason: string;
+}
+
+export interface PreprocessState {
+  version: 1;
+  columns: ColumnSpec[];
+  dropped: DroppedColumn[];
+  featureNames: string[];
+}
+
+/** A table by column: name -> values (all the same length). */
+export type Columns = Record<string, ArrayLike<unknown>>;
+
+export function columnsFromRecords(records: Record<string, unknown>[], names?: string[]): Columns {
+  const keys = names ?? [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const out: Columns = {};
+  for (const k of keys) out[k] = records.map((r) => r[k]);
+  return out;
+}
+
+function rowCount(cols: Columns): number {
+  const first = Object.values(cols)[0];
+  return first ? first.length : 0;
+}
+
+const ID_NAME_RE = /(^id$|^id[_ -]|[_ -]id$|^uuid|^guid|_key$|^key$)/i;
+const looksIdName = (name: string) => ID_NAME_RE.test(name) || /[a-z]Id$/.test(name);
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const s = Float64Array.from(values).sort();
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function dateParts(ms: number, parts: DatePart[], out: Float64Array | number[], offset: number): void {
+  const d = new Date(ms);
+  for (let j = 0; j < parts.length; j++) {
+    if (Number.isNaN(ms)) {
+      out[offset + j] = NaN;
+      continue;
+    }
+    switch (parts[j]) {
+      case "year":
+        out[offset + j] = d.getUTCFullYear();
+        break;
+      case "month":
+        out[offset + j] = d.getUTCMonth() + 1;
+        break;
+      case "day":
+        out[offset + j] = d.getUTCDate();
+        break;
+      case "weekday":
+        out[offset + j] = d.getUTCDay();
+        break;
+      case "hour":
+        out[offset + j] = d.getUTCHours();
+        break;
+    }
+  }
+}
+
+/** Fits one column's spec from its training values, or says why it is dropped. */
+export function fitColumn(
+  name: string,
+  values: ArrayLike<unknown>,
+  opts: Required<Omit<PreprocessOptions, "exclude">>,
+): ColumnSpec | DroppedColumn {
+  const present: unknown[] = [];
+  for (let i = 0; i < values.length; i++) if (!isMissing(values[i])) present.push(values[i]);
+  const nullable = present.length < values.length;
+  if (present.length === 0) return { name, reason: "all values missing" };
+
+  if (present.every((v) => typeof v === "boolean") || present.every(looksBoolean)) {
+    const nums = present.map(toBoolean);
+    return { name, kind: "boolean", median: median(nums), indicator: nullable, nullable };
+  }
+  if (present.every(looksNumber)) {
+    const nums = present.map(toNumber);
+    if (opts.dropIdLike && looksIdName(name) && nums.every(Number.isInteger) && new Set(nums).size === nums.length) {
+      return { name, reason: "ID-like (unique integers, named like an id)" };
+    }
+    return { name, kind: "numeric", median: median(nums), indicator: nullable, nullable };
+  }
+  if (present.every(looksDate)) {
+    const ms = present.map(parseDate);
+    const hasTime = ms.some((t) => t % 86_400_000 !== 0);
+    const parts: DatePart[] = ["year", "month", "day", "weekday", ...(hasTime ? ["hour" as const] : [])];
+    const buf = new Float64Array(parts.length);
+    const perPart: number[][] = parts.map(() => []);
+    for (const t of ms) {
+      dateParts(t, parts, buf, 0);
+      for (let j = 0; j < parts.length; j++) perPart[j].push(buf[j]);
+    }
+    return { name, kind: "datetime", parts, medians: perPart.map(median), nullable };
+  }
+  // categorical
+  const counts = new Map<string, number>();
+  for (const v of present) {
+    const k = categoryOf(v);
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  if (opts.dropIdLike && present.length >= 20 && counts.size >= 0.95 * present.length) {
+    return { name, reason: `ID-like (${counts.size} distinct values in ${present.length} rows)` };
+  }
+  const byFreq = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([k]) => k);
+  const levels = byFreq.slice(0, opts.maxCategories);
+  return {
+    name,
+    kind: "categorical",
+    encoding: opts.encoding,
+    levels,
+    other: opts.encoding === "onehot" && byFreq.length > levels.length,
+    missingLevel: opts.encoding === "onehot" && nullable,
+    nullable,
+  };
+}
+
+/** The output column names a spec produces, in order. */
+export function specFeatureNames(spec: ColumnSpec): string[] {
+  switch (spec.kind) {
+    case "numeric":
+    case "boolean":
+      return spec.indicator ? [spec.name, `${spec.name}.missing`] : [spec.name];
+    case "datetime":
+      return spec.parts.map((p) => `${spec.name}.${p}`);
+    case "categorical":
+      if (spec.encoding === "ordinal") return [spec.name];
+      return [
+        ...spec.levels.map((l) => `${spec.name}=${l}`),
+        ...(spec.other ? [`${spec.name}=__other__`] : []),
+        ...(spec.missingLevel ? [`${spec.name}=__missing__`] : []),
+      ];
+  }
+}
+
+/** Levels as a lookup table, built once per spec. */
+const levelIndex = new WeakMap<ColumnSpec, Map<string, number>>();
+function indexOf(spec: ColumnSpec & { kind: "categorical" }): Map<string, number> {
+  let m = levelIndex.get(spec);
+  if (!m) {
+    m = new Map(spec.levels.map((l, i) => [l, i]));
+    levelIndex.set(spec, m);
+  }
+  return m;
+}
+
+/**
+ * Writes one raw value's encoded features into `out` at `offset`. The only
+ * place a raw value becomes numbers: batch and single-record transforms both
+ * call it.
+ */
+export function encodeCell(spec: ColumnSpec, value: unknown, out: Float64Array, offset: number): void {
+  switch (spec.kind) {
+    case "numeric":
+    case "boolean": {
+      const x = isMissing(value) ? NaN : spec.kind === "numeric" ? toNumber(value) : toBoolean(value);
+      const miss = Number.isNaN(x);
+      out[offset] = miss ? spec.median : x;
+      if (spec.indicator) out[offset + 1] = miss ? 1 : 0;
+      return;
+    }
+    case "datetime": {
+      const ms = isMissing(value) ? NaN : parseDate(value);
+      dateParts(ms, spec.parts, out, offset);
+      if (Number.isNaN(ms)) for (let j = 0; j < spec.parts.length; j++) out[offset + j] = spec.medians[j];
+      return;
+    }
+    case "categorical": {
+      const miss = isMissing(value);
+      const idx = miss ? -1 : (indexOf(spec).get(categoryOf(value)) ?? -2);
+      if (spec.encoding === "ordinal") {
+        out[offset] = miss ? -1 : idx >= 0 ? idx : spec.levels.length;
+        return;
+      }
+      const width = spec.levels.length + (spec.other ? 1 : 0) + (spec.missingLevel ? 1 : 0);
+      for (let j = 0; j < width; j++) out[offset + j] = 0;
+      if (idx >= 0) out[offset + idx] = 1;
+      else if (miss) {
+        if (spec.missingLevel) out[offset + width - 1] = 1;
+      } else if (spec.other) out[offset + spec.levels.length] = 1; // unseen or beyond the cap
+      return;
+    }
+  }
+}
+
+export class Preprocessor {
+  readonly columns: ColumnSpec[];
+  readonly dropped: DroppedColumn[];
+  readonly featureNames: string[];
+  private readonly offsets: number[];
+
+  private constructor(state: PreprocessState) {
+    this.columns = state.columns;
+    this.dropped = state.dropped;
+    this.featureNames = state.featureNames;
+    this.offsets = [];
+    let o = 0;
+    for (const c of this.columns) {
+      this.offsets.push(o);
+      o += specFeatureNames(c).length;
+    }
+  }
+
+  /** Fits on the training table (the target and excluded columns must not be in `cols`, or be listed in exclude). */
+  static fit(cols: Columns, options: PreprocessOptions = {}): Preprocessor {
+    const opts = {
+      encoding: options.encoding ?? "onehot",
+      maxCategories: options.maxCategories ?? 20,
+      dropIdLike: options.dropIdLike ?? true,
+    };
+    const exclude = new Set(options.exclude ?? []);
+    const columns: ColumnSpec[] = [];
+    const dropped: DroppedColumn[] = [];
+    for (const [name, values] of Object.entries(cols)) {
+      if (exclude.has(name)) continue;
+      const spec = fitColumn(name, values, opts);
+      if ("reason" in spec) dropped.push(spec);
+      else columns.push(spec);
+    }
+    return new Preprocessor({ version: 1, columns, dropped, featureNames: columns.flatMap(specFeatureNames) });
+  }
+
+  static fromJSON(state: PreprocessState): Preprocessor {
+    if (state?.version !== 1 || !Array.isArray(state.columns)) {
+      throw new Error("preprocess.json: unsupported or malformed preprocessing state");
+    }
+    return new Preprocessor(state);
+  }
+
+  toJSON(): PreprocessState {
+    return { version: 1, columns: this.columns, dropped: this.dropped, featureNames: this.featureNames };
+  }
+
+  get width(): number {
+    return this.featureNames.length;
+  }
+
+  /** Transforms a table by column; missing input columns read as missing values. */
+  transform(cols: Columns, rows = rowCount(cols)): Matrix {
+    const w = this.width;
+    const data = new Float64Array(rows * w);
+    for (let c = 0; c < this.columns.length; c++) {
+      const spec = this.columns[c], off = this.offsets[c];
+      const values = cols[spec.name];
+      for (let i = 0; i < rows; i++) encodeCell(spec, values?.[i], data, i * w + off);
+    }
+    return matrix(rows, w, data);
+  }
+
+  /** Transforms one record (the serving path) with the same per-cell code. */
+  transformRecord(record: Record<string, unknown>, out = new Float64Array(this.width)): Float64Array {
+    for (let c = 0; c < this.columns.length; c++) {
+      const spec = this.columns[c];
+      encodeCell(spec, record[spec.name], out, this.offsets[c]);
+    }
+    return out;
+  }
+
+  /** Transforms many records into one matrix, row by row through transformRecord. */
+  transformRecords(records: Record<string, unknown>[]): Matrix {
+    const w = this.width;
+    const data = new Float64Array(records.length * w);
+    for (let i = 0; i < records.length; i++) this.transformRecord(records[i], data.subarray(i * w, (i + 1) * w));
+    return matrix(records.length, w, data);
+  }
+
+  /** The input signature: the raw columns a record should have. */
+  signatureInputs(): SignatureColumn[] {
+    return this.columns.map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      ...(c.kind === "categorical" ? { categories: c.levels } : {}),
+      nullable: c.nullable,
+    }));
+  }
+
+  /** Maps per-feature importances back to input columns (sums over a column's features). */
+  columnImportances(featureImportances: ArrayLike<number>): { name: string; importance: number }[] {
+    return this.columns.map((c, i) => {
+      let s = 0;
+      const n = specFeatureNames(c).length;
+      for (let j = 0; j < n; j++) s += featureImportances[this.offsets[i] + j] ?? 0;
+      return { name: c.name, importance: s };
+    });
+  }
+}

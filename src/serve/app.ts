@@ -1,0 +1,110 @@
+/**
+ * The service entry point for `deno serve` (`deno task serve` runs it with
+ * --parallel and least permissions): reads params.yaml (or ORCHARD_CONFIG),
+ * the model URI from MODEL_URI (default serve.model_uri, models:/churn@champion),
+ * starts loading the model at once (before it is ready; no request pays for a
+ * lazy load), and exports the Hono app as default.
+ *
+ * Environment: MODEL_URI, ORCHARD_CONFIG, ORCHARD_SETS (JSON list of --set
+ * overrides), ORCHARD_ADMIN_TOKEN (enables /admin/*), ORCHARD_PREDICTIONS_DIR
+ * (overrides paths.predictions).
+ */
+import { errorLine } from "../cli/errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { Cluster } from "./cluster.ts";
+import { loadDocsAssets } from "./docs.ts";
+import { ModelHolder } from "./holder.ts";
+import { registryLoader, registryResolver } from "./loader.ts";
+import { Metrics } from "./metrics.ts";
+import { PredictionLog } from "./predlog.ts";
+import { createApp, type ServeState } from "./routes.ts";
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined; // not granted: treat as unset
+  }
+}
+
+let config;
+try {
+  const sets = env("ORCHARD_SETS");
+  config = loadConfig({ path: env("ORCHARD_CONFIG"), sets: sets ? JSON.parse(sets) as string[] : [] });
+} catch (e) {
+  console.error(`serve: ${errorLine(e)}`);
+  Deno.exit(2);
+}
+
+const uri = env("MODEL_URI") ?? config.serve.model_uri;
+const worker = `w${Deno.pid}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
+const metrics = new Metrics(worker);
+const state: ServeState = { draining: false };
+const log = new PredictionLog({
+  dir: env("ORCHARD_PREDICTIONS_DIR") ?? config.paths.predictions,
+  worker,
+  flushMs: config.serve.log_flush_ms,
+  batchSize: config.serve.log_batch,
+}).start();
+const where = { store: config.tracking.store, modelsDir: config.paths.models };
+const holder = new ModelHolder({
+  uri,
+  loader: registryLoader(where),
+  resolver: registryResolver(where),
+  pollMs: config.serve.reload_poll_ms,
+  onSwap: (next, prev) => {
+    if (prev) metrics.reloads++;
+    console.log(`serve[${worker}]: serving ${next.name} version ${next.version}${prev ? ` (was ${prev.version})` : ""}`);
+  },
+  onError: (message) => {
+    metrics.reloadFailures++;
+    console.error(`serve[${worker}]: cannot load ${uri}: ${message}`);
+  },
+});
+void holder.start();
+
+const cluster = new Cluster("orchard-serve", worker, {
+  snapshot: () => {
+    const m = holder.current;
+    return metrics.snapshot(m ? { name: m.name, version: m.version } : null, log.stats());
+  },
+  reload: (u) => holder.reload({ uri: u }),
+  flush: () => log.flush(),
+});
+
+const docs = loadDocsAssets();
+docs.catch(() => console.error(`serve[${worker}]: swagger-ui-dist not readable; /docs is unavailable`));
+
+const app = createApp({
+  holder,
+  metrics,
+  worker,
+  maxBatch: config.serve.max_batch,
+  maxBodyBytes: config.serve.max_body_bytes,
+  log,
+  cluster,
+  adminToken: env("ORCHARD_ADMIN_TOKEN") ?? null,
+  docs,
+  state,
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  state.draining = true;
+  holder.stop();
+  await log.close(); // later predictions are written synchronously
+  await cluster.shutdown();
+  cluster.close();
+  const s = log.stats();
+  console.log(`serve[${worker}]: ${signal}: prediction log flushed (${s.written} written, ${s.dropped} dropped)`);
+  Deno.exit(0);
+}
+for (const sig of ["SIGTERM", "SIGINT"] as const) {
+  try {
+    Deno.addSignalListener(sig, () => void shutdown(sig));
+  } catch { /* signals unavailable (e.g. Windows SIGTERM) */ }
+}
+
+export default app;

@@ -1,0 +1,148 @@
+/**
+ * Holds the model being served and swaps it atomically. A request reads
+ * `holder.current` once and uses that snapshot to the end, so a swap never
+ * mixes two versions within a request and never fails one: the new version is
+ * fully loaded (artifact, validator) before the single reference assignment.
+ * Loads are serialized; a failed load keeps the old version serving.
+ */
+import type { ModelLoader, ModelResolver, ResolvedModel } from "./types.ts";
+import { buildValidator, type RecordValidator } from "./validation.ts";
+
+export interface ServedModel extends ResolvedModel {
+  validator: RecordValidator;
+  loadedAt: number;
+  /** class labels as strings (metric labels, probability keys) */
+  classLabels: string[];
+}
+
+export interface ReloadResult {
+  changed: boolean;
+  version: string | null;
+  previous: string | null;
+  error?: string;
+}
+
+export interface HolderOptions {
+  uri: string;
+  loader: ModelLoader;
+  /** cheap "which version does the URI point at now" for polling; absent: no polling */
+  resolver?: ModelResolver;
+  pollMs?: number;
+  /** called after every swap (metrics, logs) */
+  onSwap?: (next: ServedModel, previous: ServedModel | null) => void;
+  onError?: (message: string) => void;
+}
+
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 300);
+}
+
+export function prepare(resolved: ResolvedModel): ServedModel {
+  const sig = resolved.model.signature;
+  if (!sig || !Array.isArray(sig.inputs)) throw new Error(`model ${resolved.uri}: artifact has no input signature`);
+  return {
+    ...resolved,
+    version: String(resolved.version),
+    validator: buildValidator(sig),
+    loadedAt: Date.now(),
+    classLabels: (resolved.model.classes ?? sig.target.classes ?? []).map(String),
+  };
+}
+
+export class ModelHolder {
+  current: ServedModel | null = null;
+  lastError: string | null = null;
+  loads = 0;
+  failures = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private polling = false;
+  private stopped = false;
+  uri: string;
+
+  constructor(private readonly opts: HolderOptions) {
+    this.uri = opts.uri;
+  }
+
+  get ready(): boolean {
+    return this.current !== null;
+  }
+
+  /** Loads the model (retrying every pollMs until it works) and starts polling for alias moves. */
+  start(): Promise<ReloadResult> {
+    const first = this.reload();
+    const pollMs = this.opts.pollMs ?? 0;
+    if (pollMs > 0) {
+      const timer = setInterval(() => void this.poll(), pollMs);
+      Deno.unrefTimer(timer);
+      this.timer = timer;
+    }
+    return first;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Resolves the URI again and swaps when it names another version (or `force`).
+   * Never rejects: a failure is returned and kept in lastError.
+   */
+  reload(opts: { uri?: string; force?: boolean } = {}): Promise<ReloadResult> {
+    const run = async (): Promise<ReloadResult> => {
+      const uri = opts.uri ?? this.uri;
+      const previous = this.current;
+      try {
+        const resolved = await this.opts.loader(uri);
+        if (
+          !opts.force && previous && previous.uri === uri && previous.dir === resolved.dir &&
+          previous.version === String(resolved.version)
+        ) {
+          this.lastError = null;
+          return { changed: false, version: previous.version, previous: previous.version };
+        }
+        const next = prepare(resolved);
+        this.current = next; // the atomic swap
+        this.uri = uri;
+        this.lastError = null;
+        this.loads++;
+        this.opts.onSwap?.(next, previous);
+        return { changed: true, version: next.version, previous: previous?.version ?? null };
+      } catch (e) {
+        this.failures++;
+        this.lastError = oneLine(e);
+        this.opts.onError?.(this.lastError);
+        return { changed: false, version: previous?.version ?? null, previous: previous?.version ?? null, error: this.lastError };
+      }
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p;
+    return p;
+  }
+
+  /** One poll: reload when not loaded yet, or when the URI now points at another version. */
+  async poll(): Promise<void> {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    try {
+      const cur = this.current;
+      if (!cur) {
+        await this.reload();
+        return;
+      }
+      if (!this.opts.resolver) return;
+      let target: { version: string; dir: string };
+      try {
+        target = await this.opts.resolver(this.uri);
+      } catch (e) {
+        this.lastError = oneLine(e);
+        return;
+      }
+      if (String(target.version) !== cur.version || target.dir !== cur.dir) await this.reload();
+    } finally {
+      this.polling = false;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * HTTP plumbing shared by the routes: the typed error a handler throws, JSON
+ * responses with the secure headers, and a body reader that enforces the size
+ * limit while streaming (Content-Length may be absent or lie).
+ */
+
+export interface FieldProblem {
+  /** record index within a batch (absent for a single record) */
+  record?: number;
+  field: string;
+  message: string;
+}
+
+/** A client's mistake, answered with `status` and a JSON body; never a stack. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: FieldProblem[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+/** Headers on every response (the /docs page relaxes the CSP for its own assets). */
+export const SECURE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+  "strict-transport-security": "max-age=15552000; includeSubDomains",
+  "x-permitted-cross-domain-policies": "none",
+  "cache-control": "no-store",
+});
+
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'";
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's X-Request-Id when it is sane, else a fresh UUID. */
+export function requestIdFrom(header: string | null | undefined): string {
+  return header && SAFE_ID.test(header) ? header : crypto.randomUUID();
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaType(contentType: string | null | undefined): string {
+  if (!contentType) return "";
+  const semi = contentType.indexOf(";");
+  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Reads the body as UTF-8 text, at most `maxBytes`: 413 when the declared or
+ * the actual size is over, 400 when the bytes are not UTF-8.
+ */
+export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null) {
+    const n = Number(declared);
+    if (!Number.isFinite(n) || n < 0) throw new HttpError(400, "invalid Content-Length header");
+    if (n > maxBytes) throw tooLarge(maxBytes);
+  }
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        reader.cancel().catch(() => {});
+        throw tooLarge(maxBytes);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    throw new HttpError(400, "could not read the request body");
+  }
+  let bytes: Uint8Array;
+  if (chunks.length === 1) bytes = chunks[0];
+  else {
+    bytes = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.byteLength;
+    }
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new HttpError(400, "request body is not valid UTF-8");
+  }
+}
+
+function tooLarge(maxBytes: number): HttpError {
+  return new HttpError(413, `request body is larger than ${maxBytes} bytes`);
+}
+
+/** Parses JSON text; 400 with the parser's one-line reason when malformed. */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === "") throw new HttpError(400, "request body is empty, expected JSON");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split("\n")[0].slice(0, 160) : "parse error";
+    throw new HttpError(400, `malformed JSON: ${why}`);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The `deno serve` command line for `deno task serve`: --parallel workers,
+ * and only the permissions the service needs (listen on one address; read
+ * the config, models, store and the Swagger UI package; write the prediction
+ * log and the store's folder; a fixed list of environment variables).
+ */
+import { dirname, resolve } from "node:path";
+import { UserError } from "../cli/errors.ts";
+import type { Config } from "../config/schema.ts";
+
+/** the yaml package reads LOG_TOKENS and LOG_STREAM when parsing params.yaml */
+export const SERVE_ENV = ["MODEL_URI", "ORCHARD_CONFIG", "ORCHARD_ADMIN_TOKEN", "ORCHARD_PREDICTIONS_DIR", "ORCHARD_SETS", "ORCHARD_DEBUG", "LOG_TOKENS", "LOG_STREAM"];
+
+export interface LaunchOptions {
+  config: Config;
+  /** the config file (passed on as ORCHARD_CONFIG) */
+  configPath?: string;
+  /** --port, else PORT, else serve.port */
+  port?: string | number;
+  host?: string;
+  modelUri?: string;
+  workers?: number | null;
+  /** --set overrides, passed on as ORCHARD_SETS (JSON) */
+  sets?: string[];
+  /** the app module (default src/serve/app.ts beside this file) */
+  entry?: string;
+}
+
+export function parsePort(text: string | number, from: string): number {
+  const n = typeof text === "number" ? text : Number(String(text).trim());
+  if (!Number.isInteger(n) || n < 0 || n > 65535 || String(text).trim() === "") {
+    throw new UserError(`${from} = ${JSON.stringify(text)}: expected a port number 0..65535`);
+  }
+  return n;
+}
+
+export interface LaunchCommand {
+  args: string[];
+  env: Record<string, string>;
+  host: string;
+  port: number;
+  modelUri: string;
+}
+
+export function serveCommand(opts: LaunchOptions): LaunchCommand {
+  const { config } = opts;
+  const port = opts.port !== undefined ? parsePort(opts.port, "port") : config.serve.port;
+  const host = opts.host ?? config.serve.host;
+  const modelUri = opts.modelUri ?? config.serve.model_uri;
+  const entry = opts.entry ?? new URL("./app.ts", import.meta.url).pathname;
+  const storeDir = dirname(config.tracking.store) || ".";
+  const reads = new Set([config.paths.models, storeDir, "node_modules", opts.configPath ?? "params.yaml"]);
+  if (!modelUri.startsWith("models:")) reads.add(modelUri);
+  const writes = new Set([config.paths.predictions, storeDir]);
+  const workers = opts.workers ?? config.serve.workers;
+  const env: Record<string, string> = { MODEL_URI: modelUri };
+  if (opts.configPath) env.ORCHARD_CONFIG = opts.configPath;
+  if (opts.sets?.length) env.ORCHARD_SETS = JSON.stringify(opts.sets);
+  if (workers) env.DENO_JOBS = String(workers);
+  const args = [
+    "serve",
+    "--parallel",
+    "--no-prompt",
+    `--host=${host}`,
+    `--port=${port}`,
+    `--allow-net=${host.includes(":") ? `[${host}]` : host}:${port}`,
+    `--allow-read=${[...reads].map((p) => resolve(p)).join(",")}`,
+    `--allow-write=${[...writes].map((p) => resolve(p)).join(",")}`,
+    `--allow-env=${SERVE_ENV.join(",")}`,
+    entry,
+  ];
+  return { args, env, host, port, modelUri };
+}

@@ -1,0 +1,184 @@
+/**
+ * Prometheus metrics. Each worker counts in plain maps (cheap on the hot
+ * path) and can export a snapshot; `renderMetrics` merges the snapshots of
+ * every worker (see cluster.ts) into one exposition, so a scrape that lands on
+ * any worker under `deno serve --parallel` reports the whole process.
+ */
+
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export interface Histogram {
+  /** non-cumulative counts per bucket, plus one for +Inf */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+export interface LogStats {
+  written: number;
+  writeErrors: number;
+  dropped: number;
+  pending: number;
+  lastError: string | null;
+}
+
+export interface MetricsSnapshot {
+  worker: string;
+  /** "route\tmethod\tstatus" -> count */
+  requests: Record<string, number>;
+  /** route -> latency histogram */
+  latency: Record<string, Histogram>;
+  /** "model\tversion\tclass" -> count */
+  predictions: Record<string, number>;
+  model: { name: string; version: string } | null;
+  reloads: number;
+  reloadFailures: number;
+  log: LogStats;
+  startedAt: number;
+}
+
+export class Metrics {
+  private requests = new Map<string, number>();
+  private latency = new Map<string, Histogram>();
+  private predictions = new Map<string, number>();
+  reloads = 0;
+  reloadFailures = 0;
+  readonly startedAt = Date.now();
+
+  constructor(readonly worker: string) {}
+
+  observe(route: string, method: string, status: number, seconds: number): void {
+    const key = route + "\t" + method + "\t" + status;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    let h = this.latency.get(route);
+    if (!h) {
+      h = { counts: new Array(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+      this.latency.set(route, h);
+    }
+    let b = 0;
+    while (b < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[b]) b++;
+    h.counts[b]++;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  predicted(model: string, version: string, label: unknown): void {
+    const key = model + "\t" + version + "\t" + String(label);
+    this.predictions.set(key, (this.predictions.get(key) ?? 0) + 1);
+  }
+
+  snapshot(model: { name: string; version: string } | null, log: LogStats): MetricsSnapshot {
+    const latency: Record<string, Histogram> = {};
+    for (const [k, h] of this.latency) latency[k] = { counts: [...h.counts], sum: h.sum, count: h.count };
+    return {
+      worker: this.worker,
+      requests: Object.fromEntries(this.requests),
+      latency,
+      predictions: Object.fromEntries(this.predictions),
+      model,
+      reloads: this.reloads,
+      reloadFailures: this.reloadFailures,
+      log: { ...log },
+      startedAt: this.startedAt,
+    };
+  }
+}
+
+function esc(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(12)));
+}
+
+function addInto(target: Map<string, number>, source: Record<string, number>): void {
+  for (const k in source) target.set(k, (target.get(k) ?? 0) + source[k]);
+}
+
+/** The Prometheus text exposition (version 0.0.4) of the merged snapshots. */
+export function renderMetrics(snaps: MetricsSnapshot[]): string {
+  const requests = new Map<string, number>();
+  const predictions = new Map<string, number>();
+  const latency = new Map<string, Histogram>();
+  const models = new Map<string, number>();
+  let reloads = 0, reloadFailures = 0;
+  const log = { written: 0, writeErrors: 0, dropped: 0, pending: 0 };
+  let failing = 0;
+  let oldest = Infinity;
+  for (const s of snaps) {
+    addInto(requests, s.requests);
+    addInto(predictions, s.predictions);
+    for (const route in s.latency) {
+      const h = s.latency[route];
+      const acc = latency.get(route) ?? { counts: new Array(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+      h.counts.forEach((c, i) => (acc.counts[i] += c));
+      acc.sum += h.sum;
+      acc.count += h.count;
+      latency.set(route, acc);
+    }
+    if (s.model) {
+      const key = s.model.name + "\t" + s.model.version;
+      models.set(key, (models.get(key) ?? 0) + 1);
+    }
+    reloads += s.reloads;
+    reloadFailures += s.reloadFailures;
+    log.written += s.log.written;
+    log.writeErrors += s.log.writeErrors;
+    log.dropped += s.log.dropped;
+    log.pending += s.log.pending;
+    if (s.log.lastError) failing++;
+    oldest = Math.min(oldest, s.startedAt);
+  }
+  const out: string[] = [];
+  const head = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+  head("orchard_http_requests_total", "counter", "HTTP requests by route, method and status.");
+  for (const [k, v] of [...requests].sort()) {
+    const [route, method, status] = k.split("\t");
+    out.push(`orchard_http_requests_total{route="${esc(route)}",method="${esc(method)}",status="${status}"} ${v}`);
+  }
+  head("orchard_http_request_duration_seconds", "histogram", "Time from request to response, by route.");
+  for (const [route, h] of [...latency].sort()) {
+    let cum = 0;
+    LATENCY_BUCKETS.forEach((le, i) => {
+      cum += h.counts[i];
+      out.push(`orchard_http_request_duration_seconds_bucket{route="${esc(route)}",le="${le}"} ${cum}`);
+    });
+    cum += h.counts[LATENCY_BUCKETS.length];
+    out.push(`orchard_http_request_duration_seconds_bucket{route="${esc(route)}",le="+Inf"} ${cum}`);
+    out.push(`orchard_http_request_duration_seconds_sum{route="${esc(route)}"} ${fmt(h.sum)}`);
+    out.push(`orchard_http_request_duration_seconds_count{route="${esc(route)}"} ${h.count}`);
+  }
+  head("orchard_predictions_total", "counter", "Records scored, by model, version and predicted class.");
+  for (const [k, v] of [...predictions].sort()) {
+    const [model, version, label] = k.split("\t");
+    out.push(
+      `orchard_predictions_total{model="${esc(model)}",version="${esc(version)}",class="${esc(label)}"} ${v}`,
+    );
+  }
+  head("orchard_model_info", "gauge", "The model version being served: the number of workers serving it.");
+  for (const [k, v] of [...models].sort()) {
+    const [model, version] = k.split("\t");
+    out.push(`orchard_model_info{model="${esc(model)}",version="${esc(version)}"} ${v}`);
+  }
+  head("orchard_workers", "gauge", "Workers whose metrics are included in this scrape.");
+  out.push(`orchard_workers ${snaps.length}`);
+  head("orchard_model_reloads_total", "counter", "Model versions loaded after start-up (hot swaps).");
+  out.push(`orchard_model_reloads_total ${reloads}`);
+  head("orchard_model_reload_failures_total", "counter", "Model loads that failed (the old version kept serving).");
+  out.push(`orchard_model_reload_failures_total ${reloadFailures}`);
+  head("orchard_prediction_log_written_total", "counter", "Predictions appended to the prediction log.");
+  out.push(`orchard_prediction_log_written_total ${log.written}`);
+  head("orchard_prediction_log_write_errors_total", "counter", "Failed prediction-log writes.");
+  out.push(`orchard_prediction_log_write_errors_total ${log.writeErrors}`);
+  head("orchard_prediction_log_dropped_total", "counter", "Predictions dropped from the log after repeated write errors.");
+  out.push(`orchard_prediction_log_dropped_total ${log.dropped}`);
+  head("orchard_prediction_log_pending", "gauge", "Predictions buffered, not yet written.");
+  out.push(`orchard_prediction_log_pending ${log.pending}`);
+  head("orchard_prediction_log_failing", "gauge", "Workers whose last prediction-log write failed.");
+  out.push(`orchard_prediction_log_failing ${failing}`);
+  head("orchard_start_time_seconds", "gauge", "Start time of the oldest worker, seconds since the epoch.");
+  out.push(`orchard_start_time_seconds ${Number.isFinite(oldest) ? Math.floor(oldest / 1000) : 0}`);
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,176 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas that validate
+ * requests (the record schema comes from the loaded model's signature).
+ */
+import { z } from "zod";
+import type { ServedModel } from "./holder.ts";
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const PredictionSchema = z.object({
+  prediction: Scalar.describe("the predicted class (or value)"),
+  probabilities: z.record(z.string(), z.number()).optional().describe("class label -> probability"),
+});
+
+export const PredictResponseSchema = z.object({
+  model: z.string(),
+  version: z.string(),
+  predictions: z.array(PredictionSchema),
+});
+
+export const ErrorSchema = z.object({
+  error: z.string().describe("one line, never a stack trace"),
+  request_id: z.string(),
+  details: z.array(z.object({ record: z.number().int().optional(), field: z.string(), message: z.string() }))
+    .optional().describe("one entry per invalid field (422)"),
+});
+
+export const InvocationsRequestSchema = z.union([
+  z.object({
+    dataframe_split: z.object({
+      columns: z.array(z.string()).optional(),
+      index: z.array(z.unknown()).optional(),
+      data: z.array(z.array(z.unknown())),
+    }),
+    params: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({ dataframe_records: z.array(z.record(z.string(), z.unknown())) }),
+  z.object({ instances: z.array(z.unknown()) }),
+  z.object({ inputs: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]) }),
+]);
+
+export const InvocationsResponseSchema = z.object({ predictions: z.array(Scalar) });
+
+export const ReadySchema = z.object({
+  status: z.enum(["ready", "degraded", "loading", "draining"]),
+  model: z.string().nullable(),
+  version: z.string().nullable(),
+  worker: z.string(),
+  error: z.string().nullable().optional(),
+  prediction_log: z.object({ ok: z.boolean(), last_error: z.string().nullable(), pending: z.number(), dropped: z.number() }),
+});
+
+export const ModelInfoSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  uri: z.string(),
+  loaded_at: z.string(),
+  signature: z.unknown(),
+  metrics: z.record(z.string(), z.unknown()),
+  classes: z.array(z.string()),
+});
+
+export const ReloadRequestSchema = z.object({
+  model_uri: z.string().optional().describe("serve this URI from now on (default: the configured one)"),
+});
+
+function js(schema: z.ZodType): Record<string, unknown> {
+  const out = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  delete out.$schema;
+  return out;
+}
+
+const json = (ref: string) => ({ "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } });
+const err = (description: string) => ({ description, content: json("Error") });
+
+export function buildOpenApi(model: ServedModel | null, maxBatch: number): Record<string, unknown> {
+  const record = model ? js(model.validator.record) : { type: "object", additionalProperties: true };
+  const predictErrors = {
+    "400": err("malformed JSON"),
+    "413": err("body or batch too large"),
+    "415": err("content type is not application/json"),
+    "422": err("records do not match the model's signature (one entry per field)"),
+    "503": err("model not loaded yet"),
+  };
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Orchard prediction service",
+      version: "1.0.0",
+      description: model
+        ? `Serving ${model.name} version ${model.version} (${model.uri}).`
+        : "No model loaded yet: the record schema appears once the model is loaded.",
+    },
+    paths: {
+      "/predict": {
+        post: {
+          summary: "Score one record (object) or a batch (array)",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  oneOf: [
+                    { $ref: "#/components/schemas/Record" },
+                    { type: "array", items: { $ref: "#/components/schemas/Record" }, maxItems: maxBatch, minItems: 1 },
+                  ],
+                },
+              },
+            },
+          },
+          responses: { "200": { description: "predictions", content: json("PredictResponse") }, ...predictErrors },
+        },
+      },
+      "/invocations": {
+        post: {
+          summary: "MLflow scoring protocol (dataframe_split, dataframe_records, instances, inputs, text/csv)",
+          requestBody: {
+            required: true,
+            content: {
+              ...json("InvocationsRequest"),
+              "text/csv": { schema: { type: "string", description: "a header row, then one record per line" } },
+            },
+          },
+          responses: { "200": { description: "predicted labels", content: json("InvocationsResponse") }, ...predictErrors },
+        },
+      },
+      "/health": { get: { summary: "Liveness", responses: { "200": { description: "alive" } } } },
+      "/ready": {
+        get: {
+          summary: "Readiness: 200 once the model is loaded",
+          responses: { "200": { description: "ready", content: json("Ready") }, "503": { description: "not ready", content: json("Ready") } },
+        },
+      },
+      "/model": {
+        get: {
+          summary: "The model being served: name, version, signature, metrics",
+          responses: { "200": { description: "model", content: json("ModelInfo") }, "503": err("model not loaded yet") },
+        },
+      },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics (all workers)",
+          responses: { "200": { description: "text exposition", content: { "text/plain": { schema: { type: "string" } } } } },
+        },
+      },
+      "/admin/reload": {
+        post: {
+          summary: "Re-resolve the model URI in every worker and swap to the version it names",
+          security: [{ bearer: [] }],
+          requestBody: { required: false, content: json("ReloadRequest") },
+          responses: {
+            "200": { description: "reload outcome per worker" },
+            "401": err("missing or wrong bearer token"),
+            "403": err("admin API disabled (ORCHARD_ADMIN_TOKEN not set)"),
+          },
+        },
+      },
+      "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+      "/docs": { get: { summary: "Swagger UI (served locally)", responses: { "200": { description: "HTML" } } } },
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        Record: record,
+        Prediction: js(PredictionSchema),
+        PredictResponse: js(PredictResponseSchema),
+        InvocationsRequest: js(InvocationsRequestSchema),
+        InvocationsResponse: js(InvocationsResponseSchema),
+        Ready: js(ReadySchema),
+        ModelInfo: js(ModelInfoSchema),
+        ReloadRequest: js(ReloadRequestSchema),
+        Error: js(ErrorSchema),
+      },
+    },
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * Request validation from the model's signature, with zod: one object schema
+ * per model (built once per load, not per request). A key must be present; a
+ * null is a missing value, handled as in training. Extra keys are dropped.
+ * Unknown categories pass (the preprocessing maps them as it did in training).
+ */
+import { z } from "zod";
+import type { Signature, SignatureColumn } from "../models/types.ts";
+import { type FieldProblem, HttpError } from "./http.ts";
+
+const BOOL_TEXT = /^(true|false|yes|no|y|n|t|f|1|0)$/i;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function message(expected: string) {
+  return (iss: { input?: unknown }) =>
+    iss.input === undefined ? "required field is missing" : `expected ${expected}, got ${describe(iss.input)}`;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+  if (typeof v === "string") return v.length > 24 ? `string "${v.slice(0, 21)}..."` : `string "${v}"`;
+  if (typeof v === "number" || typeof v === "boolean") return `${typeof v} ${v}`;
+  return typeof v === "object" ? "an object" : typeof v;
+}
+
+/** The zod schema of one column's value. */
+export function columnSchema(col: SignatureColumn): z.ZodType {
+  switch (col.kind) {
+    case "numeric":
+      return z.number({ error: message("a number") }).nullable();
+    case "boolean":
+      return z.union([z.boolean(), z.literal([0, 1]), z.string().regex(BOOL_TEXT)], {
+        error: message("a boolean (true/false, 0/1)"),
+      }).nullable();
+    case "datetime":
+      return z.union([z.string().regex(ISO_DATE), z.number()], {
+        error: message("an ISO 8601 date or epoch milliseconds"),
+      }).nullable();
+    default: {
+      const levels = col.categories?.length ? ` (seen: ${col.categories.slice(0, 20).join(", ")})` : "";
+      return z.union([z.string(), z.number(), z.boolean()], { error: message("a string") })
+        .nullable().describe(`categorical${levels}; unseen levels are handled as in training`);
+    }
+  }
+}
+
+export interface RecordValidator {
+  readonly columns: readonly SignatureColumn[];
+  /** one record's schema (also the source of the OpenAPI component) */
+  readonly record: z.ZodObject;
+  /** validates one record; returns it with only the signature's keys */
+  one(value: unknown, index?: number): Record<string, unknown>;
+  /** validates a /predict body: one object or an array of at most maxBatch objects */
+  body(value: unknown, maxBatch: number): { records: Record<string, unknown>[]; single: boolean };
+  /** validates records already in hand (MLflow, CSV, batch files) */
+  many(values: unknown[], maxBatch: number): Record<string, unknown>[];
+}
+
+/** Turns zod issues into one problem per field. */
+function problems(error: z.ZodError, index?: number): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const seen = new Set<string>();
+  for (const issue of error.issues) {
+    const field = issue.path.length ? String(issue.path[0]) : "(record)";
+    if (seen.has(field)) continue;
+    seen.add(field);
+    out.push(index === undefined ? { field, message: issue.message } : { record: index, field, message: issue.message });
+  }
+  return out;
+}
+
+const MAX_REPORTED = 100;
+
+export function buildValidator(signature: Signature): RecordValidator {
+  const shape: Record<string, z.ZodType> = {};
+  for (const col of signature.inputs) shape[col.name] = columnSchema(col);
+  const record = z.object(shape, {
+    error: (iss) => `expected a JSON object (one record), got ${describe(iss.input)}`,
+  });
+
+  const check = (value: unknown, index: number | undefined, sink: FieldProblem[]) => {
+    const r = record.safeParse(value);
+    if (r.success) return r.data as Record<string, unknown>;
+    if (sink.length < MAX_REPORTED) sink.push(...problems(r.error, index));
+    return undefined;
+  };
+
+  const fail = (sink: FieldProblem[]): never => {
+    const n = sink.length;
+    const fields = [...new Set(sink.map((p) => p.field))].slice(0, 10).join(", ");
+    throw new HttpError(422, `invalid input: ${n} problem${n === 1 ? "" : "s"} (${fields})`, sink.slice(0, MAX_REPORTED));
+  };
+
+  const many = (values: unknown[], maxBatch: number) => {
+    if (values.length === 0) throw new HttpError(422, "no records: send at least one");
+    if (values.length > maxBatch) {
+      throw new HttpError(413, `batch of ${values.length} records is over the limit of ${maxBatch}`);
+    }
+    const sink: FieldProblem[] = [];
+    const out = new Array<Record<string, unknown>>(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const r = check(values[i], i, sink);
+      if (r) out[i] = r;
+    }
+    if (sink.length) fail(sink);
+    return out;
+  };
+
+  return {
+    columns: signature.inputs,
+    record,
+    one(value, index) {
+      const sink: FieldProblem[] = [];
+      const r = check(value, index, sink);
+      if (!r) fail(sink);
+      return r!;
+    },
+    body(value, maxBatch) {
+      if (Array.isArray(value)) return { records: many(value, maxBatch), single: false };
+      if (value !== null && typeof value === "object") return { records: [this.one(value)], single: true };
+      throw new HttpError(422, `expected a JSON object (one record) or an array of records, got ${describe(value)}`);
+    },
+    many,
+  };
+}
+
+/** Reads one text cell (CSV) as the column's kind expects; invalid text is left for the validator to name. */
+export function cellFromText(col: SignatureColumn, text: string): unknown {
+  const t = text.trim();
+  if (t === "" || t === "NA" || t === "NaN" || t === "null" || t === "None" || t === "N/A") return null;
+  if (col.kind === "numeric") {
+    const n = Number(t);
+    return Number.isFinite(n) ? n : text;
+  }
+  return text;
+}

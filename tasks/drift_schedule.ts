@@ -1,0 +1,128 @@
+/**
+ * `deno task drift:schedule`: a long-running scheduler on Deno.cron (params
+ * drift.schedule, "0 2 * * *" = nightly at 02:00 UTC by default). Each tick
+ * runs the drift check; on dataset drift it runs the retraining pipeline
+ * (prep -> features -> train) and registers the new run as @challenger. It
+ * never promotes: the promotion gates alone decide @champion. The tick is the
+ * exported `scheduledDriftCheck`, which tests call directly.
+ */
+import { executeTask, type TaskContext, type TaskSpec } from "../src/cli/task.ts";
+import { errorLine, UserError } from "../src/cli/errors.ts";
+import { log } from "../src/cli/progress.ts";
+import type { Config } from "../src/config/schema.ts";
+import { type DriftRun, type DriftRunOptions, runDrift } from "../src/drift/run.ts";
+
+/** The retraining pipeline run on drift, as `deno task` argument lists. */
+export const RETRAIN_STEPS: string[][] = [
+  ["prep"],
+  ["features"],
+  ["train"],
+  ["register", "--run", "latest", "--alias", "challenger"],
+];
+
+export interface TickDeps {
+  config: Config;
+  /** extra flags passed to every spawned task (--config, --set ...) */
+  passThrough?: string[];
+  drift?: (opts: DriftRunOptions) => DriftRun;
+  /** runs `deno task <args>` and resolves to its exit code */
+  runTask?: (args: string[]) => Promise<number>;
+  now?: Date;
+  log?: (msg: string) => void;
+}
+
+export interface TickResult {
+  ran_at: string;
+  status: "no_drift" | "retrained" | "retrain_failed" | "drift_failed";
+  dataset_drift: boolean | null;
+  drift_share: number | null;
+  report: string | null;
+  steps: { task: string; code: number }[];
+  error?: string;
+}
+
+async function spawnTask(args: string[]): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), { args: ["task", ...args], stdout: "inherit", stderr: "inherit" });
+  return (await child.output()).code;
+}
+
+/** One scheduled check: drift, then retrain + register as challenger on dataset drift. */
+export async function scheduledDriftCheck(deps: TickDeps): Promise<TickResult> {
+  const say = deps.log ?? log;
+  const now = deps.now ?? new Date();
+  const base: TickResult = {
+    ran_at: now.toISOString(),
+    status: "no_drift",
+    dataset_drift: null,
+    drift_share: null,
+    report: null,
+    steps: [],
+  };
+  let run: DriftRun;
+  try {
+    run = (deps.drift ?? runDrift)({ config: deps.config, now });
+  } catch (e) {
+    say(`drift:schedule: drift check failed: ${errorLine(e)}`);
+    return { ...base, status: "drift_failed", error: errorLine(e) };
+  }
+  const result: TickResult = {
+    ...base,
+    dataset_drift: run.json.dataset_drift,
+    drift_share: run.json.drift_share,
+    report: run.reportPath,
+  };
+  say(`drift:schedule: drift share ${run.json.drift_share.toFixed(3)}; dataset drift ${run.json.dataset_drift}`);
+  if (!run.json.dataset_drift) return result;
+  const runTask = deps.runTask ?? spawnTask;
+  for (const step of RETRAIN_STEPS) {
+    const args = [...step, ...(deps.passThrough ?? [])];
+    say(`drift:schedule: deno task ${args.join(" ")}`);
+    const code = await runTask(args);
+    result.steps.push({ task: step[0], code });
+    if (code !== 0) {
+      say(`drift:schedule: '${step[0]}' failed (exit ${code}); retraining stopped`);
+      return { ...result, status: "retrain_failed" };
+    }
+  }
+  return { ...result, status: "retrained" };
+}
+
+/** Validates a five-field cron expression enough to give a one-line error before Deno.cron does. */
+export function checkCron(expr: string): string {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 5 || fields.some((f) => !/^[\d*,\/-]+$/.test(f))) {
+    throw new UserError(`drift.schedule = '${expr}': expected a 5-field cron expression like "0 2 * * *"`);
+  }
+  return fields.join(" ");
+}
+
+function passThrough(ctx: TaskContext): string[] {
+  return [...(ctx.configPath ? ["--config", ctx.configPath] : []), ...ctx.sets.flatMap((s) => ["--set", s])];
+}
+
+export const spec: TaskSpec<TickResult | { scheduled: string }> = {
+  name: "drift:schedule",
+  description: "Run the drift check on the cron schedule in params (drift.schedule); retrain and register " +
+    "a @challenger on dataset drift. --once runs one check now and exits.",
+  options: { once: { type: "boolean", description: "run one check now and exit (no scheduler)" } },
+  async run(ctx) {
+    const config = ctx.config();
+    const deps: TickDeps = { config, passThrough: passThrough(ctx) };
+    if (ctx.values.once) return await scheduledDriftCheck(deps);
+    const schedule = checkCron(config.drift.schedule);
+    try {
+      Deno.cron("orchard-drift", schedule, async () => {
+        const r = await scheduledDriftCheck({ ...deps, config: ctx.config(), now: new Date() });
+        log(`drift:schedule: ${r.status}${r.report ? ` (${r.report})` : ""}`);
+      });
+    } catch (e) {
+      throw new UserError(`drift.schedule = '${schedule}': ${errorLine(e)}`);
+    }
+    log(`drift:schedule: scheduled '${schedule}' (UTC); Ctrl-C to stop`);
+    await new Promise(() => {}); // run until killed
+    return { scheduled: schedule };
+  },
+  summary: (r) => JSON.stringify(r),
+};
+
+if (import.meta.main) Deno.exit(await executeTask(spec, Deno.args));

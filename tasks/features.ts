@@ -1,0 +1,41 @@
+/**
+ * `deno task features`: per-customer aggregates of the filtered sales joined to
+ * the customers -> data/features/customer_features.parquet (with `split`).
+ * `--batch DIR --output FILE` builds the same columns for a later raw batch.
+ */
+import { main } from "../src/cli/task.ts";
+import { log } from "../src/cli/progress.ts";
+import { type FeaturesResult, runFeatures } from "../src/features/stage.ts";
+
+await main<FeaturesResult>({
+  name: "features",
+  description: "Build per-customer features (tenure, recency, frequency, monetary total and average,\n" +
+    "last 3 months against the 3 before) from prep's outputs into\n" +
+    "data/features/customer_features.parquet. With --batch, clean a later raw batch with prep's code\n" +
+    "(no split, quality gate reported but not enforced) and build the same columns.",
+  options: {
+    batch: { type: "string", description: "a raw batch directory (customers.*, transactions.*)", valueName: "dir" },
+    output: { type: "string", description: "output file (default paths.features/customer_features.parquet)", valueName: "file" },
+  },
+  run(ctx) {
+    return runFeatures(ctx.config(), {
+      batch: ctx.values.batch as string | undefined,
+      output: ctx.values.output as string | undefined,
+    }, log);
+  },
+  summary(r) {
+    const lines = [
+      `features (${r.mode}): ${r.rows} customers x ${r.columns.length} columns -> ${r.output} (${r.seconds.toFixed(2)} s)`,
+      `  as of ${r.as_of}; model inputs: ${r.model_inputs.join(", ")}`,
+    ];
+    if (r.split) lines.push(`  split: ${r.split.train} train, ${r.split.validation} validation`);
+    if (r.batch) {
+      lines.push(
+        `  batch ${r.batch.source}: rejected ${r.batch.rejected.customers} customers, ${r.batch.rejected.transactions} transactions; quality gate ${
+          r.batch.gate.passed ? "passed" : "FAILED (not enforced)"
+        }`,
+      );
+    }
+    return lines.join("\n");
+  },
+});

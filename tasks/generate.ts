@@ -1,0 +1,86 @@
+/**
+ * `deno task data:generate`: writes the example churn world to data/raw
+ * (customers.csv, transactions.json, generation.json); `--scenario drift`
+ * writes a later production batch to data/raw/drift.
+ */
+import { join } from "node:path";
+import { main } from "../src/cli/task.ts";
+import { UserError } from "../src/cli/errors.ts";
+import { log } from "../src/cli/progress.ts";
+import { generateWorld, type GenerateResult, type Scenario } from "../src/data/generate.ts";
+
+function positiveInt(flag: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UserError(`--${flag} ${raw}: expected an integer >= ${min}`);
+  }
+  return n;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type Result = GenerateResult | { skipped: true; reason: string; out_dir: string };
+
+await main<Result>({
+  name: "data:generate",
+  description:
+    "Write the example churn world (customers.csv, transactions.json, generation.json).\n" +
+    "baseline goes to data/raw; --scenario drift writes a later, shifted batch to data/raw/drift.",
+  options: {
+    customers: { type: "string", description: "number of customers (default generate.customers)", valueName: "N" },
+    seed: { type: "string", description: "random seed (default generate.seed)", valueName: "S" },
+    months: { type: "string", description: "months of transactions (default generate.months)", valueName: "M" },
+    scenario: { type: "string", description: "baseline | drift (default baseline)", valueName: "name" },
+    out: { type: "string", description: "output directory (default paths.raw, or paths.raw/drift)", valueName: "dir" },
+    "if-missing": { type: "boolean", description: "do nothing when the output files already exist" },
+  },
+  run(ctx) {
+    const cfg = ctx.config();
+    const scenario = (ctx.values.scenario as string | undefined) ?? "baseline";
+    if (scenario !== "baseline" && scenario !== "drift") {
+      throw new UserError(`--scenario ${scenario}: expected baseline or drift`);
+    }
+    const outDir = (ctx.values.out as string | undefined) ??
+      (scenario === "drift" ? join(cfg.paths.raw, "drift") : cfg.paths.raw);
+    if (ctx.values["if-missing"]) {
+      const files = ["customers.csv", "transactions.json"].map((f) => join(outDir, f));
+      if (files.every(exists)) {
+        log(`data:generate: ${outDir} already holds the raw data; nothing to do (--if-missing)`);
+        return { skipped: true, reason: "raw data present", out_dir: outDir };
+      }
+    }
+    const customers = positiveInt("customers", ctx.values.customers as string, cfg.generate.customers);
+    const seed = positiveInt("seed", ctx.values.seed as string, cfg.generate.seed, 0);
+    const months = positiveInt("months", ctx.values.months as string, cfg.generate.months);
+    const t0 = performance.now();
+    log(`data:generate: ${customers} customers, ${months} months, seed ${seed}, scenario ${scenario}`);
+    const result = generateWorld({
+      customers,
+      seed,
+      months,
+      scenario: scenario as Scenario,
+      outDir,
+      onProgress: (done, total) => log(`data:generate: ${done}/${total} customers`),
+    });
+    log(`data:generate: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    return result;
+  },
+  summary(r) {
+    if ("skipped" in r) return `data:generate: skipped, ${r.out_dir} already has raw data`;
+    const d = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    return [
+      `data:generate (${r.scenario}, seed ${r.seed}) -> ${r.out_dir}`,
+      `  customers:    ${r.customers} (${r.customer_rows} rows, ${d(r.defects.customers)} with defects)`,
+      `  transactions: ${r.transactions} (${d(r.defects.transactions)} with defects), ${r.window_start} .. ${r.as_of}`,
+      `  churn rate:   ${(r.churn_rate * 100).toFixed(1)}%`,
+    ].join("\n");
+  },
+});

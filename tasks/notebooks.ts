@@ -1,0 +1,233 @@
+/**
+ * `deno task notebooks [notebook.ipynb ...]`: runs every notebook under
+ * notebooks/ headless on the Deno Jupyter kernel (Jupyter's nbconvert), writes
+ * the executed copies to reports/notebooks/ (never back into notebooks/), and
+ * fails with one line naming the notebook and cell when any cell errors or
+ * when a notebook shows no chart.
+ *
+ * The kernelspec is (re)installed with `deno jupyter --install --force` when it
+ * is missing or launches another deno binary than the one running this task.
+ */
+import { basename, join, resolve } from "node:path";
+import { main } from "../src/cli/task.ts";
+import { UserError } from "../src/cli/errors.ts";
+import { writeTextAtomic } from "../src/data/atomic.ts";
+import {
+  cellErrors,
+  chartCount,
+  describeCellError,
+  readNotebook,
+  serializeNotebook,
+} from "../src/report/notebook.ts";
+
+const KERNEL = "deno";
+const INSTALL_HINT = "apt-get install -y jupyter-nbconvert jupyter-client";
+
+interface NotebookResult {
+  notebook: string;
+  output: string;
+  seconds: number;
+  cells: number;
+  charts: number;
+}
+
+interface Result {
+  kernel: { argv0: string; installed: boolean };
+  notebooks: NotebookResult[];
+  outputDir: string;
+  seconds: number;
+}
+
+const dec = new TextDecoder();
+
+async function runCapture(
+  cmd: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UserError(`${cmd} not found: Jupyter is not installed (${INSTALL_HINT})`);
+    }
+    throw e;
+  }
+}
+
+interface KernelSpecs {
+  kernelspecs?: Record<string, { resource_dir?: string; spec?: { argv?: string[] } }>;
+}
+
+async function kernelArgv0(): Promise<string | undefined> {
+  const r = await runCapture("jupyter", ["kernelspec", "list", "--json"]);
+  if (r.code !== 0) {
+    throw new UserError(`jupyter kernelspec list failed: ${lastLine(r.stderr)} (${INSTALL_HINT})`);
+  }
+  let specs: KernelSpecs;
+  try {
+    specs = JSON.parse(r.stdout);
+  } catch {
+    throw new UserError("jupyter kernelspec list --json printed something that is not JSON");
+  }
+  return specs.kernelspecs?.[KERNEL]?.spec?.argv?.[0];
+}
+
+/** The binary a path finally points at (deno writes the PATH symlink when it is the same binary). */
+function realPath(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined; // the kernelspec names a binary that is gone
+  }
+}
+
+/** Makes sure the `deno` kernelspec launches this very deno binary. */
+async function ensureKernel(): Promise<{ argv0: string; installed: boolean }> {
+  const deno = Deno.execPath();
+  const self = realPath(deno) ?? deno;
+  const current = await kernelArgv0();
+  if (current && realPath(current) === self) return { argv0: current, installed: false };
+  const r = await runCapture(deno, ["jupyter", "--install", "--force"]);
+  if (r.code !== 0) throw new UserError(`deno jupyter --install failed: ${lastLine(r.stderr)}`);
+  const after = await kernelArgv0();
+  if (!after || realPath(after) !== self) {
+    throw new UserError(
+      `the '${KERNEL}' kernelspec launches ${after ?? "nothing"}, not ${deno}: ` +
+        "Jupyter reads a different kernel directory than deno installs into",
+    );
+  }
+  console.error(`notebooks: installed the Deno kernelspec (${deno})`);
+  return { argv0: after, installed: true };
+}
+
+function lastLine(text: string): string {
+  // deno-lint-ignore no-control-regex
+  const lines = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const err = lines.findLast((l) => /Error|error:|Exception/.test(l));
+  return (err ?? lines.at(-1) ?? "no output").slice(0, 300);
+}
+
+function listNotebooks(dir: string): string[] {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    throw new UserError(`${dir}: no notebooks directory`);
+  }
+  const names = entries.filter((e) => e.isFile && e.name.endsWith(".ipynb")).map((e) => e.name).sort();
+  if (names.length === 0) throw new UserError(`${dir}: no .ipynb files`);
+  return names.map((n) => join(dir, n));
+}
+
+async function executeOne(
+  path: string,
+  outputDir: string,
+  scratch: string,
+  timeoutSeconds: number,
+): Promise<NotebookResult> {
+  const name = basename(path);
+  const t0 = performance.now();
+  const r = await runCapture("jupyter", [
+    "nbconvert",
+    "--to",
+    "notebook",
+    "--execute",
+    // keep going so the executed notebook is written; errors are read from it below
+    "--allow-errors",
+    `--ExecutePreprocessor.kernel_name=${KERNEL}`,
+    `--ExecutePreprocessor.timeout=${timeoutSeconds}`,
+    "--output-dir",
+    outputDir,
+    "--output",
+    name,
+    path,
+  ], { ORCHARD_NOTEBOOK_DIR: scratch, NO_COLOR: "1" });
+  const seconds = (performance.now() - t0) / 1000;
+  const output = join(outputDir, name);
+  if (r.code !== 0) throw new UserError(`${name}: nbconvert failed: ${lastLine(r.stderr)}`, 1);
+  const nb = readNotebook(output);
+  const errors = cellErrors(nb);
+  if (errors.length > 0) {
+    const more = errors.length > 1 ? ` (+${errors.length - 1} more failing cells; see ${output})` : "";
+    throw new UserError(describeCellError(name, errors[0]) + more, 1);
+  }
+  const charts = chartCount(nb);
+  if (charts === 0) {
+    throw new UserError(`${name}: shows no chart (no image/svg+xml or <svg> output; see ${output})`, 1);
+  }
+  // the executed copy is a report: pretty-printed the same way as the source
+  writeTextAtomic(output, serializeNotebook(nb));
+  const cells = nb.cells.filter((c) => c.cell_type === "code").length;
+  console.error(`notebooks: ${name} ok in ${seconds.toFixed(1)} s (${cells} code cells, ${charts} charts)`);
+  return { notebook: name, output, seconds, cells, charts };
+}
+
+main<Result>({
+  name: "notebooks",
+  description:
+    "Run every notebook in notebooks/ headless on the Deno Jupyter kernel (nbconvert); fail on any cell " +
+    "error or a notebook without a chart. Executed copies go to --output-dir.",
+  usage: "notebooks [options] [notebook.ipynb ...]",
+  positionals: true,
+  options: {
+    "output-dir": {
+      type: "string",
+      description: "where the executed notebooks go (default reports/notebooks)",
+      valueName: "dir",
+    },
+    "notebooks-dir": {
+      type: "string",
+      description: "where the notebooks are (default notebooks)",
+      valueName: "dir",
+    },
+    timeout: {
+      type: "string",
+      description: "per-cell timeout in seconds (default 300)",
+      valueName: "seconds",
+    },
+  },
+  async run(ctx) {
+    const t0 = performance.now();
+    const nbDir = resolve(String(ctx.values["notebooks-dir"] ?? "notebooks"));
+    const outputDir = resolve(String(ctx.values["output-dir"] ?? "reports/notebooks"));
+    if (outputDir === nbDir) {
+      throw new UserError(
+        `--output-dir ${outputDir}: would overwrite the notebooks; choose another directory`,
+      );
+    }
+    if (Deno.permissions.querySync({ name: "write", path: outputDir }).state !== "granted") {
+      throw new UserError(`--output-dir ${outputDir}: this task may only write under reports/`);
+    }
+    const timeout = Number(ctx.values.timeout ?? 300);
+    if (!Number.isInteger(timeout) || timeout <= 0) {
+      throw new UserError(`--timeout ${ctx.values.timeout}: expected a positive whole number of seconds`);
+    }
+    const paths = ctx.positionals.length > 0 ? ctx.positionals.map((p) => resolve(p)) : listNotebooks(nbDir);
+    for (const p of paths) {
+      if (!p.endsWith(".ipynb")) throw new UserError(`${p}: not a .ipynb notebook`);
+      readNotebook(p); // exists and parses, before any kernel starts
+    }
+    const kernel = await ensureKernel();
+    Deno.mkdirSync(outputDir, { recursive: true });
+    const scratch = join(outputDir, ".work");
+    const results: NotebookResult[] = [];
+    try {
+      for (const p of paths) results.push(await executeOne(p, outputDir, scratch, timeout));
+    } finally {
+      try {
+        Deno.removeSync(scratch, { recursive: true });
+      } catch { /* nothing was written */ }
+    }
+    return { kernel, notebooks: results, outputDir, seconds: (performance.now() - t0) / 1000 };
+  },
+  summary: (r) =>
+    [
+      ...r.notebooks.map((n) =>
+        `  ${n.notebook.padEnd(44)} ${n.seconds.toFixed(1).padStart(6)} s  ${n.charts} charts`
+      ),
+      `notebooks: ${r.notebooks.length} ran without errors in ${r.seconds.toFixed(1)} s -> ${r.outputDir}`,
+    ].join("\n"),
+});

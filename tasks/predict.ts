@@ -1,0 +1,41 @@
+/**
+ * `deno task predict --model <uri> --input <file> --output <file>`: scores a
+ * CSV/JSON/NDJSON/Parquet file through the same code path as the service and
+ * writes the input plus prediction and probability columns (format by the
+ * output's extension, written atomically).
+ */
+import { main } from "../src/cli/task.ts";
+import { UserError } from "../src/cli/errors.ts";
+import { predictFile, type PredictFileResult } from "../src/serve/batch.ts";
+
+await main<PredictFileResult>({
+  name: "predict",
+  description: "Score a file with a registered model (or an artifact directory), through the service's code path.",
+  options: {
+    model: { type: "string", description: "model URI (default serve.model_uri)", valueName: "uri" },
+    input: { type: "string", description: "records to score (.csv, .json, .ndjson, .parquet)", valueName: "file" },
+    output: { type: "string", description: "where to write the scored records (format by extension)", valueName: "file" },
+  },
+  run(ctx) {
+    const config = ctx.config();
+    const input = ctx.values.input as string | undefined;
+    const output = ctx.values.output as string | undefined;
+    if (!input) throw new UserError("--input <file> is required");
+    if (!output) throw new UserError("--output <file> is required");
+    if (!/\.(csv|json|ndjson|jsonl|parquet)$/i.test(output)) {
+      throw new UserError(`--output ${output}: use a .csv, .json, .ndjson or .parquet file name`);
+    }
+    return predictFile({
+      modelUri: (ctx.values.model as string | undefined) ?? config.serve.model_uri,
+      input,
+      output,
+      store: config.tracking.store,
+      modelsDir: config.paths.models,
+    });
+  },
+  summary: (r) =>
+    `predict: ${r.rows} rows scored with ${r.model} version ${r.version} in ${r.seconds.toFixed(2)} s -> ${r.output}` +
+    (Object.keys(r.counts).length
+      ? `\n  ${Object.entries(r.counts).map(([k, v]) => `${k}: ${v}`).join(", ")}`
+      : ""),
+});

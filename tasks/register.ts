@@ -1,0 +1,68 @@
+/**
+ * `deno task register`: copy a finished run's model artifact into the registry
+ * as the next version of a named model (models/<name>/<version>/, sha256
+ * recorded), evaluate the promotion gates, and apply the requested alias or
+ * stage. A version failing the gates stays a candidate (exit 0, reasons
+ * printed and stored) unless --force with --reason.
+ */
+import { main } from "../src/cli/task.ts";
+import { ModelRegistry, parseStage, type RegisterResult } from "../src/registry/registry.ts";
+import { registerSummary } from "../src/registry/format.ts";
+import { TrackingStore } from "../src/tracking/store.ts";
+
+await main<RegisterResult>({
+  name: "register",
+  description: "Register a run's model artifact as the next version of a named model. The promotion\n" +
+    "gates in params.yaml (registry.gates) are checked whenever the version would become\n" +
+    "@champion or Production; a failing version is still registered, as a candidate.",
+  options: {
+    run: {
+      type: "string",
+      description: "run id, unique prefix, or 'latest' (default: latest)",
+      valueName: "id",
+    },
+    name: { type: "string", description: "model name (default: registry.model_name)", valueName: "model" },
+    alias: {
+      type: "string",
+      multiple: true,
+      description: "set an alias, e.g. champion (repeatable)",
+      valueName: "alias",
+    },
+    stage: {
+      type: "string",
+      description: "move to a stage: Production, Staging, Archived",
+      valueName: "stage",
+    },
+    force: { type: "boolean", description: "promote even when the gates fail (needs --reason)" },
+    reason: { type: "string", description: "why --force was needed (recorded)", valueName: "text" },
+    "if-new": {
+      type: "boolean",
+      description: "do nothing when the run is already registered under this name",
+    },
+  },
+  run(ctx) {
+    const config = ctx.config();
+    const v = ctx.values;
+    const stage = typeof v.stage === "string" ? parseStage(v.stage) : undefined;
+    const store = TrackingStore.open(config.tracking.store);
+    try {
+      const runId = store.resolveRunId((v.run as string | undefined) ?? "latest", config.tracking.experiment);
+      const registry = new ModelRegistry(store, {
+        modelsDir: config.paths.models,
+        gates: config.registry.gates,
+      });
+      return registry.register({
+        runId,
+        name: (v.name as string | undefined) ?? config.registry.model_name,
+        alias: (v.alias as string[] | undefined) ?? [],
+        stage,
+        force: Boolean(v.force),
+        reason: v.reason as string | undefined,
+        ifNew: Boolean(v["if-new"]),
+      });
+    } finally {
+      store.close();
+    }
+  },
+  summary: registerSummary,
+});

@@ -1,0 +1,75 @@
+/**
+ * `deno task train`: fit, evaluate, track and save a model.
+ *
+ *   deno task train                                  # data/features/customer_features.parquet
+ *   deno task train --data FILE --target COL [--validation FILE] [--set model.n_estimators=300] [--json]
+ */
+import { main } from "../src/cli/task.ts";
+import { train, type TrainResult } from "../src/models/train.ts";
+
+function fmt(v: number | undefined): string {
+  return v === undefined || Number.isNaN(v) ? "n/a" : v.toFixed(4);
+}
+
+await main({
+  name: "train",
+  description:
+    "Train a model on the configured feature data (or any CSV/Parquet/JSON with --data), evaluate it on the " +
+    "validation rows, record the run in the tracking store, save the model artifact under models/artifacts/<run>/ " +
+    "and write reports/train_<run>.html and .md.",
+  usage: "train [--data FILE --target COL [--validation FILE]] [--set model.KEY=VALUE ...] [--json]",
+  options: {
+    data: { type: "string", description: "train on this file instead of the feature data", valueName: "file" },
+    target: { type: "string", description: "the column to predict (default: data.target)", valueName: "column" },
+    validation: {
+      type: "string",
+      description: "a separate validation file (default: seeded stratified split of --data)",
+      valueName: "file",
+    },
+    experiment: { type: "string", description: "experiment name (default: tracking.experiment)", valueName: "name" },
+    "run-name": { type: "string", description: "a name for the run", valueName: "name" },
+    "no-report": { type: "boolean", description: "skip the HTML/Markdown report" },
+  },
+  async run(ctx) {
+    const v = ctx.values;
+    const result = await train({
+      config: ctx.config(),
+      data: v.data as string | undefined,
+      target: v.target as string | undefined,
+      validation: v.validation as string | undefined,
+      experiment: v.experiment as string | undefined,
+      runName: v["run-name"] as string | undefined,
+      reportsDir: v["no-report"] ? null : undefined,
+    });
+    if (ctx.json) {
+      return {
+        run_id: result.run_id,
+        artifact: result.artifact,
+        metrics: result.metrics,
+        positive_class: result.positive_class,
+        train_seconds: result.train_seconds,
+        rows: result.rows,
+        features: result.features,
+        ...(result.report ? { report: result.report } : {}),
+      };
+    }
+    return result;
+  },
+  summary(r) {
+    const res = r as TrainResult;
+    const m = res.metrics;
+    const head = res.task === "classification"
+      ? `roc_auc ${fmt(m.roc_auc)}  pr_auc ${fmt(m.pr_auc)}  accuracy ${fmt(m.accuracy)}  f1 ${fmt(m.f1)}  ` +
+        `recall ${fmt(m.recall)}  precision ${fmt(m.precision)}  log_loss ${fmt(m.log_loss)}`
+      : `rmse ${fmt(m.rmse)}  mae ${fmt(m.mae)}  r2 ${fmt(m.r2)}`;
+    return [
+      `run ${res.run_id}: ${res.algorithm} ${res.task} on ${res.rows} rows, ${res.features} features` +
+      (res.task === "classification" ? ` (positive class ${JSON.stringify(res.positive_class)})` : ""),
+      `validation (${res.validation_rows} rows): ${head}`,
+      ...(res.cv ? [`cross-validation: roc_auc ${fmt(res.cv.mean.roc_auc)} ± ${fmt(res.cv.std.roc_auc)}`] : []),
+      `fit ${res.train_seconds.toFixed(2)} s`,
+      `artifact: ${res.artifact}`,
+      ...(res.report ? [`report: ${res.report}`] : []),
+    ].join("\n");
+  },
+});

@@ -1,0 +1,123 @@
+import assert, { deepEqual, equal, throws } from "node:assert/strict";
+import pl from "nodejs-polars";
+import { DriftSchema } from "../../src/config/schema.ts";
+import { UserError } from "../../src/cli/errors.ts";
+import { detectDrift } from "../../src/drift/detect.ts";
+import { profileFrame } from "../../src/drift/profile.ts";
+
+const cfg = DriftSchema.parse({});
+
+/** Deterministic pseudo-normal values (sum of 4 Lehmer uniforms). */
+function values(n: number, seed: number, mean = 0, sd = 1): number[] {
+  let x = seed;
+  const u = () => (x = (x * 48271) % 2147483647) / 2147483647;
+  return Array.from({ length: n }, () => mean + sd * ((u() + u() + u() + u() - 2) * Math.sqrt(3)));
+}
+const cats = (n: number, levels: string[], seed: number) => values(n, seed).map((v, i) => levels[(Math.floor(Math.abs(v) * 1000) + i) % levels.length]);
+
+Deno.test("profiles drop nulls and NaN and sort numeric columns", () => {
+  const df = pl.DataFrame({ a: [3, null, 1, NaN, 2], b: ["x", null, "y", "x", ""] });
+  const p = profileFrame(df, ["a", "b"]);
+  const a = p.get("a")!, b = p.get("b")!;
+  assert(a.kind === "numeric" && b.kind === "categorical");
+  deepEqual([...a.sorted], [1, 2, 3]);
+  equal(a.missing, 2);
+  deepEqual([...b.counts].sort(), [["x", 2], ["y", 1]]);
+  equal(b.missing, 2);
+});
+
+Deno.test("small data: KS / chi-square chosen, the shifted column drifts, ids and target are skipped", () => {
+  const n = 400;
+  const ref = pl.DataFrame({
+    customer_id: Array.from({ length: n }, (_, i) => i),
+    churned: values(n, 5).map((v) => (v > 0 ? 1 : 0)),
+    age: values(n, 11, 40, 10),
+    spend: values(n, 12, 100, 20),
+    plan: cats(n, ["a", "b", "c"], 13),
+  });
+  const cur = pl.DataFrame({
+    customer_id: Array.from({ length: n }, (_, i) => i + n),
+    age: values(n, 21, 40, 10),
+    spend: values(n, 22, 130, 20), // shifted
+    plan: cats(n, ["a", "b", "c"], 23),
+  });
+  const r = detectDrift(ref, cur, { config: cfg, exclude: ["customer_id"], target: "churned" });
+  deepEqual(r.columns.map((c) => c.column).sort(), ["age", "plan", "spend"]);
+  const by = Object.fromEntries(r.columns.map((c) => [c.column, c]));
+  equal(by.age.test, "ks");
+  equal(by.plan.test, "chisquare");
+  assert(by.spend.drifted && !by.age.drifted && !by.plan.drifted);
+  equal(r.columns[0].column, "spend"); // sorted by score, drifted first
+  deepEqual(r.drifted_columns, ["spend"]);
+  equal(r.dataset_drift, false); // 1/3 < 0.5
+  assert(by.spend.psi > 0.2);
+  equal(r.charts.length, 3);
+  assert(r.quality.every((q) => q.status === "pass"), JSON.stringify(r.quality));
+});
+
+Deno.test("dataset drift when the drifted share reaches drift_share", () => {
+  const ref = pl.DataFrame({ a: values(300, 1), b: values(300, 2) });
+  const cur = pl.DataFrame({ a: values(300, 3, 2), b: values(300, 4) });
+  const r = detectDrift(ref, cur, { config: cfg });
+  equal(r.drift_share, 0.5);
+  equal(r.dataset_drift, true);
+  equal(detectDrift(ref, cur, { config: DriftSchema.parse({ drift_share: 0.6 }) }).dataset_drift, false);
+});
+
+Deno.test("quality checks: missing/extra columns, types, missing share, new categories, out of range", () => {
+  const ref = pl.DataFrame({
+    a: values(200, 1, 10, 1),
+    b: cats(200, ["x", "y"], 2),
+    c: values(200, 3),
+    gone: values(200, 4),
+  });
+  const cur = pl.DataFrame({
+    a: values(200, 5, 30, 1), // all out of range
+    b: cats(200, ["x", "y", "z"], 6), // new category z
+    c: values(200, 7).map((v, i) => (i % 4 === 0 ? null : v)), // 25% missing
+    extra: values(200, 8),
+  });
+  const r = detectDrift(ref, cur, { config: cfg });
+  const q = Object.fromEntries(r.quality.map((x) => [x.check, x]));
+  equal(q.missing_columns.status, "fail");
+  deepEqual(q.missing_columns.columns, ["gone"]);
+  deepEqual(q.extra_columns.columns, ["extra"]);
+  equal(q.column_types.status, "pass");
+  deepEqual(q.missing_share.columns, ["c"]);
+  deepEqual(q.new_categories.columns, ["b"]);
+  deepEqual(q.out_of_range.columns, ["a"]);
+
+  const typed = detectDrift(pl.DataFrame({ a: [1, 2, 3] }), pl.DataFrame({ a: ["1", "two", "3"] }), { config: cfg });
+  const t = typed.quality.find((x) => x.check === "column_types")!;
+  equal(t.status, "fail");
+  deepEqual(t.columns, ["a"]);
+});
+
+Deno.test("constant columns and empty sides do not crash", () => {
+  const ref = pl.DataFrame({ k: [1, 1, 1, 1], n: [null, null, null, null] as (number | null)[], v: [1, 2, 3, 4] });
+  const cur = pl.DataFrame({ k: [1, 1, 1], n: [1, 2, 3], v: [1, 2, 3] });
+  const r = detectDrift(ref, cur, { config: cfg });
+  const k = r.columns.find((c) => c.column === "k")!;
+  equal(k.test, "z");
+  equal(k.p_value, 1);
+  equal(k.drifted, false);
+  assert(r.notes.some((n) => n.includes("'n'")));
+});
+
+Deno.test("bad input: empty current, no shared columns", () => {
+  const ref = pl.DataFrame({ a: [1, 2, 3] });
+  throws(() => detectDrift(ref, pl.DataFrame({ a: [] as number[] }), { config: cfg }), /empty/);
+  throws(() => detectDrift(ref, pl.DataFrame({ b: [1] }), { config: cfg }), UserError);
+  throws(() => detectDrift(ref, pl.DataFrame({ b: [1] }), { config: cfg }), /no shared columns/);
+});
+
+Deno.test("prediction drift is tested when both sides have predictions", () => {
+  const ref = pl.DataFrame({ a: values(100, 1), prediction: values(100, 2).map((v) => (v > 0 ? 1 : 0)) });
+  const cur = pl.DataFrame({ a: values(100, 3), prediction: values(100, 4).map(() => 1), ts: values(100, 5) });
+  const r = detectDrift(ref, cur, { config: cfg });
+  const p = r.columns.find((c) => c.column === "prediction")!;
+  equal(p.role, "prediction");
+  assert(p.drifted);
+  assert(!r.columns.some((c) => c.column === "ts")); // log metadata is not a feature
+  equal(r.quality.find((q) => q.check === "extra_columns")!.status, "pass");
+});

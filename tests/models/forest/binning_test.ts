@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { binMatrix, codeOf, featureEdges, midpoint, NAN_BIN } from "../../../src/models/forest/binning.ts";
+import { TreeRng } from "../../../src/models/forest/rng.ts";
+
+Deno.test("few distinct values: one bin per value, thresholds at midpoints", () => {
+  const e = featureEdges(Float64Array.from([1, 1, 2, 4, 4, 4]), 255);
+  assert.deepEqual(e, [1.5, 3]);
+});
+
+Deno.test("many distinct values: at most maxBins bins of roughly equal size", () => {
+  const rng = new TreeRng(3);
+  const v = Float64Array.from({ length: 5000 }, () => rng.next()).sort();
+  const e = featureEdges(v, 16);
+  assert.ok(e.length <= 15 && e.length >= 12, `got ${e.length} edges`);
+  for (let i = 1; i < e.length; i++) assert.ok(e[i] > e[i - 1]);
+  const sizes = new Array(e.length + 1).fill(0);
+  for (const x of v) sizes[codeOf(x, Float64Array.from(e), 0, e.length)]++;
+  for (const s of sizes) assert.ok(s > 5000 / 16 / 2 && s < (5000 / 16) * 2, `bin of ${s}`);
+});
+
+Deno.test("code(x) <= b exactly when x <= edges[b], and NaN gets the missing code", () => {
+  const rng = new TreeRng(9);
+  const rows = 400;
+  const data = new Float64Array(rows * 2);
+  for (let i = 0; i < rows; i++) {
+    data[i * 2] = Math.round(rng.next() * 1000) / 10;
+    data[i * 2 + 1] = i % 7 === 0 ? NaN : rng.next();
+  }
+  const b = binMatrix({ data, rows, cols: 2 }, 32);
+  for (let f = 0; f < 2; f++) {
+    const s = b.edgeStart[f], k = b.nBins[f] - 1;
+    assert.ok(b.nBins[f] <= 32);
+    for (let i = 0; i < rows; i++) {
+      const x = data[i * 2 + f], c = b.codes[f * rows + i];
+      if (Number.isNaN(x)) {
+        assert.equal(c, NAN_BIN);
+        continue;
+      }
+      for (let t = 0; t < k; t++) assert.equal(c <= t, x <= b.edges[s + t]);
+    }
+  }
+});
+
+Deno.test("an all-missing column has no value bins", () => {
+  const b = binMatrix({ data: Float64Array.from([NaN, NaN, NaN]), rows: 3, cols: 1 });
+  assert.equal(b.nBins[0], 0);
+  assert.deepEqual([...b.codes], [NAN_BIN, NAN_BIN, NAN_BIN]);
+});
+
+Deno.test("midpoint of adjacent floats falls back to the lower value", () => {
+  const lo = 1, hi = 1 + Number.EPSILON;
+  const m = midpoint(lo, hi);
+  assert.ok(m >= lo && m < hi);
+  assert.equal(midpoint(1, 3), 2);
+});

@@ -1,0 +1,65 @@
+/** Builds a test app around real trained artifacts (see fixture.ts). */
+import { ModelHolder } from "../../src/serve/holder.ts";
+import { Metrics } from "../../src/serve/metrics.ts";
+import { PredictionLog } from "../../src/serve/predlog.ts";
+import { type AppOptions, createApp } from "../../src/serve/routes.ts";
+import { loadDocsAssets } from "../../src/serve/docs.ts";
+import type { ModelLoader } from "../../src/serve/types.ts";
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  holder: ModelHolder;
+  metrics: Metrics;
+  log: PredictionLog;
+  logDir: string;
+  close(): Promise<void>;
+}
+
+export async function makeApp(
+  loader: ModelLoader,
+  opts: { uri?: string; load?: boolean; adminToken?: string | null; maxBatch?: number; maxBodyBytes?: number; docs?: boolean } = {},
+): Promise<TestApp> {
+  const logDir = await Deno.makeTempDir({ prefix: "orchard-predlog-" });
+  const holder = new ModelHolder({ uri: opts.uri ?? "models:/churn@champion", loader });
+  if (opts.load ?? true) {
+    const r = await holder.reload();
+    if (r.error) throw new Error(r.error);
+  }
+  const metrics = new Metrics("test");
+  const log = new PredictionLog({ dir: logDir, worker: "test", flushMs: 50, batchSize: 100 });
+  const app = createApp({
+    holder,
+    metrics,
+    worker: "test",
+    maxBatch: opts.maxBatch ?? 50,
+    maxBodyBytes: opts.maxBodyBytes ?? 20_000,
+    log,
+    adminToken: opts.adminToken ?? null,
+    docs: opts.docs ? loadDocsAssets() : null,
+  } satisfies AppOptions);
+  return {
+    app,
+    holder,
+    metrics,
+    log,
+    logDir,
+    async close() {
+      holder.stop();
+      await log.close();
+      await Deno.remove(logDir, { recursive: true });
+    },
+  };
+}
+
+export function post(path: string, body: unknown, contentType = "application/json", headers: Record<string, string> = {}) {
+  return new Request(`http://local${path}`, {
+    method: "POST",
+    headers: { "content-type": contentType, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/** Asserts a response never leaks a stack trace or internal path. */
+export function noStack(text: string): boolean {
+  return !/\bat (async )?\S+ \(|file:\/\/|\.ts:\d+/.test(text);
+}
