@@ -9,25 +9,33 @@ import { UserError } from "../src/cli/errors.ts";
 import { runDrift } from "../src/drift/run.ts";
 import type { DriftJson } from "../src/drift/outputs.ts";
 
-const fmt = (v: number | null) => (v === null ? "-" : Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2));
+const fmt = (
+  v: number | null,
+) => (v === null ? "-" : Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2));
 
 export function summaryText(j: DriftJson): string {
   const lines = [
-    `${j.dataset_drift ? "DATASET DRIFT" : "no dataset drift"}: ${j.columns.filter((c) => c.drifted).length}/${j.columns.length} columns drifted (share ${
-      j.drift_share.toFixed(3)
-    })`,
+    `${j.dataset_drift ? "DATASET DRIFT" : "no dataset drift"}: ${
+      j.columns.filter((c) => c.drifted).length
+    }/${j.columns.length} columns drifted (share ${j.drift_share.toFixed(3)})`,
   ];
   for (const c of j.columns) {
     lines.push(
-      `  ${c.drifted ? "DRIFT" : "ok   "} ${c.column.padEnd(24)} ${c.type.padEnd(11)} ${c.test.padEnd(13)} score ${
-        fmt(c.score).padStart(10)
-      } (threshold ${c.threshold})  psi ${fmt(c.psi)}`,
+      `  ${c.drifted ? "DRIFT" : "ok   "} ${c.column.padEnd(24)} ${c.type.padEnd(11)} ${
+        c.test.padEnd(13)
+      } score ${fmt(c.score).padStart(10)} (threshold ${c.threshold})  psi ${fmt(c.psi)}`,
     );
   }
-  for (const q of j.quality) lines.push(`  quality ${q.status === "pass" ? "PASS" : "FAIL"} ${q.check}: ${q.detail}`);
+  for (const q of j.quality) {
+    lines.push(`  quality ${q.status === "pass" ? "PASS" : "FAIL"} ${q.check}: ${q.detail}`);
+  }
   if (j.performance?.metrics) {
     for (const [k, m] of Object.entries(j.performance.metrics)) {
-      lines.push(`  performance ${m.degraded ? "DEGRADED" : "ok"} ${k}: ${fmt(m.current)} (validation ${fmt(m.validation)})`);
+      lines.push(
+        `  performance ${m.degraded ? "DEGRADED" : "ok"} ${k}: ${fmt(m.current)} (validation ${
+          fmt(m.validation)
+        })`,
+      );
     }
   }
   for (const n of j.notes ?? []) lines.push(`  note: ${n}`);
@@ -41,10 +49,22 @@ export const spec: TaskSpec<DriftJson> = {
     "Data and prediction drift of the current data against the reference, with quality checks, an HTML report, " +
     "data/monitoring/drift_summary.csv and input_stats_<date>.json",
   options: {
-    reference: { type: "string", description: "reference table or directory (default: the champion's training data)", valueName: "file" },
-    current: { type: "string", description: "current table or directory (default: the last day of the prediction log)", valueName: "file|dir" },
+    reference: {
+      type: "string",
+      description: "reference table or directory (default: the champion's training data)",
+      valueName: "file",
+    },
+    current: {
+      type: "string",
+      description: "current table or directory (default: the last day of the prediction log)",
+      valueName: "file|dir",
+    },
     output: { type: "string", description: "report directory (default reports/)", valueName: "dir" },
-    model: { type: "string", description: "model URI for prediction drift and performance (default models:/<name>@champion)", valueName: "uri" },
+    model: {
+      type: "string",
+      description: "model URI for prediction drift and performance (default models:/<name>@champion)",
+      valueName: "uri",
+    },
     "fail-on-drift": { type: "boolean", description: "exit 1 when the dataset drifted" },
   },
   run(ctx) {

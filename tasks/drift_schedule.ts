@@ -42,7 +42,11 @@ export interface TickResult {
 }
 
 async function spawnTask(args: string[]): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), { args: ["task", ...args], stdout: "inherit", stderr: "inherit" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", ...args],
+    stdout: "inherit",
+    stderr: "inherit",
+  });
   return (await child.output()).code;
 }
 
@@ -71,7 +75,9 @@ export async function scheduledDriftCheck(deps: TickDeps): Promise<TickResult> {
     drift_share: run.json.drift_share,
     report: run.reportPath,
   };
-  say(`drift:schedule: drift share ${run.json.drift_share.toFixed(3)}; dataset drift ${run.json.dataset_drift}`);
+  say(
+    `drift:schedule: drift share ${run.json.drift_share.toFixed(3)}; dataset drift ${run.json.dataset_drift}`,
+  );
   if (!run.json.dataset_drift) return result;
   const runTask = deps.runTask ?? spawnTask;
   for (const step of RETRAIN_STEPS) {

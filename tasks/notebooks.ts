@@ -14,6 +14,7 @@ import { UserError } from "../src/cli/errors.ts";
 import { writeTextAtomic } from "../src/data/atomic.ts";
 import {
   cellErrors,
+  cellsMissingOutput,
   chartCount,
   describeCellError,
   readNotebook,
@@ -122,12 +123,8 @@ function listNotebooks(dir: string): string[] {
   return names.map((n) => join(dir, n));
 }
 
-async function executeOne(
-  path: string,
-  outputDir: string,
-  scratch: string,
-  timeoutSeconds: number,
-): Promise<NotebookResult> {
+/** One nbconvert run of a notebook into outputDir; returns the executed notebook and its wall time. */
+async function nbconvert(path: string, outputDir: string, scratch: string, timeoutSeconds: number) {
   const name = basename(path);
   const t0 = performance.now();
   const r = await runCapture("jupyter", [
@@ -146,19 +143,48 @@ async function executeOne(
     path,
   ], { ORCHARD_NOTEBOOK_DIR: scratch, NO_COLOR: "1" });
   const seconds = (performance.now() - t0) / 1000;
-  const output = join(outputDir, name);
   if (r.code !== 0) throw new UserError(`${name}: nbconvert failed: ${lastLine(r.stderr)}`, 1);
-  const nb = readNotebook(output);
-  const errors = cellErrors(nb);
-  if (errors.length > 0) {
-    const more = errors.length > 1 ? ` (+${errors.length - 1} more failing cells; see ${output})` : "";
-    throw new UserError(describeCellError(name, errors[0]) + more, 1);
+  const output = join(outputDir, name);
+  return { nb: readNotebook(output), output, seconds };
+}
+
+/** Extra runs allowed when the kernel drops a cell's displayed output (a Deno kernel race). */
+const RETRIES = 1;
+
+async function executeOne(
+  path: string,
+  outputDir: string,
+  scratch: string,
+  timeoutSeconds: number,
+): Promise<NotebookResult> {
+  const name = basename(path);
+  let run = await nbconvert(path, outputDir, scratch, timeoutSeconds);
+  for (let attempt = 0;; attempt++) {
+    const errors = cellErrors(run.nb);
+    if (errors.length > 0) {
+      const more = errors.length > 1 ? ` (+${errors.length - 1} more failing cells; see ${run.output})` : "";
+      throw new UserError(describeCellError(name, errors[0]) + more, 1);
+    }
+    const missing = cellsMissingOutput(run.nb);
+    if (missing.length === 0) break;
+    if (attempt >= RETRIES) {
+      throw new UserError(
+        `${name}: cells ${missing.join(", ")} call show() but have no output, even after a retry ` +
+          "(the Deno kernel dropped them; see " + run.output + ")",
+        1,
+      );
+    }
+    console.error(
+      `notebooks: ${name}: the kernel dropped the output of cells ${missing.join(", ")}; running it again`,
+    );
+    run = await nbconvert(path, outputDir, scratch, timeoutSeconds);
   }
+  const { nb, output, seconds } = run;
   const charts = chartCount(nb);
   if (charts === 0) {
     throw new UserError(`${name}: shows no chart (no image/svg+xml or <svg> output; see ${output})`, 1);
   }
-  // the executed copy is a report: pretty-printed the same way as the source
+  // the executed copy is a report: written in Jupyter's layout like the source
   writeTextAtomic(output, serializeNotebook(nb));
   const cells = nb.cells.filter((c) => c.cell_type === "code").length;
   console.error(`notebooks: ${name} ok in ${seconds.toFixed(1)} s (${cells} code cells, ${charts} charts)`);

@@ -19,14 +19,26 @@ await main({
     "and write reports/train_<run>.html and .md.",
   usage: "train [--data FILE --target COL [--validation FILE]] [--set model.KEY=VALUE ...] [--json]",
   options: {
-    data: { type: "string", description: "train on this file instead of the feature data", valueName: "file" },
-    target: { type: "string", description: "the column to predict (default: data.target)", valueName: "column" },
+    data: {
+      type: "string",
+      description: "train on this file instead of the feature data",
+      valueName: "file",
+    },
+    target: {
+      type: "string",
+      description: "the column to predict (default: data.target)",
+      valueName: "column",
+    },
     validation: {
       type: "string",
       description: "a separate validation file (default: seeded stratified split of --data)",
       valueName: "file",
     },
-    experiment: { type: "string", description: "experiment name (default: tracking.experiment)", valueName: "name" },
+    experiment: {
+      type: "string",
+      description: "experiment name (default: tracking.experiment)",
+      valueName: "name",
+    },
     "run-name": { type: "string", description: "a name for the run", valueName: "name" },
     "no-report": { type: "boolean", description: "skip the HTML/Markdown report" },
   },
@@ -66,7 +78,9 @@ await main({
       `run ${res.run_id}: ${res.algorithm} ${res.task} on ${res.rows} rows, ${res.features} features` +
       (res.task === "classification" ? ` (positive class ${JSON.stringify(res.positive_class)})` : ""),
       `validation (${res.validation_rows} rows): ${head}`,
-      ...(res.cv ? [`cross-validation: roc_auc ${fmt(res.cv.mean.roc_auc)} ± ${fmt(res.cv.std.roc_auc)}`] : []),
+      ...(res.cv
+        ? [`cross-validation: roc_auc ${fmt(res.cv.mean.roc_auc)} ± ${fmt(res.cv.std.roc_auc)}`]
+        : []),
       `fit ${res.train_seconds.toFixed(2)} s`,
       `artifact: ${res.artifact}`,
       ...(res.report ? [`report: ${res.report}`] : []),

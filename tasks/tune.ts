@@ -8,31 +8,47 @@ import { main } from "../src/cli/task.ts";
 import { tune, type TuneResult } from "../src/models/tune.ts";
 
 function setFlags(params: Record<string, unknown>): string {
-  return Object.entries(params).map(([k, v]) => `--set model.${k}=${v === null ? "null" : String(v)}`).join(" ");
+  return Object.entries(params).map(([k, v]) => `--set model.${k}=${v === null ? "null" : String(v)}`).join(
+    " ",
+  );
 }
 
 await main({
   name: "tune",
-  description: "Search tune.space (grid or random) with cross-validation on the training rows. Each trial is a " +
+  description:
+    "Search tune.space (grid or random) with cross-validation on the training rows. Each trial is a " +
     "child run of one parent run in the tracking store; prints the best params and the train command that uses them.",
   usage: "tune [--data FILE --target COL] [--set tune.KEY=VALUE ...] [--json]",
   options: {
     data: { type: "string", description: "tune on this file instead of the feature data", valueName: "file" },
-    target: { type: "string", description: "the column to predict (default: data.target)", valueName: "column" },
-    experiment: { type: "string", description: "experiment name (default: tracking.experiment)", valueName: "name" },
+    target: {
+      type: "string",
+      description: "the column to predict (default: data.target)",
+      valueName: "column",
+    },
+    experiment: {
+      type: "string",
+      description: "experiment name (default: tracking.experiment)",
+      valueName: "name",
+    },
   },
-  run(ctx) {
-    return tune({
+  async run(ctx) {
+    const r = await tune({
       config: ctx.config(),
       data: ctx.values.data as string | undefined,
       target: ctx.values.target as string | undefined,
       experiment: ctx.values.experiment as string | undefined,
     });
+    const data = ctx.values.data ? `--data ${ctx.values.data} ` : "";
+    const target = ctx.values.target ? `--target ${ctx.values.target} ` : "";
+    return { ...r, train_command: `deno task train ${data}${target}${setFlags(r.best.params)}` };
   },
-  summary(r: TuneResult) {
+  summary(r: TuneResult & { train_command: string }) {
     const fmt = (v: number) => (Number.isNaN(v) ? "n/a" : v.toFixed(4));
     const rows = [...r.trials].sort((a, b) => a.trial - b.trial).map((t) =>
-      `${t === r.best ? "*" : " "} trial ${String(t.trial).padStart(2)}  ${r.metric} ${fmt(t.score)} ± ${fmt(t.std)}  ` +
+      `${t === r.best ? "*" : " "} trial ${String(t.trial).padStart(2)}  ${r.metric} ${fmt(t.score)} ± ${
+        fmt(t.std)
+      }  ` +
       JSON.stringify(t.params)
     );
     return [
@@ -40,7 +56,7 @@ await main({
       (r.parent_run_id ? ` (parent run ${r.parent_run_id})` : ""),
       ...rows,
       `best: ${r.metric} ${fmt(r.best.score)} with ${JSON.stringify(r.best.params)}`,
-      `train it: deno task train ${setFlags(r.best.params)}`,
+      `train it: ${r.train_command}`,
     ].join("\n");
   },
 });

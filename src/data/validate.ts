@@ -174,7 +174,7 @@ export function validateSource(raw: pl.DataFrame, schema: SourceSchema, opts: Va
     ...checks.map(([fails, reason]) => [fails, reason] as [pl.Expr, string]),
     ...extra.map((e) => [e.fails, e.reason] as [pl.Expr, string]),
   ];
-  let lf = raw.lazy()
+  const lf = raw.lazy()
     .select(...rawCols)
     .withColumns(
       ...schema.columns.map(cleanExpr),
@@ -185,17 +185,22 @@ export function validateSource(raw: pl.DataFrame, schema: SourceSchema, opts: Va
     )
     .withColumns(...flags.map(([fails], i) => fails.fillNull(false).alias(CHECK(i))))
     .withColumns(whenChain(flags.map(([, reason], i) => [pl.col(CHECK(i)), reason])).alias(REASON));
-  if (schema.key) {
-    // among rows that pass every check, a key seen before is a duplicate
-    const keyed = pl.when(pl.col(REASON).isNull()).then(pl.col(schema.key)).otherwise(pl.lit(null));
-    lf = lf.withColumns(
-      pl.when(pl.col(REASON).isNull().and(keyed.isFirstDistinct().not()))
-        .then(pl.lit(`duplicate ${schema.key}`))
-        .otherwise(pl.col(REASON))
-        .alias(REASON),
-    );
+  let all = lf.collectSync();
+  if (schema.key && all.height > 0) {
+    const key = pl.col(schema.key);
+    // distinct count is cheap; the first-occurrence pass runs only when some key repeats
+    const distinct = Number(all.select(key.nUnique().alias("n")).getColumn("n").toArray()[0]);
+    if (distinct < all.height) {
+      // among rows that pass every check, a key seen before is a duplicate
+      const keyed = pl.when(pl.col(REASON).isNull()).then(key).otherwise(pl.lit(null));
+      all = all.withColumns(
+        pl.when(pl.col(REASON).isNull().and(keyed.isFirstDistinct().not()))
+          .then(pl.lit(`duplicate ${schema.key}`))
+          .otherwise(pl.col(REASON))
+          .alias(REASON),
+      );
+    }
   }
-  const all = lf.collectSync();
   // violation counts per check (every failing value, not only each row's first reason)
   const counted = checks.map((c, i) => [c, i] as const).filter(([[, , , check]]) => check !== "missing");
   const schemaViolations: SchemaViolation[] = [...structural];

@@ -148,7 +148,13 @@ function numericChart(column: string, r: NumericProfile, k: NumericProfile, nBin
   const bins: ChartBin[] = [];
   for (let i = 0; i < nBins; i++) {
     const x0 = lo + width * i, x1 = lo + width * (i + 1);
-    bins.push({ label: `${x0.toPrecision(4)}–${x1.toPrecision(4)}`, x0, x1, reference: rc[i] / rn, current: kc[i] / kn });
+    bins.push({
+      label: `${x0.toPrecision(4)}–${x1.toPrecision(4)}`,
+      x0,
+      x1,
+      reference: rc[i] / rn,
+      current: kc[i] / kn,
+    });
   }
   return { column, type: "numeric", bins };
 }
@@ -175,7 +181,9 @@ export function columnStats(p: ColumnProfile): ColumnStats {
     if (s.length === 0) return { type: "numeric", ...base };
     const { mean, std } = meanStd(s);
     const quantiles: Record<string, number> = {};
-    for (const q of [0.05, 0.25, 0.5, 0.75, 0.95]) quantiles[`p${Math.round(q * 100)}`] = quantileSorted(s, q);
+    for (const q of [0.05, 0.25, 0.5, 0.75, 0.95]) {
+      quantiles[`p${Math.round(q * 100)}`] = quantileSorted(s, q);
+    }
     return { type: "numeric", ...base, min: s[0], max: s[s.length - 1], mean, std, quantiles };
   }
   const top = [...p.counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10)
@@ -188,7 +196,11 @@ function sideType(df: pl.DataFrame, c: string): ColumnType {
 }
 
 /** Runs the drift check of `current` against `reference`. Throws UserError on unusable input. */
-export function detectDrift(reference: pl.DataFrame, current: pl.DataFrame, opts: DetectOptions): DriftResult {
+export function detectDrift(
+  reference: pl.DataFrame,
+  current: pl.DataFrame,
+  opts: DetectOptions,
+): DriftResult {
   const cfg = opts.config;
   if (current.height === 0) throw new UserError("current data is empty (0 rows)");
   if (reference.height === 0) throw new UserError("reference data is empty (0 rows)");
@@ -230,7 +242,9 @@ export function detectDrift(reference: pl.DataFrame, current: pl.DataFrame, opts
     const refN = r.kind === "numeric" ? r.sorted.length : [...r.counts.values()].reduce((a, b) => a + b, 0);
     const curN = k.kind === "numeric" ? k.sorted.length : [...k.counts.values()].reduce((a, b) => a + b, 0);
     if (refN === 0 || curN === 0) {
-      notes.push(`'${c}': no non-missing values in the ${refN === 0 ? "reference" : "current"} data; not tested`);
+      notes.push(
+        `'${c}': no non-missing values in the ${refN === 0 ? "reference" : "current"} data; not tested`,
+      );
       continue;
     }
     let type: ColumnType, test: TestValue, psiValue: number, choice;
@@ -242,8 +256,9 @@ export function detectDrift(reference: pl.DataFrame, current: pl.DataFrame, opts
         ? alignCounts(distinctCounts(r.sorted), distinctCounts(k.sorted))
         : binned(r, k, cfg.psi_bins);
       if (choice.test === "ks") test = ks2samp(r.sorted, k.sorted);
-      else if (choice.test === "wasserstein") test = { statistic: wassersteinNormed(r.sorted, k.sorted), pValue: null };
-      else test = categoricalTest(choice.test, counts);
+      else if (choice.test === "wasserstein") {
+        test = { statistic: wassersteinNormed(r.sorted, k.sorted), pValue: null };
+      } else test = categoricalTest(choice.test, counts);
       psiValue = psi(counts.ref, counts.cur);
       charts.push(
         nUnique <= FEW_VALUES ? categoryChart(c, type, counts, maxCats) : numericChart(c, r, k, nBins),

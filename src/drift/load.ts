@@ -30,7 +30,11 @@ function readOne(path: string): pl.DataFrame {
     try {
       const info = Deno.statSync(path);
       if (info.isFile && info.size > 0) {
-        const df = pl.readCSV(path, { nullValues: MISSING_TOKENS, inferSchemaLength: 10_000, hasHeader: true });
+        const df = pl.readCSV(path, {
+          nullValues: MISSING_TOKENS,
+          inferSchemaLength: 10_000,
+          hasHeader: true,
+        });
         if (df.width > 1) return df;
       }
     } catch { /* fall through: readTable explains what is wrong */ }
@@ -41,7 +45,10 @@ function readOne(path: string): pl.DataFrame {
 /** Flattens prediction-log records: `inputs.*` become columns, `probabilities` is dropped. */
 export function flattenLog(df: pl.DataFrame): pl.DataFrame {
   let out = df;
-  if (out.columns.includes("inputs") && String(out.getColumn("inputs").dtype).startsWith("Struct")) {
+  if (
+    out.columns.includes("inputs") &&
+    String(out.getColumn("inputs").dtype).replace(/^DataType\(/, "").startsWith("Struct")
+  ) {
     const inner = out.select(pl.col("inputs")).unnest("inputs").columns;
     const clash = inner.filter((c) => c !== "inputs" && out.columns.includes(c));
     if (clash.length) out = out.drop(clash);
@@ -63,12 +70,16 @@ export function readInput(path: string, label: string): pl.DataFrame {
   let df: pl.DataFrame;
   if (info.isDirectory) {
     const files = tableFiles(path);
-    if (files.length === 0) throw new UserError(`${label} ${path}: no .csv/.json/.ndjson/.parquet files in directory`);
+    if (files.length === 0) {
+      throw new UserError(`${label} ${path}: no .csv/.json/.ndjson/.parquet files in directory`);
+    }
     const frames = files.map((f) => flattenLog(readOne(f)));
     try {
       df = frames.length === 1 ? frames[0] : pl.concat(frames, { how: "diagonalRelaxed" });
     } catch (e) {
-      throw new UserError(`${label} ${path}: files do not share compatible columns (${String(e).split("\n")[0]})`);
+      throw new UserError(
+        `${label} ${path}: files do not share compatible columns (${String(e).split("\n")[0]})`,
+      );
     }
   } else {
     df = flattenLog(readOne(path));

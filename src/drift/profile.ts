@@ -56,7 +56,9 @@ export function profileFrame(
   const numeric = columns.filter((c) => !asCategorical.has(c) && isNumericDtype(df.getColumn(c).dtype));
   if (numeric.length) {
     const sorted = df.select(
-      ...numeric.map((c) => pl.col(c).cast(pl.Float64).fillNull(NaN).sort({ descending: false, nullsLast: true })),
+      ...numeric.map((c) =>
+        pl.col(c).cast(pl.Float64).fillNull(NaN).sort({ descending: false, nullsLast: true })
+      ),
     );
     for (const c of numeric) {
       const arr = sorted.getColumn(c).toTypedArray() as Float64Array;

@@ -7,7 +7,13 @@ import type { ColumnProfile } from "./profile.ts";
 import { upperBound } from "./stats.ts";
 
 export interface QualityCheck {
-  check: "missing_columns" | "extra_columns" | "column_types" | "missing_share" | "new_categories" | "out_of_range";
+  check:
+    | "missing_columns"
+    | "extra_columns"
+    | "column_types"
+    | "missing_share"
+    | "new_categories"
+    | "out_of_range";
   status: "pass" | "fail";
   detail: string;
   /** the columns that failed */
@@ -31,7 +37,12 @@ const list = (xs: string[], max = 6) =>
   xs.slice(0, max).map((x) => `'${x}'`).join(", ") + (xs.length > max ? ` and ${xs.length - max} more` : "");
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
-function line(check: QualityCheck["check"], failed: string[], passText: string, failText: string): QualityCheck {
+function line(
+  check: QualityCheck["check"],
+  failed: string[],
+  passText: string,
+  failText: string,
+): QualityCheck {
   return failed.length
     ? { check, status: "fail", detail: failText, columns: failed }
     : { check, status: "pass", detail: passText, columns: [] };
@@ -96,7 +107,12 @@ export function qualityChecks(q: QualityInput): QualityCheck[] {
       `no column's missing share exceeds the reference's by more than ${pct(q.missingTolerance)}`,
       `more missing values: ${missingText.slice(0, 6).join(", ")}`,
     ),
-    line("new_categories", newCatFails, "no categories unseen in the reference", `new categories in ${newCatText.slice(0, 6).join("; ")}`),
+    line(
+      "new_categories",
+      newCatFails,
+      "no categories unseen in the reference",
+      `new categories in ${newCatText.slice(0, 6).join("; ")}`,
+    ),
     line(
       "out_of_range",
       rangeFails,

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { UserError } from "../cli/errors.ts";
 import type { Config } from "../config/schema.ts";
 import { writeTextAtomic } from "../data/atomic.ts";
-import { type LoadedModel, loadArtifact } from "../models/artifact.ts";
+import { loadArtifact, type LoadedModel } from "../models/artifact.ts";
 import { accuracy, f1, precision, recall } from "../models/metrics.ts";
 import { resolveModelUri } from "../registry/uri.ts";
 import { renderDriftReport } from "../report/drift_report.ts";
@@ -93,7 +93,10 @@ export function measurePerformance(
     metrics[k] = { current: v, validation: ref, degraded: v < ref - tolerance };
   }
   if (Object.keys(metrics).length === 0) {
-    return { status: "skipped", note: "the model's metrics.json has none of accuracy, precision, recall, f1" };
+    return {
+      status: "skipped",
+      note: "the model's metrics.json has none of accuracy, precision, recall, f1",
+    };
   }
   const degraded = Object.values(metrics).some((m) => m.degraded);
   return {
@@ -129,7 +132,9 @@ export function runDrift(opts: DriftRunOptions): DriftRun {
     referenceSource = model.lineage.data.train.path;
     fromLineage = true;
   } else {
-    throw new UserError(`no reference data: pass --reference, or register a champion model (${notes.at(-1) ?? ""})`);
+    throw new UserError(
+      `no reference data: pass --reference, or register a champion model (${notes.at(-1) ?? ""})`,
+    );
   }
   let reference = readInput(referenceSource, "reference");
   if (fromLineage && reference.columns.includes("split")) {
@@ -142,7 +147,9 @@ export function runDrift(opts: DriftRunOptions): DriftRun {
   else {
     const day = lastLogDay(config.paths.predictions);
     if (!day) {
-      throw new UserError(`no prediction log under ${config.paths.predictions}/date=YYYY-MM-DD/: pass --current`);
+      throw new UserError(
+        `no prediction log under ${config.paths.predictions}/date=YYYY-MM-DD/: pass --current`,
+      );
     }
     currentSource = day.dir;
   }
@@ -156,7 +163,9 @@ export function runDrift(opts: DriftRunOptions): DriftRun {
     const scored = reference.height > MAX_SCORED_ROWS
       ? reference.sample({ n: MAX_SCORED_ROWS, seed: 0 })
       : reference;
-    const preds = model.predictRecords(scored.toRecords() as Record<string, unknown>[]).map((p) => p.prediction);
+    const preds = model.predictRecords(scored.toRecords() as Record<string, unknown>[]).map((p) =>
+      p.prediction
+    );
     const asText = preds.map((v) => String(v));
     const curPred = current.getColumn("prediction");
     const curNumeric = /^(Int|UInt|Float)/.test(String(curPred.dtype));
@@ -167,14 +176,23 @@ export function runDrift(opts: DriftRunOptions): DriftRun {
   // performance when labels are present in the current data
   let performance: PerformanceResult | undefined;
   if (current.columns.includes(target)) {
-    if (!model) performance = { status: "skipped", note: "labels present but no model: performance not measured" };
-    else {
+    if (!model) {
+      performance = { status: "skipped", note: "labels present but no model: performance not measured" };
+    } else {
       const truth = labelsOf(current.getColumn(target));
       const predicted = current.columns.includes("prediction")
         ? labelsOf(current.getColumn("prediction"))
-        : model.predictRecords(current.toRecords() as Record<string, unknown>[]).map((p) => String(p.prediction));
+        : model.predictRecords(current.toRecords() as Record<string, unknown>[]).map((p) =>
+          String(p.prediction)
+        );
       const positive = String(model.positiveClass ?? model.classes?.at(-1) ?? "1");
-      performance = measurePerformance(truth, predicted, positive, model.metrics, config.drift.performance_tolerance);
+      performance = measurePerformance(
+        truth,
+        predicted,
+        positive,
+        model.metrics,
+        config.drift.performance_tolerance,
+      );
     }
   }
 
@@ -192,7 +210,9 @@ export function runDrift(opts: DriftRunOptions): DriftRun {
   const reportPath = join(reportDir, `drift_${date}.html`);
   const perfLines = performance?.metrics
     ? Object.entries(performance.metrics).map(([k, m]) =>
-      `${k}: ${m.current.toFixed(4)} now vs ${m.validation.toFixed(4)} at validation${m.degraded ? " — DEGRADED" : ""}`
+      `${k}: ${m.current.toFixed(4)} now vs ${m.validation.toFixed(4)} at validation${
+        m.degraded ? " — DEGRADED" : ""
+      }`
     )
     : [];
   writeTextAtomic(

@@ -153,7 +153,7 @@ export function chiSquareCounts(refCounts: ArrayLike<number>, curCounts: ArrayLi
     obsSum += obs[i];
     expSum += exp[i];
   }
-  if (expSum > 0) for (let i = 0; i < exp.length; i++) exp[i] = (exp[i] * obsSum) / expSum;
+  if (expSum > 0) { for (let i = 0; i < exp.length; i++) exp[i] = (exp[i] * obsSum) / expSum; }
   return chiSquare(obs, exp);
 }
 
@@ -234,7 +234,11 @@ export const PSI_EPSILON = 1e-4;
  * Population Stability Index Σ (cur − ref)·ln(cur/ref) over bin shares,
  * where an empty bin's share is replaced by `epsilon`.
  */
-export function psi(refCounts: ArrayLike<number>, curCounts: ArrayLike<number>, epsilon = PSI_EPSILON): number {
+export function psi(
+  refCounts: ArrayLike<number>,
+  curCounts: ArrayLike<number>,
+  epsilon = PSI_EPSILON,
+): number {
   let rs = 0, cs = 0;
   for (let i = 0; i < refCounts.length; i++) {
     rs += refCounts[i];

@@ -152,7 +152,11 @@ export function writeArtifact(dir: string, content: ArtifactContent): string {
     engine: content.engine,
     task: content.task,
     ...(content.task === "classification"
-      ? { classes: content.classes, positive_class: content.positiveClass, threshold: content.threshold ?? 0.5 }
+      ? {
+        classes: content.classes,
+        positive_class: content.positiveClass,
+        threshold: content.threshold ?? 0.5,
+      }
       : {}),
     files: Object.fromEntries(
       Object.entries(files).map(([name, b]) => [name, { sha256: sha256Hex(b), bytes: b.length }]),
@@ -193,7 +197,9 @@ function readJson<T>(dir: string, name: string): T {
   try {
     text = Deno.readTextFileSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UserError(`${dir}: not a model artifact (missing ${name})`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UserError(`${dir}: not a model artifact (missing ${name})`);
+    }
     throw new UserError(`${path}: cannot read (${(e as Error).message.split(":")[0]})`);
   }
   try {

@@ -42,7 +42,9 @@ export function trainValidationSplit(
   const train: number[] = [], validation: number[] = [];
   for (const group of strata(labels, n)) {
     if (labels && group.length < 2) {
-      throw new SplitError(`class ${labels[group[0]]} has only ${group.length} row; need at least 2 to split`);
+      throw new SplitError(
+        `class ${labels[group[0]]} has only ${group.length} row; need at least 2 to split`,
+      );
     }
     const g = shuffle([...group], rng);
     let k = Math.round(g.length * fraction);
@@ -67,7 +69,9 @@ export function stratifiedKFold(
   seed: number,
   labels?: ArrayLike<number>,
 ): { train: number[]; test: number[] }[] {
-  if (!Number.isInteger(k) || k < 2) throw new SplitError(`cross-validation needs at least 2 folds, got ${k}`);
+  if (!Number.isInteger(k) || k < 2) {
+    throw new SplitError(`cross-validation needs at least 2 folds, got ${k}`);
+  }
   if (n < k) throw new SplitError(`${n} rows is too few for ${k} folds`);
   const rng = new Rng(seed);
   const fold = new Int32Array(n);

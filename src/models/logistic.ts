@@ -127,7 +127,17 @@ export class LogisticRegression implements Estimator {
       intercept.push(w[cols]);
       iterations.push(iters);
     }
-    this.state = { engine: "logistic", version: 1, params: this.params, nClasses: k, mean, scale, coef, intercept, iterations };
+    this.state = {
+      engine: "logistic",
+      version: 1,
+      params: this.params,
+      nClasses: k,
+      mean,
+      scale,
+      coef,
+      intercept,
+      iterations,
+    };
     return Promise.resolve();
   }
 
@@ -144,7 +154,12 @@ export class LogisticRegression implements Estimator {
     return 0.5 * reg + this.params.C * loss;
   }
 
-  private newton(Z: Float64Array, rows: number, cols: number, t: Float64Array): { w: Float64Array; iters: number } {
+  private newton(
+    Z: Float64Array,
+    rows: number,
+    cols: number,
+    t: Float64Array,
+  ): { w: Float64Array; iters: number } {
     const n = cols + 1, C = this.params.C;
     let w = new Float64Array(n);
     let obj = this.objective(Z, rows, cols, t, w);
@@ -203,7 +218,9 @@ export class LogisticRegression implements Estimator {
 
   predictProba(X: Matrix): Float64Array {
     const s = this.fitted, k = s.nClasses, { rows, cols, data } = X;
-    if (cols !== s.mean.length) throw new RangeError(`predict: expected ${s.mean.length} columns, got ${cols}`);
+    if (cols !== s.mean.length) {
+      throw new RangeError(`predict: expected ${s.mean.length} columns, got ${cols}`);
+    }
     const out = new Float64Array(rows * k);
     const m = s.coef.length;
     const zs = new Float64Array(m);
@@ -244,7 +261,7 @@ export class LogisticRegression implements Estimator {
     const s = this.fitted, imp = new Float64Array(s.mean.length);
     for (const w of s.coef) for (let j = 0; j < w.length; j++) imp[j] += Math.abs(w[j]);
     const total = imp.reduce((a, b) => a + b, 0);
-    if (total > 0) for (let j = 0; j < imp.length; j++) imp[j] /= total;
+    if (total > 0) { for (let j = 0; j < imp.length; j++) imp[j] /= total; }
     return imp;
   }
 

@@ -216,7 +216,11 @@ export interface ClassificationMetrics {
  * when row i is of the positive class, `score[i]` its probability. ROC and PR
  * AUC are NaN when the truth holds one class only.
  */
-export function binaryMetrics(positive: Binary, score: ArrayLike<number>, threshold = 0.5): ClassificationMetrics {
+export function binaryMetrics(
+  positive: Binary,
+  score: ArrayLike<number>,
+  threshold = 0.5,
+): ClassificationMetrics {
   const pred = new Uint8Array(score.length);
   for (let i = 0; i < score.length; i++) pred[i] = score[i] >= threshold ? 1 : 0;
   let pos = 0;

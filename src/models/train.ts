@@ -19,7 +19,14 @@ import type { Config, ModelParams } from "../config/schema.ts";
 import { readTable } from "../data/io.ts";
 import { gitInfo } from "../tracking/git.ts";
 import { newRunId, TrackingStore } from "../tracking/store.ts";
-import { type DataDigest, fileSha256, type Label, type Lineage, scoreMatrix, writeArtifact } from "./artifact.ts";
+import {
+  type DataDigest,
+  fileSha256,
+  type Label,
+  type Lineage,
+  scoreMatrix,
+  writeArtifact,
+} from "./artifact.ts";
 import { SplitError, stratifiedKFold, trainValidationSplit } from "./cv.ts";
 import { createEstimator, engineParams, type EstimatorKind, validateModelParams } from "./engines.ts";
 import {
@@ -105,11 +112,23 @@ function splitStrata(values: ArrayLike<unknown>, task: ModelParams["task"]): Int
 export function loadTrainingData(config: Config, opts: DataOptions = {}): TrainingData {
   const target = opts.target ?? config.data.target;
   const idCol = config.data.id_column;
+  if (opts.validation && !opts.data) throw new UserError("--validation needs --data (the training file)");
   if (!opts.data) {
     const path = join(config.paths.features, FEATURES_FILE);
+    try {
+      Deno.statSync(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new UserError(
+          `${path}: not found; run \`deno task features\` first, or pass --data FILE --target COL`,
+        );
+      }
+    }
     const { df, digest } = readForTraining(path, target);
     if (!df.columns.includes(SPLIT_COLUMN)) {
-      throw new UserError(`${path}: no '${SPLIT_COLUMN}' column; re-run \`deno task features\` or pass --data`);
+      throw new UserError(
+        `${path}: no '${SPLIT_COLUMN}' column; re-run \`deno task features\` or pass --data`,
+      );
     }
     const cols = frameColumns(df);
     const tr: number[] = [], va: number[] = [];
@@ -232,7 +251,12 @@ export function resolveTarget(
       }
       return y;
     };
-    return { task, kind: "regressor", yTrain: enc(trainValues, "training"), yValidation: enc(validValues, "validation") };
+    return {
+      task,
+      kind: "regressor",
+      yTrain: enc(trainValues, "training"),
+      yValidation: enc(validValues, "validation"),
+    };
   }
   const counts = new Map<string, { label: Label; n: number }>();
   for (const v of present) {
@@ -244,7 +268,9 @@ export function resolveTarget(
   }
   if (counts.size < 2) {
     throw new UserError(
-      `target '${name}' has a single class (${JSON.stringify([...counts.values()][0]?.label)}) in the training data; need at least two`,
+      `target '${name}' has a single class (${
+        JSON.stringify([...counts.values()][0]?.label)
+      }) in the training data; need at least two`,
     );
   }
   const classes = [...counts.values()].map((c) => c.label).sort(compareLabels);
@@ -254,16 +280,18 @@ export function resolveTarget(
     positiveIndex = index.get(String(params.positive_class)) ?? -1;
     if (positiveIndex < 0) {
       throw new UserError(
-        `model.positive_class = ${JSON.stringify(params.positive_class)}: not a class of '${name}' (classes: ${
-          classes.map(String).join(", ")
-        })`,
+        `model.positive_class = ${
+          JSON.stringify(params.positive_class)
+        }: not a class of '${name}' (classes: ${classes.map(String).join(", ")})`,
       );
     }
   } else {
     // the minority class; a tie goes to the later class in sorted order (1 over 0, "yes" over "no")
     positiveIndex = 0;
     for (let i = 1; i < classes.length; i++) {
-      if (counts.get(String(classes[i]))!.n <= counts.get(String(classes[positiveIndex]))!.n) positiveIndex = i;
+      if (counts.get(String(classes[i]))!.n <= counts.get(String(classes[positiveIndex]))!.n) {
+        positiveIndex = i;
+      }
     }
   }
   const enc = (vals: ArrayLike<unknown>, which: string) => {
@@ -272,7 +300,9 @@ export function resolveTarget(
       const c = index.get(String(labelOf(vals[i])));
       if (c === undefined) {
         throw new UserError(
-          `target '${name}': ${which} row ${i + 1} has class ${JSON.stringify(vals[i])}, not seen in training`,
+          `target '${name}': ${which} row ${i + 1} has class ${
+            JSON.stringify(vals[i])
+          }, not seen in training`,
         );
       }
       y[i] = c;
@@ -297,7 +327,11 @@ export function resolveEncoding(params: ModelParams): Encoding {
 }
 
 type ProgressFit = {
-  fit(X: Matrix, y: Float64Array, opts: { onProgress?: (done: number, total: number) => void }): Promise<void>;
+  fit(
+    X: Matrix,
+    y: Float64Array,
+    opts: { onProgress?: (done: number, total: number) => void },
+  ): Promise<void>;
 };
 
 export interface FitOptions {
@@ -353,7 +387,10 @@ export function evaluate(estimator: Estimator, X: Matrix, target: TargetInfo, th
   const y = target.yValidation;
   if (target.task === "regression") {
     const pred = estimator.predict(X);
-    const residuals = Array.from({ length: Math.min(y.length, 2000) }, (_, i) => ({ y: y[i], pred: pred[i] }));
+    const residuals = Array.from(
+      { length: Math.min(y.length, 2000) },
+      (_, i) => ({ y: y[i], pred: pred[i] }),
+    );
     return { metrics: regressionMetrics(y, pred), residuals };
   }
   const k = target.classes!.length, pos = target.positiveIndex!;
@@ -405,7 +442,11 @@ export async function crossValidate(
   params: ModelParams,
   folds: number,
   seed: number,
-  opts: { exclude?: string[]; threshold?: number; onFold?: (fold: number, m: Record<string, number>) => void } = {},
+  opts: {
+    exclude?: string[];
+    threshold?: number;
+    onFold?: (fold: number, m: Record<string, number>) => void;
+  } = {},
 ): Promise<{ folds: Record<string, number>[]; mean: Record<string, number>; std: Record<string, number> }> {
   const y = target.yTrain;
   let splits;
@@ -479,7 +520,13 @@ function inputExample(cols: Columns, pre: Preprocessor, n = 3): Record<string, u
     const rec: Record<string, unknown> = {};
     for (const c of pre.columns) {
       const v = cols[c.name]?.[i];
-      rec[c.name] = v instanceof Date ? v.toISOString() : typeof v === "bigint" ? Number(v) : isMissing(v) ? null : v;
+      rec[c.name] = v instanceof Date
+        ? v.toISOString()
+        : typeof v === "bigint"
+        ? Number(v)
+        : isMissing(v)
+        ? null
+        : v;
     }
     return rec;
   });
@@ -525,10 +572,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       max_categories: params.max_categories,
       task: target.task,
       target: data.target,
-      ...(target.task === "classification" ? { threshold: params.threshold, positive_class: target.positiveClass } : {}),
+      ...(target.task === "classification"
+        ? { threshold: params.threshold, positive_class: target.positiveClass }
+        : {}),
+      ...(params.cv_folds >= 2 ? { cv_folds: params.cv_folds } : {}),
       data: data.train.digest.path,
       ...(data.source === "file+validation" ? { validation_data: data.validation.digest.path } : {}),
-      ...(data.source === "split" ? { split_seed: config.split.seed, validation_fraction: config.split.validation_fraction } : {}),
+      ...(data.source === "split"
+        ? { split_seed: config.split.seed, validation_fraction: config.split.validation_fraction }
+        : {}),
     };
     store?.logParams(runId, runParams);
     store?.logDataset(runId, { name: "train", ...data.train.digest });
@@ -537,14 +589,25 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     let cv: TrainResult["cv"];
     if (params.cv_folds >= 2) {
       const bar = verbose ? new ProgressBar("cross-validation folds", params.cv_folds) : undefined;
-      const res = await crossValidate(data.train.columns, target, { ...params }, params.cv_folds, config.split.seed, {
-        exclude,
-        threshold: params.threshold,
-        onFold: (f, m) => {
-          store?.logMetrics(runId, Object.fromEntries(Object.entries(m).map(([k, v]) => [`cv_fold_${k}`, v])), f);
-          bar?.tick();
+      const res = await crossValidate(
+        data.train.columns,
+        target,
+        { ...params },
+        params.cv_folds,
+        config.split.seed,
+        {
+          exclude,
+          threshold: params.threshold,
+          onFold: (f, m) => {
+            store?.logMetrics(
+              runId,
+              Object.fromEntries(Object.entries(m).map(([k, v]) => [`cv_fold_${k}`, v])),
+              f,
+            );
+            bar?.tick();
+          },
         },
-      });
+      );
       cv = { mean: res.mean, std: res.std };
       store?.logMetrics(runId, {
         ...Object.fromEntries(Object.entries(res.mean).map(([k, v]) => [`cv_${k}_mean`, v])),
@@ -553,10 +616,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
 
     const t0 = performance.now();
-    const { preprocessor, estimator } = await fitModel(data.train.columns, target.yTrain, params, target.kind, {
-      exclude,
-      progress: verbose,
-    });
+    const { preprocessor, estimator } = await fitModel(
+      data.train.columns,
+      target.yTrain,
+      params,
+      target.kind,
+      {
+        exclude,
+        progress: verbose,
+      },
+    );
     const trainSeconds = (performance.now() - t0) / 1000;
     if (preprocessor.dropped.length) {
       say(`dropped columns: ${preprocessor.dropped.map((d) => `${d.name} (${d.reason})`).join(", ")}`);

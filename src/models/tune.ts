@@ -29,7 +29,9 @@ export function gridCandidates(space: Space): Candidate[] {
   const keys = Object.keys(space).sort();
   let out: Candidate[] = [{}];
   for (const k of keys) {
-    if (!Array.isArray(space[k]) || space[k].length === 0) throw new UserError(`tune.space.${k}: needs at least one value`);
+    if (!Array.isArray(space[k]) || space[k].length === 0) {
+      throw new UserError(`tune.space.${k}: needs at least one value`);
+    }
     out = out.flatMap((c) => space[k].map((v) => ({ ...c, [k]: v })));
   }
   return out;
@@ -111,7 +113,9 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
     ? ["roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier"]
     : ["rmse", "mae", "r2"];
   if (!allowed.includes(t.metric)) {
-    throw new UserError(`tune.metric = ${t.metric}: not a ${target.task} metric (use ${allowed.join(", ")}; e.g. ${probe})`);
+    throw new UserError(
+      `tune.metric = ${t.metric}: not a ${target.task} metric (use ${allowed.join(", ")}; e.g. ${probe})`,
+    );
   }
   const exclude = [...data.exclude, data.target];
 
@@ -120,8 +124,9 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
   const experiment = opts.experiment ?? config.tracking.experiment;
   const git = gitInfo();
   const tags = { "git.commit": git.commit ?? "unknown", "git.dirty": String(git.dirty ?? "unknown") };
-  const parent = store?.startRun({ experiment, runName: `tune-${t.strategy}`, tags: { ...tags, "orchard.stage": "tune" } })
-    .runId ?? null;
+  const parent =
+    store?.startRun({ experiment, runName: `tune-${t.strategy}`, tags: { ...tags, "orchard.stage": "tune" } })
+      .runId ?? null;
   const bar = (opts.verbose ?? true) ? new ProgressBar("tuning trials", candidates.length) : undefined;
   const better = greaterIsBetter(t.metric);
   const trials: Trial[] = [];
@@ -149,7 +154,11 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
         : null;
       try {
         if (child) {
-          store!.logParams(child, { algorithm: params.algorithm, ...engineParams(params, target.kind), cv_folds: t.cv_folds });
+          store!.logParams(child, {
+            algorithm: params.algorithm,
+            ...engineParams(params, target.kind),
+            cv_folds: t.cv_folds,
+          });
         }
         const cv = await crossValidate(data.train.columns, target, params, t.cv_folds, config.split.seed, {
           exclude,
@@ -184,7 +193,10 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
     // best score; ties go to the earlier trial
     const best = scored.reduce((a, b) => ((better ? b.score > a.score : b.score < a.score) ? b : a));
     if (parent) {
-      store!.logParams(parent, Object.fromEntries(Object.entries(best.params).map(([k, v]) => [`best.${k}`, v])));
+      store!.logParams(
+        parent,
+        Object.fromEntries(Object.entries(best.params).map(([k, v]) => [`best.${k}`, v])),
+      );
       store!.logMetrics(parent, { [`best_${t.metric}`]: best.score, [`best_${t.metric}_std`]: best.std });
       store!.setTags(parent, { "orchard.best_run_id": best.run_id ?? "" });
       store!.endRun(parent, "FINISHED");

@@ -33,7 +33,10 @@ export function prChart(
   pr: { precision: number[]; recall: number[] },
   opts: { ap?: number; baseline?: number } & ChartSize = {},
 ): string {
-  const pts = [{ recall: 0, precision: pr.precision[0] ?? 1 }, ...pr.recall.map((r, i) => ({ recall: r, precision: pr.precision[i] }))];
+  const pts = [
+    { recall: 0, precision: pr.precision[0] ?? 1 },
+    ...pr.recall.map((r, i) => ({ recall: r, precision: pr.precision[i] })),
+  ];
   return renderPlot({
     width: opts.width ?? SIZE.width,
     height: opts.height ?? SIZE.height,
@@ -44,14 +47,22 @@ export function prChart(
       ...(opts.baseline === undefined
         ? []
         : [Plot.ruleY([opts.baseline], { stroke: "#bbb", strokeDasharray: "4 4" })]),
-      Plot.line(pts, { x: "recall", y: "precision", stroke: "#d62728", strokeWidth: 2, curve: "step-before" }),
+      Plot.line(pts, {
+        x: "recall",
+        y: "precision",
+        stroke: "#d62728",
+        strokeWidth: 2,
+        curve: "step-before",
+      }),
     ],
   });
 }
 
 /** Confusion matrix as a labelled heat map (rows: true class, columns: predicted). */
 export function confusionChart(matrix: number[][], labels: string[], size: ChartSize = {}): string {
-  const cells = matrix.flatMap((row, i) => row.map((n, j) => ({ actual: labels[i], predicted: labels[j], n })));
+  const cells = matrix.flatMap((row, i) =>
+    row.map((n, j) => ({ actual: labels[i], predicted: labels[j], n }))
+  );
   const max = Math.max(1, ...cells.map((c) => c.n));
   return renderPlot({
     ...SIZE,
@@ -125,7 +136,12 @@ export function residualChart(points: { y: number; pred: number }[], size: Chart
     x: { label: "Actual" },
     y: { label: "Predicted", grid: true },
     marks: [
-      Plot.line([{ x: lo, y: lo }, { x: hi, y: hi }], { x: "x", y: "y", stroke: "#bbb", strokeDasharray: "4 4" }),
+      Plot.line([{ x: lo, y: lo }, { x: hi, y: hi }], {
+        x: "x",
+        y: "y",
+        stroke: "#bbb",
+        strokeDasharray: "4 4",
+      }),
       Plot.dot(points, { x: "y", y: "pred", r: 2, fill: "#1f77b4", fillOpacity: 0.5 }),
     ],
   });

@@ -297,6 +297,9 @@ function jupyterApi(): JupyterNamespace | undefined {
 /**
  * Shows values now, in the middle of a cell. Inside the kernel each becomes
  * its own output; outside (a script, a test) their plain text is printed.
+ * Prefer `await show(x)` to ending a cell with `x` in notebooks that run
+ * headless: the kernel can publish a cell's last value after the cell is
+ * reported idle, and nbconvert then loses it.
  */
 export async function show(...values: unknown[]): Promise<void> {
   const api = jupyterApi();
@@ -305,4 +308,11 @@ export async function show(...values: unknown[]): Promise<void> {
     if (api) await api.display(bundle, { raw: true });
     else console.log(String(bundle["text/plain"] ?? ""));
   }
+  // Deno's kernel (2.9) queues display messages and can report the cell idle
+  // before they leave; a headless nbconvert run stops listening at idle and
+  // drops them. A short pause lets the queue drain first.
+  if (api) await new Promise((resolve) => setTimeout(resolve, SHOW_FLUSH_MS));
 }
+
+/** How long `show` waits for the kernel to publish its outputs. */
+export const SHOW_FLUSH_MS = 40;

@@ -88,7 +88,9 @@ export function renderDriftReport(result: DriftResult, meta: DriftReportMeta): s
     (row) => (row[1] === "FAIL" ? "fail" : "pass"),
   );
   const perf = meta.performance?.lines.length
-    ? `<h2>Model performance</h2><ul>${meta.performance.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`
+    ? `<h2>Model performance</h2><ul>${
+      meta.performance.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")
+    }</ul>`
     : "";
   const notes = result.notes.length
     ? `<h2>Notes</h2><ul>${result.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`

@@ -245,3 +245,17 @@ export function workspaceConfig(config: Config, workDir: string): Config {
     tracking: { ...config.tracking, store: join(workDir, "orchard.db") },
   };
 }
+
+/**
+ * Code cells that call `show(` yet have no output: the kernel dropped what
+ * they displayed (see `show` in display.ts). 1-based cell positions.
+ */
+export function cellsMissingOutput(nb: Notebook): number[] {
+  const out: number[] = [];
+  nb.cells.forEach((cell, i) => {
+    if (cell.cell_type === "code" && /\bshow\(/.test(cellSource(cell)) && (cell.outputs?.length ?? 0) === 0) {
+      out.push(i + 1);
+    }
+  });
+  return out;
+}

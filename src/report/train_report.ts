@@ -77,7 +77,13 @@ export function renderTrainHtml(input: TrainReportInput): string {
   } s</p>
 <h2>Validation metrics</h2>
 ${htmlTable(["metric", "value"], metricsRows)}
-${r.cv ? `<h2>Cross-validation (${escapeHtml(String(input.params.cv_folds ?? ""))} folds)</h2>${htmlTable(["metric", "mean", "std"], cvRows)}` : ""}
+${
+    r.cv
+      ? `<h2>Cross-validation (${escapeHtml(String(input.params.cv_folds ?? ""))} folds)</h2>${
+        htmlTable(["metric", "mean", "std"], cvRows)
+      }`
+      : ""
+  }
 <h2>Charts</h2>
 <div class="grid">${charts.map((c) => `<figure>${c}</figure>`).join("\n")}</div>
 ${importance ? `<h2>Feature importance</h2><figure>${importance}</figure>` : ""}
@@ -96,11 +102,19 @@ ${
       ["train sha256", input.lineage.data.train.sha256],
       ...(input.lineage.data.validation
         ? [
-          ["validation data", `${input.lineage.data.validation.path} (${input.lineage.data.validation.rows} rows)`],
+          [
+            "validation data",
+            `${input.lineage.data.validation.path} (${input.lineage.data.validation.rows} rows)`,
+          ],
           ["validation sha256", input.lineage.data.validation.sha256],
         ]
         : []),
-      ["git commit", `${input.lineage.code_version.commit ?? "unknown"}${input.lineage.code_version.dirty ? " (dirty)" : ""}`],
+      [
+        "git commit",
+        `${input.lineage.code_version.commit ?? "unknown"}${
+          input.lineage.code_version.dirty ? " (dirty)" : ""
+        }`,
+      ],
     ])
   }
 `;
@@ -112,8 +126,12 @@ export function renderTrainMarkdown(input: TrainReportInput): string {
   const lines = [
     `### Training run \`${r.run_id}\``,
     "",
-    `${r.algorithm} (${r.task}${r.task === "classification" ? `, positive class \`${String(r.positive_class)}\`` : ""}), ` +
-    `${r.rows} training / ${r.validation_rows} validation rows, ${r.features} features, fit ${r.train_seconds.toFixed(2)} s`,
+    `${r.algorithm} (${r.task}${
+      r.task === "classification" ? `, positive class \`${String(r.positive_class)}\`` : ""
+    }), ` +
+    `${r.rows} training / ${r.validation_rows} validation rows, ${r.features} features, fit ${
+      r.train_seconds.toFixed(2)
+    } s`,
     "",
     "| metric | value |",
     "| --- | ---: |",
@@ -131,7 +149,12 @@ export function renderTrainMarkdown(input: TrainReportInput): string {
     lines.push(`| | ${labels.join(" | ")} |`, `| --- | ${labels.map(() => "---:").join(" | ")} |`);
     input.evaluation.confusion.forEach((row, i) => lines.push(`| **${labels[i]}** | ${row.join(" | ")} |`));
   }
-  if (r.dropped.length) lines.push("", `Dropped columns: ${r.dropped.map((d) => `\`${d.name}\` (${d.reason})`).join(", ")}`);
+  if (r.dropped.length) {
+    lines.push(
+      "",
+      `Dropped columns: ${r.dropped.map((d) => `\`${d.name}\` (${d.reason})`).join(", ")}`,
+    );
+  }
   lines.push("", `Artifact: \`${r.artifact}\``, "");
   return lines.join("\n");
 }

@@ -67,6 +67,19 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
     const n = Number(declared);
     if (!Number.isFinite(n) || n < 0) throw new HttpError(400, "invalid Content-Length header");
     if (n > maxBytes) throw tooLarge(maxBytes);
+    // framed by Content-Length: the body cannot exceed it, read it in one go (the fast path)
+    let buf: ArrayBuffer;
+    try {
+      buf = await req.arrayBuffer();
+    } catch {
+      throw new HttpError(400, "could not read the request body");
+    }
+    if (buf.byteLength > maxBytes) throw tooLarge(maxBytes);
+    try {
+      return decoder.decode(buf);
+    } catch {
+      throw new HttpError(400, "request body is not valid UTF-8");
+    }
   }
   if (!req.body) return "";
   const reader = req.body.getReader();

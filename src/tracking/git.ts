@@ -51,7 +51,8 @@ function findGitDir(cwd: string): string | undefined {
   }
 }
 
-function commitFromFiles(cwd: string): string | null {
+/** The HEAD commit read from .git files alone (no git binary, no --allow-run). */
+export function commitFromFiles(cwd: string): string | null {
   try {
     const gitDir = findGitDir(cwd);
     if (!gitDir) return null;

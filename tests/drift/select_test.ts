@@ -37,7 +37,10 @@ Deno.test("thresholds: defaults by test and per-column overrides", () => {
 
 Deno.test("a numeric-only test on a categorical column is a user error", () => {
   throws(() => chooseTest("plan", "categorical", 10, 3, cfg({ cat_test: "ks" })), UserError);
-  throws(() => chooseTest("plan", "categorical", 10, 3, cfg({ per_column: { plan: "wasserstein" } })), /categorical/);
+  throws(
+    () => chooseTest("plan", "categorical", 10, 3, cfg({ per_column: { plan: "wasserstein" } })),
+    /categorical/,
+  );
 });
 
 Deno.test("drift direction: p-values at or below, distances at or above the threshold", () => {

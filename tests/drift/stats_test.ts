@@ -16,7 +16,10 @@ import { chi2Sf, kolmogorovSf, roundHalfEven } from "../../src/drift/special.ts"
 // Values computed by scipy 1.10 (tests/drift/fixtures/make_fixtures.py).
 const FIX = JSON.parse(Deno.readTextFileSync(new URL("./fixtures/stats.json", import.meta.url)));
 
-type Spec = { values?: number[]; gen?: { n: number; seed: number; scale: number; shift: number; decimals: number | null } };
+type Spec = {
+  values?: number[];
+  gen?: { n: number; seed: number; scale: number; shift: number; decimals: number | null };
+};
 
 /** The fixture script's Lehmer generator, same integer arithmetic. */
 export function sample(s: Spec): Float64Array {

@@ -45,7 +45,15 @@ function setup() {
 Deno.test("train -> reload artifact -> identical predictions and metrics", async () => {
   const { dir, valid } = setup();
   try {
-    const r = await runTrain(dir, ["--data", "train.csv", "--validation", "valid.csv", "--target", "churned", "--json"]);
+    const r = await runTrain(dir, [
+      "--data",
+      "train.csv",
+      "--validation",
+      "valid.csv",
+      "--target",
+      "churned",
+      "--json",
+    ]);
     assertEquals(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assertEquals(Object.keys(out).sort(), [

@@ -19,11 +19,18 @@ function content(pre: Preprocessor, est: LogisticRegression) {
     engine: "logistic",
     estimator: est,
     preprocessor: pre,
-    signature: { inputs: pre.signatureInputs(), target: { name: "t", kind: "classification" as const, classes: ["lo", "hi"] } },
+    signature: {
+      inputs: pre.signatureInputs(),
+      target: { name: "t", kind: "classification" as const, classes: ["lo", "hi"] },
+    },
     inputExample: [{ x: 1, c: "a" }],
     metrics: { roc_auc: 1 },
     params: { C: 1 },
-    lineage: { run_id: "r1", data: { train: { path: "t.csv", sha256: "0".repeat(64), rows: 40 } }, code_version: { commit: null, dirty: null } },
+    lineage: {
+      run_id: "r1",
+      data: { train: { path: "t.csv", sha256: "0".repeat(64), rows: 40 } },
+      code_version: { commit: null, dirty: null },
+    },
     task: "classification" as const,
     classes: ["lo", "hi"],
     positiveClass: "hi",
@@ -51,7 +58,11 @@ Deno.test("write then load: files listed with sha256, same predictions", async (
     for (const [name, f] of Object.entries(m.manifest.files)) {
       assertEquals(sha256Hex(Deno.readFileSync(join(path, name))), f.sha256, name);
     }
-    const expected = scoreMatrix(est, pre.transformRecords(records), { task: "classification", classes: ["lo", "hi"], positiveClass: "hi" });
+    const expected = scoreMatrix(est, pre.transformRecords(records), {
+      task: "classification",
+      classes: ["lo", "hi"],
+      positiveClass: "hi",
+    });
     assertEquals(m.predictRecords(records), expected);
     assertEquals(m.predictRecords([{ x: 39, c: "a" }])[0].prediction, "hi");
     const p = m.predictRecords([{ x: 0 }])[0].probabilities!;
@@ -69,7 +80,8 @@ Deno.test("threshold and positive class decide the binary label", async () => {
   const X = pre.transformRecords([{ x: 20, c: "a" }]);
   const p = est.predictProba(X)[1];
   const at = (threshold: number) =>
-    scoreMatrix(est, X, { task: "classification", classes: ["lo", "hi"], positiveClass: "hi", threshold })[0].prediction;
+    scoreMatrix(est, X, { task: "classification", classes: ["lo", "hi"], positiveClass: "hi", threshold })[0]
+      .prediction;
   assertEquals(at(Math.max(0.01, p - 0.01)), "hi");
   assertEquals(at(Math.min(0.99, p + 0.01)), "lo");
 });

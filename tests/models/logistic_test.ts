@@ -81,7 +81,10 @@ Deno.test("three classes: one-vs-rest, normalized probabilities", async () => {
   const P = m.predictProba(matrix(3, 1, Float64Array.from([0, 4, 8])));
   for (let r = 0; r < 3; r++) {
     assertAlmostEquals(P[r * 3] + P[r * 3 + 1] + P[r * 3 + 2], 1, 1e-12);
-    assertEquals([P[r * 3], P[r * 3 + 1], P[r * 3 + 2]].indexOf(Math.max(P[r * 3], P[r * 3 + 1], P[r * 3 + 2])), r);
+    assertEquals(
+      [P[r * 3], P[r * 3 + 1], P[r * 3 + 2]].indexOf(Math.max(P[r * 3], P[r * 3 + 1], P[r * 3 + 2])),
+      r,
+    );
   }
 });
 

@@ -73,7 +73,8 @@ Deno.test("PR AUC is average precision: 1/3*1 + 1/3*2/3 + 1/3*3/4 = 29/36", () =
 });
 
 Deno.test("log loss and Brier by hand", () => {
-  const expected = -(Math.log(0.9) + Math.log(0.2) + Math.log(0.7) + Math.log(0.4) + Math.log(0.7) + Math.log(0.8)) / 6;
+  const expected =
+    -(Math.log(0.9) + Math.log(0.2) + Math.log(0.7) + Math.log(0.4) + Math.log(0.7) + Math.log(0.8)) / 6;
   assertAlmostEquals(logLoss(y, s), expected, 1e-12);
   assertAlmostEquals(logLoss(y, s), 0.5945971, 1e-6);
   assertAlmostEquals(brier(y, s), 1.23 / 6, 1e-12);

@@ -29,7 +29,21 @@ Deno.test("train on a CSV: split, fit, metrics, artifact, run, report", async ()
     assertEquals(r.rows + r.validation_rows, 300);
     assertEquals(r.validation_rows, 75); // split.validation_fraction 0.25
     assert.ok(r.metrics.roc_auc > 0.75, `roc_auc ${r.metrics.roc_auc}`);
-    for (const k of ["accuracy", "precision", "recall", "f1", "pr_auc", "log_loss", "brier", "tp", "fp", "tn", "fn"]) {
+    for (
+      const k of [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "pr_auc",
+        "log_loss",
+        "brier",
+        "tp",
+        "fp",
+        "tn",
+        "fn",
+      ]
+    ) {
       assert.ok(Number.isFinite(r.metrics[k]), k);
     }
     assertEquals(r.metrics.tp + r.metrics.fp + r.metrics.tn + r.metrics.fn, 75);
@@ -47,7 +61,10 @@ Deno.test("train on a CSV: split, fit, metrics, artifact, run, report", async ()
     assert.ok("git.commit" in run.tags && "git.dirty" in run.tags);
     // report files beside each other, self-contained
     const html = Deno.readTextFileSync(r.report!);
-    assert.ok(html.includes("<svg") && !/<script|https?:\/\/(?!www\.w3\.org)/.test(html), "inline charts, nothing remote");
+    assert.ok(
+      html.includes("<svg") && !/<script|https?:\/\/(?!www\.w3\.org)/.test(html),
+      "inline charts, nothing remote",
+    );
     assert.ok(Deno.readTextFileSync(r.summary!).includes("| roc_auc |"));
     // the artifact scores raw records exactly as training evaluation did
     const model = loadArtifact(r.artifact);
@@ -62,9 +79,26 @@ Deno.test("train on a CSV: split, fit, metrics, artifact, run, report", async ()
 Deno.test("same data and seed give the same model bytes", async () => {
   const { dir, config, csv } = setup();
   try {
-    const a = await train({ config, data: csv, target: "churned", verbose: false, store: null, reportsDir: null });
-    const b = await train({ config, data: csv, target: "churned", verbose: false, store: null, reportsDir: null });
-    assertEquals(Deno.readFileSync(join(a.artifact, "model.bin")), Deno.readFileSync(join(b.artifact, "model.bin")));
+    const a = await train({
+      config,
+      data: csv,
+      target: "churned",
+      verbose: false,
+      store: null,
+      reportsDir: null,
+    });
+    const b = await train({
+      config,
+      data: csv,
+      target: "churned",
+      verbose: false,
+      store: null,
+      reportsDir: null,
+    });
+    assertEquals(
+      Deno.readFileSync(join(a.artifact, "model.bin")),
+      Deno.readFileSync(join(b.artifact, "model.bin")),
+    );
     assertEquals(a.metrics.roc_auc, b.metrics.roc_auc);
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -134,12 +168,18 @@ Deno.test("bad input is a UserError with one clear line", async () => {
   const bad = async (text: string, target: string, re: RegExp, cfg = config) => {
     const p = join(dir, `bad-${crypto.randomUUID()}.csv`);
     Deno.writeTextFileSync(p, text);
-    const e = await assertRejects(() => train({ config: cfg, data: p, target, verbose: false, store: null }), UserError);
+    const e = await assertRejects(
+      () => train({ config: cfg, data: p, target, verbose: false, store: null }),
+      UserError,
+    );
     assert.match(e.message, re);
     assert.ok(!e.message.includes("\n"));
   };
   try {
-    await assertRejects(() => train({ config, data: csv, target: "nope", verbose: false }), /target column 'nope' not found/);
+    await assertRejects(
+      () => train({ config, data: csv, target: "nope", verbose: false }),
+      /target column 'nope' not found/,
+    );
     await bad("a,y\n1,x\n2,x\n3,x\n4,x\n", "y", /single class/);
     await bad("a,y\n1,x\n2,z\n3,x\n", "y", /too small to split/);
     const reg = ConfigSchema.parse({ ...config, model: { ...config.model, task: "regression" } });
@@ -148,7 +188,10 @@ Deno.test("bad input is a UserError with one clear line", async () => {
       () => train({ config, data: join(dir, "missing.csv"), target: "y", verbose: false }),
       /file not found/,
     );
-    const badParams = ConfigSchema.parse({ ...config, model: { ...config.model, criterion: "squared_error" } });
+    const badParams = ConfigSchema.parse({
+      ...config,
+      model: { ...config.model, criterion: "squared_error" },
+    });
     await assertRejects(
       () => train({ config: badParams, data: csv, target: "churned", verbose: false }),
       /model.criterion/,
@@ -172,27 +215,43 @@ Deno.test("bad input is a UserError with one clear line", async () => {
 Deno.test("resolveTarget: minority class is positive; ties go to the later class", () => {
   const t = resolveTarget(["a", "b", "b"], ["a"], { task: "auto", positive_class: undefined });
   assertEquals([t.positiveClass, t.classes], ["a", ["a", "b"]]);
-  assertEquals(resolveTarget([0, 1, 0, 1], [1], { task: "auto", positive_class: undefined }).positiveClass, 1);
-  assertEquals(resolveTarget([1.5, 2.25, 3, 4], [1], { task: "auto", positive_class: undefined }).task, "regression");
+  assertEquals(
+    resolveTarget([0, 1, 0, 1], [1], { task: "auto", positive_class: undefined }).positiveClass,
+    1,
+  );
+  assertEquals(
+    resolveTarget([1.5, 2.25, 3, 4], [1], { task: "auto", positive_class: undefined }).task,
+    "regression",
+  );
 });
 
 Deno.test("tune: grid trials are child runs of one parent; best is the top CV score", async () => {
   const { dir, config, csv } = setup({}, {
-    tune: { strategy: "grid", cv_folds: 2, metric: "roc_auc", space: { max_depth: [1, 6], n_estimators: [10] } },
+    tune: {
+      strategy: "grid",
+      cv_folds: 2,
+      metric: "roc_auc",
+      space: { max_depth: [1, 6], n_estimators: [10] },
+    },
   });
   try {
     const r = await tune({ config, data: csv, target: "churned", verbose: false });
     assertEquals(r.trials.length, 2);
     assertEquals(r.best.score, Math.max(...r.trials.map((t) => t.score)));
     const store = TrackingStore.open(config.tracking.store);
-    const children = store.searchRuns({ experiment: "test" }).filter((x) => x.parentRunId === r.parent_run_id);
+    const children = store.searchRuns({ experiment: "test" }).filter((x) =>
+      x.parentRunId === r.parent_run_id
+    );
     const parent = store.getRun(r.parent_run_id!);
     store.close();
     assertEquals(children.length, 2);
     assert.ok(children.every((c) => c.status === "FINISHED" && c.metricHistory.roc_auc.length === 2));
     assertEquals(parent.metrics.best_roc_auc, r.best.score);
     const badSpace = ConfigSchema.parse({ ...config, tune: { ...config.tune, space: { max_depth: [0] } } });
-    await assertRejects(() => tune({ config: badSpace, data: csv, target: "churned", verbose: false }), /tune.space.max_depth/);
+    await assertRejects(
+      () => tune({ config: badSpace, data: csv, target: "churned", verbose: false }),
+      /tune.space.max_depth/,
+    );
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -110,7 +110,14 @@ Deno.test({
           nbformat_minor: 5,
           metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" } },
           cells: [
-            { cell_type: "code", id: "ok-cell", metadata: {}, source: "const a = 1;", execution_count: null, outputs: [] },
+            {
+              cell_type: "code",
+              id: "ok-cell",
+              metadata: {},
+              source: "const a = 1;",
+              execution_count: null,
+              outputs: [],
+            },
             {
               cell_type: "code",
               id: "bad-cell",
@@ -126,7 +133,10 @@ Deno.test({
       assert.equal(r.code, 1);
       const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("notebooks: installed"));
       assert.equal(lines.length, 1, r.stderr);
-      assert.match(lines[0], /^notebooks: broken\.ipynb cell 2 \(id bad-cell\) failed: ReferenceError: .*undefinedFunction/);
+      assert.match(
+        lines[0],
+        /^notebooks: broken\.ipynb cell 2 \(id bad-cell\) failed: ReferenceError: .*undefinedFunction/,
+      );
     } finally {
       Deno.removeSync(nbDir, { recursive: true });
       Deno.removeSync(out, { recursive: true });

@@ -35,7 +35,11 @@ function executed(): Notebook {
         metadata: {},
         source: "\nchart(roc)",
         execution_count: 2,
-        outputs: [{ output_type: "display_data", data: { "image/svg+xml": ["<svg>", "</svg>"] }, metadata: {} }],
+        outputs: [{
+          output_type: "display_data",
+          data: { "image/svg+xml": ["<svg>", "</svg>"] },
+          metadata: {},
+        }],
       },
       {
         cell_type: "code",
@@ -43,7 +47,10 @@ function executed(): Notebook {
         metadata: {},
         source: "grid([a, b])",
         execution_count: 3,
-        outputs: [{ output_type: "display_data", data: { "text/html": ["<div><svg ", "viewBox='0 0 1 1'/></div>"] } }],
+        outputs: [{
+          output_type: "display_data",
+          data: { "text/html": ["<div><svg ", "viewBox='0 0 1 1'/></div>"] },
+        }],
       },
     ],
   };
@@ -113,7 +120,10 @@ Deno.test("cellErrors finds error outputs and describes them in one line", () =>
 });
 
 Deno.test("parseNotebook rejects what is not an nbformat 4 notebook with a UserError", () => {
-  assert.throws(() => parseNotebook("{", "a.ipynb"), (e) => e instanceof UserError && /a\.ipynb: not a notebook/.test(e.message));
+  assert.throws(
+    () => parseNotebook("{", "a.ipynb"),
+    (e) => e instanceof UserError && /a\.ipynb: not a notebook/.test(e.message),
+  );
   assert.throws(() => parseNotebook("[]", "b.ipynb"), /b\.ipynb: not a notebook/);
   assert.throws(() => parseNotebook('{"cells":[],"nbformat":3}', "c.ipynb"), /nbformat 3 is not supported/);
   assert.throws(() => parseNotebook('{"cells":[{}],"nbformat":4}', "d.ipynb"), /cell 1 is malformed/);
@@ -162,4 +172,17 @@ Deno.test("workspaceConfig moves every path under the work directory and keeps t
   assert.equal(w.model.n_estimators, 7);
   assert.deepEqual(ConfigSchema.parse(w), w, "still a valid config");
   assert.equal(cfg.paths.raw, "data/raw", "the input config is untouched");
+});
+
+Deno.test("cellsMissingOutput finds show() cells whose output the kernel dropped", async () => {
+  const { cellsMissingOutput } = await import("@/report/notebook.ts");
+  const nb = executed();
+  nb.cells[2].source = "await show(chart(roc));";
+  nb.cells[3].source = ["const x = 1;\n", "await show(x);"];
+  assert.deepEqual(cellsMissingOutput(nb), []);
+  nb.cells[3].outputs = [];
+  assert.deepEqual(cellsMissingOutput(nb), [4]);
+  nb.cells[1].outputs = []; // no show(): an empty output is fine
+  assert.deepEqual(cellsMissingOutput(nb), [4]);
+  assert.deepEqual(cellsMissingOutput(stripNotebook(nb)), [3, 4]);
 });

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { calibrationChart, confusionChart, importanceChart, prChart, rocChart } from "../../src/report/charts.ts";
+import {
+  calibrationChart,
+  confusionChart,
+  importanceChart,
+  prChart,
+  rocChart,
+} from "../../src/report/charts.ts";
 import { renderTrainHtml, renderTrainMarkdown } from "../../src/report/train_report.ts";
 
 Deno.test("charts render SVG with their data", () => {
@@ -10,7 +16,9 @@ Deno.test("charts render SVG with their data", () => {
   const cm = confusionChart([[5, 1], [2, 7]], ["no", "yes"]);
   for (const n of ["5", "1", "2", "7"]) assert.ok(cm.includes(`>${n}</text>`), `cell ${n}`);
   assert.match(calibrationChart([{ predicted: 0.2, observed: 0.1, count: 5 }]), /<svg|<figure/);
-  const imp = importanceChart([{ name: "tenure", importance: 0.6 }, { name: "plan", importance: 0.4 }], { top: 1 });
+  const imp = importanceChart([{ name: "tenure", importance: 0.6 }, { name: "plan", importance: 0.4 }], {
+    top: 1,
+  });
   assert.ok(imp.includes("tenure") && !imp.includes(">plan<"));
 });
 

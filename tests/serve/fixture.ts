@@ -53,7 +53,7 @@ export function sampleRecord(seed = 1): Record<string, unknown> {
   return rec;
 }
 
-export const FIXTURE_ALGORITHM: "forest" | "logistic" = "logistic";
+export const FIXTURE_ALGORITHM: "forest" | "logistic" = "forest";
 
 /** Trains a small forest on generated data and returns the artifact directory. */
 export async function trainFixture(dir: string, opts: { seed?: number; trees?: number; algorithm?: "forest" | "logistic" } = {}): Promise<string> {

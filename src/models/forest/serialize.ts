@@ -71,7 +71,8 @@ export function encodeForest(s: ForestState): Uint8Array {
     format: "orchard-forest",
     version: FORMAT_VERSION,
     kind: s.kind,
-    params: s.params,
+    // n_jobs is how the model was trained, not what it is: left out so the bytes do not depend on it
+    params: { ...s.params, n_jobs: null },
     nFeatures: ff.nFeatures,
     nClasses: s.nClasses,
     width: ff.width,

@@ -16,7 +16,7 @@
  *   `=__missing__` when training had missing values; or ordinal codes
  *   (level index by frequency; other/unseen = number of levels; missing = -1).
  */
-import { matrix, type Matrix, type SignatureColumn } from "../types.ts";
+import { type Matrix, matrix, type SignatureColumn } from "../types.ts";
 import {
   categoryOf,
   isMissing,
@@ -141,7 +141,10 @@ export function fitColumn(
   }
   if (present.every(looksNumber)) {
     const nums = present.map(toNumber);
-    if (opts.dropIdLike && looksIdName(name) && nums.every(Number.isInteger) && new Set(nums).size === nums.length) {
+    if (
+      opts.dropIdLike && looksIdName(name) && nums.every(Number.isInteger) &&
+      new Set(nums).size === nums.length
+    ) {
       return { name, reason: "ID-like (unique integers, named like an id)" };
     }
     return { name, kind: "numeric", median: median(nums), indicator: nullable, nullable };
@@ -228,7 +231,7 @@ export function encodeCell(spec: ColumnSpec, value: unknown, out: Float64Array, 
     case "datetime": {
       const ms = isMissing(value) ? NaN : parseDate(value);
       dateParts(ms, spec.parts, out, offset);
-      if (Number.isNaN(ms)) for (let j = 0; j < spec.parts.length; j++) out[offset + j] = spec.medians[j];
+      if (Number.isNaN(ms)) { for (let j = 0; j < spec.parts.length; j++) out[offset + j] = spec.medians[j]; }
       return;
     }
     case "categorical": {
@@ -283,7 +286,12 @@ export class Preprocessor {
       if ("reason" in spec) dropped.push(spec);
       else columns.push(spec);
     }
-    return new Preprocessor({ version: 1, columns, dropped, featureNames: columns.flatMap(specFeatureNames) });
+    return new Preprocessor({
+      version: 1,
+      columns,
+      dropped,
+      featureNames: columns.flatMap(specFeatureNames),
+    });
   }
 
   static fromJSON(state: PreprocessState): Preprocessor {
@@ -326,7 +334,9 @@ export class Preprocessor {
   transformRecords(records: Record<string, unknown>[]): Matrix {
     const w = this.width;
     const data = new Float64Array(records.length * w);
-    for (let i = 0; i < records.length; i++) this.transformRecord(records[i], data.subarray(i * w, (i + 1) * w));
+    for (let i = 0; i < records.length; i++) {
+      this.transformRecord(records[i], data.subarray(i * w, (i + 1) * w));
+    }
     return matrix(records.length, w, data);
   }
 

@@ -2,8 +2,8 @@ import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import {
   columnsFromRecords,
   isMissing,
-  Preprocessor,
   parseDate,
+  Preprocessor,
 } from "../../../src/models/preprocess/index.ts";
 
 const train = columnsFromRecords([
@@ -14,14 +14,22 @@ const train = columnsFromRecords([
 ]);
 
 Deno.test("missing tokens: empty, NA, NaN, null, None all read as missing", () => {
-  for (const v of ["", " ", "NA", "NaN", "null", "None", null, undefined, NaN]) assert.ok(isMissing(v), String(v));
+  for (const v of ["", " ", "NA", "NaN", "null", "None", null, undefined, NaN]) {
+    assert.ok(isMissing(v), String(v));
+  }
   for (const v of ["0", 0, "no", false, "Na me"]) assert.ok(!isMissing(v), String(v));
 });
 
 Deno.test("kinds are inferred per column", () => {
   const p = Preprocessor.fit(train, { dropIdLike: false });
   const kinds = Object.fromEntries(p.columns.map((c) => [c.name, c.kind]));
-  assertEquals(kinds, { id: "categorical", color: "categorical", size: "numeric", ok: "boolean", when: "datetime" });
+  assertEquals(kinds, {
+    id: "categorical",
+    color: "categorical",
+    size: "numeric",
+    ok: "boolean",
+    when: "datetime",
+  });
 });
 
 Deno.test("all-missing column is dropped with its reason, not encoded", () => {
@@ -55,7 +63,9 @@ Deno.test("one-hot: unseen category is all zeros without an other bucket, and 'o
   assertEquals(p.featureNames, ["color=red", "color=blue", "color=green"]);
   assertEquals(Array.from(p.transformRecord({ color: "purple" })), [0, 0, 0]);
   assertEquals(Array.from(p.transformRecord({ color: " blue " })), [0, 1, 0]);
-  const capped = Preprocessor.fit({ color: ["red", "blue", "red", "green", "red", "blue"] }, { maxCategories: 2 });
+  const capped = Preprocessor.fit({ color: ["red", "blue", "red", "green", "red", "blue"] }, {
+    maxCategories: 2,
+  });
   assertEquals(capped.featureNames, ["color=red", "color=blue", "color=__other__"]);
   assertEquals(Array.from(capped.transformRecord({ color: "green" })), [0, 0, 1]); // beyond the cap
   assertEquals(Array.from(capped.transformRecord({ color: "purple" })), [0, 0, 1]); // unseen
@@ -102,7 +112,10 @@ Deno.test("datetime becomes year/month/day/weekday parts (hour when times are pr
 Deno.test("batch transform equals record-by-record transform", () => {
   const p = Preprocessor.fit(train, { dropIdLike: false });
   const batch = p.transform(train);
-  const records = Array.from({ length: 4 }, (_, i) => Object.fromEntries(Object.entries(train).map(([k, v]) => [k, v[i]])));
+  const records = Array.from(
+    { length: 4 },
+    (_, i) => Object.fromEntries(Object.entries(train).map(([k, v]) => [k, v[i]])),
+  );
   const byRecord = p.transformRecords(records);
   assertEquals(batch.rows, 4);
   assertEquals(batch.cols, p.width);
@@ -129,5 +142,8 @@ Deno.test("signature lists kept columns with kinds, categories and nullability",
 
 Deno.test("column importances sum a column's features", () => {
   const p = Preprocessor.fit({ c: ["a", "b", "a"], x: [1, 2, 3] });
-  assertEquals(p.columnImportances([0.25, 0.25, 0.5]), [{ name: "c", importance: 0.5 }, { name: "x", importance: 0.5 }]);
+  assertEquals(p.columnImportances([0.25, 0.25, 0.5]), [{ name: "c", importance: 0.5 }, {
+    name: "x",
+    importance: 0.5,
+  }]);
 });

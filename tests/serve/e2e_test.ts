@@ -1,0 +1,132 @@
+/**
+ * End to end through `deno serve --parallel` (2 workers) on a free port, with
+ * the command line and permissions of `deno task serve`, a real registry and
+ * real trained artifacts: ready, predict, metrics across workers, the alias
+ * moving with /admin/reload reaching every worker, and SIGTERM flushing the
+ * prediction log of every worker.
+ */
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { loadConfig } from "../../src/config/load.ts";
+import { ModelRegistry } from "../../src/registry/registry.ts";
+import { serveCommand } from "../../src/serve/launch.ts";
+import { TrackingStore } from "../../src/tracking/store.ts";
+import { sampleRecord, trainFixture } from "./fixture.ts";
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitReady(base: string, ms = 30_000): Promise<Record<string, unknown>> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`${base}/ready`);
+      const b = await res.json();
+      if (res.status === 200) return b;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("service did not become ready");
+}
+
+Deno.test({
+  name: "e2e: deno serve --parallel with the registry: predict, metrics, alias move, SIGTERM flush",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "orchard-serve-e2e-" });
+    const a1 = await trainFixture(`${root}/t1`, { seed: 3, trees: 8 });
+    const a2 = await trainFixture(`${root}/t2`, { seed: 19, trees: 8 });
+    const cfgPath = `${root}/params.yaml`;
+    await Deno.writeTextFile(
+      cfgPath,
+      [
+        "paths:",
+        `  models: ${root}/models`,
+        `  predictions: ${root}/predictions`,
+        "tracking:",
+        `  store: ${root}/models/orchard.db`,
+        "serve:",
+        "  log_flush_ms: 60000", // only SIGTERM flushes in this test
+        "  reload_poll_ms: 60000",
+        "",
+      ].join("\n"),
+    );
+    const config = loadConfig({ path: cfgPath });
+    const store = TrackingStore.open(config.tracking.store);
+    const registry = new ModelRegistry(store, { modelsDir: config.paths.models });
+    for (const dir of [a1, a2]) {
+      const { runId } = store.startRun({ experiment: "e2e" });
+      store.logArtifact(runId, "model", dir);
+      store.endRun(runId, "FINISHED");
+      registry.register({ runId, name: "churn", alias: registry.hasModel("churn") ? undefined : "champion" });
+    }
+    const port = freePort();
+    const cmd = serveCommand({ config, configPath: cfgPath, host: "127.0.0.1", port, workers: 2 });
+    deepStrictEqual(cmd.modelUri, "models:/churn@champion");
+    const child = new Deno.Command("deno", {
+      args: cmd.args,
+      env: { ...cmd.env, ORCHARD_ADMIN_TOKEN: "e2e-token" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const ready = await waitReady(base);
+      deepStrictEqual([ready.model, ready.version], ["churn", "1"]);
+      let n = 0;
+      const predict = async () => {
+        const res = await fetch(`${base}/predict`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(sampleRecord(n++)),
+        });
+        equal(res.status, 200);
+        ok(res.headers.get("x-request-id"));
+        return await res.json();
+      };
+      for (let i = 0; i < 40; i++) equal((await predict()).version, "1");
+      // wait for both workers' heartbeats, then a scrape covers both
+      await new Promise((r) => setTimeout(r, 1200));
+      const text = await (await fetch(`${base}/metrics`)).text();
+      ok(text.includes("orchard_workers 2"), text);
+      ok(text.includes('orchard_model_info{model="churn",version="1"} 2'), text);
+      ok(/orchard_http_requests_total\{route="\/predict",method="POST",status="200"\} 40\n/.test(text), text);
+
+      // the alias moves; one reload request reaches every worker
+      registry.promote("churn", 2, { alias: "champion" });
+      equal((await fetch(`${base}/admin/reload`, { method: "POST" })).status, 401);
+      const r = await fetch(`${base}/admin/reload`, { method: "POST", headers: { authorization: "Bearer e2e-token" } });
+      const body = await r.json();
+      equal(r.status, 200, JSON.stringify(body));
+      equal(body.workers.length, 2, JSON.stringify(body));
+      ok(body.workers.every((w: { version: string }) => w.version === "2"), JSON.stringify(body));
+      for (let i = 0; i < 20; i++) equal((await predict()).version, "2");
+
+      child.kill("SIGTERM");
+      const status = await child.status;
+      equal(status.code, 0);
+      const files: string[] = [];
+      for await (const d of Deno.readDir(`${root}/predictions`)) {
+        for await (const f of Deno.readDir(`${root}/predictions/${d.name}`)) files.push(`${root}/predictions/${d.name}/${f.name}`);
+      }
+      ok(files.length >= 1);
+      const lines = (await Promise.all(files.map((f) => Deno.readTextFile(f)))).join("").trim().split("\n")
+        .map((l) => JSON.parse(l));
+      equal(lines.length, 60, "every prediction was flushed on SIGTERM");
+      equal(lines.filter((l) => l.version === "2").length, 20);
+      ok(lines.every((l) => l.model === "churn" && typeof l.request_id === "string" && l.inputs.tenure !== undefined));
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await child.stdout.cancel().catch(() => {});
+      await child.stderr.cancel().catch(() => {});
+      store.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

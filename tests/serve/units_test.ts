@@ -1,0 +1,208 @@
+/** Unit tests of the service's pieces: prediction log, metrics, MLflow parsing, validation, launch command. */
+import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
+import { ConfigSchema } from "../../src/config/schema.ts";
+import { HttpError, mediaType, requestIdFrom } from "../../src/serve/http.ts";
+import { serveCommand } from "../../src/serve/launch.ts";
+import { Metrics, renderMetrics } from "../../src/serve/metrics.ts";
+import { parseCsv, parseMlflowCsv, parseMlflowJson } from "../../src/serve/mlflow.ts";
+import { type LogEntry, PredictionLog } from "../../src/serve/predlog.ts";
+import { buildValidator } from "../../src/serve/validation.ts";
+import type { Signature } from "../../src/models/types.ts";
+
+const entry = (i: number, ts = Date.UTC(2025, 0, 2, 10)): LogEntry => ({
+  ts,
+  requestId: `r${i}`,
+  model: "churn",
+  version: "3",
+  inputs: { x: i },
+  prediction: "Yes",
+  probabilities: { No: 0.25, Yes: 0.75 },
+});
+
+Deno.test("prediction log: batches by date into <worker>-<n>.ndjson; close flushes; later pushes write at once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = new PredictionLog({ dir, worker: "w1", flushMs: 60_000, batchSize: 1000 }).start();
+    for (let i = 0; i < 5; i++) log.push(entry(i));
+    log.push(entry(5, Date.UTC(2025, 0, 3, 0, 0, 1)));
+    equal(log.stats().pending, 6);
+    await log.close();
+    deepStrictEqual(log.stats().pending, 0);
+    const day1 = (await Deno.readTextFile(`${dir}/date=2025-01-02/w1-0.ndjson`)).trim().split("\n").map((l) => JSON.parse(l));
+    equal(day1.length, 5);
+    deepStrictEqual(day1[0], {
+      ts: "2025-01-02T10:00:00.000Z",
+      request_id: "r0",
+      model: "churn",
+      version: "3",
+      inputs: { x: 0 },
+      prediction: "Yes",
+      probabilities: { No: 0.25, Yes: 0.75 },
+    });
+    equal((await Deno.readTextFile(`${dir}/date=2025-01-03/w1-0.ndjson`)).trim().split("\n").length, 1);
+    log.push(entry(9)); // after close: written synchronously, never lost
+    ok((await Deno.readTextFile(`${dir}/date=2025-01-02/w1-final.ndjson`)).includes('"r9"'));
+    equal(log.stats().written, 7);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("prediction log: a full batch flushes without the timer; files roll over by size", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = new PredictionLog({ dir, worker: "w2", flushMs: 60_000, batchSize: 3, maxFileBytes: 400 });
+    for (let i = 0; i < 9; i++) log.push(entry(i));
+    await new Promise((r) => setTimeout(r, 20));
+    await log.flush();
+    equal(log.stats().written, 9);
+    const files = [...Deno.readDirSync(`${dir}/date=2025-01-02`)].map((e) => e.name).sort();
+    ok(files.length > 1, files.join());
+    ok(files.every((f) => /^w2-\d+\.ndjson$/.test(f)));
+    let total = 0;
+    for (const f of files) total += (await Deno.readTextFile(`${dir}/date=2025-01-02/${f}`)).trim().split("\n").length;
+    equal(total, 9);
+    await log.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("prediction log: write errors are counted, retried, and past the cap the oldest are dropped", async () => {
+  let failing = true;
+  const written: string[] = [];
+  const log = new PredictionLog({
+    dir: "/nonexistent-never-used",
+    worker: "w3",
+    flushMs: 60_000,
+    batchSize: 1000,
+    maxPending: 4,
+    append: (_p, text) => failing ? Promise.reject(new Error("ENOSPC: no space left")) : (written.push(text), Promise.resolve()),
+  });
+  // the directory cannot be created either: both paths count as write errors
+  for (let i = 0; i < 3; i++) log.push(entry(i));
+  await log.flush();
+  let s = log.stats();
+  ok(s.writeErrors >= 1);
+  ok(s.lastError);
+  equal(s.pending, 3);
+  for (let i = 3; i < 6; i++) log.push(entry(i));
+  s = log.stats();
+  equal(s.pending, 4);
+  equal(s.dropped, 2);
+  throws(() => new PredictionLog({ dir: "x", worker: "../evil", flushMs: 1, batchSize: 1 }));
+  failing = false;
+  await log.close();
+});
+
+Deno.test("metrics: snapshots of several workers merge into one exposition", () => {
+  const a = new Metrics("a"), b = new Metrics("b");
+  a.observe("/predict", "POST", 200, 0.0004);
+  a.observe("/predict", "POST", 200, 0.003);
+  b.observe("/predict", "POST", 200, 7);
+  b.observe("/predict", "POST", 422, 0.001);
+  a.predicted("churn", "1", "Yes");
+  b.predicted("churn", "1", "Yes");
+  b.predicted("churn", "1", 'we"ird\\');
+  const log = { written: 2, writeErrors: 0, dropped: 0, pending: 1, lastError: null };
+  const text = renderMetrics([
+    a.snapshot({ name: "churn", version: "1" }, log),
+    b.snapshot({ name: "churn", version: "2" }, { ...log, lastError: "boom" }),
+  ]);
+  match(text, /orchard_http_requests_total\{route="\/predict",method="POST",status="200"\} 3\n/);
+  match(text, /orchard_http_requests_total\{route="\/predict",method="POST",status="422"\} 1\n/);
+  match(text, /duration_seconds_bucket\{route="\/predict",le="0.0005"\} 1\n/);
+  match(text, /duration_seconds_bucket\{route="\/predict",le="0.005"\} 3\n/);
+  match(text, /duration_seconds_bucket\{route="\/predict",le="5"\} 3\n/);
+  match(text, /duration_seconds_bucket\{route="\/predict",le="\+Inf"\} 4\n/);
+  match(text, /duration_seconds_count\{route="\/predict"\} 4\n/);
+  match(text, /orchard_predictions_total\{model="churn",version="1",class="Yes"\} 2\n/);
+  ok(text.includes('class="we\\"ird\\\\"} 1'));
+  match(text, /orchard_model_info\{model="churn",version="1"\} 1\norchard_model_info\{model="churn",version="2"\} 1\n/);
+  match(text, /orchard_workers 2\n/);
+  match(text, /orchard_prediction_log_pending 2\n/);
+  match(text, /orchard_prediction_log_failing 1\n/);
+  // every sample line is "name{labels} number"
+  for (const line of text.trim().split("\n")) ok(line.startsWith("#") || /^[a-z_]+(\{.*\})? -?[0-9.e+-]+$/.test(line), line);
+});
+
+const sig: Signature = {
+  inputs: [
+    { name: "n", kind: "numeric", nullable: false },
+    { name: "c", kind: "categorical", categories: ["a", "b"], nullable: false },
+    { name: "b", kind: "boolean", nullable: true },
+    { name: "d", kind: "datetime", nullable: true },
+  ],
+  target: { name: "y", kind: "classification", classes: ["0", "1"] },
+};
+
+Deno.test("validation: kinds, nulls, extras, and one problem per field", () => {
+  const v = buildValidator(sig);
+  deepStrictEqual(v.one({ n: 1.5, c: "zz", b: true, d: "2024-03-01", extra: 1 }), { n: 1.5, c: "zz", b: true, d: "2024-03-01" });
+  deepStrictEqual(v.one({ n: null, c: 3, b: 0, d: 1700000000000 }), { n: null, c: 3, b: 0, d: 1700000000000 });
+  deepStrictEqual(v.one({ n: 2, c: "a", b: "yes", d: "2024-03-01T10:00:00Z" }).b, "yes");
+  try {
+    v.one({ n: "1", c: [], b: 2, d: "March" });
+    ok(false, "should throw");
+  } catch (e) {
+    ok(e instanceof HttpError);
+    equal(e.status, 422);
+    deepStrictEqual(e.details!.map((d) => d.field), ["n", "c", "b", "d"]);
+  }
+  try {
+    v.many([{ n: 1, c: "a", b: null, d: null }, {}], 10);
+    ok(false);
+  } catch (e) {
+    deepStrictEqual((e as HttpError).details!.map((d) => [d.record, d.field]), [[1, "n"], [1, "c"], [1, "b"], [1, "d"]]);
+    ok((e as HttpError).details!.every((d) => /missing/.test(d.message)));
+  }
+  throws(() => v.many([], 10), (e: HttpError) => e.status === 422);
+  throws(() => v.many([{}, {}, {}], 2), (e: HttpError) => e.status === 413);
+  throws(() => v.body("x", 10), (e: HttpError) => e.status === 422);
+});
+
+Deno.test("mlflow: each input format becomes records; CSV cells are typed by the signature", () => {
+  const cols = ["n", "c", "b", "d"];
+  const want = [{ n: 1, c: "a", b: true, d: null }, { n: 2, c: "b", b: false, d: null }];
+  deepStrictEqual(parseMlflowJson({ dataframe_split: { columns: cols, data: [[1, "a", true, null], [2, "b", false, null]] } }, cols), want);
+  deepStrictEqual(parseMlflowJson({ dataframe_split: { data: [[1, "a", true, null]] } }, cols), [want[0]]);
+  deepStrictEqual(parseMlflowJson({ dataframe_records: want }, cols), want);
+  deepStrictEqual(parseMlflowJson({ instances: want }, cols), want);
+  deepStrictEqual(parseMlflowJson({ inputs: { n: [1, 2], c: ["a", "b"], b: [true, false], d: [null, null] } }, cols), want);
+  deepStrictEqual(parseMlflowJson({ inputs: { n: 1, c: "a", b: true, d: null } }, cols), [want[0]]);
+  for (const bad of [null, [], { x: 1 }, { instances: 5 }, { dataframe_split: { columns: ["n"], data: [[1, 2]] } }]) {
+    throws(() => parseMlflowJson(bad, cols), (e: HttpError) => e.status === 400, JSON.stringify(bad));
+  }
+  deepStrictEqual(parseCsv('a,b\n"x, ""y""",2\r\n\n3,\n'), [["a", "b"], ['x, "y"', "2"], ["3", ""]]);
+  deepStrictEqual(parseMlflowCsv("n,c,b,d,z\n1.5,a,true,,q\nNA,b,0,2024-01-01,r\n", sig.inputs), [
+    { n: 1.5, c: "a", b: "true", d: null },
+    { n: null, c: "b", b: "0", d: "2024-01-01" },
+  ]);
+  deepStrictEqual(parseMlflowCsv("n,c\nabc,a\n", sig.inputs), [{ n: "abc", c: "a" }]); // left for the validator to name
+  throws(() => parseMlflowCsv("n,n\n1,2\n", sig.inputs), (e: HttpError) => e.status === 400);
+  throws(() => parseMlflowCsv("n,c\n1\n", sig.inputs), (e: HttpError) => e.status === 400);
+});
+
+Deno.test("http helpers: media type and request ids", () => {
+  equal(mediaType("Application/JSON; charset=utf-8"), "application/json");
+  equal(mediaType(null), "");
+  equal(requestIdFrom("ok-id_1.2:3"), "ok-id_1.2:3");
+  match(requestIdFrom("bad id"), /^[0-9a-f-]{36}$/);
+  match(requestIdFrom("x".repeat(200)), /^[0-9a-f-]{36}$/);
+});
+
+Deno.test("launch: deno serve --parallel with least permissions", () => {
+  const config = ConfigSchema.parse({ serve: { port: 9000 } });
+  const c = serveCommand({ config, port: "8123", host: "127.0.0.1", workers: 2, modelUri: "models:/churn/3" });
+  equal(c.port, 8123);
+  deepStrictEqual(c.args.slice(0, 2), ["serve", "--parallel"]);
+  ok(c.args.includes("--allow-net=127.0.0.1:8123"));
+  ok(!c.args.some((a) => a === "-A" || a === "--allow-all" || a === "--allow-run" || a.startsWith("--allow-ffi")));
+  const write = c.args.find((a) => a.startsWith("--allow-write="))!;
+  ok(write.includes("/data/predictions") && write.includes("/models"));
+  ok(c.args.find((a) => a.startsWith("--allow-env="))!.includes("ORCHARD_ADMIN_TOKEN"));
+  deepStrictEqual([c.env.MODEL_URI, c.env.DENO_JOBS], ["models:/churn/3", "2"]);
+  equal(serveCommand({ config }).port, 9000);
+  throws(() => serveCommand({ config, port: "http" }), /expected a port/);
+  throws(() => serveCommand({ config, port: "70000" }), /expected a port/);
+});
