@@ -125,8 +125,8 @@ for (let r = 0; r < runs; r++) {
 }
 
 const best = results.reduce((a, b) => (b.total_seconds < a.total_seconds ? b : a));
-const cpus = Deno.readTextFileSync("/proc/cpuinfo").split("\n").filter((l) => l.startsWith("processor")).length;
-const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+const cpus = navigator.hardwareConcurrency;
+const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 const report = {
   customers: world.customers,
   customer_rows: world.customer_rows,

@@ -107,7 +107,7 @@ try {
   t0 = performance.now();
   const outs = await Promise.all(
     runIds.slice(1).map((id) =>
-      new Deno.Command(Deno.execPath(), {
+      new Deno.Command("deno", {
         args: [
           "run",
           "--config",

@@ -10,11 +10,20 @@ import { predictFile, type PredictFileResult } from "../src/serve/batch.ts";
 
 await main<PredictFileResult>({
   name: "predict",
-  description: "Score a file with a registered model (or an artifact directory), through the service's code path.",
+  description:
+    "Score a file with a registered model (or an artifact directory), through the service's code path.",
   options: {
     model: { type: "string", description: "model URI (default serve.model_uri)", valueName: "uri" },
-    input: { type: "string", description: "records to score (.csv, .json, .ndjson, .parquet)", valueName: "file" },
-    output: { type: "string", description: "where to write the scored records (format by extension)", valueName: "file" },
+    input: {
+      type: "string",
+      description: "records to score (.csv, .json, .ndjson, .parquet)",
+      valueName: "file",
+    },
+    output: {
+      type: "string",
+      description: "where to write the scored records (format by extension)",
+      valueName: "file",
+    },
   },
   run(ctx) {
     const config = ctx.config();
@@ -34,7 +43,9 @@ await main<PredictFileResult>({
     });
   },
   summary: (r) =>
-    `predict: ${r.rows} rows scored with ${r.model} version ${r.version} in ${r.seconds.toFixed(2)} s -> ${r.output}` +
+    `predict: ${r.rows} rows scored with ${r.model} version ${r.version} in ${
+      r.seconds.toFixed(2)
+    } s -> ${r.output}` +
     (Object.keys(r.counts).length
       ? `\n  ${Object.entries(r.counts).map(([k, v]) => `${k}: ${v}`).join(", ")}`
       : ""),

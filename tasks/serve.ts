@@ -20,13 +20,22 @@ function env(name: string): string | undefined {
 
 await main<{ exitCode: number }>({
   name: "serve",
-  description: "Serve predictions over HTTP: Hono under `deno serve --parallel` (POST /predict, POST /invocations,\n" +
+  description:
+    "Serve predictions over HTTP: Hono under `deno serve --parallel` (POST /predict, POST /invocations,\n" +
     "GET /health /ready /model /metrics /openapi.json /docs, POST /admin/reload with ORCHARD_ADMIN_TOKEN).",
   options: {
     port: { type: "string", description: "port (default: PORT, else serve.port)", valueName: "n" },
     host: { type: "string", description: "address to listen on (default serve.host)", valueName: "addr" },
-    model: { type: "string", description: "model URI (default: MODEL_URI, else serve.model_uri)", valueName: "uri" },
-    workers: { type: "string", description: "worker isolates (default serve.workers, else one per core)", valueName: "n" },
+    model: {
+      type: "string",
+      description: "model URI (default: MODEL_URI, else serve.model_uri)",
+      valueName: "uri",
+    },
+    workers: {
+      type: "string",
+      description: "worker isolates (default serve.workers, else one per core)",
+      valueName: "n",
+    },
   },
   async run(ctx) {
     const config = ctx.config();
@@ -61,7 +70,9 @@ await main<{ exitCode: number }>({
     for (const [s, fn] of listeners) Deno.addSignalListener(s, fn);
     const status = await child.status;
     for (const [s, fn] of listeners) Deno.removeSignalListener(s, fn);
-    if (status.code !== 0 && !status.signal) throw new UserError(`the service exited with code ${status.code}`, status.code);
+    if (status.code !== 0 && !status.signal) {
+      throw new UserError(`the service exited with code ${status.code}`, status.code);
+    }
     return { exitCode: status.code };
   },
   summary: (r) => `serve: stopped (exit ${r.exitCode})`,

@@ -537,6 +537,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config } = opts;
   const params = config.model;
   const verbose = opts.verbose ?? true;
+  const reportsDir = opts.reportsDir === undefined ? config.paths.reports : opts.reportsDir;
+  // Plot, d3 and linkedom take a moment to load: start now, so it overlaps training in the workers
+  const reportModule = reportsDir ? import("../report/train_report.ts") : undefined;
+  reportModule?.catch(() => {}); // a load error surfaces where it is awaited
   const say = (m: string) => verbose && stderrLog(m);
   const data = loadTrainingData(config, opts);
   const target = resolveTarget(
@@ -682,9 +686,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       ...(cv ? { cv } : {}),
     };
 
-    const reportsDir = opts.reportsDir === undefined ? config.paths.reports : opts.reportsDir;
-    if (reportsDir) {
-      const { writeTrainReport } = await import("../report/train_report.ts");
+    if (reportsDir && reportModule) {
+      const { writeTrainReport } = await reportModule;
       const imp = estimator.featureImportances?.();
       const paths = writeTrainReport(reportsDir, {
         result,

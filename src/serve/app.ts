@@ -54,7 +54,9 @@ const holder = new ModelHolder({
   pollMs: config.serve.reload_poll_ms,
   onSwap: (next, prev) => {
     if (prev) metrics.reloads++;
-    console.log(`serve[${worker}]: serving ${next.name} version ${next.version}${prev ? ` (was ${prev.version})` : ""}`);
+    console.log(
+      `serve[${worker}]: serving ${next.name} version ${next.version}${prev ? ` (was ${prev.version})` : ""}`,
+    );
   },
   onError: (message) => {
     metrics.reloadFailures++;
@@ -98,7 +100,9 @@ async function shutdown(signal: string): Promise<void> {
   await cluster.shutdown();
   cluster.close();
   const s = log.stats();
-  console.log(`serve[${worker}]: ${signal}: prediction log flushed (${s.written} written, ${s.dropped} dropped)`);
+  console.log(
+    `serve[${worker}]: ${signal}: prediction log flushed (${s.written} written, ${s.dropped} dropped)`,
+  );
   Deno.exit(0);
 }
 for (const sig of ["SIGTERM", "SIGINT"] as const) {

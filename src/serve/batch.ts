@@ -49,7 +49,9 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
   const names = m.validator.columns.map((c) => c.name);
   const missing = names.filter((n) => !columns.includes(n));
   if (missing.length) {
-    throw new UserError(`${opts.input}: missing column${missing.length > 1 ? "s" : ""} the model needs: ${missing.join(", ")}`);
+    throw new UserError(
+      `${opts.input}: missing column${missing.length > 1 ? "s" : ""} the model needs: ${missing.join(", ")}`,
+    );
   }
   const chunk = opts.chunk ?? 10_000;
   const labels: unknown[] = [];
@@ -69,8 +71,14 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
       ({ predictions } = scoreRecords(m, raw, chunk));
     } catch (e) {
       if (e instanceof HttpError && e.details?.length) {
-        const shown = e.details.slice(0, 5).map((d) => `row ${(d.record ?? 0) + start + 1} ${d.field}: ${d.message}`);
-        throw new UserError(`${opts.input}: ${e.details.length}${e.details.length >= 100 ? "+" : ""} invalid values: ${shown.join("; ")}`);
+        const shown = e.details.slice(0, 5).map((d) =>
+          `row ${(d.record ?? 0) + start + 1} ${d.field}: ${d.message}`
+        );
+        throw new UserError(
+          `${opts.input}: ${e.details.length}${e.details.length >= 100 ? "+" : ""} invalid values: ${
+            shown.join("; ")
+          }`,
+        );
       }
       throw e;
     }

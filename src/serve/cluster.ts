@@ -12,7 +12,15 @@ type Msg =
   | { t: "collect"; from: string; id: string }
   | { t: "snap"; from: string; to: string; id: string; snap: MetricsSnapshot }
   | { t: "reload"; from: string; id: string; uri?: string }
-  | { t: "reloaded"; from: string; to: string; id: string; version: string | null; changed: boolean; error?: string }
+  | {
+    t: "reloaded";
+    from: string;
+    to: string;
+    id: string;
+    version: string | null;
+    changed: boolean;
+    error?: string;
+  }
   | { t: "term"; from: string }
   | { t: "flushed"; from: string }
   | { t: "bye"; from: string };
@@ -41,7 +49,12 @@ export class Cluster {
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
-  constructor(channel: string, readonly worker: string, private readonly h: ClusterHandlers, heartbeatMs = 1000) {
+  constructor(
+    channel: string,
+    readonly worker: string,
+    private readonly h: ClusterHandlers,
+    heartbeatMs = 1000,
+  ) {
     this.ch = new BroadcastChannel(channel);
     this.ch.onmessage = (e: MessageEvent<Msg>) => void this.onMessage(e.data);
     const timer = setInterval(() => this.heartbeat(), heartbeatMs);
@@ -93,7 +106,10 @@ export class Cluster {
       case "snap":
       case "reloaded":
         if (m.to === this.worker) {
-          this.peers.set(m.from, { seen: Date.now(), snap: m.t === "snap" ? m.snap : this.peers.get(m.from)?.snap! });
+          this.peers.set(m.from, {
+            seen: Date.now(),
+            snap: m.t === "snap" ? m.snap : this.peers.get(m.from)?.snap!,
+          });
           this.waiting.get(m.id)?.(m);
         }
         break;

@@ -24,7 +24,8 @@ export const DOCS_HTML = `<!doctype html>
 </html>
 `;
 
-export const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true });\n`;
+export const DOCS_INIT =
+  `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true });\n`;
 
 /** The directory of the installed swagger-ui-dist package. */
 export function swaggerDir(): string {

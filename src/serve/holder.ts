@@ -39,7 +39,9 @@ function oneLine(e: unknown): string {
 
 export function prepare(resolved: ResolvedModel): ServedModel {
   const sig = resolved.model.signature;
-  if (!sig || !Array.isArray(sig.inputs)) throw new Error(`model ${resolved.uri}: artifact has no input signature`);
+  if (!sig || !Array.isArray(sig.inputs)) {
+    throw new Error(`model ${resolved.uri}: artifact has no input signature`);
+  }
   return {
     ...resolved,
     version: String(resolved.version),
@@ -114,7 +116,12 @@ export class ModelHolder {
         this.failures++;
         this.lastError = oneLine(e);
         this.opts.onError?.(this.lastError);
-        return { changed: false, version: previous?.version ?? null, previous: previous?.version ?? null, error: this.lastError };
+        return {
+          changed: false,
+          version: previous?.version ?? null,
+          previous: previous?.version ?? null,
+          error: this.lastError,
+        };
       }
     };
     const p = this.chain.then(run, run);

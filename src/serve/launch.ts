@@ -9,7 +9,16 @@ import { UserError } from "../cli/errors.ts";
 import type { Config } from "../config/schema.ts";
 
 /** the yaml package reads LOG_TOKENS and LOG_STREAM when parsing params.yaml */
-export const SERVE_ENV = ["MODEL_URI", "ORCHARD_CONFIG", "ORCHARD_ADMIN_TOKEN", "ORCHARD_PREDICTIONS_DIR", "ORCHARD_SETS", "ORCHARD_DEBUG", "LOG_TOKENS", "LOG_STREAM"];
+export const SERVE_ENV = [
+  "MODEL_URI",
+  "ORCHARD_CONFIG",
+  "ORCHARD_ADMIN_TOKEN",
+  "ORCHARD_PREDICTIONS_DIR",
+  "ORCHARD_SETS",
+  "ORCHARD_DEBUG",
+  "LOG_TOKENS",
+  "LOG_STREAM",
+];
 
 export interface LaunchOptions {
   config: Config;

@@ -44,10 +44,14 @@ export function resolveUri(uri: string, opts: LoaderOptions, verify = true): Uri
       isDir = Deno.statSync(parsed.path).isDirectory;
     } catch (e) {
       if (e instanceof Deno.errors.PermissionDenied || (e as Error).name === "NotCapable") {
-        throw new UserError(`model '${parsed.path}': not readable with this task's permissions (copy it under models/)`);
+        throw new UserError(
+          `model '${parsed.path}': not readable with this task's permissions (copy it under models/)`,
+        );
       }
     }
-    if (!isDir) throw new UserError(`no model at '${parsed.path}' (not a models:/ URI and no such directory)`);
+    if (!isDir) {
+      throw new UserError(`no model at '${parsed.path}' (not a models:/ URI and no such directory)`);
+    }
     return { dir: parsed.path };
   }
   const r = resolveModelUri(uri, { store: opts.store, modelsDir: opts.modelsDir, verify });

@@ -111,7 +111,8 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
     addInto(predictions, s.predictions);
     for (const route in s.latency) {
       const h = s.latency[route];
-      const acc = latency.get(route) ?? { counts: new Array(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+      const acc = latency.get(route) ??
+        { counts: new Array(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
       h.counts.forEach((c, i) => (acc.counts[i] += c));
       acc.sum += h.sum;
       acc.count += h.count;
@@ -131,12 +132,15 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
     oldest = Math.min(oldest, s.startedAt);
   }
   const out: string[] = [];
-  const head = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  const head = (name: string, type: string, help: string) =>
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
   head("orchard_http_requests_total", "counter", "HTTP requests by route, method and status.");
   for (const [k, v] of [...requests].sort()) {
     const [route, method, status] = k.split("\t");
-    out.push(`orchard_http_requests_total{route="${esc(route)}",method="${esc(method)}",status="${status}"} ${v}`);
+    out.push(
+      `orchard_http_requests_total{route="${esc(route)}",method="${esc(method)}",status="${status}"} ${v}`,
+    );
   }
   head("orchard_http_request_duration_seconds", "histogram", "Time from request to response, by route.");
   for (const [route, h] of [...latency].sort()) {
@@ -166,13 +170,21 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
   out.push(`orchard_workers ${snaps.length}`);
   head("orchard_model_reloads_total", "counter", "Model versions loaded after start-up (hot swaps).");
   out.push(`orchard_model_reloads_total ${reloads}`);
-  head("orchard_model_reload_failures_total", "counter", "Model loads that failed (the old version kept serving).");
+  head(
+    "orchard_model_reload_failures_total",
+    "counter",
+    "Model loads that failed (the old version kept serving).",
+  );
   out.push(`orchard_model_reload_failures_total ${reloadFailures}`);
   head("orchard_prediction_log_written_total", "counter", "Predictions appended to the prediction log.");
   out.push(`orchard_prediction_log_written_total ${log.written}`);
   head("orchard_prediction_log_write_errors_total", "counter", "Failed prediction-log writes.");
   out.push(`orchard_prediction_log_write_errors_total ${log.writeErrors}`);
-  head("orchard_prediction_log_dropped_total", "counter", "Predictions dropped from the log after repeated write errors.");
+  head(
+    "orchard_prediction_log_dropped_total",
+    "counter",
+    "Predictions dropped from the log after repeated write errors.",
+  );
   out.push(`orchard_prediction_log_dropped_total ${log.dropped}`);
   head("orchard_prediction_log_pending", "gauge", "Predictions buffered, not yet written.");
   out.push(`orchard_prediction_log_pending ${log.pending}`);

@@ -47,7 +47,12 @@ export const ReadySchema = z.object({
   version: z.string().nullable(),
   worker: z.string(),
   error: z.string().nullable().optional(),
-  prediction_log: z.object({ ok: z.boolean(), last_error: z.string().nullable(), pending: z.number(), dropped: z.number() }),
+  prediction_log: z.object({
+    ok: z.boolean(),
+    last_error: z.string().nullable(),
+    pending: z.number(),
+    dropped: z.number(),
+  }),
 });
 
 export const ModelInfoSchema = z.object({
@@ -102,45 +107,70 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
                 schema: {
                   oneOf: [
                     { $ref: "#/components/schemas/Record" },
-                    { type: "array", items: { $ref: "#/components/schemas/Record" }, maxItems: maxBatch, minItems: 1 },
+                    {
+                      type: "array",
+                      items: { $ref: "#/components/schemas/Record" },
+                      maxItems: maxBatch,
+                      minItems: 1,
+                    },
                   ],
                 },
               },
             },
           },
-          responses: { "200": { description: "predictions", content: json("PredictResponse") }, ...predictErrors },
+          responses: {
+            "200": { description: "predictions", content: json("PredictResponse") },
+            ...predictErrors,
+          },
         },
       },
       "/invocations": {
         post: {
-          summary: "MLflow scoring protocol (dataframe_split, dataframe_records, instances, inputs, text/csv)",
+          summary:
+            "MLflow scoring protocol (dataframe_split, dataframe_records, instances, inputs, text/csv)",
           requestBody: {
             required: true,
             content: {
               ...json("InvocationsRequest"),
-              "text/csv": { schema: { type: "string", description: "a header row, then one record per line" } },
+              "text/csv": {
+                schema: { type: "string", description: "a header row, then one record per line" },
+              },
             },
           },
-          responses: { "200": { description: "predicted labels", content: json("InvocationsResponse") }, ...predictErrors },
+          responses: {
+            "200": { description: "predicted labels", content: json("InvocationsResponse") },
+            ...predictErrors,
+          },
         },
       },
       "/health": { get: { summary: "Liveness", responses: { "200": { description: "alive" } } } },
       "/ready": {
         get: {
           summary: "Readiness: 200 once the model is loaded",
-          responses: { "200": { description: "ready", content: json("Ready") }, "503": { description: "not ready", content: json("Ready") } },
+          responses: {
+            "200": { description: "ready", content: json("Ready") },
+            "503": { description: "not ready", content: json("Ready") },
+          },
         },
       },
       "/model": {
         get: {
           summary: "The model being served: name, version, signature, metrics",
-          responses: { "200": { description: "model", content: json("ModelInfo") }, "503": err("model not loaded yet") },
+          responses: {
+            "200": { description: "model", content: json("ModelInfo") },
+            "503": err("model not loaded yet"),
+          },
         },
       },
       "/metrics": {
         get: {
           summary: "Prometheus metrics (all workers)",
-          responses: { "200": { description: "text exposition", content: { "text/plain": { schema: { type: "string" } } } } },
+          responses: {
+            "200": {
+              description: "text exposition",
+              content: { "text/plain": { schema: { type: "string" } } },
+            },
+          },
         },
       },
       "/admin/reload": {
@@ -155,8 +185,12 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
           },
         },
       },
-      "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
-      "/docs": { get: { summary: "Swagger UI (served locally)", responses: { "200": { description: "HTML" } } } },
+      "/openapi.json": {
+        get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } },
+      },
+      "/docs": {
+        get: { summary: "Swagger UI (served locally)", responses: { "200": { description: "HTML" } } },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },

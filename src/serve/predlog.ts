@@ -55,7 +55,9 @@ export class PredictionLog {
   lastErrorAt: number | null = null;
 
   constructor(private readonly opts: PredictionLogOptions) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(opts.worker)) throw new Error(`prediction log: bad worker id '${opts.worker}'`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(opts.worker)) {
+      throw new Error(`prediction log: bad worker id '${opts.worker}'`);
+    }
     this.worker = opts.worker;
     this.append = opts.append ?? defaultAppend;
     this.maxPending = opts.maxPending ?? Math.max(100_000, opts.batchSize * 10);
@@ -153,7 +155,9 @@ export class PredictionLog {
       try {
         const dir = `${this.opts.dir}/date=${date}`;
         Deno.mkdirSync(dir, { recursive: true });
-        Deno.writeTextFileSync(`${dir}/${this.worker}-final.ndjson`, lines.join("\n") + "\n", { append: true });
+        Deno.writeTextFileSync(`${dir}/${this.worker}-final.ndjson`, lines.join("\n") + "\n", {
+          append: true,
+        });
         this.written++;
       } catch (e) {
         this.writeErrors++;

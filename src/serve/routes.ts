@@ -11,7 +11,15 @@ import type { Prediction } from "../models/types.ts";
 import type { Cluster } from "./cluster.ts";
 import { DOCS_HTML, DOCS_INIT, type DocsAssets } from "./docs.ts";
 import type { ModelHolder, ServedModel } from "./holder.ts";
-import { DOCS_CSP, HttpError, mediaType, parseJsonBody, readBodyText, requestIdFrom, SECURE_HEADERS } from "./http.ts";
+import {
+  DOCS_CSP,
+  HttpError,
+  mediaType,
+  parseJsonBody,
+  readBodyText,
+  requestIdFrom,
+  SECURE_HEADERS,
+} from "./http.ts";
 import { type Metrics, renderMetrics } from "./metrics.ts";
 import { parseMlflowCsv, parseMlflowJson } from "./mlflow.ts";
 import { buildOpenApi } from "./openapi.ts";
@@ -48,7 +56,11 @@ function respond(
   contentType = JSON_TYPE,
   extra?: Record<string, string>,
 ): Response {
-  const headers: Record<string, string> = { ...SECURE_HEADERS, "content-type": contentType, "x-request-id": rid };
+  const headers: Record<string, string> = {
+    ...SECURE_HEADERS,
+    "content-type": contentType,
+    "x-request-id": rid,
+  };
   if (extra) Object.assign(headers, extra);
   return new Response(body, { status, headers });
 }
@@ -115,9 +127,15 @@ export function createApp(opts: AppOptions): Hono<Env> {
       status = 422;
       message = e.message.split("\n")[0];
     } else {
-      console.error(`serve: internal error on ${c.req.method} ${c.req.path} [${rid}]: ${String(e).split("\n")[0]}`);
+      console.error(
+        `serve: internal error on ${c.req.method} ${c.req.path} [${rid}]: ${String(e).split("\n")[0]}`,
+      );
     }
-    const body: Record<string, unknown> = { error: message, error_code: STATUS_CODES[status] ?? "ERROR", request_id: rid };
+    const body: Record<string, unknown> = {
+      error: message,
+      error_code: STATUS_CODES[status] ?? "ERROR",
+      request_id: rid,
+    };
     if (c.get("route") === "/invocations") body.message = message; // MLflow clients read "message"
     if (details) body.details = details;
     return respond(rid, status, JSON.stringify(body), JSON_TYPE, headers);
@@ -127,7 +145,12 @@ export function createApp(opts: AppOptions): Hono<Env> {
     throw new HttpError(404, `no route for ${c.req.method} ${c.req.path}`);
   });
 
-  const logPredictions = (m: ServedModel, rid: string, records: Record<string, unknown>[], preds: Prediction[]) => {
+  const logPredictions = (
+    m: ServedModel,
+    rid: string,
+    records: Record<string, unknown>[],
+    preds: Prediction[],
+  ) => {
     const ts = Date.now();
     for (let i = 0; i < preds.length; i++) {
       const p = preds[i];
@@ -193,7 +216,12 @@ export function createApp(opts: AppOptions): Hono<Env> {
       version: m?.version ?? null,
       worker,
       error: holder.lastError,
-      prediction_log: { ok: logOk, last_error: ls?.lastError ?? null, pending: ls?.pending ?? 0, dropped: ls?.dropped ?? 0 },
+      prediction_log: {
+        ok: logOk,
+        last_error: ls?.lastError ?? null,
+        pending: ls?.pending ?? 0,
+        dropped: ls?.dropped ?? 0,
+      },
     }, m && !state.draining ? 200 : 503);
   });
 
@@ -220,7 +248,12 @@ export function createApp(opts: AppOptions): Hono<Env> {
     const m = holder.current;
     const own = metrics.snapshot(m ? { name: m.name, version: m.version } : null, log?.stats() ?? emptyLog());
     const peers = cluster ? await cluster.collect() : [];
-    return respond(c.get("rid"), 200, renderMetrics([own, ...peers]), "text/plain; version=0.0.4; charset=utf-8");
+    return respond(
+      c.get("rid"),
+      200,
+      renderMetrics([own, ...peers]),
+      "text/plain; version=0.0.4; charset=utf-8",
+    );
   });
 
   app.get("/openapi.json", (c) => {
@@ -244,22 +277,32 @@ export function createApp(opts: AppOptions): Hono<Env> {
     } catch {
       throw new HttpError(404, "API docs are unavailable (swagger-ui-dist not installed)");
     }
-    return respond(c.get("rid"), 200, pick(assets), type, { "content-security-policy": DOCS_CSP, "cache-control": "public, max-age=3600" });
+    return respond(c.get("rid"), 200, pick(assets), type, {
+      "content-security-policy": DOCS_CSP,
+      "cache-control": "public, max-age=3600",
+    });
   };
   app.get("/docs", (c) => docsAsset(c, () => DOCS_HTML, "text/html; charset=utf-8"));
   app.get("/docs/", (c) => docsAsset(c, () => DOCS_HTML, "text/html; charset=utf-8"));
   app.get("/docs/swagger-ui.css", (c) => docsAsset(c, (d) => d.css, "text/css; charset=utf-8"));
-  app.get("/docs/swagger-ui-bundle.js", (c) => docsAsset(c, (d) => d.bundle, "text/javascript; charset=utf-8"));
+  app.get(
+    "/docs/swagger-ui-bundle.js",
+    (c) => docsAsset(c, (d) => d.bundle, "text/javascript; charset=utf-8"),
+  );
   app.get("/docs/init.js", (c) => docsAsset(c, () => DOCS_INIT, "text/javascript; charset=utf-8"));
 
   // Admin: nothing works without a configured token; a wrong or missing bearer gets 401.
   app.use("/admin/*", async (c, next) => {
     c.set("route", "/admin");
-    if (!opts.adminToken) throw new HttpError(403, "admin API disabled: set ORCHARD_ADMIN_TOKEN to enable it");
+    if (!opts.adminToken) {
+      throw new HttpError(403, "admin API disabled: set ORCHARD_ADMIN_TOKEN to enable it");
+    }
     const auth = c.req.header("authorization") ?? "";
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     if (!m || !sameToken(m[1], opts.adminToken)) {
-      throw new HttpError(401, "missing or wrong bearer token", undefined, { "www-authenticate": 'Bearer realm="orchard-admin"' });
+      throw new HttpError(401, "missing or wrong bearer token", undefined, {
+        "www-authenticate": 'Bearer realm="orchard-admin"',
+      });
     }
     await next();
   });
@@ -274,11 +317,14 @@ export function createApp(opts: AppOptions): Hono<Env> {
       }
       const body = parseJsonBody(text) as { model_uri?: unknown };
       if (body === null || typeof body !== "object" || Array.isArray(body)) {
-        throw new HttpError(422, "expected a JSON object, e.g. {\"model_uri\": \"models:/churn@champion\"}");
+        throw new HttpError(422, 'expected a JSON object, e.g. {"model_uri": "models:/churn@champion"}');
       }
       if (body.model_uri !== undefined) {
         if (typeof body.model_uri !== "string" || body.model_uri.trim() === "") {
-          throw new HttpError(422, "model_uri: expected a non-empty string", [{ field: "model_uri", message: "expected a non-empty string" }]);
+          throw new HttpError(422, "model_uri: expected a non-empty string", [{
+            field: "model_uri",
+            message: "expected a non-empty string",
+          }]);
         }
         uri = body.model_uri;
       }
@@ -288,7 +334,10 @@ export function createApp(opts: AppOptions): Hono<Env> {
       cluster ? cluster.reloadAll(uri) : Promise.resolve([]),
     ]);
     if (own.error) {
-      throw new HttpError(422, `could not load ${uri ?? holder.uri}: ${own.error}; still serving version ${own.version ?? "none"}`);
+      throw new HttpError(
+        422,
+        `could not load ${uri ?? holder.uri}: ${own.error}; still serving version ${own.version ?? "none"}`,
+      );
     }
     return json(c, {
       model: holder.current?.name ?? null,
@@ -314,7 +363,9 @@ export function createApp(opts: AppOptions): Hono<Env> {
   for (const [path, methods] of Object.entries(allow)) {
     app.all(path, (c) => {
       c.set("route", path);
-      throw new HttpError(405, `${c.req.method} is not allowed on ${path} (use ${methods})`, undefined, { allow: methods });
+      throw new HttpError(405, `${c.req.method} is not allowed on ${path} (use ${methods})`, undefined, {
+        allow: methods,
+      });
     });
   }
   return app;

@@ -21,7 +21,11 @@ export function scoreRecords(
 export function predictValidated(m: ServedModel, records: Record<string, unknown>[]): Prediction[] {
   const preds = m.model.predictRecords(records);
   if (!Array.isArray(preds) || preds.length !== records.length) {
-    throw new Error(`model returned ${Array.isArray(preds) ? preds.length : "no"} predictions for ${records.length} records`);
+    throw new Error(
+      `model returned ${
+        Array.isArray(preds) ? preds.length : "no"
+      } predictions for ${records.length} records`,
+    );
   }
   return preds;
 }

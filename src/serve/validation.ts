@@ -13,7 +13,9 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|
 
 function message(expected: string) {
   return (iss: { input?: unknown }) =>
-    iss.input === undefined ? "required field is missing" : `expected ${expected}, got ${describe(iss.input)}`;
+    iss.input === undefined
+      ? "required field is missing"
+      : `expected ${expected}, got ${describe(iss.input)}`;
 }
 
 function describe(v: unknown): string {
@@ -66,7 +68,11 @@ function problems(error: z.ZodError, index?: number): FieldProblem[] {
     const field = issue.path.length ? String(issue.path[0]) : "(record)";
     if (seen.has(field)) continue;
     seen.add(field);
-    out.push(index === undefined ? { field, message: issue.message } : { record: index, field, message: issue.message });
+    out.push(
+      index === undefined
+        ? { field, message: issue.message }
+        : { record: index, field, message: issue.message },
+    );
   }
   return out;
 }
@@ -90,7 +96,11 @@ export function buildValidator(signature: Signature): RecordValidator {
   const fail = (sink: FieldProblem[]): never => {
     const n = sink.length;
     const fields = [...new Set(sink.map((p) => p.field))].slice(0, 10).join(", ");
-    throw new HttpError(422, `invalid input: ${n} problem${n === 1 ? "" : "s"} (${fields})`, sink.slice(0, MAX_REPORTED));
+    throw new HttpError(
+      422,
+      `invalid input: ${n} problem${n === 1 ? "" : "s"} (${fields})`,
+      sink.slice(0, MAX_REPORTED),
+    );
   };
 
   const many = (values: unknown[], maxBatch: number) => {
@@ -120,7 +130,10 @@ export function buildValidator(signature: Signature): RecordValidator {
     body(value, maxBatch) {
       if (Array.isArray(value)) return { records: many(value, maxBatch), single: false };
       if (value !== null && typeof value === "object") return { records: [this.one(value)], single: true };
-      throw new HttpError(422, `expected a JSON object (one record) or an array of records, got ${describe(value)}`);
+      throw new HttpError(
+        422,
+        `expected a JSON object (one record) or an array of records, got ${describe(value)}`,
+      );
     },
     many,
   };

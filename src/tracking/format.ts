@@ -9,7 +9,8 @@ export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const isNumber = (c: string) => /^-?[\d.]+(e[-+]?\d+)?$/.test(c);
   const numeric = headers.map((_, i) =>
-    rows.some((r) => isNumber(r[i] ?? "")) && rows.every((r) => isNumber(r[i] ?? "") || /^(|-|NaN)$/.test(r[i] ?? ""))
+    rows.some((r) => isNumber(r[i] ?? "")) &&
+    rows.every((r) => isNumber(r[i] ?? "") || /^(|-|NaN)$/.test(r[i] ?? ""))
   );
   const line = (cells: string[]) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();

@@ -220,10 +220,33 @@ export class TrackingStore {
     }
   }
 
-  /** Runs `fn` in one BEGIN IMMEDIATE transaction (the write lock is taken up front). */
+  private depth = 0;
+
+  /**
+   * Runs `fn` in one BEGIN IMMEDIATE transaction (the write lock is taken up
+   * front). Nested calls become savepoints: an inner failure rolls back only
+   * the inner part, an outer failure everything.
+   */
   transaction<T>(fn: () => T): T {
+    if (this.depth > 0) {
+      const sp = `sp${this.depth}`;
+      this.db.exec(`SAVEPOINT ${sp}`);
+      this.depth++;
+      try {
+        const out = fn();
+        this.db.exec(`RELEASE ${sp}`);
+        return out;
+      } catch (e) {
+        this.db.exec(`ROLLBACK TO ${sp}`);
+        this.db.exec(`RELEASE ${sp}`);
+        throw e;
+      } finally {
+        this.depth--;
+      }
+    }
     return this.retry(() => {
       this.db.exec("BEGIN IMMEDIATE");
+      this.depth = 1;
       try {
         const out = fn();
         this.db.exec("COMMIT");
@@ -233,6 +256,8 @@ export class TrackingStore {
           this.db.exec("ROLLBACK");
         } catch { /* already rolled back */ }
         throw e;
+      } finally {
+        this.depth = 0;
       }
     });
   }
@@ -550,6 +575,9 @@ export class TrackingStore {
 }
 
 function errorName(e: unknown): string {
+  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+    return "no permission: the task may write only its own folders, e.g. --allow-write=models";
+  }
   if (e instanceof Error) return e.name === "Error" ? e.message.split("\n")[0] : e.name;
   return String(e);
 }

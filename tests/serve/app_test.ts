@@ -74,7 +74,10 @@ Deno.test("predict: one record and a batch, in the agreed shape, same as the art
     equal(res.status, 200);
     const many = await body(res);
     equal(many.predictions.length, 20);
-    deepStrictEqual(many.predictions, JSON.parse(JSON.stringify(t.holder.current!.model.predictRecords(batch))));
+    deepStrictEqual(
+      many.predictions,
+      JSON.parse(JSON.stringify(t.holder.current!.model.predictRecords(batch))),
+    );
   } finally {
     await t.close();
   }
@@ -83,10 +86,14 @@ Deno.test("predict: one record and a batch, in the agreed shape, same as the art
 Deno.test("predict: a caller's request id is echoed, an unsafe one replaced", async () => {
   const t = await makeApp(loader);
   try {
-    let res = await t.app.request(post("/predict", sampleRecord(), "application/json", { "x-request-id": "abc-123" }));
+    let res = await t.app.request(
+      post("/predict", sampleRecord(), "application/json", { "x-request-id": "abc-123" }),
+    );
     equal(res.headers.get("x-request-id"), "abc-123");
     await res.body?.cancel();
-    res = await t.app.request(post("/predict", sampleRecord(), "application/json", { "x-request-id": "<script>" }));
+    res = await t.app.request(
+      post("/predict", sampleRecord(), "application/json", { "x-request-id": "<script>" }),
+    );
     assertMatch(res.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/);
     await res.body?.cancel();
   } finally {
@@ -99,7 +106,9 @@ Deno.test("predict: extra fields are ignored, unknown categories and nulls are s
   try {
     const rec = sampleRecord(7);
     const base = await body(await t.app.request(post("/predict", rec)));
-    const extra = await body(await t.app.request(post("/predict", { ...rec, unexpected: [1, 2], another: "x" })));
+    const extra = await body(
+      await t.app.request(post("/predict", { ...rec, unexpected: [1, 2], another: "x" })),
+    );
     deepStrictEqual(extra.predictions, base.predictions);
     let res = await t.app.request(post("/predict", { ...rec, contract: "Lifetime (never seen)" }));
     equal(res.status, 200);
@@ -123,12 +132,18 @@ Deno.test("predict: missing and mistyped fields get 422 listing each field", asy
     const fields = b.details.map((d: { field: string }) => d.field).sort();
     deepStrictEqual(fields, ["contract", "monthly_charges", "tenure"]);
     assertMatch(b.details.find((d: { field: string }) => d.field === "tenure").message, /missing/);
-    assertMatch(b.details.find((d: { field: string }) => d.field === "monthly_charges").message, /expected a number/);
+    assertMatch(
+      b.details.find((d: { field: string }) => d.field === "monthly_charges").message,
+      /expected a number/,
+    );
 
     res = await t.app.request(post("/predict", [sampleRecord(1), { ...sampleRecord(2), tenure: "x" }]));
     equal(res.status, 422);
     const bb = await body(res);
-    deepStrictEqual(bb.details.map((d: { record: number; field: string }) => [d.record, d.field]), [[1, "tenure"]]);
+    deepStrictEqual(bb.details.map((d: { record: number; field: string }) => [d.record, d.field]), [[
+      1,
+      "tenure",
+    ]]);
 
     for (const bad of [42, "text", null, true, []]) {
       res = await t.app.request(post("/predict", JSON.stringify(bad)));
@@ -174,7 +189,11 @@ Deno.test("hardening: 400 malformed JSON, 413 too large, 415 content type, 404, 
       },
     });
     const res = await t.app.request(
-      new Request("http://local/predict", { method: "POST", headers: { "content-type": "application/json" }, body: big }),
+      new Request("http://local/predict", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: big,
+      }),
     );
     equal(res.status, 413);
     await body(res);
@@ -193,13 +212,23 @@ Deno.test("invocations: every MLflow input format gives the same labels as /pred
     );
     const bodies: [unknown, string?][] = [
       [{ dataframe_split: { columns: cols, data: rows.map((r) => cols.map((c) => (r as never)[c])) } }],
-      [{ dataframe_split: { index: [0, 1, 2, 3, 4, 5], columns: cols, data: rows.map((r) => cols.map((c) => (r as never)[c])) } }],
+      [{
+        dataframe_split: {
+          index: [0, 1, 2, 3, 4, 5],
+          columns: cols,
+          data: rows.map((r) => cols.map((c) => (r as never)[c])),
+        },
+      }],
       [{ dataframe_records: rows }],
       [{ instances: rows }],
       [{ inputs: rows }],
       [{ inputs: Object.fromEntries(cols.map((c) => [c, rows.map((r) => (r as never)[c])])) }],
       [{ dataframe_records: rows, params: { anything: 1 } }],
-      [[cols.join(","), ...rows.map((r) => cols.map((c) => `"${(r as never)[c]}"`).join(","))].join("\r\n") + "\r\n", "text/csv"],
+      [
+        [cols.join(","), ...rows.map((r) => cols.map((c) => `"${(r as never)[c]}"`).join(","))].join("\r\n") +
+        "\r\n",
+        "text/csv",
+      ],
     ];
     for (const [b, type] of bodies) {
       const res = await t.app.request(post("/invocations", b, type ?? "application/json"));
@@ -223,7 +252,9 @@ Deno.test("invocations: every MLflow input format gives the same labels as /pred
       equal(out.error_code, "BAD_REQUEST");
       equal(typeof out.message, "string");
     }
-    const res = await t.app.request(post("/invocations", { dataframe_records: [{ ...rows[0], tenure: "ten" }] }));
+    const res = await t.app.request(
+      post("/invocations", { dataframe_records: [{ ...rows[0], tenure: "ten" }] }),
+    );
     equal(res.status, 422);
     equal((await body(res)).details[0].field, "tenure");
     const csvBad = await t.app.request(post("/invocations", 'tenure,contract\n"unterminated', "text/csv"));
@@ -241,7 +272,12 @@ Deno.test("model, openapi and docs describe the served model", async () => {
     equal(res.status, 200);
     const m = await body(res);
     deepStrictEqual([m.name, m.version], ["churn", "1"]);
-    deepStrictEqual(m.signature.inputs.map((c: { name: string }) => c.name), ["tenure", "monthly_charges", "contract", "paperless"]);
+    deepStrictEqual(m.signature.inputs.map((c: { name: string }) => c.name), [
+      "tenure",
+      "monthly_charges",
+      "contract",
+      "paperless",
+    ]);
     equal(typeof m.metrics, "object");
     deepStrictEqual(m.classes.sort(), ["No", "Yes"]);
 
@@ -250,9 +286,16 @@ Deno.test("model, openapi and docs describe the served model", async () => {
     const doc = await body(res);
     equal(doc.openapi, "3.1.0");
     const record = doc.components.schemas.Record;
-    deepStrictEqual(Object.keys(record.properties).sort(), ["contract", "monthly_charges", "paperless", "tenure"]);
+    deepStrictEqual(Object.keys(record.properties).sort(), [
+      "contract",
+      "monthly_charges",
+      "paperless",
+      "tenure",
+    ]);
     deepStrictEqual(record.required.sort(), ["contract", "monthly_charges", "paperless", "tenure"]);
-    for (const p of ["/predict", "/invocations", "/health", "/ready", "/model", "/metrics", "/admin/reload"]) ok(doc.paths[p], p);
+    for (
+      const p of ["/predict", "/invocations", "/health", "/ready", "/model", "/metrics", "/admin/reload"]
+    ) ok(doc.paths[p], p);
 
     res = await t.app.request("/docs");
     equal(res.status, 200);
@@ -260,7 +303,12 @@ Deno.test("model, openapi and docs describe the served model", async () => {
     assertMatch(html, /swagger-ui-bundle\.js/);
     ok(!/https?:\/\//.test(html), "no external URL: works offline");
     assertMatch(res.headers.get("content-security-policy")!, /script-src 'self'/);
-    for (const [asset, type] of [["swagger-ui-bundle.js", "javascript"], ["swagger-ui.css", "css"], ["init.js", "javascript"]]) {
+    for (
+      const [asset, type] of [["swagger-ui-bundle.js", "javascript"], ["swagger-ui.css", "css"], [
+        "init.js",
+        "javascript",
+      ]]
+    ) {
       res = await t.app.request(`/docs/${asset}`);
       equal(res.status, 200, asset);
       assertMatch(res.headers.get("content-type")!, new RegExp(type));
@@ -293,12 +341,17 @@ Deno.test("metrics: request counts, latency histogram, predictions by class, mod
     byClass[one] = (byClass[one] ?? 0) + 1;
     let total = 0;
     for (const [cls, n] of Object.entries(byClass)) {
-      assertMatch(text, new RegExp(`orchard_predictions_total\\{model="churn",version="1",class="${cls}"\\} ${n}\\n`));
+      assertMatch(
+        text,
+        new RegExp(`orchard_predictions_total\\{model="churn",version="1",class="${cls}"\\} ${n}\\n`),
+      );
       total += n;
     }
     equal(total, 11);
     // buckets are cumulative and monotone
-    const buckets = [...text.matchAll(/duration_seconds_bucket\{route="\/predict",le="[^"]+"\} (\d+)/g)].map((m) => Number(m[1]));
+    const buckets = [...text.matchAll(/duration_seconds_bucket\{route="\/predict",le="[^"]+"\} (\d+)/g)].map((
+      m,
+    ) => Number(m[1]));
     ok(buckets.every((v, i) => i === 0 || v >= buckets[i - 1]));
   } finally {
     await t.close();
@@ -308,7 +361,9 @@ Deno.test("metrics: request counts, latency histogram, predictions by class, mod
 Deno.test("admin: disabled without a token, 401 on a wrong one, reload swaps the version", async () => {
   const off = await makeApp(loader);
   try {
-    const res = await off.app.request(post("/admin/reload", "", "application/json", { authorization: "Bearer anything" }));
+    const res = await off.app.request(
+      post("/admin/reload", "", "application/json", { authorization: "Bearer anything" }),
+    );
     equal(res.status, 403);
     await body(res);
     const other = await off.app.request("/admin/anything");
@@ -320,7 +375,9 @@ Deno.test("admin: disabled without a token, 401 on a wrong one, reload swaps the
   const t = await makeApp(loader, { adminToken: "s3cret-token" });
   try {
     for (const auth of [undefined, "Bearer wrong", "Basic s3cret-token", "Bearer s3cret-tokenX"]) {
-      const res = await t.app.request(post("/admin/reload", "", "application/json", auth ? { authorization: auth } : {}));
+      const res = await t.app.request(
+        post("/admin/reload", "", "application/json", auth ? { authorization: auth } : {}),
+      );
       equal(res.status, 401, String(auth));
       equal(res.headers.get("www-authenticate"), 'Bearer realm="orchard-admin"');
       await body(res);
@@ -330,12 +387,16 @@ Deno.test("admin: disabled without a token, 401 on a wrong one, reload swaps the
     equal(res.status, 200);
     let b = await body(res);
     deepStrictEqual([b.version, b.changed], ["1", false]);
-    res = await t.app.request(post("/admin/reload", { model_uri: "models:/churn/2" }, "application/json", auth));
+    res = await t.app.request(
+      post("/admin/reload", { model_uri: "models:/churn/2" }, "application/json", auth),
+    );
     b = await body(res);
     equal(res.status, 200, JSON.stringify(b));
     deepStrictEqual([b.version, b.changed, b.previous], ["2", true, "1"]);
     equal((await body(await t.app.request(post("/predict", sampleRecord())))).version, "2");
-    res = await t.app.request(post("/admin/reload", { model_uri: "models:/nope/9" }, "application/json", auth));
+    res = await t.app.request(
+      post("/admin/reload", { model_uri: "models:/nope/9" }, "application/json", auth),
+    );
     equal(res.status, 422);
     assertMatch((await body(res)).error, /still serving version 2/);
     res = await t.app.request(post("/admin/reload", { model_uri: 5 }, "application/json", auth));
@@ -351,19 +412,36 @@ Deno.test("every prediction is logged with inputs, outputs, version and request 
   const t = await makeApp(loader);
   try {
     const rows = makeRows(3, 8).map(({ churn: _, ...r }) => r);
-    const res = await t.app.request(post("/predict", rows.map((r) => ({ ...r, extra: 1 })), "application/json", { "x-request-id": "rid-1" }));
+    const res = await t.app.request(
+      post("/predict", rows.map((r) => ({ ...r, extra: 1 })), "application/json", {
+        "x-request-id": "rid-1",
+      }),
+    );
     const out = await body(res);
     await (await t.app.request(post("/invocations", { dataframe_records: [rows[0]] }))).text();
     await t.log.flush();
     const day = new Date().toISOString().slice(0, 10);
     const files = [...Deno.readDirSync(`${t.logDir}/date=${day}`)].map((e) => e.name);
     deepStrictEqual(files, ["test-0.ndjson"]);
-    const lines = Deno.readTextFileSync(`${t.logDir}/date=${day}/test-0.ndjson`).trim().split("\n").map((l) => JSON.parse(l));
+    const lines = Deno.readTextFileSync(`${t.logDir}/date=${day}/test-0.ndjson`).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
     equal(lines.length, 4);
-    deepStrictEqual(Object.keys(lines[0]), ["ts", "request_id", "model", "version", "inputs", "prediction", "probabilities"]);
+    deepStrictEqual(Object.keys(lines[0]), [
+      "ts",
+      "request_id",
+      "model",
+      "version",
+      "inputs",
+      "prediction",
+      "probabilities",
+    ]);
     equal(lines[0].request_id, "rid-1");
     deepStrictEqual(lines[0].inputs, rows[0]);
-    deepStrictEqual(lines.slice(0, 3).map((l) => l.prediction), out.predictions.map((p: { prediction: unknown }) => p.prediction));
+    deepStrictEqual(
+      lines.slice(0, 3).map((l) => l.prediction),
+      out.predictions.map((p: { prediction: unknown }) => p.prediction),
+    );
     deepStrictEqual(lines[1].probabilities, out.predictions[1].probabilities);
     equal(lines[0].version, "1");
     ok(!Number.isNaN(Date.parse(lines[0].ts)));

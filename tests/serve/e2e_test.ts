@@ -99,7 +99,10 @@ Deno.test({
       // the alias moves; one reload request reaches every worker
       registry.promote("churn", 2, { alias: "champion" });
       equal((await fetch(`${base}/admin/reload`, { method: "POST" })).status, 401);
-      const r = await fetch(`${base}/admin/reload`, { method: "POST", headers: { authorization: "Bearer e2e-token" } });
+      const r = await fetch(`${base}/admin/reload`, {
+        method: "POST",
+        headers: { authorization: "Bearer e2e-token" },
+      });
       const body = await r.json();
       equal(r.status, 200, JSON.stringify(body));
       equal(body.workers.length, 2, JSON.stringify(body));
@@ -111,14 +114,20 @@ Deno.test({
       equal(status.code, 0);
       const files: string[] = [];
       for await (const d of Deno.readDir(`${root}/predictions`)) {
-        for await (const f of Deno.readDir(`${root}/predictions/${d.name}`)) files.push(`${root}/predictions/${d.name}/${f.name}`);
+        for await (const f of Deno.readDir(`${root}/predictions/${d.name}`)) {
+          files.push(`${root}/predictions/${d.name}/${f.name}`);
+        }
       }
       ok(files.length >= 1);
       const lines = (await Promise.all(files.map((f) => Deno.readTextFile(f)))).join("").trim().split("\n")
         .map((l) => JSON.parse(l));
       equal(lines.length, 60, "every prediction was flushed on SIGTERM");
       equal(lines.filter((l) => l.version === "2").length, 20);
-      ok(lines.every((l) => l.model === "churn" && typeof l.request_id === "string" && l.inputs.tenure !== undefined));
+      ok(
+        lines.every((l) =>
+          l.model === "churn" && typeof l.request_id === "string" && l.inputs.tenure !== undefined
+        ),
+      );
     } finally {
       try {
         child.kill("SIGKILL");

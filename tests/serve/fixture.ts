@@ -56,13 +56,22 @@ export function sampleRecord(seed = 1): Record<string, unknown> {
 export const FIXTURE_ALGORITHM: "forest" | "logistic" = "forest";
 
 /** Trains a small forest on generated data and returns the artifact directory. */
-export async function trainFixture(dir: string, opts: { seed?: number; trees?: number; algorithm?: "forest" | "logistic" } = {}): Promise<string> {
+export async function trainFixture(
+  dir: string,
+  opts: { seed?: number; trees?: number; algorithm?: "forest" | "logistic" } = {},
+): Promise<string> {
   const seed = opts.seed ?? 3;
   await Deno.mkdir(dir, { recursive: true });
   const data = `${dir}/train.csv`;
   await Deno.writeTextFile(data, toCsv(makeRows(400, seed)));
   const config = ConfigSchema.parse({
-    model: { algorithm: opts.algorithm ?? FIXTURE_ALGORITHM, n_estimators: opts.trees ?? 12, max_depth: 6, n_jobs: 1, random_state: seed },
+    model: {
+      algorithm: opts.algorithm ?? FIXTURE_ALGORITHM,
+      n_estimators: opts.trees ?? 12,
+      max_depth: 6,
+      n_jobs: 1,
+      random_state: seed,
+    },
   });
   const result = await train({
     config,

@@ -17,7 +17,14 @@ export interface TestApp {
 
 export async function makeApp(
   loader: ModelLoader,
-  opts: { uri?: string; load?: boolean; adminToken?: string | null; maxBatch?: number; maxBodyBytes?: number; docs?: boolean } = {},
+  opts: {
+    uri?: string;
+    load?: boolean;
+    adminToken?: string | null;
+    maxBatch?: number;
+    maxBodyBytes?: number;
+    docs?: boolean;
+  } = {},
 ): Promise<TestApp> {
   const logDir = await Deno.makeTempDir({ prefix: "orchard-predlog-" });
   const holder = new ModelHolder({ uri: opts.uri ?? "models:/churn@champion", loader });
@@ -27,16 +34,18 @@ export async function makeApp(
   }
   const metrics = new Metrics("test");
   const log = new PredictionLog({ dir: logDir, worker: "test", flushMs: 50, batchSize: 100 });
-  const app = createApp({
-    holder,
-    metrics,
-    worker: "test",
-    maxBatch: opts.maxBatch ?? 50,
-    maxBodyBytes: opts.maxBodyBytes ?? 20_000,
-    log,
-    adminToken: opts.adminToken ?? null,
-    docs: opts.docs ? loadDocsAssets() : null,
-  } satisfies AppOptions);
+  const app = createApp(
+    {
+      holder,
+      metrics,
+      worker: "test",
+      maxBatch: opts.maxBatch ?? 50,
+      maxBodyBytes: opts.maxBodyBytes ?? 20_000,
+      log,
+      adminToken: opts.adminToken ?? null,
+      docs: opts.docs ? loadDocsAssets() : null,
+    } satisfies AppOptions,
+  );
   return {
     app,
     holder,
@@ -51,7 +60,12 @@ export async function makeApp(
   };
 }
 
-export function post(path: string, body: unknown, contentType = "application/json", headers: Record<string, string> = {}) {
+export function post(
+  path: string,
+  body: unknown,
+  contentType = "application/json",
+  headers: Record<string, string> = {},
+) {
   return new Request(`http://local${path}`, {
     method: "POST",
     headers: { "content-type": contentType, ...headers },

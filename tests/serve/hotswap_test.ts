@@ -44,10 +44,12 @@ Deno.test("hot swap: concurrent requests all succeed, each answered wholly by on
       if (i === 150) {
         alias.version = "2";
         alias.dir = v2;
-        load.push(t.holder.reload().then((r) => {
-          deepStrictEqual([r.changed, r.version, r.previous], [true, "2", "1"]);
-          swapped = true;
-        }));
+        load.push(
+          t.holder.reload().then((r) => {
+            deepStrictEqual([r.changed, r.version, r.previous], [true, "2", "1"]);
+            swapped = true;
+          }),
+        );
       }
       if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
     }
@@ -70,7 +72,9 @@ Deno.test("holder: polling notices the alias move; a failed load keeps the old v
   const holder = new ModelHolder({
     uri: "models:/churn@champion",
     loader: (uri) =>
-      fail ? Promise.reject(new Error("disk on fire")) : Promise.resolve({ uri, name: "churn", ...alias, model: loadArtifact(alias.dir) }),
+      fail
+        ? Promise.reject(new Error("disk on fire"))
+        : Promise.resolve({ uri, name: "churn", ...alias, model: loadArtifact(alias.dir) }),
     resolver: () => Promise.resolve({ ...alias }),
     pollMs: 0,
   });

@@ -28,7 +28,9 @@ Deno.test("prediction log: batches by date into <worker>-<n>.ndjson; close flush
     equal(log.stats().pending, 6);
     await log.close();
     deepStrictEqual(log.stats().pending, 0);
-    const day1 = (await Deno.readTextFile(`${dir}/date=2025-01-02/w1-0.ndjson`)).trim().split("\n").map((l) => JSON.parse(l));
+    const day1 = (await Deno.readTextFile(`${dir}/date=2025-01-02/w1-0.ndjson`)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
     equal(day1.length, 5);
     deepStrictEqual(day1[0], {
       ts: "2025-01-02T10:00:00.000Z",
@@ -52,15 +54,21 @@ Deno.test("prediction log: a full batch flushes without the timer; files roll ov
   const dir = await Deno.makeTempDir();
   try {
     const log = new PredictionLog({ dir, worker: "w2", flushMs: 60_000, batchSize: 3, maxFileBytes: 400 });
-    for (let i = 0; i < 9; i++) log.push(entry(i));
-    await new Promise((r) => setTimeout(r, 20));
-    await log.flush();
+    for (let i = 0; i < 9; i++) {
+      log.push(entry(i));
+      if (i % 3 === 2) {
+        await new Promise((r) => setTimeout(r, 5)); // the full batch flushes by itself
+        equal(log.stats().pending, 0);
+      }
+    }
     equal(log.stats().written, 9);
     const files = [...Deno.readDirSync(`${dir}/date=2025-01-02`)].map((e) => e.name).sort();
     ok(files.length > 1, files.join());
     ok(files.every((f) => /^w2-\d+\.ndjson$/.test(f)));
     let total = 0;
-    for (const f of files) total += (await Deno.readTextFile(`${dir}/date=2025-01-02/${f}`)).trim().split("\n").length;
+    for (const f of files) {
+      total += (await Deno.readTextFile(`${dir}/date=2025-01-02/${f}`)).trim().split("\n").length;
+    }
     equal(total, 9);
     await log.close();
   } finally {
@@ -77,7 +85,8 @@ Deno.test("prediction log: write errors are counted, retried, and past the cap t
     flushMs: 60_000,
     batchSize: 1000,
     maxPending: 4,
-    append: (_p, text) => failing ? Promise.reject(new Error("ENOSPC: no space left")) : (written.push(text), Promise.resolve()),
+    append: (_p, text) =>
+      failing ? Promise.reject(new Error("ENOSPC: no space left")) : (written.push(text), Promise.resolve()),
   });
   // the directory cannot be created either: both paths count as write errors
   for (let i = 0; i < 3; i++) log.push(entry(i));
@@ -118,12 +127,17 @@ Deno.test("metrics: snapshots of several workers merge into one exposition", () 
   match(text, /duration_seconds_count\{route="\/predict"\} 4\n/);
   match(text, /orchard_predictions_total\{model="churn",version="1",class="Yes"\} 2\n/);
   ok(text.includes('class="we\\"ird\\\\"} 1'));
-  match(text, /orchard_model_info\{model="churn",version="1"\} 1\norchard_model_info\{model="churn",version="2"\} 1\n/);
+  match(
+    text,
+    /orchard_model_info\{model="churn",version="1"\} 1\norchard_model_info\{model="churn",version="2"\} 1\n/,
+  );
   match(text, /orchard_workers 2\n/);
   match(text, /orchard_prediction_log_pending 2\n/);
   match(text, /orchard_prediction_log_failing 1\n/);
   // every sample line is "name{labels} number"
-  for (const line of text.trim().split("\n")) ok(line.startsWith("#") || /^[a-z_]+(\{.*\})? -?[0-9.e+-]+$/.test(line), line);
+  for (const line of text.trim().split("\n")) {
+    ok(line.startsWith("#") || /^[a-z_]+(\{.*\})? -?[0-9.e+-]+$/.test(line), line);
+  }
 });
 
 const sig: Signature = {
@@ -138,8 +152,18 @@ const sig: Signature = {
 
 Deno.test("validation: kinds, nulls, extras, and one problem per field", () => {
   const v = buildValidator(sig);
-  deepStrictEqual(v.one({ n: 1.5, c: "zz", b: true, d: "2024-03-01", extra: 1 }), { n: 1.5, c: "zz", b: true, d: "2024-03-01" });
-  deepStrictEqual(v.one({ n: null, c: 3, b: 0, d: 1700000000000 }), { n: null, c: 3, b: 0, d: 1700000000000 });
+  deepStrictEqual(v.one({ n: 1.5, c: "zz", b: true, d: "2024-03-01", extra: 1 }), {
+    n: 1.5,
+    c: "zz",
+    b: true,
+    d: "2024-03-01",
+  });
+  deepStrictEqual(v.one({ n: null, c: 3, b: 0, d: 1700000000000 }), {
+    n: null,
+    c: 3,
+    b: 0,
+    d: 1700000000000,
+  });
   deepStrictEqual(v.one({ n: 2, c: "a", b: "yes", d: "2024-03-01T10:00:00Z" }).b, "yes");
   try {
     v.one({ n: "1", c: [], b: 2, d: "March" });
@@ -153,7 +177,12 @@ Deno.test("validation: kinds, nulls, extras, and one problem per field", () => {
     v.many([{ n: 1, c: "a", b: null, d: null }, {}], 10);
     ok(false);
   } catch (e) {
-    deepStrictEqual((e as HttpError).details!.map((d) => [d.record, d.field]), [[1, "n"], [1, "c"], [1, "b"], [1, "d"]]);
+    deepStrictEqual((e as HttpError).details!.map((d) => [d.record, d.field]), [
+      [1, "n"],
+      [1, "c"],
+      [1, "b"],
+      [1, "d"],
+    ]);
     ok((e as HttpError).details!.every((d) => /missing/.test(d.message)));
   }
   throws(() => v.many([], 10), (e: HttpError) => e.status === 422);
@@ -164,13 +193,25 @@ Deno.test("validation: kinds, nulls, extras, and one problem per field", () => {
 Deno.test("mlflow: each input format becomes records; CSV cells are typed by the signature", () => {
   const cols = ["n", "c", "b", "d"];
   const want = [{ n: 1, c: "a", b: true, d: null }, { n: 2, c: "b", b: false, d: null }];
-  deepStrictEqual(parseMlflowJson({ dataframe_split: { columns: cols, data: [[1, "a", true, null], [2, "b", false, null]] } }, cols), want);
+  deepStrictEqual(
+    parseMlflowJson({
+      dataframe_split: { columns: cols, data: [[1, "a", true, null], [2, "b", false, null]] },
+    }, cols),
+    want,
+  );
   deepStrictEqual(parseMlflowJson({ dataframe_split: { data: [[1, "a", true, null]] } }, cols), [want[0]]);
   deepStrictEqual(parseMlflowJson({ dataframe_records: want }, cols), want);
   deepStrictEqual(parseMlflowJson({ instances: want }, cols), want);
-  deepStrictEqual(parseMlflowJson({ inputs: { n: [1, 2], c: ["a", "b"], b: [true, false], d: [null, null] } }, cols), want);
+  deepStrictEqual(
+    parseMlflowJson({ inputs: { n: [1, 2], c: ["a", "b"], b: [true, false], d: [null, null] } }, cols),
+    want,
+  );
   deepStrictEqual(parseMlflowJson({ inputs: { n: 1, c: "a", b: true, d: null } }, cols), [want[0]]);
-  for (const bad of [null, [], { x: 1 }, { instances: 5 }, { dataframe_split: { columns: ["n"], data: [[1, 2]] } }]) {
+  for (
+    const bad of [null, [], { x: 1 }, { instances: 5 }, {
+      dataframe_split: { columns: ["n"], data: [[1, 2]] },
+    }]
+  ) {
     throws(() => parseMlflowJson(bad, cols), (e: HttpError) => e.status === 400, JSON.stringify(bad));
   }
   deepStrictEqual(parseCsv('a,b\n"x, ""y""",2\r\n\n3,\n'), [["a", "b"], ['x, "y"', "2"], ["3", ""]]);
@@ -193,11 +234,21 @@ Deno.test("http helpers: media type and request ids", () => {
 
 Deno.test("launch: deno serve --parallel with least permissions", () => {
   const config = ConfigSchema.parse({ serve: { port: 9000 } });
-  const c = serveCommand({ config, port: "8123", host: "127.0.0.1", workers: 2, modelUri: "models:/churn/3" });
+  const c = serveCommand({
+    config,
+    port: "8123",
+    host: "127.0.0.1",
+    workers: 2,
+    modelUri: "models:/churn/3",
+  });
   equal(c.port, 8123);
   deepStrictEqual(c.args.slice(0, 2), ["serve", "--parallel"]);
   ok(c.args.includes("--allow-net=127.0.0.1:8123"));
-  ok(!c.args.some((a) => a === "-A" || a === "--allow-all" || a === "--allow-run" || a.startsWith("--allow-ffi")));
+  ok(
+    !c.args.some((a) =>
+      a === "-A" || a === "--allow-all" || a === "--allow-run" || a.startsWith("--allow-ffi")
+    ),
+  );
   const write = c.args.find((a) => a.startsWith("--allow-write="))!;
   ok(write.includes("/data/predictions") && write.includes("/models"));
   ok(c.args.find((a) => a.startsWith("--allow-env="))!.includes("ORCHARD_ADMIN_TOKEN"));

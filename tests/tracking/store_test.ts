@@ -189,3 +189,32 @@ Deno.test("concurrent writers in separate processes: no lost or corrupt rows", a
   assert.equal(check.searchRuns({ experiment: "exp-0" }).length, 3 * RUNS);
   check.close();
 });
+
+Deno.test("transactions nest as savepoints: an inner failure undoes only the inner part", () => {
+  const store = tmpStore();
+  const { runId } = store.startRun({ experiment: "e" });
+  store.transaction(() => {
+    store.logMetric(runId, "kept", 1);
+    assert.throws(() =>
+      store.transaction(() => {
+        store.logMetric(runId, "undone", 2);
+        throw new Error("inner");
+      })
+    );
+    store.setTags(runId, { after: "yes" });
+  });
+  let run = store.getRun(runId);
+  assert.deepEqual(Object.keys(run.metrics), ["kept"]);
+  assert.equal(run.tags.after, "yes");
+  assert.throws(() =>
+    store.transaction(() => {
+      store.logMetric(runId, "outer", 3);
+      throw new Error("outer");
+    })
+  );
+  run = store.getRun(runId);
+  assert.equal(run.metrics.outer, undefined, "an outer failure rolls everything back");
+  store.logMetric(runId, "later", 4); // the store is usable afterwards
+  assert.equal(store.getRun(runId).metrics.later, 4);
+  store.close();
+});

@@ -17,7 +17,7 @@ export const MAX_BINS = 255;
 export interface BinnedData {
   n: number;
   p: number;
-  /** column-major codes, `codes[f * n + i]`; backed by a SharedArrayBuffer when available */
+  /** row-major codes, `codes[i * p + f]`; backed by a SharedArrayBuffer when available */
   codes: Uint8Array;
   /** value bins per feature (excluding the missing code) */
   nBins: Int32Array;
@@ -113,8 +113,8 @@ export function binMatrix(X: Matrix, maxBins = MAX_BINS): BinnedData {
   const edges = new Float64Array(edgeStart[p]);
   for (let f = 0; f < p; f++) edges.set(allEdges[f], edgeStart[f]);
   for (let f = 0; f < p; f++) {
-    const s = edgeStart[f], k = nBins[f] - 1, base = f * n;
-    for (let i = 0, o = f; i < n; i++, o += p) codes[base + i] = codeOf(data[o], edges, s, Math.max(k, 0));
+    const s = edgeStart[f], k = Math.max(nBins[f] - 1, 0);
+    for (let o = f; o < n * p; o += p) codes[o] = codeOf(data[o], edges, s, k);
   }
   return { n, p, codes, nBins, edges, edgeStart };
 }

@@ -71,7 +71,7 @@ export interface Tree {
 
 const IMPURITY_EPS = 1e-12;
 /** nodes with at most this many rows sort their few bins instead of scanning a bin range */
-const SMALL_NODE = 48;
+const SMALL_NODE = 64;
 
 /** Bootstrap multiplicities of tree `index` (the first draws of its stream). */
 export function bootstrapCounts(rng: TreeRng, n: number, nDraw: number): Int32Array {
@@ -115,7 +115,12 @@ export class TreeBuilder {
   private readonly bestLeft: Float64Array;
   private readonly curLeft: Float64Array;
   private readonly left2: Float64Array;
-  private readonly list = new Int32Array(256);
+  /** per batch slot: the present bins (small nodes: in order of appearance) */
+  private readonly list: Int32Array;
+  private readonly listLen: Int32Array;
+  /** features of the current batch */
+  private readonly batch: Int32Array;
+  private readonly isConst: Uint8Array;
 
   constructor(private readonly d: TrainData, private readonly s: BuildSettings) {
     const n = d.n;
@@ -126,10 +131,75 @@ export class TreeBuilder {
     this.features = new Int32Array(d.p);
     this.K = d.nClasses > 0 ? d.nClasses : 1;
     this.S = d.nClasses > 0 ? d.nClasses + 1 : 4;
-    this.hist = new Float64Array(256 * this.S);
+    const slots = Math.max(1, s.mtry);
+    this.hist = new Float64Array(slots * 256 * this.S);
+    this.list = new Int32Array(slots * 256);
+    this.listLen = new Int32Array(slots);
+    this.batch = new Int32Array(slots);
+    this.isConst = new Uint8Array(d.p);
     this.bestLeft = new Float64Array(this.S);
     this.curLeft = new Float64Array(this.S);
     this.left2 = new Float64Array(this.S);
+  }
+
+  /**
+   * Histograms of the batch's m features over rows[start..end), one pass over
+   * the rows (codes are row-major, so a row's codes share a cache line). Small
+   * nodes also note each value bin as it first fills (list/listLen).
+   */
+  private histograms(start: number, end: number, m: number, small: boolean): void {
+    const { codes, p } = this.d;
+    const rows = this.rows, ws = this.ws, hist = this.hist, batch = this.batch, S = this.S;
+    const HS = 256 * S;
+    if (this.d.nClasses > 0) {
+      const yk = this.yk, K = this.K;
+      if (small) {
+        const list = this.list, listLen = this.listLen;
+        for (let j = 0; j < m; j++) listLen[j] = 0;
+        for (let i = start; i < end; i++) {
+          const ro = rows[i] * p, c = yk[i], w = ws[i];
+          for (let j = 0; j < m; j++) {
+            const b = codes[ro + batch[j]];
+            const o = j * HS + b * S;
+            if (hist[o + K] === 0 && b !== NAN_BIN) list[j * 256 + listLen[j]++] = b;
+            hist[o + c] += w;
+            hist[o + K] += 1;
+          }
+        }
+      } else if (m === 1) {
+        const f = batch[0];
+        for (let i = start; i < end; i++) {
+          const o = codes[rows[i] * p + f] * S;
+          hist[o + yk[i]] += ws[i];
+          hist[o + K] += 1;
+        }
+      } else {
+        for (let i = start; i < end; i++) {
+          const ro = rows[i] * p, c = yk[i], w = ws[i];
+          for (let j = 0, h = 0; j < m; j++, h += HS) {
+            const o = h + codes[ro + batch[j]] * S;
+            hist[o + c] += w;
+            hist[o + K] += 1;
+          }
+        }
+      }
+      return;
+    }
+    const yv = this.yv;
+    const list = this.list, listLen = this.listLen;
+    for (let j = 0; j < m; j++) listLen[j] = 0;
+    for (let i = start; i < end; i++) {
+      const ro = rows[i] * p, w = ws[i], y = yv[i], wy = w * y, wy2 = wy * y;
+      for (let j = 0, h = 0; j < m; j++, h += HS) {
+        const b = codes[ro + batch[j]];
+        const o = h + b * 4;
+        if (small && hist[o + 3] === 0 && b !== NAN_BIN) list[j * 256 + listLen[j]++] = b;
+        hist[o] += w;
+        hist[o + 1] += wy;
+        hist[o + 2] += wy2;
+        hist[o + 3] += 1;
+      }
+    }
   }
 
   /** Grows tree `index` of the forest. */
@@ -219,7 +289,8 @@ export class TreeBuilder {
     const crit = s.criterion;
     const msl = s.minSamplesLeaf;
     const mtry = s.mtry;
-    const list = this.list;
+    const list = this.list, listLen = this.listLen, batch = this.batch, isConst = this.isConst;
+    const HS = 256 * S;
     const binaryGini = classif && K === 2 && crit === CRITERION_GINI;
 
     while (sp > 0) {
@@ -239,142 +310,115 @@ export class TreeBuilder {
       let bestF = -1, bestB = 0, bestNanLeft = false, bestScore = -Infinity, bestHadNan = false;
       let nTotalConst = nKnown;
       if (split) {
-        let fi = p, nVisited = 0, nFoundConst = 0, nDrawnConst = 0;
-        while (fi > nTotalConst && (nVisited < mtry || nVisited <= nFoundConst + nDrawnConst)) {
-          nVisited++;
-          let fj = nDrawnConst + rng.int(fi - nFoundConst - nDrawnConst);
-          if (fj < nKnown) {
-            const tmp = features[nDrawnConst];
-            features[nDrawnConst] = features[fj];
-            features[fj] = tmp;
-            nDrawnConst++;
-            continue;
+        // Draw features as scikit-learn does: uniformly among the unvisited ones and the
+        // constants known from ancestors (a drawn known constant counts as visited but costs
+        // nothing); stop after max_features draws once one non-constant feature was seen.
+        // Drawn features are histogrammed together in one pass over the node's rows.
+        let nKnownLeft = nKnown; // known constants not drawn yet
+        let drawn = 0; // unvisited features taken so far, at features[nKnown .. nKnown + drawn)
+        let nVisited = 0, nonConst = 0, nFoundConst = 0;
+        const nCand = p - nKnown;
+        while (drawn < nCand && (nVisited < mtry || nonConst === 0)) {
+          // a batch: draw until max_features visits (or one more feature when all so far were constant)
+          let m = 0;
+          while (drawn < nCand && (nVisited < mtry || (m === 0 && nonConst === 0))) {
+            nVisited++;
+            const r = rng.int(nKnownLeft + nCand - drawn);
+            if (r < nKnownLeft) {
+              nKnownLeft--;
+              continue;
+            }
+            const pos = nKnown + drawn + (r - nKnownLeft);
+            const at = nKnown + drawn;
+            const tmp = features[at];
+            features[at] = features[pos];
+            features[pos] = tmp;
+            batch[m++] = features[at];
+            drawn++;
           }
-          fj += nFoundConst;
-          const f = features[fj];
-
-          // histogram of this feature over the node's rows; `list` gets the
-          // present value bins in ascending order
-          const base = f * n;
-          let nList = 0;
-          if (count <= SMALL_NODE) {
-            // few rows: note each bin as it fills, then sort the few noted
-            if (classif) {
-              for (let i = start; i < end; i++) {
-                const b = codes[base + rows[i]];
-                const o = b * S;
-                if (hist[o + K] === 0 && b !== NAN_BIN) list[nList++] = b;
-                hist[o + yk[i]] += ws[i];
-                hist[o + K] += 1;
-              }
+          if (m === 0) break;
+          const small = count <= SMALL_NODE;
+          this.histograms(start, end, m, small);
+          for (let j = 0; j < m; j++) {
+            const f = batch[j];
+            const hOff = j * HS;
+            const lOff = j * 256;
+            let nList = listLen[j];
+            if (small) sortPrefix(list, lOff, nList);
+            else {
+              nList = 0;
+              const nb = nBinsArr[f];
+              for (let b = 0; b < nb; b++) if (hist[hOff + b * S + S - 1] !== 0) list[lOff + nList++] = b;
+            }
+            const nanO = hOff + NAN_BIN * S;
+            const hasNan = hist[nanO + S - 1] > 0;
+            if (nList === 0 || (nList === 1 && !hasNan)) {
+              // constant in this node, and so in its whole subtree
+              isConst[f] = 1;
+              nFoundConst++;
             } else {
-              for (let i = start; i < end; i++) {
-                const b = codes[base + rows[i]];
-                const o = b * 4;
-                if (hist[o + 3] === 0 && b !== NAN_BIN) list[nList++] = b;
-                const w = ws[i], y = yv[i], wy = w * y;
-                hist[o] += w;
-                hist[o + 1] += wy;
-                hist[o + 2] += wy * y;
-                hist[o + 3] += 1;
-              }
-            }
-            for (let q = 1; q < nList; q++) {
-              const v = list[q];
-              let r = q - 1;
-              while (r >= 0 && list[r] > v) {
-                list[r + 1] = list[r];
-                r--;
-              }
-              list[r + 1] = v;
-            }
-          } else {
-            let mn = 255, mx = 0;
-            if (classif) {
-              for (let i = start; i < end; i++) {
-                const b = codes[base + rows[i]];
-                const o = b * S;
-                hist[o + yk[i]] += ws[i];
-                hist[o + K] += 1;
-                if (b < mn) mn = b;
-                if (b > mx) mx = b;
-              }
-            } else {
-              for (let i = start; i < end; i++) {
-                const b = codes[base + rows[i]];
-                const o = b * 4;
-                const w = ws[i], y = yv[i], wy = w * y;
-                hist[o] += w;
-                hist[o + 1] += wy;
-                hist[o + 2] += wy * y;
-                hist[o + 3] += 1;
-                if (b < mn) mn = b;
-                if (b > mx) mx = b;
-              }
-            }
-            if (mx === NAN_BIN) mx = nBinsArr[f] - 1;
-            for (let b = mn; b <= mx; b++) if (hist[b * S + S - 1] !== 0) list[nList++] = b;
-          }
-          const nanO = NAN_BIN * S;
-          const nanCount = hist[nanO + S - 1];
-          const hasNan = nanCount > 0;
-          if (nList === 0 || (nList === 1 && !hasNan)) {
-            // constant in this node (and so in its whole subtree)
-            clearBins(hist, list, nList, S);
-            for (let j = 0; j < S; j++) hist[nanO + j] = 0;
-            const tmp = features[fj];
-            features[fj] = features[nTotalConst];
-            features[nTotalConst] = tmp;
-            nFoundConst++;
-            nTotalConst++;
-            continue;
-          }
-          fi--;
-          {
-            const tmp = features[fi];
-            features[fi] = features[fj];
-            features[fj] = tmp;
-          }
-
-          // scan thresholds: left = bins <= b (+ missing when nanLeft)
-          curLeft.fill(0);
-          const lastQ = nList - 1;
-          for (let q = 0; q <= lastQ; q++) {
-            const b = list[q];
-            const o = b * S;
-            for (let j = 0; j < S; j++) curLeft[j] += hist[o + j];
-            // at the last present bin only "present left, missing right" remains
-            if (q === lastQ && !hasNan) break;
-            const nl = curLeft[S - 1], nr = count - nl;
-            if (nl >= msl && nr >= msl) {
-              const sc = binaryGini ? gini2(curLeft, T) : proxy(curLeft, T, K, crit, classif);
-              if (sc > bestScore) {
-                bestScore = sc;
-                bestF = f;
-                bestB = b;
-                bestNanLeft = false;
-                bestHadNan = hasNan;
-                bestLeft.set(curLeft);
-              }
-            }
-            if (hasNan && q !== lastQ) {
-              for (let j = 0; j < S; j++) left2[j] = curLeft[j] + hist[nanO + j];
-              const nl2 = left2[S - 1], nr2 = count - nl2;
-              if (nl2 >= msl && nr2 >= msl) {
-                const sc = binaryGini ? gini2(left2, T) : proxy(left2, T, K, crit, classif);
-                if (sc > bestScore) {
-                  bestScore = sc;
-                  bestF = f;
-                  bestB = b;
-                  bestNanLeft = true;
-                  bestHadNan = true;
-                  bestLeft.set(left2);
+              nonConst++;
+              // scan thresholds: left = bins <= b (+ missing when nanLeft)
+              curLeft.fill(0);
+              const lastQ = nList - 1;
+              for (let q = 0; q <= lastQ; q++) {
+                const b = list[lOff + q];
+                const o = hOff + b * S;
+                for (let k = 0; k < S; k++) curLeft[k] += hist[o + k];
+                // at the last present bin only "present left, missing right" remains
+                if (q === lastQ && !hasNan) break;
+                const nl = curLeft[S - 1], nr = count - nl;
+                if (nl >= msl && nr >= msl) {
+                  const sc = binaryGini ? gini2(curLeft, T) : proxy(curLeft, T, K, crit, classif);
+                  if (sc > bestScore) {
+                    bestScore = sc;
+                    bestF = f;
+                    bestB = b;
+                    bestNanLeft = false;
+                    bestHadNan = hasNan;
+                    bestLeft.set(curLeft);
+                  }
+                }
+                if (hasNan && q !== lastQ) {
+                  for (let k = 0; k < S; k++) left2[k] = curLeft[k] + hist[nanO + k];
+                  const nl2 = left2[S - 1], nr2 = count - nl2;
+                  if (nl2 >= msl && nr2 >= msl) {
+                    const sc = binaryGini ? gini2(left2, T) : proxy(left2, T, K, crit, classif);
+                    if (sc > bestScore) {
+                      bestScore = sc;
+                      bestF = f;
+                      bestB = b;
+                      bestNanLeft = true;
+                      bestHadNan = true;
+                      bestLeft.set(left2);
+                    }
+                  }
                 }
               }
             }
+            // clear this feature's histogram
+            if (small) {
+              for (let q = 0; q < nList; q++) {
+                const o = hOff + list[lOff + q] * S;
+                for (let k = 0; k < S; k++) hist[o + k] = 0;
+              }
+            } else hist.fill(0, hOff, hOff + nBinsArr[f] * S);
+            for (let k = 0; k < S; k++) hist[nanO + k] = 0;
           }
-          clearBins(hist, list, nList, S);
-          for (let j = 0; j < S; j++) hist[nanO + j] = 0;
+        }
+        if (nFoundConst > 0) {
+          // move this node's new constants to the front of the drawn block, for the children
+          let w = nKnown;
+          for (let q = nKnown; q < nKnown + drawn; q++) {
+            const f = features[q];
+            if (isConst[f]) {
+              features[q] = features[w];
+              features[w] = f;
+              isConst[f] = 0;
+              w++;
+            }
+          }
+          nTotalConst = w;
         }
         if (bestF < 0) split = false;
       }
@@ -411,10 +455,9 @@ export class TreeBuilder {
       }
 
       // partition rows: left = code <= bestB, or missing when nanLeft
-      const base = bestF * n;
       let i = start, j = end - 1;
       while (i <= j) {
-        const b = codes[base + rows[i]];
+        const b = codes[rows[i] * p + bestF];
         const goLeft = b === NAN_BIN ? bestNanLeft : b <= bestB;
         if (goLeft) i++;
         else {
@@ -464,17 +507,23 @@ export class TreeBuilder {
   }
 }
 
+/** Insertion sort of list[off .. off + len): a handful of bins. */
+function sortPrefix(list: Int32Array, off: number, len: number): void {
+  for (let q = off + 1; q < off + len; q++) {
+    const v = list[q];
+    let r = q - 1;
+    while (r >= off && list[r] > v) {
+      list[r + 1] = list[r];
+      r--;
+    }
+    list[r + 1] = v;
+  }
+}
+
 function sumTo(a: Float64Array, k: number): number {
   let s = 0;
   for (let j = 0; j < k; j++) s += a[j];
   return s;
-}
-
-function clearBins(hist: Float64Array, list: Int32Array, nList: number, S: number): void {
-  for (let q = 0; q < nList; q++) {
-    const o = list[q] * S;
-    for (let j = 0; j < S; j++) hist[o + j] = 0;
-  }
 }
 
 /** The gini proxy for two classes (slots: class 0, class 1, count). */

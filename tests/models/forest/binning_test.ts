@@ -31,7 +31,7 @@ Deno.test("code(x) <= b exactly when x <= edges[b], and NaN gets the missing cod
     const s = b.edgeStart[f], k = b.nBins[f] - 1;
     assert.ok(b.nBins[f] <= 32);
     for (let i = 0; i < rows; i++) {
-      const x = data[i * 2 + f], c = b.codes[f * rows + i];
+      const x = data[i * 2 + f], c = b.codes[i * 2 + f];
       if (Number.isNaN(x)) {
         assert.equal(c, NAN_BIN);
         continue;

@@ -1,0 +1,52 @@
+/** Batch scoring (`deno task predict`) goes through the service's validation and predictRecords. */
+import { deepStrictEqual, equal, rejects } from "node:assert/strict";
+import { UserError } from "../../src/cli/errors.ts";
+import { readTable } from "../../src/data/io.ts";
+import { loadArtifact } from "../../src/models/artifact.ts";
+import { predictFile } from "../../src/serve/batch.ts";
+import { makeRows, toCsv, trainFixture } from "./fixture.ts";
+
+Deno.test("predict file: same predictions as the artifact, input columns kept, bad values exit 2", async () => {
+  const root = await Deno.makeTempDir({ prefix: "orchard-serve-batch-" });
+  try {
+    const dir = await trainFixture(`${root}/m`, { seed: 4, trees: 8 });
+    const rows = makeRows(25, 31);
+    await Deno.writeTextFile(`${root}/in.csv`, toCsv(rows));
+    const where = { store: `${root}/none.db`, modelsDir: `${root}/models` };
+    for (const ext of ["csv", "parquet", "ndjson"]) {
+      const r = await predictFile({
+        modelUri: dir,
+        input: `${root}/in.csv`,
+        output: `${root}/out.${ext}`,
+        ...where,
+      });
+      equal(r.rows, 25);
+      const out = readTable(`${root}/out.${ext}`).toRecords();
+      const expected = loadArtifact(dir).predictRecords(rows.map(({ churn: _, ...x }) => x));
+      deepStrictEqual(out.map((o) => o.prediction), expected.map((p) => p.prediction));
+      for (let i = 0; i < 25; i++) {
+        equal(Math.abs((out[i].probability_Yes as number) - expected[i].probabilities!.Yes) < 1e-12, true);
+        equal(out[i].churn, rows[i].churn);
+      }
+      deepStrictEqual(Object.values(r.counts).reduce((a, b) => a + b, 0), 25);
+    }
+    await Deno.writeTextFile(`${root}/bad.csv`, "tenure,monthly_charges,contract,paperless\nabc,1,a,Yes\n");
+    await rejects(
+      predictFile({ modelUri: dir, input: `${root}/bad.csv`, output: `${root}/o.csv`, ...where }),
+      (e: Error) => e instanceof UserError && /row 1 tenure: expected a number/.test(e.message),
+    );
+    await Deno.writeTextFile(`${root}/cols.csv`, "tenure\n1\n");
+    await rejects(
+      predictFile({ modelUri: dir, input: `${root}/cols.csv`, output: `${root}/o.csv`, ...where }),
+      (e: Error) =>
+        e instanceof UserError &&
+        /missing columns the model needs: monthly_charges, contract, paperless/.test(e.message),
+    );
+    await rejects(
+      predictFile({ modelUri: `${root}/nope`, input: `${root}/in.csv`, output: `${root}/o.csv`, ...where }),
+      (e: Error) => e instanceof UserError && /no model at/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
