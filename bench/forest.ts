@@ -37,7 +37,7 @@ async function run(cmd: string, args: string[]): Promise<Record<string, number |
 
 function load(): string {
   try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+    return Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
   } catch {
     return "?";
   }

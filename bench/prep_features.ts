@@ -142,16 +142,18 @@ const report = {
 await Deno.mkdir("bench/results", { recursive: true });
 await Deno.writeTextFile("bench/results/prep_features.json", JSON.stringify(report, null, 2) + "\n");
 const f = (m: Measure) =>
-  `${m.seconds.toFixed(2)} s wall, ${m.peak_rss_mb ?? "?"} MB peak, ${m.user_s ?? "?"} s user + ${m.sys_s ?? "?"} s sys`;
+  `${m.seconds.toFixed(2)} s wall, ${m.peak_rss_mb ?? "?"} MB peak, ${m.user_s ?? "?"} s user + ${
+    m.sys_s ?? "?"
+  } s sys`;
 console.log(
   [
     `bench:prep: ${report.customers} customers (${report.customer_rows} rows), ${report.transactions} transactions (${report.transactions_json_mb} MB JSON), ${cpus} CPUs, load ${load}`,
     generate ? `  data:generate  ${f(generate)}` : `  data:generate  (reused ${raw})`,
     `  prep           ${f(best.prep)}`,
     `  features       ${f(best.features)}`,
-    `  total          ${best.total_seconds.toFixed(2)} s, peak ${best.peak_rss_mb ?? "?"} MB  (target < 20 s, < 4096 MB): ${
-      report.passed ? "PASS" : "FAIL"
-    }`,
+    `  total          ${best.total_seconds.toFixed(2)} s, peak ${
+      best.peak_rss_mb ?? "?"
+    } MB  (target < 20 s, < 4096 MB): ${report.passed ? "PASS" : "FAIL"}`,
     `  -> bench/results/prep_features.json`,
   ].join("\n"),
 );

@@ -14,8 +14,16 @@ await main<FeaturesResult>({
     "data/features/customer_features.parquet. With --batch, clean a later raw batch with prep's code\n" +
     "(no split, quality gate reported but not enforced) and build the same columns.",
   options: {
-    batch: { type: "string", description: "a raw batch directory (customers.*, transactions.*)", valueName: "dir" },
-    output: { type: "string", description: "output file (default paths.features/customer_features.parquet)", valueName: "file" },
+    batch: {
+      type: "string",
+      description: "a raw batch directory (customers.*, transactions.*)",
+      valueName: "dir",
+    },
+    output: {
+      type: "string",
+      description: "output file (default paths.features/customer_features.parquet)",
+      valueName: "file",
+    },
   },
   run(ctx) {
     return runFeatures(ctx.config(), {
@@ -25,7 +33,9 @@ await main<FeaturesResult>({
   },
   summary(r) {
     const lines = [
-      `features (${r.mode}): ${r.rows} customers x ${r.columns.length} columns -> ${r.output} (${r.seconds.toFixed(2)} s)`,
+      `features (${r.mode}): ${r.rows} customers x ${r.columns.length} columns -> ${r.output} (${
+        r.seconds.toFixed(2)
+      } s)`,
       `  as of ${r.as_of}; model inputs: ${r.model_inputs.join(", ")}`,
     ];
     if (r.split) lines.push(`  split: ${r.split.train} train, ${r.split.validation} validation`);

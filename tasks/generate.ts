@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { main } from "../src/cli/task.ts";
 import { UserError } from "../src/cli/errors.ts";
 import { log } from "../src/cli/progress.ts";
-import { generateWorld, type GenerateResult, type Scenario } from "../src/data/generate.ts";
+import { type GenerateResult, generateWorld, type Scenario } from "../src/data/generate.ts";
 
 function positiveInt(flag: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
@@ -31,15 +31,26 @@ type Result = GenerateResult | { skipped: true; reason: string; out_dir: string 
 
 await main<Result>({
   name: "data:generate",
-  description:
-    "Write the example churn world (customers.csv, transactions.json, generation.json).\n" +
+  description: "Write the example churn world (customers.csv, transactions.json, generation.json).\n" +
     "baseline goes to data/raw; --scenario drift writes a later, shifted batch to data/raw/drift.",
   options: {
-    customers: { type: "string", description: "number of customers (default generate.customers)", valueName: "N" },
+    customers: {
+      type: "string",
+      description: "number of customers (default generate.customers)",
+      valueName: "N",
+    },
     seed: { type: "string", description: "random seed (default generate.seed)", valueName: "S" },
-    months: { type: "string", description: "months of transactions (default generate.months)", valueName: "M" },
+    months: {
+      type: "string",
+      description: "months of transactions (default generate.months)",
+      valueName: "M",
+    },
     scenario: { type: "string", description: "baseline | drift (default baseline)", valueName: "name" },
-    out: { type: "string", description: "output directory (default paths.raw, or paths.raw/drift)", valueName: "dir" },
+    out: {
+      type: "string",
+      description: "output directory (default paths.raw, or paths.raw/drift)",
+      valueName: "dir",
+    },
     "if-missing": { type: "boolean", description: "do nothing when the output files already exist" },
   },
   run(ctx) {
@@ -79,7 +90,9 @@ await main<Result>({
     return [
       `data:generate (${r.scenario}, seed ${r.seed}) -> ${r.out_dir}`,
       `  customers:    ${r.customers} (${r.customer_rows} rows, ${d(r.defects.customers)} with defects)`,
-      `  transactions: ${r.transactions} (${d(r.defects.transactions)} with defects), ${r.window_start} .. ${r.as_of}`,
+      `  transactions: ${r.transactions} (${
+        d(r.defects.transactions)
+      } with defects), ${r.window_start} .. ${r.as_of}`,
       `  churn rate:   ${(r.churn_rate * 100).toFixed(1)}%`,
     ].join("\n");
   },

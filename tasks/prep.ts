@@ -31,9 +31,11 @@ await main<PrepResult>({
     if (r.quality.split) {
       lines.push(`  split         ${r.quality.split.train} train, ${r.quality.split.validation} validation`);
     }
-    lines.push(`  quality gate  passed; outputs in ${r.outputs.cleaned_customers.replace(/\/[^/]*$/, "")}, ${
-      r.outputs.quality.replace(/\/[^/]*$/, "")
-    }`);
+    lines.push(
+      `  quality gate  passed; outputs in ${r.outputs.cleaned_customers.replace(/\/[^/]*$/, "")}, ${
+        r.outputs.quality.replace(/\/[^/]*$/, "")
+      }`,
+    );
     return lines.join("\n");
   },
 });

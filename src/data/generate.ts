@@ -342,14 +342,19 @@ export function generateWorld(opts: GenerateOptions): GenerateResult {
       else if (r < (acc += CR.missing_region)) set(3, null, "missing_region");
       else if (r < (acc += CR.malformed_signup_date)) {
         set(1, rng.pick(MALFORMED_DATES), "malformed_signup_date");
-      } else if (r < (acc += CR.unknown_plan)) set(2, rng.pick(["platinum", "gold", "trial"]), "unknown_plan");
-      else if (r < (acc += CR.unknown_region)) set(3, rng.pick(["atlantis", "mars"]), "unknown_region");
+      } else if (r < (acc += CR.unknown_plan)) {
+        set(2, rng.pick(["platinum", "gold", "trial"]), "unknown_plan");
+      } else if (r < (acc += CR.unknown_region)) set(3, rng.pick(["atlantis", "mars"]), "unknown_region");
       else if (r < (acc += CR.negative_monthly_charges)) set(6, -charges, "negative_monthly_charges");
       else if (r < (acc += CR.non_numeric_monthly_charges)) {
         set(6, rng.pick(NON_NUMERIC), "non_numeric_monthly_charges");
       } else if (r < (acc += CR.missing_churned)) set(8, null, "missing_churned");
       else if (r < (acc += CR.messy_case)) {
-        set(2, rng.chance(0.5) ? ` ${plan[0].toUpperCase()}${plan.slice(1)}` : plan.toUpperCase(), "messy_case");
+        set(
+          2,
+          rng.chance(0.5) ? ` ${plan[0].toUpperCase()}${plan.slice(1)}` : plan.toUpperCase(),
+          "messy_case",
+        );
       }
       customerRows.push({ id, cells });
       if (rng.chance(CR.duplicate_row)) {

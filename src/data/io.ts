@@ -161,7 +161,7 @@ export function simpleJsonArrayToLinesInPlace(bytes: Uint8Array): boolean {
   while (i < n && isBlank(bytes[i])) i++;
   if (bytes[i] !== 0x5b) return false;
   const open = i;
-  let lineEnd = bytes.indexOf(0x0a, i);
+  const lineEnd = bytes.indexOf(0x0a, i);
   for (let k = i + 1; k < (lineEnd === -1 ? n : lineEnd); k++) if (!isBlank(bytes[k])) return false;
   const commas: number[] = [];
   let close = -1, sawLast = false;
@@ -285,7 +285,9 @@ function readJsonBytes(path: string, bytes: Uint8Array, format: TableFormat): pl
       }
     }
     if (!jsonArrayToLinesInPlace(bytes)) {
-      throw new UserError(`${path}: cannot parse as a JSON array of records (unbalanced brackets or text after it)`);
+      throw new UserError(
+        `${path}: cannot parse as a JSON array of records (unbalanced brackets or text after it)`,
+      );
     }
     if (firstNonBlank(bytes) === -1) throw new UserError(`${path}: empty JSON array, no records`);
   }

@@ -13,7 +13,7 @@ import { writeFrameAtomic, writeJsonAtomic } from "./atomic.ts";
 import { formatOf, readTable, type TableFormat } from "./io.ts";
 import { customersSchema, type SourceSchema, transactionsSchema } from "./schemas.ts";
 import { SPLIT_COLUMN, stratifiedSplit } from "./split.ts";
-import { type SourceReport, validateSource, type ValidateResult } from "./validate.ts";
+import { type SourceReport, type ValidateResult, validateSource } from "./validate.ts";
 
 export interface SourceRef {
   path: string;
@@ -63,7 +63,11 @@ export function cleanSources(opts: CleanOptions): CleanResult {
   }
   t0 = performance.now();
   const customers = validateSource(customersRaw, cSchema, { path: opts.customers.path });
-  log(`prep: validated customers: ${customers.kept.height} kept, ${customers.rejected.height} rejected (${elapsed(t0)})`);
+  log(
+    `prep: validated customers: ${customers.kept.height} kept, ${customers.rejected.height} rejected (${
+      elapsed(t0)
+    })`,
+  );
 
   const allIds = customersRaw.columns.includes(opts.idColumn)
     ? customersRaw.getColumn(opts.idColumn).cast(pl.Utf8).str.strip().unique()
@@ -106,7 +110,9 @@ export function qualityGate(
     const share = r.rows_in ? r.rejected / r.rows_in : 0;
     if (share > thresholds.max_rejected_share) {
       failures.push(
-        `${name}: ${pct(share)} of rows rejected (${r.rejected}/${r.rows_in}), above quality.max_rejected_share ${
+        `${name}: ${
+          pct(share)
+        } of rows rejected (${r.rejected}/${r.rows_in}), above quality.max_rejected_share ${
           pct(thresholds.max_rejected_share)
         }`,
       );

@@ -25,12 +25,16 @@ export function stratifiedSplit(df: pl.DataFrame, opts: SplitOptions): pl.DataFr
   for (let i = 0; i < keys.length; i++) keys[i] = rng.next();
   const key = pl.col("__split_key");
   const rank = opts.stratify ? key.rank("ordinal").over(opts.target) : key.rank("ordinal");
-  const size = opts.stratify ? pl.col(opts.idColumn).count().over(opts.target) : pl.col(opts.idColumn).count();
+  const size = opts.stratify
+    ? pl.col(opts.idColumn).count().over(opts.target)
+    : pl.col(opts.idColumn).count();
   const nValid = size.cast(pl.Float64).mul(opts.validationFraction).round(0);
   return sorted
     .withColumns(pl.Series("__split_key", keys))
     .withColumns(
-      pl.when(rank.cast(pl.Float64).lessThanEquals(nValid)).then(pl.lit("validation")).otherwise(pl.lit("train"))
+      pl.when(rank.cast(pl.Float64).lessThanEquals(nValid)).then(pl.lit("validation")).otherwise(
+        pl.lit("train"),
+      )
         .alias(SPLIT_COLUMN),
     )
     .drop("__split_key");

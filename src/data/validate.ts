@@ -73,8 +73,8 @@ function cleanExpr(spec: ColumnSpec): pl.Expr {
   }
 }
 
-/** `reason` for the first check each row fails, or null. Order: column by column. */
-function reasonExpr(schema: SourceSchema): { expr: pl.Expr; checks: [pl.Expr, string, string, string][] } {
+/** Every check of the schema, column by column: [fails, reason, column, check name]. */
+function schemaChecks(schema: SourceSchema): { checks: [pl.Expr, string, string, string][] } {
   // [fails, reason, column, check]
   const checks: [pl.Expr, string, string, string][] = [];
   for (const spec of schema.columns) {
@@ -90,7 +90,12 @@ function reasonExpr(schema: SourceSchema): { expr: pl.Expr; checks: [pl.Expr, st
       case "binary":
         checks.push([rawPresent.and(v.isNull()), `non-numeric ${spec.name}`, spec.name, "non-numeric"]);
         if (spec.type === "integer") {
-          checks.push([v.isNotNull().and(v.floor().neq(v)), `non-integer ${spec.name}`, spec.name, "non-integer"]);
+          checks.push([
+            v.isNotNull().and(v.floor().neq(v)),
+            `non-integer ${spec.name}`,
+            spec.name,
+            "non-integer",
+          ]);
         }
         if (spec.type === "binary") {
           checks.push([
@@ -119,7 +124,7 @@ function reasonExpr(schema: SourceSchema): { expr: pl.Expr; checks: [pl.Expr, st
         break;
     }
   }
-  return { expr: whenChain(checks.map(([f, r]) => [f, r])), checks };
+  return { checks };
 }
 
 function whenChain(checks: [pl.Expr, string][]): pl.Expr {
@@ -146,12 +151,18 @@ export interface ValidateOptions {
  * Validates `raw` (any column types: all are read as text first) against
  * `schema`. Throws UserError naming the file when a required column is absent.
  */
-export function validateSource(raw: pl.DataFrame, schema: SourceSchema, opts: ValidateOptions): ValidateResult {
+export function validateSource(
+  raw: pl.DataFrame,
+  schema: SourceSchema,
+  opts: ValidateOptions,
+): ValidateResult {
   const present = new Set(raw.columns);
   const missingRequired = schema.columns.filter((c) => c.required && !present.has(c.name)).map((c) => c.name);
   if (missingRequired.length) {
     const list = missingRequired.map((c) => `'${c}'`).join(", ");
-    throw new UserError(`${opts.path}: missing required column${missingRequired.length > 1 ? "s" : ""} ${list}`);
+    throw new UserError(
+      `${opts.path}: missing required column${missingRequired.length > 1 ? "s" : ""} ${list}`,
+    );
   }
   const structural: SchemaViolation[] = [];
   const known = new Set(schema.columns.map((c) => c.name));
@@ -164,10 +175,12 @@ export function validateSource(raw: pl.DataFrame, schema: SourceSchema, opts: Va
 
   const rawCols = schema.columns.map((c) =>
     present.has(c.name)
-      ? (isTextual(raw.getColumn(c.name).dtype) ? pl.col(c.name) : pl.col(c.name).cast(pl.Utf8)).alias(RAW(c.name))
+      ? (isTextual(raw.getColumn(c.name).dtype) ? pl.col(c.name) : pl.col(c.name).cast(pl.Utf8)).alias(
+        RAW(c.name),
+      )
       : pl.lit(null).cast(pl.Utf8).alias(RAW(c.name))
   );
-  const { checks } = reasonExpr(schema);
+  const { checks } = schemaChecks(schema);
   const extra = opts.extra ?? [];
   // every check is computed once, as a boolean column; reason = the first that fails
   const flags: [pl.Expr, string][] = [

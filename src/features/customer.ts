@@ -79,7 +79,11 @@ export function featureColumns(idColumn: string, target: string, has: (c: string
  * optionally target and split) joined with aggregates of `sales` (id, date as
  * Date, amount). One row per customer, customers' order kept.
  */
-export function buildFeatures(customers: pl.DataFrame, sales: pl.DataFrame, opts: FeatureOptions): pl.DataFrame {
+export function buildFeatures(
+  customers: pl.DataFrame,
+  sales: pl.DataFrame,
+  opts: FeatureOptions,
+): pl.DataFrame {
   const id = opts.idColumn ?? "customer_id";
   const target = opts.target ?? "churned";
   const asOf = epochDay(opts.asOf);
@@ -114,7 +118,9 @@ export function buildFeatures(customers: pl.DataFrame, sales: pl.DataFrame, opts
       ...zeroFloat.map((c) => pl.col(c).fillNull(0).cast(pl.Float64)),
     )
     .withColumns(
-      pl.lit(asOf).sub(signup).cast(pl.Float64).div(DAYS_PER_MONTH).floor().cast(pl.Int32).alias("tenure_months"),
+      pl.lit(asOf).sub(signup).cast(pl.Float64).div(DAYS_PER_MONTH).floor().cast(pl.Int32).alias(
+        "tenure_months",
+      ),
       pl.lit(asOf).sub(pl.col("__last_day").fillNull(signup)).cast(pl.Int32).alias("recency_days"),
       pl.when(pl.col("frequency").gt(0))
         .then(pl.col("monetary_total").div(pl.col("frequency").cast(pl.Float64)))

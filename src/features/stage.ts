@@ -108,7 +108,11 @@ export function runFeatures(cfg: Config, opts: FeaturesOptions = {}, log: (m: st
     t1 = performance.now();
     const salesPath = join(cfg.paths.interim, "filtered_sales.csv");
     sales = castToSchema(
-      readTable(salesPath, { allStrings: true, required: [id, "date", "amount"] }).select(id, "date", "amount"),
+      readTable(salesPath, { allStrings: true, required: [id, "date", "amount"] }).select(
+        id,
+        "date",
+        "amount",
+      ),
       tSchema,
     );
     log(`features: read ${sales.height} transactions (${((performance.now() - t1) / 1000).toFixed(2)} s)`);
@@ -116,7 +120,11 @@ export function runFeatures(cfg: Config, opts: FeaturesOptions = {}, log: (m: st
   }
   const t2 = performance.now();
   const features = buildFeatures(customers, sales, { asOf, idColumn: id, target });
-  log(`features: built ${features.height} x ${features.width} (${((performance.now() - t2) / 1000).toFixed(2)} s)`);
+  log(
+    `features: built ${features.height} x ${features.width} (${
+      ((performance.now() - t2) / 1000).toFixed(2)
+    } s)`,
+  );
   writeFrameAtomic(features, output);
   const result: FeaturesResult = {
     mode: opts.batch ? "batch" : "train",

@@ -259,3 +259,17 @@ export function cellsMissingOutput(nb: Notebook): number[] {
   });
   return out;
 }
+
+/**
+ * The notebook's code cells as one TypeScript module (each cell headed by a
+ * comment with its position), so `deno check` can type-check a notebook
+ * against the current src API without a kernel.
+ */
+export function notebookModuleSource(nb: Notebook): string {
+  const parts: string[] = [];
+  nb.cells.forEach((cell, i) => {
+    if (cell.cell_type !== "code") return;
+    parts.push(`// --- cell ${i + 1}${cell.id ? ` (id ${cell.id})` : ""}\n${cellSource(cell)}\n`);
+  });
+  return parts.join("\n") + "export {};\n";
+}

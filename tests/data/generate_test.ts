@@ -13,7 +13,11 @@ Deno.test("generate: deterministic for a seed, different for another", () => {
     const a = Deno.readTextFileSync(`${tmp}/a/${f}`);
     const b = Deno.readTextFileSync(`${tmp}/b/${f}`);
     if (f === "generation.json") {
-      assert.deepEqual({ ...JSON.parse(a), out_dir: 0, files: 0 }, { ...JSON.parse(b), out_dir: 0, files: 0 });
+      assert.deepEqual({ ...JSON.parse(a), out_dir: 0, files: 0 }, {
+        ...JSON.parse(b),
+        out_dir: 0,
+        files: 0,
+      });
     } else assert.equal(a, b, f);
   }
   assert.notEqual(
@@ -38,7 +42,10 @@ Deno.test("generate: counts, valid JSON, defects near their documented rates", (
   const dup = (r.defects.customers.duplicate_row ?? 0) / r.customers;
   assert.ok(dup > 0.005 && dup < 0.015, `duplicates ${dup}`);
   // the injected defects are really in the file
-  assert.equal(txns.filter((t) => typeof t.amount === "number" && t.amount < 0).length, r.defects.transactions.negative_amount);
+  assert.equal(
+    txns.filter((t) => typeof t.amount === "number" && t.amount < 0).length,
+    r.defects.transactions.negative_amount,
+  );
   assert.equal(txns.filter((t) => t.amount === null).length, r.defects.transactions.missing_amount);
   assert.ok(r.churn_rate > 0.15 && r.churn_rate < 0.4, `churn rate ${r.churn_rate}`);
   assert.ok(txns.every((t) => String(t.date) <= r.as_of || !/^\d{4}-\d{2}-\d{2}$/.test(String(t.date))));
@@ -55,7 +62,8 @@ Deno.test("generate: the drift scenario is later and shifted", () => {
       .filter((x) => Number.isFinite(x) && x > 0);
     return xs.reduce((a, b) => a + b, 0) / xs.length;
   };
-  const share = (p: string, col: number, v: string) => rows(p).filter((r) => r[col] === v).length / rows(p).length;
+  const share = (p: string, col: number, v: string) =>
+    rows(p).filter((r) => r[col] === v).length / rows(p).length;
   assert.ok(meanCharges(drift.files.customers) > 1.1 * meanCharges(base.files.customers));
   assert.ok(share(drift.files.customers, 3, "west") > share(base.files.customers, 3, "west") + 0.1);
   assert.ok(share(drift.files.customers, 2, "basic") > share(base.files.customers, 2, "basic") + 0.1);

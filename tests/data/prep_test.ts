@@ -6,10 +6,21 @@ import { generateWorld } from "../../src/data/generate.ts";
 import { qualityGate, runPrep } from "../../src/data/prep.ts";
 
 const tmp = Deno.makeTempDirSync({ prefix: "orchard-prep-" });
-const world = generateWorld({ customers: 1500, seed: 21, months: 12, scenario: "baseline", outDir: `${tmp}/raw` });
+const world = generateWorld({
+  customers: 1500,
+  seed: 21,
+  months: 12,
+  scenario: "baseline",
+  outDir: `${tmp}/raw`,
+});
 const config = (extra: Record<string, unknown> = {}, out = "out") =>
   ConfigSchema.parse({
-    data: { sources: { customers: { path: world.files.customers }, transactions: { path: world.files.transactions } } },
+    data: {
+      sources: {
+        customers: { path: world.files.customers },
+        transactions: { path: world.files.transactions },
+      },
+    },
     paths: { interim: `${tmp}/${out}/interim`, processed: `${tmp}/${out}/processed` },
     ...extra,
   });
@@ -45,7 +56,10 @@ Deno.test("prep: rows in = kept + rejected, in the report and in the files", () 
   const kept = pl.readCSV(r.outputs.cleaned_customers, { inferSchemaLength: 0 });
   assert.equal(kept.getColumn("customer_id").nUnique(), kept.height);
   const sales = pl.readCSV(r.outputs.filtered_sales, { inferSchemaLength: 0 });
-  assert.equal(sales.filter(pl.col("customer_id").isIn(pl.lit(kept.getColumn("customer_id"))).not()).height, 0);
+  assert.equal(
+    sales.filter(pl.col("customer_id").isIn(pl.lit(kept.getColumn("customer_id"))).not()).height,
+    0,
+  );
   // the missing values left are under the gate
   for (const share of Object.values(c.missing_share)) assert.ok(share <= 0.01);
   assert.equal(r.quality.gate.passed, true);
@@ -78,7 +92,15 @@ Deno.test("prep: the quality gate fails with a clear message and writes no split
 });
 
 Deno.test("qualityGate: thresholds are strict upper bounds", () => {
-  const src = { rows_in: 100, kept: 90, rejected: 10, rejected_by_reason: {}, missing_share: { a: 0.01 }, path: "", schema_violations: [] };
+  const src = {
+    rows_in: 100,
+    kept: 90,
+    rejected: 10,
+    rejected_by_reason: {},
+    missing_share: { a: 0.01 },
+    path: "",
+    schema_violations: [],
+  };
   assert.equal(qualityGate({ s: src }, { max_rejected_share: 0.1, max_missing_share: 0.01 }).passed, true);
   const g = qualityGate({ s: src }, { max_rejected_share: 0.09, max_missing_share: 0.009 });
   assert.equal(g.failures.length, 2);

@@ -6,7 +6,13 @@ const n = 1000;
 const ids = Array.from({ length: n }, (_, i) => `C${String(i).padStart(4, "0")}`);
 const y = ids.map((_, i) => (i % 5 === 0 ? 1 : 0)); // 20% positive
 const df = pl.DataFrame({ customer_id: ids, churned: y });
-const opts = { idColumn: "customer_id", target: "churned", validationFraction: 0.25, stratify: true, seed: 42 };
+const opts = {
+  idColumn: "customer_id",
+  target: "churned",
+  validationFraction: 0.25,
+  stratify: true,
+  seed: 42,
+};
 const valid = (d: pl.DataFrame) =>
   d.filter(pl.col("split").eq(pl.lit("validation"))).getColumn("customer_id").toArray() as string[];
 

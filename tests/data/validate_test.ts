@@ -4,7 +4,17 @@ import { UserError } from "../../src/cli/errors.ts";
 import { customersSchema, type SourceSchema, transactionsSchema } from "../../src/data/schemas.ts";
 import { castToSchema, missingShare, validateSource } from "../../src/data/validate.ts";
 
-const H = ["customer_id", "signup_date", "plan", "region", "contract", "payment_method", "monthly_charges", "support_calls", "churned"];
+const H = [
+  "customer_id",
+  "signup_date",
+  "plan",
+  "region",
+  "contract",
+  "payment_method",
+  "monthly_charges",
+  "support_calls",
+  "churned",
+];
 const rows: (string | null)[][] = [
   ["C1", "2020-01-05", "basic", "north", "monthly", "card", "20.5", "1", "0"], // ok
   ["C2", "2020-02-30", "basic", "north", "monthly", "card", "20", "1", "1"], // malformed date
@@ -49,14 +59,20 @@ Deno.test("validate: each bad row rejected with its reason, nothing dropped sile
   assert.ok(kept.getColumn("churned").dtype.equals(pl.Int64));
   assert.equal(kept.getColumn("monthly_charges").toArray()[0], 20.5);
   // the rejected file keeps the raw text
-  assert.equal(rejected.filter(pl.col("customer_id").eq(pl.lit("C6"))).getColumn("monthly_charges").toArray()[0], "abc");
-  assert.ok(report.schema_violations.some((v) => v.column === "plan" && v.check === "unknown level" && v.rows === 1));
+  assert.equal(
+    rejected.filter(pl.col("customer_id").eq(pl.lit("C6"))).getColumn("monthly_charges").toArray()[0],
+    "abc",
+  );
+  assert.ok(
+    report.schema_violations.some((v) => v.column === "plan" && v.check === "unknown level" && v.rows === 1),
+  );
 });
 
 Deno.test("validate: missing required column names the file; extra/optional columns are reported", () => {
   assert.throws(
     () => validateSource(frame().drop("churned"), customersSchema(), { path: "data/raw/c.csv" }),
-    (e: unknown) => e instanceof UserError && e.message === "data/raw/c.csv: missing required column 'churned'",
+    (e: unknown) =>
+      e instanceof UserError && e.message === "data/raw/c.csv: missing required column 'churned'",
   );
   const { kept, report } = validateSource(
     frame().drop("region").withColumns(pl.lit("x").alias("extra")),
@@ -84,14 +100,26 @@ Deno.test("validate: extra checks run after the schema's; JSON numbers and strin
   });
   assert.deepEqual(kept.getColumn("transaction_id").toArray(), ["T1", "T2"]);
   assert.deepEqual(kept.getColumn("channel").toArray(), ["web", "app"]);
-  assert.deepEqual(rejected.getColumn("reason").toArray(), ["unknown customer_id", "malformed date", "non-numeric amount"]);
+  assert.deepEqual(rejected.getColumn("reason").toArray(), [
+    "unknown customer_id",
+    "malformed date",
+    "non-numeric amount",
+  ]);
 });
 
 Deno.test("castToSchema and missingShare", () => {
-  const df = pl.DataFrame({ customer_id: ["A"], signup_date: ["2020-01-02"], monthly_charges: ["3.5"], churned: ["1"] });
+  const df = pl.DataFrame({
+    customer_id: ["A"],
+    signup_date: ["2020-01-02"],
+    monthly_charges: ["3.5"],
+    churned: ["1"],
+  });
   const typed = castToSchema(df, customersSchema());
   assert.ok(typed.getColumn("signup_date").dtype.equals(pl.Date));
   assert.equal(typed.getColumn("monthly_charges").toArray()[0], 3.5);
   assert.equal(typed.getColumn("churned").toArray()[0], 1);
-  assert.deepEqual(missingShare(pl.DataFrame({ a: [1, null, 3, null], b: ["x", "y", "z", "w"] })), { a: 0.5, b: 0 });
+  assert.deepEqual(missingShare(pl.DataFrame({ a: [1, null, 3, null], b: ["x", "y", "z", "w"] })), {
+    a: 0.5,
+    b: 0,
+  });
 });

@@ -12,7 +12,11 @@ const dir = Deno.makeTempDirSync({ dir: "data", prefix: "e2e-data-" });
 
 async function task(name: string, ...args: string[]) {
   const [, ...rest] = tasks[name].command.split(/\s+/); // "deno run --allow-... tasks/x.ts [flags]"
-  const out = await new Deno.Command(Deno.execPath(), { args: [...rest, ...args], stdout: "piped", stderr: "piped" })
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...rest, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
@@ -39,7 +43,16 @@ Deno.test({
   name: "e2e: generate -> prep -> features, counts and invariants",
   sanitizeResources: false,
   async fn() {
-    const gen = await task("data:generate", "--customers", "400", "--seed", "3", "--out", `${dir}/raw`, "--json");
+    const gen = await task(
+      "data:generate",
+      "--customers",
+      "400",
+      "--seed",
+      "3",
+      "--out",
+      `${dir}/raw`,
+      "--json",
+    );
     assert.equal(gen.code, 0, gen.stderr);
     const world = JSON.parse(gen.stdout);
     assert.equal(world.customers, 400);
@@ -72,9 +85,24 @@ Deno.test({
     }
 
     // a later batch: same cleaning, same columns, no split
-    const drift = await task("data:generate", "--scenario", "drift", "--customers", "200", "--out", `${dir}/drift`);
+    const drift = await task(
+      "data:generate",
+      "--scenario",
+      "drift",
+      "--customers",
+      "200",
+      "--out",
+      `${dir}/drift`,
+    );
     assert.equal(drift.code, 0, drift.stderr);
-    const batch = await task("features", ...paths("ok"), "--batch", `${dir}/drift`, "--output", `${dir}/ok/drift.parquet`);
+    const batch = await task(
+      "features",
+      ...paths("ok"),
+      "--batch",
+      `${dir}/drift`,
+      "--output",
+      `${dir}/ok/drift.parquet`,
+    );
     assert.equal(batch.code, 0, batch.stderr);
     const b = pl.readParquet(`${dir}/ok/drift.parquet`);
     assert.deepEqual(b.columns, f.columns.filter((c) => c !== "split"));
@@ -87,7 +115,8 @@ Deno.test({
   async fn() {
     const bad = `${dir}/bad`;
     Deno.mkdirSync(bad, { recursive: true });
-    const header = "customer_id,signup_date,plan,region,contract,payment_method,monthly_charges,support_calls,churned";
+    const header =
+      "customer_id,signup_date,plan,region,contract,payment_method,monthly_charges,support_calls,churned";
     const files: Record<string, string | Uint8Array> = {
       "empty.csv": "",
       "noheader.csv": "1,2,3\n4,5,6\n",
@@ -111,7 +140,9 @@ Deno.test({
     ];
     for (const [args, re] of cases) {
       const r = await task("prep", ...paths("bad"), ...args);
-      const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("prep: read ") && !l.startsWith("prep: validated "));
+      const lines = r.stderr.trim().split("\n").filter((l) =>
+        !l.startsWith("prep: read ") && !l.startsWith("prep: validated ")
+      );
       assert.equal(r.code, 2, `${re}: exit ${r.code}: ${r.stderr}`);
       assert.equal(lines.length, 1, `${re}: one line, got:\n${r.stderr}`);
       assert.match(lines[0], new RegExp(`^prep: ${bad}/`));

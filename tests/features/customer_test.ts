@@ -60,9 +60,20 @@ Deno.test("buildFeatures: hand-checked values", () => {
 
 Deno.test("customerFeatures (one record, no DataFrame) equals the batch, row for row", () => {
   const tmp = Deno.makeTempDirSync({ prefix: "orchard-feat-" });
-  const world = generateWorld({ customers: 600, seed: 4, months: 12, scenario: "baseline", outDir: `${tmp}/raw` });
+  const world = generateWorld({
+    customers: 600,
+    seed: 4,
+    months: 12,
+    scenario: "baseline",
+    outDir: `${tmp}/raw`,
+  });
   const cfg = ConfigSchema.parse({
-    data: { sources: { customers: { path: world.files.customers }, transactions: { path: world.files.transactions } } },
+    data: {
+      sources: {
+        customers: { path: world.files.customers },
+        transactions: { path: world.files.transactions },
+      },
+    },
     paths: { interim: `${tmp}/interim`, processed: `${tmp}/processed`, features: `${tmp}/features` },
   });
   runPrep(cfg);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chartCount, readNotebook, serializeNotebook } from "@/report/notebook.ts";
+import { chartCount, notebookModuleSource, readNotebook, serializeNotebook } from "@/report/notebook.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const NOTEBOOKS = ["01_eda.ipynb", "02_feature_engineering_experiments.ipynb", "03_model_experiments.ipynb"];
@@ -41,6 +41,26 @@ Deno.test("the three notebooks exist and are committed without outputs", async (
   }
   const r = await denoTask(["notebooks:strip", "--check"]);
   assert.equal(r.code, 0, r.stderr);
+});
+
+Deno.test("every notebook type-checks against the current src API (no kernel needed)", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const files = NOTEBOOKS.map((name) => {
+      const file = join(dir, name.replace(/\.ipynb$/, ".ts"));
+      Deno.writeTextFileSync(file, notebookModuleSource(readNotebook(join(ROOT, "notebooks", name))));
+      return file;
+    });
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--quiet", "--config", join(ROOT, "deno.json"), ...files],
+      cwd: ROOT,
+    }).output();
+    // deno-lint-ignore no-control-regex
+    const msg = new TextDecoder().decode(out.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+    assert.equal(out.code, 0, msg.split("\n").filter((l) => /ERROR|at file/.test(l)).slice(0, 6).join("\n"));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test({

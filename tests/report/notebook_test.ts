@@ -186,3 +186,14 @@ Deno.test("cellsMissingOutput finds show() cells whose output the kernel dropped
   assert.deepEqual(cellsMissingOutput(nb), [4]);
   assert.deepEqual(cellsMissingOutput(stripNotebook(nb)), [3, 4]);
 });
+
+Deno.test("notebookModuleSource joins the code cells in order, headed by their position", async () => {
+  const { notebookModuleSource } = await import("@/report/notebook.ts");
+  const src = notebookModuleSource(executed());
+  assert.equal(
+    src,
+    "// --- cell 2 (id c1)\nconst x = 1;\nx\n\n// --- cell 3 (id c2)\n\nchart(roc)\n\n" +
+      "// --- cell 4 (id c3)\ngrid([a, b])\nexport {};\n",
+  );
+  assert.ok(!src.includes("# Title"), "markdown cells are left out");
+});

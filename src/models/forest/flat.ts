@@ -19,6 +19,8 @@ export interface FlatForest {
   readonly values: Float64Array;
 }
 
+const ROW_BLOCK = 128;
+
 /** Joins trees (in tree order) into one flat forest. */
 export function flatten(trees: Tree[], width: number, nFeatures: number): FlatForest {
   let nodes = 0, vals = 0;
@@ -74,20 +76,24 @@ export function predictMean(ff: FlatForest, data: ArrayLike<number>, rows: numbe
   const out = new Float64Array(rows * W);
   const feature = ff.feature, threshold = ff.threshold, child = ff.child, nanRight = ff.nanRight;
   const values = ff.values, roots = ff.roots;
-  for (let t = 0; t < nT; t++) {
-    const root = roots[t];
-    for (let r = 0, xo = 0, oo = 0; r < rows; r++, xo += p, oo += W) {
-      let node = root;
-      let f = feature[node];
-      while (f >= 0) {
-        const v = data[xo + f];
-        const th = threshold[node];
-        node = child[node] + (v <= th ? 0 : v > th ? 1 : nanRight[node]);
-        f = feature[node];
+  // blocks of rows stay in cache while every tree walks them
+  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+    const r1 = Math.min(rows, r0 + ROW_BLOCK);
+    for (let t = 0; t < nT; t++) {
+      const root = roots[t];
+      for (let r = r0, xo = r0 * p, oo = r0 * W; r < r1; r++, xo += p, oo += W) {
+        let node = root;
+        let f = feature[node];
+        while (f >= 0) {
+          const v = data[xo + f];
+          const th = threshold[node];
+          node = child[node] + (v <= th ? 0 : v > th ? 1 : nanRight[node]);
+          f = feature[node];
+        }
+        const vo = child[node] * W;
+        if (W === 1) out[oo] += values[vo];
+        else for (let k = 0; k < W; k++) out[oo + k] += values[vo + k];
       }
-      const vo = child[node] * W;
-      if (W === 1) out[oo] += values[vo];
-      else for (let k = 0; k < W; k++) out[oo + k] += values[vo + k];
     }
   }
   const inv = nT;
