@@ -6,7 +6,8 @@
  *   deno task bench:forest            # the churn CSVs
  *   deno task bench:forest --big      # also 200,000 x 30 synthetic rows (make_big.py; slow)
  *
- * Options: --trees N (100), --jobs J (2), --reps R (1: best of R runs each), --ref DIR, --data DIR.
+ * Options: --trees N (100), --jobs J (2), --reps R (1: best of R runs each), --ref DIR, --data DIR,
+ * --rows N (200000), --no-latency (skip the inference bench, bench/forest_bench.ts, run at the end).
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     ref: { type: "string", default: "../shared/reference" },
     data: { type: "string", default: "../shared/data" },
     rows: { type: "string", default: "200000" },
+    "no-latency": { type: "boolean", default: false },
   },
 });
 const python = "/usr/bin/python3";
@@ -31,7 +33,9 @@ async function run(cmd: string, args: string[]): Promise<Record<string, number |
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
   const wall = (performance.now() - t0) / 1000;
   const text = new TextDecoder().decode(out.stdout).trim();
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
   return { ...JSON.parse(text.split("\n").pop()!), process_seconds: wall };
 }
 
@@ -55,16 +59,28 @@ async function compare(name: string, train: string, valid: string, target: strin
   }
   const { ours, ref } = best as Required<typeof best>;
   const f = (v: unknown, d = 3) => Number(v).toFixed(d);
-  console.log(`\n${name}: ${ours.rows} rows x ${ours.features} features, ${values.trees} trees, n_jobs=${values.jobs}`);
+  console.log(
+    `\n${name}: ${ours.rows} rows x ${ours.features} features, ${values.trees} trees, n_jobs=${values.jobs}`,
+  );
   console.log("| engine | fit s | process s | ROC AUC | accuracy |");
   console.log("| --- | --- | --- | --- | --- |");
-  console.log(`| Orchard forest | ${f(ours.fit_seconds, 2)} | ${f(ours.process_seconds, 2)} | ${f(ours.roc_auc, 4)} | ${f(ours.accuracy, 4)} |`);
-  console.log(`| scikit-learn | ${f(ref.fit_seconds, 2)} | ${f(ref.process_seconds, 2)} | ${f(ref.roc_auc, 4)} | ${f(ref.accuracy, 4)} |`);
+  console.log(
+    `| Orchard forest | ${f(ours.fit_seconds, 2)} | ${f(ours.process_seconds, 2)} | ${f(ours.roc_auc, 4)} | ${
+      f(ours.accuracy, 4)
+    } |`,
+  );
+  console.log(
+    `| scikit-learn | ${f(ref.fit_seconds, 2)} | ${f(ref.process_seconds, 2)} | ${f(ref.roc_auc, 4)} | ${
+      f(ref.accuracy, 4)
+    } |`,
+  );
   const speed = Number(ref.fit_seconds) / Number(ours.fit_seconds);
   const dAuc = Number(ours.roc_auc) - Number(ref.roc_auc);
   console.log(
     `fit speed vs scikit-learn: ${speed.toFixed(2)}x (${speed >= 1 ? "no slower: OK" : "SLOWER"}); ` +
-      `AUC difference ${dAuc >= 0 ? "+" : ""}${dAuc.toFixed(4)} (${Math.abs(dAuc) <= 0.01 || dAuc > 0 ? "OK" : "OUT OF RANGE"})`,
+      `AUC difference ${dAuc >= 0 ? "+" : ""}${dAuc.toFixed(4)} (${
+        Math.abs(dAuc) <= 0.01 || dAuc > 0 ? "OK" : "OUT OF RANGE"
+      })`,
   );
 }
 
@@ -82,9 +98,21 @@ if (values.big) {
   } catch {
     Deno.mkdirSync(dir, { recursive: true });
     await run(python, ["-c", "print('{}')"]); // python is runnable
-    const gen = await new Deno.Command(python, { args: [`${values.ref}/make_big.py`, values.rows!, dir] }).output();
+    const gen = await new Deno.Command(python, { args: [`${values.ref}/make_big.py`, values.rows!, dir] })
+      .output();
     if (!gen.success) throw new Error("make_big.py failed");
   }
-  await compare(`synthetic (make_big.py ${values.rows})`, `${dir}/big_train.csv`, `${dir}/big_valid.csv`, "y");
+  await compare(
+    `synthetic (make_big.py ${values.rows})`,
+    `${dir}/big_train.csv`,
+    `${dir}/big_valid.csv`,
+    "y",
+  );
 }
-console.log(`\nload average after: ${load()}`);
+console.log(`\nload average after training: ${load()}`);
+if (!values["no-latency"]) {
+  const bench = fileURLToPath(new URL("./forest_bench.ts", import.meta.url));
+  const res = await new Deno.Command(Deno.execPath(), { args: ["bench", "--allow-read", bench] }).spawn()
+    .status;
+  if (!res.success) Deno.exit(1);
+}

@@ -36,17 +36,25 @@ const one = many.data.slice(0, P);
 const out = new Float64Array(2);
 let sink = 0;
 
-Deno.bench("one row through 100 trees (depth <= 12), predictProbaRow", { group: "row", baseline: true }, () => {
-  sink += rf.predictProbaRow(one, out)[1];
-});
+Deno.bench(
+  "one row through 100 trees (depth <= 12), predictProbaRow",
+  { group: "row", baseline: true },
+  () => {
+    sink += rf.predictProbaRow(one, out)[1];
+  },
+);
 
 Deno.bench("one row through 100 trees via predictProba(1 x 30 matrix)", { group: "row" }, () => {
   sink += rf.predictProba({ data: one, rows: 1, cols: P })[1];
 });
 
-Deno.bench("100,000 rows through 100 trees (depth <= 12), predictProba", { group: "batch", n: 5, warmup: 1 }, () => {
-  sink += rf.predictProba(many)[1];
-});
+Deno.bench(
+  "100,000 rows through 100 trees (depth <= 12), predictProba",
+  { group: "batch", n: 5, warmup: 1 },
+  () => {
+    sink += rf.predictProba(many)[1];
+  },
+);
 
 globalThis.addEventListener("unload", () => {
   if (sink === -1) console.log(sink);

@@ -64,7 +64,11 @@ export function loadPair(trainPath: string, validPath: string, target: string): 
     if (isNum) {
       const v = tr.rows.map((r) => MISSING.has(r[c.j]) ? NaN : Number(r[c.j])).filter((x) => !isNaN(x))
         .sort((a, b) => a - b);
-      const m = v.length === 0 ? NaN : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+      const m = v.length === 0
+        ? NaN
+        : v.length % 2
+        ? v[(v.length - 1) / 2]
+        : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
       specs.push({ j: c.j, name: c.name, median: m });
     } else {
       const levels = [...new Set(all.map((r) => r[c.j]).filter((x) => !MISSING.has(x)))].sort();

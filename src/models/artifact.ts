@@ -109,14 +109,18 @@ function positiveIndex(spec: ScoringSpec): number {
  */
 export function scoreMatrix(estimator: Estimator, X: Matrix, spec: ScoringSpec): Prediction[] {
   if (spec.task === "regression") return Array.from(estimator.predict(X), (v) => ({ prediction: v }));
+  if (!estimator.predictProba) throw new Error("classifier engine has no predictProba");
+  return predictionsFromProba(estimator.predictProba(X), X.rows, spec);
+}
+
+/** Class labels and probability maps from a rows x k probability matrix (the classification half of scoreMatrix). */
+export function predictionsFromProba(P: Float64Array, rows: number, spec: ScoringSpec): Prediction[] {
   const classes = spec.classes ?? [];
   const k = classes.length;
-  if (!estimator.predictProba) throw new Error("classifier engine has no predictProba");
-  const P = estimator.predictProba(X);
   const pos = positiveIndex(spec), threshold = spec.threshold ?? 0.5;
   const keys = classes.map(String);
-  const out: Prediction[] = new Array(X.rows);
-  for (let i = 0; i < X.rows; i++) {
+  const out: Prediction[] = new Array(rows);
+  for (let i = 0; i < rows; i++) {
     const probabilities: Record<string, number> = {};
     let best = 0;
     for (let c = 0; c < k; c++) {

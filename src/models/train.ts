@@ -24,7 +24,7 @@ import {
   fileSha256,
   type Label,
   type Lineage,
-  scoreMatrix,
+  predictionsFromProba,
   writeArtifact,
 } from "./artifact.ts";
 import { SplitError, stratifiedKFold, trainValidationSplit } from "./cv.ts";
@@ -400,7 +400,7 @@ export function evaluate(estimator: Estimator, X: Matrix, target: TargetInfo, th
     score[i] = P[i * k + pos];
     truth[i] = y[i] === pos ? 1 : 0;
   }
-  const preds = scoreMatrix(estimator, X, {
+  const preds = predictionsFromProba(P, X.rows, {
     task: "classification",
     classes: target.classes,
     positiveClass: target.positiveClass,

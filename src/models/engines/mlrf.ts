@@ -56,7 +56,9 @@ function toRows(X: Matrix): number[][] {
     const row = Array.from(X.data.subarray(i * X.cols, (i + 1) * X.cols));
     for (const v of row) {
       if (!Number.isFinite(v)) {
-        throw new UserError(`ml-random-forest cannot use missing or infinite values (row ${i}); impute them first`);
+        throw new UserError(
+          `ml-random-forest cannot use missing or infinite values (row ${i}); impute them first`,
+        );
       }
     }
     out[i] = row;
@@ -74,7 +76,9 @@ export class MlRandomForestClassifier implements Estimator {
   constructor(params: MlRandomForestParams = {}) {
     const p = { ...params };
     const n = p.n_estimators ?? 50;
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`model.n_estimators: ${n} is invalid; expected an integer >= 1`);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UserError(`model.n_estimators: ${n} is invalid; expected an integer >= 1`);
+    }
     if (p.max_depth != null && (!Number.isInteger(p.max_depth) || p.max_depth < 1)) {
       throw new UserError(`model.max_depth: ${p.max_depth} is invalid; expected an integer >= 1 or null`);
     }
@@ -86,7 +90,9 @@ export class MlRandomForestClassifier implements Estimator {
     if (y.length !== X.rows) throw new UserError(`ml-random-forest: ${X.rows} rows but ${y.length} targets`);
     let k = 0;
     for (const c of y) {
-      if (!Number.isInteger(c) || c < 0) throw new UserError(`ml-random-forest: class targets must be indices 0..k-1`);
+      if (!Number.isInteger(c) || c < 0) {
+        throw new UserError(`ml-random-forest: class targets must be indices 0..k-1`);
+      }
       k = Math.max(k, c + 1);
     }
     const p = this.params;
@@ -162,17 +168,28 @@ export class MlRandomForestClassifier implements Estimator {
   }
 
   static fromBytes(bytes: Uint8Array): MlRandomForestClassifier {
-    let doc: { format?: string; version?: number; params: MlRandomForestParams; nClasses: number; nFeatures: number; model: unknown };
+    let doc: {
+      format?: string;
+      version?: number;
+      params: MlRandomForestParams;
+      nClasses: number;
+      nFeatures: number;
+      model: unknown;
+    };
     try {
       doc = JSON.parse(new TextDecoder().decode(bytes));
     } catch {
       throw new UserError("not a readable ml-random-forest model: bad JSON");
     }
     if (doc.format !== FORMAT || doc.version !== VERSION) {
-      throw new UserError(`not a readable ml-random-forest model: format ${doc.format} version ${doc.version}`);
+      throw new UserError(
+        `not a readable ml-random-forest model: format ${doc.format} version ${doc.version}`,
+      );
     }
     const out = new MlRandomForestClassifier(doc.params);
-    out.model = MlRfClassifier.load(doc.model as Parameters<typeof MlRfClassifier.load>[0]) as unknown as MlRfModel;
+    out.model = MlRfClassifier.load(
+      doc.model as Parameters<typeof MlRfClassifier.load>[0],
+    ) as unknown as MlRfModel;
     out.nClasses = doc.nClasses;
     out.nFeatures = doc.nFeatures;
     return out;

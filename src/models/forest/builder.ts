@@ -448,7 +448,7 @@ export class TreeBuilder {
         feat[id] = -1;
         child[id] = nLeaves;
         const vals = gVal.ensure((nLeaves + 1) * K);
-        if (classif) for (let k = 0; k < K; k++) vals[nLeaves * K + k] = W > 0 ? T[k] / W : 1 / K;
+        if (classif) { for (let k = 0; k < K; k++) vals[nLeaves * K + k] = W > 0 ? T[k] / W : 1 / K; }
         else vals[nLeaves] = W > 0 ? T[1] / W : 0;
         nLeaves++;
         continue;

@@ -19,7 +19,30 @@ export interface FlatForest {
   readonly values: Float64Array;
 }
 
-const ROW_BLOCK = 128;
+/**
+ * The nodes packed for inference, 16 bytes each so a node is one cache access:
+ * float64 threshold | int32 child | int32 meta = feature * 2 + nanRight (-1 for a leaf).
+ */
+interface Packed {
+  f64: Float64Array;
+  i32: Int32Array;
+}
+const packCache = new WeakMap<FlatForest, Packed>();
+
+export function packed(ff: FlatForest): Packed {
+  let pk = packCache.get(ff);
+  if (pk) return pk;
+  const n = ff.feature.length;
+  const buf = new ArrayBuffer(16 * n);
+  pk = { f64: new Float64Array(buf), i32: new Int32Array(buf) };
+  for (let i = 0; i < n; i++) {
+    pk.f64[2 * i] = ff.threshold[i];
+    pk.i32[4 * i + 2] = ff.child[i];
+    pk.i32[4 * i + 3] = ff.feature[i] >= 0 ? ff.feature[i] * 2 + (ff.nanRight[i] ? 1 : 0) : -1;
+  }
+  packCache.set(ff, pk);
+  return pk;
+}
 
 /** Joins trees (in tree order) into one flat forest. */
 export function flatten(trees: Tree[], width: number, nFeatures: number): FlatForest {
@@ -74,26 +97,23 @@ export function leafOf(ff: FlatForest, root: number, x: ArrayLike<number>, xo: n
 export function predictMean(ff: FlatForest, data: ArrayLike<number>, rows: number): Float64Array {
   const W = ff.width, p = ff.nFeatures, nT = ff.roots.length;
   const out = new Float64Array(rows * W);
-  const feature = ff.feature, threshold = ff.threshold, child = ff.child, nanRight = ff.nanRight;
+  const { f64, i32 } = packed(ff);
   const values = ff.values, roots = ff.roots;
-  // blocks of rows stay in cache while every tree walks them
-  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
-    const r1 = Math.min(rows, r0 + ROW_BLOCK);
-    for (let t = 0; t < nT; t++) {
-      const root = roots[t];
-      for (let r = r0, xo = r0 * p, oo = r0 * W; r < r1; r++, xo += p, oo += W) {
-        let node = root;
-        let f = feature[node];
-        while (f >= 0) {
-          const v = data[xo + f];
-          const th = threshold[node];
-          node = child[node] + (v <= th ? 0 : v > th ? 1 : nanRight[node]);
-          f = feature[node];
-        }
-        const vo = child[node] * W;
-        if (W === 1) out[oo] += values[vo];
-        else for (let k = 0; k < W; k++) out[oo + k] += values[vo + k];
+  // tree by tree: one tree's nodes stay in cache while the rows stream past
+  for (let t = 0; t < nT; t++) {
+    const root = roots[t];
+    for (let r = 0, xo = 0, oo = 0; r < rows; r++, xo += p, oo += W) {
+      let node = root;
+      let meta = i32[4 * node + 3];
+      while (meta >= 0) {
+        const v = data[xo + (meta >> 1)];
+        const th = f64[2 * node];
+        node = i32[4 * node + 2] + (v <= th ? 0 : v > th ? 1 : meta & 1);
+        meta = i32[4 * node + 3];
       }
+      const vo = i32[4 * node + 2] * W;
+      if (W === 1) out[oo] += values[vo];
+      else for (let k = 0; k < W; k++) out[oo + k] += values[vo + k];
     }
   }
   const inv = nT;
@@ -104,19 +124,19 @@ export function predictMean(ff: FlatForest, data: ArrayLike<number>, rows: numbe
 /** One row through every tree into `out` (length width): the serving hot path. */
 export function predictRowInto(ff: FlatForest, x: ArrayLike<number>, out: Float64Array): Float64Array {
   const W = ff.width, nT = ff.roots.length;
-  const feature = ff.feature, threshold = ff.threshold, child = ff.child, nanRight = ff.nanRight;
   const values = ff.values, roots = ff.roots;
   out.fill(0);
+  const { f64, i32 } = packed(ff);
   for (let t = 0; t < nT; t++) {
     let node = roots[t];
-    let f = feature[node];
-    while (f >= 0) {
-      const v = x[f];
-      const th = threshold[node];
-      node = child[node] + (v <= th ? 0 : v > th ? 1 : nanRight[node]);
-      f = feature[node];
+    let meta = i32[4 * node + 3];
+    while (meta >= 0) {
+      const v = x[meta >> 1];
+      const th = f64[2 * node];
+      node = i32[4 * node + 2] + (v <= th ? 0 : v > th ? 1 : meta & 1);
+      meta = i32[4 * node + 3];
     }
-    const vo = child[node] * W;
+    const vo = i32[4 * node + 2] * W;
     for (let k = 0; k < W; k++) out[k] += values[vo + k];
   }
   for (let k = 0; k < W; k++) out[k] /= nT;

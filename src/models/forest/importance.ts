@@ -27,7 +27,9 @@ export function permutationImportance(
   opts: { nRepeats?: number; seed?: number } = {},
 ): PermutationImportance {
   const nRepeats = opts.nRepeats ?? 5;
-  if (!Number.isInteger(nRepeats) || nRepeats < 1) throw new Error("permutationImportance: nRepeats must be >= 1");
+  if (!Number.isInteger(nRepeats) || nRepeats < 1) {
+    throw new Error("permutationImportance: nRepeats must be >= 1");
+  }
   const rng = new TreeRng(opts.seed ?? 0);
   const { rows: n, cols: p } = X;
   const baseline = scorer(model, X, y);

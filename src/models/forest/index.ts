@@ -25,7 +25,7 @@ import { decodeForest, encodeForest, type ForestState } from "./serialize.ts";
 import { growTrees, type TreeProgress } from "./train.ts";
 
 export type { ClassWeight, ForestParams, MaxFeatures, ResolvedParams } from "./params.ts";
-export { permutationImportance, type PermutationImportance, type Scorer } from "./importance.ts";
+export { type PermutationImportance, permutationImportance, type Scorer } from "./importance.ts";
 export { accuracyScorer, r2Scorer, rocAucScorer } from "./importance.ts";
 export { FORMAT_VERSION } from "./serialize.ts";
 
@@ -118,14 +118,16 @@ abstract class BaseForest implements Estimator {
       this._nClasses = k;
       data.nClasses = k;
       data.yClass = Int32Array.from(y);
-      const cw = classWeights(p, data.yClass, k, sw);
+      const cw = classWeights(p, data.yClass, k);
       if (cw) {
         weight ??= new Float64Array(X.rows).fill(1);
         for (let i = 0; i < X.rows; i++) weight[i] *= cw[data.yClass[i]];
       }
     } else {
       for (let i = 0; i < y.length; i++) {
-        if (!Number.isFinite(y[i])) throw new UserError(`random forest: regression target at row ${i} is ${y[i]}`);
+        if (!Number.isFinite(y[i])) {
+          throw new UserError(`random forest: regression target at row ${i} is ${y[i]}`);
+        }
       }
       data.yValue = Float64Array.from(y);
     }
@@ -325,7 +327,6 @@ function classWeights(
   p: ResolvedParams,
   y: Int32Array,
   k: number,
-  sw: Float64Array | undefined,
 ): Float64Array | undefined {
   const cw = p.class_weight;
   if (cw === null || cw === "balanced_subsample") return undefined;
@@ -347,7 +348,9 @@ function classWeights(
   }
   for (const [key, v] of Object.entries(cw)) {
     const j = Number(key);
-    if (!Number.isInteger(j) || j < 0) throw new UserError(`model.class_weight: "${key}" is not a class index`);
+    if (!Number.isInteger(j) || j < 0) {
+      throw new UserError(`model.class_weight: "${key}" is not a class index`);
+    }
     if (j < k) out[j] = v;
   }
   return out;
@@ -362,11 +365,11 @@ function meanImportances(trees: Tree[], p: number): Float64Array {
     let s = 0;
     for (let f = 0; f < p; f++) s += t.importance[f];
     used++;
-    if (s > 0) for (let f = 0; f < p; f++) out[f] += t.importance[f] / s;
+    if (s > 0) { for (let f = 0; f < p; f++) out[f] += t.importance[f] / s; }
   }
   if (used === 0) return out;
   let s = 0;
   for (let f = 0; f < p; f++) s += out[f];
-  if (s > 0) for (let f = 0; f < p; f++) out[f] /= s;
+  if (s > 0) { for (let f = 0; f < p; f++) out[f] /= s; }
   return out;
 }

@@ -3,12 +3,7 @@
  * and their validation (a bad value is a UserError: one clear line).
  */
 import { UserError } from "../../cli/errors.ts";
-import {
-  type BuildSettings,
-  CRITERION_ENTROPY,
-  CRITERION_GINI,
-  CRITERION_SQUARED_ERROR,
-} from "./builder.ts";
+import { type BuildSettings, CRITERION_ENTROPY, CRITERION_GINI, CRITERION_SQUARED_ERROR } from "./builder.ts";
 import { MAX_BINS } from "./binning.ts";
 
 export type MaxFeatures = "sqrt" | "log2" | number | null;

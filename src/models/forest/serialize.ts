@@ -151,7 +151,9 @@ export function decodeForest(bytes: Uint8Array): ForestState {
 /** Checks every index stays in bounds, so a damaged file cannot make inference loop or read past the end. */
 function validate(ff: FlatForest): void {
   const n = ff.feature.length;
-  if (ff.threshold.length !== n || ff.child.length !== n || ff.nanRight.length !== n) corrupt("node arrays differ");
+  if (ff.threshold.length !== n || ff.child.length !== n || ff.nanRight.length !== n) {
+    corrupt("node arrays differ");
+  }
   const nLeafSlots = ff.values.length / ff.width;
   for (let i = 0; i < n; i++) {
     const f = ff.feature[i];

@@ -4,7 +4,7 @@
  * idles while trees are left. Trees are kept by index, so the forest is the
  * same whatever the number of workers. `nJobs = 1` runs on the main thread only.
  */
-import { type BuildSettings, type Tree, TreeBuilder, type TrainData } from "./builder.ts";
+import { type BuildSettings, type TrainData, type Tree, TreeBuilder } from "./builder.ts";
 import type { WorkerInit, WorkerReply } from "./worker.ts";
 
 export type TreeProgress = (done: number, total: number) => void;
@@ -53,7 +53,7 @@ export async function growTrees(
         worker.onerror = (e) => {
           e.preventDefault();
           reject(new Error(`forest worker: ${e.message}`));
-          };
+        };
       });
       ended.catch(() => {}); // awaited below; this keeps an early main-thread failure from leaving it unhandled
       finished.push(ended);

@@ -4,7 +4,7 @@
  * (its arrays transferred, not copied). Which worker grows a tree does not
  * change the tree: its randomness comes from its index.
  */
-import { type BuildSettings, type Tree, TreeBuilder, type TrainData } from "./builder.ts";
+import { type BuildSettings, type TrainData, type Tree, TreeBuilder } from "./builder.ts";
 
 export interface WorkerInit {
   data: TrainData;

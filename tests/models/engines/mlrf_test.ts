@@ -57,12 +57,19 @@ Deno.test("adapter: missing values and bad params are UserErrors", async () => {
 });
 
 Deno.test("our forest is at least as accurate as ml-random-forest on the same data", async () => {
-  for (const [name, tr, te] of [
-    ["xor + noise", xor(300, 5, 3), xor(300, 6, 3)],
-    ["linear", linear(300, 6, 7), linear(300, 6, 8)],
-  ] as const) {
+  for (
+    const [name, tr, te] of [
+      ["xor + noise", xor(300, 5, 3), xor(300, 6, 3)],
+      ["linear", linear(300, 6, 7), linear(300, 6, 8)],
+    ] as const
+  ) {
     // the same settings for both: 25 trees, every feature considered
-    const ours = new RandomForestClassifier({ n_estimators: 25, n_jobs: 1, random_state: 1, max_features: null });
+    const ours = new RandomForestClassifier({
+      n_estimators: 25,
+      n_jobs: 1,
+      random_state: 1,
+      max_features: null,
+    });
     const theirs = new MlRandomForestClassifier({ n_estimators: 25, random_state: 1, max_features: 1.0 });
     await ours.fit(tr.X, tr.y);
     await theirs.fit(tr.X, tr.y);

@@ -113,7 +113,12 @@ Deno.test("class_weight balanced raises recall of a rare class", async () => {
   }
   const X = fromRows(rows), Y = Float64Array.from(y);
   const meanP1 = async (class_weight: "balanced" | null) => {
-    const rf = new RandomForestClassifier({ n_estimators: 30, n_jobs: 1, class_weight, min_samples_leaf: 20 });
+    const rf = new RandomForestClassifier({
+      n_estimators: 30,
+      n_jobs: 1,
+      class_weight,
+      min_samples_leaf: 20,
+    });
     await rf.fit(X, Y);
     const p = rf.predictProba(X);
     let s = 0;

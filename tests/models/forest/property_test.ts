@@ -12,7 +12,11 @@ const table = fc.record({
 }).chain(({ rows, cols, k, seed }) =>
   fc.record({
     values: fc.array(
-      fc.oneof(fc.constant(NaN), fc.integer({ min: -3, max: 3 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
+      fc.oneof(
+        fc.constant(NaN),
+        fc.integer({ min: -3, max: 3 }),
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+      ),
       { minLength: rows * cols, maxLength: rows * cols },
     ),
     y: fc.array(fc.integer({ min: 0, max: k - 1 }), { minLength: rows, maxLength: rows }),
@@ -55,7 +59,9 @@ Deno.test("property: predict_proba rows are probabilities summing to 1", async (
       }
       // predict is the arg max of predict_proba
       const pred = rf.predict(X);
-      for (let i = 0; i < X.rows; i++) assert.equal(p[i * k + pred[i]], Math.max(...p.subarray(i * k, i * k + k)));
+      for (let i = 0; i < X.rows; i++) {
+        assert.equal(p[i * k + pred[i]], Math.max(...p.subarray(i * k, i * k + k)));
+      }
     }),
     { numRuns: 60, seed: 42 },
   );
