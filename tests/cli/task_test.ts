@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { executeTask, helpText, type TaskSpec } from "../../src/cli/task.ts";
+import { UserError } from "../../src/cli/errors.ts";
+
+/** Runs a task in-process, capturing what it prints. */
+async function capture<R>(spec: TaskSpec<R>, argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [log, error] = [console.log, console.error];
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await executeTask(spec, argv);
+    return { code, out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+const spec: TaskSpec<{ rows: number; trees: number }> = {
+  name: "demo",
+  description: "A demo task.",
+  options: { rows: { type: "string", description: "row count", valueName: "n" } },
+  run(ctx) {
+    const rows = Number(ctx.values.rows ?? 1);
+    if (!Number.isInteger(rows)) throw new UserError(`--rows ${ctx.values.rows}: expected an integer`);
+    return { rows, trees: ctx.config().model.n_estimators };
+  },
+  summary: (r) => `demo: ${r.rows} rows, ${r.trees} trees`,
+};
+
+Deno.test("a task prints its summary, or one JSON object with --json", async () => {
+  const human = await capture(spec, ["--rows", "3"]);
+  assert.equal(human.code, 0);
+  assert.deepEqual(human.out, ["demo: 3 rows, 100 trees"]);
+  const json = await capture(spec, ["--rows", "3", "--json", "--set", "model.n_estimators=7"]);
+  assert.equal(json.code, 0);
+  assert.deepEqual(JSON.parse(json.out.join("")), { rows: 3, trees: 7 });
+});
+
+Deno.test("--help lists the task's own and the common options", async () => {
+  const r = await capture(spec, ["--help"]);
+  assert.equal(r.code, 0);
+  const text = helpText(spec);
+  for (const flag of ["--rows <n>", "--config <file>", "--set <dotted.key=value>", "--json", "--help"]) {
+    assert.ok(text.includes(flag), flag);
+  }
+  assert.equal(r.out.join("\n").trim(), text.trim());
+});
+
+Deno.test("user mistakes exit 2 with one line each; bugs exit 1 without a stack", async () => {
+  const unknown = await capture(spec, ["--nope"]);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.err.length, 1);
+  assert.match(unknown.err[0], /^demo: .*--nope/);
+
+  const bad = await capture(spec, ["--rows", "x"]);
+  assert.deepEqual([bad.code, bad.err], [2, ["demo: --rows x: expected an integer"]]);
+
+  const cfg = await capture(spec, ["--set", "model.n_estimators=-1", "--set", "split.seed=abc"]);
+  assert.equal(cfg.code, 2);
+  assert.equal(cfg.err.length, 2);
+  assert.ok(cfg.err.every((l) => l.startsWith("demo: params.yaml: ")));
+
+  const crash = await capture({ ...spec, run: () => JSON.parse("{") }, []);
+  assert.equal(crash.code, 1);
+  assert.equal(crash.err.length, 1);
+  assert.match(crash.err[0], /^demo: internal error: /);
+  assert.ok(!crash.err[0].includes("    at "), "no stack trace");
+});
