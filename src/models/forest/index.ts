@@ -22,7 +22,7 @@ import {
   resolveParams,
 } from "./params.ts";
 import { decodeForest, encodeForest, type ForestState } from "./serialize.ts";
-import { growTrees, type TreeProgress } from "./train.ts";
+import { growTrees, spawnWorkers, type TreeProgress } from "./train.ts";
 
 export type { ClassWeight, ForestParams, MaxFeatures, ResolvedParams } from "./params.ts";
 export { type PermutationImportance, permutationImportance, type Scorer } from "./importance.ts";
@@ -95,6 +95,32 @@ abstract class BaseForest implements Estimator {
     const p = this.params;
     const classif = this.kind === "classifier";
     const settings = buildSettings(p, X.rows, X.cols);
+    const nJobs = resolveJobs(p.n_jobs, p.n_estimators);
+    const workers = spawnWorkers(nJobs, p.n_estimators);
+    let trees: Tree[];
+    try {
+      trees = await this.prepareAndGrow(X, y, opts, settings, nJobs, workers);
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw e;
+    }
+    this.depths = trees.map((t) => t.depth);
+    this.forest = flatten(trees, classif ? this._nClasses : 1, X.cols);
+    this.importances = meanImportances(trees, X.cols);
+    this._oobScore = p.oob_score ? this.computeOob(X, y, trees.length, settings) : undefined;
+  }
+
+  private prepareAndGrow(
+    X: Matrix,
+    y: Float64Array,
+    opts: FitOptions,
+    settings: ReturnType<typeof buildSettings>,
+    nJobs: number,
+    workers: Worker[],
+  ): Promise<Tree[]> {
+    const p = this.params;
+    const classif = this.kind === "classifier";
+    const sw = opts.sampleWeight;
     const binned = binMatrix(X, p.max_bins);
     const data: TrainData = {
       n: binned.n,
@@ -132,13 +158,7 @@ abstract class BaseForest implements Estimator {
       data.yValue = Float64Array.from(y);
     }
     data.weight = weight;
-
-    const nJobs = resolveJobs(p.n_jobs, p.n_estimators);
-    const trees = await growTrees(data, settings, p.n_estimators, nJobs, opts.onProgress);
-    this.depths = trees.map((t) => t.depth);
-    this.forest = flatten(trees, classif ? data.nClasses : 1, X.cols);
-    this.importances = meanImportances(trees, X.cols);
-    this._oobScore = p.oob_score ? this.computeOob(X, y, trees.length, settings) : undefined;
+    return growTrees(data, settings, p.n_estimators, nJobs, opts.onProgress, workers);
   }
 
   private computeOob(X: Matrix, y: Float64Array, nTrees: number, settings: ReturnType<typeof buildSettings>) {

@@ -19,12 +19,23 @@ function sharedCounter(): Int32Array {
 
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** Workers for `nJobs` threads (the main thread is one); start them early so they load while data is binned. */
+export function spawnWorkers(nJobs: number, nTrees: number): Worker[] {
+  if (typeof SharedArrayBuffer === "undefined") return [];
+  const k = Math.max(0, Math.min(nJobs, nTrees) - 1);
+  return Array.from(
+    { length: k },
+    () => new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" }),
+  );
+}
+
 export async function growTrees(
   data: TrainData,
   settings: BuildSettings,
   nTrees: number,
   nJobs: number,
   onProgress?: TreeProgress,
+  started?: Worker[],
 ): Promise<Tree[]> {
   const trees: (Tree | undefined)[] = new Array(nTrees);
   let done = 0;
@@ -35,14 +46,12 @@ export async function growTrees(
   };
   const counter = sharedCounter();
   const shared = counter.buffer instanceof SharedArrayBuffer;
-  const nWorkers = shared ? Math.max(0, Math.min(nJobs, nTrees) - 1) : 0;
-
-  const workers: Worker[] = [];
+  const workers: Worker[] = started ?? (shared ? spawnWorkers(nJobs, nTrees) : []);
+  const nWorkers = workers.length;
   const finished: Promise<void>[] = [];
   try {
     for (let w = 0; w < nWorkers; w++) {
-      const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
-      workers.push(worker);
+      const worker = workers[w];
       const ended = new Promise<void>((resolve, reject) => {
         worker.onmessage = (e: MessageEvent<WorkerReply>) => {
           const msg = e.data;
