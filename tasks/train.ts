@@ -5,6 +5,7 @@
  *   deno task train --data FILE --target COL [--validation FILE] [--set model.n_estimators=300] [--json]
  */
 import { main } from "../src/cli/task.ts";
+import { writeTextAtomic } from "../src/data/atomic.ts";
 import { train, type TrainResult } from "../src/models/train.ts";
 
 function fmt(v: number | undefined): string {
@@ -41,6 +42,11 @@ await main({
     },
     "run-name": { type: "string", description: "a name for the run", valueName: "name" },
     "no-report": { type: "boolean", description: "skip the HTML/Markdown report" },
+    "run-file": {
+      type: "string",
+      description: "also write the run id to this file (the pipeline registers exactly that run)",
+      valueName: "file",
+    },
   },
   async run(ctx) {
     const v = ctx.values;
@@ -53,6 +59,7 @@ await main({
       runName: v["run-name"] as string | undefined,
       reportsDir: v["no-report"] ? null : undefined,
     });
+    if (v["run-file"]) writeTextAtomic(v["run-file"] as string, result.run_id);
     if (ctx.json) {
       return {
         run_id: result.run_id,

@@ -158,6 +158,20 @@ export interface PrepResult {
   seconds: number;
 }
 
+/** Removes the files that exist; returns the ones it removed. */
+export function removeFiles(paths: string[]): string[] {
+  const removed: string[] = [];
+  for (const path of paths) {
+    try {
+      Deno.removeSync(path);
+      removed.push(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return removed;
+}
+
 export interface PrepPaths {
   interim: string;
   processed: string;
@@ -197,10 +211,19 @@ export function runPrep(cfg: Config, log: (m: string) => void = () => {}): PrepR
   writeFrameAtomic(clean.transactions.rejected, outputs.rejected_transactions);
   if (!gate.passed) {
     writeJsonAtomic(outputs.quality, quality);
+    // The previous run's split and everything built from it no longer match the raw data:
+    // remove them, so features and train fail loudly instead of using them silently.
+    const stale = removeFiles([
+      outputs.cleaned_customers,
+      outputs.filtered_sales,
+      outputs.train,
+      outputs.validation,
+      join(cfg.paths.features, "customer_features.parquet"),
+    ]);
     throw new UserError(
       `quality gate failed (${gate.failures.length} problem${gate.failures.length > 1 ? "s" : ""}): ${
         gate.failures.join("; ")
-      } (see ${outputs.quality})`,
+      } (see ${outputs.quality})${stale.length ? `; removed stale outputs ${stale.join(", ")}` : ""}`,
     );
   }
   const split = stratifiedSplit(clean.customers.kept, {

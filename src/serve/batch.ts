@@ -90,7 +90,10 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
     }
   }
   const extra = [
-    pl.Series("prediction", labels as (string | number | boolean)[]),
+    // integer class labels stay integers (polars would infer Float64 from JS numbers)
+    labels.every((l) => Number.isInteger(l))
+      ? pl.Series("prediction", labels as number[], pl.Int64)
+      : pl.Series("prediction", labels as (string | number | boolean)[]),
     ...[...probs].map(([cls, arr]) => pl.Series(`probability_${cls}`, arr, pl.Float64)),
   ];
   const out = df.withColumns(...extra);

@@ -21,7 +21,11 @@ const config = (extra: Record<string, unknown> = {}, out = "out") =>
         transactions: { path: world.files.transactions },
       },
     },
-    paths: { interim: `${tmp}/${out}/interim`, processed: `${tmp}/${out}/processed` },
+    paths: {
+      interim: `${tmp}/${out}/interim`,
+      processed: `${tmp}/${out}/processed`,
+      features: `${tmp}/${out}/features`,
+    },
     ...extra,
   });
 const csvRows = (p: string) => pl.readCSV(p, { inferSchemaLength: 0 }).height;
@@ -89,6 +93,27 @@ Deno.test("prep: the quality gate fails with a clear message and writes no split
   const q = JSON.parse(Deno.readTextFileSync(`${tmp}/gate/processed/quality.json`));
   assert.equal(q.gate.passed, false);
   assert.throws(() => Deno.statSync(`${tmp}/gate/processed/train.csv`));
+});
+
+Deno.test("prep: a failed gate removes the previous run's split and features, so nothing trains on them", () => {
+  const ok = runPrep(config({}, "stale"));
+  const features = `${tmp}/stale/features/customer_features.parquet`;
+  Deno.mkdirSync(`${tmp}/stale/features`, { recursive: true });
+  Deno.writeTextFileSync(features, "built from the previous split");
+  const strict = config({ quality: { max_rejected_share: 0.001, max_missing_share: 1 } }, "stale");
+  assert.throws(() => runPrep(strict), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(e.message.split("\n").length, 1);
+    assert.match(e.message, /^quality gate failed .*; removed stale outputs .*train\.csv.*customer_features\.parquet$/);
+    return true;
+  });
+  for (const k of ["train", "validation", "cleaned_customers", "filtered_sales"]) {
+    assert.throws(() => Deno.statSync(ok.outputs[k]), Deno.errors.NotFound, k);
+  }
+  assert.throws(() => Deno.statSync(features), Deno.errors.NotFound);
+  // what this run found is still written: its rejected rows and its quality report
+  assert.ok(Deno.statSync(ok.outputs.rejected_customers).isFile);
+  assert.equal(JSON.parse(Deno.readTextFileSync(ok.outputs.quality)).gate.passed, false);
 });
 
 Deno.test("qualityGate: thresholds are strict upper bounds", () => {

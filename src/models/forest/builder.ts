@@ -313,30 +313,31 @@ export class TreeBuilder {
         // Draw features as scikit-learn does: uniformly among the unvisited ones and the
         // constants known from ancestors (a drawn known constant counts as visited but costs
         // nothing); stop after max_features draws once one non-constant feature was seen.
-        // Drawn features are histogrammed together in one pass over the node's rows.
+        // A quick scan of its codes tells whether a drawn feature is constant in this node (and
+        // so in its subtree); the non-constant ones are histogrammed together in one pass.
         let nKnownLeft = nKnown; // known constants not drawn yet
         let drawn = 0; // unvisited features taken so far, at features[nKnown .. nKnown + drawn)
-        let nVisited = 0, nonConst = 0, nFoundConst = 0;
+        let nVisited = 0, m = 0, nFoundConst = 0;
         const nCand = p - nKnown;
-        while (drawn < nCand && (nVisited < mtry || nonConst === 0)) {
-          // a batch: draw until max_features visits (or one more feature when all so far were constant)
-          let m = 0;
-          while (drawn < nCand && (nVisited < mtry || (m === 0 && nonConst === 0))) {
-            nVisited++;
-            const r = rng.int(nKnownLeft + nCand - drawn);
-            if (r < nKnownLeft) {
-              nKnownLeft--;
-              continue;
-            }
-            const pos = nKnown + drawn + (r - nKnownLeft);
-            const at = nKnown + drawn;
-            const tmp = features[at];
-            features[at] = features[pos];
-            features[pos] = tmp;
-            batch[m++] = features[at];
-            drawn++;
+        while (drawn < nCand && (nVisited < mtry || m === 0)) {
+          nVisited++;
+          const r = rng.int(nKnownLeft + nCand - drawn);
+          if (r < nKnownLeft) {
+            nKnownLeft--;
+            continue;
           }
-          if (m === 0) break;
+          const pos = nKnown + drawn + (r - nKnownLeft);
+          const at = nKnown + drawn;
+          const f = features[pos];
+          features[pos] = features[at];
+          features[at] = f;
+          drawn++;
+          if (constantIn(codes, rows, start, end, p, f)) {
+            isConst[f] = 1;
+            nFoundConst++;
+          } else batch[m++] = f;
+        }
+        if (m > 0) {
           const small = count <= SMALL_NODE;
           this.histograms(start, end, m, small);
           for (let j = 0; j < m; j++) {
@@ -352,46 +353,39 @@ export class TreeBuilder {
             }
             const nanO = hOff + NAN_BIN * S;
             const hasNan = hist[nanO + S - 1] > 0;
-            if (nList === 0 || (nList === 1 && !hasNan)) {
-              // constant in this node, and so in its whole subtree
-              isConst[f] = 1;
-              nFoundConst++;
-            } else {
-              nonConst++;
-              // scan thresholds: left = bins <= b (+ missing when nanLeft)
-              curLeft.fill(0);
-              const lastQ = nList - 1;
-              for (let q = 0; q <= lastQ; q++) {
-                const b = list[lOff + q];
-                const o = hOff + b * S;
-                for (let k = 0; k < S; k++) curLeft[k] += hist[o + k];
-                // at the last present bin only "present left, missing right" remains
-                if (q === lastQ && !hasNan) break;
-                const nl = curLeft[S - 1], nr = count - nl;
-                if (nl >= msl && nr >= msl) {
-                  const sc = binaryGini ? gini2(curLeft, T) : proxy(curLeft, T, K, crit, classif);
+            // scan thresholds: left = bins <= b (+ missing when nanLeft)
+            curLeft.fill(0);
+            const lastQ = nList - 1;
+            for (let q = 0; q <= lastQ; q++) {
+              const b = list[lOff + q];
+              const o = hOff + b * S;
+              for (let k = 0; k < S; k++) curLeft[k] += hist[o + k];
+              // at the last present bin only "present left, missing right" remains
+              if (q === lastQ && !hasNan) break;
+              const nl = curLeft[S - 1], nr = count - nl;
+              if (nl >= msl && nr >= msl) {
+                const sc = binaryGini ? gini2(curLeft, T) : proxy(curLeft, T, K, crit, classif);
+                if (sc > bestScore) {
+                  bestScore = sc;
+                  bestF = f;
+                  bestB = b;
+                  bestNanLeft = false;
+                  bestHadNan = hasNan;
+                  bestLeft.set(curLeft);
+                }
+              }
+              if (hasNan && q !== lastQ) {
+                for (let k = 0; k < S; k++) left2[k] = curLeft[k] + hist[nanO + k];
+                const nl2 = left2[S - 1], nr2 = count - nl2;
+                if (nl2 >= msl && nr2 >= msl) {
+                  const sc = binaryGini ? gini2(left2, T) : proxy(left2, T, K, crit, classif);
                   if (sc > bestScore) {
                     bestScore = sc;
                     bestF = f;
                     bestB = b;
-                    bestNanLeft = false;
-                    bestHadNan = hasNan;
-                    bestLeft.set(curLeft);
-                  }
-                }
-                if (hasNan && q !== lastQ) {
-                  for (let k = 0; k < S; k++) left2[k] = curLeft[k] + hist[nanO + k];
-                  const nl2 = left2[S - 1], nr2 = count - nl2;
-                  if (nl2 >= msl && nr2 >= msl) {
-                    const sc = binaryGini ? gini2(left2, T) : proxy(left2, T, K, crit, classif);
-                    if (sc > bestScore) {
-                      bestScore = sc;
-                      bestF = f;
-                      bestB = b;
-                      bestNanLeft = true;
-                      bestHadNan = true;
-                      bestLeft.set(left2);
-                    }
+                    bestNanLeft = true;
+                    bestHadNan = true;
+                    bestLeft.set(left2);
                   }
                 }
               }
@@ -505,6 +499,20 @@ export class TreeBuilder {
       depth: maxDepthSeen,
     };
   }
+}
+
+/** Whether feature f has one code (one value, or all missing) over rows[start..end). */
+function constantIn(
+  codes: Uint8Array,
+  rows: Int32Array,
+  start: number,
+  end: number,
+  p: number,
+  f: number,
+): boolean {
+  const c = codes[rows[start] * p + f];
+  for (let i = start + 1; i < end; i++) if (codes[rows[i] * p + f] !== c) return false;
+  return true;
 }
 
 /** Insertion sort of list[off .. off + len): a handful of bins. */
