@@ -5,11 +5,11 @@
  * Targets: one row through 100 trees < 50 µs; 100,000 rows < 1 s.
  */
 import { RandomForestClassifier } from "../src/models/forest/index.ts";
-import { TreeRng } from "../src/models/forest/rng.ts";
+import { Rng } from "../src/data/random.ts";
 
 const P = 30;
 function synth(n: number, seed: number) {
-  const rng = new TreeRng(seed);
+  const rng = new Rng(seed);
   const data = new Float64Array(n * P), y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let z = 0;

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { RandomForestClassifier } from "../src/models/forest/index.ts";
-import { rocAuc } from "../src/models/forest/importance.ts";
+import { rocAuc } from "../src/models/metrics.ts";
 import { loadPair } from "./forest_data.ts";
 
 const t0 = performance.now();

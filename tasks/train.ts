@@ -79,7 +79,8 @@ await main({
     const m = res.metrics;
     const head = res.task === "classification"
       ? `roc_auc ${fmt(m.roc_auc)}  pr_auc ${fmt(m.pr_auc)}  accuracy ${fmt(m.accuracy)}  f1 ${fmt(m.f1)}  ` +
-        `recall ${fmt(m.recall)}  precision ${fmt(m.precision)}  log_loss ${fmt(m.log_loss)}`
+        `recall ${fmt(m.recall)}  precision ${fmt(m.precision)}  log_loss ${fmt(m.log_loss)}` +
+        (m.macro_f1 === undefined ? "" : `  macro_f1 ${fmt(m.macro_f1)}`)
       : `rmse ${fmt(m.rmse)}  mae ${fmt(m.mae)}  r2 ${fmt(m.r2)}`;
     return [
       `run ${res.run_id}: ${res.algorithm} ${res.task} on ${res.rows} rows, ${res.features} features` +

@@ -20,6 +20,10 @@ type JsonSchema = {
   enum?: unknown[];
   items?: JsonSchema;
   default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
 };
 
 let cachedJsonSchema: JsonSchema | undefined;
@@ -65,6 +69,8 @@ export function typedValue(path: string[], raw: string): Json {
   const types = acceptedTypes(node);
   // A key that only takes strings keeps the text as written ("007" stays "007").
   if (types.size === 1 && types.has("string")) return raw;
+  // scikit-learn users write None (max_depth=None)
+  if (types.has("null") && /^(none|null|~)$/i.test(raw.trim())) return null;
   let parsed: Json;
   try {
     parsed = parseYaml(raw);
@@ -89,17 +95,57 @@ function setPath(target: Record<string, Json>, path: string[], value: Json): voi
   node[path[path.length - 1]] = value;
 }
 
-/** Applies `key=value` overrides to a raw (unvalidated) config object. */
+/**
+ * Applies `key=value` overrides to a raw (unvalidated) config object. Every
+ * malformed or unknown override is reported, one line each.
+ */
 export function applyOverrides(raw: Record<string, Json>, sets: string[]): Record<string, Json> {
   const out = structuredClone(raw);
+  const problems: string[] = [];
   for (const set of sets) {
     const eq = set.indexOf("=");
-    if (eq <= 0) throw new UserError(`--set ${set}: expected dotted.key=value`);
     const path = set.slice(0, eq).trim().split(".");
-    if (path.some((p) => p === "")) throw new UserError(`--set ${set}: malformed key path`);
-    setPath(out, path, typedValue(path, set.slice(eq + 1)));
+    try {
+      if (eq <= 0) throw new UserError(`--set ${set}: expected dotted.key=value`);
+      if (path.some((p) => p === "")) throw new UserError(`--set ${set}: malformed key path`);
+      setPath(out, path, typedValue(path, set.slice(eq + 1)));
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      problems.push(e.message);
+    }
   }
+  if (problems.length) throw new UserErrors(problems);
   return out;
+}
+
+const article = (word: string) => (/^[aeiou]/.test(word) ? "an " : "a ") + word;
+
+/** What a schema node accepts, in words: `one of "sqrt", "log2", a number > 0, or null`. */
+export function describeExpected(node: JsonSchema): string {
+  const parts: string[] = [];
+  const visit = (n: JsonSchema) => {
+    if (n.anyOf || n.oneOf) return (n.anyOf ?? n.oneOf)!.forEach(visit);
+    if (n.enum) return n.enum.forEach((v) => parts.push(JSON.stringify(v)));
+    for (const t of Array.isArray(n.type) ? n.type : n.type ? [n.type] : []) {
+      if (t === "null") parts.push("null");
+      else if (t === "boolean") parts.push("true or false");
+      else if (t === "array") parts.push("a list");
+      else if (t === "object") parts.push("a mapping");
+      else if (t === "number" || t === "integer") {
+        const bounds = [
+          n.exclusiveMinimum !== undefined ? `> ${n.exclusiveMinimum}` : "",
+          n.minimum !== undefined ? `>= ${n.minimum}` : "",
+          n.exclusiveMaximum !== undefined ? `< ${n.exclusiveMaximum}` : "",
+          n.maximum !== undefined && n.maximum < Number.MAX_SAFE_INTEGER ? `<= ${n.maximum}` : "",
+        ].filter(Boolean);
+        parts.push(`${article(t)}${bounds.length ? " " + bounds.join(" and ") : ""}`);
+      } else parts.push(article(t));
+    }
+  };
+  visit(node);
+  if (parts.length === 0) return "a valid value";
+  if (parts.length === 1) return parts[0];
+  return `one of ${parts.slice(0, -1).join(", ")} or ${parts[parts.length - 1]}`;
 }
 
 function describeValue(raw: Record<string, Json>, path: PropertyKey[]): string {
@@ -113,10 +159,23 @@ function describeValue(raw: Record<string, Json>, path: PropertyKey[]): string {
   return text.length > 60 ? text.slice(0, 57) + "..." : text;
 }
 
-/** Validates a raw config object; throws one line per problem. */
-export function validateConfig(raw: Record<string, Json>, source: string): Config {
+/**
+ * Validates a raw config object; throws one line per problem, naming where the
+ * value came from (the file, or the `--set` that gave it), the key path, the
+ * value and what the key expects.
+ */
+export function validateConfig(raw: Record<string, Json>, source: string, sets: string[] = []): Config {
   const result = ConfigSchema.safeParse(raw);
   if (result.success) return result.data;
+  const origin = (path: PropertyKey[]) => {
+    const key = path.join(".");
+    // the last override of this key (or of a section holding it) wins, so name that one
+    const set = [...sets].reverse().find((s) => {
+      const k = s.slice(0, s.indexOf("=")).trim();
+      return key === k || key.startsWith(k + ".");
+    });
+    return set;
+  };
   const lines = result.error.issues.map((issue) => {
     const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
     if (keys.length) {
@@ -124,10 +183,23 @@ export function validateConfig(raw: Record<string, Json>, source: string): Confi
       return `${source}: unknown key ${keys.map((k) => `'${at}${k}'`).join(", ")}`;
     }
     const key = issue.path.join(".") || "(root)";
-    return `${source}: ${key} = ${describeValue(raw, issue.path)}: ${issue.message.toLowerCase()}`;
+    const node = issue.code === "invalid_type" || issue.code === "invalid_union"
+      ? schemaAt(issue.path.map(String))
+      : undefined;
+    const expected = node ? `expected ${describeExpected(node)}` : lowerFirst(issue.message);
+    const set = origin(issue.path);
+    // `--set key=value` already names the key and the value
+    if (set !== undefined && set.slice(0, set.indexOf("=")).trim() === key) {
+      return `--set ${set}: ${expected}`;
+    }
+    return `${set === undefined ? source : `--set ${set}`}: ${key} = ${
+      describeValue(raw, issue.path)
+    }: ${expected}`;
   });
   throw new UserErrors(lines);
 }
+
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 
 export interface LoadOptions {
   /** config file; defaults to params.yaml (an absent default file means all defaults) */
@@ -151,12 +223,34 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   try {
     raw = text.trim() === "" ? {} : parseYaml(text);
   } catch (e) {
-    const msg = e instanceof YAMLParseError ? e.message.split("\n")[0] : String(e);
+    const msg = e instanceof YAMLParseError ? e.message.split("\n")[0].replace(/:\s*$/, "") : String(e);
     throw new UserError(`${path}: invalid YAML: ${msg}`);
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new UserError(`${path}: expected a mapping of sections at the top level`);
   }
-  const withSets = applyOverrides(raw as Record<string, Json>, opts.sets ?? []);
-  return validateConfig(withSets, path);
+  const sets = opts.sets ?? [];
+  let withSets: Record<string, Json>;
+  try {
+    withSets = applyOverrides(raw as Record<string, Json>, sets);
+  } catch (e) {
+    if (!(e instanceof UserErrors)) throw e;
+    // report the file's own problems too, not only the bad overrides
+    const good = sets.filter((s) => {
+      try {
+        applyOverrides({}, [s]);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    let more: string[] = [];
+    try {
+      validateConfig(applyOverrides(raw as Record<string, Json>, good), path, good);
+    } catch (e2) {
+      if (e2 instanceof UserErrors) more = e2.problems;
+    }
+    throw new UserErrors([...e.problems, ...more]);
+  }
+  return validateConfig(withSets, path, sets);
 }

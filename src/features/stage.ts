@@ -96,6 +96,18 @@ export function runFeatures(cfg: Config, opts: FeaturesOptions = {}, log: (m: st
   } else {
     const cSchema = customersSchema(id, target);
     const tSchema = transactionsSchema(id);
+    for (const f of ["train.csv", "validation.csv"].map((n) => join(cfg.paths.processed, n))) {
+      try {
+        Deno.statSync(f);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        throw new UserError(
+          `${f}: not found; run \`deno task prep\` first (a failed quality gate removes it: see ${
+            join(cfg.paths.processed, "quality.json")
+          })`,
+        );
+      }
+    }
     const read = (path: string) => readTable(path, { allStrings: true, required: [id] });
     let t1 = performance.now();
     const train = castToSchema(read(join(cfg.paths.processed, "train.csv")), cSchema);

@@ -37,13 +37,17 @@ export function trainValidationSplit(
   fraction: number,
   seed: number,
   labels?: ArrayLike<number>,
+  /** the class names behind the indices, for messages */
+  names?: readonly string[],
 ): { train: number[]; validation: number[] } {
   const rng = new Rng(seed);
   const train: number[] = [], validation: number[] = [];
   for (const group of strata(labels, n)) {
     if (labels && group.length < 2) {
       throw new SplitError(
-        `class ${labels[group[0]]} has only ${group.length} row; need at least 2 to split`,
+        `class ${
+          names ? JSON.stringify(names[labels[group[0]]]) : labels[group[0]]
+        } has only ${group.length} row; need at least 2 to split`,
       );
     }
     const g = shuffle([...group], rng);

@@ -238,6 +238,45 @@ export function binaryMetrics(
   };
 }
 
+/**
+ * Multiclass metrics from a k x k confusion matrix (rows truth, columns
+ * prediction): per-class precision/recall/F1 averaged unweighted over the
+ * classes (scikit-learn's average="macro", zero_division=0), and the positive
+ * class's own one-vs-rest precision/recall/F1.
+ */
+export function multiclassMetrics(matrix: number[][], positive: number): Record<string, number> {
+  const k = matrix.length;
+  const prf = (c: number) => {
+    let col = 0, row = 0;
+    for (let i = 0; i < k; i++) {
+      col += matrix[i][c];
+      row += matrix[c][i];
+    }
+    const tp = matrix[c][c];
+    const p = col === 0 ? 0 : tp / col, r = row === 0 ? 0 : tp / row;
+    return { p, r, f: p + r === 0 ? 0 : (2 * p * r) / (p + r) };
+  };
+  const all = Array.from({ length: k }, (_, c) => prf(c));
+  const mean = (f: (x: { p: number; r: number; f: number }) => number) =>
+    all.reduce((a, x) => a + f(x), 0) / k;
+  let ok = 0, n = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      n += matrix[i][j];
+      if (i === j) ok += matrix[i][j];
+    }
+  }
+  return {
+    accuracy: n === 0 ? NaN : ok / n,
+    precision: all[positive].p,
+    recall: all[positive].r,
+    f1: all[positive].f,
+    macro_precision: mean((x) => x.p),
+    macro_recall: mean((x) => x.r),
+    macro_f1: mean((x) => x.f),
+  };
+}
+
 export interface RegressionMetrics {
   rmse: number;
   mae: number;

@@ -33,6 +33,7 @@ import {
   binaryMetrics,
   calibrationBins,
   confusionMatrix,
+  multiclassMetrics,
   prCurve,
   regressionMetrics,
   rocCurve,
@@ -94,7 +95,10 @@ function readForTraining(path: string, target: string): { df: pl.DataFrame; dige
 }
 
 /** Stratum labels for splitting: the target's category, or none when it looks continuous. */
-function splitStrata(values: ArrayLike<unknown>, task: ModelParams["task"]): Int32Array | undefined {
+function splitStrata(
+  values: ArrayLike<unknown>,
+  task: ModelParams["task"],
+): { ids: Int32Array; names: string[] } | undefined {
   if (task === "regression") return undefined;
   const ids = new Map<string, number>();
   const out = new Int32Array(values.length);
@@ -105,7 +109,7 @@ function splitStrata(values: ArrayLike<unknown>, task: ModelParams["task"]): Int
     out[i] = id;
   }
   if (task === "auto" && ids.size > 20) return undefined;
-  return out;
+  return { ids: out, names: [...ids.keys()] };
 }
 
 /** Reads the training and validation tables described by the options and config. */
@@ -167,7 +171,7 @@ export function loadTrainingData(config: Config, opts: DataOptions = {}): Traini
   let parts;
   try {
     const strata = stratify ? splitStrata(cols[target], config.model.task) : undefined;
-    parts = trainValidationSplit(rows, fraction, seed, strata);
+    parts = trainValidationSplit(rows, fraction, seed, strata?.ids, strata?.names);
   } catch (e) {
     if (e instanceof SplitError) throw new UserError(`${opts.data}: too small to split: ${e.message}`);
     throw e;
@@ -412,9 +416,8 @@ export function evaluate(estimator: Estimator, X: Matrix, target: TargetInfo, th
   const yi = Int32Array.from(y);
   const confusion = confusionMatrix(yi, predicted, k);
   if (k > 2) {
-    let ok = 0;
-    for (let i = 0; i < y.length; i++) if (yi[i] === predicted[i]) ok++;
-    metrics.accuracy = ok / y.length;
+    // the predicted class is the most probable one: accuracy, precision, recall and F1 follow it
+    Object.assign(metrics, multiclassMetrics(confusion, pos));
   } else {
     const neg = 1 - pos;
     metrics.tp = confusion[pos][pos];

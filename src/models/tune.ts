@@ -7,6 +7,7 @@
  */
 import { UserError } from "../cli/errors.ts";
 import { ProgressBar } from "../cli/progress.ts";
+import { describeExpected, schemaAt, typedValue } from "../config/load.ts";
 import { type Config, type ModelParams, ModelSchema } from "../config/schema.ts";
 import { Rng } from "../data/random.ts";
 import { gitInfo } from "../tracking/git.ts";
@@ -54,13 +55,19 @@ export function candidateParams(base: ModelParams, candidate: Candidate): ModelP
   for (const k of Object.keys(candidate)) {
     if (!known.has(k)) throw new UserError(`tune.space.${k}: not a model parameter`);
   }
-  const parsed = ModelSchema.safeParse({ ...base, ...candidate });
+  // text in the space is typed like a --set value: "None" -> null for keys that take null
+  const typed = Object.fromEntries(
+    Object.entries(candidate).map(([k, v]) => [k, typeof v === "string" ? typedValue(["model", k], v) : v]),
+  );
+  const parsed = ModelSchema.safeParse({ ...base, ...typed });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = issue.path.join(".");
-    throw new UserError(
-      `tune.space.${key} = ${JSON.stringify(candidate[key])}: ${issue.message.toLowerCase()}`,
-    );
+    const node = issue.code === "invalid_type" || issue.code === "invalid_union"
+      ? schemaAt(["model", ...issue.path.map(String)])
+      : undefined;
+    const expected = node ? `expected ${describeExpected(node)}` : issue.message.toLowerCase();
+    throw new UserError(`tune.space.${key} = ${JSON.stringify(candidate[key])}: ${expected}`);
   }
   return parsed.data;
 }

@@ -58,17 +58,26 @@ export function prChart(
   });
 }
 
-/** Confusion matrix as a labelled heat map (rows: true class, columns: predicted). */
-export function confusionChart(matrix: number[][], labels: string[], size: ChartSize = {}): string {
+/**
+ * Confusion matrix as a labelled heat map (rows: true class, columns: predicted);
+ * `threshold` (binary: the positive-class probability cut) goes in the title.
+ */
+export function confusionChart(
+  matrix: number[][],
+  labels: string[],
+  size: ChartSize & { threshold?: number } = {},
+): string {
+  const { threshold, ...dims } = size;
   const cells = matrix.flatMap((row, i) =>
     row.map((n, j) => ({ actual: labels[i], predicted: labels[j], n }))
   );
   const max = Math.max(1, ...cells.map((c) => c.n));
   return renderPlot({
     ...SIZE,
-    ...size,
-    title: "Confusion matrix",
-    marginLeft: 80,
+    ...dims,
+    title: threshold === undefined ? "Confusion matrix" : `Confusion matrix (threshold ${threshold})`,
+    // room for the longest class name (about 7 px a character at the default font)
+    marginLeft: Math.min(220, Math.max(80, 20 + 7 * Math.max(0, ...labels.map((l) => l.length)))),
     x: { label: "Predicted", domain: labels },
     y: { label: "Actual", domain: labels },
     color: { scheme: "blues", domain: [0, max] },

@@ -32,6 +32,9 @@ const METRIC_ORDER = [
   "precision",
   "recall",
   "f1",
+  "macro_precision",
+  "macro_recall",
+  "macro_f1",
   "log_loss",
   "brier",
   "rmse",
@@ -44,7 +47,8 @@ function fmt(v: unknown): string {
     if (Number.isNaN(v)) return "n/a";
     return Number.isInteger(v) ? String(v) : v.toFixed(4);
   }
-  if (v === null || v === undefined) return "";
+  if (v === null) return "null";
+  if (v === undefined) return "";
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
@@ -57,11 +61,20 @@ export function renderTrainHtml(input: TrainReportInput): string {
   const charts: string[] = [];
   if (ev.roc) charts.push(rocChart(ev.roc, r.metrics.roc_auc));
   if (ev.pr) {
-    const tp = r.metrics.tp ?? 0, fn = r.metrics.fn ?? 0;
-    const base = r.validation_rows ? (tp + fn) / r.validation_rows : undefined;
+    const { tp, fn } = r.metrics;
+    const base = r.validation_rows && tp !== undefined && fn !== undefined
+      ? (tp + fn) / r.validation_rows
+      : undefined;
     charts.push(prChart(ev.pr, { ap: r.metrics.pr_auc, baseline: base }));
   }
-  if (ev.confusion && r.classes) charts.push(confusionChart(ev.confusion, r.classes.map(String)));
+  if (ev.confusion && r.classes) {
+    const threshold = r.classes.length === 2 ? input.params.threshold : undefined;
+    charts.push(
+      confusionChart(ev.confusion, r.classes.map(String), {
+        threshold: typeof threshold === "number" ? threshold : undefined,
+      }),
+    );
+  }
   if (ev.calibration?.length) charts.push(calibrationChart(ev.calibration));
   if (ev.residuals?.length) charts.push(residualChart(ev.residuals));
   const importance = input.importances?.length ? importanceChart(input.importances) : "";
@@ -86,7 +99,7 @@ ${
   }
 <h2>Charts</h2>
 <div class="grid">${charts.map((c) => `<figure>${c}</figure>`).join("\n")}</div>
-${importance ? `<h2>Feature importance</h2><figure>${importance}</figure>` : ""}
+${importance ? `<figure>${importance}</figure>` : ""}
 <h2>Params</h2>
 ${htmlTable(["param", "value"], Object.entries(input.params).map(([k, v]) => [k, fmt(v)]))}
 ${

@@ -58,9 +58,9 @@ const holder = new ModelHolder({
       `serve[${worker}]: serving ${next.name} version ${next.version}${prev ? ` (was ${prev.version})` : ""}`,
     );
   },
-  onError: (message) => {
+  onError: (message, failed) => {
     metrics.reloadFailures++;
-    console.error(`serve[${worker}]: cannot load ${uri}: ${message}`);
+    console.error(`serve[${worker}]: cannot load ${failed}: ${message}`);
   },
 });
 void holder.start();

@@ -30,7 +30,8 @@ export interface HolderOptions {
   pollMs?: number;
   /** called after every swap (metrics, logs) */
   onSwap?: (next: ServedModel, previous: ServedModel | null) => void;
-  onError?: (message: string) => void;
+  /** called after every failed load, with the URI that failed */
+  onError?: (message: string, uri: string) => void;
 }
 
 function oneLine(e: unknown): string {
@@ -115,7 +116,7 @@ export class ModelHolder {
       } catch (e) {
         this.failures++;
         this.lastError = oneLine(e);
-        this.opts.onError?.(this.lastError);
+        this.opts.onError?.(this.lastError, uri);
         return {
           changed: false,
           version: previous?.version ?? null,
@@ -148,6 +149,7 @@ export class ModelHolder {
         return;
       }
       if (String(target.version) !== cur.version || target.dir !== cur.dir) await this.reload();
+      else this.lastError = null; // serving what the URI names: an old failure no longer applies
     } finally {
       this.polling = false;
     }

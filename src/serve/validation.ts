@@ -2,13 +2,17 @@
  * Request validation from the model's signature, with zod: one object schema
  * per model (built once per load, not per request). A key must be present; a
  * null is a missing value, handled as in training. Extra keys are dropped.
- * Unknown categories pass (the preprocessing maps them as it did in training).
+ * Unknown categories pass (the preprocessing maps them as it did in training);
+ * a number or boolean for a categorical column is refused unless its training
+ * levels are themselves codes (e.g. "1", "2").
  */
 import { z } from "zod";
 import type { Signature, SignatureColumn } from "../models/types.ts";
 import { type FieldProblem, HttpError } from "./http.ts";
 
 const BOOL_TEXT = /^(true|false|yes|no|y|n|t|f|1|0)$/i;
+/** a category level that a JSON client may send unquoted: a number or true/false */
+const CODE_TEXT = /^(?:-?\d+(?:\.\d+)?|true|false)$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function message(expected: string) {
@@ -41,9 +45,15 @@ export function columnSchema(col: SignatureColumn): z.ZodType {
         error: message("an ISO 8601 date or epoch milliseconds"),
       }).nullable();
     default: {
-      const levels = col.categories?.length ? ` (seen: ${col.categories.slice(0, 20).join(", ")})` : "";
-      return z.union([z.string(), z.number(), z.boolean()], { error: message("a string") })
-        .nullable().describe(`categorical${levels}; unseen levels are handled as in training`);
+      const cats = col.categories ?? [];
+      const levels = cats.length ? ` (seen: ${cats.slice(0, 20).join(", ")})` : "";
+      const describeAs = `categorical${levels}; unseen levels are handled as in training`;
+      // A number or boolean is a mistyped value when the training levels are words (MLflow's
+      // schema enforcement refuses it too); codes such as 1/2/3 or true/false may come unquoted.
+      const coded = cats.length === 0 || cats.every((c) => CODE_TEXT.test(String(c)));
+      if (!coded) return z.string({ error: message("a string") }).nullable().describe(describeAs);
+      return z.union([z.string(), z.number(), z.boolean()], { error: message("a string or a code") })
+        .nullable().describe(describeAs);
     }
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { applyOverrides, loadConfig, typedValue } from "../../src/config/load.ts";
+import { applyOverrides, describeExpected, loadConfig, schemaAt, typedValue } from "../../src/config/load.ts";
 import { UserError, UserErrors } from "../../src/cli/errors.ts";
 
 Deno.test("defaults validate from an empty config", () => {
@@ -13,6 +13,9 @@ Deno.test("defaults validate from an empty config", () => {
 Deno.test("overrides are typed by the schema", () => {
   assert.equal(typedValue(["model", "n_estimators"], "300"), 300);
   assert.equal(typedValue(["model", "max_depth"], "null"), null);
+  assert.equal(typedValue(["model", "max_depth"], "None"), null); // scikit-learn spelling
+  assert.equal(typedValue(["model", "max_depth"], "none"), null);
+  assert.equal(typedValue(["data", "target"], "None"), "None"); // a string-only key keeps it
   assert.equal(typedValue(["model", "bootstrap"], "false"), false);
   // a string-only key keeps the text as written
   assert.equal(typedValue(["data", "target"], "007"), "007");
@@ -44,9 +47,47 @@ Deno.test("bad values give one line per problem naming key, value and expectatio
   } catch (e) {
     assert.ok(e instanceof UserErrors);
     assert.equal(e.problems.length, 2);
-    assert.match(e.problems[0], /model\.n_estimators = -3: .*expected number to be >0/);
-    assert.match(e.problems[1], /model\.max_depth = "abc": .*expected number/);
+    // an override's problem names the --set that gave it (key and value), then the expectation
+    assert.equal(e.problems[0], "--set model.n_estimators=-3: too small: expected number to be >0");
+    assert.equal(e.problems[1], "--set model.max_depth=abc: expected one of an integer > 0 or null");
   }
+});
+
+Deno.test("every problem is reported at once: bad file values, unknown and bad overrides", () => {
+  const dir = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(`${dir}/p.yaml`, "model:\n  max_features: cube\nsplit:\n  validation_fraction: 2\n");
+  try {
+    loadConfig({
+      path: `${dir}/p.yaml`,
+      sets: ["model.n_trees=3", "split.seed=x", "nokey", "model.algorithm=xgb"],
+    });
+    assert.fail("should throw");
+  } catch (e) {
+    assert.ok(e instanceof UserErrors);
+    assert.deepEqual(e.problems.slice(0, 2), [
+      "--set model.n_trees=3: unknown config key 'model.n_trees'",
+      "--set nokey: expected dotted.key=value",
+    ]);
+    const rest = e.problems.slice(2).sort();
+    assert.equal(rest.length, 4, e.problems.join("\n"));
+    assert.match(rest[0], /^--set model\.algorithm=xgb: invalid option: expected one of "forest"/);
+    assert.equal(rest[1], "--set split.seed=x: expected an integer >= 0");
+    assert.equal(
+      rest[2],
+      `${dir}/p.yaml: model.max_features = "cube": expected one of "sqrt", "log2", a number > 0 or null`,
+    );
+    assert.match(rest[3], new RegExp(`^${dir}/p\\.yaml: split\\.validation_fraction = 2: too big`));
+  }
+});
+
+Deno.test("describeExpected words a schema node", () => {
+  assert.equal(describeExpected(schemaAt(["model", "n_estimators"])!), "an integer > 0");
+  assert.equal(describeExpected(schemaAt(["split", "validation_fraction"])!), "a number > 0 and < 1");
+  assert.equal(describeExpected(schemaAt(["model", "bootstrap"])!), "true or false");
+  assert.equal(
+    describeExpected(schemaAt(["model", "algorithm"])!),
+    'one of "forest", "ml-random-forest" or "logistic"',
+  );
 });
 
 Deno.test("invalid YAML and unknown top-level sections are reported", () => {

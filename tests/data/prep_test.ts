@@ -104,7 +104,10 @@ Deno.test("prep: a failed gate removes the previous run's split and features, so
   assert.throws(() => runPrep(strict), (e: unknown) => {
     assert.ok(e instanceof UserError);
     assert.equal(e.message.split("\n").length, 1);
-    assert.match(e.message, /^quality gate failed .*; removed stale outputs .*train\.csv.*customer_features\.parquet$/);
+    assert.match(
+      e.message,
+      /^quality gate failed .*; removed stale outputs .*train\.csv.*customer_features\.parquet$/,
+    );
     return true;
   });
   for (const k of ["train", "validation", "cleaned_customers", "filtered_sales"]) {

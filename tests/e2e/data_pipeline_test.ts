@@ -157,10 +157,39 @@ Deno.test({
     const help = await task("features", "--help");
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--batch <dir>/);
+    // features without prep's split (never run, or removed by a failed quality gate)
+    const noprep = await task("features", ...paths("bad"));
+    assert.equal(noprep.code, 2);
+    assert.match(noprep.stderr.trim(), /^features: \S+\/train\.csv: not found; run `deno task prep` first/);
     const nobatch = await task("features", "--batch", `${bad}/nowhere`);
     assert.equal(nobatch.code, 2);
     assert.match(nobatch.stderr.trim(), /nowhere: batch directory not found$/);
   },
+});
+
+Deno.test("pipeline wiring: cached stages own their outputs; register takes the run train wrote", () => {
+  const all = JSON.parse(Deno.readTextFileSync("deno.json")).tasks as Record<
+    string,
+    { command: string; files?: string[]; output?: string[]; dependencies?: string[] }
+  >;
+  // the chain up to train is cacheable only if every stage in it declares files
+  for (let name: string | undefined = "pipeline:train"; name; name = all[name].dependencies?.[0]) {
+    assert.ok(all[name].files?.length, `${name} declares files`);
+  }
+  // Deno deletes a cached task's previous outputs before re-running it: never raw data or artifacts
+  for (const [name, t] of Object.entries(all)) {
+    for (const out of t.output ?? []) {
+      assert.ok(
+        !/^data\/raw|^models\/(artifacts|orchard|\*)|^reports\/\*|\*\*$/.test(out),
+        `${name}: ${out}`,
+      );
+    }
+  }
+  const runFile = all["pipeline:train"].command.match(/--run-file (\S+)/)?.[1];
+  assert.ok(runFile, "pipeline:train writes its run id");
+  assert.deepEqual(all["pipeline:train"].output, [runFile]);
+  assert.ok(all["pipeline:register"].command.includes(`--run $(cat ${runFile})`));
+  assert.ok(all["pipeline:register"].command.includes("--if-new"));
 });
 
 Deno.test({

@@ -53,9 +53,12 @@ Deno.test("train -> reload artifact -> identical predictions and metrics", async
       "--target",
       "churned",
       "--json",
+      "--run-file",
+      "models/pipeline_run.txt",
     ]);
     assertEquals(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
+    assertEquals(Deno.readTextFileSync(join(dir, "models/pipeline_run.txt")), out.run_id);
     assertEquals(Object.keys(out).sort(), [
       "artifact",
       "features",
@@ -92,21 +95,61 @@ Deno.test("train -> reload artifact -> identical predictions and metrics", async
   }
 });
 
-Deno.test("bad input exits 2 with one line on stderr and no stack", async () => {
+Deno.test("bad input exits 2 with one line on stderr, no stack, and writes no artifact", async () => {
   const { dir } = setup();
   try {
+    const files: Record<string, string | Uint8Array> = {
+      "single.csv": "a,b,y\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n",
+      "tiny.csv": "a,b,y\n1,2,x\n3,4,z\n5,6,x\n",
+      "words.csv": "a,b,y\n1,2,lo\n3,4,hi\n5,6,lo\n7,8,hi\n",
+      "empty.csv": "",
+      "latin1.csv": new Uint8Array([...new TextEncoder().encode("a,y\n1,caf"), 0xe9, 0x0a]),
+      "fake.parquet": new Uint8Array([0x50, 0x4b, 3, 4, 0, 0, 0, 0]),
+    };
+    for (const [name, content] of Object.entries(files)) {
+      if (typeof content === "string") Deno.writeTextFileSync(join(dir, name), content);
+      else Deno.writeFileSync(join(dir, name), content);
+    }
+    Deno.mkdirSync(join(dir, "folder.csv"));
     const cases: [string[], RegExp][] = [
-      [["--data", "train.csv", "--target", "nope"], /target column 'nope' not found/],
-      [["--data", "missing.csv", "--target", "churned"], /file not found/],
+      [["--data", "train.csv", "--target", "nope"], /^train: train\.csv: target column 'nope' not found/],
+      [["--data", "single.csv", "--target", "y"], /^train: target 'y' has a single class \("x"\)/],
+      [
+        ["--data", "tiny.csv", "--target", "y"],
+        /^train: tiny\.csv: too small to split: class "z" has only 1 row/,
+      ],
+      [
+        ["--data", "words.csv", "--target", "y", "--set", "model.task=regression"],
+        /^train: target 'y' is not numeric \(training row \d+: "(lo|hi)"\); regression needs numbers/,
+      ],
+      [["--data", "missing.csv", "--target", "churned"], /^train: missing\.csv: file not found$/],
+      [["--data", "empty.csv", "--target", "y"], /^train: empty\.csv: file is empty$/],
+      [["--data", "latin1.csv", "--target", "y"], /^train: latin1\.csv: not UTF-8/],
+      [["--data", "fake.parquet", "--target", "y"], /^train: fake\.parquet: not a readable Parquet file/],
+      [["--data", "folder.csv", "--target", "y"], /^train: folder\.csv: is a directory/],
+      [
+        ["--data", "train.csv", "--validation", "nowhere.csv", "--target", "churned"],
+        /^train: nowhere\.csv: file not found$/,
+      ],
+      [["--validation", "valid.csv"], /^train: --validation needs --data/],
       [["--data", "train.csv", "--target", "churned", "--set", "model.n_estimators=0"], /model.n_estimators/],
       [["--data", "train.csv", "--target", "churned", "--set", "model.max_depth=-3"], /model.max_depth/],
     ];
     for (const [args, re] of cases) {
       const r = await runTrain(dir, args);
       assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stderr, re);
-      assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace");
+      const lines = r.stderr.trimEnd().split("\n");
+      assertEquals(lines.length, 1, `${args.join(" ")}: one line, got:\n${r.stderr}`);
+      assert.match(lines[0], re);
       assertEquals(r.stdout, "");
+    }
+    // nothing half-written: no artifact, no report
+    for (const sub of ["models/artifacts", "reports"]) {
+      let entries: string[] = [];
+      try {
+        entries = [...Deno.readDirSync(join(dir, sub))].map((e) => e.name);
+      } catch { /* not created at all */ }
+      assertEquals(entries, [], sub);
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });

@@ -9,6 +9,7 @@ import {
   f1,
   logLoss,
   mae,
+  multiclassMetrics,
   prAuc,
   precision,
   r2,
@@ -119,4 +120,26 @@ Deno.test("calibration bins hold mean prediction and observed share", () => {
 Deno.test("length mismatch throws", () => {
   assertThrows(() => accuracy([1, 0], [1]));
   assertThrows(() => rocAuc([1, 1], [0.1, 0.2]));
+});
+
+Deno.test("multiclass metrics from a confusion matrix, by hand", () => {
+  // rows truth, columns prediction; class 1 is the positive class
+  const m = [
+    [5, 1, 0], // class 0: 6 rows
+    [2, 3, 1], // class 1: 6 rows
+    [0, 0, 4], // class 2: 4 rows
+  ];
+  const r = multiclassMetrics(m, 1);
+  assertAlmostEquals(r.accuracy, 12 / 16);
+  // class 1: tp 3, predicted 4 (column), actual 6 (row) -> p 3/4, r 1/2, f1 0.6
+  assertAlmostEquals(r.precision, 0.75);
+  assertAlmostEquals(r.recall, 0.5);
+  assertAlmostEquals(r.f1, 0.6);
+  // class 0: p 5/7 r 5/6; class 2: p 4/5 r 1
+  assertAlmostEquals(r.macro_precision, (5 / 7 + 3 / 4 + 4 / 5) / 3);
+  assertAlmostEquals(r.macro_recall, (5 / 6 + 1 / 2 + 1) / 3);
+  const f = (p: number, q: number) => (2 * p * q) / (p + q);
+  assertAlmostEquals(r.macro_f1, (f(5 / 7, 5 / 6) + 0.6 + f(4 / 5, 1)) / 3);
+  // a class never predicted counts 0 precision (zero_division=0)
+  assertEquals(multiclassMetrics([[1, 0, 0], [0, 1, 0], [1, 0, 0]], 2).precision, 0);
 });

@@ -5,7 +5,7 @@ import { UserError } from "../../src/cli/errors.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { loadArtifact } from "../../src/models/artifact.ts";
 import { loadTrainingData, resolveTarget, train } from "../../src/models/train.ts";
-import { tune } from "../../src/models/tune.ts";
+import { candidateParams, tune } from "../../src/models/tune.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
 
 function setup(model: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
@@ -139,6 +139,50 @@ Deno.test("regression target trains a regressor with RMSE/MAE/R2", async () => {
   }
 });
 
+Deno.test("multiclass target: argmax predictions, macro metrics, confusion matrix agrees", async () => {
+  const { dir, config } = setup();
+  try {
+    // three classes whose share depends on tenure
+    const rows = churnRows(300, 5).map((r) => {
+      const t = r.tenure as number;
+      return { ...r, tier: t < 15 ? "new" : t < 40 ? "mid" : "loyal" };
+    });
+    const csv = join(dir, "tiers.csv");
+    Deno.writeTextFileSync(csv, toCsv(rows));
+    const r = await train({ config, data: csv, target: "tier", verbose: false, store: null });
+    assertEquals(r.task, "classification");
+    assertEquals(r.classes, ["loyal", "mid", "new"]);
+    assertEquals(r.positive_class, "new"); // the minority class (tenure < 15)
+    for (const k of ["macro_precision", "macro_recall", "macro_f1", "roc_auc"]) {
+      assert.ok(Number.isFinite(r.metrics[k]), k);
+    }
+    assert.ok(r.metrics.accuracy > 0.8, `accuracy ${r.metrics.accuracy}`);
+    // accuracy and the positive class's recall follow the argmax predictions the artifact serves
+    const model = loadArtifact(r.artifact);
+    const data = loadTrainingData(config, { data: csv, target: "tier" });
+    const n = data.validation.rows;
+    const records = Array.from({ length: n }, (_, i) => {
+      const rec: Record<string, unknown> = {};
+      for (const [c, v] of Object.entries(data.validation.columns)) if (c !== "tier") rec[c] = v[i];
+      return rec;
+    });
+    const preds = model.predictRecords(records);
+    let ok = 0, tpNew = 0, allNew = 0;
+    for (let i = 0; i < n; i++) {
+      const truth = data.validation.columns.tier[i];
+      if (preds[i].prediction === truth) ok++;
+      if (truth === "new") {
+        allNew++;
+        if (preds[i].prediction === "new") tpNew++;
+      }
+    }
+    assertEquals(r.metrics.accuracy, ok / n);
+    assertEquals(r.metrics.recall, tpNew / allNew);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("default mode reads the feature parquet and its split column", async () => {
   const { dir, config } = setup();
   try {
@@ -254,5 +298,25 @@ Deno.test("tune: grid trials are child runs of one parent; best is the top CV sc
     );
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("tune space values: typed like --set (None -> null), invalid ones name the key and expectation", () => {
+  const base = ConfigSchema.parse({}).model;
+  assertEquals(candidateParams(base, { max_depth: "None", n_estimators: 7 }).max_depth, null);
+  assertEquals(candidateParams(base, { max_depth: "None", n_estimators: 7 }).n_estimators, 7);
+  try {
+    candidateParams(base, { max_depth: "deep" });
+    assert.fail("should throw");
+  } catch (e) {
+    assert.ok(e instanceof UserError);
+    assertEquals(e.message, 'tune.space.max_depth = "deep": expected one of an integer > 0 or null');
+  }
+  try {
+    candidateParams(base, { n_trees: 3 });
+    assert.fail("should throw");
+  } catch (e) {
+    assert.ok(e instanceof UserError);
+    assertEquals(e.message, "tune.space.n_trees: not a model parameter");
   }
 });

@@ -45,7 +45,7 @@ const input = {
     pr: { precision: [1, 0.75], recall: [0.5, 0.75] },
     calibration: [{ predicted: 0.3, observed: 0.25, count: 4 }],
   },
-  params: { n_estimators: 100, "<b>": "x&y" },
+  params: { n_estimators: 100, max_depth: null, threshold: 0.35, "<b>": "x&y" },
   importances: [{ name: "tenure", importance: 1 }],
   lineage: {
     run_id: "abc123",
@@ -61,6 +61,9 @@ Deno.test("HTML report is self-contained with every chart and escaped values", (
   assert.ok(!/<script|<link|src="http/.test(html), "nothing loaded from the network");
   assert.ok(html.includes("&lt;b&gt;") && html.includes("x&amp;y"));
   assert.ok(html.includes("deadbeef (dirty)"));
+  assert.equal((html.match(/Feature importance/g) ?? []).length, 1, "one importance heading");
+  assert.match(html, /Confusion matrix \(threshold 0\.35\)/);
+  assert.match(html, /<td>max_depth<\/td><td[^>]*>null<\/td>/);
 });
 
 Deno.test("Markdown summary has the metrics table and confusion matrix", () => {

@@ -50,3 +50,24 @@ Deno.test("predict file: same predictions as the artifact, input columns kept, b
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("predict file: integer class labels are written as integers, not floats", async () => {
+  const root = await Deno.makeTempDir({ prefix: "orchard-serve-batch-" });
+  try {
+    const dir = await trainFixture(`${root}/m`, { seed: 5, trees: 4, intLabels: true });
+    const rows = makeRows(12, 8).map(({ churn: _, ...x }) => x);
+    await Deno.writeTextFile(`${root}/in.ndjson`, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const where = { store: `${root}/none.db`, modelsDir: `${root}/models` };
+    await predictFile({ modelUri: dir, input: `${root}/in.ndjson`, output: `${root}/out.csv`, ...where });
+    const text = await Deno.readTextFile(`${root}/out.csv`);
+    const header = text.split("\n")[0].split(",");
+    const at = header.indexOf("prediction");
+    const labels = text.trim().split("\n").slice(1).map((l) => l.split(",")[at]);
+    equal(labels.length, 12);
+    for (const l of labels) equal(l === "0" || l === "1", true, `label ${l}`);
+    const expected = loadArtifact(dir).predictRecords(rows).map((p) => String(p.prediction));
+    deepStrictEqual(labels, expected);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

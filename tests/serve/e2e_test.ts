@@ -75,7 +75,16 @@ Deno.test({
     }).spawn();
     const base = `http://127.0.0.1:${port}`;
     try {
-      const ready = await waitReady(base);
+      let ready;
+      try {
+        ready = await waitReady(base);
+      } catch (e) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already exited */ }
+        const err = new TextDecoder().decode((await child.output()).stderr);
+        throw new Error(`${(e as Error).message}; service stderr:\n${err}`);
+      }
       deepStrictEqual([ready.model, ready.version], ["churn", "1"]);
       let n = 0;
       const predict = async () => {

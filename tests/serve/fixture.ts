@@ -58,12 +58,15 @@ export const FIXTURE_ALGORITHM: "forest" | "logistic" = "forest";
 /** Trains a small forest on generated data and returns the artifact directory. */
 export async function trainFixture(
   dir: string,
-  opts: { seed?: number; trees?: number; algorithm?: "forest" | "logistic" } = {},
+  opts: { seed?: number; trees?: number; algorithm?: "forest" | "logistic"; intLabels?: boolean } = {},
 ): Promise<string> {
   const seed = opts.seed ?? 3;
   await Deno.mkdir(dir, { recursive: true });
   const data = `${dir}/train.csv`;
-  await Deno.writeTextFile(data, toCsv(makeRows(400, seed)));
+  const rows = makeRows(400, seed);
+  // intLabels: the target is 1/0 (like the churn example) instead of Yes/No
+  if (opts.intLabels) { for (const r of rows) r.churn = r.churn === "Yes" ? "1" : "0"; }
+  await Deno.writeTextFile(data, toCsv(rows));
   const config = ConfigSchema.parse({
     model: {
       algorithm: opts.algorithm ?? FIXTURE_ALGORITHM,

@@ -93,5 +93,15 @@ Deno.test("holder: polling notices the alias move; a failed load keeps the old v
   equal(holder.current!.version, "2");
   equal(holder.lastError, null);
   equal(holder.failures, 1);
+  // a failed one-off reload (e.g. /admin/reload of a bad URI) shows until a poll finds
+  // the service serving what its URI names again
+  fail = true;
+  const bad = await holder.reload({ uri: "models:/churn/9" });
+  fail = false;
+  equal(bad.error, "disk on fire");
+  equal(holder.current!.version, "2");
+  ok(holder.lastError);
+  await holder.poll();
+  equal(holder.lastError, null);
   holder.stop();
 });

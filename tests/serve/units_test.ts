@@ -5,7 +5,7 @@ import { HttpError, mediaType, requestIdFrom } from "../../src/serve/http.ts";
 import { serveCommand } from "../../src/serve/launch.ts";
 import { Metrics, renderMetrics } from "../../src/serve/metrics.ts";
 import { parseCsv, parseMlflowCsv, parseMlflowJson } from "../../src/serve/mlflow.ts";
-import { type LogEntry, PredictionLog } from "../../src/serve/predlog.ts";
+import { type LogEntry, logLine, PredictionLog } from "../../src/serve/predlog.ts";
 import { buildValidator } from "../../src/serve/validation.ts";
 import type { Signature } from "../../src/models/types.ts";
 
@@ -17,6 +17,35 @@ const entry = (i: number, ts = Date.UTC(2025, 0, 2, 10)): LogEntry => ({
   inputs: { x: i },
   prediction: "Yes",
   probabilities: { No: 0.25, Yes: 0.75 },
+});
+
+Deno.test("prediction log line: the same object JSON.stringify would give, ts first, awkward values escaped", () => {
+  const ts = Date.UTC(2025, 11, 31, 23, 59, 59, 999);
+  const e: LogEntry = {
+    ts,
+    requestId: 'r"1\\',
+    model: "churn",
+    version: "12",
+    inputs: { plan: 'qu"ote\n', n: 1.5, missing: null, "0": "int-like key" },
+    prediction: 1,
+    probabilities: { "0": 0.25, "1": 0.75 },
+  };
+  for (const at of [ts, ts + 1, ts]) { // the cached ISO time follows the timestamp
+    const line = logLine({ ...e, ts: at });
+    ok(!line.includes("\n"), "one line");
+    deepStrictEqual(JSON.parse(line), {
+      ts: new Date(at).toISOString(),
+      request_id: e.requestId,
+      model: "churn",
+      version: "12",
+      inputs: e.inputs,
+      prediction: 1,
+      probabilities: { "0": 0.25, "1": 0.75 },
+    });
+    equal(line.slice(0, 17), `{"ts":"${new Date(at).toISOString().slice(0, 10)}`);
+  }
+  const bare = JSON.parse(logLine({ ...e, prediction: undefined, probabilities: undefined }));
+  deepStrictEqual([bare.prediction, bare.probabilities], [null, null]);
 });
 
 Deno.test("prediction log: batches by date into <worker>-<n>.ndjson; close flushes; later pushes write at once", async () => {
@@ -158,12 +187,29 @@ Deno.test("validation: kinds, nulls, extras, and one problem per field", () => {
     b: true,
     d: "2024-03-01",
   });
-  deepStrictEqual(v.one({ n: null, c: 3, b: 0, d: 1700000000000 }), {
+  deepStrictEqual(v.one({ n: null, c: "3", b: 0, d: 1700000000000 }), {
     n: null,
-    c: 3,
+    c: "3",
     b: 0,
     d: 1700000000000,
   });
+  // a number or boolean where the training levels are words is mistyped
+  for (const c of [3, true]) {
+    throws(
+      () => v.one({ n: 1, c, b: null, d: null }),
+      (e: HttpError) =>
+        e.status === 422 && e.details!.length === 1 && e.details![0].field === "c" &&
+        /expected a string/.test(e.details![0].message),
+    );
+  }
+  // coded levels ("1", "2") may come unquoted
+  const coded = buildValidator({
+    ...sig,
+    inputs: [{ name: "c", kind: "categorical", categories: ["1", "2"], nullable: false }],
+  });
+  deepStrictEqual(coded.one({ c: 2 }), { c: 2 });
+  deepStrictEqual(coded.one({ c: "7" }), { c: "7" });
+  throws(() => coded.one({ c: [2] }), (e: HttpError) => e.status === 422);
   deepStrictEqual(v.one({ n: 2, c: "a", b: "yes", d: "2024-03-01T10:00:00Z" }).b, "yes");
   try {
     v.one({ n: "1", c: [], b: 2, d: "March" });

@@ -7,7 +7,10 @@
  *
  * Bin b's upper threshold `edges[b]` is the midpoint between the largest value
  * in bin b and the smallest in bin b+1, so `code(x) <= b` exactly when
- * `x <= edges[b]`: trees trained on codes predict on raw floats.
+ * `x <= edges[b]`. Each bin's smallest and largest training values are kept
+ * too: a split between the present bins b and b' of a node is stored as the
+ * midpoint of bin b's largest and bin b''s smallest value, where scikit-learn
+ * would put it, so trees trained on codes predict on raw floats.
  */
 import type { Matrix } from "../types.ts";
 
@@ -24,6 +27,10 @@ export interface BinnedData {
   /** thresholds of all features, feature f at `edges[edgeStart[f] .. edgeStart[f] + nBins[f] - 1)` */
   edges: Float64Array;
   edgeStart: Int32Array;
+  /** smallest and largest value in each bin, feature f's bins at `binStart[f] .. binStart[f] + nBins[f])` */
+  binLo: Float64Array;
+  binHi: Float64Array;
+  binStart: Int32Array;
 }
 
 function sharedBytes(length: number): Uint8Array {
@@ -112,9 +119,20 @@ export function binMatrix(X: Matrix, maxBins = MAX_BINS): BinnedData {
   }
   const edges = new Float64Array(edgeStart[p]);
   for (let f = 0; f < p; f++) edges.set(allEdges[f], edgeStart[f]);
+  const binStart = new Int32Array(p + 1);
+  for (let f = 0; f < p; f++) binStart[f + 1] = binStart[f] + nBins[f];
+  const binLo = new Float64Array(binStart[p]).fill(Infinity);
+  const binHi = new Float64Array(binStart[p]).fill(-Infinity);
   for (let f = 0; f < p; f++) {
-    const s = edgeStart[f], k = Math.max(nBins[f] - 1, 0);
-    for (let o = f; o < n * p; o += p) codes[o] = codeOf(data[o], edges, s, k);
+    const s = edgeStart[f], k = Math.max(nBins[f] - 1, 0), bs = binStart[f];
+    for (let o = f; o < n * p; o += p) {
+      const v = data[o];
+      const c = codeOf(v, edges, s, k);
+      codes[o] = c;
+      if (c === NAN_BIN) continue;
+      if (v < binLo[bs + c]) binLo[bs + c] = v;
+      if (v > binHi[bs + c]) binHi[bs + c] = v;
+    }
   }
-  return { n, p, codes, nBins, edges, edgeStart };
+  return { n, p, codes, nBins, edges, edgeStart, binLo, binHi, binStart };
 }

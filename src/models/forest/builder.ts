@@ -9,8 +9,8 @@
  *
  * Pure and synchronous: the main thread and the workers call the same code.
  */
-import { NAN_BIN } from "./binning.ts";
-import { TreeRng, treeSeed } from "./rng.ts";
+import { Rng } from "../../data/random.ts";
+import { type BinnedData, midpoint, NAN_BIN } from "./binning.ts";
 
 export const CRITERION_GINI = 0;
 export const CRITERION_ENTROPY = 1;
@@ -34,14 +34,8 @@ export interface BuildSettings {
   randomState: number;
 }
 
-/** The training data as the builder sees it. */
-export interface TrainData {
-  n: number;
-  p: number;
-  codes: Uint8Array;
-  nBins: Int32Array;
-  edges: Float64Array;
-  edgeStart: Int32Array;
+/** The training data as the builder sees it: the binned inputs and the targets. */
+export interface TrainData extends BinnedData {
   /** classification: number of classes; regression: 0 */
   nClasses: number;
   /** class index per row (classification) */
@@ -73,8 +67,21 @@ const IMPURITY_EPS = 1e-12;
 /** nodes with at most this many rows sort their few bins instead of scanning a bin range */
 const SMALL_NODE = 64;
 
+/**
+ * The seed of tree `index`'s random stream in a forest seeded with `randomState`:
+ * a tree is the same whichever worker grows it. (The final xor with 0x9e3779b9
+ * cancels the one `Rng` applies to its seed, so streams, and models, are those
+ * of the engine's former private PRNG.)
+ */
+export function treeSeed(randomState: number, index: number): number {
+  let h = Math.imul((randomState >>> 0) ^ 0x5bd1e995, 0x27d4eb2d) ^ Math.imul(index + 1, 0x165667b1);
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca77);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae3d);
+  return (h ^ (h >>> 16) ^ 0x9e3779b9) >>> 0;
+}
+
 /** Bootstrap multiplicities of tree `index` (the first draws of its stream). */
-export function bootstrapCounts(rng: TreeRng, n: number, nDraw: number): Int32Array {
+export function bootstrapCounts(rng: Rng, n: number, nDraw: number): Int32Array {
   const counts = new Int32Array(n);
   for (let i = 0; i < nDraw; i++) counts[rng.int(n)]++;
   return counts;
@@ -83,7 +90,7 @@ export function bootstrapCounts(rng: TreeRng, n: number, nDraw: number): Int32Ar
 /** In-bag multiplicities of tree `index`, replayed from its seed (for OOB). */
 export function inBagCounts(settings: BuildSettings, n: number, index: number): Int32Array {
   if (!settings.bootstrap) return new Int32Array(n).fill(1);
-  return bootstrapCounts(new TreeRng(treeSeed(settings.randomState, index)), n, settings.nDraw);
+  return bootstrapCounts(new Rng(treeSeed(settings.randomState, index)), n, settings.nDraw);
 }
 
 class Grow<T extends { length: number }> {
@@ -206,7 +213,7 @@ export class TreeBuilder {
   build(index: number): Tree {
     const d = this.d, s = this.s, n = d.n, p = d.p, S = this.S, K = this.K;
     const classif = d.nClasses > 0;
-    const rng = new TreeRng(treeSeed(s.randomState, index));
+    const rng = new Rng(treeSeed(s.randomState, index));
     const counts = s.bootstrap ? bootstrapCounts(rng, n, s.nDraw) : null;
 
     // class weights recomputed on the bootstrap sample ("balanced_subsample")
@@ -307,7 +314,12 @@ export class TreeBuilder {
       let split = !(depth >= s.maxDepth || count < s.minSamplesSplit || count < 2 * msl ||
         imp <= IMPURITY_EPS * (classif ? 1 : Math.max(1, (T[1] / W) ** 2)));
 
-      let bestF = -1, bestB = 0, bestNanLeft = false, bestScore = -Infinity, bestHadNan = false;
+      let bestF = -1,
+        bestB = 0,
+        bestNext = -1,
+        bestNanLeft = false,
+        bestScore = -Infinity,
+        bestHadNan = false;
       let nTotalConst = nKnown;
       if (split) {
         // Draw features as scikit-learn does: uniformly among the unvisited ones and the
@@ -369,6 +381,7 @@ export class TreeBuilder {
                   bestScore = sc;
                   bestF = f;
                   bestB = b;
+                  bestNext = q < lastQ ? list[lOff + q + 1] : -1;
                   bestNanLeft = false;
                   bestHadNan = hasNan;
                   bestLeft.set(curLeft);
@@ -383,6 +396,7 @@ export class TreeBuilder {
                     bestScore = sc;
                     bestF = f;
                     bestB = b;
+                    bestNext = list[lOff + q + 1];
                     bestNanLeft = true;
                     bestHadNan = true;
                     bestLeft.set(left2);
@@ -479,8 +493,9 @@ export class TreeBuilder {
       const feat = gFeat.ensure(nNodes), thr = gThr.ensure(nNodes), child = gChild.ensure(nNodes);
       const nan = gNan.ensure(nNodes);
       feat[id] = bestF;
-      const nb = nBinsArr[bestF];
-      thr[id] = bestB < nb - 1 ? d.edges[d.edgeStart[bestF] + bestB] : Infinity;
+      // between the node's present bins, as scikit-learn places it (all values left: +Infinity)
+      const bs = d.binStart[bestF];
+      thr[id] = bestNext >= 0 ? midpoint(d.binHi[bs + bestB], d.binLo[bs + bestNext]) : Infinity;
       child[id] = left;
       nan[id] = bestHadNan ? (bestNanLeft ? 0 : 1) : (WL >= WR ? 0 : 1);
       // right first so the left subtree is grown next (depth first, left to right)

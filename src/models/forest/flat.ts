@@ -21,24 +21,40 @@ export interface FlatForest {
 
 /**
  * The nodes packed for inference, 16 bytes each so a node is one cache access:
- * float64 threshold | int32 child | int32 meta = feature * 2 + nanRight (-1 for a leaf).
+ * float64 threshold | int32 next | int32 meta. An internal node has meta =
+ * feature * 2 + nanRight and next = its left child. A leaf is a node that leads
+ * to itself whatever the input (threshold +Infinity, feature 0, missing goes
+ * "left", next = itself), flagged by the sign bit of meta; its values start at
+ * `leafValue[node]`. Self-loops let several rows walk a tree in lockstep without
+ * a branch per row.
  */
 interface Packed {
   f64: Float64Array;
   i32: Int32Array;
+  leafValue: Int32Array;
 }
 const packCache = new WeakMap<FlatForest, Packed>();
+const LEAF = -0x80000000;
+/** the feature of a packed meta (0 for a leaf) */
+const FEATURE_MASK = 0x7ffffffe;
 
 export function packed(ff: FlatForest): Packed {
   let pk = packCache.get(ff);
   if (pk) return pk;
   const n = ff.feature.length;
   const buf = new ArrayBuffer(16 * n);
-  pk = { f64: new Float64Array(buf), i32: new Int32Array(buf) };
+  pk = { f64: new Float64Array(buf), i32: new Int32Array(buf), leafValue: new Int32Array(n) };
   for (let i = 0; i < n; i++) {
-    pk.f64[2 * i] = ff.threshold[i];
-    pk.i32[4 * i + 2] = ff.child[i];
-    pk.i32[4 * i + 3] = ff.feature[i] >= 0 ? ff.feature[i] * 2 + (ff.nanRight[i] ? 1 : 0) : -1;
+    if (ff.feature[i] >= 0) {
+      pk.f64[2 * i] = ff.threshold[i];
+      pk.i32[4 * i + 2] = ff.child[i];
+      pk.i32[4 * i + 3] = ff.feature[i] * 2 + (ff.nanRight[i] ? 1 : 0);
+    } else {
+      pk.f64[2 * i] = Infinity;
+      pk.i32[4 * i + 2] = i;
+      pk.i32[4 * i + 3] = LEAF;
+      pk.leafValue[i] = ff.child[i] * ff.width;
+    }
   }
   packCache.set(ff, pk);
   return pk;
@@ -91,34 +107,68 @@ export function leafOf(ff: FlatForest, root: number, x: ArrayLike<number>, xo: n
 
 /**
  * Mean over trees of each tree's leaf values, for `rows` rows of a row-major
- * matrix: n x width. Trees are summed in tree order for every row, so the
- * result does not depend on how rows are batched.
+ * matrix: n x width. Tree by tree (one tree's nodes stay in cache while the
+ * rows stream past), four rows at a time in lockstep: their node-to-node walks
+ * are independent, so the CPU overlaps their memory latencies. Trees are summed
+ * in tree order for every row, so the result does not depend on the grouping.
  */
 export function predictMean(ff: FlatForest, data: ArrayLike<number>, rows: number): Float64Array {
   const W = ff.width, p = ff.nFeatures, nT = ff.roots.length;
   const out = new Float64Array(rows * W);
-  const { f64, i32 } = packed(ff);
+  const { f64, i32, leafValue } = packed(ff);
   const values = ff.values, roots = ff.roots;
-  // tree by tree: one tree's nodes stay in cache while the rows stream past
+  const rows4 = rows - (rows % 4);
   for (let t = 0; t < nT; t++) {
     const root = roots[t];
-    for (let r = 0, xo = 0, oo = 0; r < rows; r++, xo += p, oo += W) {
-      let node = root;
-      let meta = i32[4 * node + 3];
-      while (meta >= 0) {
-        const v = data[xo + (meta >> 1)];
-        const th = f64[2 * node];
-        node = i32[4 * node + 2] + (v <= th ? 0 : v > th ? 1 : meta & 1);
-        meta = i32[4 * node + 3];
+    for (let r = 0; r < rows4; r += 4) {
+      const x0 = r * p, x1 = x0 + p, x2 = x1 + p, x3 = x2 + p;
+      let n0 = root, n1 = root, n2 = root, n3 = root;
+      let m0 = i32[4 * root + 3], m1 = m0, m2 = m0, m3 = m0;
+      // until all four reach a leaf (a leaf's meta is negative; it leads to itself)
+      while ((m0 & m1 & m2 & m3) >= 0) {
+        const v0 = data[x0 + ((m0 & FEATURE_MASK) >> 1)], t0 = f64[2 * n0];
+        const v1 = data[x1 + ((m1 & FEATURE_MASK) >> 1)], t1 = f64[2 * n1];
+        const v2 = data[x2 + ((m2 & FEATURE_MASK) >> 1)], t2 = f64[2 * n2];
+        const v3 = data[x3 + ((m3 & FEATURE_MASK) >> 1)], t3 = f64[2 * n3];
+        n0 = i32[4 * n0 + 2] + (+(v0 > t0) | (+(v0 !== v0) & m0));
+        n1 = i32[4 * n1 + 2] + (+(v1 > t1) | (+(v1 !== v1) & m1));
+        n2 = i32[4 * n2 + 2] + (+(v2 > t2) | (+(v2 !== v2) & m2));
+        n3 = i32[4 * n3 + 2] + (+(v3 > t3) | (+(v3 !== v3) & m3));
+        m0 = i32[4 * n0 + 3];
+        m1 = i32[4 * n1 + 3];
+        m2 = i32[4 * n2 + 3];
+        m3 = i32[4 * n3 + 3];
       }
-      const vo = i32[4 * node + 2] * W;
-      if (W === 1) out[oo] += values[vo];
-      else for (let k = 0; k < W; k++) out[oo + k] += values[vo + k];
+      const o = r * W;
+      const l0 = leafValue[n0], l1 = leafValue[n1], l2 = leafValue[n2], l3 = leafValue[n3];
+      for (let k = 0; k < W; k++) {
+        out[o + k] += values[l0 + k];
+        out[o + W + k] += values[l1 + k];
+        out[o + 2 * W + k] += values[l2 + k];
+        out[o + 3 * W + k] += values[l3 + k];
+      }
+    }
+    for (let r = rows4; r < rows; r++) {
+      const l = walk(f64, i32, root, data, r * p);
+      const vo = leafValue[l], o = r * W;
+      for (let k = 0; k < W; k++) out[o + k] += values[vo + k];
     }
   }
-  const inv = nT;
-  for (let i = 0; i < out.length; i++) out[i] /= inv;
+  for (let i = 0; i < out.length; i++) out[i] /= nT;
   return out;
+}
+
+/** The leaf node one row (features at `x[xo..]`) reaches from `root`. */
+function walk(f64: Float64Array, i32: Int32Array, root: number, x: ArrayLike<number>, xo: number): number {
+  let node = root;
+  let meta = i32[4 * node + 3];
+  while (meta >= 0) {
+    const v = x[xo + (meta >> 1)];
+    const th = f64[2 * node];
+    node = i32[4 * node + 2] + (+(v > th) | (+(v !== v) & meta));
+    meta = i32[4 * node + 3];
+  }
+  return node;
 }
 
 /** One row through every tree into `out` (length width): the serving hot path. */
@@ -126,17 +176,9 @@ export function predictRowInto(ff: FlatForest, x: ArrayLike<number>, out: Float6
   const W = ff.width, nT = ff.roots.length;
   const values = ff.values, roots = ff.roots;
   out.fill(0);
-  const { f64, i32 } = packed(ff);
+  const { f64, i32, leafValue } = packed(ff);
   for (let t = 0; t < nT; t++) {
-    let node = roots[t];
-    let meta = i32[4 * node + 3];
-    while (meta >= 0) {
-      const v = x[meta >> 1];
-      const th = f64[2 * node];
-      node = i32[4 * node + 2] + (v <= th ? 0 : v > th ? 1 : meta & 1);
-      meta = i32[4 * node + 3];
-    }
-    const vo = i32[4 * node + 2] * W;
+    const vo = leafValue[walk(f64, i32, roots[t], x, 0)];
     for (let k = 0; k < W; k++) out[k] += values[vo + k];
   }
   for (let k = 0; k < W; k++) out[k] /= nT;

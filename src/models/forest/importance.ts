@@ -4,7 +4,8 @@
  * are shuffled among the rows (`nRepeats` seeded shuffles), the rest fixed.
  */
 import type { Estimator, Matrix } from "../types.ts";
-import { TreeRng } from "./rng.ts";
+import { Rng } from "../../data/random.ts";
+import { accuracy, r2, rocAuc } from "../metrics.ts";
 
 /** Scores a fitted model on (X, y); higher is better. */
 export type Scorer = (model: Estimator, X: Matrix, y: Float64Array) => number;
@@ -30,7 +31,7 @@ export function permutationImportance(
   if (!Number.isInteger(nRepeats) || nRepeats < 1) {
     throw new Error("permutationImportance: nRepeats must be >= 1");
   }
-  const rng = new TreeRng(opts.seed ?? 0);
+  const rng = new Rng(opts.seed ?? 0);
   const { rows: n, cols: p } = X;
   const baseline = scorer(model, X, y);
   const work = Float64Array.from(X.data);
@@ -62,54 +63,16 @@ export function permutationImportance(
 }
 
 /** Accuracy of `predict` against class indices. */
-export const accuracyScorer: Scorer = (model, X, y) => {
-  const pred = model.predict(X);
-  let ok = 0;
-  for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) ok++;
-  return ok / y.length;
-};
+export const accuracyScorer: Scorer = (model, X, y) => accuracy(y, model.predict(X));
 
 /** R² of `predict`. */
-export const r2Scorer: Scorer = (model, X, y) => {
-  const pred = model.predict(X);
-  let mean = 0;
-  for (let i = 0; i < y.length; i++) mean += y[i];
-  mean /= y.length;
-  let res = 0, tot = 0;
-  for (let i = 0; i < y.length; i++) {
-    res += (y[i] - pred[i]) ** 2;
-    tot += (y[i] - mean) ** 2;
-  }
-  return tot > 0 ? 1 - res / tot : 0;
-};
+export const r2Scorer: Scorer = (model, X, y) => r2(y, model.predict(X));
 
-/** Binary ROC AUC of class 1's probability (ties counted half), for a 2-class classifier. */
+/** Binary ROC AUC of class 1's probability, for a 2-class classifier. */
 export const rocAucScorer: Scorer = (model, X, y) => {
   if (!model.predictProba) throw new Error("rocAucScorer: the model has no predictProba");
   const proba = model.predictProba(X);
   const k = proba.length / X.rows;
-  const s = Array.from({ length: X.rows }, (_, i) => proba[i * k + 1]);
+  const s = Float64Array.from({ length: X.rows }, (_, i) => proba[i * k + 1]);
   return rocAuc(y, s);
 };
-
-/** ROC AUC via the rank-sum (Mann-Whitney) formula, with average ranks for ties. */
-export function rocAuc(y: ArrayLike<number>, score: ArrayLike<number>): number {
-  const n = y.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a] - score[b]);
-  let rankSumPos = 0, nPos = 0;
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && score[idx[j + 1]] === score[idx[i]]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) {
-      if (y[idx[t]] === 1) {
-        rankSumPos += rank;
-        nPos++;
-      }
-    }
-    i = j + 1;
-  }
-  const nNeg = n - nPos;
-  if (nPos === 0 || nNeg === 0) return NaN;
-  return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
-}

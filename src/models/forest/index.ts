@@ -10,6 +10,7 @@
  *   const bytes = rf.toBytes();       // RandomForestClassifier.fromBytes(bytes)
  */
 import { UserError } from "../../cli/errors.ts";
+import { r2 } from "../metrics.ts";
 import type { Estimator, Matrix } from "../types.ts";
 import { binMatrix } from "./binning.ts";
 import { inBagCounts, type TrainData, type Tree } from "./builder.ts";
@@ -122,15 +123,7 @@ abstract class BaseForest implements Estimator {
     const classif = this.kind === "classifier";
     const sw = opts.sampleWeight;
     const binned = binMatrix(X, p.max_bins);
-    const data: TrainData = {
-      n: binned.n,
-      p: binned.p,
-      codes: binned.codes,
-      nBins: binned.nBins,
-      edges: binned.edges,
-      edgeStart: binned.edgeStart,
-      nClasses: 0,
-    };
+    const data: TrainData = { ...binned, nClasses: 0 };
     let weight = sw ? Float64Array.from(sw) : undefined;
     if (classif) {
       let k = 0;
@@ -330,16 +323,6 @@ function argmax(a: Float64Array, o: number, k: number): number {
   let best = 0;
   for (let j = 1; j < k; j++) if (a[o + j] > a[o + best]) best = j;
   return best;
-}
-
-function r2(truth: number[], pred: number[]): number {
-  const mean = truth.reduce((a, b) => a + b, 0) / truth.length;
-  let ssRes = 0, ssTot = 0;
-  for (let i = 0; i < truth.length; i++) {
-    ssRes += (truth[i] - pred[i]) ** 2;
-    ssTot += (truth[i] - mean) ** 2;
-  }
-  return ssTot > 0 ? 1 - ssRes / ssTot : 0;
 }
 
 /** Per-class weights from `class_weight` ("balanced": n / (k * count_k)), or undefined. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { binMatrix, codeOf, featureEdges, midpoint, NAN_BIN } from "../../../src/models/forest/binning.ts";
-import { TreeRng } from "../../../src/models/forest/rng.ts";
+import { Rng } from "../../../src/data/random.ts";
 
 Deno.test("few distinct values: one bin per value, thresholds at midpoints", () => {
   const e = featureEdges(Float64Array.from([1, 1, 2, 4, 4, 4]), 255);
@@ -8,7 +8,7 @@ Deno.test("few distinct values: one bin per value, thresholds at midpoints", () 
 });
 
 Deno.test("many distinct values: at most maxBins bins of roughly equal size", () => {
-  const rng = new TreeRng(3);
+  const rng = new Rng(3);
   const v = Float64Array.from({ length: 5000 }, () => rng.next()).sort();
   const e = featureEdges(v, 16);
   assert.ok(e.length <= 15 && e.length >= 12, `got ${e.length} edges`);
@@ -19,7 +19,7 @@ Deno.test("many distinct values: at most maxBins bins of roughly equal size", ()
 });
 
 Deno.test("code(x) <= b exactly when x <= edges[b], and NaN gets the missing code", () => {
-  const rng = new TreeRng(9);
+  const rng = new Rng(9);
   const rows = 400;
   const data = new Float64Array(rows * 2);
   for (let i = 0; i < rows; i++) {

@@ -7,7 +7,7 @@ import {
   RandomForestRegressor,
 } from "../../../src/models/forest/index.ts";
 import { UserError } from "../../../src/cli/errors.ts";
-import { TreeRng } from "../../../src/models/forest/rng.ts";
+import { Rng } from "../../../src/data/random.ts";
 import { accuracy, blobs, fromRows, gaussian, linear, xor } from "./helpers.ts";
 
 Deno.test("XOR: learned by depth-2 interactions that no single split finds", async () => {
@@ -31,6 +31,22 @@ Deno.test("separable blobs (3 classes): perfect on new data, confident probabili
   const proba = rf.predictProba(te.X);
   assert.equal(proba.length, te.X.rows * 3);
   for (let i = 0; i < te.X.rows; i++) assert.ok(proba[i * 3 + te.y[i]] > 0.8);
+});
+
+Deno.test("a split lies midway between the values its node saw, as scikit-learn places it", async () => {
+  // x = 0..10, y = x > 5; the tree sees only x in {0, 1, 9, 10} (weight 0 elsewhere, as rows out of
+  // its bootstrap sample), so the threshold is (1 + 9) / 2 = 5, not the data-wide bin edge 1.5
+  const X = fromRows(Array.from({ length: 11 }, (_, x) => [x]));
+  const y = Float64Array.from({ length: 11 }, (_, x) => (x > 5 ? 1 : 0));
+  const sampleWeight = Float64Array.from({ length: 11 }, (_, x) => (x <= 1 || x >= 9 ? 1 : 0));
+  const rf = new RandomForestClassifier({ n_estimators: 1, bootstrap: false, n_jobs: 1 });
+  await rf.fit(X, y, { sampleWeight });
+  assert.deepEqual(Array.from(rf.predict(fromRows([[1.6], [4.9], [5], [5.1], [8.5]]))), [0, 0, 0, 1, 1]);
+  // the same for a missing-value split: present values left, missing right
+  const Xn = fromRows([[0], [1], [2], [NaN], [NaN], [NaN]]);
+  const tree = new RandomForestClassifier({ n_estimators: 1, bootstrap: false, n_jobs: 1 });
+  await tree.fit(Xn, Float64Array.from([0, 0, 0, 1, 1, 1]));
+  assert.deepEqual(Array.from(tree.predict(fromRows([[-5], [2], [1e9], [NaN]]))), [0, 0, 0, 1]);
 });
 
 Deno.test("a constant feature is never split on and gets zero importance", async () => {
@@ -63,7 +79,7 @@ Deno.test("all-NaN columns are ignored; NaN at predict time is accepted", async 
 
 Deno.test("missing values go down a learned side: missingness itself can predict the class", async () => {
   // class 1 rows have a missing x0; x1 is noise
-  const rng = new TreeRng(8);
+  const rng = new Rng(8);
   const rows: number[][] = [], y: number[] = [];
   for (let i = 0; i < 400; i++) {
     const c = i % 2;
@@ -77,7 +93,7 @@ Deno.test("missing values go down a learned side: missingness itself can predict
 });
 
 Deno.test("regressor: fits a smooth function, beats the mean, R² OOB score", async () => {
-  const rng = new TreeRng(11);
+  const rng = new Rng(11);
   const rows: number[][] = [], y: number[] = [];
   for (let i = 0; i < 600; i++) {
     const a = rng.next() * 6, b = rng.next();
@@ -104,7 +120,7 @@ Deno.test("OOB accuracy is close to held-out accuracy", async () => {
 });
 
 Deno.test("class_weight balanced raises recall of a rare class", async () => {
-  const rng = new TreeRng(14);
+  const rng = new Rng(14);
   const rows: number[][] = [], y: number[] = [];
   for (let i = 0; i < 1000; i++) {
     const c = rng.next() < 0.1 ? 1 : 0;

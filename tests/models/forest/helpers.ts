@@ -1,8 +1,8 @@
 /** Small seeded data sets for the forest tests (generated, never read from disk). */
 import type { Matrix } from "../../../src/models/types.ts";
-import { TreeRng } from "../../../src/models/forest/rng.ts";
+import { Rng } from "../../../src/data/random.ts";
 
-export function gaussian(rng: TreeRng): number {
+export function gaussian(rng: Rng): number {
   const u = 1 - rng.next(), v = rng.next();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
@@ -14,7 +14,7 @@ export function fromRows(rows: number[][]): Matrix {
 
 /** XOR of two uniform features' signs, plus `noise` irrelevant columns. */
 export function xor(n: number, seed: number, noise = 0): { X: Matrix; y: Float64Array } {
-  const rng = new TreeRng(seed);
+  const rng = new Rng(seed);
   const rows: number[][] = [], y: number[] = [];
   for (let i = 0; i < n; i++) {
     const a = rng.next() * 2 - 1, b = rng.next() * 2 - 1;
@@ -26,7 +26,7 @@ export function xor(n: number, seed: number, noise = 0): { X: Matrix; y: Float64
 
 /** k Gaussian blobs in 2-D, far apart (separable), plus `noise` columns. */
 export function blobs(n: number, k: number, seed: number, noise = 0): { X: Matrix; y: Float64Array } {
-  const rng = new TreeRng(seed);
+  const rng = new Rng(seed);
   const rows: number[][] = [], y: number[] = [];
   for (let i = 0; i < n; i++) {
     const c = i % k;
@@ -42,7 +42,7 @@ export function blobs(n: number, k: number, seed: number, noise = 0): { X: Matri
 
 /** A noisy linear-ish binary problem with `p` columns, some informative. */
 export function linear(n: number, p: number, seed: number): { X: Matrix; y: Float64Array } {
-  const rng = new TreeRng(seed);
+  const rng = new Rng(seed);
   const rows: number[][] = [], y: number[] = [];
   for (let i = 0; i < n; i++) {
     const r = Array.from({ length: p }, () => gaussian(rng));
