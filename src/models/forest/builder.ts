@@ -93,18 +93,6 @@ export function inBagCounts(settings: BuildSettings, n: number, index: number): 
   return bootstrapCounts(new Rng(treeSeed(settings.randomState, index)), n, settings.nDraw);
 }
 
-class Grow<T extends { length: number }> {
-  constructor(public a: T, private readonly make: (n: number) => T) {}
-  ensure(n: number): T {
-    if (n > this.a.length) {
-      const b = this.make(Math.max(n, this.a.length * 2));
-      (b as unknown as { set(x: T): void }).set(this.a);
-      this.a = b;
-    }
-    return this.a;
-  }
-}
-
 /**
  * A reusable tree grower for one data set: scratch buffers are allocated once
  * and reused for every tree it builds.
@@ -128,6 +116,17 @@ export class TreeBuilder {
   /** features of the current batch */
   private readonly batch: Int32Array;
   private readonly isConst: Uint8Array;
+  /**
+   * Output and DFS-stack buffers, sized for the largest possible tree (every
+   * leaf holds at least one row: at most 2n - 1 nodes, n leaves, depth n - 1).
+   */
+  private readonly oFeat: Int32Array;
+  private readonly oThr: Float64Array;
+  private readonly oChild: Int32Array;
+  private readonly oNan: Uint8Array;
+  private readonly oVal: Float64Array;
+  private readonly stackI: Int32Array;
+  private readonly stackT: Float64Array;
 
   constructor(private readonly d: TrainData, private readonly s: BuildSettings) {
     const n = d.n;
@@ -147,6 +146,13 @@ export class TreeBuilder {
     this.bestLeft = new Float64Array(this.S);
     this.curLeft = new Float64Array(this.S);
     this.left2 = new Float64Array(this.S);
+    this.oFeat = new Int32Array(2 * n);
+    this.oThr = new Float64Array(2 * n);
+    this.oChild = new Int32Array(2 * n);
+    this.oNan = new Uint8Array(2 * n);
+    this.oVal = new Float64Array(n * this.K);
+    this.stackI = new Int32Array(5 * (n + 1));
+    this.stackT = new Float64Array(this.S * (n + 1));
   }
 
   /**
@@ -263,22 +269,14 @@ export class TreeBuilder {
     const features = this.features;
     for (let f = 0; f < p; f++) features[f] = f;
 
-    // growable outputs
-    const gFeat = new Grow(new Int32Array(64), (k) => new Int32Array(k));
-    const gThr = new Grow(new Float64Array(64), (k) => new Float64Array(k));
-    const gChild = new Grow(new Int32Array(64), (k) => new Int32Array(k));
-    const gNan = new Grow(new Uint8Array(64), (k) => new Uint8Array(k));
-    const gVal = new Grow(new Float64Array(64 * K), (k) => new Float64Array(k));
+    const feat = this.oFeat, thr = this.oThr, child = this.oChild, nan = this.oNan, vals = this.oVal;
     const importance = new Float64Array(p);
     let nNodes = 1, nLeaves = 0, maxDepthSeen = 0;
 
     // the DFS stack: start, end, depth, node id, known constants; and node totals
-    const gStackI = new Grow(new Int32Array(5 * 64), (k) => new Int32Array(k));
-    const gStackT = new Grow(new Float64Array(S * 64), (k) => new Float64Array(k));
+    const si = this.stackI, st = this.stackT;
     let sp = 0;
     const push = (start: number, end: number, depth: number, id: number, nConst: number, t: Float64Array) => {
-      const si = gStackI.ensure(5 * (sp + 1));
-      const st = gStackT.ensure(S * (sp + 1));
       si[5 * sp] = start;
       si[5 * sp + 1] = end;
       si[5 * sp + 2] = depth;
@@ -302,7 +300,6 @@ export class TreeBuilder {
 
     while (sp > 0) {
       sp--;
-      const si = gStackI.a, st = gStackT.a;
       const start = si[5 * sp], end = si[5 * sp + 1], depth = si[5 * sp + 2], id = si[5 * sp + 3];
       const nKnown = si[5 * sp + 4];
       for (let j = 0; j < S; j++) T[j] = st[S * sp + j];
@@ -452,10 +449,10 @@ export class TreeBuilder {
       }
 
       if (!split) {
-        const feat = gFeat.ensure(id + 1), child = gChild.ensure(id + 1);
         feat[id] = -1;
+        thr[id] = 0;
+        nan[id] = 0;
         child[id] = nLeaves;
-        const vals = gVal.ensure((nLeaves + 1) * K);
         if (classif) { for (let k = 0; k < K; k++) vals[nLeaves * K + k] = W > 0 ? T[k] / W : 1 / K; }
         else vals[nLeaves] = W > 0 ? T[1] / W : 0;
         nLeaves++;
@@ -490,8 +487,6 @@ export class TreeBuilder {
       const mid = i;
       const left = nNodes;
       nNodes += 2;
-      const feat = gFeat.ensure(nNodes), thr = gThr.ensure(nNodes), child = gChild.ensure(nNodes);
-      const nan = gNan.ensure(nNodes);
       feat[id] = bestF;
       // between the node's present bins, as scikit-learn places it (all values left: +Infinity)
       const bs = d.binStart[bestF];
@@ -505,11 +500,11 @@ export class TreeBuilder {
 
     return {
       nNodes,
-      feature: gFeat.ensure(nNodes).slice(0, nNodes),
-      threshold: gThr.ensure(nNodes).slice(0, nNodes),
-      child: gChild.ensure(nNodes).slice(0, nNodes),
-      nanRight: gNan.ensure(nNodes).slice(0, nNodes),
-      values: gVal.ensure(nLeaves * K).slice(0, nLeaves * K),
+      feature: feat.slice(0, nNodes),
+      threshold: thr.slice(0, nNodes),
+      child: child.slice(0, nNodes),
+      nanRight: nan.slice(0, nNodes),
+      values: vals.slice(0, nLeaves * K),
       importance,
       depth: maxDepthSeen,
     };
