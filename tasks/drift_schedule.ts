@@ -2,8 +2,9 @@
  * `deno task drift:schedule`: a long-running scheduler on Deno.cron (params
  * drift.schedule, "0 2 * * *" = nightly at 02:00 UTC by default). Each tick
  * runs the drift check; on dataset drift it runs the retraining pipeline
- * (prep -> features -> train) and registers the new run as @challenger. It
- * never promotes: the promotion gates alone decide @champion. The tick is the
+ * (prep -> features -> train) and registers the new run as @challenger,
+ * asking for @champion without --force: the promotion gates alone decide
+ * whether it becomes champion (a failing version stays a challenger). The tick is the
  * exported `scheduledDriftCheck`, which tests call directly.
  */
 import { executeTask, type TaskContext, type TaskSpec } from "../src/cli/task.ts";
@@ -17,7 +18,8 @@ export const RETRAIN_STEPS: string[][] = [
   ["prep"],
   ["features"],
   ["train"],
-  ["register", "--run", "latest", "--alias", "challenger"],
+  // always @challenger; @champion only when the promotion gates pass (never --force)
+  ["register", "--run", "latest", "--alias", "challenger", "--alias", "champion"],
 ];
 
 export interface TickDeps {
@@ -41,12 +43,12 @@ export interface TickResult {
   error?: string;
 }
 
+/**
+ * Runs `deno task <args>` with the `deno` on PATH: the task's --allow-run=deno
+ * grants that name, which need not be the path Deno.execPath() reports.
+ */
 async function spawnTask(args: string[]): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", ...args],
-    stdout: "inherit",
-    stderr: "inherit",
-  });
+  const child = new Deno.Command("deno", { args: ["task", ...args], stdout: "inherit", stderr: "inherit" });
   return (await child.output()).code;
 }
 
@@ -83,7 +85,14 @@ export async function scheduledDriftCheck(deps: TickDeps): Promise<TickResult> {
   for (const step of RETRAIN_STEPS) {
     const args = [...step, ...(deps.passThrough ?? [])];
     say(`drift:schedule: deno task ${args.join(" ")}`);
-    const code = await runTask(args);
+    let code: number;
+    try {
+      code = await runTask(args);
+    } catch (e) {
+      say(`drift:schedule: could not start 'deno task ${step[0]}': ${errorLine(e)}`);
+      result.steps.push({ task: step[0], code: -1 });
+      return { ...result, status: "retrain_failed", error: errorLine(e) };
+    }
     result.steps.push({ task: step[0], code });
     if (code !== 0) {
       say(`drift:schedule: '${step[0]}' failed (exit ${code}); retraining stopped`);

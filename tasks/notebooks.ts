@@ -17,9 +17,11 @@ import {
   cellsMissingOutput,
   chartCount,
   describeCellError,
+  displayCount,
   readNotebook,
   serializeNotebook,
 } from "../src/report/notebook.ts";
+import { SHOW_FLUSH_ENV, SHOW_TALLY_ENV } from "../src/report/display.ts";
 
 const KERNEL = "deno";
 const INSTALL_HINT = "apt-get install -y jupyter-nbconvert jupyter-client";
@@ -124,8 +126,18 @@ function listNotebooks(dir: string): string[] {
 }
 
 /** One nbconvert run of a notebook into outputDir; returns the executed notebook and its wall time. */
-async function nbconvert(path: string, outputDir: string, scratch: string, timeoutSeconds: number) {
+async function nbconvert(
+  path: string,
+  outputDir: string,
+  scratch: string,
+  timeoutSeconds: number,
+  flushMs: number,
+) {
   const name = basename(path);
+  // show() appends a line here per value it displays; compared with the outputs the run kept
+  const tally = join(scratch, "shown.tally");
+  Deno.mkdirSync(scratch, { recursive: true });
+  Deno.writeTextFileSync(tally, "");
   const t0 = performance.now();
   const r = await runCapture("jupyter", [
     "nbconvert",
@@ -141,15 +153,27 @@ async function nbconvert(path: string, outputDir: string, scratch: string, timeo
     "--output",
     name,
     path,
-  ], { ORCHARD_NOTEBOOK_DIR: scratch, NO_COLOR: "1" });
+  ], {
+    ORCHARD_NOTEBOOK_DIR: scratch,
+    NO_COLOR: "1",
+    [SHOW_TALLY_ENV]: tally,
+    [SHOW_FLUSH_ENV]: String(flushMs),
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (r.code !== 0) throw new UserError(`${name}: nbconvert failed: ${lastLine(r.stderr)}`, 1);
   const output = join(outputDir, name);
-  return { nb: readNotebook(output), output, seconds };
+  const shown = Deno.readTextFileSync(tally).split("\n").filter(Boolean).length;
+  return { nb: readNotebook(output), output, seconds, shown };
 }
 
-/** Extra runs allowed when the kernel drops a cell's displayed output (a Deno kernel race). */
-const RETRIES = 1;
+/**
+ * show()'s pause (ms) on each run of a notebook: the Deno kernel can report a
+ * cell idle before its display messages leave, and nbconvert then drops them.
+ * A dropped output is detected exactly (show() tallies what it displayed) and
+ * the notebook runs again with a longer pause, so a loaded CI machine costs
+ * time, not a red build.
+ */
+const FLUSH_SCHEDULE_MS = [40, 250, 1000];
 
 async function executeOne(
   path: string,
@@ -158,27 +182,37 @@ async function executeOne(
   timeoutSeconds: number,
 ): Promise<NotebookResult> {
   const name = basename(path);
-  let run = await nbconvert(path, outputDir, scratch, timeoutSeconds);
   for (let attempt = 0;; attempt++) {
+    const flushMs = FLUSH_SCHEDULE_MS[attempt];
+    const run = await nbconvert(path, outputDir, scratch, timeoutSeconds, flushMs);
     const errors = cellErrors(run.nb);
     if (errors.length > 0) {
       const more = errors.length > 1 ? ` (+${errors.length - 1} more failing cells; see ${run.output})` : "";
       throw new UserError(describeCellError(name, errors[0]) + more, 1);
     }
     const missing = cellsMissingOutput(run.nb);
-    if (missing.length === 0) break;
-    if (attempt >= RETRIES) {
+    const kept = displayCount(run.nb);
+    if (missing.length === 0 && kept >= run.shown) return finish(name, run);
+    const what = `${run.shown - kept} of ${run.shown} shown outputs` +
+      (missing.length ? ` (cells ${missing.join(", ")} have none)` : "");
+    if (attempt + 1 >= FLUSH_SCHEDULE_MS.length) {
       throw new UserError(
-        `${name}: cells ${missing.join(", ")} call show() but have no output, even after a retry ` +
-          "(the Deno kernel dropped them; see " + run.output + ")",
+        `${name}: the kernel dropped ${what}, even with a ${flushMs} ms pause (see ${run.output})`,
         1,
       );
     }
     console.error(
-      `notebooks: ${name}: the kernel dropped the output of cells ${missing.join(", ")}; running it again`,
+      `notebooks: ${name}: the kernel dropped ${what}; running it again with a ${
+        FLUSH_SCHEDULE_MS[attempt + 1]
+      } ms pause`,
     );
-    run = await nbconvert(path, outputDir, scratch, timeoutSeconds);
   }
+}
+
+function finish(
+  name: string,
+  run: { nb: ReturnType<typeof readNotebook>; output: string; seconds: number },
+): NotebookResult {
   const { nb, output, seconds } = run;
   const charts = chartCount(nb);
   if (charts === 0) {

@@ -1,7 +1,8 @@
 /**
  * A small seeded PRNG (sfc32, seeded through splitmix32) with the draws the
- * example-data generator and the split need. Same seed, same sequence, on every
- * platform: no Math.random anywhere in the data stages.
+ * example-data generator, the split, cross-validation and the forest engine
+ * (one stream per tree) need. Same seed, same sequence, on every platform: no
+ * Math.random anywhere in the data or model stages.
  */
 export class Rng {
   private a: number;

@@ -16,6 +16,7 @@ import { resolveModelUri } from "../registry/uri.ts";
 import { renderDriftReport } from "../report/drift_report.ts";
 import { detectDrift, type DriftResult, LOG_METADATA } from "./detect.ts";
 import { lastLogDay, readInput } from "./load.ts";
+import { isNumericDtype } from "./profile.ts";
 import {
   appendSummaryCsv,
   type DriftJson,
@@ -168,7 +169,7 @@ export function runDrift(opts: DriftRunOptions): DriftRun {
     );
     const asText = preds.map((v) => String(v));
     const curPred = current.getColumn("prediction");
-    const curNumeric = /^(Int|UInt|Float)/.test(String(curPred.dtype));
+    const curNumeric = isNumericDtype(curPred.dtype);
     const series = curNumeric ? pl.Series("prediction", asText.map(Number)) : pl.Series("prediction", asText);
     reference = scored.withColumns(series);
   }

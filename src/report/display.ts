@@ -308,11 +308,34 @@ export async function show(...values: unknown[]): Promise<void> {
     if (api) await api.display(bundle, { raw: true });
     else console.log(String(bundle["text/plain"] ?? ""));
   }
+  if (!api) return;
+  // Headless runs count what was shown, so `deno task notebooks` can tell a
+  // dropped output from a cell that showed nothing, and run the notebook again.
+  const tally = envValue(SHOW_TALLY_ENV);
+  if (tally && values.length) {
+    Deno.writeTextFileSync(tally, "shown\n".repeat(values.length), { append: true });
+  }
   // Deno's kernel (2.9) queues display messages and can report the cell idle
   // before they leave; a headless nbconvert run stops listening at idle and
   // drops them. A short pause lets the queue drain first.
-  if (api) await new Promise((resolve) => setTimeout(resolve, SHOW_FLUSH_MS));
+  await new Promise((resolve) => setTimeout(resolve, showFlushMs()));
 }
 
-/** How long `show` waits for the kernel to publish its outputs. */
+/** How long `show` waits for the kernel to publish its outputs (ORCHARD_SHOW_FLUSH_MS overrides). */
 export const SHOW_FLUSH_MS = 40;
+/** The file `show` appends one line to per value shown in the kernel (set by `deno task notebooks`). */
+export const SHOW_TALLY_ENV = "ORCHARD_SHOW_TALLY";
+export const SHOW_FLUSH_ENV = "ORCHARD_SHOW_FLUSH_MS";
+
+function envValue(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined; // no env permission: the defaults
+  }
+}
+
+export function showFlushMs(): number {
+  const v = Number(envValue(SHOW_FLUSH_ENV));
+  return Number.isFinite(v) && v >= 0 && envValue(SHOW_FLUSH_ENV) !== undefined ? v : SHOW_FLUSH_MS;
+}

@@ -34,7 +34,16 @@ export function driftChart(chart: ColumnChart, width = 340, height = 200): strin
       y: { label: "share", grid: true },
       color: { domain: ["reference", "current"], range: [COLORS.reference, COLORS.current], legend: true },
       marks: [
-        Plot.rectY(data, { x1: "x1", x2: "x2", y: "share", fill: "set", fillOpacity: 0.4, inset: 0 }),
+        // y1/y2 rather than y: the two sets overlap from zero instead of stacking
+        Plot.rectY(data, {
+          x1: "x1",
+          x2: "x2",
+          y1: 0,
+          y2: "share",
+          fill: "set",
+          fillOpacity: 0.45,
+          inset: 0,
+        }),
         Plot.ruleY([0]),
       ],
     });
@@ -43,13 +52,15 @@ export function driftChart(chart: ColumnChart, width = 340, height = 200): strin
     { label: b.label, share: b.reference, set: "reference" },
     { label: b.label, share: b.current, set: "current" },
   ]);
+  // one row of two bars per category: category names on the left, colours in the legend
+  const longest = Math.max(...chart.bins.map((b) => b.label.length), 4);
   return renderPlot({
     width,
-    height: Math.max(height, 40 + chart.bins.length * 18),
-    marginLeft: 90,
+    height: Math.max(height, 50 + chart.bins.length * 24),
+    marginLeft: Math.min(160, 12 + longest * 7),
     x: { label: "share", grid: true },
-    y: { label: null },
-    fy: { label: chart.column, domain: chart.bins.map((b) => b.label) },
+    y: { axis: null, domain: ["reference", "current"] },
+    fy: { label: null, axis: "left", domain: chart.bins.map((b) => b.label) },
     color: { domain: ["reference", "current"], range: [COLORS.reference, COLORS.current], legend: true },
     marks: [Plot.barX(data, { y: "set", x: "share", fy: "label", fill: "set" }), Plot.ruleX([0])],
   });

@@ -260,6 +260,15 @@ export function cellsMissingOutput(nb: Notebook): number[] {
   return out;
 }
 
+/** Number of display_data outputs of an executed notebook (what `show` published and the run kept). */
+export function displayCount(nb: Notebook): number {
+  let n = 0;
+  for (const cell of nb.cells) {
+    for (const o of cell.outputs ?? []) if (o.output_type === "display_data") n++;
+  }
+  return n;
+}
+
 /**
  * The notebook's code cells as one TypeScript module (each cell headed by a
  * comment with its position), so `deno check` can type-check a notebook

@@ -16,7 +16,7 @@ const fakeRun = (drift: boolean) => (): DriftRun =>
     reportPath: "r.html",
   }) as unknown as DriftRun;
 
-Deno.test("schedule handler: dataset drift retrains and registers a challenger (never champion)", async () => {
+Deno.test("schedule handler: dataset drift retrains and registers a challenger; only the gates make it champion", async () => {
   const calls: string[][] = [];
   const r = await scheduledDriftCheck({
     config,
@@ -29,7 +29,8 @@ Deno.test("schedule handler: dataset drift retrains and registers a challenger (
   deepEqual(calls.map((c) => c[0]), ["prep", "features", "train", "register"]);
   const register = calls.at(-1)!;
   assert(register.includes("challenger"));
-  assert(!register.includes("champion") && !register.includes("--force"));
+  // champion is requested without --force: the registry applies it only when the gates pass
+  assert(!register.includes("--force") && !register.includes("--reason"));
   assert(calls.every((c) => c.join(" ").endsWith("--set model.n_estimators=10")));
 });
 
@@ -61,6 +62,14 @@ Deno.test("schedule handler: no drift runs nothing; a failing step stops retrain
   equal(broken.status, "drift_failed");
   equal(broken.error, "current data is empty (0 rows)");
   equal(RETRAIN_STEPS.at(-1)!.includes("challenger"), true);
+  const unstartable = await scheduledDriftCheck({
+    config,
+    drift: fakeRun(true),
+    runTask: () => Promise.reject(new Deno.errors.NotCapable("Requires run access")),
+    log: () => {},
+  });
+  equal(unstartable.status, "retrain_failed");
+  deepEqual(unstartable.steps, [{ task: "prep", code: -1 }]);
 });
 
 Deno.test("schedule: the default is nightly and bad cron expressions are user errors", () => {

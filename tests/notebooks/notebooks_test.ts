@@ -186,3 +186,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "deno task notebooks detects a dropped show() output, retries with longer pauses, then fails in one line",
+  ignore: !hasJupyter,
+  async fn() {
+    const nbDir = Deno.makeTempDirSync();
+    const out = scratchUnderReports("nbdrop");
+    try {
+      // the cell tallies one value as shown without displaying it: exactly what a dropped output looks like
+      Deno.writeTextFileSync(
+        join(nbDir, "dropping.ipynb"),
+        serializeNotebook({
+          nbformat: 4,
+          nbformat_minor: 5,
+          metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" } },
+          cells: [{
+            cell_type: "code",
+            id: "drop",
+            metadata: {},
+            source: 'const t = Deno.env.get("ORCHARD_SHOW_TALLY");\n' +
+              'if (t) Deno.writeTextFileSync(t, "shown\\n", { append: true });',
+            execution_count: null,
+            outputs: [],
+          }],
+        }),
+      );
+      const r = await denoTask(["notebooks", "--notebooks-dir", nbDir, "--output-dir", out]);
+      assert.equal(r.code, 1, r.stderr);
+      const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("notebooks: installed"));
+      assert.match(lines[0], /dropping\.ipynb: the kernel dropped 1 of 1 shown outputs; .* 250 ms pause/);
+      assert.match(lines[1], /1000 ms pause/);
+      assert.match(
+        lines[2],
+        /^notebooks: dropping\.ipynb: the kernel dropped 1 of 1 shown outputs, even with/,
+      );
+      assert.equal(lines.length, 3, r.stderr);
+    } finally {
+      Deno.removeSync(nbDir, { recursive: true });
+      Deno.removeSync(out, { recursive: true });
+    }
+  },
+});

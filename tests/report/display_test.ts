@@ -11,6 +11,9 @@ import {
   markdown,
   mimeBundle,
   show,
+  SHOW_FLUSH_ENV,
+  SHOW_FLUSH_MS,
+  showFlushMs,
   svgBundle,
   table,
 } from "@/report/display.ts";
@@ -157,4 +160,19 @@ Deno.test("show() prints plain text outside the kernel", async () => {
   }
   assert.equal(lines[0], "7");
   assert.match(lines[1], /^a\n1\n1 row × 1 column$/);
+});
+
+Deno.test("show()'s pause defaults to SHOW_FLUSH_MS and ORCHARD_SHOW_FLUSH_MS overrides it", () => {
+  const prev = Deno.env.get(SHOW_FLUSH_ENV);
+  try {
+    Deno.env.delete(SHOW_FLUSH_ENV);
+    assert.equal(showFlushMs(), SHOW_FLUSH_MS);
+    Deno.env.set(SHOW_FLUSH_ENV, "250");
+    assert.equal(showFlushMs(), 250);
+    Deno.env.set(SHOW_FLUSH_ENV, "soon");
+    assert.equal(showFlushMs(), SHOW_FLUSH_MS);
+  } finally {
+    if (prev === undefined) Deno.env.delete(SHOW_FLUSH_ENV);
+    else Deno.env.set(SHOW_FLUSH_ENV, prev);
+  }
 });

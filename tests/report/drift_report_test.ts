@@ -1,8 +1,8 @@
-import assert, { equal } from "node:assert/strict";
+import assert, { deepEqual, equal } from "node:assert/strict";
 import pl from "nodejs-polars";
 import { DriftSchema } from "../../src/config/schema.ts";
 import { detectDrift } from "../../src/drift/detect.ts";
-import { renderDriftReport } from "../../src/report/drift_report.ts";
+import { driftChart, renderDriftReport } from "../../src/report/drift_report.ts";
 
 function frame(rows: number, seed: number, shift: number): pl.DataFrame {
   let x = seed;
@@ -40,4 +40,35 @@ Deno.test("drift report: self-contained, one chart per column, sorted summary, u
   // the three shifted columns lead the summary table
   const firstRows = [...large.matchAll(/<tr class="fail"><td>(n\d+)<\/td>/g)].map((m) => m[1]);
   equal(firstRows.slice(0, 3).sort().join(), "n0,n1,n2");
+});
+
+Deno.test("drift chart: reference and current histograms overlap from zero (not stacked); categories label the rows", () => {
+  const svg = driftChart({
+    column: "x",
+    type: "numeric",
+    bins: [{ label: "0–1", x0: 0, x1: 1, reference: 0.5, current: 0.5 }, {
+      label: "1–2",
+      x0: 1,
+      x1: 2,
+      reference: 0.5,
+      current: 0.5,
+    }],
+  });
+  const attr = (tag: string, name: string) => Number(tag.match(new RegExp(`\\s${name}="([\\d.]+)"`))?.[1]);
+  const rects = (svg.match(/<rect fill="[^"]*"[^>]*>/g) ?? []).map((t) => [attr(t, "y"), attr(t, "height")]);
+  equal(rects.length, 4);
+  // equal shares: every bar has the same top and height (stacking would put current on top of reference)
+  for (const [y, h] of rects) deepEqual([y, h], rects[0]);
+  const cat = driftChart({
+    column: "region",
+    type: "categorical",
+    bins: [{ label: "north", reference: 0.7, current: 0.2 }, {
+      label: "south",
+      reference: 0.3,
+      current: 0.8,
+    }],
+  });
+  assert(cat.includes(">north<") && cat.includes(">south<"));
+  // the sets are told apart by the legend, not by repeated tick labels
+  assert(!/>reference</.test(cat.split("</svg>").slice(1).join("")), "no per-row reference labels");
 });

@@ -197,3 +197,18 @@ Deno.test("notebookModuleSource joins the code cells in order, headed by their p
   );
   assert.ok(!src.includes("# Title"), "markdown cells are left out");
 });
+
+Deno.test("displayCount counts the display_data outputs show() published", async () => {
+  const { displayCount } = await import("@/report/notebook.ts");
+  const nb = executed();
+  for (const c of nb.cells) c.outputs = c.cell_type === "code" ? [] : c.outputs;
+  assert.equal(displayCount(nb), 0);
+  nb.cells[2].outputs = [
+    { output_type: "display_data", data: { "text/html": "<b>1</b>" }, metadata: {} },
+    { output_type: "stream", name: "stdout", text: "log line" },
+    { output_type: "execute_result", data: { "text/plain": "1" }, metadata: {} },
+    { output_type: "display_data", data: { "image/svg+xml": "<svg/>" }, metadata: {} },
+  ];
+  assert.equal(displayCount(nb), 2);
+  assert.equal(displayCount(stripNotebook(nb)), 0);
+});

@@ -115,72 +115,120 @@ export function leafOf(ff: FlatForest, root: number, x: ArrayLike<number>, xo: n
 export function predictMean(ff: FlatForest, data: ArrayLike<number>, rows: number): Float64Array {
   const W = ff.width, p = ff.nFeatures, nT = ff.roots.length;
   const out = new Float64Array(rows * W);
-  const { f64, i32, leafValue } = packed(ff);
+  const pk = packed(ff);
   const values = ff.values, roots = ff.roots;
   const rows4 = rows - (rows % 4);
   for (let t = 0; t < nT; t++) {
     const root = roots[t];
-    for (let r = 0; r < rows4; r += 4) {
-      const x0 = r * p, x1 = x0 + p, x2 = x1 + p, x3 = x2 + p;
-      let n0 = root, n1 = root, n2 = root, n3 = root;
-      let m0 = i32[4 * root + 3], m1 = m0, m2 = m0, m3 = m0;
-      // until all four reach a leaf (a leaf's meta is negative; it leads to itself)
-      while ((m0 & m1 & m2 & m3) >= 0) {
-        const v0 = data[x0 + ((m0 & FEATURE_MASK) >> 1)], t0 = f64[2 * n0];
-        const v1 = data[x1 + ((m1 & FEATURE_MASK) >> 1)], t1 = f64[2 * n1];
-        const v2 = data[x2 + ((m2 & FEATURE_MASK) >> 1)], t2 = f64[2 * n2];
-        const v3 = data[x3 + ((m3 & FEATURE_MASK) >> 1)], t3 = f64[2 * n3];
-        n0 = i32[4 * n0 + 2] + (+(v0 > t0) | (+(v0 !== v0) & m0));
-        n1 = i32[4 * n1 + 2] + (+(v1 > t1) | (+(v1 !== v1) & m1));
-        n2 = i32[4 * n2 + 2] + (+(v2 > t2) | (+(v2 !== v2) & m2));
-        n3 = i32[4 * n3 + 2] + (+(v3 > t3) | (+(v3 !== v3) & m3));
-        m0 = i32[4 * n0 + 3];
-        m1 = i32[4 * n1 + 3];
-        m2 = i32[4 * n2 + 3];
-        m3 = i32[4 * n3 + 3];
-      }
-      const o = r * W;
-      const l0 = leafValue[n0], l1 = leafValue[n1], l2 = leafValue[n2], l3 = leafValue[n3];
-      for (let k = 0; k < W; k++) {
-        out[o + k] += values[l0 + k];
-        out[o + W + k] += values[l1 + k];
-        out[o + 2 * W + k] += values[l2 + k];
-        out[o + 3 * W + k] += values[l3 + k];
-      }
-    }
-    for (let r = rows4; r < rows; r++) {
-      const l = walk(f64, i32, root, data, r * p);
-      const vo = leafValue[l], o = r * W;
-      for (let k = 0; k < W; k++) out[o + k] += values[vo + k];
-    }
+    // a function of its own, so its optimised code does not depend on earlier calls with few rows
+    if (rows4 > 0) addTreeRows4(pk, values, W, root, data, p, rows4, out);
   }
+  // the last rows (or a request's one row) take the one-row path: four trees at a time
+  for (let r = rows4; r < rows; r++) addRow(pk, values, W, roots, data, r * p, out, r * W);
   for (let i = 0; i < out.length; i++) out[i] /= nT;
   return out;
 }
 
-/** The leaf node one row (features at `x[xo..]`) reaches from `root`. */
-function walk(f64: Float64Array, i32: Int32Array, root: number, x: ArrayLike<number>, xo: number): number {
-  let node = root;
-  let meta = i32[4 * node + 3];
-  while (meta >= 0) {
-    const v = x[xo + (meta >> 1)];
-    const th = f64[2 * node];
-    node = i32[4 * node + 2] + (+(v > th) | (+(v !== v) & meta));
-    meta = i32[4 * node + 3];
+/** Adds the leaf values of the tree at `root` for rows [0, rows4) to `out`, four rows in lockstep. */
+function addTreeRows4(
+  pk: Packed,
+  values: Float64Array,
+  W: number,
+  root: number,
+  data: ArrayLike<number>,
+  p: number,
+  rows4: number,
+  out: Float64Array,
+): void {
+  const { f64, i32, leafValue } = pk;
+  const m = i32[4 * root + 3];
+  for (let r = 0; r < rows4; r += 4) {
+    const x0 = r * p, x1 = x0 + p, x2 = x1 + p, x3 = x2 + p;
+    let n0 = root, n1 = root, n2 = root, n3 = root;
+    let m0 = m, m1 = m, m2 = m, m3 = m;
+    // until all four reach a leaf (a leaf's meta is negative; it leads to itself)
+    while ((m0 & m1 & m2 & m3) >= 0) {
+      const v0 = data[x0 + ((m0 & FEATURE_MASK) >> 1)], t0 = f64[2 * n0];
+      const v1 = data[x1 + ((m1 & FEATURE_MASK) >> 1)], t1 = f64[2 * n1];
+      const v2 = data[x2 + ((m2 & FEATURE_MASK) >> 1)], t2 = f64[2 * n2];
+      const v3 = data[x3 + ((m3 & FEATURE_MASK) >> 1)], t3 = f64[2 * n3];
+      n0 = i32[4 * n0 + 2] + (+(v0 > t0) | (+(v0 !== v0) & m0));
+      n1 = i32[4 * n1 + 2] + (+(v1 > t1) | (+(v1 !== v1) & m1));
+      n2 = i32[4 * n2 + 2] + (+(v2 > t2) | (+(v2 !== v2) & m2));
+      n3 = i32[4 * n3 + 2] + (+(v3 > t3) | (+(v3 !== v3) & m3));
+      m0 = i32[4 * n0 + 3];
+      m1 = i32[4 * n1 + 3];
+      m2 = i32[4 * n2 + 3];
+      m3 = i32[4 * n3 + 3];
+    }
+    const o = r * W;
+    const l0 = leafValue[n0], l1 = leafValue[n1], l2 = leafValue[n2], l3 = leafValue[n3];
+    for (let k = 0; k < W; k++) {
+      out[o + k] += values[l0 + k];
+      out[o + W + k] += values[l1 + k];
+      out[o + 2 * W + k] += values[l2 + k];
+      out[o + 3 * W + k] += values[l3 + k];
+    }
   }
-  return node;
 }
 
 /** One row through every tree into `out` (length width): the serving hot path. */
 export function predictRowInto(ff: FlatForest, x: ArrayLike<number>, out: Float64Array): Float64Array {
   const W = ff.width, nT = ff.roots.length;
-  const values = ff.values, roots = ff.roots;
   out.fill(0);
-  const { f64, i32, leafValue } = packed(ff);
-  for (let t = 0; t < nT; t++) {
-    const vo = leafValue[walk(f64, i32, roots[t], x, 0)];
-    for (let k = 0; k < W; k++) out[k] += values[vo + k];
-  }
+  addRow(packed(ff), ff.values, W, ff.roots, x, 0, out, 0);
   for (let k = 0; k < W; k++) out[k] /= nT;
   return out;
+}
+
+/**
+ * Adds every tree's leaf values for the row at `x[xo..]` to `out[oo..]`, in
+ * tree order, walking four trees at a time in lockstep.
+ */
+function addRow(
+  pk: Packed,
+  values: Float64Array,
+  W: number,
+  roots: Int32Array,
+  x: ArrayLike<number>,
+  xo: number,
+  out: Float64Array,
+  oo: number,
+): void {
+  const { f64, i32, leafValue } = pk;
+  const nT = roots.length, nT4 = nT - (nT % 4);
+  for (let t = 0; t < nT4; t += 4) {
+    let n0 = roots[t], n1 = roots[t + 1], n2 = roots[t + 2], n3 = roots[t + 3];
+    let m0 = i32[4 * n0 + 3], m1 = i32[4 * n1 + 3], m2 = i32[4 * n2 + 3], m3 = i32[4 * n3 + 3];
+    while ((m0 & m1 & m2 & m3) >= 0) {
+      const v0 = x[xo + ((m0 & FEATURE_MASK) >> 1)], t0 = f64[2 * n0];
+      const v1 = x[xo + ((m1 & FEATURE_MASK) >> 1)], t1 = f64[2 * n1];
+      const v2 = x[xo + ((m2 & FEATURE_MASK) >> 1)], t2 = f64[2 * n2];
+      const v3 = x[xo + ((m3 & FEATURE_MASK) >> 1)], t3 = f64[2 * n3];
+      n0 = i32[4 * n0 + 2] + (+(v0 > t0) | (+(v0 !== v0) & m0));
+      n1 = i32[4 * n1 + 2] + (+(v1 > t1) | (+(v1 !== v1) & m1));
+      n2 = i32[4 * n2 + 2] + (+(v2 > t2) | (+(v2 !== v2) & m2));
+      n3 = i32[4 * n3 + 2] + (+(v3 > t3) | (+(v3 !== v3) & m3));
+      m0 = i32[4 * n0 + 3];
+      m1 = i32[4 * n1 + 3];
+      m2 = i32[4 * n2 + 3];
+      m3 = i32[4 * n3 + 3];
+    }
+    const l0 = leafValue[n0], l1 = leafValue[n1], l2 = leafValue[n2], l3 = leafValue[n3];
+    for (let k = 0; k < W; k++) out[oo + k] += values[l0 + k];
+    for (let k = 0; k < W; k++) out[oo + k] += values[l1 + k];
+    for (let k = 0; k < W; k++) out[oo + k] += values[l2 + k];
+    for (let k = 0; k < W; k++) out[oo + k] += values[l3 + k];
+  }
+  for (let t = nT4; t < nT; t++) {
+    let node = roots[t];
+    let meta = i32[4 * node + 3];
+    while (meta >= 0) {
+      const v = x[xo + (meta >> 1)];
+      node = i32[4 * node + 2] + (+(v > f64[2 * node]) | (+(v !== v) & meta));
+      meta = i32[4 * node + 3];
+    }
+    const vo = leafValue[node];
+    for (let k = 0; k < W; k++) out[oo + k] += values[vo + k];
+  }
 }

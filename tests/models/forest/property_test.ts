@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { RandomForestClassifier, RandomForestRegressor } from "../../../src/models/forest/index.ts";
 import type { Matrix } from "../../../src/models/types.ts";
+import { type FlatForest, leafOf } from "../../../src/models/forest/flat.ts";
 
 /** Small random tables: values from a few levels (ties), some missing; classes 0..k-1. */
 const table = fc.record({
@@ -64,6 +65,32 @@ Deno.test("property: predict_proba rows are probabilities summing to 1", async (
       }
     }),
     { numRuns: 60, seed: 42 },
+  );
+});
+
+Deno.test("property: batch, one-row and a plain tree walk predict exactly the same, missing values included", async () => {
+  await fc.assert(
+    fc.asyncProperty(table, async (t) => {
+      const X = toMatrix(t);
+      const rf = new RandomForestClassifier({ ...t.params, n_jobs: 1, random_state: t.seed });
+      await rf.fit(X, Float64Array.from(t.y));
+      const k = rf.nClasses, batch = rf.predictProba(X);
+      const ff = (rf as unknown as { forest: FlatForest }).forest;
+      for (let i = 0; i < X.rows; i++) {
+        const row = X.data.slice(i * X.cols, (i + 1) * X.cols);
+        // the reference: each tree's leaf by the unpacked arrays, summed in tree order
+        const ref = new Float64Array(k);
+        for (let tr = 0; tr < ff.roots.length; tr++) {
+          const leaf = leafOf(ff, ff.roots[tr], row, 0);
+          for (let j = 0; j < k; j++) ref[j] += ff.values[leaf * k + j];
+        }
+        for (let j = 0; j < k; j++) ref[j] /= ff.roots.length;
+        assert.deepEqual(batch.subarray(i * k, (i + 1) * k), ref);
+        assert.deepEqual(rf.predictProbaRow(row), ref);
+        assert.deepEqual(rf.predictProba({ data: row, rows: 1, cols: X.cols }), ref);
+      }
+    }),
+    { numRuns: 60, seed: 11 },
   );
 });
 

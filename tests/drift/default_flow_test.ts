@@ -1,0 +1,78 @@
+/**
+ * The real default flow of `deno task drift` with no arguments: a trained,
+ * registered @champion supplies the reference (its training data, from the
+ * artifact's lineage) and the model for prediction drift; the last day of the
+ * prediction log (as the service writes it: numeric 0/1 predictions) is current.
+ */
+import assert, { equal } from "node:assert/strict";
+import { join } from "node:path";
+import { ConfigSchema } from "../../src/config/schema.ts";
+import { runDrift } from "../../src/drift/run.ts";
+import { ModelRegistry } from "../../src/registry/registry.ts";
+import { TrackingStore } from "../../src/tracking/store.ts";
+import { makeRows, trainFixture } from "../serve/fixture.ts";
+
+Deno.test("drift with no arguments: champion's training data vs the last log day, with prediction drift", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "drift_default_" });
+  try {
+    const artifact = await trainFixture(join(root, "t"), { seed: 5, trees: 6, intLabels: true });
+    const config = ConfigSchema.parse({
+      paths: {
+        models: join(root, "models"),
+        predictions: join(root, "predictions"),
+        reports: join(root, "reports"),
+        monitoring: join(root, "monitoring"),
+      },
+      tracking: { store: join(root, "models", "orchard.db") },
+      data: { target: "churn" },
+    });
+    Deno.mkdirSync(config.paths.models, { recursive: true });
+    const store = TrackingStore.open(config.tracking.store);
+    const { runId } = store.startRun({ experiment: "drift-test" });
+    store.logArtifact(runId, "model", artifact);
+    store.endRun(runId, "FINISHED");
+    new ModelRegistry(store, { modelsDir: config.paths.models }).register({
+      runId,
+      name: config.registry.model_name,
+      alias: "champion",
+    });
+    store.close();
+
+    // two days of log; the later one sees much higher monthly charges (all predicted churners)
+    for (const [day, shift] of [["2026-03-01", 0], ["2026-03-02", 60]] as const) {
+      const dir = join(config.paths.predictions, `date=${day}`);
+      Deno.mkdirSync(dir, { recursive: true });
+      const lines = makeRows(300, 40 + shift).map(({ churn: _, ...inputs }, i) =>
+        JSON.stringify({
+          ts: `${day}T10:00:00Z`,
+          request_id: `r${i}`,
+          model: "churn",
+          version: "1",
+          inputs: { ...inputs, monthly_charges: inputs.monthly_charges + shift },
+          prediction: shift ? 1 : i % 2,
+          probabilities: { "0": 0.4, "1": 0.6 },
+        })
+      );
+      Deno.writeTextFileSync(join(dir, "w1-0.ndjson"), lines.join("\n") + "\n");
+    }
+
+    const run = runDrift({ config, now: new Date("2026-03-02T23:00:00Z") });
+    equal(run.referenceSource, join(root, "t", "train.csv"));
+    equal(run.currentSource, join(config.paths.predictions, "date=2026-03-02"));
+    assert(!(run.json.notes ?? []).some((n) => /unavailable|no model/.test(n)), String(run.json.notes));
+    const byName = new Map(run.result.columns.map((c) => [c.column, c]));
+    // prediction drift: the reference is scored with the champion, the log's 0/1 predictions compared with it
+    const pred = byName.get("prediction");
+    assert(pred, "prediction column tested");
+    equal(pred.role, "prediction");
+    equal(pred.drifted, true);
+    equal(byName.get("monthly_charges")?.drifted, true);
+    assert(!byName.has("churn") && !byName.has("request_id") && !byName.has("ts"));
+    // the service logs numeric predictions; the scored reference must match their type
+    const types = run.json.quality.find((q) => q.check === "column_types")!;
+    equal(types.status, "pass", types.detail);
+    assert(Deno.statSync(run.reportPath).size > 0);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
