@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { atomically, ensureDir, writeJsonAtomic } from "./atomic.ts";
 import { Rng } from "./random.ts";
+import { customersSchema } from "./schemas.ts";
 
 export type Scenario = "baseline" | "drift";
 
@@ -208,17 +209,8 @@ export function generateWorld(opts: GenerateOptions): GenerateResult {
   const transactionsPath = join(opts.outDir, "transactions.json");
   const manifestPath = join(opts.outDir, "generation.json");
 
-  const header = [
-    "customer_id",
-    "signup_date",
-    "plan",
-    "region",
-    "contract",
-    "payment_method",
-    "monthly_charges",
-    "support_calls",
-    "churned",
-  ];
+  // the raw file has the columns the prep stage validates, in the same order
+  const header = customersSchema().columns.map((c) => c.name);
   const customerRows: CustomerRow[] = [];
   let churners = 0, txnCount = 0, txnId = 0;
   const pad = Math.max(7, String(opts.customers).length);

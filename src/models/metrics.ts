@@ -74,6 +74,30 @@ function byScoreDesc(scores: ArrayLike<number>): Uint32Array {
 }
 
 /**
+ * The walk down the scores shared by the ROC and PR curves: true and false
+ * positive counts at every distinct threshold (ties form one step), highest
+ * threshold first, and the number of positives.
+ */
+function thresholdSteps(yTrue: Binary, scores: ArrayLike<number>) {
+  const idx = byScoreDesc(scores);
+  let pos = 0;
+  for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === 1) pos++;
+  const tps: number[] = [], fps: number[] = [], thresholds: number[] = [];
+  let tp = 0, fp = 0;
+  for (let j = 0; j < idx.length; j++) {
+    const i = idx[j];
+    if (yTrue[i] === 1) tp++;
+    else fp++;
+    if (j === idx.length - 1 || scores[idx[j + 1]] !== scores[i]) {
+      tps.push(tp);
+      fps.push(fp);
+      thresholds.push(scores[i]);
+    }
+  }
+  return { tp: tps, fp: fps, pos, thresholds };
+}
+
+/**
  * Points of the ROC curve at every distinct threshold (ties form one step),
  * starting at (0, 0). Thresholds are the score at each point.
  */
@@ -83,23 +107,12 @@ export function rocCurve(yTrue: Binary, scores: ArrayLike<number>): {
   thresholds: number[];
 } {
   checkLengths(yTrue, scores, "rocCurve");
-  const idx = byScoreDesc(scores);
-  let pos = 0;
-  for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === 1) pos++;
-  const neg = yTrue.length - pos;
-  if (pos === 0 || neg === 0) throw new Error("rocCurve: needs both classes in the truth");
-  const fpr = [0], tpr = [0], thresholds = [Infinity];
-  let tp = 0, fp = 0;
-  for (let j = 0; j < idx.length; j++) {
-    const i = idx[j];
-    if (yTrue[i] === 1) tp++;
-    else fp++;
-    if (j === idx.length - 1 || scores[idx[j + 1]] !== scores[i]) {
-      fpr.push(fp / neg);
-      tpr.push(tp / pos);
-      thresholds.push(scores[i]);
-    }
-  }
+  const steps = thresholdSteps(yTrue, scores);
+  const neg = yTrue.length - steps.pos;
+  if (steps.pos === 0 || neg === 0) throw new Error("rocCurve: needs both classes in the truth");
+  const fpr = [0, ...steps.fp.map((fp) => fp / neg)];
+  const tpr = [0, ...steps.tp.map((tp) => tp / steps.pos)];
+  const thresholds = [Infinity, ...steps.thresholds];
   return { fpr, tpr, thresholds };
 }
 
@@ -118,22 +131,10 @@ export function prCurve(yTrue: Binary, scores: ArrayLike<number>): {
   thresholds: number[];
 } {
   checkLengths(yTrue, scores, "prCurve");
-  const idx = byScoreDesc(scores);
-  let pos = 0;
-  for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === 1) pos++;
+  const { tp, fp, pos, thresholds } = thresholdSteps(yTrue, scores);
   if (pos === 0) throw new Error("prCurve: needs positives in the truth");
-  const precision: number[] = [], recall: number[] = [], thresholds: number[] = [];
-  let tp = 0, fp = 0;
-  for (let j = 0; j < idx.length; j++) {
-    const i = idx[j];
-    if (yTrue[i] === 1) tp++;
-    else fp++;
-    if (j === idx.length - 1 || scores[idx[j + 1]] !== scores[i]) {
-      precision.push(tp / (tp + fp));
-      recall.push(tp / pos);
-      thresholds.push(scores[i]);
-    }
-  }
+  const precision = tp.map((t, k) => t / (t + fp[k]));
+  const recall = tp.map((t) => t / pos);
   return { precision, recall, thresholds };
 }
 

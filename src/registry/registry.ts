@@ -14,229 +14,50 @@
  * when a registration starts, any temp dir (or version dir without a row) it
  * finds was left by a crashed process and is removed. Parallel registrations
  * get consecutive versions, each exactly once; a crash leaves no version.
+ *
+ * Layout: this class is the facade (reads, register, promote, archive,
+ * rollback); types.ts holds the records and name checks, db.ts the tables and
+ * row codecs, promotion.ts the gated alias/stage moves, history.ts the
+ * rollback walk, compare.ts version comparison, files.ts the directory copies.
  */
 import { basename, join } from "node:path";
 import { UserError } from "../cli/errors.ts";
 import type { TrackingStore } from "../tracking/store.ts";
 import { digestDifferences, dirDigest, listFiles } from "./checksum.ts";
-import { evaluateGates, type GateCheck, type GateReport, type GateSpec } from "./gates.ts";
+import {
+  aliasVersion,
+  ensureSchema,
+  gateRecordFromRow,
+  metricsFromJson,
+  metricsJson,
+  parseJson,
+  recordEvent,
+  type Row,
+  stageVersion,
+} from "./db.ts";
+import { applyTarget, checkGates, type PromotionContext } from "./promotion.ts";
+import { copyTree, removeCrashLeftovers, removeQuietly } from "./files.ts";
+import type { GateSpec } from "./gates.ts";
+import { compareVersions } from "./compare.ts";
+import { previousAliasVersion } from "./history.ts";
+import {
+  CHAMPION,
+  checkAlias,
+  checkModelName,
+  type GateRecord,
+  type ModelVersion,
+  parseStage,
+  type PromotionOutcome,
+  type RegisteredModel,
+  type RegisterOptions,
+  type RegisterResult,
+  type RegistryOptions,
+  type Stage,
+  type VersionComparison,
+} from "./types.ts";
 
-export type Stage = "None" | "Staging" | "Production" | "Archived";
-export const STAGES: readonly Stage[] = ["None", "Staging", "Production", "Archived"];
-export const CHAMPION = "champion";
-
-export const MODEL_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-export const ALIAS_RE = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-
-export interface GateRecord {
-  /** what the version was checked for: "register", "alias:champion" or "stage:Production" */
-  target: string;
-  passed: boolean;
-  forced: boolean;
-  reason: string | null;
-  baselineVersion: number | null;
-  reasons: string[];
-  checks: GateCheck[];
-  time: number;
-}
-
-export interface ModelVersion {
-  name: string;
-  version: number;
-  runId: string;
-  /** the run's artifact directory it was copied from */
-  source: string;
-  /** where the copy lives: <modelsDir>/<name>/<version> */
-  path: string;
-  sha256: string;
-  files: Record<string, string>;
-  stage: Stage;
-  aliases: string[];
-  /** "candidate" until it has been champion or Production, then "promoted" */
-  status: "candidate" | "promoted";
-  metrics: Record<string, number>;
-  params: Record<string, string>;
-  created: number;
-  /** the latest gate check of this version */
-  gates: GateRecord | null;
-}
-
-export interface RegisteredModel {
-  name: string;
-  created: number;
-  versions: ModelVersion[];
-}
-
-export interface RegisterOptions {
-  /** a full run id (resolve prefixes and "latest" with store.resolveRunId) */
-  runId: string;
-  name: string;
-  /** aliases to set; "champion" is gated */
-  alias?: string | string[];
-  /** stage to move to; "Production" is gated */
-  stage?: Stage;
-  /** promote even when the gates fail; needs `reason` */
-  force?: boolean;
-  reason?: string;
-  /** artifact name in the run (default "model") */
-  artifact?: string;
-  /** when the run is already registered under `name`, return that version and change nothing */
-  ifNew?: boolean;
-}
-
-export interface PromotionOutcome {
-  target: string;
-  applied: boolean;
-  gated: boolean;
-  gates: GateRecord | null;
-  /** the version that held the alias/stage before, if any */
-  previousVersion: number | null;
-}
-
-export interface RegisterResult {
-  name: string;
-  version: number;
-  run_id: string;
-  path: string;
-  sha256: string;
-  stage: Stage;
-  aliases: string[];
-  status: "candidate" | "promoted";
-  /** gates evaluated at registration against the champion of that moment */
-  gates: GateRecord | null;
-  promotions: PromotionOutcome[];
-  /** true when `ifNew` found the run already registered (nothing was changed) */
-  existing: boolean;
-}
-
-export interface RegistryOptions {
-  modelsDir?: string;
-  gates?: Record<string, GateSpec>;
-  /** the time source (ms), for tests */
-  clock?: () => number;
-}
-
-type Row = Record<string, unknown>;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS registered_models (
-  name TEXT PRIMARY KEY,
-  created INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS model_versions (
-  name TEXT NOT NULL REFERENCES registered_models(name),
-  version INTEGER NOT NULL CHECK (version >= 1),
-  run_id TEXT NOT NULL,
-  source TEXT NOT NULL,
-  path TEXT NOT NULL,
-  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
-  files TEXT NOT NULL,
-  stage TEXT NOT NULL DEFAULT 'None' CHECK (stage IN ('None','Staging','Production','Archived')),
-  status TEXT NOT NULL DEFAULT 'candidate' CHECK (status IN ('candidate','promoted')),
-  metrics TEXT NOT NULL,
-  params TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  PRIMARY KEY (name, version)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS model_versions_one_production ON model_versions(name) WHERE stage = 'Production';
-CREATE TABLE IF NOT EXISTS model_aliases (
-  name TEXT NOT NULL,
-  alias TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  updated INTEGER NOT NULL,
-  PRIMARY KEY (name, alias),
-  FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
-);
-CREATE TABLE IF NOT EXISTS gate_results (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  target TEXT NOT NULL,
-  passed INTEGER NOT NULL,
-  forced INTEGER NOT NULL DEFAULT 0,
-  reason TEXT,
-  baseline_version INTEGER,
-  reasons TEXT NOT NULL,
-  checks TEXT NOT NULL,
-  time INTEGER NOT NULL,
-  FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
-);
-CREATE TABLE IF NOT EXISTS model_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT NOT NULL,
-  version INTEGER,
-  action TEXT NOT NULL,
-  target TEXT,
-  previous_version INTEGER,
-  reason TEXT,
-  time INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS model_events_target ON model_events(name, target, id);
-`;
-
-function parseJson<T>(text: unknown, fallback: T): T {
-  if (typeof text !== "string") return fallback;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-/** Metrics as JSON keep NaN and infinities (JSON.stringify would turn them into null). */
-function metricsJson(metrics: Record<string, number>): string {
-  return JSON.stringify(
-    Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : String(v)])),
-  );
-}
-function metricsFromJson(text: unknown): Record<string, number> {
-  const raw = parseJson<Record<string, number | string>>(text, {});
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "number" ? v : Number(v)]));
-}
-
-export function checkModelName(name: string): void {
-  if (typeof name !== "string" || !MODEL_NAME_RE.test(name) || name.length > 200) {
-    throw new UserError(
-      `invalid model name '${name}': use letters, digits, '_', '.', '-' (not starting with '.' or '-')`,
-    );
-  }
-}
-
-export function checkAlias(alias: string): void {
-  if (!ALIAS_RE.test(alias) || alias.length > 100) {
-    throw new UserError(`invalid alias '${alias}': use letters, digits, '_' and '-'`);
-  }
-  if (
-    alias.toLowerCase() === "latest" || /^v\d+$/i.test(alias) ||
-    STAGES.some((s) => s.toLowerCase() === alias.toLowerCase())
-  ) {
-    throw new UserError(
-      `alias '${alias}' is reserved (latest, v<number> and stage names mean something else in model URIs)`,
-    );
-  }
-}
-
-export function parseStage(text: string): Stage {
-  const found = STAGES.find((s) => s.toLowerCase() === text.trim().toLowerCase());
-  if (!found) throw new UserError(`unknown stage '${text}': use one of ${STAGES.join(", ")}`);
-  return found;
-}
-
-function removeQuietly(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch { /* already gone */ }
-}
-
-function copyTree(from: string, to: string): void {
-  Deno.mkdirSync(to, { recursive: true });
-  for (const rel of listFiles(from)) {
-    const target = join(to, rel);
-    const slash = rel.lastIndexOf("/");
-    if (slash > 0) Deno.mkdirSync(join(to, rel.slice(0, slash)), { recursive: true });
-    Deno.copyFileSync(join(from, rel), target);
-  }
-}
+// the registry's public names, importable from this module as before the split
+export * from "./types.ts";
 
 export class ModelRegistry {
   readonly modelsDir: string;
@@ -247,15 +68,15 @@ export class ModelRegistry {
     this.modelsDir = opts.modelsDir ?? "models";
     this.gates = opts.gates ?? {};
     this.clock = opts.clock ?? Date.now;
-    const db = store.db;
-    const present = db.prepare(
-      "SELECT count(*) AS n FROM sqlite_master WHERE type='table' AND name IN ('registered_models','model_versions','model_aliases','gate_results','model_events')",
-    ).get() as Row;
-    if ((present.n as number) < 5) store.transaction(() => db.exec(SCHEMA));
+    ensureSchema(store);
   }
 
   private get db() {
     return this.store.db;
+  }
+
+  private get promotion(): PromotionContext {
+    return { db: this.store.db, gates: this.gates };
   }
 
   /** The directory a version lives in. */
@@ -373,21 +194,12 @@ export class ModelRegistry {
 
   /** The version an alias points to, or undefined. */
   aliasVersion(name: string, alias: string): number | undefined {
-    const row = this.db.prepare("SELECT version FROM model_aliases WHERE name = ? AND alias = ?").get(
-      name,
-      alias,
-    ) as
-      | Row
-      | undefined;
-    return row?.version as number | undefined;
+    return aliasVersion(this.db, name, alias);
   }
 
   /** The newest version in a stage, or undefined. */
   stageVersion(name: string, stage: Stage): number | undefined {
-    const row = this.db.prepare(
-      "SELECT version FROM model_versions WHERE name = ? AND stage = ? ORDER BY version DESC LIMIT 1",
-    ).get(name, stage) as Row | undefined;
-    return row?.version as number | undefined;
+    return stageVersion(this.db, name, stage);
   }
 
   maxVersion(name: string): number {
@@ -510,7 +322,8 @@ export class ModelRegistry {
         }
       }
       Deno.mkdirSync(modelDir, { recursive: true });
-      this.removeLeftovers(opts.name);
+      // under the write lock: whatever is beyond the last version was left by a crash
+      removeCrashLeftovers(modelDir, this.maxVersion(opts.name));
       const version = this.maxVersion(opts.name) + 1;
       const target = this.versionDir(opts.name, version);
       const tmp = join(modelDir, `.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
@@ -539,8 +352,9 @@ export class ModelRegistry {
           JSON.stringify(run.params),
           now,
         );
-        this.event(opts.name, version, "register", null, null, null, now);
-        const gates = this.checkGates(
+        recordEvent(this.db, opts.name, version, "register", null, null, null, now);
+        const gates = checkGates(
+          this.promotion,
           opts.name,
           version,
           run.metrics,
@@ -553,7 +367,8 @@ export class ModelRegistry {
         const promotions: PromotionOutcome[] = [];
         for (const alias of aliases) {
           promotions.push(
-            this.applyTarget(
+            applyTarget(
+              this.promotion,
               opts.name,
               version,
               run,
@@ -566,7 +381,8 @@ export class ModelRegistry {
         }
         if (opts.stage !== undefined) {
           promotions.push(
-            this.applyTarget(
+            applyTarget(
+              this.promotion,
               opts.name,
               version,
               run,
@@ -599,166 +415,6 @@ export class ModelRegistry {
     });
   }
 
-  /** Under the write lock: temp dirs and version dirs without a row were left by a crash. */
-  private removeLeftovers(name: string): void {
-    const modelDir = join(this.modelsDir, name);
-    const max = this.maxVersion(name);
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(modelDir)];
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.name.startsWith(".tmp-")) removeQuietly(join(modelDir, entry.name));
-      else if (/^\d+$/.test(entry.name) && Number(entry.name) > max) {
-        removeQuietly(join(modelDir, entry.name));
-      }
-    }
-  }
-
-  private event(
-    name: string,
-    version: number | null,
-    action: string,
-    target: string | null,
-    previous: number | null,
-    reason: string | null,
-    time: number,
-  ): void {
-    this.db.prepare(
-      "INSERT INTO model_events(name, version, action, target, previous_version, reason, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(name, version, action, target, previous, reason, time);
-  }
-
-  /** The version that is the baseline for a gated target, excluding `exclude`. */
-  private baselineFor(name: string, target: { alias?: string; stage?: Stage }, exclude: number) {
-    const v = target.stage === "Production"
-      ? this.stageVersion(name, "Production")
-      : this.aliasVersion(name, CHAMPION);
-    if (v === undefined || v === exclude) return null;
-    const row = this.db.prepare("SELECT metrics FROM model_versions WHERE name = ? AND version = ?").get(
-      name,
-      v,
-    ) as Row;
-    return { version: v, metrics: metricsFromJson(row.metrics) };
-  }
-
-  private checkGates(
-    name: string,
-    version: number,
-    metrics: Record<string, number>,
-    target: { alias?: string; stage?: Stage },
-    label: string,
-    forced: boolean,
-    reason: string | null,
-    time: number,
-  ): GateRecord {
-    const baseline = this.baselineFor(name, target, version);
-    const report: GateReport = evaluateGates(this.gates, metrics, baseline);
-    const record: GateRecord = {
-      target: label,
-      passed: report.passed,
-      forced: forced && !report.passed,
-      reason: forced && !report.passed ? reason : null,
-      baselineVersion: report.baselineVersion,
-      reasons: report.reasons,
-      checks: report.checks,
-      time,
-    };
-    this.db.prepare(
-      `INSERT INTO gate_results(name, version, target, passed, forced, reason, baseline_version, reasons, checks, time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      name,
-      version,
-      label,
-      record.passed ? 1 : 0,
-      record.forced ? 1 : 0,
-      record.reason,
-      record.baselineVersion,
-      JSON.stringify(record.reasons),
-      JSON.stringify(record.checks),
-      time,
-    );
-    return record;
-  }
-
-  /** Applies one alias or stage inside the caller's transaction, gating champion/Production. */
-  private applyTarget(
-    name: string,
-    version: number,
-    run: { metrics: Record<string, number> },
-    target: { alias?: string; stage?: Stage },
-    force: boolean,
-    reason: string | null,
-    now: number,
-  ): PromotionOutcome {
-    const label = target.alias !== undefined ? `alias:${target.alias}` : `stage:${target.stage}`;
-    const previous = target.alias !== undefined
-      ? this.aliasVersion(name, target.alias) ?? null
-      : (target.stage === "Production" ? this.stageVersion(name, "Production") ?? null : null);
-    const currentStage = target.stage !== undefined
-      ? ((this.db.prepare("SELECT stage FROM model_versions WHERE name = ? AND version = ?").get(
-        name,
-        version,
-      ) as Row)
-        .stage as Stage)
-      : undefined;
-    if (
-      (target.alias !== undefined && previous === version) ||
-      (target.stage !== undefined && currentStage === target.stage)
-    ) {
-      return { target: label, applied: true, gated: false, gates: null, previousVersion: previous };
-    }
-    const gated = target.alias === CHAMPION || target.stage === "Production";
-    let gates: GateRecord | null = null;
-    if (gated) {
-      gates = this.checkGates(name, version, run.metrics, target, label, force, reason, now);
-      if (!gates.passed && !force) {
-        return { target: label, applied: false, gated, gates, previousVersion: previous };
-      }
-    }
-    const why = gates?.forced ? reason : null;
-    if (target.alias !== undefined) {
-      this.db.prepare(
-        `INSERT INTO model_aliases(name, alias, version, updated) VALUES (?, ?, ?, ?)
-         ON CONFLICT(name, alias) DO UPDATE SET version = excluded.version, updated = excluded.updated`,
-      ).run(name, target.alias, version, now);
-      this.event(name, version, "alias_set", target.alias, previous, why, now);
-    } else {
-      const stage = target.stage!;
-      if (stage === "Production" && previous !== null) {
-        this.db.prepare("UPDATE model_versions SET stage = 'Archived' WHERE name = ? AND version = ?").run(
-          name,
-          previous,
-        );
-        this.event(
-          name,
-          previous,
-          "stage_set",
-          "Archived",
-          null,
-          `replaced in Production by version ${version}`,
-          now,
-        );
-      }
-      this.db.prepare("UPDATE model_versions SET stage = ? WHERE name = ? AND version = ?").run(
-        stage,
-        name,
-        version,
-      );
-      this.event(name, version, "stage_set", stage, previous, why, now);
-    }
-    if (gated) {
-      this.db.prepare("UPDATE model_versions SET status = 'promoted' WHERE name = ? AND version = ?").run(
-        name,
-        version,
-      );
-    }
-    return { target: label, applied: true, gated, gates, previousVersion: previous };
-  }
-
   /**
    * Points an alias (default "champion") or moves a stage to a version.
    * Champion and Production are gated: a failing version is refused (UserError
@@ -781,7 +437,8 @@ export class ModelRegistry {
       : { alias: opts.alias ?? CHAMPION };
     const outcome = this.store.transaction(() => {
       const v = this.getVersion(name, version);
-      return this.applyTarget(
+      return applyTarget(
+        this.promotion,
         name,
         version,
         v,
@@ -808,7 +465,7 @@ export class ModelRegistry {
       const v = this.aliasVersion(name, alias);
       if (v === undefined) throw new UserError(`model '${name}' has no alias '${alias}'`);
       this.db.prepare("DELETE FROM model_aliases WHERE name = ? AND alias = ?").run(name, alias);
-      this.event(name, null, "alias_delete", alias, v, null, this.clock());
+      recordEvent(this.db, name, null, "alias_delete", alias, v, null, this.clock());
     });
   }
 
@@ -833,14 +490,14 @@ export class ModelRegistry {
       const now = this.clock();
       for (const alias of v.aliases) {
         this.db.prepare("DELETE FROM model_aliases WHERE name = ? AND alias = ?").run(name, alias);
-        this.event(name, null, "alias_delete", alias, version, opts.reason ?? "archived", now);
+        recordEvent(this.db, name, null, "alias_delete", alias, version, opts.reason ?? "archived", now);
       }
       if (v.stage !== "Archived") {
         this.db.prepare("UPDATE model_versions SET stage = 'Archived' WHERE name = ? AND version = ?").run(
           name,
           version,
         );
-        this.event(name, version, "stage_set", "Archived", null, opts.reason ?? null, now);
+        recordEvent(this.db, name, version, "stage_set", "Archived", null, opts.reason ?? null, now);
       }
       return { removedAliases: v.aliases };
     });
@@ -859,14 +516,6 @@ export class ModelRegistry {
       const rows = this.db.prepare(
         "SELECT version, action FROM model_events WHERE name = ? AND target = ? AND action IN ('alias_set','alias_rollback','alias_delete') ORDER BY id",
       ).all(name, alias) as Row[];
-      const stack: (number | null)[] = [];
-      for (const r of rows) {
-        if (r.action === "alias_rollback") {
-          // a rollback went back to r.version, skipping what was above it
-          while (stack.length && stack[stack.length - 1] !== r.version) stack.pop();
-          if (stack.length === 0) stack.push(r.version as number);
-        } else stack.push(r.action === "alias_delete" ? null : (r.version as number));
-      }
       const current = this.aliasVersion(name, alias) ?? null;
       const archived = new Set(
         (this.db.prepare("SELECT version FROM model_versions WHERE name = ? AND stage = 'Archived'").all(
@@ -874,11 +523,12 @@ export class ModelRegistry {
         ) as Row[])
           .map((r) => r.version as number),
       );
-      stack.pop();
-      const skip = (v: number | null) => v === null || v === current || archived.has(v);
-      while (stack.length && skip(stack[stack.length - 1])) stack.pop();
-      const to = stack[stack.length - 1];
-      if (to === undefined || to === null) {
+      const to = previousAliasVersion(
+        rows.map((r) => ({ action: r.action as string, version: r.version as number })),
+        current,
+        archived,
+      );
+      if (to === undefined) {
         throw new UserError(`model '${name}' has no previous @${alias} to roll back to`);
       }
       this.verify(name, to);
@@ -887,56 +537,13 @@ export class ModelRegistry {
         `INSERT INTO model_aliases(name, alias, version, updated) VALUES (?, ?, ?, ?)
          ON CONFLICT(name, alias) DO UPDATE SET version = excluded.version, updated = excluded.updated`,
       ).run(name, alias, to, now);
-      this.event(name, to, "alias_rollback", alias, current, null, now);
+      recordEvent(this.db, name, to, "alias_rollback", alias, current, null, now);
       return { alias, from: current, to };
     });
   }
 
   /** Metrics and params of two versions side by side. */
   compare(name: string, a: number, b: number): VersionComparison {
-    const va = this.getVersion(name, a);
-    const vb = this.getVersion(name, b);
-    const keys = (x: Record<string, unknown>, y: Record<string, unknown>) =>
-      [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
-    return {
-      name,
-      versions: [a, b],
-      runs: [va.runId, vb.runId],
-      stages: [va.stage, vb.stage],
-      aliases: [va.aliases, vb.aliases],
-      metrics: keys(va.metrics, vb.metrics).map((key) => {
-        const x = va.metrics[key] ?? null;
-        const y = vb.metrics[key] ?? null;
-        return { key, values: [x, y], delta: x !== null && y !== null ? y - x : null };
-      }),
-      params: keys(va.params, vb.params).map((key) => {
-        const x = va.params[key] ?? null;
-        const y = vb.params[key] ?? null;
-        return { key, values: [x, y], same: x === y };
-      }),
-    };
+    return compareVersions(this.getVersion(name, a), this.getVersion(name, b));
   }
-}
-
-export interface VersionComparison {
-  name: string;
-  versions: [number, number];
-  runs: [string, string];
-  stages: [Stage, Stage];
-  aliases: [string[], string[]];
-  metrics: { key: string; values: [number | null, number | null]; delta: number | null }[];
-  params: { key: string; values: [string | null, string | null]; same: boolean }[];
-}
-
-function gateRecordFromRow(r: Row): GateRecord {
-  return {
-    target: r.target as string,
-    passed: r.passed === 1,
-    forced: r.forced === 1,
-    reason: (r.reason as string | null) ?? null,
-    baselineVersion: (r.baseline_version as number | null) ?? null,
-    reasons: parseJson(r.reasons, []),
-    checks: parseJson(r.checks, []),
-    time: r.time as number,
-  };
 }

@@ -9,6 +9,7 @@ import { basename } from "node:path";
 import { UserError } from "../cli/errors.ts";
 import { loadArtifact } from "../models/artifact.ts";
 import { parseModelUri, resolveModelUri } from "../registry/uri.ts";
+import { storeExists } from "../tracking/store.ts";
 import type { ModelLoader, ModelResolver, ResolvedModel } from "./types.ts";
 
 export interface LoaderOptions {
@@ -22,14 +23,6 @@ export interface UriTarget {
   name?: string;
   version?: string | number;
   dir: string;
-}
-
-function storeExists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /**

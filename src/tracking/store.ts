@@ -137,6 +137,15 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Whether a tracking store file exists (reading commands report "no runs" instead of creating one). */
+export function storeExists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 export function newRunId(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }

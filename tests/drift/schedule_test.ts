@@ -1,7 +1,7 @@
 import assert, { deepEqual, equal, throws } from "node:assert/strict";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import type { DriftRun } from "../../src/drift/run.ts";
-import { checkCron, RETRAIN_STEPS, scheduledDriftCheck } from "../../tasks/drift_schedule.ts";
+import { checkCron, RETRAIN_STEPS, scheduledDriftCheck } from "../../src/drift/schedule.ts";
 
 const config = ConfigSchema.parse({});
 const fakeRun = (drift: boolean) => (): DriftRun =>

@@ -11,6 +11,7 @@ import {
   mae,
   multiclassMetrics,
   prAuc,
+  prCurve,
   precision,
   r2,
   recall,
@@ -142,4 +143,12 @@ Deno.test("multiclass metrics from a confusion matrix, by hand", () => {
   assertAlmostEquals(r.macro_f1, (f(5 / 7, 5 / 6) + 0.6 + f(4 / 5, 1)) / 3);
   // a class never predicted counts 0 precision (zero_division=0)
   assertEquals(multiclassMetrics([[1, 0, 0], [0, 1, 0], [1, 0, 0]], 2).precision, 0);
+});
+
+Deno.test("PR curve: one point per distinct score (ties one step), highest threshold first", () => {
+  const c = prCurve([1, 0, 1, 0], [0.9, 0.5, 0.5, 0.1]);
+  assertEquals(c.thresholds, [0.9, 0.5, 0.1]);
+  assertEquals(c.precision, [1, 2 / 3, 0.5]);
+  assertEquals(c.recall, [0.5, 1, 1]);
+  assertThrows(() => prCurve([0, 0], [0.2, 0.1]));
 });

@@ -104,15 +104,32 @@ export function binMatrix(X: Matrix, maxBins = MAX_BINS): BinnedData {
   const nBins = new Int32Array(p);
   const edgeStart = new Int32Array(p + 1);
   const allEdges: number[][] = [];
+  // per feature with at most maxBins distinct values (one-hot and other codes): value -> bin, no sort
+  const valueBin: (Map<number, number> | undefined)[] = [];
   const col = new Float64Array(n);
   for (let f = 0; f < p; f++) {
     let m = 0;
+    let seen: Map<number, number> | undefined = new Map();
     for (let i = 0, o = f; i < n; i++, o += p) {
       const v = data[o];
-      if (v === v) col[m++] = v;
+      if (v !== v) continue;
+      col[m++] = v;
+      if (seen && !seen.has(v)) {
+        seen.set(v, 0);
+        if (seen.size > maxBins) seen = undefined;
+      }
     }
-    const sorted = col.subarray(0, m).sort();
-    const e = featureEdges(sorted, maxBins);
+    let e: number[];
+    if (seen) {
+      // one bin per value: the same edges featureEdges gives, from the distinct values alone
+      const uniq = Float64Array.from(seen.keys()).sort();
+      e = [];
+      for (let i = 0; i < uniq.length; i++) {
+        seen.set(uniq[i], i);
+        if (i + 1 < uniq.length) e.push(midpoint(uniq[i], uniq[i + 1]));
+      }
+    } else e = featureEdges(col.subarray(0, m).sort(), maxBins);
+    valueBin.push(seen);
     allEdges.push(e);
     nBins[f] = m === 0 ? 0 : e.length + 1;
     edgeStart[f + 1] = edgeStart[f] + e.length;
@@ -124,10 +141,10 @@ export function binMatrix(X: Matrix, maxBins = MAX_BINS): BinnedData {
   const binLo = new Float64Array(binStart[p]).fill(Infinity);
   const binHi = new Float64Array(binStart[p]).fill(-Infinity);
   for (let f = 0; f < p; f++) {
-    const s = edgeStart[f], k = Math.max(nBins[f] - 1, 0), bs = binStart[f];
+    const s = edgeStart[f], k = Math.max(nBins[f] - 1, 0), bs = binStart[f], vb = valueBin[f];
     for (let o = f; o < n * p; o += p) {
       const v = data[o];
-      const c = codeOf(v, edges, s, k);
+      const c = vb ? (v === v ? vb.get(v)! : NAN_BIN) : codeOf(v, edges, s, k);
       codes[o] = c;
       if (c === NAN_BIN) continue;
       if (v < binLo[bs + c]) binLo[bs + c] = v;

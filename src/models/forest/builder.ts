@@ -116,6 +116,13 @@ export class TreeBuilder {
   /** features of the current batch */
   private readonly batch: Int32Array;
   private readonly isConst: Uint8Array;
+  /** the best split found so far in the current node (see scanSplits) */
+  private bF = -1;
+  private bB = 0;
+  private bNext = -1;
+  private bNanLeft = false;
+  private bScore = -Infinity;
+  private bHadNan = false;
   /**
    * Output and DFS-stack buffers, sized for the largest possible tree (every
    * leaf holds at least one row: at most 2n - 1 nodes, n leaves, depth n - 1).
@@ -215,6 +222,81 @@ export class TreeBuilder {
     }
   }
 
+  /**
+   * Scans every threshold of the m histogrammed features of a node of `count` rows
+   * with totals T, keeping the best split so far in the b* fields, and clears the
+   * histograms. A method of its own: called once per node, it is optimised early.
+   */
+  private scanSplits(m: number, count: number, small: boolean, T: Float64Array): void {
+    const S = this.S, K = this.K, HS = 256 * S;
+    const hist = this.hist, list = this.list, listLen = this.listLen, batch = this.batch;
+    const curLeft = this.curLeft, left2 = this.left2, bestLeft = this.bestLeft;
+    const nBinsArr = this.d.nBins, msl = this.s.minSamplesLeaf, crit = this.s.criterion;
+    const classif = this.d.nClasses > 0;
+    const binaryGini = classif && K === 2 && crit === CRITERION_GINI;
+    for (let j = 0; j < m; j++) {
+      const f = batch[j];
+      const hOff = j * HS;
+      const lOff = j * 256;
+      let nList = listLen[j];
+      if (small) sortPrefix(list, lOff, nList);
+      else {
+        nList = 0;
+        const nb = nBinsArr[f];
+        for (let b = 0; b < nb; b++) if (hist[hOff + b * S + S - 1] !== 0) list[lOff + nList++] = b;
+      }
+      const nanO = hOff + NAN_BIN * S;
+      const hasNan = hist[nanO + S - 1] > 0;
+      // scan thresholds: left = bins <= b (+ missing when nanLeft)
+      curLeft.fill(0);
+      const lastQ = nList - 1;
+      for (let q = 0; q <= lastQ; q++) {
+        const b = list[lOff + q];
+        const o = hOff + b * S;
+        for (let k = 0; k < S; k++) curLeft[k] += hist[o + k];
+        // at the last present bin only "present left, missing right" remains
+        if (q === lastQ && !hasNan) break;
+        const nl = curLeft[S - 1], nr = count - nl;
+        if (nl >= msl && nr >= msl) {
+          const sc = binaryGini ? gini2(curLeft, T) : proxy(curLeft, T, K, crit, classif);
+          if (sc > this.bScore) {
+            this.bScore = sc;
+            this.bF = f;
+            this.bB = b;
+            this.bNext = q < lastQ ? list[lOff + q + 1] : -1;
+            this.bNanLeft = false;
+            this.bHadNan = hasNan;
+            bestLeft.set(curLeft);
+          }
+        }
+        if (hasNan && q !== lastQ) {
+          for (let k = 0; k < S; k++) left2[k] = curLeft[k] + hist[nanO + k];
+          const nl2 = left2[S - 1], nr2 = count - nl2;
+          if (nl2 >= msl && nr2 >= msl) {
+            const sc = binaryGini ? gini2(left2, T) : proxy(left2, T, K, crit, classif);
+            if (sc > this.bScore) {
+              this.bScore = sc;
+              this.bF = f;
+              this.bB = b;
+              this.bNext = list[lOff + q + 1];
+              this.bNanLeft = true;
+              this.bHadNan = true;
+              bestLeft.set(left2);
+            }
+          }
+        }
+      }
+      // clear this feature's histogram
+      if (small) {
+        for (let q = 0; q < nList; q++) {
+          const o = hOff + list[lOff + q] * S;
+          for (let k = 0; k < S; k++) hist[o + k] = 0;
+        }
+      } else hist.fill(0, hOff, hOff + nBinsArr[f] * S);
+      for (let k = 0; k < S; k++) hist[nanO + k] = 0;
+    }
+  }
+
   /** Grows tree `index` of the forest. */
   build(index: number): Tree {
     const d = this.d, s = this.s, n = d.n, p = d.p, S = this.S, K = this.K;
@@ -288,15 +370,12 @@ export class TreeBuilder {
     push(0, m, 0, 0, 0, tot);
 
     const T = new Float64Array(S);
-    const bestLeft = this.bestLeft, curLeft = this.curLeft, left2 = this.left2;
-    const hist = this.hist;
-    const codes = d.codes, nBinsArr = d.nBins;
+    const bestLeft = this.bestLeft, curLeft = this.curLeft;
+    const codes = d.codes;
     const crit = s.criterion;
     const msl = s.minSamplesLeaf;
     const mtry = s.mtry;
-    const list = this.list, listLen = this.listLen, batch = this.batch, isConst = this.isConst;
-    const HS = 256 * S;
-    const binaryGini = classif && K === 2 && crit === CRITERION_GINI;
+    const batch = this.batch, isConst = this.isConst;
 
     while (sp > 0) {
       sp--;
@@ -311,12 +390,12 @@ export class TreeBuilder {
       let split = !(depth >= s.maxDepth || count < s.minSamplesSplit || count < 2 * msl ||
         imp <= IMPURITY_EPS * (classif ? 1 : Math.max(1, (T[1] / W) ** 2)));
 
-      let bestF = -1,
-        bestB = 0,
-        bestNext = -1,
-        bestNanLeft = false,
-        bestScore = -Infinity,
-        bestHadNan = false;
+      this.bF = -1;
+      this.bB = 0;
+      this.bNext = -1;
+      this.bNanLeft = false;
+      this.bScore = -Infinity;
+      this.bHadNan = false;
       let nTotalConst = nKnown;
       if (split) {
         // Draw features as scikit-learn does: uniformly among the unvisited ones and the
@@ -349,67 +428,7 @@ export class TreeBuilder {
         if (m > 0) {
           const small = count <= SMALL_NODE;
           this.histograms(start, end, m, small);
-          for (let j = 0; j < m; j++) {
-            const f = batch[j];
-            const hOff = j * HS;
-            const lOff = j * 256;
-            let nList = listLen[j];
-            if (small) sortPrefix(list, lOff, nList);
-            else {
-              nList = 0;
-              const nb = nBinsArr[f];
-              for (let b = 0; b < nb; b++) if (hist[hOff + b * S + S - 1] !== 0) list[lOff + nList++] = b;
-            }
-            const nanO = hOff + NAN_BIN * S;
-            const hasNan = hist[nanO + S - 1] > 0;
-            // scan thresholds: left = bins <= b (+ missing when nanLeft)
-            curLeft.fill(0);
-            const lastQ = nList - 1;
-            for (let q = 0; q <= lastQ; q++) {
-              const b = list[lOff + q];
-              const o = hOff + b * S;
-              for (let k = 0; k < S; k++) curLeft[k] += hist[o + k];
-              // at the last present bin only "present left, missing right" remains
-              if (q === lastQ && !hasNan) break;
-              const nl = curLeft[S - 1], nr = count - nl;
-              if (nl >= msl && nr >= msl) {
-                const sc = binaryGini ? gini2(curLeft, T) : proxy(curLeft, T, K, crit, classif);
-                if (sc > bestScore) {
-                  bestScore = sc;
-                  bestF = f;
-                  bestB = b;
-                  bestNext = q < lastQ ? list[lOff + q + 1] : -1;
-                  bestNanLeft = false;
-                  bestHadNan = hasNan;
-                  bestLeft.set(curLeft);
-                }
-              }
-              if (hasNan && q !== lastQ) {
-                for (let k = 0; k < S; k++) left2[k] = curLeft[k] + hist[nanO + k];
-                const nl2 = left2[S - 1], nr2 = count - nl2;
-                if (nl2 >= msl && nr2 >= msl) {
-                  const sc = binaryGini ? gini2(left2, T) : proxy(left2, T, K, crit, classif);
-                  if (sc > bestScore) {
-                    bestScore = sc;
-                    bestF = f;
-                    bestB = b;
-                    bestNext = list[lOff + q + 1];
-                    bestNanLeft = true;
-                    bestHadNan = true;
-                    bestLeft.set(left2);
-                  }
-                }
-              }
-            }
-            // clear this feature's histogram
-            if (small) {
-              for (let q = 0; q < nList; q++) {
-                const o = hOff + list[lOff + q] * S;
-                for (let k = 0; k < S; k++) hist[o + k] = 0;
-              }
-            } else hist.fill(0, hOff, hOff + nBinsArr[f] * S);
-            for (let k = 0; k < S; k++) hist[nanO + k] = 0;
-          }
+          this.scanSplits(m, count, small, T);
         }
         if (nFoundConst > 0) {
           // move this node's new constants to the front of the drawn block, for the children
@@ -425,8 +444,10 @@ export class TreeBuilder {
           }
           nTotalConst = w;
         }
-        if (bestF < 0) split = false;
+        if (this.bF < 0) split = false;
       }
+      const bestF = this.bF, bestB = this.bB, bestNext = this.bNext;
+      const bestNanLeft = this.bNanLeft, bestHadNan = this.bHadNan;
 
       let leftImp = 0, rightImp = 0, WL = 0, WR = 0;
       const rightT = curLeft; // reuse as scratch for the right child's totals

@@ -141,28 +141,12 @@ function addTreeRows4(
   out: Float64Array,
 ): void {
   const { f64, i32, leafValue } = pk;
-  const m = i32[4 * root + 3];
+  const lv = leaves4;
   for (let r = 0; r < rows4; r += 4) {
-    const x0 = r * p, x1 = x0 + p, x2 = x1 + p, x3 = x2 + p;
-    let n0 = root, n1 = root, n2 = root, n3 = root;
-    let m0 = m, m1 = m, m2 = m, m3 = m;
-    // until all four reach a leaf (a leaf's meta is negative; it leads to itself)
-    while ((m0 & m1 & m2 & m3) >= 0) {
-      const v0 = data[x0 + ((m0 & FEATURE_MASK) >> 1)], t0 = f64[2 * n0];
-      const v1 = data[x1 + ((m1 & FEATURE_MASK) >> 1)], t1 = f64[2 * n1];
-      const v2 = data[x2 + ((m2 & FEATURE_MASK) >> 1)], t2 = f64[2 * n2];
-      const v3 = data[x3 + ((m3 & FEATURE_MASK) >> 1)], t3 = f64[2 * n3];
-      n0 = i32[4 * n0 + 2] + (+(v0 > t0) | (+(v0 !== v0) & m0));
-      n1 = i32[4 * n1 + 2] + (+(v1 > t1) | (+(v1 !== v1) & m1));
-      n2 = i32[4 * n2 + 2] + (+(v2 > t2) | (+(v2 !== v2) & m2));
-      n3 = i32[4 * n3 + 2] + (+(v3 > t3) | (+(v3 !== v3) & m3));
-      m0 = i32[4 * n0 + 3];
-      m1 = i32[4 * n1 + 3];
-      m2 = i32[4 * n2 + 3];
-      m3 = i32[4 * n3 + 3];
-    }
+    const x0 = r * p;
+    walk4(f64, i32, data, root, root, root, root, x0, x0 + p, x0 + 2 * p, x0 + 3 * p, lv);
     const o = r * W;
-    const l0 = leafValue[n0], l1 = leafValue[n1], l2 = leafValue[n2], l3 = leafValue[n3];
+    const l0 = leafValue[lv[0]], l1 = leafValue[lv[1]], l2 = leafValue[lv[2]], l3 = leafValue[lv[3]];
     for (let k = 0; k < W; k++) {
       out[o + k] += values[l0 + k];
       out[o + W + k] += values[l1 + k];
@@ -181,6 +165,48 @@ export function predictRowInto(ff: FlatForest, x: ArrayLike<number>, out: Float6
   return out;
 }
 
+const leaves4 = new Int32Array(4);
+
+/**
+ * Walks four (node, row offset) pairs in lockstep until all four reach a leaf
+ * (a leaf's meta is negative and it leads to itself), writing the leaves to
+ * `leaves`. Each step is branch-free, so the four walks overlap in the CPU.
+ */
+function walk4(
+  f64: Float64Array,
+  i32: Int32Array,
+  x: ArrayLike<number>,
+  n0: number,
+  n1: number,
+  n2: number,
+  n3: number,
+  x0: number,
+  x1: number,
+  x2: number,
+  x3: number,
+  leaves: Int32Array,
+): void {
+  let m0 = i32[4 * n0 + 3], m1 = i32[4 * n1 + 3], m2 = i32[4 * n2 + 3], m3 = i32[4 * n3 + 3];
+  while ((m0 & m1 & m2 & m3) >= 0) {
+    const v0 = x[x0 + ((m0 & FEATURE_MASK) >> 1)], t0 = f64[2 * n0];
+    const v1 = x[x1 + ((m1 & FEATURE_MASK) >> 1)], t1 = f64[2 * n1];
+    const v2 = x[x2 + ((m2 & FEATURE_MASK) >> 1)], t2 = f64[2 * n2];
+    const v3 = x[x3 + ((m3 & FEATURE_MASK) >> 1)], t3 = f64[2 * n3];
+    n0 = i32[4 * n0 + 2] + (+(v0 > t0) | (+(v0 !== v0) & m0));
+    n1 = i32[4 * n1 + 2] + (+(v1 > t1) | (+(v1 !== v1) & m1));
+    n2 = i32[4 * n2 + 2] + (+(v2 > t2) | (+(v2 !== v2) & m2));
+    n3 = i32[4 * n3 + 2] + (+(v3 > t3) | (+(v3 !== v3) & m3));
+    m0 = i32[4 * n0 + 3];
+    m1 = i32[4 * n1 + 3];
+    m2 = i32[4 * n2 + 3];
+    m3 = i32[4 * n3 + 3];
+  }
+  leaves[0] = n0;
+  leaves[1] = n1;
+  leaves[2] = n2;
+  leaves[3] = n3;
+}
+
 /**
  * Adds every tree's leaf values for the row at `x[xo..]` to `out[oo..]`, in
  * tree order, walking four trees at a time in lockstep.
@@ -197,24 +223,10 @@ function addRow(
 ): void {
   const { f64, i32, leafValue } = pk;
   const nT = roots.length, nT4 = nT - (nT % 4);
+  const lv = leaves4;
   for (let t = 0; t < nT4; t += 4) {
-    let n0 = roots[t], n1 = roots[t + 1], n2 = roots[t + 2], n3 = roots[t + 3];
-    let m0 = i32[4 * n0 + 3], m1 = i32[4 * n1 + 3], m2 = i32[4 * n2 + 3], m3 = i32[4 * n3 + 3];
-    while ((m0 & m1 & m2 & m3) >= 0) {
-      const v0 = x[xo + ((m0 & FEATURE_MASK) >> 1)], t0 = f64[2 * n0];
-      const v1 = x[xo + ((m1 & FEATURE_MASK) >> 1)], t1 = f64[2 * n1];
-      const v2 = x[xo + ((m2 & FEATURE_MASK) >> 1)], t2 = f64[2 * n2];
-      const v3 = x[xo + ((m3 & FEATURE_MASK) >> 1)], t3 = f64[2 * n3];
-      n0 = i32[4 * n0 + 2] + (+(v0 > t0) | (+(v0 !== v0) & m0));
-      n1 = i32[4 * n1 + 2] + (+(v1 > t1) | (+(v1 !== v1) & m1));
-      n2 = i32[4 * n2 + 2] + (+(v2 > t2) | (+(v2 !== v2) & m2));
-      n3 = i32[4 * n3 + 2] + (+(v3 > t3) | (+(v3 !== v3) & m3));
-      m0 = i32[4 * n0 + 3];
-      m1 = i32[4 * n1 + 3];
-      m2 = i32[4 * n2 + 3];
-      m3 = i32[4 * n3 + 3];
-    }
-    const l0 = leafValue[n0], l1 = leafValue[n1], l2 = leafValue[n2], l3 = leafValue[n3];
+    walk4(f64, i32, x, roots[t], roots[t + 1], roots[t + 2], roots[t + 3], xo, xo, xo, xo, lv);
+    const l0 = leafValue[lv[0]], l1 = leafValue[lv[1]], l2 = leafValue[lv[2]], l3 = leafValue[lv[3]];
     for (let k = 0; k < W; k++) out[oo + k] += values[l0 + k];
     for (let k = 0; k < W; k++) out[oo + k] += values[l1 + k];
     for (let k = 0; k < W; k++) out[oo + k] += values[l2 + k];

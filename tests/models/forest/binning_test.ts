@@ -18,25 +18,31 @@ Deno.test("many distinct values: at most maxBins bins of roughly equal size", ()
   for (const s of sizes) assert.ok(s > 5000 / 16 / 2 && s < (5000 / 16) * 2, `bin of ${s}`);
 });
 
-Deno.test("code(x) <= b exactly when x <= edges[b], and NaN gets the missing code", () => {
+Deno.test("code(x) <= b exactly when x <= edges[b]; bins keep their value range; NaN gets the missing code", () => {
   const rng = new Rng(9);
-  const rows = 400;
-  const data = new Float64Array(rows * 2);
+  const rows = 400, cols = 3;
+  const data = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
-    data[i * 2] = Math.round(rng.next() * 1000) / 10;
-    data[i * 2 + 1] = i % 7 === 0 ? NaN : rng.next();
+    data[i * cols] = Math.round(rng.next() * 1000) / 10; // many values: quantile bins
+    data[i * cols + 1] = i % 7 === 0 ? NaN : rng.next();
+    data[i * cols + 2] = i % 11 === 0 ? NaN : [-2, 0, 0.5, 3, 1e9][rng.int(5)]; // few values: one bin each
   }
-  const b = binMatrix({ data, rows, cols: 2 }, 32);
-  for (let f = 0; f < 2; f++) {
-    const s = b.edgeStart[f], k = b.nBins[f] - 1;
+  const b = binMatrix({ data, rows, cols }, 32);
+  assert.equal(b.nBins[2], 5);
+  for (let f = 0; f < cols; f++) {
+    const s = b.edgeStart[f], k = b.nBins[f] - 1, bs = b.binStart[f];
     assert.ok(b.nBins[f] <= 32);
     for (let i = 0; i < rows; i++) {
-      const x = data[i * 2 + f], c = b.codes[i * 2 + f];
+      const x = data[i * cols + f], c = b.codes[i * cols + f];
       if (Number.isNaN(x)) {
         assert.equal(c, NAN_BIN);
         continue;
       }
       for (let t = 0; t < k; t++) assert.equal(c <= t, x <= b.edges[s + t]);
+      assert.ok(b.binLo[bs + c] <= x && x <= b.binHi[bs + c]);
+    }
+    for (let c = 0; c + 1 < b.nBins[f]; c++) {
+      assert.ok(b.binHi[bs + c] <= b.edges[s + c] && b.edges[s + c] < b.binLo[bs + c + 1]);
     }
   }
 });

@@ -1,0 +1,126 @@
+/** Evaluation of a fitted model: validation metrics and curves, and k-fold cross-validation. */
+import { UserError } from "../cli/errors.ts";
+import type { ModelParams } from "../config/schema.ts";
+import { predictionsFromProba } from "./artifact.ts";
+import { SplitError, stratifiedKFold } from "./cv.ts";
+import {
+  binaryMetrics,
+  calibrationBins,
+  confusionMatrix,
+  multiclassMetrics,
+  prCurve,
+  regressionMetrics,
+  rocCurve,
+} from "./metrics.ts";
+import { type Columns } from "./preprocess/index.ts";
+import type { Estimator, Matrix } from "./types.ts";
+import { fitModel } from "./fit.ts";
+import type { TargetInfo } from "./target.ts";
+import { takeRows } from "./train_data.ts";
+
+export interface Evaluation {
+  metrics: Record<string, number>;
+  /** classification: k x k counts, rows = truth, columns = prediction */
+  confusion?: number[][];
+  roc?: { fpr: number[]; tpr: number[] };
+  pr?: { precision: number[]; recall: number[] };
+  calibration?: { predicted: number; observed: number; count: number }[];
+  /** regression: a sample of (truth, prediction) pairs */
+  residuals?: { y: number; pred: number }[];
+}
+
+/** Validation metrics of a fitted estimator on an encoded matrix. */
+export function evaluate(estimator: Estimator, X: Matrix, target: TargetInfo, threshold = 0.5): Evaluation {
+  const y = target.yValidation;
+  if (target.task === "regression") {
+    const pred = estimator.predict(X);
+    const residuals = Array.from(
+      { length: Math.min(y.length, 2000) },
+      (_, i) => ({ y: y[i], pred: pred[i] }),
+    );
+    return { metrics: regressionMetrics(y, pred), residuals };
+  }
+  const k = target.classes!.length, pos = target.positiveIndex!;
+  const P = estimator.predictProba!(X);
+  const score = new Float64Array(X.rows), truth = new Uint8Array(X.rows), predicted = new Int32Array(X.rows);
+  for (let i = 0; i < X.rows; i++) {
+    score[i] = P[i * k + pos];
+    truth[i] = y[i] === pos ? 1 : 0;
+  }
+  const preds = predictionsFromProba(P, X.rows, {
+    task: "classification",
+    classes: target.classes,
+    positiveClass: target.positiveClass,
+    threshold,
+  });
+  const index = new Map(target.classes!.map((c, i) => [String(c), i]));
+  for (let i = 0; i < X.rows; i++) predicted[i] = index.get(String(preds[i].prediction))!;
+  const metrics: Record<string, number> = binaryMetrics(truth, score, threshold);
+  const yi = Int32Array.from(y);
+  const confusion = confusionMatrix(yi, predicted, k);
+  if (k > 2) {
+    // the predicted class is the most probable one: accuracy, precision, recall and F1 follow it
+    Object.assign(metrics, multiclassMetrics(confusion, pos));
+  } else {
+    const neg = 1 - pos;
+    metrics.tp = confusion[pos][pos];
+    metrics.fn = confusion[pos][neg];
+    metrics.fp = confusion[neg][pos];
+    metrics.tn = confusion[neg][neg];
+  }
+  const both = truth.some((t) => t === 1) && truth.some((t) => t === 0);
+  return {
+    metrics,
+    confusion,
+    roc: both ? rocCurve(truth, score) : undefined,
+    pr: both ? prCurve(truth, score) : undefined,
+    calibration: calibrationBins(truth, score, 10),
+  };
+}
+
+/**
+ * k-fold cross-validation on the training rows: preprocessing and engine are
+ * refitted per fold. Returns each fold's metrics and their mean and std.
+ */
+export async function crossValidate(
+  columns: Columns,
+  target: TargetInfo,
+  params: ModelParams,
+  folds: number,
+  seed: number,
+  opts: {
+    exclude?: string[];
+    threshold?: number;
+    onFold?: (fold: number, m: Record<string, number>) => void;
+  } = {},
+): Promise<{ folds: Record<string, number>[]; mean: Record<string, number>; std: Record<string, number> }> {
+  const y = target.yTrain;
+  let splits;
+  try {
+    splits = stratifiedKFold(y.length, folds, seed, target.task === "classification" ? y : undefined);
+  } catch (e) {
+    if (e instanceof SplitError) throw new UserError(`cross-validation: ${e.message}`);
+    throw e;
+  }
+  const results: Record<string, number>[] = [];
+  for (let f = 0; f < splits.length; f++) {
+    const { train, test } = splits[f];
+    const yTr = Float64Array.from(train, (i) => y[i]);
+    const fold: TargetInfo = { ...target, yTrain: yTr, yValidation: Float64Array.from(test, (i) => y[i]) };
+    const { preprocessor, estimator } = await fitModel(takeRows(columns, train), yTr, params, target.kind, {
+      exclude: opts.exclude,
+    });
+    const Xte = preprocessor.transform(takeRows(columns, test), test.length);
+    const m = evaluate(estimator, Xte, fold, opts.threshold).metrics;
+    results.push(m);
+    opts.onFold?.(f, m);
+  }
+  const mean: Record<string, number> = {}, std: Record<string, number> = {};
+  for (const key of Object.keys(results[0])) {
+    const vals = results.map((r) => r[key]);
+    const mu = vals.reduce((a, b) => a + b, 0) / vals.length;
+    mean[key] = mu;
+    std[key] = Math.sqrt(vals.reduce((a, b) => a + (b - mu) ** 2, 0) / vals.length);
+  }
+  return { folds: results, mean, std };
+}

@@ -1,0 +1,58 @@
+/** Fitting: preprocessing fitted on the training columns, then the engine on the encoded matrix. */
+import { UserError } from "../cli/errors.ts";
+import { ProgressBar } from "../cli/progress.ts";
+import type { ModelParams } from "../config/schema.ts";
+import { createEstimator, type EstimatorKind } from "./engines.ts";
+import { type Columns, type Encoding, Preprocessor } from "./preprocess/index.ts";
+import type { Estimator, Matrix } from "./types.ts";
+
+/** "auto" encoding: one-hot for logistic regression, ordinal codes for tree ensembles. */
+export function resolveEncoding(params: ModelParams): Encoding {
+  if (params.encoding !== "auto") return params.encoding;
+  return params.algorithm === "logistic" ? "onehot" : "ordinal";
+}
+
+type ProgressFit = {
+  fit(
+    X: Matrix,
+    y: Float64Array,
+    opts: { onProgress?: (done: number, total: number) => void },
+  ): Promise<void>;
+};
+
+export interface FitOptions {
+  exclude?: string[];
+  progress?: boolean;
+}
+
+/** Fits preprocessing on the training columns, then the engine on the encoded matrix. */
+export async function fitModel(
+  columns: Columns,
+  y: Float64Array,
+  params: ModelParams,
+  kind: EstimatorKind,
+  opts: FitOptions = {},
+): Promise<{ preprocessor: Preprocessor; estimator: Estimator; X: Matrix }> {
+  const preprocessor = Preprocessor.fit(columns, {
+    encoding: resolveEncoding(params),
+    maxCategories: params.max_categories,
+    exclude: opts.exclude,
+  });
+  if (preprocessor.width === 0) throw new UserError("no usable input columns left after preprocessing");
+  const X = preprocessor.transform(columns, y.length);
+  const estimator = createEstimator(params, kind);
+  const bar = opts.progress && params.algorithm !== "logistic"
+    ? new ProgressBar("training trees", params.n_estimators)
+    : undefined;
+  let last = 0;
+  const onProgress = bar
+    ? (done: number) => {
+      bar.tick(done - last);
+      last = done;
+    }
+    : undefined;
+  // engines that grow trees report progress through fit's third argument; others ignore it
+  await (estimator as ProgressFit).fit(X, y, { onProgress });
+  if (bar && last < params.n_estimators) bar.tick(params.n_estimators - last);
+  return { preprocessor, estimator, X };
+}

@@ -1,0 +1,250 @@
+/**
+ * The `deno task models` subcommands: list registered models, inspect and
+ * compare versions, and manage them: promote (gated for champion/Production),
+ * archive, rollback.
+ */
+import { UserError } from "../cli/errors.ts";
+import type { Config } from "../config/schema.ts";
+import {
+  CHAMPION,
+  ModelRegistry,
+  type ModelVersion,
+  parseStage,
+  type PromotionOutcome,
+  type VersionComparison,
+} from "./registry.ts";
+import { comparisonSummary, gateLine, modelsListing } from "./format.ts";
+import { parseModelUri, resolveModelUri } from "./uri.ts";
+import { TrackingStore } from "../tracking/store.ts";
+
+/** The flags of `models` as parsed. */
+export interface ModelsOptions {
+  alias?: string;
+  stage?: string;
+  force?: boolean;
+  reason?: string;
+}
+
+export const MODELS_USAGE = "models [list]\n" +
+  "       models show <uri>                      (e.g. models:/churn@champion; verifies the checksum)\n" +
+  "       models compare <name> <v1> <v2>        (or: models compare <uri> <uri>)\n" +
+  "       models promote <name> <version> [--alias A | --stage S] [--force --reason R]\n" +
+  "       models archive <name> <version> [--force]\n" +
+  "       models rollback <name> [--alias A]\n" +
+  "       (<name> <version> may also be given as one URI: models:/churn/3)";
+
+function versionJson(v: ModelVersion) {
+  return {
+    version: v.version,
+    aliases: v.aliases,
+    stage: v.stage,
+    status: v.status,
+    metrics: v.metrics,
+    params: v.params,
+    run_id: v.runId,
+    path: v.path,
+    sha256: v.sha256,
+    source: v.source,
+    created: new Date(v.created).toISOString(),
+    gates: v.gates,
+  };
+}
+
+/** What `models` returns (its --json output). */
+export type ModelsResult =
+  | {
+    command: "list";
+    models: { name: string; created: string; versions: ReturnType<typeof versionJson>[] }[];
+    gated: string[];
+  }
+  | {
+    command: "show";
+    uri: string;
+    name: string;
+    dir: string;
+    verified: boolean;
+    version: ReturnType<typeof versionJson>;
+  }
+  | { command: "compare"; comparison: VersionComparison }
+  | { command: "promote"; name: string; version: number; outcome: PromotionOutcome }
+  | { command: "archive"; name: string; version: number; removed_aliases: string[] }
+  | { command: "rollback"; name: string; alias: string; from: number | null; to: number };
+
+function parseVersion(text: string | undefined, what = "version"): number {
+  if (text === undefined) throw new UserError(`missing ${what} (see --help)`);
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new UserError(`${what} must be a positive integer (got '${text}')`);
+  }
+  return Number(text);
+}
+
+/** `<name> <version>` or one models:/ URI, resolved to a concrete version. */
+function takeVersionRef(
+  args: string[],
+  registry: ModelRegistry,
+  store: TrackingStore,
+  modelsDir: string,
+): { name: string; version: number } {
+  const first = args.shift();
+  if (first === undefined) throw new UserError("missing model name (see --help)");
+  if (first.startsWith("models:")) {
+    parseModelUri(first);
+    const r = resolveModelUri(first, { store, modelsDir, verify: false });
+    return { name: r.name!, version: r.version! };
+  }
+  registry.requireModel(first);
+  return { name: first, version: parseVersion(args.shift()) };
+}
+
+/** Runs one `models` subcommand (default list) against the registry in config. */
+export function modelsCommand(config: Config, positionals: string[], v: ModelsOptions): ModelsResult {
+  const modelsDir = config.paths.models;
+  const [command = "list", ...args] = positionals;
+  const known = ["list", "show", "compare", "promote", "archive", "rollback"];
+  if (!known.includes(command)) {
+    throw new UserError(`unknown subcommand '${command}' (use ${known.join(", ")})`);
+  }
+  const store = TrackingStore.open(config.tracking.store);
+  try {
+    const registry = new ModelRegistry(store, { modelsDir, gates: config.registry.gates });
+    let result: ModelsResult;
+    switch (command) {
+      case "list":
+        result = {
+          command,
+          gated: Object.keys(config.registry.gates),
+          models: registry.listModels().map((m) => ({
+            name: m.name,
+            created: new Date(m.created).toISOString(),
+            versions: m.versions.map(versionJson),
+          })),
+        };
+        break;
+      case "show": {
+        const uri = args.shift();
+        if (!uri) throw new UserError("models show needs a model URI, e.g. models:/churn@champion");
+        const r = resolveModelUri(uri, { store, modelsDir });
+        if (r.name === undefined) throw new UserError(`'${uri}' is not a registered model version`);
+        result = {
+          command,
+          uri,
+          name: r.name,
+          dir: r.dir,
+          verified: r.verified,
+          version: versionJson(registry.getVersion(r.name, r.version!)),
+        };
+        break;
+      }
+      case "compare": {
+        let name: string, a: number, b: number;
+        if (args[0]?.startsWith("models:")) {
+          const x = takeVersionRef(args, registry, store, modelsDir);
+          const y = takeVersionRef(args, registry, store, modelsDir);
+          if (x.name !== y.name) {
+            throw new UserError(`compare versions of one model (got '${x.name}' and '${y.name}')`);
+          }
+          [name, a, b] = [x.name, x.version, y.version];
+        } else {
+          name = args.shift() ?? "";
+          if (!name) throw new UserError("models compare needs <name> <v1> <v2>");
+          registry.requireModel(name);
+          a = parseVersion(args.shift(), "first version");
+          b = parseVersion(args.shift(), "second version");
+        }
+        result = { command, comparison: registry.compare(name, a, b) };
+        break;
+      }
+      case "promote": {
+        const ref = takeVersionRef(args, registry, store, modelsDir);
+        const outcome = registry.promote(ref.name, ref.version, {
+          alias: v.alias,
+          stage: typeof v.stage === "string" ? parseStage(v.stage) : undefined,
+          force: Boolean(v.force),
+          reason: v.reason,
+        });
+        result = { command, ...ref, outcome };
+        break;
+      }
+      case "archive": {
+        const ref = takeVersionRef(args, registry, store, modelsDir);
+        const out = registry.archive(ref.name, ref.version, {
+          force: Boolean(v.force),
+          reason: v.reason,
+        });
+        result = { command, ...ref, removed_aliases: out.removedAliases };
+        break;
+      }
+      case "rollback": {
+        const name = args.shift();
+        if (!name) throw new UserError("models rollback needs a model name");
+        const out = registry.rollback(name, (v.alias) ?? CHAMPION);
+        result = { command, name, ...out };
+        break;
+      }
+      default:
+        throw new UserError(`unknown subcommand '${command}'`);
+    }
+    if (args.length) throw new UserError(`unexpected argument '${args[0]}' (see --help)`);
+    return result;
+  } finally {
+    store.close();
+  }
+}
+
+/** The human summary of a ModelsResult. */
+export function modelsSummary(r: ModelsResult): string {
+  switch (r.command) {
+    case "list":
+      return modelsListing(
+        r.models.map((m) => ({
+          name: m.name,
+          created: Date.parse(m.created),
+          versions: m.versions.map((x) => ({
+            name: m.name,
+            version: x.version,
+            runId: x.run_id,
+            source: x.source,
+            path: x.path,
+            sha256: x.sha256,
+            files: {},
+            stage: x.stage,
+            aliases: x.aliases,
+            status: x.status,
+            metrics: x.metrics,
+            params: x.params,
+            created: Date.parse(x.created),
+            gates: x.gates,
+          })),
+        })),
+        r.gated,
+      );
+    case "show":
+      return [
+        `${r.uri} -> ${r.name} version ${r.version.version} at ${r.dir}`,
+        `  checksum ${r.verified ? "verified" : "not checked"} (sha256 ${r.version.sha256})`,
+        `  aliases  ${
+          r.version.aliases.map((a) => "@" + a).join(", ") || "-"
+        }; stage ${r.version.stage}; ${r.version.status}`,
+        `  run      ${r.version.run_id}`,
+        `  gates    ${gateLine(r.version.gates)}`,
+      ].join("\n");
+    case "compare":
+      return comparisonSummary(r.comparison);
+    case "promote": {
+      const what = r.outcome.target.replace(/^alias:/, "@").replace(/^stage:/, "stage ");
+      const forced = r.outcome.gates?.forced ? ` (FORCED: ${r.outcome.gates.reason})` : "";
+      const from = r.outcome.previousVersion !== null && r.outcome.previousVersion !== r.version
+        ? ` (was v${r.outcome.previousVersion})`
+        : "";
+      return `${r.name}: ${what} -> version ${r.version}${from}${forced}`;
+    }
+    case "archive":
+      return `${r.name}: version ${r.version} archived${
+        r.removed_aliases.length ? `; removed ${r.removed_aliases.map((a) => "@" + a).join(", ")}` : ""
+      }`;
+    case "rollback":
+      return `${r.name}: @${r.alias} rolled back to version ${r.to}${
+        r.from !== null ? ` (was v${r.from})` : ""
+      }`;
+  }
+}

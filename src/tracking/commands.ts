@@ -1,0 +1,114 @@
+/**
+ * The `deno task runs` subcommands: list, filter and sort tracked runs, or
+ * compare runs side by side. Run ids may be abbreviated to a unique prefix
+ * (the listing shows 8 characters) or given as "latest".
+ */
+import { UserError } from "../cli/errors.ts";
+import { type Run, storeExists, TrackingStore } from "./store.ts";
+import { compareRuns, type ComparisonRow, comparisonTable, listingMetrics, runsListing } from "./format.ts";
+import { parseFilter } from "./filter.ts";
+
+/** The flags of `runs` (strings as parsed; validated here). */
+export interface RunsOptions {
+  experiment?: string;
+  filter?: string;
+  sort?: string;
+  limit?: string;
+  columns?: string;
+}
+
+/** What `runs` returns (its --json output). */
+export type RunsResult =
+  | {
+    command: "list";
+    store: string;
+    count: number;
+    runs: Run[];
+    metricColumns: string[];
+    paramColumns: string[];
+  }
+  | { command: "compare"; store: string; runs: Run[]; rows: ComparisonRow[] };
+
+function keysIn(text: string | undefined, kind: "params" | "metrics"): string[] {
+  if (!text) return [];
+  const re = new RegExp(`\\b${kind}\\.([A-Za-z0-9_\\-/:.]+)`, "g");
+  return [...new Set([...text.matchAll(re)].map((m) => m[1].replace(/\.+$/, "")))];
+}
+
+/** Runs `runs [list]` or `runs compare <id> <id> ...` against the store at `path`. */
+export function runsCommand(
+  path: string,
+  positionals: string[],
+  v: RunsOptions,
+): RunsResult {
+  const [command = "list", ...ids] = positionals;
+  if (command !== "list" && command !== "compare") {
+    throw new UserError(`unknown subcommand '${command}' (use: runs [list] or runs compare <id> <id> ...)`);
+  }
+  if (command === "list" && ids.length) throw new UserError(`unexpected argument '${ids[0]}' (see --help)`);
+  let limit: number | undefined;
+  if (v.limit !== undefined) {
+    limit = Number(v.limit);
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new UserError(`--limit must be a positive integer (got '${v.limit}')`);
+    }
+  }
+  if (typeof v.filter === "string" && v.filter.trim()) parseFilter(v.filter); // syntax errors before opening
+  if (!storeExists(path)) {
+    if (command === "compare") {
+      throw new UserError(`no tracking store at ${path} yet (run \`deno task train\` first)`);
+    }
+    return { command: "list", store: path, count: 0, runs: [], metricColumns: [], paramColumns: [] };
+  }
+  const store = TrackingStore.open(path);
+  try {
+    if (command === "compare") {
+      if (ids.length < 2) throw new UserError("runs compare needs at least two run ids");
+      const runs = ids.map((id) => store.getRun(store.resolveRunId(id)));
+      return { command, store: path, runs, rows: compareRuns(runs) };
+    }
+    const runs = store.searchRuns({
+      experiment: v.experiment as string | undefined,
+      filter: v.filter as string | undefined,
+      orderBy: v.sort as string | undefined,
+      maxResults: limit,
+    });
+    const mentioned = `${v.filter ?? ""} ${v.sort ?? ""}`;
+    const explicit = typeof v.columns === "string"
+      ? v.columns.split(",").map((s) => s.trim().replace(/^metrics\./, "")).filter(Boolean)
+      : undefined;
+    const metricColumns = explicit ??
+      listingMetrics(runs, 6, [
+        ...keysIn(mentioned, "metrics"),
+        "roc_auc",
+        "f1",
+        "recall",
+        "accuracy",
+        "rmse",
+      ]);
+    return {
+      command,
+      store: path,
+      count: runs.length,
+      runs,
+      metricColumns,
+      paramColumns: keysIn(mentioned, "params"),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/** The human summary of a RunsResult. */
+export function runsSummary(r: RunsResult): string {
+  if (r.command === "compare") {
+    const differing = r.rows.filter((x) => x.differs).length;
+    return `${
+      comparisonTable(r.runs, r.rows)
+    }\n\n${r.runs.length} runs; ${differing} fields differ (marked *)`;
+  }
+  if (r.count === 0) return `runs: no runs match (store ${r.store})`;
+  return `${runsListing(r.runs, r.metricColumns, r.paramColumns)}\n\n${r.count} run${
+    r.count === 1 ? "" : "s"
+  }`;
+}
