@@ -364,35 +364,23 @@ export class ModelRegistry {
           null,
           now,
         );
-        const promotions: PromotionOutcome[] = [];
-        for (const alias of aliases) {
-          promotions.push(
-            applyTarget(
-              this.promotion,
-              opts.name,
-              version,
-              run,
-              { alias },
-              opts.force ?? false,
-              opts.reason ?? null,
-              now,
-            ),
-          );
-        }
-        if (opts.stage !== undefined) {
-          promotions.push(
-            applyTarget(
-              this.promotion,
-              opts.name,
-              version,
-              run,
-              { stage: parseStage(opts.stage) },
-              opts.force ?? false,
-              opts.reason ?? null,
-              now,
-            ),
-          );
-        }
+        // aliases first, then the stage, each gated on its own
+        const targets: { alias?: string; stage?: Stage }[] = [
+          ...aliases.map((alias) => ({ alias })),
+          ...(opts.stage !== undefined ? [{ stage: parseStage(opts.stage) }] : []),
+        ];
+        const promotions: PromotionOutcome[] = targets.map((target) =>
+          applyTarget(
+            this.promotion,
+            opts.name,
+            version,
+            run,
+            target,
+            opts.force ?? false,
+            opts.reason ?? null,
+            now,
+          )
+        );
         const v = this.getVersion(opts.name, version);
         return {
           name: opts.name,

@@ -5,6 +5,7 @@
  * change the tree: its randomness comes from its index.
  */
 import { type BuildSettings, type TrainData, type Tree, TreeBuilder } from "./builder.ts";
+import { warmUpBuilder } from "./warm.ts";
 
 export interface WorkerInit {
   data: TrainData;
@@ -12,6 +13,11 @@ export interface WorkerInit {
   nTrees: number;
   /** Int32Array over a SharedArrayBuffer: the next unclaimed tree index */
   counter: Int32Array;
+}
+
+/** Sent by `warmUp`: grow a few trees on synthetic data so the builder is compiled before a fit needs it. */
+export interface WorkerWarm {
+  type: "warm";
 }
 
 export type WorkerReply =
@@ -32,7 +38,14 @@ export function treeTransferables(tree: Tree): ArrayBuffer[] {
 
 // deno-lint-ignore no-explicit-any
 const scope = self as any;
-scope.onmessage = (e: MessageEvent<WorkerInit>) => {
+scope.onmessage = (e: MessageEvent<WorkerInit | WorkerWarm>) => {
+  if ("type" in e.data) {
+    // a fit posted meanwhile waits in the queue; the warm-up changes no model (trees depend on their index only)
+    try {
+      warmUpBuilder();
+    } catch { /* only a speed-up */ }
+    return;
+  }
   const { data, settings, nTrees, counter } = e.data;
   try {
     const builder = new TreeBuilder(data, settings);
