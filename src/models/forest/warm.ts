@@ -9,9 +9,9 @@ import { Rng } from "../../data/random.ts";
 import { binMatrix } from "./binning.ts";
 import { CRITERION_GINI, type TrainData, TreeBuilder } from "./builder.ts";
 
-export const WARM_ROWS = 1500;
+export const WARM_ROWS = 800;
 export const WARM_COLS = 24;
-export const WARM_TREES = 6;
+export const WARM_TREES = 4;
 
 export function warmUpBuilder(trees = WARM_TREES): number {
   const n = WARM_ROWS, p = WARM_COLS;

@@ -14,7 +14,7 @@ Deno.test("warmUp: the next fit takes the warm workers, and the model is the sam
   const tr = linear(500, 6, 21);
   const cold = new RandomForestClassifier({ n_estimators: 12, n_jobs: 1, random_state: 7 });
   await cold.fit(tr.X, tr.y);
-  assert.equal(warmUp(3), 2);
+  assert.equal(warmUp(3), 2, "one warm worker per thread but the main one");
   assert.equal(warmUp(3), 2, "a second call starts no more workers");
   await new Promise((r) => setTimeout(r, 200)); // let the workers finish warming (a fit may also arrive earlier)
   const warm = new RandomForestClassifier({ n_estimators: 12, n_jobs: 3, random_state: 7 });
@@ -36,7 +36,7 @@ Deno.test("warmUp: a fit with fewer threads terminates the surplus; coolDown emp
   const rf = new RandomForestClassifier({ n_estimators: 4, n_jobs: 1 });
   await rf.fit(tr.X, tr.y);
   assert.equal(warmCount(), 0);
-  assert.equal(warmUp(1), 0);
+  assert.equal(warmUp(1), 0, "a one-thread fit runs on the main thread");
   assert.equal(warmUp(2), 1);
   coolDown();
   assert.equal(warmCount(), 0);
