@@ -7,8 +7,7 @@
  *   deno task bench:forest --big      # also 200,000 x 30 synthetic rows (make_big.py; slow)
  *
  * Options: --trees N (100), --jobs J (2), --reps R (1: best of R runs each), --ref DIR, --data DIR,
- * --rows N (200000), --no-latency (skip the inference bench, bench/forest_bench.ts, run at the end),
- * --no-warm (Orchard starts its workers inside fit instead of calling warmUp() before loading the data).
+ * --rows N (200000), --no-latency (skip the inference bench, bench/forest_bench.ts, run at the end).
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -24,7 +23,6 @@ const { values } = parseArgs({
     data: { type: "string", default: "../shared/data" },
     rows: { type: "string", default: "200000" },
     "no-latency": { type: "boolean", default: false },
-    "no-warm": { type: "boolean", default: false },
   },
 });
 const python = "/usr/bin/python3";
@@ -51,20 +49,18 @@ function load(): string {
 
 async function compare(name: string, train: string, valid: string, target: string) {
   const common = [train, valid, target, "--trees", values.trees!, "--jobs", values.jobs!];
-  const warm = values["no-warm"] ? ["--no-warm"] : [];
   const reps = Number(values.reps);
   let best: { ours?: Record<string, number | string>; ref?: Record<string, number | string> } = {};
   for (let r = 0; r < reps; r++) {
     const ref = await run(python, [`${values.ref}/sklearn_rf.py`, ...common]);
-    const ours = await run(Deno.execPath(), ["run", "--allow-read", fitScript, ...common, ...warm]);
+    const ours = await run(Deno.execPath(), ["run", "--allow-read", fitScript, ...common]);
     if (!best.ref || Number(ref.fit_seconds) < Number(best.ref.fit_seconds)) best = { ...best, ref };
     if (!best.ours || Number(ours.fit_seconds) < Number(best.ours.fit_seconds)) best = { ...best, ours };
   }
   const { ours, ref } = best as Required<typeof best>;
   const f = (v: unknown, d = 3) => Number(v).toFixed(d);
   console.log(
-    `\n${name}: ${ours.rows} rows x ${ours.features} features, ${values.trees} trees, n_jobs=${values.jobs}` +
-      (values["no-warm"] ? " (no warmUp)" : " (Orchard calls warmUp before loading the data)"),
+    `\n${name}: ${ours.rows} rows x ${ours.features} features, ${values.trees} trees, n_jobs=${values.jobs}`,
   );
   console.log("| engine | fit s | process s | ROC AUC | accuracy |");
   console.log("| --- | --- | --- | --- | --- |");

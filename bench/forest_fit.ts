@@ -5,7 +5,7 @@
  *   deno run --allow-read bench/forest_fit.ts TRAIN.csv VALID.csv TARGET [--trees 100] [--jobs 2] [--max-depth D]
  */
 import { parseArgs } from "node:util";
-import { RandomForestClassifier, warmUp } from "../src/models/forest/index.ts";
+import { RandomForestClassifier } from "../src/models/forest/index.ts";
 import { rocAuc } from "../src/models/metrics.ts";
 import { loadPair } from "./forest_data.ts";
 
@@ -18,12 +18,9 @@ const { values, positionals } = parseArgs({
     jobs: { type: "string", default: "2" },
     "max-depth": { type: "string" },
     seed: { type: "string", default: "0" },
-    "no-warm": { type: "boolean", default: false },
   },
 });
 const [train, valid, target] = positionals;
-// --no-warm: start the workers inside fit, as a caller that never calls warmUp()
-if (!values["no-warm"]) warmUp(Number(values.jobs));
 const d = loadPair(train, valid, target);
 const t1 = performance.now();
 const rf = new RandomForestClassifier({

@@ -24,7 +24,6 @@ import {
 } from "./params.ts";
 import { decodeForest, encodeForest, type ForestState } from "./serialize.ts";
 import { growTrees, spawnWorkers, type TreeProgress } from "./train.ts";
-export { coolDown, warmCount, warmUp } from "./train.ts";
 
 export type { ClassWeight, ForestParams, MaxFeatures, ResolvedParams } from "./params.ts";
 export { type PermutationImportance, permutationImportance, type Scorer } from "./importance.ts";

@@ -5,7 +5,7 @@
  * same whatever the number of workers. `nJobs = 1` runs on the main thread only.
  */
 import { type BuildSettings, type TrainData, type Tree, TreeBuilder } from "./builder.ts";
-import type { WorkerInit, WorkerReply, WorkerWarm } from "./worker.ts";
+import type { WorkerInit, WorkerReply } from "./worker.ts";
 
 export type TreeProgress = (done: number, total: number) => void;
 
@@ -25,64 +25,14 @@ function sharedCounter(): Int32Array {
 const YIELD_EVERY_MS = 100;
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-function startWorker(): Worker {
-  return new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
-}
-
-/** Workers started by `warmUp` and not yet taken by a fit. */
-let warmPool: Worker[] = [];
-let idleTimer: ReturnType<typeof setTimeout> | undefined;
-/** Warm workers no fit has taken are terminated after this long (an idle worker keeps the process alive). */
-export const WARM_IDLE_MS = 3000;
-
-/** How many warm workers are waiting for a fit. */
-export function warmCount(): number {
-  return warmPool.length;
-}
-
-/**
- * Starts the workers of the next fit now, each growing a few trees on synthetic
- * data so that its module load and JIT warm-up happen while the caller loads
- * its data, off the fit's critical path. Call it with the fit's `n_jobs`
- * (threads including the main one). The next fit takes these workers (and
- * terminates them when it ends); unused ones are terminated after
- * `WARM_IDLE_MS` (until then they keep the process alive), or by `coolDown()`. Models do not change: a tree's randomness
- * comes from its index only. Returns the number of warm workers waiting.
- */
-export function warmUp(nJobs: number = navigator.hardwareConcurrency || 1): number {
-  if (typeof SharedArrayBuffer === "undefined") return 0;
-  const want = Math.max(0, Math.floor(nJobs) - 1);
-  while (warmPool.length < want) {
-    const w = startWorker();
-    w.postMessage({ type: "warm" } satisfies WorkerWarm);
-    warmPool.push(w);
-  }
-  if (idleTimer !== undefined) clearTimeout(idleTimer);
-  const timer = setTimeout(coolDown, WARM_IDLE_MS);
-  idleTimer = timer;
-  try {
-    Deno.unrefTimer(timer); // the timer alone does not keep the process alive
-  } catch { /* not Deno */ }
-  return warmPool.length;
-}
-
-/** Terminates the warm workers no fit has taken. */
-export function coolDown(): void {
-  if (idleTimer !== undefined) clearTimeout(idleTimer);
-  idleTimer = undefined;
-  for (const w of warmPool) w.terminate();
-  warmPool = [];
-}
-
-/** Workers for `nJobs` threads (the main thread is one): warm ones first, the rest started now, so they load while data is binned. */
+/** Workers for `nJobs` threads (the main thread is one); start them early so they load while data is binned. */
 export function spawnWorkers(nJobs: number, nTrees: number): Worker[] {
   if (typeof SharedArrayBuffer === "undefined") return [];
   const k = Math.max(0, Math.min(nJobs, nTrees) - 1);
-  const taken = warmPool.splice(0, k);
-  coolDown(); // the pool is for the next fit only: surplus warm workers go
-
-  while (taken.length < k) taken.push(startWorker());
-  return taken;
+  return Array.from(
+    { length: k },
+    () => new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" }),
+  );
 }
 
 export async function growTrees(

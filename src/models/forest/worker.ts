@@ -5,7 +5,6 @@
  * change the tree: its randomness comes from its index.
  */
 import { type BuildSettings, type TrainData, type Tree, TreeBuilder } from "./builder.ts";
-import { warmUpBuilder } from "./warm.ts";
 
 export interface WorkerInit {
   data: TrainData;
@@ -13,11 +12,6 @@ export interface WorkerInit {
   nTrees: number;
   /** Int32Array over a SharedArrayBuffer: the next unclaimed tree index */
   counter: Int32Array;
-}
-
-/** Sent by `warmUp`: grow a few trees on synthetic data so the builder is compiled before a fit needs it. */
-export interface WorkerWarm {
-  type: "warm";
 }
 
 export type WorkerReply =
@@ -38,14 +32,7 @@ export function treeTransferables(tree: Tree): ArrayBuffer[] {
 
 // deno-lint-ignore no-explicit-any
 const scope = self as any;
-scope.onmessage = (e: MessageEvent<WorkerInit | WorkerWarm>) => {
-  if ("type" in e.data) {
-    // a fit posted meanwhile waits in the queue; the warm-up changes no model (trees depend on their index only)
-    try {
-      warmUpBuilder();
-    } catch { /* only a speed-up */ }
-    return;
-  }
+scope.onmessage = (e: MessageEvent<WorkerInit>) => {
   const { data, settings, nTrees, counter } = e.data;
   try {
     const builder = new TreeBuilder(data, settings);
