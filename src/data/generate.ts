@@ -27,7 +27,7 @@ export const CONTRACTS = ["monthly", "annual", "two_year"] as const;
 export const PAYMENT_METHODS = ["card", "bank_transfer", "paypal", "invoice"] as const;
 export const CHANNELS = ["web", "app", "store"] as const;
 
-/** Per-row probabilities of each injected defect (documented in docs/data.md). */
+/** Per-row probabilities of each injected defect (documented in the README, "The example world"). */
 export const DEFECT_RATES = {
   customers: {
     /** an exact copy of the row appears again later in the file */
