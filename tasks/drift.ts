@@ -7,11 +7,7 @@
 import { main, type TaskSpec } from "../src/cli/task.ts";
 import { UserError } from "../src/cli/errors.ts";
 import { runDrift } from "../src/drift/run.ts";
-import type { DriftJson } from "../src/drift/outputs.ts";
-
-const fmt = (
-  v: number | null,
-) => (v === null ? "-" : Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2));
+import { type DriftJson, fmtScore } from "../src/drift/outputs.ts";
 
 export function summaryText(j: DriftJson): string {
   const lines = [
@@ -23,7 +19,7 @@ export function summaryText(j: DriftJson): string {
     lines.push(
       `  ${c.drifted ? "DRIFT" : "ok   "} ${c.column.padEnd(24)} ${c.type.padEnd(11)} ${
         c.test.padEnd(13)
-      } score ${fmt(c.score).padStart(10)} (threshold ${c.threshold})  psi ${fmt(c.psi)}`,
+      } score ${fmtScore(c.score).padStart(10)} (threshold ${c.threshold})  psi ${fmtScore(c.psi)}`,
     );
   }
   for (const q of j.quality) {
@@ -32,8 +28,8 @@ export function summaryText(j: DriftJson): string {
   if (j.performance?.metrics) {
     for (const [k, m] of Object.entries(j.performance.metrics)) {
       lines.push(
-        `  performance ${m.degraded ? "DEGRADED" : "ok"} ${k}: ${fmt(m.current)} (validation ${
-          fmt(m.validation)
+        `  performance ${m.degraded ? "DEGRADED" : "ok"} ${k}: ${fmtScore(m.current)} (validation ${
+          fmtScore(m.validation)
         })`,
       );
     }

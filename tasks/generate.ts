@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { main } from "../src/cli/task.ts";
 import { UserError } from "../src/cli/errors.ts";
 import { log } from "../src/cli/progress.ts";
-import { type GenerateResult, generateWorld, type Scenario } from "../src/data/generate.ts";
+import { type GenerateResult, generateWorld, type Scenario, SCENARIOS } from "../src/data/generate.ts";
 
 function positiveInt(flag: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
@@ -56,8 +56,8 @@ await main<Result>({
   run(ctx) {
     const cfg = ctx.config();
     const scenario = (ctx.values.scenario as string | undefined) ?? "baseline";
-    if (scenario !== "baseline" && scenario !== "drift") {
-      throw new UserError(`--scenario ${scenario}: expected baseline or drift`);
+    if (!Object.hasOwn(SCENARIOS, scenario)) {
+      throw new UserError(`--scenario ${scenario}: expected ${Object.keys(SCENARIOS).join(" or ")}`);
     }
     const outDir = (ctx.values.out as string | undefined) ??
       (scenario === "drift" ? join(cfg.paths.raw, "drift") : cfg.paths.raw);

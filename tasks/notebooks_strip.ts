@@ -3,25 +3,23 @@
  * execution counts and run metadata from the notebooks so they are committed
  * clean. `--check` changes nothing and fails if any notebook carries outputs.
  */
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { main } from "../src/cli/task.ts";
 import { UserError } from "../src/cli/errors.ts";
 import { writeTextAtomic } from "../src/data/atomic.ts";
-import { parseNotebook, serializeNotebook, stripNotebook, unstrippedParts } from "../src/report/notebook.ts";
+import {
+  listNotebooks,
+  parseNotebook,
+  readNotebookText,
+  serializeNotebook,
+  stripNotebook,
+  unstrippedParts,
+} from "../src/report/notebook.ts";
 
 interface Result {
   checked: number;
   stripped: string[];
   dirty: string[];
-}
-
-function listNotebooks(dir: string): string[] {
-  try {
-    return [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".ipynb"))
-      .map((e) => join(dir, e.name)).sort();
-  } catch {
-    throw new UserError(`${dir}: no notebooks directory`);
-  }
 }
 
 main<Result>({
@@ -40,13 +38,7 @@ main<Result>({
     const stripped: string[] = [];
     const dirty: string[] = [];
     for (const path of paths) {
-      const text = (() => {
-        try {
-          return Deno.readTextFileSync(path);
-        } catch {
-          throw new UserError(`${path}: cannot read notebook`);
-        }
-      })();
+      const text = readNotebookText(path);
       const nb = parseNotebook(text, path);
       const problems = unstrippedParts(nb);
       if (ctx.values.check) {

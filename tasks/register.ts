@@ -6,9 +6,21 @@
  * printed and stored) unless --force with --reason.
  */
 import { main } from "../src/cli/task.ts";
+import { UserError } from "../src/cli/errors.ts";
 import { ModelRegistry, parseStage, type RegisterResult } from "../src/registry/registry.ts";
 import { registerSummary } from "../src/registry/format.ts";
 import { TrackingStore } from "../src/tracking/store.ts";
+
+function readRunFile(path: string): string {
+  let id: string;
+  try {
+    id = Deno.readTextFileSync(path).trim();
+  } catch {
+    throw new UserError(`--run-file ${path}: cannot read it (run train --run-file ${path} first)`);
+  }
+  if (!id) throw new UserError(`--run-file ${path}: empty`);
+  return id;
+}
 
 await main<RegisterResult>({
   name: "register",
@@ -20,6 +32,11 @@ await main<RegisterResult>({
       type: "string",
       description: "run id, unique prefix, or 'latest' (default: latest)",
       valueName: "id",
+    },
+    "run-file": {
+      type: "string",
+      description: "read the run id from this file (as written by train --run-file)",
+      valueName: "file",
     },
     name: { type: "string", description: "model name (default: registry.model_name)", valueName: "model" },
     alias: {
@@ -44,9 +61,15 @@ await main<RegisterResult>({
     const config = ctx.config();
     const v = ctx.values;
     const stage = typeof v.stage === "string" ? parseStage(v.stage) : undefined;
+    if (v.run !== undefined && v["run-file"] !== undefined) {
+      throw new UserError("give --run or --run-file, not both");
+    }
+    const runRef = v["run-file"] !== undefined
+      ? readRunFile(v["run-file"] as string)
+      : (v.run as string | undefined) ?? "latest";
     const store = TrackingStore.open(config.tracking.store);
     try {
-      const runId = store.resolveRunId((v.run as string | undefined) ?? "latest", config.tracking.experiment);
+      const runId = store.resolveRunId(runRef, config.tracking.experiment);
       const registry = new ModelRegistry(store, {
         modelsDir: config.paths.models,
         gates: config.registry.gates,

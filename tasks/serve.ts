@@ -8,15 +8,7 @@
  */
 import { main } from "../src/cli/task.ts";
 import { UserError } from "../src/cli/errors.ts";
-import { serveCommand } from "../src/serve/launch.ts";
-
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { optionalEnv as env, serveCommand } from "../src/serve/launch.ts";
 
 await main<{ exitCode: number }>({
   name: "serve",

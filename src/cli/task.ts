@@ -23,7 +23,7 @@ export interface TaskContext {
   values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
   json: boolean;
-  /** loaded lazily so tasks that need no config never read params.yaml */
+  /** the loaded config (params.yaml plus --set); loaded and validated before `run`, so bad config fails first */
   config(): Config;
   /** the raw --set overrides, for tasks that spawn other tasks */
   sets: string[];
@@ -64,7 +64,7 @@ export function helpText<R>(spec: TaskSpec<R>): string {
   return `deno task ${usage}\n\n${spec.description}\n\nOptions:\n${rows.join("\n")}\n`;
 }
 
-export function parseTaskArgs<R>(spec: TaskSpec<R>, argv: string[]) {
+function parseTaskArgs<R>(spec: TaskSpec<R>, argv: string[]) {
   const options = Object.fromEntries(
     Object.entries({ ...(spec.options ?? {}), ...COMMON }).map(([k, o]) => [
       k,
@@ -110,7 +110,7 @@ export async function executeTask<R>(spec: TaskSpec<R>, argv: string[]): Promise
   }
 }
 
-export function reportError(name: string, e: unknown): number {
+function reportError(name: string, e: unknown): number {
   if (e instanceof UserErrors) {
     for (const p of e.problems) console.error(`${name}: ${p}`);
     return e.exitCode;

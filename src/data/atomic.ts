@@ -33,10 +33,6 @@ export function writeTextAtomic(path: string, text: string): void {
   atomically(path, (tmp) => Deno.writeTextFileSync(tmp, text));
 }
 
-export function writeBytesAtomic(path: string, bytes: Uint8Array): void {
-  atomically(path, (tmp) => Deno.writeFileSync(tmp, bytes));
-}
-
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeTextAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }

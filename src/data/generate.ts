@@ -147,12 +147,12 @@ const TENURE_MEAN = { monthly: 14, annual: 34, two_year: 52 } as const;
 const MALFORMED_DATES = ["2023/05/17", "17-05-2023", "2023-02-30", "yesterday", "2023-13-01", "20230517"];
 const NON_NUMERIC = ["12,50", "abc", "ten", "$40", "1.2.3"];
 
-export function isoDate(ms: number): string {
+function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
 /** Adds whole months to a UTC date (clamped to the month's last day). */
-export function addMonths(ms: number, months: number): number {
+function addMonths(ms: number, months: number): number {
   const d = new Date(ms);
   const y = d.getUTCFullYear(), m = d.getUTCMonth() + months, day = d.getUTCDate();
   const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();

@@ -31,11 +31,10 @@ export function formatOf(path: string): TableFormat {
   throw new UserError(`${path}: unsupported file type '.${ext}' (use .csv, .json, .ndjson or .parquet)`);
 }
 
-function readBytes(path: string): Uint8Array {
+/** Runs a file-system call on `path`, turning its failures into one-line UserErrors. */
+function onFile<T>(path: string, call: () => T): T {
   try {
-    const info = Deno.statSync(path);
-    if (info.isDirectory) throw new UserError(`${path}: is a directory, expected a file`);
-    return Deno.readFileSync(path);
+    return call();
   } catch (e) {
     if (e instanceof UserError) throw e;
     if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: file not found`);
@@ -46,11 +45,25 @@ function readBytes(path: string): Uint8Array {
   }
 }
 
+/** The size of a regular file (a directory or a missing file is a UserError). */
+function fileSize(path: string): number {
+  return onFile(path, () => {
+    const info = Deno.statSync(path);
+    if (info.isDirectory) throw new UserError(`${path}: is a directory, expected a file`);
+    return info.size;
+  });
+}
+
+function readBytes(path: string): Uint8Array {
+  fileSize(path);
+  return onFile(path, () => Deno.readFileSync(path));
+}
+
 /**
  * Checks that bytes are UTF-8 without building one big string: decodes in
  * 16 MB chunks (streaming, so a character split across chunks is fine).
  */
-export function assertUtf8(path: string, bytes: Uint8Array): void {
+function assertUtf8(path: string, bytes: Uint8Array): void {
   const CHUNK = 16 << 20;
   const dec = new TextDecoder("utf-8", { fatal: true });
   let off = 0;
@@ -98,7 +111,7 @@ function firstNonBlank(bytes: Uint8Array): number {
  * parallel and far leaner than a JSON array (5M rows: ~2 s and 1 GB instead of
  * 15 s and 5 GB). Returns false when the bytes are not one array (left as is).
  */
-export function jsonArrayToLinesInPlace(bytes: Uint8Array): boolean {
+function jsonArrayToLinesInPlace(bytes: Uint8Array): boolean {
   let depth = 0, opened = false, closed = false;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
@@ -155,7 +168,7 @@ export function jsonArrayToLinesInPlace(bytes: Uint8Array): boolean {
  * blanks the brackets and the commas that end lines. Line-by-line with native
  * indexOf, several times faster than scanning every byte.
  */
-export function simpleJsonArrayToLinesInPlace(bytes: Uint8Array): boolean {
+function simpleJsonArrayToLinesInPlace(bytes: Uint8Array): boolean {
   const n = bytes.length;
   let i = 0;
   while (i < n && isBlank(bytes[i])) i++;
@@ -226,16 +239,18 @@ function polarsLine(e: unknown): string {
 
 export function readTable(path: string, opts: ReadOptions = {}): pl.DataFrame {
   const format = opts.format ?? formatOf(path);
-  const bytes = readBytes(path);
-  if (bytes.length === 0) throw new UserError(`${path}: file is empty`);
   let df: pl.DataFrame;
   if (format === "parquet") {
+    // polars reads the file itself: only its size is needed here
+    if (fileSize(path) === 0) throw new UserError(`${path}: file is empty`);
     try {
       df = pl.readParquet(path);
     } catch (e) {
       throw new UserError(`${path}: not a readable Parquet file (${polarsLine(e)})`);
     }
   } else {
+    const bytes = readBytes(path);
+    if (bytes.length === 0) throw new UserError(`${path}: file is empty`);
     if (bytes.length <= EAGER_UTF8_LIMIT) assertUtf8(path, bytes);
     if (firstNonBlank(bytes) === -1) throw new UserError(`${path}: file is empty`);
     try {
@@ -307,7 +322,7 @@ function readJsonBytes(path: string, bytes: Uint8Array, format: TableFormat): pl
 }
 
 /** Casts each text column whose non-missing values all parse as numbers. */
-export function castNumericColumns(df: pl.DataFrame): pl.DataFrame {
+function castNumericColumns(df: pl.DataFrame): pl.DataFrame {
   const exprs = df.columns.map((name) => {
     const s = df.getColumn(name);
     if (s.dtype.equals(pl.Utf8) || String(s.dtype) === "String") {
@@ -319,7 +334,7 @@ export function castNumericColumns(df: pl.DataFrame): pl.DataFrame {
   return df.select(...exprs);
 }
 
-export function requireColumns(df: pl.DataFrame, required: string[], path: string): void {
+function requireColumns(df: pl.DataFrame, required: string[], path: string): void {
   const have = new Set(df.columns);
   const missing = required.filter((c) => !have.has(c));
   if (missing.length === 1) {

@@ -13,6 +13,7 @@ import { writeFrameAtomic, writeJsonAtomic } from "./atomic.ts";
 import { formatOf, readTable, type TableFormat } from "./io.ts";
 import { customersSchema, type SourceSchema, transactionsSchema } from "./schemas.ts";
 import { SPLIT_COLUMN, stratifiedSplit } from "./split.ts";
+import { FEATURES_FILE } from "../features/customer.ts";
 import { type SourceReport, type ValidateResult, validateSource } from "./validate.ts";
 
 export interface SourceRef {
@@ -159,7 +160,7 @@ export interface PrepResult {
 }
 
 /** Removes the files that exist; returns the ones it removed. */
-export function removeFiles(paths: string[]): string[] {
+function removeFiles(paths: string[]): string[] {
   const removed: string[] = [];
   for (const path of paths) {
     try {
@@ -218,7 +219,7 @@ export function runPrep(cfg: Config, log: (m: string) => void = () => {}): PrepR
       outputs.filtered_sales,
       outputs.train,
       outputs.validation,
-      join(cfg.paths.features, "customer_features.parquet"),
+      join(cfg.paths.features, FEATURES_FILE),
     ]);
     throw new UserError(
       `quality gate failed (${gate.failures.length} problem${gate.failures.length > 1 ? "s" : ""}): ${

@@ -63,7 +63,3 @@ export function transactionsSchema(idColumn = "customer_id"): SourceSchema {
     ],
   };
 }
-
-export function requiredColumns(schema: SourceSchema): string[] {
-  return schema.columns.filter((c) => c.required).map((c) => c.name);
-}

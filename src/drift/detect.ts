@@ -174,7 +174,7 @@ function categoryChart(column: string, type: ColumnType, c: Counts, maxCategorie
   return { column, type, bins: top };
 }
 
-export function columnStats(p: ColumnProfile): ColumnStats {
+function columnStats(p: ColumnProfile): ColumnStats {
   const base = { rows: p.rows, missing: p.missing, missing_share: p.rows ? p.missing / p.rows : 0 };
   if (p.kind === "numeric") {
     const s = p.sorted;

@@ -12,7 +12,7 @@ import { formatOf, MISSING_TOKENS, readTable } from "../data/io.ts";
 const TABLE_EXT = /\.(csv|tsv|json|ndjson|jsonl|parquet|pq)$/i;
 
 /** Table files under a directory (recursive, sorted by path). */
-export function tableFiles(dir: string): string[] {
+function tableFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of [...Deno.readDirSync(d)].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -43,7 +43,7 @@ function readOne(path: string): pl.DataFrame {
 }
 
 /** Flattens prediction-log records: `inputs.*` become columns, `probabilities` is dropped. */
-export function flattenLog(df: pl.DataFrame): pl.DataFrame {
+function flattenLog(df: pl.DataFrame): pl.DataFrame {
   let out = df;
   if (
     out.columns.includes("inputs") &&

@@ -16,6 +16,12 @@ function csvCell(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** A test score, p-value or PSI for people: 4 decimals, or 2 significant digits when tiny. */
+export function fmtScore(v: number | null, missing = "-"): string {
+  if (v === null || Number.isNaN(v)) return missing;
+  return Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2);
+}
+
 /** Appends one row per column to the summary CSV (header written when the file is new). */
 export function appendSummaryCsv(path: string, runAt: string, columns: ColumnDrift[]): void {
   let text = "";

@@ -97,18 +97,6 @@ export function distinctCounts(sorted: Float64Array): Map<string, number> {
   return m;
 }
 
-/** Number of distinct values in a sorted array, stopping early past `cap`. */
-export function countDistinct(sorted: Float64Array, cap = Infinity): number {
-  let n = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    if (i === 0 || sorted[i] !== sorted[i - 1]) {
-      n++;
-      if (n > cap) return n;
-    }
-  }
-  return n;
-}
-
 /** Distinct values across two sorted arrays, stopping early past `cap`. */
 export function countDistinctUnion(a: Float64Array, b: Float64Array, cap = Infinity): number {
   let i = 0, j = 0, n = 0;

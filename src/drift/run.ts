@@ -5,14 +5,14 @@
  * present, and write the report, the summary CSV and the input stats.
  */
 import pl from "nodejs-polars";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../cli/errors.ts";
 import type { Config } from "../config/schema.ts";
 import { writeTextAtomic } from "../data/atomic.ts";
 import { loadArtifact, type LoadedModel } from "../models/artifact.ts";
 import { accuracy, f1, precision, recall } from "../models/metrics.ts";
-import { resolveModelUri } from "../registry/uri.ts";
+import { resolveUri } from "../serve/loader.ts";
+import { storeExists } from "../tracking/store.ts";
 import { renderDriftReport } from "../report/drift_report.ts";
 import { detectDrift, type DriftResult, LOG_METADATA } from "./detect.ts";
 import { lastLogDay, readInput } from "./load.ts";
@@ -53,12 +53,13 @@ export interface DriftRun {
 const MAX_SCORED_ROWS = 50_000;
 
 function tryLoadModel(config: Config, uri: string): { model?: LoadedModel; note?: string } {
-  const storePath = config.tracking.store;
-  const isRegistryUri = uri.startsWith("models:");
-  if (isRegistryUri && !existsSync(storePath)) return { note: `no tracking store at ${storePath}: no model` };
+  const store = config.tracking.store;
+  if (uri.startsWith("models:") && !storeExists(store)) {
+    return { note: `no tracking store at ${store}: no model` };
+  }
   try {
-    const resolved = resolveModelUri(uri, { store: storePath, modelsDir: config.paths.models });
-    return { model: loadArtifact(resolved.dir) };
+    // the service's resolution: registry URIs and artifact directories, checksum-verified
+    return { model: loadArtifact(resolveUri(uri, { store, modelsDir: config.paths.models }).dir) };
   } catch (e) {
     return { note: `model ${uri} unavailable: ${(e as Error).message.split("\n")[0]}` };
   }
@@ -67,7 +68,7 @@ function tryLoadModel(config: Config, uri: string): { model?: LoadedModel; note?
 const labelsOf = (s: pl.Series) => (s.toArray() as unknown[]).map((v) => (v === null ? null : String(v)));
 
 /** Accuracy, precision, recall and F1 on current labels vs the model's validation metrics. */
-export function measurePerformance(
+function measurePerformance(
   truth: (string | null)[],
   predicted: (string | null)[],
   positive: string,

@@ -10,13 +10,16 @@ import { log } from "../cli/progress.ts";
 import type { Config } from "../config/schema.ts";
 import { type DriftRun, type DriftRunOptions, runDrift } from "./run.ts";
 
+/** Where the retraining train step writes its run id, for register to read (never "latest"). */
+const RETRAIN_RUN_FILE = "models/retrain_run.txt";
+
 /** The retraining pipeline run on drift, as `deno task` argument lists. */
 export const RETRAIN_STEPS: string[][] = [
   ["prep"],
   ["features"],
-  ["train"],
-  // always @challenger; @champion only when the promotion gates pass (never --force)
-  ["register", "--run", "latest", "--alias", "challenger", "--alias", "champion"],
+  ["train", "--run-file", RETRAIN_RUN_FILE],
+  // exactly the run just trained; always @challenger, @champion only when the promotion gates pass (never --force)
+  ["register", "--run-file", RETRAIN_RUN_FILE, "--alias", "challenger", "--alias", "champion"],
 ];
 
 export interface TickDeps {

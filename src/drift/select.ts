@@ -10,11 +10,11 @@ import type { DriftConfig } from "../config/schema.ts";
 export type TestName = "ks" | "wasserstein" | "psi" | "chisquare" | "jensenshannon" | "z";
 export type ColumnType = "numeric" | "categorical";
 
-export const P_VALUE_TESTS: ReadonlySet<TestName> = new Set(["ks", "chisquare", "z"]);
-export const NUMERIC_ONLY: ReadonlySet<TestName> = new Set(["ks", "wasserstein"]);
+const P_VALUE_TESTS: ReadonlySet<TestName> = new Set(["ks", "chisquare", "z"]);
+const NUMERIC_ONLY: ReadonlySet<TestName> = new Set(["ks", "wasserstein"]);
 
 /** Above this many reference rows, Evidently switches from hypothesis tests to distances. */
-export const SMALL_REFERENCE_ROWS = 1000;
+const SMALL_REFERENCE_ROWS = 1000;
 /** A numeric column with at most this many distinct values is tested as categories. */
 export const FEW_VALUES = 5;
 
@@ -34,7 +34,7 @@ export function defaultTest(type: ColumnType, refRows: number, nUnique: number):
   return manyValues ? "wasserstein" : "jensenshannon";
 }
 
-export function defaultThreshold(test: TestName, cfg: Pick<DriftConfig, "psi_threshold">): number {
+function defaultThreshold(test: TestName, cfg: Pick<DriftConfig, "psi_threshold">): number {
   if (P_VALUE_TESTS.has(test)) return 0.05;
   if (test === "psi") return cfg.psi_threshold;
   return 0.1;

@@ -19,7 +19,7 @@ const LANCZOS = [
 ];
 
 /** ln Γ(x) for x > 0 (Lanczos, about 15 significant digits). */
-export function lgamma(x: number): number {
+function lgamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
   x -= 1;
   let a = LANCZOS[0];
@@ -29,7 +29,7 @@ export function lgamma(x: number): number {
 }
 
 /** ln n! (exact table for small n). */
-export function logFactorial(n: number): number {
+function logFactorial(n: number): number {
   if (n < 2) return 0;
   if (n < 50) {
     let s = 0;
@@ -78,7 +78,7 @@ function gammaQFraction(a: number, x: number): number {
 }
 
 /** Q(a, x) = Γ(a, x) / Γ(a). */
-export function gammaQ(a: number, x: number): number {
+function gammaQ(a: number, x: number): number {
   if (!(a > 0) || Number.isNaN(x)) return NaN;
   if (x <= 0) return 1;
   if (x === Infinity) return 0;
@@ -92,7 +92,7 @@ export function chi2Sf(x: number, df: number): number {
 }
 
 /** Complementary error function for x >= 0 via Q(1/2, x²); symmetric extension below 0. */
-export function erfc(x: number): number {
+function erfc(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x < 0) return 2 - erfc(-x);
   return gammaQ(0.5, x * x);
@@ -115,7 +115,7 @@ const clip01 = (p: number) => (p < 0 ? 0 : p > 1 ? 1 : p);
  * One-sided Smirnov survival P(D+_n >= x): the Smirnov / Birnbaum–Tingey sum,
  * in logs; beyond n = 10^6 the exp(-(6nx+1)²/18n) approximation.
  */
-export function smirnovSf(n: number, x: number): number {
+function smirnovSf(n: number, x: number): number {
   if (!(n > 0) || !(x >= 0 && x <= 1)) return NaN;
   if (x === 0) return 1;
   if (x === 1) return 0;
@@ -143,7 +143,7 @@ function logFactorialOverPower(n: number): number {
 }
 
 /** P(D_n <= d) by Durbin's matrix as Marsaglia, Tsang and Wang compute it (with exponent tracking). */
-export function kolmogorovCdfDurbin(n: number, d: number): number {
+function kolmogorovCdfDurbin(n: number, d: number): number {
   if (d >= 1) return 1;
   const nd = n * d;
   if (nd <= 0.5) return 0;
@@ -215,7 +215,7 @@ export function kolmogorovCdfDurbin(n: number, d: number): number {
 }
 
 /** Pelz–Good asymptotic series for P(D_n <= x). */
-export function kolmogorovCdfPelzGood(n: number, x: number): number {
+function kolmogorovCdfPelzGood(n: number, x: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const PI2 = Math.PI * Math.PI, PI4 = PI2 * PI2, PI6 = PI4 * PI2;

@@ -53,7 +53,7 @@ function ksNumerator(a: Float64Array, b: Float64Array): number {
  * one continuous distribution). Column-by-column dynamic programme of the
  * normalised path counts A(x,y)/C(x+y,y); O(m · band width).
  */
-export function ksExactTwoSided(n1: number, n2: number, h: number): number {
+function ksExactTwoSided(n1: number, n2: number, h: number): number {
   let m = n1, n = n2;
   if (m < n) [m, n] = [n, m];
   const g = gcd(m, n);
@@ -228,7 +228,7 @@ export function zTestProportions(refHits: number, refN: number, curHits: number,
 }
 
 /** Empty-bin share used by PSI (and nowhere else): 0.0001, as Evidently's binning fills zeros. */
-export const PSI_EPSILON = 1e-4;
+const PSI_EPSILON = 1e-4;
 
 /**
  * Population Stability Index Σ (cur − ref)·ln(cur/ref) over bin shares,

@@ -19,6 +19,8 @@
  */
 import pl from "nodejs-polars";
 
+/** The features stage's output file in paths.features (train, tune and prep's clean-up use it). */
+export const FEATURES_FILE = "customer_features.parquet";
 export const DAY_MS = 86_400_000;
 export const WINDOW_DAYS = 91;
 export const DAYS_PER_MONTH = 30.4375;
@@ -65,7 +67,7 @@ export function epochDay(date: string | Date): number {
 }
 
 /** The output column order for a table with these columns. */
-export function featureColumns(idColumn: string, target: string, has: (c: string) => boolean): string[] {
+function featureColumns(idColumn: string, target: string, has: (c: string) => boolean): string[] {
   return [
     idColumn,
     ...MODEL_INPUT_COLUMNS,

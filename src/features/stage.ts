@@ -15,7 +15,7 @@ import { cleanSources, type GateResult, qualityGate, resolveAsOf } from "../data
 import { customersSchema, transactionsSchema } from "../data/schemas.ts";
 import { SPLIT_COLUMN } from "../data/split.ts";
 import { castToSchema } from "../data/validate.ts";
-import { buildFeatures, MODEL_INPUT_COLUMNS } from "./customer.ts";
+import { buildFeatures, FEATURES_FILE, MODEL_INPUT_COLUMNS } from "./customer.ts";
 
 export interface FeaturesOptions {
   /** a raw batch directory holding customers.* and transactions.* */
@@ -40,7 +40,7 @@ export interface FeaturesResult {
 const SOURCE_EXTS = [".csv", ".json", ".ndjson", ".jsonl", ".parquet"];
 
 /** The one file named `<stem>.<ext>` in `dir`, for a supported extension. */
-export function findSource(dir: string, stem: string): string {
+function findSource(dir: string, stem: string): string {
   let entries: string[];
   try {
     entries = [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name);
@@ -67,7 +67,7 @@ export function runFeatures(cfg: Config, opts: FeaturesOptions = {}, log: (m: st
   let customers: pl.DataFrame, sales: pl.DataFrame, asOf: string;
   let batchInfo: FeaturesResult["batch"];
   const output = opts.output ??
-    join(cfg.paths.features, opts.batch ? "batch_features.parquet" : "customer_features.parquet");
+    join(cfg.paths.features, opts.batch ? "batch_features.parquet" : FEATURES_FILE);
   if (opts.batch) {
     const clean = cleanSources({
       idColumn: id,

@@ -91,11 +91,6 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** sha256 of a file's bytes. */
-export function fileSha256(path: string): string {
-  return sha256Hex(Deno.readFileSync(path));
-}
-
 /** The positive class's column in predictProba, for binary scoring. */
 function positiveIndex(spec: ScoringSpec): number {
   const i = spec.classes?.findIndex((c) => c === spec.positiveClass) ?? -1;

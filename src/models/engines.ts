@@ -56,16 +56,14 @@ export function validateModelParams(params: ModelParams, kind: EstimatorKind): v
     return;
   }
   const crit = params.criterion;
-  if (crit) {
-    if (kind === "classifier") {
-      check(
-        crit !== "squared_error",
-        "model.criterion = squared_error: is for regression; use gini or entropy",
-      );
-    } else {check(
-        crit === "squared_error",
-        `model.criterion = ${crit}: is for classification; use squared_error`,
-      );}
+  if (crit && kind === "classifier") {
+    check(
+      crit !== "squared_error",
+      "model.criterion = squared_error: is for regression; use gini or entropy",
+    );
+  }
+  if (crit && kind === "regressor") {
+    check(crit === "squared_error", `model.criterion = ${crit}: is for classification; use squared_error`);
   }
   if (typeof params.max_features === "number" && !Number.isInteger(params.max_features)) {
     check(

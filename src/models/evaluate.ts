@@ -124,3 +124,11 @@ export async function crossValidate(
   }
   return { folds: results, mean, std };
 }
+
+/** A cross-validation's mean and std of each metric, as `cv_<metric>_mean` and `cv_<metric>_std` (for tracking). */
+export function cvSummaryMetrics(cv: { mean: Record<string, number>; std: Record<string, number> }) {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(cv.mean)) out[`cv_${k}_mean`] = v;
+  for (const [k, v] of Object.entries(cv.std)) out[`cv_${k}_std`] = v;
+  return out;
+}

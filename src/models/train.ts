@@ -16,13 +16,13 @@
 import { join } from "node:path";
 import { log as stderrLog, ProgressBar } from "../cli/progress.ts";
 import type { Config } from "../config/schema.ts";
-import { gitInfo } from "../tracking/git.ts";
+import { gitInfo, gitTags } from "../tracking/git.ts";
 import { newRunId, TrackingStore } from "../tracking/store.ts";
 import { type Label, type Lineage, writeArtifact } from "./artifact.ts";
 import { engineParams, validateModelParams } from "./engines.ts";
 import { type Columns, isMissing, Preprocessor } from "./preprocess/index.ts";
 import type { Signature } from "./types.ts";
-import { crossValidate, evaluate } from "./evaluate.ts";
+import { crossValidate, cvSummaryMetrics, evaluate } from "./evaluate.ts";
 import { fitModel, resolveEncoding } from "./fit.ts";
 import { resolveTarget } from "./target.ts";
 import { type DataOptions, loadTrainingData } from "./train_data.ts";
@@ -116,8 +116,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       parentRunId: opts.parentRunId,
       tags: {
         ...(opts.tags ?? {}),
-        "git.commit": git.commit ?? "unknown",
-        "git.dirty": String(git.dirty ?? "unknown"),
+        ...gitTags(git),
         "orchard.stage": "train",
       },
     }).runId
@@ -167,10 +166,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         },
       );
       cv = { mean: res.mean, std: res.std };
-      store?.logMetrics(runId, {
-        ...Object.fromEntries(Object.entries(res.mean).map(([k, v]) => [`cv_${k}_mean`, v])),
-        ...Object.fromEntries(Object.entries(res.std).map(([k, v]) => [`cv_${k}_std`, v])),
-      });
+      store?.logMetrics(runId, cvSummaryMetrics(res));
     }
 
     const t0 = performance.now();

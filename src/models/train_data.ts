@@ -9,12 +9,12 @@ import { UserError } from "../cli/errors.ts";
 import { log as stderrLog } from "../cli/progress.ts";
 import type { Config, ModelParams } from "../config/schema.ts";
 import { readTable } from "../data/io.ts";
-import { type DataDigest, fileSha256 } from "./artifact.ts";
+import { SPLIT_COLUMN } from "../data/split.ts";
+import { FEATURES_FILE } from "../features/customer.ts";
+import { fileSha256 } from "../registry/checksum.ts";
+import type { DataDigest } from "./artifact.ts";
 import { SplitError, trainValidationSplit } from "./cv.ts";
 import { type Columns, isMissing } from "./preprocess/index.ts";
-
-export const FEATURES_FILE = "customer_features.parquet";
-export const SPLIT_COLUMN = "split";
 
 export interface TableData {
   columns: Columns;
@@ -99,6 +99,7 @@ export function loadTrainingData(config: Config, opts: DataOptions = {}): Traini
           `${path}: not found; run \`deno task features\` first, or pass --data FILE --target COL`,
         );
       }
+      // anything else (e.g. no permission): readForTraining reports it as one line
     }
     const { df, digest } = readForTraining(path, target);
     if (!df.columns.includes(SPLIT_COLUMN)) {

@@ -10,10 +10,16 @@ import { ProgressBar } from "../cli/progress.ts";
 import { describeExpected, schemaAt, typedValue } from "../config/load.ts";
 import { type Config, type ModelParams, ModelSchema } from "../config/schema.ts";
 import { Rng } from "../data/random.ts";
-import { gitInfo } from "../tracking/git.ts";
+import { gitTags } from "../tracking/git.ts";
 import { TrackingStore } from "../tracking/store.ts";
 import { engineParams, validateModelParams } from "./engines.ts";
-import { crossValidate, type DataOptions, loadTrainingData, resolveTarget } from "./train.ts";
+import {
+  crossValidate,
+  cvSummaryMetrics,
+  type DataOptions,
+  loadTrainingData,
+  resolveTarget,
+} from "./train.ts";
 
 export type Space = Record<string, (string | number | boolean | null)[]>;
 export type Candidate = Record<string, string | number | boolean | null>;
@@ -21,7 +27,7 @@ export type Candidate = Record<string, string | number | boolean | null>;
 /** Metrics where lower is better; every other metric is maximized. */
 const LOWER_IS_BETTER = new Set(["log_loss", "brier", "rmse", "mae"]);
 
-export function greaterIsBetter(metric: string): boolean {
+function greaterIsBetter(metric: string): boolean {
   return !LOWER_IS_BETTER.has(metric);
 }
 
@@ -129,8 +135,7 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
   const storePath = opts.store === undefined ? config.tracking.store : opts.store;
   const store = storePath ? TrackingStore.open(storePath) : undefined;
   const experiment = opts.experiment ?? config.tracking.experiment;
-  const git = gitInfo();
-  const tags = { "git.commit": git.commit ?? "unknown", "git.dirty": String(git.dirty ?? "unknown") };
+  const tags = gitTags();
   const parent =
     store?.startRun({ experiment, runName: `tune-${t.strategy}`, tags: { ...tags, "orchard.stage": "tune" } })
       .runId ?? null;
@@ -182,10 +187,7 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
         };
         trials.push(trial);
         if (child) {
-          store!.logMetrics(child, {
-            ...Object.fromEntries(Object.entries(cv.mean).map(([k, v]) => [`cv_${k}_mean`, v])),
-            ...Object.fromEntries(Object.entries(cv.std).map(([k, v]) => [`cv_${k}_std`, v])),
-          }, t.cv_folds);
+          store!.logMetrics(child, cvSummaryMetrics(cv), t.cv_folds);
           store!.endRun(child, "FINISHED");
         }
         if (parent) store!.logMetric(parent, `trial_${t.metric}`, trial.score, i);

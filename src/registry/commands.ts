@@ -199,22 +199,7 @@ export function modelsSummary(r: ModelsResult): string {
         r.models.map((m) => ({
           name: m.name,
           created: Date.parse(m.created),
-          versions: m.versions.map((x) => ({
-            name: m.name,
-            version: x.version,
-            runId: x.run_id,
-            source: x.source,
-            path: x.path,
-            sha256: x.sha256,
-            files: {},
-            stage: x.stage,
-            aliases: x.aliases,
-            status: x.status,
-            metrics: x.metrics,
-            params: x.params,
-            created: Date.parse(x.created),
-            gates: x.gates,
-          })),
+          versions: m.versions.map((x) => ({ ...x, runId: x.run_id, created: Date.parse(x.created) })),
         })),
         r.gated,
       );

@@ -51,13 +51,22 @@ export function registerSummary(r: RegisterResult): string {
 }
 
 /** Metrics shown in the listing: the gated ones first, then the usual headline metrics. */
-export function keyMetrics(versions: ModelVersion[], gated: string[], max = 5): string[] {
+export function keyMetrics(versions: Pick<ModelVersion, "metrics">[], gated: string[], max = 5): string[] {
   const present = new Set(versions.flatMap((v) => Object.keys(v.metrics)));
   const wanted = [...gated, "roc_auc", "f1", "recall", "precision", "accuracy", "rmse", "r2"];
   return [...new Set(wanted)].filter((k) => present.has(k)).slice(0, Math.max(max, gated.length));
 }
 
-export function modelsListing(models: RegisteredModel[], gated: string[]): string {
+/** The fields of a version the listing shows. */
+export type ListedVersion = Pick<
+  ModelVersion,
+  "version" | "aliases" | "stage" | "status" | "runId" | "created" | "metrics" | "gates"
+>;
+
+export function modelsListing(
+  models: (Pick<RegisteredModel, "name" | "created"> & { versions: ListedVersion[] })[],
+  gated: string[],
+): string {
   if (models.length === 0) return "models: no registered models yet (deno task register)";
   const blocks = models.map((m) => {
     const metrics = keyMetrics(m.versions, gated);

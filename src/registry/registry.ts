@@ -306,19 +306,7 @@ export class ModelRegistry {
         ).get(opts.name, run.runId) as Row | undefined;
         if (row) {
           const v = this.getVersion(opts.name, row.version as number);
-          return {
-            name: v.name,
-            version: v.version,
-            run_id: v.runId,
-            path: v.path,
-            sha256: v.sha256,
-            stage: v.stage,
-            aliases: v.aliases,
-            status: v.status,
-            gates: v.gates,
-            promotions: [],
-            existing: true,
-          };
+          return registerResult(v, v.gates, [], true);
         }
       }
       Deno.mkdirSync(modelDir, { recursive: true });
@@ -381,20 +369,7 @@ export class ModelRegistry {
             now,
           )
         );
-        const v = this.getVersion(opts.name, version);
-        return {
-          name: opts.name,
-          version,
-          run_id: run.runId,
-          path: target,
-          sha256: digest.sha256,
-          stage: v.stage,
-          aliases: v.aliases,
-          status: v.status,
-          gates,
-          promotions,
-          existing: false,
-        };
+        return registerResult(this.getVersion(opts.name, version), gates, promotions, false);
       } catch (e) {
         removeQuietly(tmp);
         if (renamed) removeQuietly(target);
@@ -534,4 +509,25 @@ export class ModelRegistry {
   compare(name: string, a: number, b: number): VersionComparison {
     return compareVersions(this.getVersion(name, a), this.getVersion(name, b));
   }
+}
+
+function registerResult(
+  v: ModelVersion,
+  gates: GateRecord | null,
+  promotions: PromotionOutcome[],
+  existing: boolean,
+): RegisterResult {
+  return {
+    name: v.name,
+    version: v.version,
+    run_id: v.runId,
+    path: v.path,
+    sha256: v.sha256,
+    stage: v.stage,
+    aliases: v.aliases,
+    status: v.status,
+    gates,
+    promotions,
+    existing,
+  };
 }

@@ -68,7 +68,7 @@ export function isDataFrame(v: unknown): v is DataFrameLike {
     typeof o.head === "function" && typeof o.toRecords === "function";
 }
 
-export function isSeries(v: unknown): v is SeriesLike {
+function isSeries(v: unknown): v is SeriesLike {
   if (typeof v !== "object" || v === null) return false;
   const o = v as Record<string, unknown>;
   return typeof o.name === "string" && typeof o.len === "function" && typeof o.toArray === "function" &&
@@ -82,7 +82,7 @@ function isPlainRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** An array of plain objects: shown as a table whose columns are the union of keys. */
-export function isRecordArray(v: unknown): v is Record<string, unknown>[] {
+function isRecordArray(v: unknown): v is Record<string, unknown>[] {
   return Array.isArray(v) && v.length > 0 && v.every(isPlainRecord);
 }
 

@@ -7,6 +7,7 @@
  * page size does not grow with the row count.
  */
 import type { ColumnChart, DriftResult } from "../drift/detect.ts";
+import { fmtScore } from "../drift/outputs.ts";
 import { escapeHtml, htmlPage, htmlTable, Plot, renderPlot } from "./plot.ts";
 
 export interface DriftReportMeta {
@@ -66,8 +67,7 @@ export function driftChart(chart: ColumnChart, width = 340, height = 200): strin
   });
 }
 
-const fmt = (v: number | null) =>
-  v === null || Number.isNaN(v) ? "" : Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2);
+const fmt = (v: number | null) => fmtScore(v, "");
 
 export function renderDriftReport(result: DriftResult, meta: DriftReportMeta): string {
   const title = meta.title ?? `Drift report ${meta.runAt.slice(0, 10)}`;

@@ -58,15 +58,29 @@ export function parseNotebook(text: string, path: string): Notebook {
   return out;
 }
 
-export function readNotebook(path: string): Notebook {
-  let text: string;
+/** A notebook file's text, or a one-line UserError. */
+export function readNotebookText(path: string): string {
   try {
-    text = Deno.readTextFileSync(path);
+    return Deno.readTextFileSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: file not found`);
     throw new UserError(`${path}: cannot read (${(e as Error).message.split("\n")[0]})`);
   }
-  return parseNotebook(text, path);
+}
+
+export function readNotebook(path: string): Notebook {
+  return parseNotebook(readNotebookText(path), path);
+}
+
+/** The .ipynb files directly in `dir`, sorted; a UserError when `dir` cannot be listed. */
+export function listNotebooks(dir: string): string[] {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    throw new UserError(`${dir}: no notebooks directory`);
+  }
+  return entries.filter((e) => e.isFile && e.name.endsWith(".ipynb")).map((e) => join(dir, e.name)).sort();
 }
 
 function sortKeys(v: unknown): unknown {
@@ -111,7 +125,7 @@ export function unstrippedParts(nb: Notebook): string[] {
   return found;
 }
 
-export function cellSource(cell: NotebookCell): string {
+function cellSource(cell: NotebookCell): string {
   return Array.isArray(cell.source) ? cell.source.join("") : cell.source;
 }
 

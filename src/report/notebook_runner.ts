@@ -17,6 +17,7 @@ import {
   chartCount,
   describeCellError,
   displayCount,
+  listNotebooks,
   readNotebook,
   serializeNotebook,
 } from "./notebook.ts";
@@ -123,16 +124,10 @@ function lastLine(text: string): string {
   return (err ?? lines.at(-1) ?? "no output").slice(0, 300);
 }
 
-function listNotebooks(dir: string): string[] {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(dir)];
-  } catch {
-    throw new UserError(`${dir}: no notebooks directory`);
-  }
-  const names = entries.filter((e) => e.isFile && e.name.endsWith(".ipynb")).map((e) => e.name).sort();
-  if (names.length === 0) throw new UserError(`${dir}: no .ipynb files`);
-  return names.map((n) => join(dir, n));
+function notebooksIn(dir: string): string[] {
+  const paths = listNotebooks(dir);
+  if (paths.length === 0) throw new UserError(`${dir}: no .ipynb files`);
+  return paths;
 }
 
 /** One nbconvert run of a notebook into outputDir; returns the executed notebook and its wall time. */
@@ -253,7 +248,7 @@ export async function runNotebooks(opts: RunNotebooksOptions): Promise<Notebooks
     throw new UserError(`--timeout ${opts.timeout}: expected a positive whole number of seconds`);
   }
   const given = opts.notebooks ?? [];
-  const paths = given.length > 0 ? given.map((p) => resolve(p)) : listNotebooks(nbDir);
+  const paths = given.length > 0 ? given.map((p) => resolve(p)) : notebooksIn(nbDir);
   for (const p of paths) {
     if (!p.endsWith(".ipynb")) throw new UserError(`${p}: not a .ipynb notebook`);
     readNotebook(p); // exists and parses, before any kernel starts

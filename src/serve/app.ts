@@ -14,18 +14,11 @@ import { loadConfig } from "../config/load.ts";
 import { Cluster } from "./cluster.ts";
 import { loadDocsAssets } from "./docs.ts";
 import { ModelHolder } from "./holder.ts";
+import { optionalEnv as env } from "./launch.ts";
 import { registryLoader, registryResolver } from "./loader.ts";
 import { Metrics } from "./metrics.ts";
 import { PredictionLog } from "./predlog.ts";
-import { createApp, type ServeState } from "./routes.ts";
-
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined; // not granted: treat as unset
-  }
-}
+import { createApp, type ServeState, workerSnapshot } from "./routes.ts";
 
 let config;
 try {
@@ -66,10 +59,7 @@ const holder = new ModelHolder({
 void holder.start();
 
 const cluster = new Cluster("orchard-serve", worker, {
-  snapshot: () => {
-    const m = holder.current;
-    return metrics.snapshot(m ? { name: m.name, version: m.version } : null, log.stats());
-  },
+  snapshot: () => workerSnapshot(metrics, holder, log),
   reload: (u) => holder.reload({ uri: u }),
   flush: () => log.flush(),
 });

@@ -28,7 +28,7 @@ export const DOCS_INIT =
   `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true });\n`;
 
 /** The directory of the installed swagger-ui-dist package. */
-export function swaggerDir(): string {
+function swaggerDir(): string {
   const entry = new URL(import.meta.resolve("swagger-ui-dist"));
   return decodeURIComponent(entry.pathname.replace(/\/[^/]*$/, ""));
 }

@@ -67,10 +67,6 @@ export class ModelHolder {
     this.uri = opts.uri;
   }
 
-  get ready(): boolean {
-    return this.current !== null;
-  }
-
   /** Loads the model (retrying every pollMs until it works) and starts polling for alias moves. */
   start(): Promise<ReloadResult> {
     const first = this.reload();

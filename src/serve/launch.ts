@@ -9,7 +9,7 @@ import { UserError } from "../cli/errors.ts";
 import type { Config } from "../config/schema.ts";
 
 /** the yaml package reads LOG_TOKENS and LOG_STREAM when parsing params.yaml */
-export const SERVE_ENV = [
+const SERVE_ENV = [
   "MODEL_URI",
   "ORCHARD_CONFIG",
   "ORCHARD_ADMIN_TOKEN",
@@ -19,6 +19,15 @@ export const SERVE_ENV = [
   "LOG_TOKENS",
   "LOG_STREAM",
 ];
+
+/** An environment variable; unset, empty and not granted all read as undefined. */
+export function optionalEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface LaunchOptions {
   config: Config;
@@ -35,7 +44,7 @@ export interface LaunchOptions {
   entry?: string;
 }
 
-export function parsePort(text: string | number, from: string): number {
+function parsePort(text: string | number, from: string): number {
   const n = typeof text === "number" ? text : Number(String(text).trim());
   if (!Number.isInteger(n) || n < 0 || n > 65535 || String(text).trim() === "") {
     throw new UserError(`${from} = ${JSON.stringify(text)}: expected a port number 0..65535`);

@@ -53,31 +53,25 @@ export function resolveUri(uri: string, opts: LoaderOptions, verify = true): Uri
 
 /** The default loader: resolve (checksum-verified) then loadArtifact. */
 export function registryLoader(opts: LoaderOptions): ModelLoader {
-  return (uri: string): Promise<ResolvedModel> => {
-    try {
+  // the Promise executor turns a throw in resolving or loading into a rejection
+  return (uri: string) =>
+    new Promise<ResolvedModel>((settle) => {
       const target = resolveUri(uri, opts);
-      const model = loadArtifact(target.dir);
-      return Promise.resolve({
+      settle({
         uri,
         name: target.name ?? basename(target.dir),
         version: String(target.version ?? "local"),
         dir: target.dir,
-        model,
+        model: loadArtifact(target.dir),
       });
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  };
+    });
 }
 
 /** Polling resolver: where the URI points now, without verifying or loading (the load verifies). */
 export function registryResolver(opts: LoaderOptions): ModelResolver {
-  return (uri: string) => {
-    try {
+  return (uri: string) =>
+    new Promise((settle) => {
       const target = resolveUri(uri, opts, false);
-      return Promise.resolve({ version: String(target.version ?? "local"), dir: target.dir });
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  };
+      settle({ version: String(target.version ?? "local"), dir: target.dir });
+    });
 }

@@ -5,7 +5,7 @@
  * any worker under `deno serve --parallel` reports the whole process.
  */
 
-export const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export interface Histogram {
   /** non-cumulative counts per bucket, plus one for +Inf */

@@ -7,25 +7,25 @@ import type { ServedModel } from "./holder.ts";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-export const PredictionSchema = z.object({
+const PredictionSchema = z.object({
   prediction: Scalar.describe("the predicted class (or value)"),
   probabilities: z.record(z.string(), z.number()).optional().describe("class label -> probability"),
 });
 
-export const PredictResponseSchema = z.object({
+const PredictResponseSchema = z.object({
   model: z.string(),
   version: z.string(),
   predictions: z.array(PredictionSchema),
 });
 
-export const ErrorSchema = z.object({
+const ErrorSchema = z.object({
   error: z.string().describe("one line, never a stack trace"),
   request_id: z.string(),
   details: z.array(z.object({ record: z.number().int().optional(), field: z.string(), message: z.string() }))
     .optional().describe("one entry per invalid field (422)"),
 });
 
-export const InvocationsRequestSchema = z.union([
+const InvocationsRequestSchema = z.union([
   z.object({
     dataframe_split: z.object({
       columns: z.array(z.string()).optional(),
@@ -39,9 +39,9 @@ export const InvocationsRequestSchema = z.union([
   z.object({ inputs: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]) }),
 ]);
 
-export const InvocationsResponseSchema = z.object({ predictions: z.array(Scalar) });
+const InvocationsResponseSchema = z.object({ predictions: z.array(Scalar) });
 
-export const ReadySchema = z.object({
+const ReadySchema = z.object({
   status: z.enum(["ready", "degraded", "loading", "draining"]),
   model: z.string().nullable(),
   version: z.string().nullable(),
@@ -55,7 +55,7 @@ export const ReadySchema = z.object({
   }),
 });
 
-export const ModelInfoSchema = z.object({
+const ModelInfoSchema = z.object({
   name: z.string(),
   version: z.string(),
   uri: z.string(),
@@ -65,7 +65,7 @@ export const ModelInfoSchema = z.object({
   classes: z.array(z.string()),
 });
 
-export const ReloadRequestSchema = z.object({
+const ReloadRequestSchema = z.object({
   model_uri: z.string().optional().describe("serve this URI from now on (default: the configured one)"),
 });
 

@@ -82,7 +82,6 @@ export class PredictionLog {
   writeErrors = 0;
   dropped = 0;
   lastError: string | null = null;
-  lastErrorAt: number | null = null;
 
   constructor(private readonly opts: PredictionLogOptions) {
     if (!/^[A-Za-z0-9_.-]+$/.test(opts.worker)) {
@@ -111,11 +110,7 @@ export class PredictionLog {
       return;
     }
     this.pending.push(line);
-    if (this.pending.length > this.maxPending) {
-      const over = this.pending.length - this.maxPending;
-      this.pending.splice(0, over);
-      this.dropped += over;
-    }
+    this.dropOverCap();
     if (this.pending.length >= this.opts.batchSize && !this.flushing) queueMicrotask(() => void this.flush());
   }
 
@@ -159,6 +154,20 @@ export class PredictionLog {
     };
   }
 
+  /** Past maxPending, drops the oldest lines (counted). */
+  private dropOverCap(): void {
+    const over = this.pending.length - this.maxPending;
+    if (over > 0) {
+      this.pending.splice(0, over);
+      this.dropped += over;
+    }
+  }
+
+  private noteWriteError(e: unknown): void {
+    this.writeErrors++;
+    this.lastError = (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 200);
+  }
+
   /** Groups serialized lines by their UTC date. */
   private byDate(lines: string[]): Map<string, string[]> {
     const out = new Map<string, string[]>();
@@ -178,9 +187,8 @@ export class PredictionLog {
       Deno.writeTextFileSync(`${dir}/${this.worker}-final.ndjson`, line + "\n", { append: true });
       this.written++;
     } catch (e) {
-      this.writeErrors++;
+      this.noteWriteError(e);
       this.dropped++;
-      this.lastError = (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 200);
     }
   }
 
@@ -197,20 +205,14 @@ export class PredictionLog {
         this.written += lines.length;
         this.lastError = null;
       } catch (e) {
-        this.writeErrors++;
-        this.lastError = (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 200);
-        this.lastErrorAt = Date.now();
+        this.noteWriteError(e);
         failed = failed.concat(lines);
       }
     }
     if (failed.length) {
       // retry later, oldest first, within the cap
       this.pending = failed.concat(this.pending);
-      if (this.pending.length > this.maxPending) {
-        const over = this.pending.length - this.maxPending;
-        this.pending.splice(0, over);
-        this.dropped += over;
-      }
+      this.dropOverCap();
     }
   }
 

@@ -20,7 +20,7 @@ import {
   requestIdFrom,
   SECURE_HEADERS,
 } from "./http.ts";
-import { type Metrics, renderMetrics } from "./metrics.ts";
+import { type Metrics, type MetricsSnapshot, renderMetrics } from "./metrics.ts";
 import { parseMlflowCsv, parseMlflowJson } from "./mlflow.ts";
 import { buildOpenApi } from "./openapi.ts";
 import type { PredictionLog } from "./predlog.ts";
@@ -245,8 +245,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
 
   app.get("/metrics", async (c) => {
     c.set("route", "/metrics");
-    const m = holder.current;
-    const own = metrics.snapshot(m ? { name: m.name, version: m.version } : null, log?.stats() ?? emptyLog());
+    const own = workerSnapshot(metrics, holder, log);
     const peers = cluster ? await cluster.collect() : [];
     return respond(
       c.get("rid"),
@@ -371,6 +370,15 @@ export function createApp(opts: AppOptions): Hono<Env> {
   return app;
 }
 
-function emptyLog() {
-  return { written: 0, writeErrors: 0, dropped: 0, pending: 0, lastError: null };
+/** This worker's metrics with the model it serves and its prediction log's state. */
+export function workerSnapshot(
+  metrics: Metrics,
+  holder: ModelHolder,
+  log: PredictionLog | null,
+): MetricsSnapshot {
+  const m = holder.current;
+  return metrics.snapshot(
+    m ? { name: m.name, version: m.version } : null,
+    log?.stats() ?? { written: 0, writeErrors: 0, dropped: 0, pending: 0, lastError: null },
+  );
 }

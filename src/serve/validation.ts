@@ -32,7 +32,7 @@ function describe(v: unknown): string {
 }
 
 /** The zod schema of one column's value. */
-export function columnSchema(col: SignatureColumn): z.ZodType {
+function columnSchema(col: SignatureColumn): z.ZodType {
   switch (col.kind) {
     case "numeric":
       return z.number({ error: message("a number") }).nullable();

@@ -53,7 +53,7 @@ export function runsCommand(
       throw new UserError(`--limit must be a positive integer (got '${v.limit}')`);
     }
   }
-  if (typeof v.filter === "string" && v.filter.trim()) parseFilter(v.filter); // syntax errors before opening
+  if (v.filter?.trim()) parseFilter(v.filter); // syntax errors before opening
   if (!storeExists(path)) {
     if (command === "compare") {
       throw new UserError(`no tracking store at ${path} yet (run \`deno task train\` first)`);
@@ -68,13 +68,13 @@ export function runsCommand(
       return { command, store: path, runs, rows: compareRuns(runs) };
     }
     const runs = store.searchRuns({
-      experiment: v.experiment as string | undefined,
-      filter: v.filter as string | undefined,
-      orderBy: v.sort as string | undefined,
+      experiment: v.experiment,
+      filter: v.filter,
+      orderBy: v.sort,
       maxResults: limit,
     });
     const mentioned = `${v.filter ?? ""} ${v.sort ?? ""}`;
-    const explicit = typeof v.columns === "string"
+    const explicit = v.columns !== undefined
       ? v.columns.split(",").map((s) => s.trim().replace(/^metrics\./, "")).filter(Boolean)
       : undefined;
     const metricColumns = explicit ??

@@ -139,7 +139,7 @@ function readQuoted(source: string, start: number): { text: string; end: number 
   fail(source, start, `unterminated ${quote} quote`);
 }
 
-export function tokenize(source: string): Token[] {
+function tokenize(source: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < source.length) {
@@ -380,7 +380,7 @@ export function parseFilter(source: string): Filter {
 }
 
 /** The value a key reads from a run: number, string, or undefined when absent. */
-export function keyValue(run: FilterableRun, key: Key): number | string | undefined {
+function keyValue(run: FilterableRun, key: Key): number | string | undefined {
   switch (key.kind) {
     case "metrics":
       return run.metrics[key.name];

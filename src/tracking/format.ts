@@ -31,7 +31,7 @@ export function fmtTime(ms: number | null | undefined): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 }
 
-export function fmtDuration(run: Pick<Run, "startTime" | "endTime">): string {
+function fmtDuration(run: Pick<Run, "startTime" | "endTime">): string {
   if (run.endTime === null) return "-";
   const s = (run.endTime - run.startTime) / 1000;
   return s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;

@@ -19,7 +19,6 @@ import { UserError } from "../cli/errors.ts";
 import { type Filter, matchesFilter, parseFilter, parseOrderBy, sortRuns } from "./filter.ts";
 
 export type RunStatus = "RUNNING" | "FINISHED" | "FAILED" | "KILLED";
-export const RUN_STATUSES: readonly RunStatus[] = ["RUNNING", "FINISHED", "FAILED", "KILLED"];
 
 export interface StartRunOptions {
   experiment: string;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readTable } from "../../src/data/io.ts";
-import { writeFrameAtomic, writeTextAtomic } from "../../src/data/atomic.ts";
+import { atomically, writeFrameAtomic, writeTextAtomic } from "../../src/data/atomic.ts";
 import { UserError } from "../../src/cli/errors.ts";
 
 const dir = Deno.makeTempDirSync();
@@ -37,6 +37,10 @@ Deno.test("every bad input is one line naming the file", () => {
   });
   rejects(file("bad.json", "[{"), /bad\.json: cannot parse/);
   rejects(file("bad.parquet", "not parquet"), /bad\.parquet: not a readable Parquet file/);
+  rejects(`${dir}/missing.parquet`, /missing\.parquet: file not found$/);
+  rejects(file("empty.parquet", ""), /empty\.parquet: file is empty$/);
+  Deno.mkdirSync(`${dir}/folder.parquet`);
+  rejects(`${dir}/folder.parquet`, /folder\.parquet: is a directory, expected a file$/);
   rejects(file("x.xlsx", "x"), /unsupported file type/);
 });
 
@@ -44,6 +48,13 @@ Deno.test("atomic writes leave no temp files and keep the old file on failure", 
   const p = `${dir}/out/atomic.txt`;
   writeTextAtomic(p, "one");
   writeTextAtomic(p, "two");
+  assert.equal(Deno.readTextFileSync(p), "two");
+  assert.deepEqual([...Deno.readDirSync(`${dir}/out`)].map((e) => e.name), ["atomic.txt"]);
+  assert.throws(() =>
+    atomically(p, (tmp) => {
+      Deno.writeTextFileSync(tmp, "half of thr");
+      throw new Error("disk full");
+    }), /disk full/);
   assert.equal(Deno.readTextFileSync(p), "two");
   assert.deepEqual([...Deno.readDirSync(`${dir}/out`)].map((e) => e.name), ["atomic.txt"]);
 });

@@ -83,6 +83,9 @@ Deno.test("prep: same inputs and seed give the same bytes", () => {
 
 Deno.test("prep: the quality gate fails with a clear message and writes no split", () => {
   const cfg = config({ quality: { max_rejected_share: 0.001, max_missing_share: 0.001 } }, "gate");
+  // features built from an earlier, passing run: stale once the gate fails
+  Deno.mkdirSync(`${tmp}/gate/features`, { recursive: true });
+  Deno.writeTextFileSync(`${tmp}/gate/features/customer_features.parquet`, "stale");
   assert.throws(() => runPrep(cfg), (e: unknown) => {
     assert.ok(e instanceof UserError);
     assert.match(e.message, /^quality gate failed \(\d+ problems\): customers: [\d.]+% of rows rejected/);
@@ -93,6 +96,7 @@ Deno.test("prep: the quality gate fails with a clear message and writes no split
   const q = JSON.parse(Deno.readTextFileSync(`${tmp}/gate/processed/quality.json`));
   assert.equal(q.gate.passed, false);
   assert.throws(() => Deno.statSync(`${tmp}/gate/processed/train.csv`));
+  assert.throws(() => Deno.statSync(`${tmp}/gate/features/customer_features.parquet`), Deno.errors.NotFound);
 });
 
 Deno.test("prep: a failed gate removes the previous run's split and features, so nothing trains on them", () => {

@@ -76,3 +76,27 @@ Deno.test("drift with no arguments: champion's training data vs the last log day
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("drift --model <artifact dir> without a tracking store loads the model and creates no store", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "drift_dir_model_" });
+  try {
+    const artifact = await trainFixture(join(root, "t"), { seed: 6, trees: 4, intLabels: true });
+    const config = ConfigSchema.parse({
+      paths: { models: root, reports: join(root, "reports"), monitoring: join(root, "monitoring") },
+      tracking: { store: join(root, "orchard.db") },
+      data: { target: "churn" },
+    });
+    const current = join(root, "current.ndjson");
+    const lines = makeRows(200, 40).map(({ churn: _, ...inputs }) =>
+      JSON.stringify({ ...inputs, prediction: 1 })
+    );
+    Deno.writeTextFileSync(current, lines.join("\n") + "\n");
+    const run = runDrift({ config, model: artifact, current, now: new Date("2026-03-02T23:00:00Z") });
+    assert(!(run.json.notes ?? []).some((n) => /unavailable|no model/.test(n)), String(run.json.notes));
+    equal(run.referenceSource, join(root, "t", "train.csv")); // from the artifact's lineage
+    equal(run.result.columns.find((c) => c.column === "prediction")?.role, "prediction");
+    assert.throws(() => Deno.statSync(config.tracking.store), Deno.errors.NotFound);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});

@@ -29,6 +29,10 @@ Deno.test("schedule handler: dataset drift retrains and registers a challenger; 
   deepEqual(calls.map((c) => c[0]), ["prep", "features", "train", "register"]);
   const register = calls.at(-1)!;
   assert(register.includes("challenger"));
+  // register takes exactly the run train just made, not whatever run is latest
+  const train = calls[2];
+  equal(register[register.indexOf("--run-file") + 1], train[train.indexOf("--run-file") + 1]);
+  assert(!register.includes("latest"));
   // champion is requested without --force: the registry applies it only when the gates pass
   assert(!register.includes("--force") && !register.includes("--reason"));
   assert(calls.every((c) => c.join(" ").endsWith("--set model.n_estimators=10")));

@@ -154,6 +154,9 @@ Deno.test({
     const flag = await task("data:generate", "--customers", "many");
     assert.equal(flag.code, 2);
     assert.match(flag.stderr.trim(), /^data:generate: --customers many: expected an integer >= 1$/);
+    const scenario = await task("data:generate", "--scenario", "toString");
+    assert.equal(scenario.code, 2);
+    assert.match(scenario.stderr.trim(), /^data:generate: --scenario toString: expected baseline or drift$/);
     const help = await task("features", "--help");
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--batch <dir>/);

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { churnRows, toCsv } from "./_data.ts";
 import { UserError } from "../../src/cli/errors.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
-import { loadArtifact } from "../../src/models/artifact.ts";
+import { loadArtifact, sha256Hex } from "../../src/models/artifact.ts";
 import { loadTrainingData, resolveTarget, train } from "../../src/models/train.ts";
 import { candidateParams, tune } from "../../src/models/tune.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
@@ -58,6 +58,8 @@ Deno.test("train on a CSV: split, fit, metrics, artifact, run, report", async ()
     assertEquals(run.params.n_estimators, "20");
     assertEquals(run.datasets.map((d) => d.name).sort(), ["train", "validation"]);
     assert.ok(/^[0-9a-f]{64}$/.test(run.datasets[0].sha256));
+    // the training file's digest is its bytes' sha256 (the split's validation rows come from the same file)
+    for (const d of run.datasets) assertEquals(d.sha256, sha256Hex(Deno.readFileSync(csv)), d.name);
     assert.ok("git.commit" in run.tags && "git.dirty" in run.tags);
     // report files beside each other, self-contained
     const html = Deno.readTextFileSync(r.report!);
@@ -115,6 +117,8 @@ Deno.test("logistic and explicit positive class; cross-validation logs fold hist
     const run = store.getRun(r.run_id);
     store.close();
     assertEquals(run.metricHistory.cv_fold_roc_auc.map((p) => p.step), [0, 1, 2]);
+    assertEquals(run.metrics.cv_roc_auc_mean, r.cv.mean.roc_auc);
+    assertEquals(run.metrics.cv_roc_auc_std, r.cv.std.roc_auc);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -291,6 +295,9 @@ Deno.test("tune: grid trials are child runs of one parent; best is the top CV sc
     assertEquals(children.length, 2);
     assert.ok(children.every((c) => c.status === "FINISHED" && c.metricHistory.roc_auc.length === 2));
     assertEquals(parent.metrics.best_roc_auc, r.best.score);
+    const bestChild = children.find((c) => c.runId === r.best.run_id)!;
+    assertEquals(bestChild.metrics.cv_roc_auc_mean, r.best.score);
+    assertEquals(bestChild.metrics.cv_roc_auc_std, r.best.std);
     const badSpace = ConfigSchema.parse({ ...config, tune: { ...config.tune, space: { max_depth: [0] } } });
     await assertRejects(
       () => tune({ config: badSpace, data: csv, target: "churned", verbose: false }),

@@ -139,6 +139,7 @@ Deno.test("bad input exits 2 with one line: unknown run, unknown model, malforme
     ["register", ["--run", "0123456789abcdef"], /^register: unknown run '0123456789abcdef'$/],
     ["register", ["--run", ids[1], "--stage", "Prod"], /^register: unknown stage 'Prod'/],
     ["register", ["--run", ids[1], "--force"], /^register: --force needs --reason/],
+    ["register", ["--run-file", "models/none.txt"], /^register: --run-file models\/none.txt: cannot read it/],
     ["models", ["promote", "nope", "1"], /^models: unknown model 'nope' \(registered: churn\)$/],
     ["models", ["show", "models:/churn"], /^models: malformed model URI 'models:\/churn'/],
     ["models", ["show", "models:/churn@gone"], /^models: model 'churn' has no alias 'gone'$/],
@@ -154,6 +155,11 @@ Deno.test("bad input exits 2 with one line: unknown run, unknown model, malforme
     assert.equal(o.stderr.trim().split("\n").length, 1, o.stderr);
     assert.match(o.stderr.trim(), re);
   }
+  // --run-file registers exactly the run written there (as the scheduled retrain does)
+  Deno.writeTextFileSync(`${root}/models/run.txt`, ids[1] + "\n");
+  const byFile = await task(root, "register", ["--run-file", "models/run.txt", "--json"]);
+  assert.equal(byFile.code, 0, byFile.stderr);
+  assert.equal(JSON.parse(byFile.stdout).run_id, ids[1]);
   Deno.writeTextFileSync(`${root}/models/churn/1/model.bin`, "tampered");
   const t = await task(root, "models", ["show", "models:/churn@champion"]);
   assert.equal(t.code, 2);

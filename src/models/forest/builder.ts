@@ -73,15 +73,15 @@ const SMALL_NODE = 64;
  * cancels the one `Rng` applies to its seed, so streams, and models, are those
  * of the engine's former private PRNG.)
  */
-export function treeSeed(randomState: number, index: number): number {
+function treeSeed(randomState: number, index: number): number {
   let h = Math.imul((randomState >>> 0) ^ 0x5bd1e995, 0x27d4eb2d) ^ Math.imul(index + 1, 0x165667b1);
   h = Math.imul(h ^ (h >>> 15), 0x85ebca77);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae3d);
   return (h ^ (h >>> 16) ^ 0x9e3779b9) >>> 0;
 }
 
-/** Bootstrap multiplicities of tree `index` (the first draws of its stream). */
-export function bootstrapCounts(rng: Rng, n: number, nDraw: number): Int32Array {
+/** Bootstrap multiplicities: `nDraw` draws with replacement from `rng` (the first draws of a tree's stream). */
+function bootstrapCounts(rng: Rng, n: number, nDraw: number): Int32Array {
   const counts = new Int32Array(n);
   for (let i = 0; i < nDraw; i++) counts[rng.int(n)]++;
   return counts;

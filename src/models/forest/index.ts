@@ -86,6 +86,15 @@ abstract class BaseForest implements Estimator {
     }
   }
 
+  /** The fitted forest, after checking that one row has as many values as the model was fitted on. */
+  protected fittedForRow(x: ArrayLike<number>): FlatForest {
+    const ff = this.fitted();
+    if (x.length !== ff.nFeatures) {
+      throw new UserError(`predict: got ${x.length} input columns, the model was fitted on ${ff.nFeatures}`);
+    }
+    return ff;
+  }
+
   protected async fitForest(X: Matrix, y: Float64Array, opts: FitOptions = {}): Promise<void> {
     if (X.rows < 1 || X.cols < 1) throw new UserError("random forest: no training rows or columns");
     if (y.length !== X.rows) throw new UserError(`random forest: ${X.rows} rows but ${y.length} targets`);
@@ -220,7 +229,8 @@ abstract class BaseForest implements Estimator {
     });
   }
 
-  protected restore(s: ForestState): this {
+  /** Takes the fitted state decoded from `toBytes()` (used by `fromBytes` and `loadForest`). */
+  restore(s: ForestState): this {
     this.forest = s.forest;
     this.importances = s.importances;
     this._oobScore = s.oobScore;
@@ -256,11 +266,7 @@ export class RandomForestClassifier extends BaseForest {
 
   /** Class probabilities of one row (the serving path); writes into `out` when given. */
   predictProbaRow(x: ArrayLike<number>, out = new Float64Array(this.nClasses)): Float64Array {
-    const ff = this.fitted();
-    if (x.length !== ff.nFeatures) {
-      throw new UserError(`predict: got ${x.length} input columns, the model was fitted on ${ff.nFeatures}`);
-    }
-    return predictRowInto(ff, x, out);
+    return predictRowInto(this.fittedForRow(x), x, out);
   }
 
   /** The most probable class index per row (the first one on a tie). */
@@ -297,11 +303,7 @@ export class RandomForestRegressor extends BaseForest {
   }
 
   predictRow(x: ArrayLike<number>): number {
-    const ff = this.fitted();
-    if (x.length !== ff.nFeatures) {
-      throw new UserError(`predict: got ${x.length} input columns, the model was fitted on ${ff.nFeatures}`);
-    }
-    return predictRowInto(ff, x, new Float64Array(1))[0];
+    return predictRowInto(this.fittedForRow(x), x, new Float64Array(1))[0];
   }
 
   static fromBytes(bytes: Uint8Array): RandomForestRegressor {
@@ -315,8 +317,8 @@ export class RandomForestRegressor extends BaseForest {
 export function loadForest(bytes: Uint8Array): RandomForestClassifier | RandomForestRegressor {
   const s = decodeForest(bytes);
   return s.kind === "classifier"
-    ? RandomForestClassifier.fromBytes(bytes)
-    : RandomForestRegressor.fromBytes(bytes);
+    ? new RandomForestClassifier(s.params).restore(s)
+    : new RandomForestRegressor(s.params).restore(s);
 }
 
 function argmax(a: Float64Array, o: number, k: number): number {

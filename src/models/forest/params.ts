@@ -138,7 +138,7 @@ export function resolveParams(kind: "classifier" | "regressor", params: ForestPa
 }
 
 /** Number of features drawn per split for `p` columns. */
-export function resolveMtry(mf: MaxFeatures, p: number): number {
+function resolveMtry(mf: MaxFeatures, p: number): number {
   if (mf === null) return p;
   if (mf === "sqrt") return Math.max(1, Math.floor(Math.sqrt(p)));
   if (mf === "log2") return Math.max(1, Math.floor(Math.log2(p)));

@@ -19,7 +19,7 @@ export type WorkerReply =
   | { type: "done" }
   | { type: "error"; message: string };
 
-export function treeTransferables(tree: Tree): ArrayBuffer[] {
+function treeTransferables(tree: Tree): ArrayBuffer[] {
   return [
     tree.feature.buffer,
     tree.threshold.buffer,

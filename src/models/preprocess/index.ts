@@ -125,7 +125,7 @@ function dateParts(ms: number, parts: DatePart[], out: Float64Array | number[], 
 }
 
 /** Fits one column's spec from its training values, or says why it is dropped. */
-export function fitColumn(
+function fitColumn(
   name: string,
   values: ArrayLike<unknown>,
   opts: Required<Omit<PreprocessOptions, "exclude">>,
@@ -185,7 +185,7 @@ export function fitColumn(
 }
 
 /** The output column names a spec produces, in order. */
-export function specFeatureNames(spec: ColumnSpec): string[] {
+function specFeatureNames(spec: ColumnSpec): string[] {
   switch (spec.kind) {
     case "numeric":
     case "boolean":
@@ -218,7 +218,7 @@ function indexOf(spec: ColumnSpec & { kind: "categorical" }): Map<string, number
  * place a raw value becomes numbers: batch and single-record transforms both
  * call it.
  */
-export function encodeCell(spec: ColumnSpec, value: unknown, out: Float64Array, offset: number): void {
+function encodeCell(spec: ColumnSpec, value: unknown, out: Float64Array, offset: number): void {
   switch (spec.kind) {
     case "numeric":
     case "boolean": {

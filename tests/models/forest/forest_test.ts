@@ -107,6 +107,11 @@ Deno.test("regressor: fits a smooth function, beats the mean, R² OOB score", as
   const pred = rf.predict(fromRows([[Math.PI / 2, 0.5], [(3 * Math.PI) / 2, 0.5]]));
   assert.ok(Math.abs(pred[0] - 1) < 0.2 && Math.abs(pred[1] + 1) < 0.2, `${pred}`);
   assert.equal(rf.predictRow([Math.PI / 2, 0.5]), pred[0]);
+  assert.throws(() => rf.predictRow([1]), UserError);
+  const loaded = loadForest(rf.toBytes());
+  assert.ok(loaded instanceof RandomForestRegressor);
+  assert.equal(loaded.predictRow([Math.PI / 2, 0.5]), pred[0]);
+  assert.equal(loaded.oobScore, rf.oobScore);
   const imp = rf.featureImportances()!;
   assert.ok(imp[0] > 0.8);
 });
@@ -168,7 +173,9 @@ Deno.test("serialization: a loaded model predicts bit-identically and keeps impo
   assert.equal(back.oobScore, rf.oobScore);
   assert.deepEqual({ ...back.params, n_jobs: 1 }, rf.params);
   assert.deepEqual(back.toBytes(), bytes);
-  assert.ok(loadForest(bytes) instanceof RandomForestClassifier);
+  const loaded = loadForest(bytes);
+  assert.ok(loaded instanceof RandomForestClassifier);
+  assert.deepEqual(loaded.predictProba(tr.X), rf.predictProba(tr.X));
   assert.throws(() => RandomForestRegressor.fromBytes(bytes), UserError);
   assert.throws(() => RandomForestClassifier.fromBytes(bytes.slice(0, bytes.length - 9)), UserError);
   const bad = bytes.slice();
