@@ -75,11 +75,7 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
       throw new HttpError(400, "could not read the request body");
     }
     if (buf.byteLength > maxBytes) throw tooLarge(maxBytes);
-    try {
-      return decoder.decode(buf);
-    } catch {
-      throw new HttpError(400, "request body is not valid UTF-8");
-    }
+    return utf8(buf);
   }
   if (!req.body) return "";
   const reader = req.body.getReader();
@@ -110,6 +106,10 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
       at += c.byteLength;
     }
   }
+  return utf8(bytes);
+}
+
+function utf8(bytes: ArrayBuffer | Uint8Array): string {
   try {
     return decoder.decode(bytes);
   } catch {

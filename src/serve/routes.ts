@@ -175,7 +175,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
     const body = parseJsonBody(await readBodyText(c.req.raw, maxBodyBytes));
     const m = holder.current;
     if (!m) throw NO_MODEL();
-    const { records } = m.validator.body(body, maxBatch);
+    const records = m.validator.body(body, maxBatch);
     const preds = predictValidated(m, records);
     logPredictions(m, c.get("rid"), records, preds);
     return json(c, { model: m.name, version: m.version, predictions: preds });

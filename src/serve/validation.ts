@@ -65,7 +65,7 @@ export interface RecordValidator {
   /** validates one record; returns it with only the signature's keys */
   one(value: unknown, index?: number): Record<string, unknown>;
   /** validates a /predict body: one object or an array of at most maxBatch objects */
-  body(value: unknown, maxBatch: number): { records: Record<string, unknown>[]; single: boolean };
+  body(value: unknown, maxBatch: number): Record<string, unknown>[];
   /** validates records already in hand (MLflow, CSV, batch files) */
   many(values: unknown[], maxBatch: number): Record<string, unknown>[];
 }
@@ -138,8 +138,8 @@ export function buildValidator(signature: Signature): RecordValidator {
       return r!;
     },
     body(value, maxBatch) {
-      if (Array.isArray(value)) return { records: many(value, maxBatch), single: false };
-      if (value !== null && typeof value === "object") return { records: [this.one(value)], single: true };
+      if (Array.isArray(value)) return many(value, maxBatch);
+      if (value !== null && typeof value === "object") return [this.one(value)];
       throw new HttpError(
         422,
         `expected a JSON object (one record) or an array of records, got ${describe(value)}`,

@@ -382,10 +382,6 @@ export class TrackingStore {
     });
   }
 
-  logParam(runId: string, key: string, value: unknown): void {
-    this.logParams(runId, { [key]: value });
-  }
-
   logMetric(runId: string, key: string, value: number, step = 0): void {
     this.logMetrics(runId, { [key]: value }, step);
   }
@@ -414,10 +410,6 @@ export class TrackingStore {
       this.requireRun(runId);
       this.insertTags(runId, tags);
     });
-  }
-
-  setTag(runId: string, key: string, value: string): void {
-    this.setTags(runId, { [key]: value });
   }
 
   private insertTags(runId: string, tags: Record<string, string>): void {
@@ -469,18 +461,6 @@ export class TrackingStore {
         Date.now(),
         runId,
       );
-    });
-  }
-
-  /** Deletes a run and everything logged to it (children keep existing, orphaned). */
-  deleteRun(runId: string): void {
-    this.transaction(() => {
-      this.requireRun(runId);
-      for (const t of ["params", "metrics", "tags", "datasets", "artifacts"]) {
-        this.db.prepare(`DELETE FROM ${t} WHERE run_id = ?`).run(runId);
-      }
-      this.db.prepare("UPDATE runs SET parent_run_id = NULL WHERE parent_run_id = ?").run(runId);
-      this.db.prepare("DELETE FROM runs WHERE run_id = ?").run(runId);
     });
   }
 

@@ -6,9 +6,11 @@ import {
   chartCount,
   describeCellError,
   findProjectRoot,
+  listNotebooks,
   type Notebook,
   notebookEnv,
   parseNotebook,
+  readNotebookText,
   serializeNotebook,
   stripNotebook,
   unstrippedParts,
@@ -211,4 +213,23 @@ Deno.test("displayCount counts the display_data outputs show() published", async
   ];
   assert.equal(displayCount(nb), 2);
   assert.equal(displayCount(stripNotebook(nb)), 0);
+});
+
+Deno.test("listNotebooks: only .ipynb files, sorted; a missing directory or file is a one-line UserError", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "nb_list_" });
+  try {
+    for (const name of ["b.ipynb", "a.ipynb", "notes.txt"]) Deno.writeTextFileSync(join(dir, name), "{}");
+    Deno.mkdirSync(join(dir, "c.ipynb")); // a directory, not a notebook
+    assert.deepEqual(listNotebooks(dir), [join(dir, "a.ipynb"), join(dir, "b.ipynb")]);
+    assert.throws(
+      () => listNotebooks(join(dir, "nope")),
+      (e) => e instanceof UserError && /no notebooks directory/.test(e.message),
+    );
+    assert.throws(
+      () => readNotebookText(join(dir, "nope.ipynb")),
+      (e) => e instanceof UserError && /file not found$/.test(e.message),
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
