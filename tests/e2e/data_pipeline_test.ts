@@ -191,7 +191,7 @@ Deno.test("pipeline wiring: cached stages own their outputs; register takes the 
   const runFile = all["pipeline:train"].command.match(/--run-file (\S+)/)?.[1];
   assert.ok(runFile, "pipeline:train writes its run id");
   assert.deepEqual(all["pipeline:train"].output, [runFile]);
-  assert.ok(all["pipeline:register"].command.includes(`--run $(cat ${runFile})`));
+  assert.ok(all["pipeline:register"].command.includes(`--run-file ${runFile}`));
   assert.ok(all["pipeline:register"].command.includes("--if-new"));
 });
 
