@@ -104,34 +104,13 @@ export function binMatrix(X: Matrix, maxBins = MAX_BINS): BinnedData {
   const nBins = new Int32Array(p);
   const edgeStart = new Int32Array(p + 1);
   const allEdges: number[][] = [];
-  // per feature with at most maxBins distinct values (one-hot and other codes): value -> bin, no sort
-  const valueBin: (Map<number, number> | undefined)[] = [];
   const col = new Float64Array(n);
   for (let f = 0; f < p; f++) {
-    let m = 0;
-    let seen: Map<number, number> | undefined = new Map();
-    for (let i = 0, o = f; i < n; i++, o += p) {
-      const v = data[o];
-      if (v !== v) continue;
-      col[m++] = v;
-      if (seen && !seen.has(v)) {
-        seen.set(v, 0);
-        if (seen.size > maxBins) seen = undefined;
-      }
-    }
-    let e: number[];
-    if (seen) {
-      // one bin per value: the same edges featureEdges gives, from the distinct values alone
-      const uniq = Float64Array.from(seen.keys()).sort();
-      e = [];
-      for (let i = 0; i < uniq.length; i++) {
-        seen.set(uniq[i], i);
-        if (i + 1 < uniq.length) e.push(midpoint(uniq[i], uniq[i + 1]));
-      }
-    } else e = featureEdges(col.subarray(0, m).sort(), maxBins);
-    valueBin.push(seen);
+    const present = col.subarray(0, presentValues(data, n, p, f, col));
+    // one-hot and other codes: their few values alone give the same edges, without a sort
+    const e = featureEdges(fewDistinct(present, Math.min(FEW, maxBins)) ?? present.sort(), maxBins);
     allEdges.push(e);
-    nBins[f] = m === 0 ? 0 : e.length + 1;
+    nBins[f] = present.length === 0 ? 0 : e.length + 1;
     edgeStart[f + 1] = edgeStart[f] + e.length;
   }
   const edges = new Float64Array(edgeStart[p]);
@@ -141,15 +120,58 @@ export function binMatrix(X: Matrix, maxBins = MAX_BINS): BinnedData {
   const binLo = new Float64Array(binStart[p]).fill(Infinity);
   const binHi = new Float64Array(binStart[p]).fill(-Infinity);
   for (let f = 0; f < p; f++) {
-    const s = edgeStart[f], k = Math.max(nBins[f] - 1, 0), bs = binStart[f], vb = valueBin[f];
-    for (let o = f; o < n * p; o += p) {
-      const v = data[o];
-      const c = vb ? (v === v ? vb.get(v)! : NAN_BIN) : codeOf(v, edges, s, k);
-      codes[o] = c;
-      if (c === NAN_BIN) continue;
-      if (v < binLo[bs + c]) binLo[bs + c] = v;
-      if (v > binHi[bs + c]) binHi[bs + c] = v;
-    }
+    const s = edgeStart[f];
+    encodeFeature(data, n, p, f, edges, s, edgeStart[f + 1] - s, codes, binLo, binHi, binStart[f]);
   }
   return { n, p, codes, nBins, edges, edgeStart, binLo, binHi, binStart };
+}
+
+/** Columns with at most this many distinct values skip the sort. */
+const FEW = 16;
+
+/** The distinct values of `v`, sorted, if there are at most `max`; else undefined. */
+function fewDistinct(v: Float64Array, max: number): Float64Array | undefined {
+  const u = new Float64Array(max);
+  let k = 0;
+  next: for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    for (let j = 0; j < k; j++) if (u[j] === x) continue next;
+    if (k === max) return undefined;
+    u[k++] = x;
+  }
+  return u.subarray(0, k).sort();
+}
+
+/** Copies column f's non-missing values to `out`; returns how many there are. */
+function presentValues(data: ArrayLike<number>, n: number, p: number, f: number, out: Float64Array): number {
+  let m = 0;
+  for (let o = f, end = n * p; o < end; o += p) {
+    const v = data[o];
+    if (v === v) out[m++] = v;
+  }
+  return m;
+}
+
+/** Writes column f's codes (edges `e[s..s+k)`) and widens its bins' value ranges (from `binLo/binHi[bs]`). */
+function encodeFeature(
+  data: ArrayLike<number>,
+  n: number,
+  p: number,
+  f: number,
+  e: Float64Array,
+  s: number,
+  k: number,
+  codes: Uint8Array,
+  binLo: Float64Array,
+  binHi: Float64Array,
+  bs: number,
+): void {
+  for (let o = f, end = n * p; o < end; o += p) {
+    const v = data[o];
+    const c = codeOf(v, e, s, k);
+    codes[o] = c;
+    if (c === NAN_BIN) continue;
+    if (v < binLo[bs + c]) binLo[bs + c] = v;
+    if (v > binHi[bs + c]) binHi[bs + c] = v;
+  }
 }

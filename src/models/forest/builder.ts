@@ -134,6 +134,15 @@ export class TreeBuilder {
   private readonly oVal: Float64Array;
   private readonly stackI: Int32Array;
   private readonly stackT: Float64Array;
+  /** the tree being grown: its random stream, node and leaf counts, depth, importances, stack size */
+  private rng = new Rng(0);
+  private nNodes = 0;
+  private nLeaves = 0;
+  private maxDepthSeen = 0;
+  private importance = new Float64Array(0);
+  private sp = 0;
+  /** the current node's totals */
+  private readonly T: Float64Array;
 
   constructor(private readonly d: TrainData, private readonly s: BuildSettings) {
     const n = d.n;
@@ -160,54 +169,63 @@ export class TreeBuilder {
     this.oVal = new Float64Array(n * this.K);
     this.stackI = new Int32Array(5 * (n + 1));
     this.stackT = new Float64Array(this.S * (n + 1));
+    this.T = new Float64Array(this.S);
   }
 
   /**
    * Histograms of the batch's m features over rows[start..end), one pass over
    * the rows (codes are row-major, so a row's codes share a cache line). Small
-   * nodes also note each value bin as it first fills (list/listLen).
+   * nodes also note each value bin as it first fills (list/listLen). Row counts
+   * (the last slot) are kept in small nodes and when min_samples_leaf > 1: with
+   * one row per leaf allowed, every threshold between present bins qualifies, and
+   * a bin is present when its weight is > 0 (every in-bag row weighs > 0).
+   *
+   * One small function per case: V8 optimises a function after it has run a
+   * number of times its own size, so a hot loop in a small function is compiled
+   * sooner, which counts when a fit lasts a few hundred milliseconds.
    */
   private histograms(start: number, end: number, m: number, small: boolean): void {
+    const counted = this.s.minSamplesLeaf > 1;
+    if (small) this.listLen.fill(0, 0, m);
+    if (this.d.nClasses === 0) this.valueHistograms(start, end, m, small || counted, small);
+    else if (small) this.classHistogramsSmall(start, end, m);
+    else this.classHistograms(start, end, m, counted);
+  }
+
+  private classHistogramsSmall(start: number, end: number, m: number): void {
     const { codes, p } = this.d;
-    const rows = this.rows, ws = this.ws, hist = this.hist, batch = this.batch, S = this.S;
-    const HS = 256 * S;
-    if (this.d.nClasses > 0) {
-      const yk = this.yk, K = this.K;
-      if (small) {
-        const list = this.list, listLen = this.listLen;
-        for (let j = 0; j < m; j++) listLen[j] = 0;
-        for (let i = start; i < end; i++) {
-          const ro = rows[i] * p, c = yk[i], w = ws[i];
-          for (let j = 0; j < m; j++) {
-            const b = codes[ro + batch[j]];
-            const o = j * HS + b * S;
-            if (hist[o + K] === 0 && b !== NAN_BIN) list[j * 256 + listLen[j]++] = b;
-            hist[o + c] += w;
-            hist[o + K] += 1;
-          }
-        }
-      } else if (m === 1) {
-        const f = batch[0];
-        for (let i = start; i < end; i++) {
-          const o = codes[rows[i] * p + f] * S;
-          hist[o + yk[i]] += ws[i];
-          hist[o + K] += 1;
-        }
-      } else {
-        for (let i = start; i < end; i++) {
-          const ro = rows[i] * p, c = yk[i], w = ws[i];
-          for (let j = 0, h = 0; j < m; j++, h += HS) {
-            const o = h + codes[ro + batch[j]] * S;
-            hist[o + c] += w;
-            hist[o + K] += 1;
-          }
-        }
+    const rows = this.rows, ws = this.ws, yk = this.yk, hist = this.hist, batch = this.batch;
+    const list = this.list, listLen = this.listLen, S = this.S, K = this.K, HS = 256 * S;
+    for (let i = start; i < end; i++) {
+      const ro = rows[i] * p, c = yk[i], w = ws[i];
+      for (let j = 0; j < m; j++) {
+        const b = codes[ro + batch[j]];
+        const o = j * HS + b * S;
+        if (hist[o + K] === 0 && b !== NAN_BIN) list[j * 256 + listLen[j]++] = b;
+        hist[o + c] += w;
+        hist[o + K] += 1;
       }
-      return;
     }
-    const yv = this.yv;
-    const list = this.list, listLen = this.listLen;
-    for (let j = 0; j < m; j++) listLen[j] = 0;
+  }
+
+  private classHistograms(start: number, end: number, m: number, counted: boolean): void {
+    const { codes, p } = this.d;
+    const rows = this.rows, ws = this.ws, yk = this.yk, hist = this.hist, batch = this.batch;
+    const S = this.S, K = this.K, HS = 256 * S;
+    for (let i = start; i < end; i++) {
+      const ro = rows[i] * p, c = yk[i], w = ws[i];
+      for (let j = 0, h = 0; j < m; j++, h += HS) {
+        const o = h + codes[ro + batch[j]] * S;
+        hist[o + c] += w;
+        if (counted) hist[o + K] += 1;
+      }
+    }
+  }
+
+  private valueHistograms(start: number, end: number, m: number, counted: boolean, small: boolean): void {
+    const { codes, p } = this.d;
+    const rows = this.rows, ws = this.ws, yv = this.yv, hist = this.hist, batch = this.batch;
+    const list = this.list, listLen = this.listLen, HS = 256 * 4;
     for (let i = start; i < end; i++) {
       const ro = rows[i] * p, w = ws[i], y = yv[i], wy = w * y, wy2 = wy * y;
       for (let j = 0, h = 0; j < m; j++, h += HS) {
@@ -217,7 +235,7 @@ export class TreeBuilder {
         hist[o] += w;
         hist[o + 1] += wy;
         hist[o + 2] += wy2;
-        hist[o + 3] += 1;
+        if (counted) hist[o + 3] += 1;
       }
     }
   }
@@ -234,6 +252,8 @@ export class TreeBuilder {
     const nBinsArr = this.d.nBins, msl = this.s.minSamplesLeaf, crit = this.s.criterion;
     const classif = this.d.nClasses > 0;
     const binaryGini = classif && K === 2 && crit === CRITERION_GINI;
+    // without row counts (see histograms) every candidate passes the min_samples_leaf test
+    const minLeaf = small || msl > 1 ? msl : 0;
     for (let j = 0; j < m; j++) {
       const f = batch[j];
       const hOff = j * HS;
@@ -243,10 +263,10 @@ export class TreeBuilder {
       else {
         nList = 0;
         const nb = nBinsArr[f];
-        for (let b = 0; b < nb; b++) if (hist[hOff + b * S + S - 1] !== 0) list[lOff + nList++] = b;
+        for (let b = 0; b < nb; b++) if (sumTo(hist, K, hOff + b * S) > 0) list[lOff + nList++] = b;
       }
       const nanO = hOff + NAN_BIN * S;
-      const hasNan = hist[nanO + S - 1] > 0;
+      const hasNan = sumTo(hist, K, nanO) > 0;
       // scan thresholds: left = bins <= b (+ missing when nanLeft)
       curLeft.fill(0);
       const lastQ = nList - 1;
@@ -257,7 +277,7 @@ export class TreeBuilder {
         // at the last present bin only "present left, missing right" remains
         if (q === lastQ && !hasNan) break;
         const nl = curLeft[S - 1], nr = count - nl;
-        if (nl >= msl && nr >= msl) {
+        if (nl >= minLeaf && nr >= minLeaf) {
           const sc = binaryGini ? gini2(curLeft, T) : proxy(curLeft, T, K, crit, classif);
           if (sc > this.bScore) {
             this.bScore = sc;
@@ -272,7 +292,7 @@ export class TreeBuilder {
         if (hasNan && q !== lastQ) {
           for (let k = 0; k < S; k++) left2[k] = curLeft[k] + hist[nanO + k];
           const nl2 = left2[S - 1], nr2 = count - nl2;
-          if (nl2 >= msl && nr2 >= msl) {
+          if (nl2 >= minLeaf && nr2 >= minLeaf) {
             const sc = binaryGini ? gini2(left2, T) : proxy(left2, T, K, crit, classif);
             if (sc > this.bScore) {
               this.bScore = sc;
@@ -299,14 +319,44 @@ export class TreeBuilder {
 
   /** Grows tree `index` of the forest. */
   build(index: number): Tree {
-    const d = this.d, s = this.s, n = d.n, p = d.p, S = this.S, K = this.K;
-    const classif = d.nClasses > 0;
-    const rng = new Rng(treeSeed(s.randomState, index));
-    const counts = s.bootstrap ? bootstrapCounts(rng, n, s.nDraw) : null;
+    const s = this.s, p = this.d.p, K = this.K;
+    this.rng = new Rng(treeSeed(s.randomState, index));
+    const counts = s.bootstrap ? bootstrapCounts(this.rng, this.d.n, s.nDraw) : null;
+    const m = this.gather(counts);
+    for (let f = 0; f < p; f++) this.features[f] = f;
+    this.importance = new Float64Array(p);
+    this.nNodes = 1;
+    this.nLeaves = 0;
+    this.maxDepthSeen = 0;
+    this.sp = 0;
+    this.push(0, m, 0, 0, 0, this.T);
+    // one method call per node: small functions are optimised sooner and more cheaply
+    // than one large loop, which matters when a fit is a few hundred milliseconds
+    while (this.sp > 0) this.growNode();
+    const nNodes = this.nNodes;
+    return {
+      nNodes,
+      feature: this.oFeat.slice(0, nNodes),
+      threshold: this.oThr.slice(0, nNodes),
+      child: this.oChild.slice(0, nNodes),
+      nanRight: this.oNan.slice(0, nNodes),
+      values: this.oVal.slice(0, this.nLeaves * K),
+      importance: this.importance,
+      depth: this.maxDepthSeen,
+    };
+  }
 
+  /**
+   * Lists the in-bag rows (bootstrap multiplicities `counts`, or every row once)
+   * with their weights and targets in rows/ws/yk/yv; their totals go to T.
+   * Returns the number of rows.
+   */
+  private gather(counts: Int32Array | null): number {
+    const d = this.d, n = d.n, K = this.K, T = this.T;
+    const classif = d.nClasses > 0;
     // class weights recomputed on the bootstrap sample ("balanced_subsample")
     let subW: Float64Array | null = null;
-    if (classif && s.balancedSubsample) {
+    if (classif && this.s.balancedSubsample) {
       const cc = new Float64Array(d.nClasses);
       let tot = 0;
       for (let i = 0; i < n; i++) {
@@ -319,10 +369,8 @@ export class TreeBuilder {
       for (let k = 0; k < d.nClasses; k++) if (cc[k] > 0) present++;
       for (let k = 0; k < d.nClasses; k++) subW[k] = cc[k] > 0 ? tot / (present * cc[k]) : 0;
     }
-
-    // in-bag rows, their weights and targets, in node order
     const rows = this.rows, ws = this.ws, yk = this.yk, yv = this.yv;
-    const tot = new Float64Array(S);
+    T.fill(0);
     let m = 0;
     for (let i = 0; i < n; i++) {
       let w = counts ? counts[i] : 1;
@@ -335,200 +383,189 @@ export class TreeBuilder {
       if (classif) {
         const c = d.yClass![i];
         yk[m] = c;
-        tot[c] += w;
-        tot[K] += 1;
+        T[c] += w;
+        T[K] += 1;
       } else {
         const y = d.yValue![i];
         yv[m] = y;
-        tot[0] += w;
-        tot[1] += w * y;
-        tot[2] += w * y * y;
-        tot[3] += 1;
+        T[0] += w;
+        T[1] += w * y;
+        T[2] += w * y * y;
+        T[3] += 1;
       }
       m++;
     }
+    return m;
+  }
 
-    const features = this.features;
-    for (let f = 0; f < p; f++) features[f] = f;
+  /** Pushes a node to grow onto the DFS stack: its rows, depth, id, known constants and totals. */
+  private push(start: number, end: number, depth: number, id: number, nConst: number, t: Float64Array): void {
+    const si = this.stackI, o = 5 * this.sp;
+    si[o] = start;
+    si[o + 1] = end;
+    si[o + 2] = depth;
+    si[o + 3] = id;
+    si[o + 4] = nConst;
+    this.stackT.set(t, this.S * this.sp);
+    this.sp++;
+  }
 
-    const feat = this.oFeat, thr = this.oThr, child = this.oChild, nan = this.oNan, vals = this.oVal;
-    const importance = new Float64Array(p);
-    let nNodes = 1, nLeaves = 0, maxDepthSeen = 0;
+  /** Pops the next node off the stack and makes it a leaf, or splits it and pushes its children. */
+  private growNode(): void {
+    const d = this.d, s = this.s, S = this.S, K = this.K, T = this.T;
+    const classif = d.nClasses > 0;
+    const sp = --this.sp;
+    const si = this.stackI;
+    const start = si[5 * sp], end = si[5 * sp + 1], depth = si[5 * sp + 2], id = si[5 * sp + 3];
+    const nKnown = si[5 * sp + 4];
+    for (let j = 0; j < S; j++) T[j] = this.stackT[S * sp + j];
+    if (depth > this.maxDepthSeen) this.maxDepthSeen = depth;
+    const count = end - start, msl = s.minSamplesLeaf, crit = s.criterion;
+    const W = classif ? sumTo(T, K) : T[0];
+    const imp = impurity(T, K, crit, classif);
 
-    // the DFS stack: start, end, depth, node id, known constants; and node totals
-    const si = this.stackI, st = this.stackT;
-    let sp = 0;
-    const push = (start: number, end: number, depth: number, id: number, nConst: number, t: Float64Array) => {
-      si[5 * sp] = start;
-      si[5 * sp + 1] = end;
-      si[5 * sp + 2] = depth;
-      si[5 * sp + 3] = id;
-      si[5 * sp + 4] = nConst;
-      st.set(t, S * sp);
-      sp++;
-    };
-    push(0, m, 0, 0, 0, tot);
-
-    const T = new Float64Array(S);
-    const bestLeft = this.bestLeft, curLeft = this.curLeft;
-    const codes = d.codes;
-    const crit = s.criterion;
-    const msl = s.minSamplesLeaf;
-    const mtry = s.mtry;
-    const batch = this.batch, isConst = this.isConst;
-
-    while (sp > 0) {
-      sp--;
-      const start = si[5 * sp], end = si[5 * sp + 1], depth = si[5 * sp + 2], id = si[5 * sp + 3];
-      const nKnown = si[5 * sp + 4];
-      for (let j = 0; j < S; j++) T[j] = st[S * sp + j];
-      if (depth > maxDepthSeen) maxDepthSeen = depth;
-      const count = end - start;
-      const W = classif ? sumTo(T, K) : T[0];
-      const imp = impurity(T, K, crit, classif);
-
-      let split = !(depth >= s.maxDepth || count < s.minSamplesSplit || count < 2 * msl ||
-        imp <= IMPURITY_EPS * (classif ? 1 : Math.max(1, (T[1] / W) ** 2)));
-
-      this.bF = -1;
-      this.bB = 0;
-      this.bNext = -1;
-      this.bNanLeft = false;
-      this.bScore = -Infinity;
-      this.bHadNan = false;
-      let nTotalConst = nKnown;
-      if (split) {
-        // Draw features as scikit-learn does: uniformly among the unvisited ones and the
-        // constants known from ancestors (a drawn known constant counts as visited but costs
-        // nothing); stop after max_features draws once one non-constant feature was seen.
-        // A quick scan of its codes tells whether a drawn feature is constant in this node (and
-        // so in its subtree); the non-constant ones are histogrammed together in one pass.
-        let nKnownLeft = nKnown; // known constants not drawn yet
-        let drawn = 0; // unvisited features taken so far, at features[nKnown .. nKnown + drawn)
-        let nVisited = 0, m = 0, nFoundConst = 0;
-        const nCand = p - nKnown;
-        while (drawn < nCand && (nVisited < mtry || m === 0)) {
-          nVisited++;
-          const r = rng.int(nKnownLeft + nCand - drawn);
-          if (r < nKnownLeft) {
-            nKnownLeft--;
-            continue;
-          }
-          const pos = nKnown + drawn + (r - nKnownLeft);
-          const at = nKnown + drawn;
-          const f = features[pos];
-          features[pos] = features[at];
-          features[at] = f;
-          drawn++;
-          if (constantIn(codes, rows, start, end, p, f)) {
-            isConst[f] = 1;
-            nFoundConst++;
-          } else batch[m++] = f;
-        }
-        if (m > 0) {
-          const small = count <= SMALL_NODE;
-          this.histograms(start, end, m, small);
-          this.scanSplits(m, count, small, T);
-        }
-        if (nFoundConst > 0) {
-          // move this node's new constants to the front of the drawn block, for the children
-          let w = nKnown;
-          for (let q = nKnown; q < nKnown + drawn; q++) {
-            const f = features[q];
-            if (isConst[f]) {
-              features[q] = features[w];
-              features[w] = f;
-              isConst[f] = 0;
-              w++;
-            }
-          }
-          nTotalConst = w;
-        }
-        if (this.bF < 0) split = false;
+    let split = !(depth >= s.maxDepth || count < s.minSamplesSplit || count < 2 * msl ||
+      imp <= IMPURITY_EPS * (classif ? 1 : Math.max(1, (T[1] / W) ** 2)));
+    let nConst = nKnown;
+    if (split) {
+      nConst = this.findSplit(start, end, nKnown);
+      split = this.bF >= 0;
+    }
+    const bestF = this.bF, bestLeft = this.bestLeft;
+    let WL = 0, WR = 0;
+    const rightT = this.curLeft; // reuse as scratch for the right child's totals
+    if (split) {
+      for (let j = 0; j < S; j++) rightT[j] = T[j] - bestLeft[j];
+      if (classif) {
+        // exact counts: rounding in T - left could leave tiny negatives
+        for (let k = 0; k < K; k++) if (rightT[k] < 0) rightT[k] = 0;
+        WL = sumTo(bestLeft, K);
+        WR = sumTo(rightT, K);
+      } else {
+        WL = bestLeft[0];
+        WR = rightT[0];
       }
-      const bestF = this.bF, bestB = this.bB, bestNext = this.bNext;
-      const bestNanLeft = this.bNanLeft, bestHadNan = this.bHadNan;
-
-      let leftImp = 0, rightImp = 0, WL = 0, WR = 0;
-      const rightT = curLeft; // reuse as scratch for the right child's totals
-      if (split) {
-        for (let j = 0; j < S; j++) rightT[j] = T[j] - bestLeft[j];
-        if (classif) {
-          // exact counts: rounding in T - left could leave tiny negatives
-          for (let k = 0; k < K; k++) if (rightT[k] < 0) rightT[k] = 0;
-          WL = sumTo(bestLeft, K);
-          WR = sumTo(rightT, K);
-        } else {
-          WL = bestLeft[0];
-          WR = rightT[0];
-        }
-        leftImp = impurity(bestLeft, K, crit, classif);
-        rightImp = impurity(rightT, K, crit, classif);
-        const decrease = W * imp - WL * leftImp - WR * rightImp;
-        if (s.minImpurityDecrease > 0 && decrease / W < s.minImpurityDecrease) split = false;
-        else if (decrease > 0) importance[bestF] += decrease;
-      }
-
-      if (!split) {
-        feat[id] = -1;
-        thr[id] = 0;
-        nan[id] = 0;
-        child[id] = nLeaves;
-        if (classif) { for (let k = 0; k < K; k++) vals[nLeaves * K + k] = W > 0 ? T[k] / W : 1 / K; }
-        else vals[nLeaves] = W > 0 ? T[1] / W : 0;
-        nLeaves++;
-        continue;
-      }
-
-      // partition rows: left = code <= bestB, or missing when nanLeft
-      let i = start, j = end - 1;
-      while (i <= j) {
-        const b = codes[rows[i] * p + bestF];
-        const goLeft = b === NAN_BIN ? bestNanLeft : b <= bestB;
-        if (goLeft) i++;
-        else {
-          let t = rows[i];
-          rows[i] = rows[j];
-          rows[j] = t;
-          const tw = ws[i];
-          ws[i] = ws[j];
-          ws[j] = tw;
-          if (classif) {
-            t = yk[i];
-            yk[i] = yk[j];
-            yk[j] = t;
-          } else {
-            const ty = yv[i];
-            yv[i] = yv[j];
-            yv[j] = ty;
-          }
-          j--;
-        }
-      }
-      const mid = i;
-      const left = nNodes;
-      nNodes += 2;
-      feat[id] = bestF;
-      // between the node's present bins, as scikit-learn places it (all values left: +Infinity)
-      const bs = d.binStart[bestF];
-      thr[id] = bestNext >= 0 ? midpoint(d.binHi[bs + bestB], d.binLo[bs + bestNext]) : Infinity;
-      child[id] = left;
-      nan[id] = bestHadNan ? (bestNanLeft ? 0 : 1) : (WL >= WR ? 0 : 1);
-      // right first so the left subtree is grown next (depth first, left to right)
-      push(mid, end, depth + 1, left + 1, nTotalConst, rightT);
-      push(start, mid, depth + 1, left, nTotalConst, bestLeft);
+      const decrease = W * imp - WL * impurity(bestLeft, K, crit, classif) -
+        WR * impurity(rightT, K, crit, classif);
+      if (s.minImpurityDecrease > 0 && decrease / W < s.minImpurityDecrease) split = false;
+      else if (decrease > 0) this.importance[bestF] += decrease;
     }
 
-    return {
-      nNodes,
-      feature: feat.slice(0, nNodes),
-      threshold: thr.slice(0, nNodes),
-      child: child.slice(0, nNodes),
-      nanRight: nan.slice(0, nNodes),
-      values: vals.slice(0, nLeaves * K),
-      importance,
-      depth: maxDepthSeen,
-    };
+    if (!split) {
+      const leaf = this.nLeaves++, vals = this.oVal;
+      this.oFeat[id] = -1;
+      this.oThr[id] = 0;
+      this.oNan[id] = 0;
+      this.oChild[id] = leaf;
+      if (classif) { for (let k = 0; k < K; k++) vals[leaf * K + k] = W > 0 ? T[k] / W : 1 / K; }
+      else vals[leaf] = W > 0 ? T[1] / W : 0;
+      return;
+    }
+
+    const bestB = this.bB, bestNext = this.bNext, bestNanLeft = this.bNanLeft;
+    const mid = this.partition(start, end, bestF, bestB, bestNanLeft);
+    const left = this.nNodes;
+    this.nNodes += 2;
+    this.oFeat[id] = bestF;
+    // between the node's present bins, as scikit-learn places it (all values left: +Infinity)
+    const bs = d.binStart[bestF];
+    this.oThr[id] = bestNext >= 0 ? midpoint(d.binHi[bs + bestB], d.binLo[bs + bestNext]) : Infinity;
+    this.oChild[id] = left;
+    this.oNan[id] = this.bHadNan ? (bestNanLeft ? 0 : 1) : (WL >= WR ? 0 : 1);
+    // right first so the left subtree is grown next (depth first, left to right)
+    this.push(mid, end, depth + 1, left + 1, nConst, rightT);
+    this.push(start, mid, depth + 1, left, nConst, bestLeft);
+  }
+
+  /**
+   * Finds the best split of the node over rows[start..end) (totals T) into the b*
+   * fields (bF stays -1 when there is none). Returns how many features are now
+   * known to be constant in the node: they lead `features`, for its children.
+   */
+  private findSplit(start: number, end: number, nKnown: number): number {
+    const p = this.d.p, codes = this.d.codes, rows = this.rows, rng = this.rng;
+    const features = this.features, batch = this.batch, isConst = this.isConst, mtry = this.s.mtry;
+    this.bF = -1;
+    this.bB = 0;
+    this.bNext = -1;
+    this.bNanLeft = false;
+    this.bScore = -Infinity;
+    this.bHadNan = false;
+    // Draw features as scikit-learn does: uniformly among the unvisited ones and the
+    // constants known from ancestors (a drawn known constant counts as visited but costs
+    // nothing); stop after max_features draws once one non-constant feature was seen.
+    // A quick scan of its codes tells whether a drawn feature is constant in this node (and
+    // so in its subtree); the non-constant ones are histogrammed together in one pass.
+    let nKnownLeft = nKnown; // known constants not drawn yet
+    let drawn = 0; // unvisited features taken so far, at features[nKnown .. nKnown + drawn)
+    let nVisited = 0, m = 0, nFoundConst = 0;
+    const nCand = p - nKnown;
+    while (drawn < nCand && (nVisited < mtry || m === 0)) {
+      nVisited++;
+      const r = rng.int(nKnownLeft + nCand - drawn);
+      if (r < nKnownLeft) {
+        nKnownLeft--;
+        continue;
+      }
+      const pos = nKnown + drawn + (r - nKnownLeft);
+      const at = nKnown + drawn;
+      const f = features[pos];
+      features[pos] = features[at];
+      features[at] = f;
+      drawn++;
+      if (constantIn(codes, rows, start, end, p, f)) {
+        isConst[f] = 1;
+        nFoundConst++;
+      } else batch[m++] = f;
+    }
+    if (m > 0) {
+      const small = end - start <= SMALL_NODE;
+      this.histograms(start, end, m, small);
+      this.scanSplits(m, end - start, small, this.T);
+    }
+    if (nFoundConst === 0) return nKnown;
+    // move this node's new constants to the front of the drawn block, for the children
+    let w = nKnown;
+    for (let q = nKnown; q < nKnown + drawn; q++) {
+      const f = features[q];
+      if (isConst[f]) {
+        features[q] = features[w];
+        features[w] = f;
+        isConst[f] = 0;
+        w++;
+      }
+    }
+    return w;
+  }
+
+  /** Partitions rows[start..end) (and their weights and targets): left = code <= b, or missing when nanLeft. Returns the first right row. */
+  private partition(start: number, end: number, f: number, b: number, nanLeft: boolean): number {
+    const codes = this.d.codes, p = this.d.p, rows = this.rows, ws = this.ws;
+    const classif = this.d.nClasses > 0, yk = this.yk, yv = this.yv;
+    let i = start, j = end - 1;
+    while (i <= j) {
+      const c = codes[rows[i] * p + f];
+      if (c === NAN_BIN ? nanLeft : c <= b) i++;
+      else {
+        let t = rows[i];
+        rows[i] = rows[j];
+        rows[j] = t;
+        const tw = ws[i];
+        ws[i] = ws[j];
+        ws[j] = tw;
+        if (classif) {
+          t = yk[i];
+          yk[i] = yk[j];
+          yk[j] = t;
+        } else {
+          const ty = yv[i];
+          yv[i] = yv[j];
+          yv[j] = ty;
+        }
+        j--;
+      }
+    }
+    return i;
   }
 }
 
@@ -559,9 +596,10 @@ function sortPrefix(list: Int32Array, off: number, len: number): void {
   }
 }
 
-function sumTo(a: Float64Array, k: number): number {
+/** a[at] + ... + a[at + k - 1] */
+function sumTo(a: Float64Array, k: number, at = 0): number {
   let s = 0;
-  for (let j = 0; j < k; j++) s += a[j];
+  for (let j = at; j < at + k; j++) s += a[j];
   return s;
 }
 

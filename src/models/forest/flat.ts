@@ -81,14 +81,22 @@ export function flatten(trees: Tree[], width: number, nFeatures: number): FlatFo
     threshold.set(tr.threshold, no);
     nanRight.set(tr.nanRight, no);
     values.set(tr.values, vo);
-    const leafBase = vo / width;
-    for (let i = 0; i < tr.nNodes; i++) {
-      child[no + i] = tr.feature[i] >= 0 ? tr.child[i] + no : tr.child[i] + leafBase;
-    }
+    offsetChildren(tr, child, no, vo / width);
     no += tr.nNodes;
     vo += tr.values.length;
   }
   return { width, nFeatures, roots, feature, threshold, child, nanRight, values };
+}
+
+/**
+ * Copies a tree's child links to `child[at..]`, made forest-wide: internal nodes
+ * point at nodes after `at`, leaves at leaf values after `leafBase`. A function of
+ * its own, so it is optimised as one (a loop inside flatten's loop over trees was
+ * compiled on the stack and thrown away at the end of every tree).
+ */
+function offsetChildren(tr: Tree, child: Int32Array, at: number, leafBase: number): void {
+  const feature = tr.feature, from = tr.child;
+  for (let i = 0; i < tr.nNodes; i++) child[at + i] = from[i] + (feature[i] >= 0 ? at : leafBase);
 }
 
 /** The leaf reached by one row in the tree rooted at `root`; `x[xo + f]` is feature f. */

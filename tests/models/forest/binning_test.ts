@@ -59,3 +59,29 @@ Deno.test("midpoint of adjacent floats falls back to the lower value", () => {
   assert.ok(m >= lo && m < hi);
   assert.equal(midpoint(1, 3), 2);
 });
+
+Deno.test("binMatrix's edges are featureEdges of the sorted column, for few values (no sort) and many", () => {
+  const rows = 300;
+  // distinct values per column: around the few-values shortcut (16), and past maxBins
+  const distinct = [1, 2, 15, 16, 17, 40, 300];
+  const cols = distinct.length;
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let f = 0; f < cols; f++) {
+      // values listed in a shuffled order, some missing
+      data[i * cols + f] = i % 13 === 5 ? NaN : ((i * 7919) % distinct[f]) * 1.5 - 3;
+    }
+  }
+  for (const maxBins of [8, 32, 255]) {
+    const b = binMatrix({ data, rows, cols }, maxBins);
+    for (let f = 0; f < cols; f++) {
+      const present = Float64Array.from({ length: rows }, (_, i) => data[i * cols + f]).filter((v) =>
+        v === v
+      );
+      const want = featureEdges(present.sort(), maxBins);
+      const got = Array.from(b.edges.subarray(b.edgeStart[f], b.edgeStart[f + 1]));
+      assert.deepEqual(got, want, `column with ${distinct[f]} values, maxBins ${maxBins}`);
+      assert.equal(b.nBins[f], want.length + 1);
+    }
+  }
+});

@@ -231,3 +231,35 @@ Deno.test("a single-class target gives probability 1 for that class", async () =
   await rf.fit(fromRows([[1], [2], [3]]), Float64Array.from([0, 0, 0]));
   assert.deepEqual([...rf.predictProba(fromRows([[5]]))], [1]);
 });
+
+Deno.test("large nodes: the best threshold between present bins, with or without row counts (min_samples_leaf)", async () => {
+  // 400 rows (past the small-node path), x = 0..199 twice; class = x >= 120. Rows with x in 101..138
+  // weigh 0, so the tree sees a gap of empty bins and splits at the midpoint of 100 and 139:
+  // 202 rows left, 122 right. Row counts are kept only for min_samples_leaf > 1.
+  const X = fromRows(Array.from({ length: 400 }, (_, i) => [i % 200]));
+  const y = Float64Array.from({ length: 400 }, (_, i) => (i % 200 >= 120 ? 1 : 0));
+  const sampleWeight = Float64Array.from({ length: 400 }, (_, i) => (i % 200 > 100 && i % 200 < 139 ? 0 : 1));
+  const stump = async (min_samples_leaf: number) => {
+    const rf = new RandomForestClassifier({
+      n_estimators: 1,
+      bootstrap: false,
+      n_jobs: 1,
+      max_depth: 1,
+      min_samples_leaf,
+    });
+    await rf.fit(X, y, { sampleWeight });
+    return rf;
+  };
+  for (const msl of [1, 2, 122]) {
+    const rf = await stump(msl);
+    assert.deepEqual(
+      Array.from(rf.predict(fromRows([[100], [119.4], [119.6], [139]]))),
+      [0, 0, 1, 1],
+      `msl ${msl}`,
+    );
+  }
+  // 150 rows per leaf: the right side takes x = 87..100 too (28 rows), the split moves to 86.5
+  const rf = await stump(150);
+  assert.deepEqual(Array.from(rf.predict(fromRows([[86], [86.4], [86.6], [100]]))), [0, 0, 1, 1]);
+  assert.equal(rf.stats().leaves, 2);
+});
