@@ -30,7 +30,7 @@ await main<RegisterResult>({
   options: {
     run: {
       type: "string",
-      description: "run id, unique prefix, or 'latest' (default: latest)",
+      description: "run id, unique prefix, or 'latest' (default: the latest finished run with a model)",
       valueName: "id",
     },
     "run-file": {
@@ -69,7 +69,7 @@ await main<RegisterResult>({
       : (v.run as string | undefined) ?? "latest";
     const store = TrackingStore.open(config.tracking.store);
     try {
-      const runId = store.resolveRunId(runRef, config.tracking.experiment);
+      const runId = store.resolveRunId(runRef, config.tracking.experiment, "model");
       const registry = new ModelRegistry(store, {
         modelsDir: config.paths.models,
         gates: config.registry.gates,

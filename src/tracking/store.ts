@@ -332,18 +332,23 @@ export class TrackingStore {
    * A full run id from a unique prefix (at least 4 characters) or the word
    * "latest" (the latest finished run of `experiment`, or of any experiment).
    */
-  resolveRunId(idOrPrefix: string, experiment?: string): string {
+  resolveRunId(idOrPrefix: string, experiment?: string, withArtifact?: string): string {
     const text = idOrPrefix.trim();
     if (text === "latest") {
+      // withArtifact: only runs that logged that artifact (e.g. "model", so
+      // tuning's parent and trial runs are passed over by `register`)
       const row = this.db.prepare(
         `SELECT r.run_id FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
          WHERE r.status = 'FINISHED' AND (? IS NULL OR e.name = ?)
+           AND (? IS NULL OR EXISTS (SELECT 1 FROM artifacts a WHERE a.run_id = r.run_id AND a.name = ?))
          ORDER BY r.start_time DESC, r.rowid DESC LIMIT 1`,
-      ).get(experiment ?? null, experiment ?? null) as Row | undefined;
+      ).get(experiment ?? null, experiment ?? null, withArtifact ?? null, withArtifact ?? null) as
+        | Row
+        | undefined;
       if (!row) {
         throw new UserError(
-          `no finished run${
-            experiment ? ` in experiment '${experiment}'` : ""
+          `no finished run${experiment ? ` in experiment '${experiment}'` : ""}${
+            withArtifact ? ` with a '${withArtifact}' artifact` : ""
           } (run \`deno task train\` first)`,
         );
       }

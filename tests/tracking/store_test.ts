@@ -94,6 +94,16 @@ Deno.test("resolveRunId: full id, unique prefix, latest finished, ambiguity", ()
   assert.equal(store.resolveRunId("latest", "x"), a, "latest finished in x (not the running one)");
   assert.equal(store.resolveRunId("latest"), b);
   assert.equal(store.resolveRunId(running), running, "an explicit id may name a running run");
+  // withArtifact: a newer finished run without a model (a tuning run) is passed over
+  store.logArtifact(a, "model", "models/artifacts/a");
+  const tuning = store.startRun({ experiment: "x" }).runId;
+  store.endRun(tuning);
+  assert.equal(store.resolveRunId("latest", "x"), tuning);
+  assert.equal(store.resolveRunId("latest", "x", "model"), a, "latest finished run with a model");
+  assert.throws(
+    () => store.resolveRunId("latest", "y", "model"),
+    isUserError(/no finished run in experiment 'y' with a 'model' artifact/),
+  );
   assert.throws(
     () => store.resolveRunId("latest", "zzz"),
     isUserError(/no finished run in experiment 'zzz'/),
