@@ -65,7 +65,7 @@ export const spec: TaskSpec<DriftJson> = {
   },
   run(ctx) {
     const run = runDrift({
-      config: ctx.config(),
+      config: ctx.config,
       reference: ctx.values.reference as string | undefined,
       current: ctx.values.current as string | undefined,
       output: ctx.values.output as string | undefined,

@@ -19,13 +19,13 @@ export const spec: TaskSpec<TickResult | { scheduled: string }> = {
     "a @challenger on dataset drift. --once runs one check now and exits.",
   options: { once: { type: "boolean", description: "run one check now and exit (no scheduler)" } },
   async run(ctx) {
-    const config = ctx.config();
+    const config = ctx.config;
     const deps: TickDeps = { config, passThrough: passThrough(ctx) };
     if (ctx.values.once) return await scheduledDriftCheck(deps);
     const schedule = checkCron(config.drift.schedule);
     try {
       Deno.cron("orchard-drift", schedule, async () => {
-        const r = await scheduledDriftCheck({ ...deps, config: ctx.config(), now: new Date() });
+        const r = await scheduledDriftCheck({ ...deps, config: ctx.config, now: new Date() });
         log(`drift:schedule: ${r.status}${r.report ? ` (${r.report})` : ""}`);
       });
     } catch (e) {

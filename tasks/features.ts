@@ -26,7 +26,7 @@ await main<FeaturesResult>({
     },
   },
   run(ctx) {
-    return runFeatures(ctx.config(), {
+    return runFeatures(ctx.config, {
       batch: ctx.values.batch as string | undefined,
       output: ctx.values.output as string | undefined,
     }, log);

@@ -54,7 +54,7 @@ await main<Result>({
     "if-missing": { type: "boolean", description: "do nothing when the output files already exist" },
   },
   run(ctx) {
-    const cfg = ctx.config();
+    const cfg = ctx.config;
     const scenario = (ctx.values.scenario as string | undefined) ?? "baseline";
     if (!Object.hasOwn(SCENARIOS, scenario)) {
       throw new UserError(`--scenario ${scenario}: expected ${Object.keys(SCENARIOS).join(" or ")}`);

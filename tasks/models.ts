@@ -34,6 +34,6 @@ await main<ModelsResult>({
     },
     reason: { type: "string", description: "why --force was needed (recorded)", valueName: "text" },
   },
-  run: (ctx) => modelsCommand(ctx.config(), ctx.positionals, ctx.values as ModelsOptions),
+  run: (ctx) => modelsCommand(ctx.config, ctx.positionals, ctx.values as ModelsOptions),
   summary: modelsSummary,
 });

@@ -26,7 +26,7 @@ await main<PredictFileResult>({
     },
   },
   run(ctx) {
-    const config = ctx.config();
+    const config = ctx.config;
     const input = ctx.values.input as string | undefined;
     const output = ctx.values.output as string | undefined;
     if (!input) throw new UserError("--input <file> is required");

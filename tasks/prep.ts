@@ -16,7 +16,7 @@ await main<PrepResult>({
     "(stratified, seeded) into data/processed/{train,validation}.csv, write quality.json, and\n" +
     "fail (exit 2) when the quality gate in params.yaml `quality` is not met.",
   run(ctx) {
-    return runPrep(ctx.config(), log);
+    return runPrep(ctx.config, log);
   },
   summary(r) {
     const lines = [`prep: done in ${r.seconds.toFixed(2)} s (as of ${r.quality.as_of})`];

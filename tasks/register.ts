@@ -58,7 +58,7 @@ await main<RegisterResult>({
     },
   },
   run(ctx) {
-    const config = ctx.config();
+    const config = ctx.config;
     const v = ctx.values;
     const stage = typeof v.stage === "string" ? parseStage(v.stage) : undefined;
     if (v.run !== undefined && v["run-file"] !== undefined) {

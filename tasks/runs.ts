@@ -31,6 +31,6 @@ await main<RunsResult>({
       valueName: "m1,m2",
     },
   },
-  run: (ctx) => runsCommand(ctx.config().tracking.store, ctx.positionals, ctx.values as RunsOptions),
+  run: (ctx) => runsCommand(ctx.config.tracking.store, ctx.positionals, ctx.values as RunsOptions),
   summary: runsSummary,
 });

@@ -30,7 +30,7 @@ await main<{ exitCode: number }>({
     },
   },
   async run(ctx) {
-    const config = ctx.config();
+    const config = ctx.config;
     const workersText = ctx.values.workers as string | undefined;
     const workers = workersText === undefined ? undefined : Number(workersText);
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {

@@ -51,7 +51,7 @@ await main({
   async run(ctx) {
     const v = ctx.values;
     const result = await train({
-      config: ctx.config(),
+      config: ctx.config,
       data: v.data as string | undefined,
       target: v.target as string | undefined,
       validation: v.validation as string | undefined,

@@ -34,7 +34,7 @@ await main({
   },
   async run(ctx) {
     const r = await tune({
-      config: ctx.config(),
+      config: ctx.config,
       data: ctx.values.data as string | undefined,
       target: ctx.values.target as string | undefined,
       experiment: ctx.values.experiment as string | undefined,

@@ -24,7 +24,7 @@ export interface TaskContext {
   positionals: string[];
   json: boolean;
   /** the loaded config (params.yaml plus --set); loaded and validated before `run`, so bad config fails first */
-  config(): Config;
+  config: Config;
   /** the raw --set overrides, for tasks that spawn other tasks */
   sets: string[];
   configPath?: string;
@@ -91,16 +91,15 @@ export async function executeTask<R>(spec: TaskSpec<R>, argv: string[]): Promise
     }
     const sets = (values.set as string[] | undefined) ?? [];
     const configPath = values.config as string | undefined;
-    let config: Config | undefined;
+    // Load and validate config and overrides up front, so bad config fails before any work.
     const ctx: TaskContext = {
       values: values as TaskContext["values"],
       positionals,
       json: Boolean(values.json),
       sets,
       configPath,
-      config: () => (config ??= loadConfig({ path: configPath, sets })),
+      config: loadConfig({ path: configPath, sets }),
     };
-    ctx.config(); // validate config and overrides up front, before any work
     const result = await spec.run(ctx);
     if (ctx.json) console.log(JSON.stringify(result));
     else if (spec.summary) console.log(spec.summary(result));

@@ -51,17 +51,10 @@ export interface PerformanceResult {
 export interface DriftJson {
   dataset_drift: boolean;
   drift_share: number;
-  columns: {
-    column: string;
-    type: string;
-    test: string;
-    statistic: number;
-    p_value: number | null;
-    score: number;
-    threshold: number;
-    drifted: boolean;
-    psi: number;
-  }[];
+  columns: Pick<
+    ColumnDrift,
+    "column" | "type" | "test" | "statistic" | "p_value" | "score" | "threshold" | "drifted" | "psi"
+  >[];
   quality: QualityCheck[];
   report: string;
   performance?: PerformanceResult;

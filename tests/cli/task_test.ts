@@ -25,7 +25,7 @@ const spec: TaskSpec<{ rows: number; trees: number }> = {
   run(ctx) {
     const rows = Number(ctx.values.rows ?? 1);
     if (!Number.isInteger(rows)) throw new UserError(`--rows ${ctx.values.rows}: expected an integer`);
-    return { rows, trees: ctx.config().model.n_estimators };
+    return { rows, trees: ctx.config.model.n_estimators };
   },
   summary: (r) => `demo: ${r.rows} rows, ${r.trees} trees`,
 };
