@@ -4,8 +4,8 @@
  *   deno bench --allow-read bench/forest_bench.ts
  * Targets: one row through 100 trees < 50 µs; 100,000 rows < 1 s.
  */
-import { RandomForestClassifier } from "../src/models/forest/index.ts";
-import { Rng } from "../src/data/random.ts";
+import { RandomForestClassifier } from "../src/models/engines/forest/index.ts";
+import { Rng } from "../src/core/random.ts";
 
 const P = 30;
 function synth(n: number, seed: number) {

@@ -5,7 +5,7 @@
  *   deno run --allow-read bench/forest_fit.ts TRAIN.csv VALID.csv TARGET [--trees 100] [--jobs 2] [--max-depth D]
  */
 import { parseArgs } from "node:util";
-import { RandomForestClassifier } from "../src/models/forest/index.ts";
+import { RandomForestClassifier } from "../src/models/engines/forest/index.ts";
 import { rocAuc } from "../src/models/metrics.ts";
 import { loadPair } from "./forest_data.ts";
 

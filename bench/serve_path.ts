@@ -10,7 +10,7 @@
 import { loadConfig } from "../src/config/load.ts";
 import { ModelHolder } from "../src/serve/holder.ts";
 import { SECURE_HEADERS } from "../src/serve/http.ts";
-import { registryLoader } from "../src/serve/loader.ts";
+import { registryLoader } from "../src/registry/loader.ts";
 import { Metrics } from "../src/serve/metrics.ts";
 import { logLine } from "../src/serve/predlog.ts";
 import { createApp } from "../src/serve/routes.ts";

@@ -9,7 +9,7 @@
  */
 import { ConfigSchema } from "../src/config/schema.ts";
 import { readTable } from "../src/data/io.ts";
-import { train } from "../src/models/train.ts";
+import { train } from "../src/training/train.ts";
 
 const [work, trainCsv, validCsv, target] = Deno.args;
 if (!target) {

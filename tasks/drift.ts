@@ -5,7 +5,7 @@
  * when the dataset drifted, 2 on bad input.
  */
 import { main, type TaskSpec } from "../src/cli/task.ts";
-import { UserError } from "../src/cli/errors.ts";
+import { UserError } from "../src/core/errors.ts";
 import { runDrift } from "../src/drift/run.ts";
 import { type DriftJson, fmtScore } from "../src/drift/outputs.ts";
 

@@ -5,8 +5,8 @@
  * and register a @challenger on dataset drift).
  */
 import { executeTask, type TaskContext, type TaskSpec } from "../src/cli/task.ts";
-import { errorLine, UserError } from "../src/cli/errors.ts";
-import { log } from "../src/cli/progress.ts";
+import { errorLine, UserError } from "../src/core/errors.ts";
+import { log } from "../src/core/progress.ts";
 import { checkCron, scheduledDriftCheck, type TickDeps, type TickResult } from "../src/drift/schedule.ts";
 
 function passThrough(ctx: TaskContext): string[] {

@@ -4,7 +4,7 @@
  * `--batch DIR --output FILE` builds the same columns for a later raw batch.
  */
 import { main } from "../src/cli/task.ts";
-import { log } from "../src/cli/progress.ts";
+import { log } from "../src/core/progress.ts";
 import { type FeaturesResult, runFeatures } from "../src/features/stage.ts";
 
 await main<FeaturesResult>({

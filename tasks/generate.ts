@@ -5,8 +5,8 @@
  */
 import { join } from "node:path";
 import { main } from "../src/cli/task.ts";
-import { UserError } from "../src/cli/errors.ts";
-import { log } from "../src/cli/progress.ts";
+import { UserError } from "../src/core/errors.ts";
+import { log } from "../src/core/progress.ts";
 import { type GenerateResult, generateWorld, type Scenario, SCENARIOS } from "../src/data/generate.ts";
 
 function positiveInt(flag: string, raw: string | undefined, fallback: number, min = 1): number {

@@ -4,7 +4,7 @@
  * to reports/notebooks/ (see src/report/notebook_runner.ts).
  */
 import { main } from "../src/cli/task.ts";
-import { type NotebooksResult, notebooksSummary, runNotebooks } from "../src/report/notebook_runner.ts";
+import { type NotebooksResult, notebooksSummary, runNotebooks } from "../src/notebooks/runner.ts";
 
 main<NotebooksResult>({
   name: "notebooks",

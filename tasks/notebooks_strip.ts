@@ -5,8 +5,8 @@
  */
 import { basename } from "node:path";
 import { main } from "../src/cli/task.ts";
-import { UserError } from "../src/cli/errors.ts";
-import { writeTextAtomic } from "../src/data/atomic.ts";
+import { UserError } from "../src/core/errors.ts";
+import { writeTextAtomic } from "../src/core/atomic.ts";
 import {
   listNotebooks,
   parseNotebook,
@@ -14,7 +14,7 @@ import {
   serializeNotebook,
   stripNotebook,
   unstrippedParts,
-} from "../src/report/notebook.ts";
+} from "../src/notebooks/nbformat.ts";
 
 interface Result {
   checked: number;

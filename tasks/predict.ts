@@ -5,7 +5,7 @@
  * output's extension, written atomically).
  */
 import { main } from "../src/cli/task.ts";
-import { UserError } from "../src/cli/errors.ts";
+import { UserError } from "../src/core/errors.ts";
 import { predictFile, type PredictFileResult } from "../src/serve/batch.ts";
 
 await main<PredictFileResult>({

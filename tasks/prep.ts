@@ -4,7 +4,7 @@
  * data/processed (train.csv, validation.csv, quality.json), with a quality gate.
  */
 import { main } from "../src/cli/task.ts";
-import { log } from "../src/cli/progress.ts";
+import { log } from "../src/core/progress.ts";
 import { type PrepResult, runPrep } from "../src/data/prep.ts";
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;

@@ -6,7 +6,7 @@
  * printed and stored) unless --force with --reason.
  */
 import { main } from "../src/cli/task.ts";
-import { UserError } from "../src/cli/errors.ts";
+import { UserError } from "../src/core/errors.ts";
 import { ModelRegistry, parseStage, type RegisterResult } from "../src/registry/registry.ts";
 import { registerSummary } from "../src/registry/format.ts";
 import { TrackingStore } from "../src/tracking/store.ts";

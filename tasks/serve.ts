@@ -7,8 +7,9 @@
  * prediction log before exiting.
  */
 import { main } from "../src/cli/task.ts";
-import { UserError } from "../src/cli/errors.ts";
-import { optionalEnv as env, serveCommand } from "../src/serve/launch.ts";
+import { UserError } from "../src/core/errors.ts";
+import { optionalEnv as env } from "../src/core/env.ts";
+import { serveCommand } from "../src/serve/launch.ts";
 
 await main<{ exitCode: number }>({
   name: "serve",

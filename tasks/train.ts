@@ -5,12 +5,11 @@
  *   deno task train --data FILE --target COL [--validation FILE] [--set model.n_estimators=300] [--json]
  */
 import { main } from "../src/cli/task.ts";
-import { writeTextAtomic } from "../src/data/atomic.ts";
-import { train, type TrainResult } from "../src/models/train.ts";
+import { formatNumber } from "../src/core/format.ts";
+import { writeTextAtomic } from "../src/core/atomic.ts";
+import { train, type TrainResult } from "../src/training/train.ts";
 
-function fmt(v: number | undefined): string {
-  return v === undefined || Number.isNaN(v) ? "n/a" : v.toFixed(4);
-}
+const fmt = (v: number | undefined): string => formatNumber(v, { fixedIntegers: true });
 
 await main({
   name: "train",

@@ -5,7 +5,8 @@
  *   deno task tune [--data FILE --target COL] [--set tune.strategy=random --set tune.n_trials=5] [--json]
  */
 import { main } from "../src/cli/task.ts";
-import { tune, type TuneResult } from "../src/models/tune.ts";
+import { formatNumber } from "../src/core/format.ts";
+import { tune, type TuneResult } from "../src/training/tune.ts";
 
 function setFlags(params: Record<string, unknown>): string {
   return Object.entries(params).map(([k, v]) => `--set model.${k}=${v === null ? "null" : String(v)}`).join(
@@ -44,7 +45,7 @@ await main({
     return { ...r, train_command: `deno task train ${data}${target}${setFlags(r.best.params)}` };
   },
   summary(r: TuneResult & { train_command: string }) {
-    const fmt = (v: number) => (Number.isNaN(v) ? "n/a" : v.toFixed(4));
+    const fmt = (v: number) => formatNumber(v, { fixedIntegers: true });
     const rows = [...r.trials].sort((a, b) => a.trial - b.trial).map((t) =>
       `${t === r.best ? "*" : " "} trial ${String(t.trial).padStart(2)}  ${r.metric} ${fmt(t.score)} ± ${
         fmt(t.std)

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import type { Config } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
-import { errorLine, UserError, UserErrors } from "./errors.ts";
+import { errorLine, UserError, UserErrors } from "../core/errors.ts";
 
 export interface OptionSpec {
   type: "string" | "boolean";

@@ -5,7 +5,7 @@
  */
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
-import { UserError, UserErrors } from "../cli/errors.ts";
+import { UserError, UserErrors } from "../core/errors.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
 
 export const DEFAULT_CONFIG_PATH = "params.yaml";

@@ -15,17 +15,11 @@
  * so millions of rows stay practical.
  */
 import { join } from "node:path";
-import { atomically, ensureDir, writeJsonAtomic } from "./atomic.ts";
-import { Rng } from "./random.ts";
-import { customersSchema } from "./schemas.ts";
+import { atomically, ensureDir, writeJsonAtomic } from "../core/atomic.ts";
+import { Rng } from "../core/random.ts";
+import { CHANNELS, CONTRACTS, customersSchema, PAYMENT_METHODS, PLANS, REGIONS } from "./schemas.ts";
 
 export type Scenario = "baseline" | "drift";
-
-export const PLANS = ["basic", "standard", "premium"] as const;
-export const REGIONS = ["north", "south", "east", "west", "central"] as const;
-export const CONTRACTS = ["monthly", "annual", "two_year"] as const;
-export const PAYMENT_METHODS = ["card", "bank_transfer", "paypal", "invoice"] as const;
-export const CHANNELS = ["web", "app", "store"] as const;
 
 /** Per-row probabilities of each injected defect (documented in the README, "The example world"). */
 export const DEFECT_RATES = {

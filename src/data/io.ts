@@ -6,7 +6,7 @@
  */
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 
 export type TableFormat = "csv" | "json" | "ndjson" | "parquet";
 

@@ -7,13 +7,13 @@
  */
 import { join } from "node:path";
 import pl from "nodejs-polars";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
-import { writeFrameAtomic, writeJsonAtomic } from "./atomic.ts";
+import { writeFrameAtomic, writeJsonAtomic } from "../core/atomic.ts";
 import { formatOf, readTable, type TableFormat } from "./io.ts";
 import { customersSchema, type SourceSchema, transactionsSchema } from "./schemas.ts";
 import { SPLIT_COLUMN, stratifiedSplit } from "./split.ts";
-import { FEATURES_FILE } from "../features/customer.ts";
+import { FEATURES_FILE } from "../config/paths.ts";
 import { type SourceReport, type ValidateResult, validateSource } from "./validate.ts";
 
 export interface SourceRef {

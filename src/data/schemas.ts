@@ -4,7 +4,12 @@
  * these (src/data/validate.ts); a row that breaks one goes to the rejected
  * file with the reason.
  */
-import { CHANNELS, CONTRACTS, PAYMENT_METHODS, PLANS, REGIONS } from "./generate.ts";
+/** The example world's categorical levels: the schema declares them and the generator draws from them. */
+export const PLANS = ["basic", "standard", "premium"] as const;
+export const REGIONS = ["north", "south", "east", "west", "central"] as const;
+export const CONTRACTS = ["monthly", "annual", "two_year"] as const;
+export const PAYMENT_METHODS = ["card", "bank_transfer", "paypal", "invoice"] as const;
+export const CHANNELS = ["web", "app", "store"] as const;
 
 export type ColumnType = "string" | "integer" | "number" | "date" | "category" | "binary";
 

@@ -5,7 +5,7 @@
  * ranked and the lowest round(n_class * fraction) rows go to validation.
  */
 import pl from "nodejs-polars";
-import { Rng } from "./random.ts";
+import { Rng } from "../core/random.ts";
 
 export interface SplitOptions {
   idColumn: string;

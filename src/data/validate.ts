@@ -5,7 +5,7 @@
  * reason it breaks. Nothing is dropped silently: kept + rejected = rows in.
  */
 import pl from "nodejs-polars";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import { type ColumnSpec, DATE_FORMAT, DATE_PATTERN, type SourceSchema } from "./schemas.ts";
 
 export interface SchemaViolation {

@@ -5,7 +5,7 @@
  * (chart bins, per-column stats) for the outputs.
  */
 import type pl from "nodejs-polars";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { DriftConfig } from "../config/schema.ts";
 import {
   type ColumnProfile,

@@ -6,7 +6,7 @@
  */
 import pl from "nodejs-polars";
 import { join } from "node:path";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import { formatOf, MISSING_TOKENS, readTable } from "../data/io.ts";
 
 const TABLE_EXT = /\.(csv|tsv|json|ndjson|jsonl|parquet|pq)$/i;

@@ -3,8 +3,9 @@
  * run, appended), the per-column stats of the current data, and the --json
  * form. All writes are atomic.
  */
+import { formatNumber, MISSING } from "../core/format.ts";
 import { existsSync } from "node:fs";
-import { writeJsonAtomic, writeTextAtomic } from "../data/atomic.ts";
+import { writeJsonAtomic, writeTextAtomic } from "../core/atomic.ts";
 import type { ColumnDrift, DriftResult } from "./detect.ts";
 import type { QualityCheck } from "./quality.ts";
 
@@ -17,9 +18,8 @@ function csvCell(v: unknown): string {
 }
 
 /** A test score, p-value or PSI for people: 4 decimals, or 2 significant digits when tiny. */
-export function fmtScore(v: number | null, missing = "-"): string {
-  if (v === null || Number.isNaN(v)) return missing;
-  return Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2);
+export function fmtScore(v: number | null, missing = MISSING): string {
+  return formatNumber(v, { digits: 4, exponentDigits: 2, fixedIntegers: true, missing });
 }
 
 /** Appends one row per column to the summary CSV (header written when the file is new). */

@@ -6,14 +6,14 @@
  */
 import pl from "nodejs-polars";
 import { join } from "node:path";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
-import { writeTextAtomic } from "../data/atomic.ts";
+import { writeTextAtomic } from "../core/atomic.ts";
 import { loadArtifact, type LoadedModel } from "../models/artifact.ts";
 import { accuracy, f1, precision, recall } from "../models/metrics.ts";
-import { resolveUri } from "../serve/loader.ts";
+import { resolveUri } from "../registry/loader.ts";
 import { storeExists } from "../tracking/store.ts";
-import { renderDriftReport } from "../report/drift_report.ts";
+import { renderDriftReport } from "./report.ts";
 import { detectDrift, type DriftResult, LOG_METADATA } from "./detect.ts";
 import { lastLogDay, readInput } from "./load.ts";
 import { isNumericDtype } from "./profile.ts";

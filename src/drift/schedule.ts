@@ -5,8 +5,8 @@
  * asking for @champion without --force: the promotion gates alone decide
  * whether it becomes champion (a failing version stays a challenger).
  */
-import { errorLine, UserError } from "../cli/errors.ts";
-import { log } from "../cli/progress.ts";
+import { errorLine, UserError } from "../core/errors.ts";
+import { log } from "../core/progress.ts";
 import type { Config } from "../config/schema.ts";
 import { type DriftRun, type DriftRunOptions, runDrift } from "./run.ts";
 

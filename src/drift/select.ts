@@ -4,7 +4,7 @@
  * default). Thresholds: p-value tests drift when p <= threshold (0.05);
  * distances drift when the distance >= threshold (0.1; PSI 0.2).
  */
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { DriftConfig } from "../config/schema.ts";
 
 export type TestName = "ks" | "wasserstein" | "psi" | "chisquare" | "jensenshannon" | "z";

@@ -19,8 +19,6 @@
  */
 import pl from "nodejs-polars";
 
-/** The features stage's output file in paths.features (train, tune and prep's clean-up use it). */
-export const FEATURES_FILE = "customer_features.parquet";
 export const DAY_MS = 86_400_000;
 export const WINDOW_DAYS = 91;
 export const DAYS_PER_MONTH = 30.4375;

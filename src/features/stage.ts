@@ -7,15 +7,16 @@
  */
 import { join } from "node:path";
 import pl from "nodejs-polars";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
-import { writeFrameAtomic } from "../data/atomic.ts";
+import { writeFrameAtomic } from "../core/atomic.ts";
 import { readTable } from "../data/io.ts";
 import { cleanSources, type GateResult, qualityGate, resolveAsOf } from "../data/prep.ts";
 import { customersSchema, transactionsSchema } from "../data/schemas.ts";
 import { SPLIT_COLUMN } from "../data/split.ts";
 import { castToSchema } from "../data/validate.ts";
-import { buildFeatures, FEATURES_FILE, MODEL_INPUT_COLUMNS } from "./customer.ts";
+import { BATCH_FEATURES_FILE, FEATURES_FILE } from "../config/paths.ts";
+import { buildFeatures, MODEL_INPUT_COLUMNS } from "./customer.ts";
 
 export interface FeaturesOptions {
   /** a raw batch directory holding customers.* and transactions.* */
@@ -67,7 +68,7 @@ export function runFeatures(cfg: Config, opts: FeaturesOptions = {}, log: (m: st
   let customers: pl.DataFrame, sales: pl.DataFrame, asOf: string;
   let batchInfo: FeaturesResult["batch"];
   const output = opts.output ??
-    join(cfg.paths.features, opts.batch ? "batch_features.parquet" : FEATURES_FILE);
+    join(cfg.paths.features, opts.batch ? BATCH_FEATURES_FILE : FEATURES_FILE);
   if (opts.batch) {
     const clean = cleanSources({
       idColumn: id,

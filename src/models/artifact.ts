@@ -14,11 +14,11 @@
  *   params.json         the params of the run
  *   lineage.json        run id, data digests, code version
  */
-import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { UserError } from "../cli/errors.ts";
-import { ensureDir } from "../data/atomic.ts";
-import { loadEstimator } from "./engines.ts";
+import { UserError } from "../core/errors.ts";
+import { ensureDir } from "../core/atomic.ts";
+import { sha256Hex } from "../core/digest.ts";
+import { loadEstimator } from "./engines/registry.ts";
 import { Preprocessor, type PreprocessState } from "./preprocess/index.ts";
 import type { Estimator, Matrix, Prediction, Signature } from "./types.ts";
 
@@ -85,10 +85,6 @@ export interface LoadedModel {
   inputExample: Record<string, unknown>[];
   /** raw records -> predictions: saved preprocessing, then the engine */
   predictRecords(records: Record<string, unknown>[]): Prediction[];
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** The positive class's column in predictProba, for binary scoring. */

@@ -4,7 +4,7 @@
  * shuffled with a seeded PRNG, and dealt out so every part keeps the class
  * shares. Same labels and seed, same indices.
  */
-import { Rng } from "../data/random.ts";
+import { Rng } from "../core/random.ts";
 
 function shuffle(idx: number[], rng: Rng): number[] {
   for (let i = idx.length - 1; i > 0; i--) {

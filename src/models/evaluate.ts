@@ -1,5 +1,5 @@
 /** Evaluation of a fitted model: validation metrics and curves, and k-fold cross-validation. */
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { ModelParams } from "../config/schema.ts";
 import { predictionsFromProba } from "./artifact.ts";
 import { SplitError, stratifiedKFold } from "./cv.ts";
@@ -12,11 +12,10 @@ import {
   regressionMetrics,
   rocCurve,
 } from "./metrics.ts";
-import { type Columns } from "./preprocess/index.ts";
+import { type Columns, takeRows } from "./preprocess/index.ts";
 import type { Estimator, Matrix } from "./types.ts";
 import { fitModel } from "./fit.ts";
 import type { TargetInfo } from "./target.ts";
-import { takeRows } from "./train_data.ts";
 
 export interface Evaluation {
   metrics: Record<string, number>;

@@ -1,8 +1,8 @@
 /** Fitting: preprocessing fitted on the training columns, then the engine on the encoded matrix. */
-import { UserError } from "../cli/errors.ts";
-import { ProgressBar } from "../cli/progress.ts";
+import { UserError } from "../core/errors.ts";
+import { ProgressBar } from "../core/progress.ts";
 import type { ModelParams } from "../config/schema.ts";
-import { createEstimator, type EstimatorKind } from "./engines.ts";
+import { createEstimator, type EstimatorKind } from "./engines/registry.ts";
 import { type Columns, type Encoding, Preprocessor } from "./preprocess/index.ts";
 import type { Estimator, Matrix } from "./types.ts";
 

@@ -3,29 +3,15 @@
  * over the sorted (relative path, file digest) list, so renaming, adding,
  * removing or changing any file changes the directory digest.
  */
-import { createHash } from "node:crypto";
+import { fileSha256, sha256Hex } from "../core/digest.ts";
 import { join } from "node:path";
+
+export { fileSha256 };
 
 export interface DirDigest {
   sha256: string;
   /** relative path (with "/") -> sha256 of the file */
   files: Record<string, string>;
-}
-
-export function fileSha256(path: string): string {
-  const hash = createHash("sha256");
-  const file = Deno.openSync(path, { read: true });
-  try {
-    const buf = new Uint8Array(1 << 20);
-    for (;;) {
-      const n = file.readSync(buf);
-      if (n === null || n === 0) break;
-      hash.update(buf.subarray(0, n));
-    }
-  } finally {
-    file.close();
-  }
-  return hash.digest("hex");
 }
 
 /** Every regular file under `dir`, as sorted relative paths with "/" separators. */
@@ -48,9 +34,7 @@ export function listFiles(dir: string): string[] {
 }
 
 export function combineDigest(files: Record<string, string>): string {
-  const hash = createHash("sha256");
-  for (const rel of Object.keys(files).sort()) hash.update(`${rel}\0${files[rel]}\n`);
-  return hash.digest("hex");
+  return sha256Hex(Object.keys(files).sort().map((rel) => `${rel}\0${files[rel]}\n`).join(""));
 }
 
 export function dirDigest(dir: string): DirDigest {

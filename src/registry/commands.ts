@@ -3,7 +3,7 @@
  * compare versions, and manage them: promote (gated for champion/Production),
  * archive, rollback.
  */
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
 import {
   CHAMPION,

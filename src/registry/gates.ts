@@ -20,6 +20,7 @@
  * Comparisons allow a 1e-12 relative tolerance so that, e.g., 0.1 + 0.2 counts
  * as reaching 0.3 (MLflow uses Decimal arithmetic for the same reason).
  */
+import { formatNumber } from "../core/format.ts";
 import type { MetricThreshold } from "../config/schema.ts";
 
 export type GateSpec = Omit<MetricThreshold, "greater_is_better"> & { greater_is_better?: boolean };
@@ -53,9 +54,9 @@ export interface GateReport {
 
 const ZERO_BASELINE_EPSILON = 1e-10;
 
+/** Gate messages quote values exactly enough to compare by eye: 6 significant digits. */
 function fmt(v: number | null): string {
-  if (v === null) return "missing";
-  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
+  return formatNumber(v, { style: "significant", digits: 6 });
 }
 
 function atLeast(a: number, b: number): boolean {

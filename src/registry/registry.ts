@@ -21,7 +21,7 @@
  * rollback walk, compare.ts version comparison, files.ts the directory copies.
  */
 import { basename, join } from "node:path";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { TrackingStore } from "../tracking/store.ts";
 import { digestDifferences, dirDigest, listFiles } from "./checksum.ts";
 import {

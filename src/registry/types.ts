@@ -2,7 +2,7 @@
  * The registry's vocabulary: stages, aliases, the records it stores and
  * returns, and the checks on user-given model names, aliases and stages.
  */
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { GateCheck, GateSpec } from "./gates.ts";
 
 export type Stage = "None" | "Staging" | "Production" | "Archived";

@@ -12,7 +12,7 @@
  * path outside it has nothing recorded and is returned as is).
  */
 import { resolve } from "node:path";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import { TrackingStore } from "../tracking/store.ts";
 import { ALIAS_RE, MODEL_NAME_RE, ModelRegistry, type Stage, STAGES } from "./registry.ts";
 

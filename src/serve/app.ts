@@ -9,13 +9,13 @@
  * overrides), ORCHARD_ADMIN_TOKEN (enables /admin/*), ORCHARD_PREDICTIONS_DIR
  * (overrides paths.predictions).
  */
-import { errorLine } from "../cli/errors.ts";
+import { errorLine } from "../core/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { Cluster } from "./cluster.ts";
 import { loadDocsAssets } from "./docs.ts";
 import { ModelHolder } from "./holder.ts";
-import { optionalEnv as env } from "./launch.ts";
-import { registryLoader, registryResolver } from "./loader.ts";
+import { optionalEnv as env } from "../core/env.ts";
+import { registryLoader, registryResolver } from "../registry/loader.ts";
 import { Metrics } from "./metrics.ts";
 import { PredictionLog } from "./predlog.ts";
 import { createApp, type ServeState, workerSnapshot } from "./routes.ts";

@@ -5,12 +5,12 @@
  * per class.
  */
 import pl from "nodejs-polars";
-import { UserError } from "../cli/errors.ts";
-import { writeFrameAtomic } from "../data/atomic.ts";
+import { UserError } from "../core/errors.ts";
+import { writeFrameAtomic } from "../core/atomic.ts";
 import { readTable } from "../data/io.ts";
 import { prepare } from "./holder.ts";
 import { HttpError } from "./http.ts";
-import { registryLoader } from "./loader.ts";
+import { registryLoader } from "../registry/loader.ts";
 import { scoreRecords } from "./scoring.ts";
 
 export interface PredictFileOptions {

@@ -5,7 +5,7 @@
  * log and the store's folder; a fixed list of environment variables).
  */
 import { dirname, resolve } from "node:path";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
 
 /** the yaml package reads LOG_TOKENS and LOG_STREAM when parsing params.yaml */
@@ -19,15 +19,6 @@ const SERVE_ENV = [
   "LOG_TOKENS",
   "LOG_STREAM",
 ];
-
-/** An environment variable; unset, empty and not granted all read as undefined. */
-export function optionalEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface LaunchOptions {
   config: Config;

@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import type { Prediction } from "../models/types.ts";
 import type { Cluster } from "./cluster.ts";
 import { DOCS_HTML, DOCS_INIT, type DocsAssets } from "./docs.ts";

@@ -3,7 +3,7 @@
  * compare runs side by side. Run ids may be abbreviated to a unique prefix
  * (the listing shows 8 characters) or given as "latest".
  */
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import { type Run, storeExists, TrackingStore } from "./store.ts";
 import { compareRuns, type ComparisonRow, comparisonTable, listingMetrics, runsListing } from "./format.ts";
 import { parseFilter } from "./filter.ts";

@@ -26,7 +26,7 @@
  * numbers when the value is a number literal and the stored text parses as a
  * number (`params.max_depth = 10` matches "10"), otherwise as strings.
  */
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 
 export type KeyKind = "metrics" | "params" | "tags" | "attributes";
 export interface Key {

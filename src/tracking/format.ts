@@ -2,6 +2,7 @@
  * Plain-text views of runs for the CLI: an aligned table, a runs listing and a
  * side-by-side comparison. Pure functions (the tasks print them).
  */
+import { formatNumber, MISSING } from "../core/format.ts";
 import type { Run } from "./store.ts";
 
 /** Left-aligned text columns separated by two spaces; numbers right-aligned. */
@@ -10,20 +11,16 @@ export function formatTable(headers: string[], rows: string[][]): string {
   const isNumber = (c: string) => /^-?[\d.]+(e[-+]?\d+)?$/.test(c);
   const numeric = headers.map((_, i) =>
     rows.some((r) => isNumber(r[i] ?? "")) &&
-    rows.every((r) => isNumber(r[i] ?? "") || /^(|-|NaN)$/.test(r[i] ?? ""))
+    rows.every((r) => isNumber(r[i] ?? "") || r[i] === undefined || r[i] === "" || r[i] === MISSING)
   );
   const line = (cells: string[]) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
+/** A metric or param value in a listing (the shared formatter, 4 decimals). */
 export function fmtNumber(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined) return "-";
-  if (Number.isNaN(v)) return "NaN";
-  if (Number.isInteger(v)) return String(v);
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return v.toExponential(digits - 1);
-  return v.toFixed(digits);
+  return formatNumber(v, { digits });
 }
 
 export function fmtTime(ms: number | null | undefined): string {

@@ -15,7 +15,7 @@
  */
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { dirname } from "node:path";
-import { UserError } from "../cli/errors.ts";
+import { UserError } from "../core/errors.ts";
 import { type Filter, matchesFilter, parseFilter, parseOrderBy, sortRuns } from "./filter.ts";
 
 export type RunStatus = "RUNNING" | "FINISHED" | "FAILED" | "KILLED";

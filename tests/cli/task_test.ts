@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { executeTask, helpText, type TaskSpec } from "../../src/cli/task.ts";
-import { UserError } from "../../src/cli/errors.ts";
+import { UserError } from "../../src/core/errors.ts";
 
 /** Runs a task in-process, capturing what it prints. */
 async function capture<R>(spec: TaskSpec<R>, argv: string[]) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { applyOverrides, describeExpected, loadConfig, schemaAt, typedValue } from "../../src/config/load.ts";
-import { UserError, UserErrors } from "../../src/cli/errors.ts";
+import { UserError, UserErrors } from "../../src/core/errors.ts";
 
 Deno.test("defaults validate from an empty config", () => {
   const dir = Deno.makeTempDirSync();

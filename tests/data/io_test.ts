@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readTable } from "../../src/data/io.ts";
-import { atomically, writeFrameAtomic, writeTextAtomic } from "../../src/data/atomic.ts";
-import { UserError } from "../../src/cli/errors.ts";
+import { atomically, writeFrameAtomic, writeTextAtomic } from "../../src/core/atomic.ts";
+import { UserError } from "../../src/core/errors.ts";
 
 const dir = Deno.makeTempDirSync();
 const file = (name: string, content: string | Uint8Array) => {

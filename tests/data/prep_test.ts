@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
-import { UserError } from "../../src/cli/errors.ts";
+import { UserError } from "../../src/core/errors.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { generateWorld } from "../../src/data/generate.ts";
 import { qualityGate, runPrep } from "../../src/data/prep.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
-import { UserError } from "../../src/cli/errors.ts";
+import { UserError } from "../../src/core/errors.ts";
 import { customersSchema, type SourceSchema, transactionsSchema } from "../../src/data/schemas.ts";
 import { castToSchema, missingShare, validateSource } from "../../src/data/validate.ts";
 

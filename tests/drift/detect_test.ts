@@ -1,7 +1,7 @@
 import assert, { deepEqual, equal, throws } from "node:assert/strict";
 import pl from "nodejs-polars";
 import { DriftSchema } from "../../src/config/schema.ts";
-import { UserError } from "../../src/cli/errors.ts";
+import { UserError } from "../../src/core/errors.ts";
 import { detectDrift } from "../../src/drift/detect.ts";
 import { profileFrame } from "../../src/drift/profile.ts";
 

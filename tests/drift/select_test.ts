@@ -1,6 +1,6 @@
 import assert, { equal, throws } from "node:assert/strict";
 import { DriftSchema } from "../../src/config/schema.ts";
-import { UserError } from "../../src/cli/errors.ts";
+import { UserError } from "../../src/core/errors.ts";
 import { chooseTest, defaultTest, isDrift, severity } from "../../src/drift/select.ts";
 
 const cfg = (over: Record<string, unknown> = {}) => DriftSchema.parse(over);

@@ -1,5 +1,5 @@
 /** Small generated tables for the training tests (never the shared data). */
-import { Rng } from "../../src/data/random.ts";
+import { Rng } from "../../src/core/random.ts";
 
 export interface Row {
   [key: string]: string | number | boolean | null;

@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
-import { UserError } from "../../src/cli/errors.ts";
-import { loadArtifact, scoreMatrix, sha256Hex, writeArtifact } from "../../src/models/artifact.ts";
-import { LogisticRegression } from "../../src/models/logistic.ts";
+import { UserError } from "../../src/core/errors.ts";
+import { loadArtifact, scoreMatrix, writeArtifact } from "../../src/models/artifact.ts";
+import { sha256Hex } from "../../src/core/digest.ts";
+import { LogisticRegression } from "../../src/models/engines/logistic.ts";
 import { columnsFromRecords, Preprocessor } from "../../src/models/preprocess/index.ts";
 
 async function fitted() {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chartCount, notebookModuleSource, readNotebook, serializeNotebook } from "@/report/notebook.ts";
+import { chartCount, notebookModuleSource, readNotebook, serializeNotebook } from "@/notebooks/nbformat.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const NOTEBOOKS = ["01_eda.ipynb", "02_feature_engineering_experiments.ipynb", "03_model_experiments.ipynb"];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UserError } from "../../src/cli/errors.ts";
+import { UserError } from "../../src/core/errors.ts";
 import { dirDigest } from "../../src/registry/checksum.ts";
 import { ModelRegistry } from "../../src/registry/registry.ts";
 import { makeRun, tempProject } from "./_fixtures.ts";

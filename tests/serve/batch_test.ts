@@ -1,6 +1,6 @@
 /** Batch scoring (`deno task predict`) goes through the service's validation and predictRecords. */
 import { deepStrictEqual, equal, rejects } from "node:assert/strict";
-import { UserError } from "../../src/cli/errors.ts";
+import { UserError } from "../../src/core/errors.ts";
 import { readTable } from "../../src/data/io.ts";
 import { loadArtifact } from "../../src/models/artifact.ts";
 import { predictFile } from "../../src/serve/batch.ts";

@@ -5,7 +5,7 @@
  */
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { loadArtifact } from "../../src/models/artifact.ts";
-import { train } from "../../src/models/train.ts";
+import { train } from "../../src/training/train.ts";
 import type { ResolvedModel } from "../../src/serve/types.ts";
 
 /** mulberry32: a tiny seeded PRNG */

@@ -1,6 +1,6 @@
 import assert, { deepEqual, equal, throws } from "node:assert/strict";
 import { join } from "node:path";
-import { UserError } from "../../src/cli/errors.ts";
+import { UserError } from "../../src/core/errors.ts";
 import { runsCommand, runsSummary } from "../../src/tracking/commands.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
 

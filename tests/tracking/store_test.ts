@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { UserError } from "../../src/cli/errors.ts";
+import { UserError } from "../../src/core/errors.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
 
 const SHA = "ab".repeat(32);

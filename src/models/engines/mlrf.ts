@@ -17,7 +17,7 @@
  * slow (a full rescan per candidate threshold).
  */
 import { RandomForestClassifier as MlRfClassifier } from "ml-random-forest";
-import { UserError } from "../../cli/errors.ts";
+import { UserError } from "../../core/errors.ts";
 import type { Estimator, Matrix } from "../types.ts";
 
 export interface MlRandomForestParams {

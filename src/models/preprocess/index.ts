@@ -75,6 +75,17 @@ export interface PreprocessState {
 /** A table by column: name -> values (all the same length). */
 export type Columns = Record<string, ArrayLike<unknown>>;
 
+/** The rows `idx` of every column, in that order (a fold, a split, a sample). */
+export function takeRows(cols: Columns, idx: ArrayLike<number>): Columns {
+  const out: Columns = {};
+  for (const [name, values] of Object.entries(cols)) {
+    const v = new Array(idx.length);
+    for (let i = 0; i < idx.length; i++) v[i] = values[idx[i]];
+    out[name] = v;
+  }
+  return out;
+}
+
 export function columnsFromRecords(records: Record<string, unknown>[], names?: string[]): Columns {
   const keys = names ?? [...new Set(records.flatMap((r) => Object.keys(r)))];
   const out: Columns = {};

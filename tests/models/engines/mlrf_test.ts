@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { RandomForestClassifier as MlRf } from "ml-random-forest";
 import { MlRandomForestClassifier } from "../../../src/models/engines/mlrf.ts";
-import { RandomForestClassifier } from "../../../src/models/forest/index.ts";
-import { UserError } from "../../../src/cli/errors.ts";
-import { accuracy, blobs, linear, xor } from "../forest/helpers.ts";
+import { RandomForestClassifier } from "../../../src/models/engines/forest/index.ts";
+import { UserError } from "../../../src/core/errors.ts";
+import { accuracy, blobs, linear, xor } from "./forest/helpers.ts";
 
 Deno.test("the package's predictProbability really skips the first tree's vote", () => {
   // 3 trees, each trained on one constant label; votes per tree are known

@@ -1,0 +1,77 @@
+/**
+ * Model URIs to loaded models for the service and batch scoring: a registry
+ * URI (models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/Production)
+ * goes through resolveModelUri (which verifies the checksum), a plain path is
+ * an artifact directory (checked against the registry when it lies inside it).
+ * Loading is the artifact's own loadArtifact.
+ */
+import { basename } from "node:path";
+import { UserError } from "../core/errors.ts";
+import { loadArtifact } from "../models/artifact.ts";
+import { parseModelUri, resolveModelUri } from "./uri.ts";
+import { storeExists } from "../tracking/store.ts";
+import type { ModelLoader, ModelResolver, ResolvedModel } from "../serve/types.ts";
+
+export interface LoaderOptions {
+  /** the tracking/registry SQLite file (config tracking.store) */
+  store: string;
+  /** where registered versions live (config paths.models) */
+  modelsDir: string;
+}
+
+export interface UriTarget {
+  name?: string;
+  version?: string | number;
+  dir: string;
+}
+
+/**
+ * Where a URI points now. A registry URI (and a path inside the registry) goes
+ * through resolveModelUri; a plain path with no store at all is taken as is.
+ */
+export function resolveUri(uri: string, opts: LoaderOptions, verify = true): UriTarget {
+  const parsed = parseModelUri(uri);
+  if (parsed.kind === "path" && !storeExists(opts.store)) {
+    let isDir = false;
+    try {
+      isDir = Deno.statSync(parsed.path).isDirectory;
+    } catch (e) {
+      if (e instanceof Deno.errors.PermissionDenied || (e as Error).name === "NotCapable") {
+        throw new UserError(
+          `model '${parsed.path}': not readable with this task's permissions (copy it under models/)`,
+        );
+      }
+    }
+    if (!isDir) {
+      throw new UserError(`no model at '${parsed.path}' (not a models:/ URI and no such directory)`);
+    }
+    return { dir: parsed.path };
+  }
+  const r = resolveModelUri(uri, { store: opts.store, modelsDir: opts.modelsDir, verify });
+  return { name: r.name, version: r.version, dir: r.dir };
+}
+
+/** The default loader: resolve (checksum-verified) then loadArtifact. */
+export function registryLoader(opts: LoaderOptions): ModelLoader {
+  // the Promise executor turns a throw in resolving or loading into a rejection
+  return (uri: string) =>
+    new Promise<ResolvedModel>((settle) => {
+      const target = resolveUri(uri, opts);
+      settle({
+        uri,
+        name: target.name ?? basename(target.dir),
+        version: String(target.version ?? "local"),
+        dir: target.dir,
+        model: loadArtifact(target.dir),
+      });
+    });
+}
+
+/** Polling resolver: where the URI points now, without verifying or loading (the load verifies). */
+export function registryResolver(opts: LoaderOptions): ModelResolver {
+  return (uri: string) =>
+    new Promise((settle) => {
+      const target = resolveUri(uri, opts, false);
+      settle({ version: String(target.version ?? "local"), dir: target.dir });
+    });
+}

@@ -1,0 +1,165 @@
+/**
+ * Training data: the train and validation tables, from the configured feature
+ * data with its split column, or any file plus an optional validation file,
+ * else a seeded stratified split.
+ */
+import { join } from "node:path";
+import type pl from "nodejs-polars";
+import { UserError } from "../core/errors.ts";
+import { log as stderrLog } from "../core/progress.ts";
+import type { Config, ModelParams } from "../config/schema.ts";
+import { readTable } from "../data/io.ts";
+import { SPLIT_COLUMN } from "../data/split.ts";
+import { FEATURES_FILE } from "../config/paths.ts";
+import { fileSha256 } from "../core/digest.ts";
+import type { DataDigest } from "../models/artifact.ts";
+import { SplitError, trainValidationSplit } from "../models/cv.ts";
+import { type Columns, isMissing, takeRows } from "../models/preprocess/index.ts";
+
+export { takeRows };
+
+export interface TableData {
+  columns: Columns;
+  rows: number;
+  digest: DataDigest;
+}
+
+export interface TrainingData {
+  train: TableData;
+  validation: TableData;
+  target: string;
+  /** columns never used as model inputs (id, split) */
+  exclude: string[];
+  /** how the validation rows were chosen */
+  source: "features" | "file+validation" | "split";
+}
+
+export interface DataOptions {
+  /** a CSV/Parquet/JSON file; default: <paths.features>/customer_features.parquet with its split column */
+  data?: string;
+  /** default: config.data.target */
+  target?: string;
+  /** a separate validation file (otherwise a seeded stratified split of `data`) */
+  validation?: string;
+}
+
+function frameColumns(df: pl.DataFrame): Columns {
+  const out: Columns = {};
+  for (const name of df.columns) out[name] = df.getColumn(name).toArray() as unknown[];
+  return out;
+}
+
+function readForTraining(path: string, target: string): { df: pl.DataFrame; digest: DataDigest } {
+  const df = readTable(path);
+  if (!df.columns.includes(target)) {
+    const shown = df.columns.slice(0, 12).join(", ") + (df.columns.length > 12 ? ", ..." : "");
+    throw new UserError(`${path}: target column '${target}' not found (columns: ${shown})`);
+  }
+  return { df, digest: { path, sha256: fileSha256(path), rows: df.height } };
+}
+
+/** Stratum labels for splitting: the target's category, or none when it looks continuous. */
+function splitStrata(
+  values: ArrayLike<unknown>,
+  task: ModelParams["task"],
+): { ids: Int32Array; names: string[] } | undefined {
+  if (task === "regression") return undefined;
+  const ids = new Map<string, number>();
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const key = String(values[i]);
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, id = ids.size);
+    out[i] = id;
+  }
+  if (task === "auto" && ids.size > 20) return undefined;
+  return { ids: out, names: [...ids.keys()] };
+}
+
+/** Reads the training and validation tables described by the options and config. */
+export function loadTrainingData(config: Config, opts: DataOptions = {}): TrainingData {
+  const target = opts.target ?? config.data.target;
+  const idCol = config.data.id_column;
+  if (opts.validation && !opts.data) throw new UserError("--validation needs --data (the training file)");
+  if (!opts.data) {
+    const path = join(config.paths.features, FEATURES_FILE);
+    try {
+      Deno.statSync(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new UserError(
+          `${path}: not found; run \`deno task features\` first, or pass --data FILE --target COL`,
+        );
+      }
+      // anything else (e.g. no permission): readForTraining reports it as one line
+    }
+    const { df, digest } = readForTraining(path, target);
+    if (!df.columns.includes(SPLIT_COLUMN)) {
+      throw new UserError(
+        `${path}: no '${SPLIT_COLUMN}' column; re-run \`deno task features\` or pass --data`,
+      );
+    }
+    const cols = frameColumns(df);
+    const tr: number[] = [], va: number[] = [];
+    const split = cols[SPLIT_COLUMN];
+    for (let i = 0; i < df.height; i++) {
+      if (split[i] === "train") tr.push(i);
+      else if (split[i] === "validation") va.push(i);
+    }
+    if (tr.length === 0 || va.length === 0) {
+      throw new UserError(`${path}: needs rows with split = train and split = validation`);
+    }
+    return {
+      train: { columns: takeRows(cols, tr), rows: tr.length, digest: { ...digest, rows: tr.length } },
+      validation: { columns: takeRows(cols, va), rows: va.length, digest: { ...digest, rows: va.length } },
+      target,
+      exclude: [idCol, SPLIT_COLUMN].filter((c) => df.columns.includes(c)),
+      source: "features",
+    };
+  }
+  const main = readForTraining(opts.data, target);
+  const exclude = [idCol].filter((c) => main.df.columns.includes(c));
+  const cols = dropMissingTarget(frameColumns(main.df), target, opts.data);
+  const rows = cols[target].length;
+  if (opts.validation) {
+    const v = readForTraining(opts.validation, target);
+    const vcols = dropMissingTarget(frameColumns(v.df), target, opts.validation);
+    return {
+      train: { columns: cols, rows, digest: main.digest },
+      validation: { columns: vcols, rows: vcols[target].length, digest: v.digest },
+      target,
+      exclude,
+      source: "file+validation",
+    };
+  }
+  const { validation_fraction: fraction, seed, stratify } = config.split;
+  let parts;
+  try {
+    const strata = stratify ? splitStrata(cols[target], config.model.task) : undefined;
+    parts = trainValidationSplit(rows, fraction, seed, strata?.ids, strata?.names);
+  } catch (e) {
+    if (e instanceof SplitError) throw new UserError(`${opts.data}: too small to split: ${e.message}`);
+    throw e;
+  }
+  return {
+    train: { columns: takeRows(cols, parts.train), rows: parts.train.length, digest: { ...main.digest } },
+    validation: {
+      columns: takeRows(cols, parts.validation),
+      rows: parts.validation.length,
+      digest: { ...main.digest },
+    },
+    target,
+    exclude,
+    source: "split",
+  };
+}
+
+function dropMissingTarget(cols: Columns, target: string, path: string): Columns {
+  const y = cols[target];
+  const keep: number[] = [];
+  for (let i = 0; i < y.length; i++) if (!isMissing(y[i])) keep.push(i);
+  if (keep.length === 0) throw new UserError(`${path}: target column '${target}' has no values`);
+  if (keep.length === y.length) return cols;
+  stderrLog(`${path}: skipped ${y.length - keep.length} rows with a missing target`);
+  return takeRows(cols, keep);
+}

@@ -1,0 +1,230 @@
+/**
+ * The training stage as functions a task or a notebook can call (each step
+ * lives in its own module and is re-exported here):
+ *
+ *   loadTrainingData  (train_data.ts) -> the train and validation tables
+ *                        (configured feature data with its split column, or
+ *                        any file + optional validation file, else a seeded
+ *                        stratified split)
+ *   resolveTarget     (target.ts)     -> task, classes, positive class, encoded labels
+ *   fitModel          (fit.ts)        -> a fitted Preprocessor + Estimator
+ *   evaluate          (evaluate.ts)   -> validation metrics, curves, confusion matrix
+ *   crossValidate     (evaluate.ts)   -> k-fold metrics on the training rows
+ *   train             (here)          -> all of it, tracked as a run, saved as an
+ *                        artifact, reported as HTML + Markdown
+ */
+import { join } from "node:path";
+import { log as stderrLog, ProgressBar } from "../core/progress.ts";
+import { gitInfo, gitTags } from "../tracking/git.ts";
+import { newRunId, TrackingStore } from "../tracking/store.ts";
+import { type Lineage, writeArtifact } from "../models/artifact.ts";
+import { engineParams, validateModelParams } from "../models/engines/registry.ts";
+import { type Columns, isMissing, Preprocessor } from "../models/preprocess/index.ts";
+import type { Signature } from "../models/types.ts";
+import { crossValidate, cvSummaryMetrics, evaluate } from "../models/evaluate.ts";
+import { fitModel, resolveEncoding } from "../models/fit.ts";
+import { resolveTarget } from "../models/target.ts";
+import { loadTrainingData } from "./data.ts";
+import type { TrainOptions, TrainResult } from "./types.ts";
+
+// the stage's steps, importable from this module as before the split (tasks and notebooks use it)
+export * from "./data.ts";
+export * from "../models/target.ts";
+export * from "../models/fit.ts";
+export * from "../models/evaluate.ts";
+
+export type { TrainOptions, TrainResult } from "./types.ts";
+
+function inputExample(cols: Columns, pre: Preprocessor, n = 3): Record<string, unknown>[] {
+  const rows = Math.min(n, Object.values(cols)[0]?.length ?? 0);
+  return Array.from({ length: rows }, (_, i) => {
+    const rec: Record<string, unknown> = {};
+    for (const c of pre.columns) {
+      const v = cols[c.name]?.[i];
+      rec[c.name] = v instanceof Date
+        ? v.toISOString()
+        : typeof v === "bigint"
+        ? Number(v)
+        : isMissing(v)
+        ? null
+        : v;
+    }
+    return rec;
+  });
+}
+
+/** The whole stage: data -> fit -> evaluate -> artifact -> report, recorded as one run. */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { config } = opts;
+  const params = config.model;
+  const verbose = opts.verbose ?? true;
+  const reportsDir = opts.reportsDir === undefined ? config.paths.reports : opts.reportsDir;
+  // Plot, d3 and linkedom take a moment to load: start now, so it overlaps training in the workers
+  const reportModule = reportsDir ? import("./report.ts") : undefined;
+  reportModule?.catch(() => {}); // a load error surfaces where it is awaited
+  const say = (m: string) => verbose && stderrLog(m);
+  const data = loadTrainingData(config, opts);
+  const target = resolveTarget(
+    data.train.columns[data.target],
+    data.validation.columns[data.target],
+    params,
+    data.target,
+  );
+  validateModelParams(params, target.kind);
+  const exclude = [...data.exclude, data.target];
+
+  const storePath = opts.store === undefined ? config.tracking.store : opts.store;
+  const store = storePath ? TrackingStore.open(storePath) : undefined;
+  const git = gitInfo();
+  const runId = store
+    ? store.startRun({
+      experiment: opts.experiment ?? config.tracking.experiment,
+      runName: opts.runName,
+      parentRunId: opts.parentRunId,
+      tags: {
+        ...(opts.tags ?? {}),
+        ...gitTags(git),
+        "orchard.stage": "train",
+      },
+    }).runId
+    : newRunId();
+  try {
+    const runParams: Record<string, unknown> = {
+      algorithm: params.algorithm,
+      ...engineParams(params, target.kind),
+      encoding: resolveEncoding(params),
+      max_categories: params.max_categories,
+      task: target.task,
+      target: data.target,
+      ...(target.task === "classification"
+        ? { threshold: params.threshold, positive_class: target.positiveClass }
+        : {}),
+      ...(params.cv_folds >= 2 ? { cv_folds: params.cv_folds } : {}),
+      data: data.train.digest.path,
+      ...(data.source === "file+validation" ? { validation_data: data.validation.digest.path } : {}),
+      ...(data.source === "split"
+        ? { split_seed: config.split.seed, validation_fraction: config.split.validation_fraction }
+        : {}),
+    };
+    store?.logParams(runId, runParams);
+    store?.logDataset(runId, { name: "train", ...data.train.digest });
+    store?.logDataset(runId, { name: "validation", ...data.validation.digest });
+
+    let cv: TrainResult["cv"];
+    if (params.cv_folds >= 2) {
+      const bar = verbose ? new ProgressBar("cross-validation folds", params.cv_folds) : undefined;
+      const res = await crossValidate(
+        data.train.columns,
+        target,
+        { ...params },
+        params.cv_folds,
+        config.split.seed,
+        {
+          exclude,
+          threshold: params.threshold,
+          onFold: (f, m) => {
+            store?.logMetrics(
+              runId,
+              Object.fromEntries(Object.entries(m).map(([k, v]) => [`cv_fold_${k}`, v])),
+              f,
+            );
+            bar?.tick();
+          },
+        },
+      );
+      cv = { mean: res.mean, std: res.std };
+      store?.logMetrics(runId, cvSummaryMetrics(res));
+    }
+
+    const t0 = performance.now();
+    const { preprocessor, estimator } = await fitModel(
+      data.train.columns,
+      target.yTrain,
+      params,
+      target.kind,
+      {
+        exclude,
+        progress: verbose,
+      },
+    );
+    const trainSeconds = (performance.now() - t0) / 1000;
+    if (preprocessor.dropped.length) {
+      say(`dropped columns: ${preprocessor.dropped.map((d) => `${d.name} (${d.reason})`).join(", ")}`);
+    }
+    const Xva = preprocessor.transform(data.validation.columns, data.validation.rows);
+    const evaluation = evaluate(estimator, Xva, target, params.threshold);
+    const metrics = { ...evaluation.metrics, train_seconds: trainSeconds };
+    store?.logMetrics(runId, metrics);
+
+    const signature: Signature = {
+      inputs: preprocessor.signatureInputs(),
+      target: {
+        name: data.target,
+        kind: target.task,
+        ...(target.classes ? { classes: target.classes } : {}),
+      },
+    };
+    const lineage: Lineage = {
+      run_id: store ? runId : null,
+      data: { train: data.train.digest, validation: data.validation.digest },
+      code_version: git,
+    };
+    const artifactsDir = opts.artifactsDir ?? join(config.paths.models, "artifacts");
+    const artifact = writeArtifact(join(artifactsDir, runId), {
+      engine: params.algorithm,
+      estimator,
+      preprocessor,
+      signature,
+      inputExample: inputExample(data.train.columns, preprocessor),
+      metrics,
+      params: runParams,
+      lineage,
+      task: target.task,
+      classes: target.classes,
+      positiveClass: target.positiveClass,
+      threshold: params.threshold,
+    });
+    store?.logArtifact(runId, "model", artifact);
+
+    const result: TrainResult = {
+      run_id: runId,
+      artifact,
+      metrics,
+      positive_class: target.positiveClass,
+      classes: target.classes,
+      task: target.task,
+      algorithm: params.algorithm,
+      train_seconds: trainSeconds,
+      rows: data.train.rows,
+      validation_rows: data.validation.rows,
+      features: preprocessor.width,
+      input_columns: preprocessor.columns.length,
+      dropped: preprocessor.dropped,
+      ...(cv ? { cv } : {}),
+    };
+
+    if (reportsDir && reportModule) {
+      const { writeTrainReport } = await reportModule;
+      const imp = estimator.featureImportances?.();
+      const paths = writeTrainReport(reportsDir, {
+        result,
+        evaluation,
+        params: runParams,
+        importances: imp ? preprocessor.columnImportances(imp) : undefined,
+        lineage,
+      });
+      result.report = paths.html;
+      result.summary = paths.markdown;
+      store?.logArtifact(runId, "report", paths.html);
+    }
+    store?.endRun(runId, "FINISHED");
+    return result;
+  } catch (e) {
+    try {
+      store?.endRun(runId, "FAILED");
+    } catch { /* keep the original error */ }
+    throw e;
+  } finally {
+    store?.close();
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * Hyperparameter search: a grid (every combination) or a seeded random sample
+ * of the combinations of `tune.space` (model key -> candidate values), each
+ * scored by k-fold cross-validation on the training rows. The search is one
+ * parent run in the tracking store; every trial is a child run with its params
+ * and its fold metrics (step = fold) and their mean and std.
+ */
+import { UserError } from "../core/errors.ts";
+import { ProgressBar } from "../core/progress.ts";
+import { describeExpected, schemaAt, typedValue } from "../config/load.ts";
+import { type Config, type ModelParams, ModelSchema } from "../config/schema.ts";
+import { Rng } from "../core/random.ts";
+import { gitTags } from "../tracking/git.ts";
+import { TrackingStore } from "../tracking/store.ts";
+import { engineParams, validateModelParams } from "../models/engines/registry.ts";
+import {
+  crossValidate,
+  cvSummaryMetrics,
+  type DataOptions,
+  loadTrainingData,
+  resolveTarget,
+} from "./train.ts";
+
+export type Space = Record<string, (string | number | boolean | null)[]>;
+export type Candidate = Record<string, string | number | boolean | null>;
+
+/** Metrics where lower is better; every other metric is maximized. */
+const LOWER_IS_BETTER = new Set(["log_loss", "brier", "rmse", "mae"]);
+
+function greaterIsBetter(metric: string): boolean {
+  return !LOWER_IS_BETTER.has(metric);
+}
+
+/** Every combination, in a fixed order (keys sorted, values as listed). */
+export function gridCandidates(space: Space): Candidate[] {
+  const keys = Object.keys(space).sort();
+  let out: Candidate[] = [{}];
+  for (const k of keys) {
+    if (!Array.isArray(space[k]) || space[k].length === 0) {
+      throw new UserError(`tune.space.${k}: needs at least one value`);
+    }
+    out = out.flatMap((c) => space[k].map((v) => ({ ...c, [k]: v })));
+  }
+  return out;
+}
+
+/** `n` distinct combinations drawn with a seed (all of them when the grid is smaller). */
+export function randomCandidates(space: Space, n: number, seed: number): Candidate[] {
+  const all = gridCandidates(space);
+  const rng = new Rng(seed);
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [all[i], all[j]] = [all[j], all[i]];
+  }
+  return all.slice(0, Math.min(n, all.length));
+}
+
+/** The model params of one candidate, validated by the config schema. */
+export function candidateParams(base: ModelParams, candidate: Candidate): ModelParams {
+  const known = new Set(Object.keys(ModelSchema.shape));
+  for (const k of Object.keys(candidate)) {
+    if (!known.has(k)) throw new UserError(`tune.space.${k}: not a model parameter`);
+  }
+  // text in the space is typed like a --set value: "None" -> null for keys that take null
+  const typed = Object.fromEntries(
+    Object.entries(candidate).map(([k, v]) => [k, typeof v === "string" ? typedValue(["model", k], v) : v]),
+  );
+  const parsed = ModelSchema.safeParse({ ...base, ...typed });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue.path.join(".");
+    const node = issue.code === "invalid_type" || issue.code === "invalid_union"
+      ? schemaAt(["model", ...issue.path.map(String)])
+      : undefined;
+    const expected = node ? `expected ${describeExpected(node)}` : issue.message.toLowerCase();
+    throw new UserError(`tune.space.${key} = ${JSON.stringify(candidate[key])}: ${expected}`);
+  }
+  return parsed.data;
+}
+
+export interface TuneOptions extends DataOptions {
+  config: Config;
+  /** tracking store file; default config.tracking.store; null: do not track */
+  store?: string | null;
+  experiment?: string;
+  verbose?: boolean;
+}
+
+export interface Trial {
+  trial: number;
+  run_id: string | null;
+  params: Candidate;
+  score: number;
+  std: number;
+  metrics: Record<string, number>;
+}
+
+export interface TuneResult {
+  parent_run_id: string | null;
+  metric: string;
+  strategy: "grid" | "random";
+  folds: number;
+  best: Trial;
+  trials: Trial[];
+}
+
+export async function tune(opts: TuneOptions): Promise<TuneResult> {
+  const { config } = opts;
+  const t = config.tune;
+  const candidates = t.strategy === "grid"
+    ? gridCandidates(t.space)
+    : randomCandidates(t.space, t.n_trials, config.model.random_state);
+  if (candidates.length === 0) throw new UserError("tune.space: no candidates");
+  const paramsList = candidates.map((c) => candidateParams(config.model, c));
+
+  const data = loadTrainingData(config, opts);
+  const target = resolveTarget(
+    data.train.columns[data.target],
+    data.validation.columns[data.target],
+    config.model,
+    data.target,
+  );
+  for (const p of paramsList) validateModelParams(p, target.kind);
+  const probe = target.task === "classification" ? "roc_auc" : "r2";
+  const allowed = target.task === "classification"
+    ? ["roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier"]
+    : ["rmse", "mae", "r2"];
+  if (!allowed.includes(t.metric)) {
+    throw new UserError(
+      `tune.metric = ${t.metric}: not a ${target.task} metric (use ${allowed.join(", ")}; e.g. ${probe})`,
+    );
+  }
+  const exclude = [...data.exclude, data.target];
+
+  const storePath = opts.store === undefined ? config.tracking.store : opts.store;
+  const store = storePath ? TrackingStore.open(storePath) : undefined;
+  const experiment = opts.experiment ?? config.tracking.experiment;
+  const tags = gitTags();
+  const parent =
+    store?.startRun({ experiment, runName: `tune-${t.strategy}`, tags: { ...tags, "orchard.stage": "tune" } })
+      .runId ?? null;
+  const bar = (opts.verbose ?? true) ? new ProgressBar("tuning trials", candidates.length) : undefined;
+  const better = greaterIsBetter(t.metric);
+  const trials: Trial[] = [];
+  try {
+    if (parent) {
+      store!.logParams(parent, {
+        strategy: t.strategy,
+        n_trials: candidates.length,
+        cv_folds: t.cv_folds,
+        metric: t.metric,
+        space: t.space,
+        data: data.train.digest.path,
+      });
+      store!.logDataset(parent, { name: "train", ...data.train.digest });
+    }
+    for (let i = 0; i < candidates.length; i++) {
+      const params = paramsList[i];
+      const child = parent
+        ? store!.startRun({
+          experiment,
+          runName: `trial-${i}`,
+          parentRunId: parent,
+          tags: { ...tags, "orchard.stage": "tune-trial" },
+        }).runId
+        : null;
+      try {
+        if (child) {
+          store!.logParams(child, {
+            algorithm: params.algorithm,
+            ...engineParams(params, target.kind),
+            cv_folds: t.cv_folds,
+          });
+        }
+        const cv = await crossValidate(data.train.columns, target, params, t.cv_folds, config.split.seed, {
+          exclude,
+          threshold: params.threshold,
+          onFold: (f, m) => child && store!.logMetrics(child, m, f),
+        });
+        const trial: Trial = {
+          trial: i,
+          run_id: child,
+          params: candidates[i],
+          score: cv.mean[t.metric],
+          std: cv.std[t.metric],
+          metrics: cv.mean,
+        };
+        trials.push(trial);
+        if (child) {
+          store!.logMetrics(child, cvSummaryMetrics(cv), t.cv_folds);
+          store!.endRun(child, "FINISHED");
+        }
+        if (parent) store!.logMetric(parent, `trial_${t.metric}`, trial.score, i);
+      } catch (e) {
+        if (child) store!.endRun(child, "FAILED");
+        throw e;
+      }
+      bar?.tick();
+    }
+    const scored = trials.filter((x) => !Number.isNaN(x.score));
+    if (scored.length === 0) throw new UserError(`tune: no trial produced a ${t.metric} score`);
+    // best score; ties go to the earlier trial
+    const best = scored.reduce((a, b) => ((better ? b.score > a.score : b.score < a.score) ? b : a));
+    if (parent) {
+      store!.logParams(
+        parent,
+        Object.fromEntries(Object.entries(best.params).map(([k, v]) => [`best.${k}`, v])),
+      );
+      store!.logMetrics(parent, { [`best_${t.metric}`]: best.score, [`best_${t.metric}_std`]: best.std });
+      store!.setTags(parent, { "orchard.best_run_id": best.run_id ?? "" });
+      store!.endRun(parent, "FINISHED");
+    }
+    return { parent_run_id: parent, metric: t.metric, strategy: t.strategy, folds: t.cv_folds, best, trials };
+  } catch (e) {
+    if (parent) {
+      try {
+        store!.endRun(parent, "FAILED");
+      } catch { /* keep the original error */ }
+    }
+    throw e;
+  } finally {
+    store?.close();
+  }
+}
