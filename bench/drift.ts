@@ -7,9 +7,11 @@
  * Usage: deno task bench:drift [ROWS]
  */
 import { join } from "node:path";
+import { preflight } from "./preflight.ts";
 
 const rows = Number(Deno.args[0] ?? 1_000_000);
 const REF_DIR = "../shared/reference";
+await preflight("drift", { ref: REF_DIR });
 const dir = join("data/bench", `drift_${rows}`);
 Deno.mkdirSync(dir, { recursive: true });
 

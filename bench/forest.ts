@@ -11,6 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { preflight, PYTHON } from "./preflight.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -25,7 +26,8 @@ const { values } = parseArgs({
     "no-latency": { type: "boolean", default: false },
   },
 });
-const python = "/usr/bin/python3";
+await preflight("forest", { ref: values.ref, data: values.data });
+const python = PYTHON;
 const fitScript = fileURLToPath(new URL("./forest_fit.ts", import.meta.url));
 
 async function run(cmd: string, args: string[]): Promise<Record<string, number | string>> {

@@ -20,9 +20,8 @@ PORT="${PORT:-8781}"
 REF_PORT="${REF_PORT:-8766}"
 TRAIN="$DATA/wa_churn_train.csv"
 VALID="$DATA/wa_churn_valid.csv"
-for f in "$TRAIN" "$VALID" "$REFDIR/fastapi_ref.py" /usr/bin/wrk; do
-  [ -e "$f" ] || { echo "bench:serve: $f not found" >&2; exit 2; }
-done
+# what the run needs from outside the repo: one line naming it and how to get it, exit 2
+deno run --allow-read --allow-run=/usr/bin/python3 bench/preflight.ts serve --ref "$REFDIR" --data "$DATA"
 WORK="$(mktemp -d /tmp/orchard-bench-serve.XXXXXX)"
 PIDS=()
 cleanup() {

@@ -13,9 +13,8 @@ DATA="${DATA:-../shared/data}"
 REF="${REF:-../shared/reference/sklearn_rf.py}"
 TRAIN="$DATA/wa_churn_train.csv"
 VALID="$DATA/wa_churn_valid.csv"
-for f in "$TRAIN" "$VALID" "$REF"; do
-  [ -e "$f" ] || { echo "bench:train: $f not found" >&2; exit 2; }
-done
+# what the run needs from outside the repo: one line naming it and how to get it, exit 2
+deno run --allow-read --allow-run=/usr/bin/python3 bench/preflight.ts train --ref "$(dirname "$REF")" --data "$DATA"
 
 now() { date +%s.%N; }
 orchard_s=(); orchard_auc=(); sk_s=(); sk_auc=()
