@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { atomically, writeJsonAtomic, writeTextAtomic } from "../../src/core/atomic.ts";
+
+Deno.test("atomic writes: the new file appears whole, creating its directory, with no temp left", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    writeTextAtomic(`${dir}/a/b/out.txt`, "hello");
+    assert.equal(await Deno.readTextFile(`${dir}/a/b/out.txt`), "hello");
+    writeJsonAtomic(`${dir}/x.json`, { k: [1, 2] });
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/x.json`)), { k: [1, 2] });
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a", "x.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("atomic writes: a failed write keeps the old file and removes the temp", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    writeTextAtomic(`${dir}/keep.txt`, "old");
+    assert.throws(() =>
+      atomically(`${dir}/keep.txt`, (tmp) => {
+        Deno.writeTextFileSync(tmp, "half");
+        throw new Error("crash mid-write");
+      }), /crash mid-write/);
+    assert.equal(await Deno.readTextFile(`${dir}/keep.txt`), "old");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["keep.txt"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
