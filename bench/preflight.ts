@@ -8,6 +8,7 @@
  *   deno run --allow-read --allow-run bench/preflight.ts serve [--ref DIR] [--data DIR]   # from a shell bench
  */
 import { parseArgs } from "node:util";
+import { existsSync as exists } from "node:fs";
 import { join } from "node:path";
 
 export const PYTHON = "/usr/bin/python3";
@@ -48,15 +49,6 @@ export const NEEDS: Record<string, Needs> = {
 export interface Dirs {
   ref?: string;
   data?: string;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function missingModules(modules: string[]): Promise<string[]> {
