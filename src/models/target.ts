@@ -129,3 +129,48 @@ export function resolveTarget(
     yValidation: enc(validValues, "validation"),
   };
 }
+
+/**
+ * Encodes labelled rows with classes fixed in training (a fitted model's), for
+ * evaluation on new data: a class not seen in training is a UserError naming the row.
+ */
+export function encodeTarget(
+  values: ArrayLike<unknown>,
+  spec: { task: "classification" | "regression"; classes?: Label[]; positiveClass?: Label },
+  name = "target",
+): TargetInfo {
+  if (spec.task === "regression") {
+    const y = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      y[i] = typeof values[i] === "boolean" ? NaN : toNumber(values[i]);
+      if (!Number.isFinite(y[i])) {
+        throw new UserError(`target '${name}' row ${i + 1}: ${JSON.stringify(values[i])} is not a number`);
+      }
+    }
+    return { task: "regression", kind: "regressor", yTrain: new Float64Array(), yValidation: y };
+  }
+  const classes = spec.classes ?? [];
+  const index = new Map(classes.map((c, i) => [String(c), i]));
+  const y = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    if (isMissing(values[i])) throw new UserError(`target '${name}' row ${i + 1} is missing`);
+    const c = index.get(String(labelOf(values[i])));
+    if (c === undefined) {
+      throw new UserError(
+        `target '${name}' row ${i + 1} has class ${JSON.stringify(values[i])}, not one the model knows ` +
+          `(${classes.map(String).join(", ")})`,
+      );
+    }
+    y[i] = c;
+  }
+  const positiveIndex = Math.max(0, classes.findIndex((c) => c === spec.positiveClass));
+  return {
+    task: "classification",
+    kind: "classifier",
+    classes,
+    positiveClass: classes[positiveIndex],
+    positiveIndex,
+    yTrain: new Float64Array(),
+    yValidation: y,
+  };
+}

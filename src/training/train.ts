@@ -2,14 +2,14 @@
  * The training stage as functions a task or a notebook can call (each step
  * lives in its own module and is re-exported here):
  *
- *   loadTrainingData  (train_data.ts) -> the train and validation tables
+ *   loadTrainingData  (data.ts)       -> the train and validation tables
  *                        (configured feature data with its split column, or
  *                        any file + optional validation file, else a seeded
  *                        stratified split)
- *   resolveTarget     (target.ts)     -> task, classes, positive class, encoded labels
- *   fitModel          (fit.ts)        -> a fitted Preprocessor + Estimator
- *   evaluate          (evaluate.ts)   -> validation metrics, curves, confusion matrix
- *   crossValidate     (evaluate.ts)   -> k-fold metrics on the training rows
+ *   resolveTarget     (models/target.ts)    -> task, classes, positive class, encoded labels
+ *   fit               (models/model.ts) -> the in-memory Model: fitted preprocessing + engine
+ *   model.evaluate    (models/model.ts) -> validation metrics, curves, confusion matrix
+ *   crossValidate     (models/evaluate.ts)   -> k-fold metrics on the training rows
  *   train             (here)          -> all of it, tracked as a run, saved as an
  *                        artifact, reported as HTML + Markdown
  */
@@ -17,13 +17,12 @@ import { join } from "node:path";
 import { log as stderrLog, ProgressBar } from "../core/progress.ts";
 import { gitInfo, gitTags } from "../tracking/git.ts";
 import { newRunId, TrackingStore } from "../tracking/store.ts";
-import { type Lineage, writeArtifact } from "../models/artifact.ts";
+import type { Lineage } from "../models/artifact.ts";
 import { engineParams, validateModelParams } from "../models/engines/registry.ts";
-import { type Columns, isMissing, Preprocessor } from "../models/preprocess/index.ts";
-import type { Signature } from "../models/types.ts";
-import { crossValidate, cvSummaryMetrics, evaluate } from "../models/evaluate.ts";
-import { fitModel, resolveEncoding } from "../models/fit.ts";
+import { crossValidate, cvSummaryMetrics } from "../models/evaluate.ts";
+import { resolveEncoding } from "../models/fit.ts";
 import { resolveTarget } from "../models/target.ts";
+import { fit } from "../models/model.ts";
 import { loadTrainingData } from "./data.ts";
 import type { TrainOptions, TrainResult } from "./types.ts";
 
@@ -34,24 +33,6 @@ export * from "../models/fit.ts";
 export * from "../models/evaluate.ts";
 
 export type { TrainOptions, TrainResult } from "./types.ts";
-
-function inputExample(cols: Columns, pre: Preprocessor, n = 3): Record<string, unknown>[] {
-  const rows = Math.min(n, Object.values(cols)[0]?.length ?? 0);
-  return Array.from({ length: rows }, (_, i) => {
-    const rec: Record<string, unknown> = {};
-    for (const c of pre.columns) {
-      const v = cols[c.name]?.[i];
-      rec[c.name] = v instanceof Date
-        ? v.toISOString()
-        : typeof v === "bigint"
-        ? Number(v)
-        : isMissing(v)
-        ? null
-        : v;
-    }
-    return rec;
-  });
-}
 
 /** The whole stage: data -> fit -> evaluate -> artifact -> report, recorded as one run. */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
@@ -137,53 +118,29 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
 
     const t0 = performance.now();
-    const { preprocessor, estimator } = await fitModel(
-      data.train.columns,
-      target.yTrain,
-      params,
-      target.kind,
-      {
-        exclude,
-        progress: verbose,
-      },
-    );
+    // the in-memory model object (src/models/model.ts); the stage adds tracking, lineage and reports
+    const model = await fit(data.train.columns, {
+      ...params,
+      target: data.target,
+      exclude: data.exclude,
+      progress: verbose,
+    });
+    const { preprocessor, estimator } = model;
     const trainSeconds = (performance.now() - t0) / 1000;
     if (preprocessor.dropped.length) {
       say(`dropped columns: ${preprocessor.dropped.map((d) => `${d.name} (${d.reason})`).join(", ")}`);
     }
-    const Xva = preprocessor.transform(data.validation.columns, data.validation.rows);
-    const evaluation = evaluate(estimator, Xva, target, params.threshold);
+    const evaluation = model.evaluate(data.validation.columns);
     const metrics = { ...evaluation.metrics, train_seconds: trainSeconds };
     store?.logMetrics(runId, metrics);
 
-    const signature: Signature = {
-      inputs: preprocessor.signatureInputs(),
-      target: {
-        name: data.target,
-        kind: target.task,
-        ...(target.classes ? { classes: target.classes } : {}),
-      },
-    };
     const lineage: Lineage = {
       run_id: store ? runId : null,
       data: { train: data.train.digest, validation: data.validation.digest },
       code_version: git,
     };
     const artifactsDir = opts.artifactsDir ?? join(config.paths.models, "artifacts");
-    const artifact = writeArtifact(join(artifactsDir, runId), {
-      engine: params.algorithm,
-      estimator,
-      preprocessor,
-      signature,
-      inputExample: inputExample(data.train.columns, preprocessor),
-      metrics,
-      params: runParams,
-      lineage,
-      task: target.task,
-      classes: target.classes,
-      positiveClass: target.positiveClass,
-      threshold: params.threshold,
-    });
+    const artifact = model.save(join(artifactsDir, runId), { lineage, params: runParams, metrics });
     store?.logArtifact(runId, "model", artifact);
 
     const result: TrainResult = {

@@ -1,0 +1,317 @@
+/**
+ * A fitted model as one object, in the spirit of scikit-learn's Pipeline:
+ * the fitted preprocessing and the engine together, fitted from a table and
+ * used on tables. No tracking store, no files until `save`:
+ *
+ *   const model = await fit(df, { target: "churn", n_estimators: 200 });
+ *   model.predict(rows); model.predictProba(rows); model.evaluate(labelled);
+ *   model.save("models/my_model"); const again = Model.load("models/my_model");
+ *
+ * The training stage (src/training/train.ts) is this plus tracking, lineage and
+ * reports. `save` writes the same artifact the stage writes, so `deno task serve
+ * --model <dir>` and `deno task predict` take it as it is.
+ */
+import type pl from "nodejs-polars";
+import { UserError } from "../core/errors.ts";
+import { type ModelParams, ModelSchema } from "../config/schema.ts";
+import {
+  type DataDigest,
+  type Label,
+  type Lineage,
+  loadArtifact,
+  scoreMatrix,
+  writeArtifact,
+} from "./artifact.ts";
+import { engineParams, validateModelParams } from "./engines/registry.ts";
+import { evaluate, type Evaluation } from "./evaluate.ts";
+import { fitModel, resolveEncoding } from "./fit.ts";
+import { type Columns, columnsFromRecords, isMissing, Preprocessor } from "./preprocess/index.ts";
+import { encodeTarget, resolveTarget } from "./target.ts";
+import type { Estimator, Matrix, Prediction, Signature } from "./types.ts";
+
+/** What `fit`, `predict` and `evaluate` take: a polars DataFrame, records, or columns by name. */
+export type Table = pl.DataFrame | Record<string, unknown>[] | Columns;
+
+export interface ModelFitOptions extends Partial<ModelParams> {
+  /** the column to predict */
+  target: string;
+  /** columns never used as inputs (ids, leakage) */
+  exclude?: string[];
+  /** a progress bar on stderr while trees grow (default false) */
+  progress?: boolean;
+}
+
+/** Per-row attributions: prediction = bias + sum of contributions (per input column). */
+export interface Explanation {
+  columns: string[];
+  bias: number[];
+  contributions: number[][];
+}
+
+/** Engines that can attribute a prediction to their inputs implement this. */
+interface ExplainingEstimator extends Estimator {
+  explain(X: Matrix): { bias: Float64Array; contributions: Float64Array };
+}
+
+function isFrame(t: Table): t is pl.DataFrame {
+  return typeof (t as pl.DataFrame).getColumn === "function" && Array.isArray((t as pl.DataFrame).columns);
+}
+
+/** Any Table as columns by name (a DataFrame's columns become plain arrays once). */
+export function tableColumns(table: Table): Columns {
+  if (Array.isArray(table)) return columnsFromRecords(table);
+  if (isFrame(table)) {
+    const out: Columns = {};
+    for (const name of table.columns) out[name] = table.getColumn(name).toArray() as unknown[];
+    return out;
+  }
+  if (table === null || typeof table !== "object") {
+    throw new UserError("expected a table: a DataFrame, records or columns");
+  }
+  return table;
+}
+
+function rowCount(cols: Columns): number {
+  return Object.values(cols)[0]?.length ?? 0;
+}
+
+/** Validates params against the config schema (defaults filled, unknown keys refused, one line each). */
+export function modelParams(params: Partial<ModelParams>): ModelParams {
+  const parsed = ModelSchema.safeParse(params);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) =>
+      `model.${i.path.join(".") || (i as { keys?: string[] }).keys?.join(", ") || "?"}: ${i.message}`
+    );
+    throw new UserError(lines.join("; "));
+  }
+  return parsed.data;
+}
+
+export interface ModelState {
+  engine: string;
+  target: string;
+  task: "classification" | "regression";
+  classes?: Label[];
+  positiveClass?: Label;
+  threshold: number;
+  preprocessor: Preprocessor;
+  estimator: Estimator;
+  signature: Signature;
+  params: Record<string, unknown>;
+  metrics?: Record<string, number>;
+  inputExample?: Record<string, unknown>[];
+  trainingData?: DataDigest;
+}
+
+export class Model {
+  readonly engine: string;
+  readonly target: string;
+  readonly task: "classification" | "regression";
+  readonly classes: Label[] | undefined;
+  readonly positiveClass: Label | undefined;
+  readonly threshold: number;
+  readonly preprocessor: Preprocessor;
+  readonly estimator: Estimator;
+  readonly signature: Signature;
+  /** the params it was fitted with, as recorded in an artifact */
+  readonly params: Record<string, unknown>;
+  /** metrics of the last `evaluate` (saved with the model) */
+  metrics: Record<string, number>;
+  readonly inputExample: Record<string, unknown>[];
+  /** what it was fitted on (a table in memory has no path) */
+  readonly trainingData: DataDigest;
+
+  constructor(state: ModelState) {
+    this.engine = state.engine;
+    this.target = state.target;
+    this.task = state.task;
+    this.classes = state.classes;
+    this.positiveClass = state.positiveClass;
+    this.threshold = state.threshold;
+    this.preprocessor = state.preprocessor;
+    this.estimator = state.estimator;
+    this.signature = state.signature;
+    this.params = state.params;
+    this.metrics = state.metrics ?? {};
+    this.inputExample = state.inputExample ?? [];
+    this.trainingData = state.trainingData ?? { path: "(in memory)", sha256: "", rows: 0 };
+  }
+
+  /** The encoded feature matrix of a table: the saved preprocessing, exactly as served. */
+  transform(table: Table): Matrix {
+    const cols = tableColumns(table);
+    return this.preprocessor.transform(cols, rowCount(cols));
+  }
+
+  /** One prediction per row, with class probabilities for a classifier. */
+  predictRows(table: Table): Prediction[] {
+    return scoreMatrix(this.estimator, this.transform(table), this);
+  }
+
+  /** The predicted label (classification, after the decision threshold) or value (regression) per row. */
+  predict(table: Table): (Label | number)[] {
+    return this.predictRows(table).map((p) => p.prediction);
+  }
+
+  /** rows x classes probabilities, columns in `classes` order; classification only. */
+  predictProba(table: Table): number[][] {
+    if (this.task !== "classification" || !this.estimator.predictProba) {
+      throw new UserError(`predictProba: this is a ${this.task} model; use predict`);
+    }
+    const X = this.transform(table);
+    const P = this.estimator.predictProba(X);
+    const k = this.classes!.length;
+    return Array.from({ length: X.rows }, (_, i) => Array.from(P.subarray(i * k, (i + 1) * k)));
+  }
+
+  /** Metrics, curves and confusion on labelled rows (the table holds the target column). */
+  evaluate(table: Table): Evaluation {
+    const cols = tableColumns(table);
+    const y = cols[this.target];
+    if (!y) throw new UserError(`evaluate: the table has no target column '${this.target}'`);
+    const target = encodeTarget(y, this, this.target);
+    const evaluation = evaluate(
+      this.estimator,
+      this.preprocessor.transform(cols, y.length),
+      target,
+      this.threshold,
+    );
+    this.metrics = evaluation.metrics;
+    return evaluation;
+  }
+
+  /** Per-row attributions to the input columns, where the engine supports them. */
+  explain(table: Table): Explanation {
+    const est = this.estimator as Partial<ExplainingEstimator>;
+    if (typeof est.explain !== "function") {
+      throw new UserError(`explain: the ${this.engine} engine does not compute attributions`);
+    }
+    const X = this.transform(table);
+    const { bias, contributions } = est.explain.call(this.estimator, X);
+    const width = contributions.length / Math.max(1, X.rows);
+    // engines attribute to encoded features; a one-hot column's parts sum back to its source column
+    const rows = Array.from(
+      { length: X.rows },
+      (_, i) =>
+        this.preprocessor.columnImportances(contributions.subarray(i * width, (i + 1) * width)).map((c) =>
+          c.importance
+        ),
+    );
+    return {
+      columns: this.preprocessor.columns.map((c) => c.name),
+      bias: Array.from(bias),
+      contributions: rows,
+    };
+  }
+
+  /**
+   * Writes the model as an artifact directory (atomically); returns the directory.
+   * The train stage passes its run's lineage, recorded params and metrics.
+   */
+  save(
+    dir: string,
+    record: { lineage?: Lineage; params?: Record<string, unknown>; metrics?: Record<string, number> } = {},
+  ): string {
+    return writeArtifact(dir, {
+      engine: this.engine,
+      estimator: this.estimator,
+      preprocessor: this.preprocessor,
+      signature: this.signature,
+      inputExample: this.inputExample,
+      metrics: record.metrics ?? this.metrics,
+      params: record.params ?? this.params,
+      lineage: record.lineage ?? {
+        run_id: null,
+        data: { train: this.trainingData },
+        code_version: { commit: null, dirty: null },
+      },
+      task: this.task,
+      classes: this.classes,
+      positiveClass: this.positiveClass,
+      threshold: this.threshold,
+    });
+  }
+
+  /** A model saved by `save` or by the train stage. */
+  static load(dir: string): Model {
+    const a = loadArtifact(dir);
+    return new Model({
+      engine: a.manifest.engine,
+      target: a.signature.target.name,
+      task: a.signature.target.kind,
+      classes: a.classes,
+      positiveClass: a.positiveClass,
+      threshold: a.threshold,
+      preprocessor: a.preprocessor,
+      estimator: a.estimator,
+      signature: a.signature,
+      params: a.params,
+      metrics: a.metrics,
+      inputExample: a.inputExample,
+      trainingData: a.lineage.data.train,
+    });
+  }
+}
+
+/** A few raw training records, JSON-ready, saved as the artifact's input example. */
+export function inputExample(cols: Columns, pre: Preprocessor, n = 3): Record<string, unknown>[] {
+  const rows = Math.min(n, rowCount(cols));
+  return Array.from({ length: rows }, (_, i) => {
+    const rec: Record<string, unknown> = {};
+    for (const c of pre.columns) {
+      const v = cols[c.name]?.[i];
+      rec[c.name] = v instanceof Date
+        ? v.toISOString()
+        : typeof v === "bigint"
+        ? Number(v)
+        : isMissing(v)
+        ? null
+        : v;
+    }
+    return rec;
+  });
+}
+
+/** Fits preprocessing and an engine on a table; `target` names the column to predict. */
+export async function fit(table: Table, options: ModelFitOptions): Promise<Model> {
+  const { target: name, exclude = [], progress = false, ...rest } = options;
+  if (!name) throw new UserError("fit: options.target names the column to predict");
+  const params = modelParams(rest);
+  const cols = tableColumns(table);
+  if (!(name in cols)) {
+    throw new UserError(`fit: no target column '${name}' (columns: ${Object.keys(cols).join(", ")})`);
+  }
+  const target = resolveTarget(cols[name], [], params, name);
+  validateModelParams(params, target.kind);
+  const { preprocessor, estimator } = await fitModel(cols, target.yTrain, params, target.kind, {
+    exclude: [...exclude, name],
+    progress,
+  });
+  return new Model({
+    engine: params.algorithm,
+    target: name,
+    task: target.task,
+    classes: target.classes,
+    positiveClass: target.positiveClass,
+    threshold: params.threshold,
+    preprocessor,
+    estimator,
+    signature: {
+      inputs: preprocessor.signatureInputs(),
+      target: { name, kind: target.task, ...(target.classes ? { classes: target.classes } : {}) },
+    },
+    params: {
+      algorithm: params.algorithm,
+      ...engineParams(params, target.kind),
+      encoding: resolveEncoding(params),
+      max_categories: params.max_categories,
+      task: target.task,
+      target: name,
+      ...(target.task === "classification"
+        ? { threshold: params.threshold, positive_class: target.positiveClass }
+        : {}),
+    },
+    inputExample: inputExample(cols, preprocessor),
+    trainingData: { path: "(in memory)", sha256: "", rows: target.yTrain.length },
+  });
+}
