@@ -51,6 +51,7 @@ export function htmlTable(
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/** A missing value is an empty cell: tables leave blanks where the text views print MISSING. */
 function formatCell(v: unknown): string {
-  return formatValue(v, { exponentDigits: 2 });
+  return formatValue(v, { exponentDigits: 2, missing: "" });
 }

@@ -1,0 +1,98 @@
+/**
+ * Orchard's public API: what a notebook or another program uses, grouped by
+ * pipeline stage. Everything here is stable to import; modules not exported
+ * here are internals and may move. Each stage's task (tasks/*.ts) is a thin
+ * shell over the same functions.
+ *
+ *   import { fit, readTable } from "@orchard/orchard";
+ *   const model = await fit(readTable("data.csv"), { target: "churn" });
+ */
+
+// --- core: errors, formatting, atomic writes, seeded randomness --------------
+export { errorLine, isUserError, UserError, UserErrors } from "./core/errors.ts";
+export { formatNumber, formatValue, MISSING, type NumberFormat } from "./core/format.ts";
+export { writeFrameAtomic, writeJsonAtomic, writeTextAtomic } from "./core/atomic.ts";
+export { fileSha256, sha256Hex } from "./core/digest.ts";
+export { Rng } from "./core/random.ts";
+
+// --- config: params.yaml, validated ------------------------------------------
+export { DEFAULT_CONFIG_PATH, loadConfig, type LoadOptions } from "./config/load.ts";
+export { type Config, ConfigSchema, type ModelParams, ModelSchema } from "./config/schema.ts";
+export { BATCH_FEATURES_FILE, FEATURES_FILE } from "./config/paths.ts";
+
+// --- data: generate, read, prep ------------------------------------------------
+export { type GenerateOptions, type GenerateResult, generateWorld, type Scenario } from "./data/generate.ts";
+export { type ReadOptions, readTable, type TableFormat } from "./data/io.ts";
+export { cleanSources, type PrepResult, qualityGate, readSource, resolveAsOf, runPrep } from "./data/prep.ts";
+export { stratifiedSplit } from "./data/split.ts";
+export { customersSchema, transactionsSchema } from "./data/schemas.ts";
+export { validateSource } from "./data/validate.ts";
+
+// --- features ------------------------------------------------------------------
+export { buildFeatures, customerFeatures, MODEL_INPUT_COLUMNS } from "./features/customer.ts";
+export { type FeaturesResult, runFeatures } from "./features/stage.ts";
+
+// --- models: fit a model in memory, predict, evaluate, save, load --------------
+export { type Explanation, fit, Model, type ModelFitOptions, type Table } from "./models/model.ts";
+export { loadArtifact, type LoadedModel } from "./models/artifact.ts";
+export type { Evaluation } from "./models/evaluate.ts";
+export {
+  accuracy,
+  binaryMetrics,
+  brier,
+  calibrationBins,
+  confusionMatrix,
+  f1,
+  logLoss,
+  mae,
+  multiclassMetrics,
+  prAuc,
+  prCurve,
+  precision,
+  r2,
+  recall,
+  regressionMetrics,
+  rmse,
+  rocAuc,
+  rocCurve,
+} from "./models/metrics.ts";
+export { RandomForestClassifier, RandomForestRegressor } from "./models/engines/forest/index.ts";
+export type { Estimator, Matrix, Prediction, Signature } from "./models/types.ts";
+
+// --- training: the tracked stage, and search ------------------------------------
+export { train, type TrainOptions, type TrainResult } from "./training/train.ts";
+export { tune, type TuneOptions, type TuneResult } from "./training/tune.ts";
+
+// --- tracking: runs, params, metrics, artifacts ---------------------------------
+export { type Run, type RunStatus, TrackingStore } from "./tracking/store.ts";
+
+// --- registry: versions, aliases, gates, model URIs ------------------------------
+export { ModelRegistry } from "./registry/registry.ts";
+export { formatModelUri, parseModelUri, resolveModelUri } from "./registry/uri.ts";
+export { registryLoader, resolveUri } from "./registry/loader.ts";
+export { evaluateGates, type GateReport } from "./registry/gates.ts";
+
+// --- serve: the Hono app, and batch scoring through the same code path ----------
+export { type AppOptions, createApp } from "./serve/routes.ts";
+export { predictFile, type PredictFileOptions } from "./serve/batch.ts";
+
+// --- drift: data and prediction drift, and the statistics behind it --------------
+export { type DriftRun, type DriftRunOptions, runDrift } from "./drift/run.ts";
+export { detectDrift, type DriftResult } from "./drift/detect.ts";
+export { chiSquare, jensenShannon, ks2samp, psi, wassersteinNormed } from "./drift/stats.ts";
+
+// --- report: charts and HTML pages (Observable Plot, rendered without a browser) --
+export {
+  calibrationChart,
+  confusionChart,
+  importanceChart,
+  prChart,
+  residualChart,
+  rocChart,
+} from "./report/charts.ts";
+export { Plot, renderPlot } from "./report/plot.ts";
+export { escapeHtml, htmlPage, htmlTable } from "./report/html.ts";
+
+// --- notebooks: rich display in Jupyter on the Deno kernel -----------------------
+export { chart, display, grid, html, markdown, show, table } from "./notebooks/display.ts";
+export { notebookEnv, workspaceConfig } from "./notebooks/nbformat.ts";
