@@ -58,6 +58,12 @@ export interface Tree {
   nanRight: Uint8Array;
   /** leaf values, `valueWidth` per leaf: class probabilities or the mean */
   values: Float64Array;
+  /**
+   * per leaf: the total weight of its in-bag training rows (bootstrap count x
+   * sample and class weights), so an internal node's value is its children's
+   * weighted mean (what tree-path attributions need)
+   */
+  leafWeight: Float32Array;
   /** weighted impurity decrease per feature (unnormalised) */
   importance: Float64Array;
   depth: number;
@@ -132,6 +138,7 @@ export class TreeBuilder {
   private readonly oChild: Int32Array;
   private readonly oNan: Uint8Array;
   private readonly oVal: Float64Array;
+  private readonly oLW: Float32Array;
   private readonly stackI: Int32Array;
   private readonly stackT: Float64Array;
   /** the tree being grown: its random stream, node and leaf counts, depth, importances, stack size */
@@ -167,6 +174,7 @@ export class TreeBuilder {
     this.oChild = new Int32Array(2 * n);
     this.oNan = new Uint8Array(2 * n);
     this.oVal = new Float64Array(n * this.K);
+    this.oLW = new Float32Array(n);
     this.stackI = new Int32Array(5 * (n + 1));
     this.stackT = new Float64Array(this.S * (n + 1));
     this.T = new Float64Array(this.S);
@@ -341,6 +349,7 @@ export class TreeBuilder {
       child: this.oChild.slice(0, nNodes),
       nanRight: this.oNan.slice(0, nNodes),
       values: this.oVal.slice(0, this.nLeaves * K),
+      leafWeight: this.oLW.slice(0, this.nLeaves),
       importance: this.importance,
       depth: this.maxDepthSeen,
     };
@@ -457,6 +466,7 @@ export class TreeBuilder {
       this.oThr[id] = 0;
       this.oNan[id] = 0;
       this.oChild[id] = leaf;
+      this.oLW[leaf] = W;
       if (classif) { for (let k = 0; k < K; k++) vals[leaf * K + k] = W > 0 ? T[k] / W : 1 / K; }
       else vals[leaf] = W > 0 ? T[1] / W : 0;
       return;

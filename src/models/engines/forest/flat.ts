@@ -17,6 +17,11 @@ export interface FlatForest {
   readonly child: Int32Array;
   readonly nanRight: Uint8Array;
   readonly values: Float64Array;
+  /**
+   * per leaf slot (as `values`, without the width): the weight of the training
+   * rows that reached it; absent in models saved before it was kept
+   */
+  readonly leafWeight?: Float32Array;
 }
 
 /**
@@ -73,6 +78,7 @@ export function flatten(trees: Tree[], width: number, nFeatures: number): FlatFo
   const child = new Int32Array(nodes);
   const nanRight = new Uint8Array(nodes);
   const values = new Float64Array(vals);
+  const leafWeight = new Float32Array(vals / width);
   let no = 0, vo = 0;
   for (let t = 0; t < trees.length; t++) {
     const tr = trees[t];
@@ -81,11 +87,12 @@ export function flatten(trees: Tree[], width: number, nFeatures: number): FlatFo
     threshold.set(tr.threshold, no);
     nanRight.set(tr.nanRight, no);
     values.set(tr.values, vo);
+    leafWeight.set(tr.leafWeight, vo / width);
     offsetChildren(tr, child, no, vo / width);
     no += tr.nNodes;
     vo += tr.values.length;
   }
-  return { width, nFeatures, roots, feature, threshold, child, nanRight, values };
+  return { width, nFeatures, roots, feature, threshold, child, nanRight, values, leafWeight };
 }
 
 /**

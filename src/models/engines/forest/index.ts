@@ -23,12 +23,14 @@ import {
   resolveParams,
 } from "./params.ts";
 import { decodeForest, encodeForest, type ForestState } from "./serialize.ts";
+import { type Attribution, explainRows } from "./explain.ts";
 import { growTrees, spawnWorkers, type TreeProgress } from "./train.ts";
 
 export type { ClassWeight, ForestParams, MaxFeatures, ResolvedParams } from "./params.ts";
 export { type PermutationImportance, permutationImportance, type Scorer } from "./importance.ts";
 export { accuracyScorer, r2Scorer, rocAucScorer } from "./importance.ts";
 export { FORMAT_VERSION } from "./serialize.ts";
+export type { Attribution } from "./explain.ts";
 
 export interface FitOptions {
   /** per-row weights (multiplied with bootstrap counts and class weights) */
@@ -201,6 +203,23 @@ abstract class BaseForest implements Estimator {
   /** Impurity-based importances (mean decrease in impurity), one per column, summing to 1. */
   featureImportances(): Float64Array | undefined {
     return this.importances ? Float64Array.from(this.importances) : undefined;
+  }
+
+  /**
+   * Per-row tree-path attributions (Saabas): `bias[i] + sum_f contributions[i * nFeatures + f]`
+   * equals row i's prediction (regressor) or its probability of class `classes[i]`
+   * (classifier; default: each row's predicted class). See explain.ts.
+   */
+  explain(X: Matrix, classes?: ArrayLike<number>): Attribution {
+    this.checkX(X, "explain");
+    const ff = this.fitted();
+    let output = classes;
+    if (output === undefined) {
+      output = this.kind === "classifier" ? this.predict(X) : new Float64Array(X.rows);
+    } else if (output.length !== X.rows) {
+      throw new Error(`explain: ${output.length} classes for ${X.rows} rows`);
+    }
+    return explainRows(ff, X.data, X.rows, output);
   }
 
   /** Node counts and depths. */

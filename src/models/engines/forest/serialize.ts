@@ -7,6 +7,9 @@
  * The header carries the format version, the kind, the params and the small
  * learned scalars; the payload carries the node arrays, the leaf values and
  * the importances verbatim, so a loaded forest predicts bit-identically.
+ * `leafWeight` (each leaf's training weight, for explanations) is optional:
+ * forests written before it existed load without it, and a reader that does
+ * not know it ignores it, so it needed no new format version.
  */
 import { UserError } from "../../../core/errors.ts";
 import type { FlatForest } from "./flat.ts";
@@ -15,8 +18,9 @@ import type { ResolvedParams } from "./params.ts";
 export const FORMAT_VERSION = 1;
 const MAGIC = "ORFOREST";
 
-type DType = "int32" | "float64" | "uint8";
-const CTOR = { int32: Int32Array, float64: Float64Array, uint8: Uint8Array } as const;
+type DType = "int32" | "float64" | "uint8" | "float32";
+const CTOR = { int32: Int32Array, float64: Float64Array, uint8: Uint8Array, float32: Float32Array } as const;
+type AnyArray = Int32Array | Float64Array | Uint8Array | Float32Array;
 
 export interface ForestState {
   kind: "classifier" | "regressor";
@@ -52,7 +56,7 @@ const pad8 = (n: number) => (n + 7) & ~7;
 export function encodeForest(s: ForestState): Uint8Array {
   if (!littleEndian) throw new Error("forest serialization needs a little-endian platform");
   const ff = s.forest;
-  const parts: [string, DType, Int32Array | Float64Array | Uint8Array][] = [
+  const parts: [string, DType, AnyArray][] = [
     ["roots", "int32", ff.roots],
     ["feature", "int32", ff.feature],
     ["threshold", "float64", ff.threshold],
@@ -60,6 +64,8 @@ export function encodeForest(s: ForestState): Uint8Array {
     ["nanRight", "uint8", ff.nanRight],
     ["values", "float64", ff.values],
     ["importances", "float64", s.importances],
+    // optional (added within format version 1): readers that do not know it skip it
+    ...(ff.leafWeight ? [["leafWeight", "float32", ff.leafWeight] as [string, DType, AnyArray]] : []),
   ];
   const arrays: ArrayEntry[] = [];
   let off = 0;
@@ -112,7 +118,7 @@ export function decodeForest(bytes: Uint8Array): ForestState {
     corrupt(`format version ${header.version}, this Orchard reads version ${FORMAT_VERSION}`);
   }
   const payloadStart = pad8(12 + hlen);
-  const got: Record<string, Int32Array | Float64Array | Uint8Array> = {};
+  const got: Record<string, AnyArray> = {};
   for (const a of header.arrays) {
     const C = CTOR[a.dtype];
     if (!C) corrupt(`unknown array type ${a.dtype}`);
@@ -136,6 +142,7 @@ export function decodeForest(bytes: Uint8Array): ForestState {
     child: got.child as Int32Array,
     nanRight: got.nanRight as Uint8Array,
     values: got.values as Float64Array,
+    ...(got.leafWeight ? { leafWeight: got.leafWeight as Float32Array } : {}),
   };
   validate(forest);
   return {
@@ -155,6 +162,7 @@ function validate(ff: FlatForest): void {
     corrupt("node arrays differ");
   }
   const nLeafSlots = ff.values.length / ff.width;
+  if (ff.leafWeight && ff.leafWeight.length !== nLeafSlots) corrupt("leaf weights differ from leaves");
   for (let i = 0; i < n; i++) {
     const f = ff.feature[i];
     if (f >= ff.nFeatures || f < -1) corrupt("feature index out of range");

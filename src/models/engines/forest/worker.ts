@@ -26,6 +26,7 @@ function treeTransferables(tree: Tree): ArrayBuffer[] {
     tree.child.buffer,
     tree.nanRight.buffer,
     tree.values.buffer,
+    tree.leafWeight.buffer,
     tree.importance.buffer,
   ] as ArrayBuffer[];
 }
