@@ -4,8 +4,7 @@
  * day of the prediction log. Exit 0 when the check ran, 1 with --fail-on-drift
  * when the dataset drifted, 2 on bad input.
  */
-import { main, type TaskSpec } from "../src/cli/task.ts";
-import { UserError } from "../src/core/errors.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { runDrift } from "../src/drift/run.ts";
 import { type DriftJson, fmtScore } from "../src/drift/outputs.ts";
 
@@ -39,7 +38,7 @@ export function summaryText(j: DriftJson): string {
   return lines.join("\n");
 }
 
-export const spec: TaskSpec<DriftJson> = {
+export const spec = defineTask({
   name: "drift",
   description:
     "Data and prediction drift of the current data against the reference, with quality checks, an HTML report, " +
@@ -66,19 +65,17 @@ export const spec: TaskSpec<DriftJson> = {
   run(ctx) {
     const run = runDrift({
       config: ctx.config,
-      reference: ctx.values.reference as string | undefined,
-      current: ctx.values.current as string | undefined,
-      output: ctx.values.output as string | undefined,
-      model: ctx.values.model as string | undefined,
+      reference: ctx.values.reference,
+      current: ctx.values.current,
+      output: ctx.values.output,
+      model: ctx.values.model,
     });
-    if (ctx.values["fail-on-drift"] && run.json.dataset_drift) {
-      // the outputs are written; print the result, then exit 1
-      console.log(ctx.json ? JSON.stringify(run.json) : summaryText(run.json));
-      throw new UserError("dataset drift detected (--fail-on-drift)", 1);
-    }
     return run.json;
   },
   summary: summaryText,
-};
+  // the outputs are written and the result printed; then exit 1
+  failure: (r, ctx) =>
+    ctx.values["fail-on-drift"] && r.dataset_drift ? "dataset drift detected (--fail-on-drift)" : undefined,
+});
 
 if (import.meta.main) await main(spec);

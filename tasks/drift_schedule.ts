@@ -4,7 +4,7 @@
  * `scheduledDriftCheck` from src/drift/schedule.ts (drift check, then retrain
  * and register a @challenger on dataset drift).
  */
-import { executeTask, type TaskContext, type TaskSpec } from "../src/cli/task.ts";
+import { defineTask, executeTask, type TaskContext } from "../src/cli/task.ts";
 import { errorLine, UserError } from "../src/core/errors.ts";
 import { log } from "../src/core/progress.ts";
 import { checkCron, scheduledDriftCheck, type TickDeps, type TickResult } from "../src/drift/schedule.ts";
@@ -13,12 +13,12 @@ function passThrough(ctx: TaskContext): string[] {
   return [...(ctx.configPath ? ["--config", ctx.configPath] : []), ...ctx.sets.flatMap((s) => ["--set", s])];
 }
 
-export const spec: TaskSpec<TickResult | { scheduled: string }> = {
+export const spec = defineTask({
   name: "drift:schedule",
   description: "Run the drift check on the cron schedule in params (drift.schedule); retrain and register " +
     "a @challenger on dataset drift. --once runs one check now and exits.",
   options: { once: { type: "boolean", description: "run one check now and exit (no scheduler)" } },
-  async run(ctx) {
+  async run(ctx): Promise<TickResult | { scheduled: string }> {
     const config = ctx.config;
     const deps: TickDeps = { config, passThrough: passThrough(ctx) };
     if (ctx.values.once) return await scheduledDriftCheck(deps);
@@ -35,7 +35,7 @@ export const spec: TaskSpec<TickResult | { scheduled: string }> = {
     await new Promise(() => {}); // run until killed
     return { scheduled: schedule };
   },
-  summary: (r) => JSON.stringify(r),
-};
+  summary: (r: TickResult | { scheduled: string }) => JSON.stringify(r),
+});
 
 if (import.meta.main) Deno.exit(await executeTask(spec, Deno.args));

@@ -3,11 +3,11 @@
  * the customers -> data/features/customer_features.parquet (with `split`).
  * `--batch DIR --output FILE` builds the same columns for a later raw batch.
  */
-import { main } from "../src/cli/task.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { log } from "../src/core/progress.ts";
-import { type FeaturesResult, runFeatures } from "../src/features/stage.ts";
+import { runFeatures } from "../src/features/stage.ts";
 
-await main<FeaturesResult>({
+export const spec = defineTask({
   name: "features",
   description: "Build per-customer features (tenure, recency, frequency, monetary total and average,\n" +
     "last 3 months against the 3 before) from prep's outputs into\n" +
@@ -27,8 +27,8 @@ await main<FeaturesResult>({
   },
   run(ctx) {
     return runFeatures(ctx.config, {
-      batch: ctx.values.batch as string | undefined,
-      output: ctx.values.output as string | undefined,
+      batch: ctx.values.batch,
+      output: ctx.values.output,
     }, log);
   },
   summary(r) {
@@ -49,3 +49,5 @@ await main<FeaturesResult>({
     return lines.join("\n");
   },
 });
+
+if (import.meta.main) await main(spec);

@@ -4,7 +4,7 @@
  * writes a later production batch to data/raw/drift.
  */
 import { join } from "node:path";
-import { main } from "../src/cli/task.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
 import { log } from "../src/core/progress.ts";
 import { type GenerateResult, generateWorld, type Scenario, SCENARIOS } from "../src/data/generate.ts";
@@ -29,7 +29,7 @@ function exists(path: string): boolean {
 
 type Result = GenerateResult | { skipped: true; reason: string; out_dir: string };
 
-await main<Result>({
+export const spec = defineTask({
   name: "data:generate",
   description: "Write the example churn world (customers.csv, transactions.json, generation.json).\n" +
     "baseline goes to data/raw; --scenario drift writes a later, shifted batch to data/raw/drift.",
@@ -55,11 +55,11 @@ await main<Result>({
   },
   run(ctx) {
     const cfg = ctx.config;
-    const scenario = (ctx.values.scenario as string | undefined) ?? "baseline";
+    const scenario = ctx.values.scenario ?? "baseline";
     if (!Object.hasOwn(SCENARIOS, scenario)) {
       throw new UserError(`--scenario ${scenario}: expected ${Object.keys(SCENARIOS).join(" or ")}`);
     }
-    const outDir = (ctx.values.out as string | undefined) ??
+    const outDir = ctx.values.out ??
       (scenario === "drift" ? join(cfg.paths.raw, "drift") : cfg.paths.raw);
     if (ctx.values["if-missing"]) {
       const files = ["customers.csv", "transactions.json"].map((f) => join(outDir, f));
@@ -68,9 +68,9 @@ await main<Result>({
         return { skipped: true, reason: "raw data present", out_dir: outDir };
       }
     }
-    const customers = positiveInt("customers", ctx.values.customers as string, cfg.generate.customers);
-    const seed = positiveInt("seed", ctx.values.seed as string, cfg.generate.seed, 0);
-    const months = positiveInt("months", ctx.values.months as string, cfg.generate.months);
+    const customers = positiveInt("customers", ctx.values.customers, cfg.generate.customers);
+    const seed = positiveInt("seed", ctx.values.seed, cfg.generate.seed, 0);
+    const months = positiveInt("months", ctx.values.months, cfg.generate.months);
     const t0 = performance.now();
     log(`data:generate: ${customers} customers, ${months} months, seed ${seed}, scenario ${scenario}`);
     const result = generateWorld({
@@ -97,3 +97,5 @@ await main<Result>({
     ].join("\n");
   },
 });
+
+if (import.meta.main) await main(spec);

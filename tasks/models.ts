@@ -2,16 +2,10 @@
  * `deno task models`: list registered models, inspect and compare versions,
  * and manage them: promote (gated for champion/Production), archive, rollback.
  */
-import { main } from "../src/cli/task.ts";
-import {
-  MODELS_USAGE,
-  modelsCommand,
-  type ModelsOptions,
-  type ModelsResult,
-  modelsSummary,
-} from "../src/registry/commands.ts";
+import { defineTask, main } from "../src/cli/task.ts";
+import { MODELS_USAGE, modelsCommand, modelsSummary } from "../src/registry/commands.ts";
 
-await main<ModelsResult>({
+export const spec = defineTask({
   name: "models",
   description: "List registered models with their versions, aliases, stage, key metrics and gate\n" +
     "results; show, compare, promote, archive and roll back versions.",
@@ -34,6 +28,8 @@ await main<ModelsResult>({
     },
     reason: { type: "string", description: "why --force was needed (recorded)", valueName: "text" },
   },
-  run: (ctx) => modelsCommand(ctx.config, ctx.positionals, ctx.values as ModelsOptions),
+  run: (ctx) => modelsCommand(ctx.config, ctx.positionals, ctx.values),
   summary: modelsSummary,
 });
+
+if (import.meta.main) await main(spec);

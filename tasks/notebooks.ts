@@ -3,10 +3,10 @@
  * notebooks/ headless on the Deno Jupyter kernel and writes the executed copies
  * to reports/notebooks/ (see src/report/notebook_runner.ts).
  */
-import { main } from "../src/cli/task.ts";
-import { type NotebooksResult, notebooksSummary, runNotebooks } from "../src/notebooks/runner.ts";
+import { defineTask, main } from "../src/cli/task.ts";
+import { notebooksSummary, runNotebooks } from "../src/notebooks/runner.ts";
 
-main<NotebooksResult>({
+export const spec = defineTask({
   name: "notebooks",
   description:
     "Run every notebook in notebooks/ headless on the Deno Jupyter kernel (nbconvert); fail on any cell " +
@@ -33,9 +33,11 @@ main<NotebooksResult>({
   run: (ctx) =>
     runNotebooks({
       notebooks: ctx.positionals,
-      notebooksDir: ctx.values["notebooks-dir"] as string | undefined,
-      outputDir: ctx.values["output-dir"] as string | undefined,
-      timeout: ctx.values.timeout as string | undefined,
+      notebooksDir: ctx.values["notebooks-dir"],
+      outputDir: ctx.values["output-dir"],
+      timeout: ctx.values.timeout,
     }),
   summary: notebooksSummary,
 });
+
+if (import.meta.main) await main(spec);

@@ -4,7 +4,7 @@
  * clean. `--check` changes nothing and fails if any notebook carries outputs.
  */
 import { basename } from "node:path";
-import { main } from "../src/cli/task.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
 import { writeTextAtomic } from "../src/core/atomic.ts";
 import {
@@ -22,7 +22,7 @@ interface Result {
   dirty: string[];
 }
 
-main<Result>({
+export const spec = defineTask({
   name: "notebooks:strip",
   description: "Strip outputs and execution counts from the notebooks (--check: fail if any has outputs)",
   usage: "notebooks:strip [--check] [notebook.ipynb ...]",
@@ -68,3 +68,5 @@ main<Result>({
       ? `notebooks:strip: stripped ${r.stripped.join(", ")} (${r.checked} checked)`
       : `notebooks:strip: ${r.checked} notebooks clean`,
 });
+
+if (import.meta.main) await main(spec);

@@ -4,11 +4,11 @@
  * writes the input plus prediction and probability columns (format by the
  * output's extension, written atomically).
  */
-import { main } from "../src/cli/task.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
-import { predictFile, type PredictFileResult } from "../src/serve/batch.ts";
+import { predictFile } from "../src/serve/batch.ts";
 
-await main<PredictFileResult>({
+export const spec = defineTask({
   name: "predict",
   description:
     "Score a file with a registered model (or an artifact directory), through the service's code path.",
@@ -27,15 +27,15 @@ await main<PredictFileResult>({
   },
   run(ctx) {
     const config = ctx.config;
-    const input = ctx.values.input as string | undefined;
-    const output = ctx.values.output as string | undefined;
+    const input = ctx.values.input;
+    const output = ctx.values.output;
     if (!input) throw new UserError("--input <file> is required");
     if (!output) throw new UserError("--output <file> is required");
     if (!/\.(csv|json|ndjson|jsonl|parquet)$/i.test(output)) {
       throw new UserError(`--output ${output}: use a .csv, .json, .ndjson or .parquet file name`);
     }
     return predictFile({
-      modelUri: (ctx.values.model as string | undefined) ?? config.serve.model_uri,
+      modelUri: ctx.values.model ?? config.serve.model_uri,
       input,
       output,
       store: config.tracking.store,
@@ -50,3 +50,5 @@ await main<PredictFileResult>({
       ? `\n  ${Object.entries(r.counts).map(([k, v]) => `${k}: ${v}`).join(", ")}`
       : ""),
 });
+
+if (import.meta.main) await main(spec);

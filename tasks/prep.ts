@@ -3,13 +3,13 @@
  * data/interim (rejected_*, cleaned_customers.csv, filtered_sales.csv) and
  * data/processed (train.csv, validation.csv, quality.json), with a quality gate.
  */
-import { main } from "../src/cli/task.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { log } from "../src/core/progress.ts";
-import { type PrepResult, runPrep } from "../src/data/prep.ts";
+import { runPrep } from "../src/data/prep.ts";
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
-await main<PrepResult>({
+export const spec = defineTask({
   name: "prep",
   description: "Validate the raw sources against their schemas, write every bad row to\n" +
     "data/interim/rejected_<source>.csv with a reason, clean and dedupe, split the customers\n" +
@@ -39,3 +39,5 @@ await main<PrepResult>({
     return lines.join("\n");
   },
 });
+
+if (import.meta.main) await main(spec);

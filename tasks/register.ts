@@ -5,9 +5,9 @@
  * stage. A version failing the gates stays a candidate (exit 0, reasons
  * printed and stored) unless --force with --reason.
  */
-import { main } from "../src/cli/task.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
-import { ModelRegistry, parseStage, type RegisterResult } from "../src/registry/registry.ts";
+import { ModelRegistry, parseStage } from "../src/registry/registry.ts";
 import { registerSummary } from "../src/registry/format.ts";
 import { TrackingStore } from "../src/tracking/store.ts";
 
@@ -22,7 +22,7 @@ function readRunFile(path: string): string {
   return id;
 }
 
-await main<RegisterResult>({
+export const spec = defineTask({
   name: "register",
   description: "Register a run's model artifact as the next version of a named model. The promotion\n" +
     "gates in params.yaml (registry.gates) are checked whenever the version would become\n" +
@@ -64,9 +64,7 @@ await main<RegisterResult>({
     if (v.run !== undefined && v["run-file"] !== undefined) {
       throw new UserError("give --run or --run-file, not both");
     }
-    const runRef = v["run-file"] !== undefined
-      ? readRunFile(v["run-file"] as string)
-      : (v.run as string | undefined) ?? "latest";
+    const runRef = v["run-file"] !== undefined ? readRunFile(v["run-file"]) : v.run ?? "latest";
     const store = TrackingStore.open(config.tracking.store);
     try {
       const runId = store.resolveRunId(runRef, config.tracking.experiment, "model");
@@ -76,11 +74,11 @@ await main<RegisterResult>({
       });
       return registry.register({
         runId,
-        name: (v.name as string | undefined) ?? config.registry.model_name,
-        alias: (v.alias as string[] | undefined) ?? [],
+        name: v.name ?? config.registry.model_name,
+        alias: v.alias ?? [],
         stage,
         force: Boolean(v.force),
-        reason: v.reason as string | undefined,
+        reason: v.reason,
         ifNew: Boolean(v["if-new"]),
       });
     } finally {
@@ -89,3 +87,5 @@ await main<RegisterResult>({
   },
   summary: registerSummary,
 });
+
+if (import.meta.main) await main(spec);

@@ -3,10 +3,10 @@
  * <id> <id> ...` puts runs side by side. Run ids may be abbreviated to a unique
  * prefix (the listing shows 8 characters) or given as "latest".
  */
-import { main } from "../src/cli/task.ts";
-import { runsCommand, type RunsOptions, type RunsResult, runsSummary } from "../src/tracking/commands.ts";
+import { defineTask, main } from "../src/cli/task.ts";
+import { runsCommand, runsSummary } from "../src/tracking/commands.ts";
 
-await main<RunsResult>({
+export const spec = defineTask({
   name: "runs",
   description: "List tracked runs (newest first), filter them with a small query language, sort,\n" +
     "or compare runs side by side. Filter example:\n" +
@@ -31,6 +31,8 @@ await main<RunsResult>({
       valueName: "m1,m2",
     },
   },
-  run: (ctx) => runsCommand(ctx.config.tracking.store, ctx.positionals, ctx.values as RunsOptions),
+  run: (ctx) => runsCommand(ctx.config.tracking.store, ctx.positionals, ctx.values),
   summary: runsSummary,
 });
+
+if (import.meta.main) await main(spec);

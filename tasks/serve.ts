@@ -6,12 +6,12 @@
  * else serve.port. SIGTERM/SIGINT are passed on; the workers flush the
  * prediction log before exiting.
  */
-import { main } from "../src/cli/task.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
 import { optionalEnv as env } from "../src/core/env.ts";
 import { serveCommand } from "../src/serve/launch.ts";
 
-await main<{ exitCode: number }>({
+export const spec = defineTask({
   name: "serve",
   description:
     "Serve predictions over HTTP: Hono under `deno serve --parallel` (POST /predict, POST /invocations,\n" +
@@ -32,7 +32,7 @@ await main<{ exitCode: number }>({
   },
   async run(ctx) {
     const config = ctx.config;
-    const workersText = ctx.values.workers as string | undefined;
+    const workersText = ctx.values.workers;
     const workers = workersText === undefined ? undefined : Number(workersText);
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
       throw new UserError(`--workers ${workersText}: expected a positive whole number`);
@@ -40,9 +40,9 @@ await main<{ exitCode: number }>({
     const cmd = serveCommand({
       config,
       configPath: ctx.configPath,
-      port: (ctx.values.port as string | undefined) ?? env("PORT"),
-      host: ctx.values.host as string | undefined,
-      modelUri: (ctx.values.model as string | undefined) ?? env("MODEL_URI"),
+      port: ctx.values.port ?? env("PORT"),
+      host: ctx.values.host,
+      modelUri: ctx.values.model ?? env("MODEL_URI"),
       workers,
       sets: ctx.sets,
     });
@@ -70,3 +70,5 @@ await main<{ exitCode: number }>({
   },
   summary: (r) => `serve: stopped (exit ${r.exitCode})`,
 });
+
+if (import.meta.main) await main(spec);

@@ -4,14 +4,14 @@
  *   deno task train                                  # data/features/customer_features.parquet
  *   deno task train --data FILE --target COL [--validation FILE] [--set model.n_estimators=300] [--json]
  */
-import { main } from "../src/cli/task.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { formatNumber } from "../src/core/format.ts";
 import { writeTextAtomic } from "../src/core/atomic.ts";
-import { train, type TrainResult } from "../src/training/train.ts";
+import { train } from "../src/training/train.ts";
 
 const fmt = (v: number | undefined): string => formatNumber(v, { fixedIntegers: true });
 
-await main({
+export const spec = defineTask({
   name: "train",
   description:
     "Train a model on the configured feature data (or any CSV/Parquet/JSON with --data), evaluate it on the " +
@@ -51,30 +51,27 @@ await main({
     const v = ctx.values;
     const result = await train({
       config: ctx.config,
-      data: v.data as string | undefined,
-      target: v.target as string | undefined,
-      validation: v.validation as string | undefined,
-      experiment: v.experiment as string | undefined,
-      runName: v["run-name"] as string | undefined,
+      data: v.data,
+      target: v.target,
+      validation: v.validation,
+      experiment: v.experiment,
+      runName: v["run-name"],
       reportsDir: v["no-report"] ? null : undefined,
     });
-    if (v["run-file"]) writeTextAtomic(v["run-file"] as string, result.run_id);
-    if (ctx.json) {
-      return {
-        run_id: result.run_id,
-        artifact: result.artifact,
-        metrics: result.metrics,
-        positive_class: result.positive_class,
-        train_seconds: result.train_seconds,
-        rows: result.rows,
-        features: result.features,
-        ...(result.report ? { report: result.report } : {}),
-      };
-    }
+    if (v["run-file"]) writeTextAtomic(v["run-file"], result.run_id);
     return result;
   },
-  summary(r) {
-    const res = r as TrainResult;
+  json: (result) => ({
+    run_id: result.run_id,
+    artifact: result.artifact,
+    metrics: result.metrics,
+    positive_class: result.positive_class,
+    train_seconds: result.train_seconds,
+    rows: result.rows,
+    features: result.features,
+    ...(result.report ? { report: result.report } : {}),
+  }),
+  summary(res) {
     const m = res.metrics;
     const head = res.task === "classification"
       ? `roc_auc ${fmt(m.roc_auc)}  pr_auc ${fmt(m.pr_auc)}  accuracy ${fmt(m.accuracy)}  f1 ${fmt(m.f1)}  ` +
@@ -94,3 +91,5 @@ await main({
     ].join("\n");
   },
 });
+
+if (import.meta.main) await main(spec);

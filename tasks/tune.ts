@@ -4,7 +4,7 @@
  *
  *   deno task tune [--data FILE --target COL] [--set tune.strategy=random --set tune.n_trials=5] [--json]
  */
-import { main } from "../src/cli/task.ts";
+import { defineTask, main } from "../src/cli/task.ts";
 import { formatNumber } from "../src/core/format.ts";
 import { tune, type TuneResult } from "../src/training/tune.ts";
 
@@ -14,7 +14,7 @@ function setFlags(params: Record<string, unknown>): string {
   );
 }
 
-await main({
+export const spec = defineTask({
   name: "tune",
   description:
     "Search tune.space (grid or random) with cross-validation on the training rows. Each trial is a " +
@@ -36,9 +36,9 @@ await main({
   async run(ctx) {
     const r = await tune({
       config: ctx.config,
-      data: ctx.values.data as string | undefined,
-      target: ctx.values.target as string | undefined,
-      experiment: ctx.values.experiment as string | undefined,
+      data: ctx.values.data,
+      target: ctx.values.target,
+      experiment: ctx.values.experiment,
     });
     const data = ctx.values.data ? `--data ${ctx.values.data} ` : "";
     const target = ctx.values.target ? `--target ${ctx.values.target} ` : "";
@@ -61,3 +61,5 @@ await main({
     ].join("\n");
   },
 });
+
+if (import.meta.main) await main(spec);

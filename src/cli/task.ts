@@ -19,8 +19,18 @@ export interface OptionSpec {
   valueName?: string;
 }
 
-export interface TaskContext {
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+export type OptionSpecs = Record<string, OptionSpec>;
+
+/** The parsed value of one option, typed from its spec: a string, a flag, or a list when repeatable. */
+export type OptionValue<O extends OptionSpec> = O["type"] extends "boolean"
+  ? O["multiple"] extends true ? boolean[] | undefined : boolean | undefined
+  : O["multiple"] extends true ? string[] | undefined
+  : string | undefined;
+
+export type OptionValues<O extends OptionSpecs> = { [K in keyof O]: OptionValue<O[K]> };
+
+export interface TaskContext<O extends OptionSpecs = OptionSpecs> {
+  values: OptionValues<O>;
   positionals: string[];
   json: boolean;
   /** the loaded config (params.yaml plus --set); loaded and validated before `run`, so bad config fails first */
@@ -30,16 +40,31 @@ export interface TaskContext {
   configPath?: string;
 }
 
-export interface TaskSpec<R> {
+export interface TaskSpec<R, O extends OptionSpecs = OptionSpecs> {
   name: string;
   description: string;
   /** extra usage line, e.g. "runs [list|compare A B]" */
   usage?: string;
-  options?: Record<string, OptionSpec>;
+  options?: O;
   positionals?: boolean;
-  run(ctx: TaskContext): R | Promise<R>;
-  /** the human summary printed on success (the JSON form prints the result itself) */
+  /** does the work and returns the result, the same whatever the output mode */
+  run(ctx: TaskContext<O>): R | Promise<R>;
+  /** the human summary printed on success */
   summary?(result: R): string;
+  /** the object printed under --json (default: the result itself) */
+  json?(result: R): unknown;
+  /**
+   * A result that is a failure the caller asked to be told of (drift --fail-on-drift):
+   * the message is printed after the result and the task exits 1.
+   */
+  failure?(result: R, ctx: TaskContext<O>): string | undefined;
+}
+
+/** A task spec whose `ctx.values` are typed from its `options` (no casts in tasks). */
+export function defineTask<R, const O extends OptionSpecs = Record<never, OptionSpec>>(
+  spec: TaskSpec<R, O>,
+): TaskSpec<R, O> {
+  return spec;
 }
 
 const COMMON: Record<string, OptionSpec> = {
@@ -54,7 +79,10 @@ const COMMON: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "show this help" },
 };
 
-export function helpText<R>(spec: TaskSpec<R>): string {
+/** What help and parsing read of a spec (any task's spec fits it, whatever its result and options). */
+export type TaskShape = Pick<TaskSpec<unknown>, "name" | "description" | "usage" | "options" | "positionals">;
+
+export function helpText(spec: TaskShape): string {
   const all = { ...(spec.options ?? {}), ...COMMON };
   const rows = Object.entries(all).map(([name, o]) => {
     const flag = `--${name}${o.type === "string" ? ` <${o.valueName ?? "value"}>` : ""}`;
@@ -64,7 +92,7 @@ export function helpText<R>(spec: TaskSpec<R>): string {
   return `deno task ${usage}\n\n${spec.description}\n\nOptions:\n${rows.join("\n")}\n`;
 }
 
-function parseTaskArgs<R>(spec: TaskSpec<R>, argv: string[]) {
+function parseTaskArgs(spec: TaskShape, argv: string[]) {
   const options = Object.fromEntries(
     Object.entries({ ...(spec.options ?? {}), ...COMMON }).map(([k, o]) => [
       k,
@@ -82,7 +110,10 @@ function parseTaskArgs<R>(spec: TaskSpec<R>, argv: string[]) {
 }
 
 /** Runs a task and returns its exit code; does not call Deno.exit (tests use it). */
-export async function executeTask<R>(spec: TaskSpec<R>, argv: string[]): Promise<number> {
+export async function executeTask<R, O extends OptionSpecs>(
+  spec: TaskSpec<R, O>,
+  argv: string[],
+): Promise<number> {
   try {
     const { values, positionals } = parseTaskArgs(spec, argv);
     if (values.help) {
@@ -92,8 +123,9 @@ export async function executeTask<R>(spec: TaskSpec<R>, argv: string[]): Promise
     const sets = (values.set as string[] | undefined) ?? [];
     const configPath = values.config as string | undefined;
     // Load and validate config and overrides up front, so bad config fails before any work.
-    const ctx: TaskContext = {
-      values: values as TaskContext["values"],
+    const ctx: TaskContext<O> = {
+      // parseArgs parsed exactly these options, so its values have the spec's types
+      values: values as unknown as OptionValues<O>,
       positionals,
       json: Boolean(values.json),
       sets,
@@ -101,8 +133,13 @@ export async function executeTask<R>(spec: TaskSpec<R>, argv: string[]): Promise
       config: loadConfig({ path: configPath, sets }),
     };
     const result = await spec.run(ctx);
-    if (ctx.json) console.log(JSON.stringify(result));
+    if (ctx.json) console.log(JSON.stringify(spec.json ? spec.json(result) : result));
     else if (spec.summary) console.log(spec.summary(result));
+    const failed = spec.failure?.(result, ctx);
+    if (failed) {
+      console.error(`${spec.name}: ${failed}`);
+      return 1;
+    }
     return 0;
   } catch (e) {
     return reportError(spec.name, e);
@@ -124,7 +161,7 @@ function reportError(name: string, e: unknown): number {
 }
 
 /** Entry point for `tasks/*.ts`: run, then exit with the task's code. */
-export async function main<R>(spec: TaskSpec<R>): Promise<never> {
+export async function main<R, O extends OptionSpecs>(spec: TaskSpec<R, O>): Promise<never> {
   const code = await executeTask(spec, Deno.args);
   Deno.exit(code);
 }

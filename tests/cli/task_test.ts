@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { executeTask, helpText, type TaskSpec } from "../../src/cli/task.ts";
+import { defineTask, executeTask, helpText, type OptionSpecs, type TaskSpec } from "../../src/cli/task.ts";
 import { UserError } from "../../src/core/errors.ts";
 
 /** Runs a task in-process, capturing what it prints. */
-async function capture<R>(spec: TaskSpec<R>, argv: string[]) {
+async function capture<R, O extends OptionSpecs>(spec: TaskSpec<R, O>, argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const [log, error] = [console.log, console.error];
@@ -71,4 +71,48 @@ Deno.test("user mistakes exit 2 with one line each; bugs exit 1 without a stack"
   assert.equal(crash.err.length, 1);
   assert.match(crash.err[0], /^demo: internal error: /);
   assert.ok(!crash.err[0].includes("    at "), "no stack trace");
+});
+
+const typed = defineTask({
+  name: "typed",
+  description: "Typed options.",
+  options: {
+    name: { type: "string", description: "a name" },
+    loud: { type: "boolean", description: "shout" },
+    tag: { type: "string", multiple: true, description: "tags" },
+    "fail-on-odd": { type: "boolean", description: "exit 1 when the count is odd" },
+  },
+  run(ctx) {
+    // typed from the specs: no casts (a wrong type here fails `deno check`)
+    const name: string | undefined = ctx.values.name;
+    const loud: boolean | undefined = ctx.values.loud;
+    const tags: string[] | undefined = ctx.values.tag;
+    const text = `${name ?? "nobody"}${loud ? "!" : ""}`;
+    return { text, tags: tags ?? [], count: (tags ?? []).length };
+  },
+  summary: (r) => `${r.text} [${r.tags.join(",")}]`,
+  json: (r) => ({ text: r.text, n: r.count }),
+  failure: (r, ctx) => (ctx.values["fail-on-odd"] && r.count % 2 === 1 ? "odd count" : undefined),
+});
+
+Deno.test("typed options: strings, flags and repeatable values reach run with their types", async () => {
+  const r = await capture(typed, ["--name", "ada", "--loud", "--tag", "a", "--tag", "b"]);
+  assert.equal(r.code, 0);
+  assert.deepEqual(r.out, ["ada! [a,b]"]);
+});
+
+Deno.test("the json hook shapes --json output; summary gets run's result unchanged", async () => {
+  const r = await capture(typed, ["--tag", "x", "--json"]);
+  assert.equal(r.code, 0);
+  assert.deepEqual(JSON.parse(r.out.join("")), { text: "nobody", n: 1 });
+});
+
+Deno.test("the failure hook: the result is printed, then one line and exit 1", async () => {
+  const odd = await capture(typed, ["--tag", "x", "--fail-on-odd"]);
+  assert.equal(odd.code, 1);
+  assert.deepEqual(odd.out, ["nobody [x]"]);
+  assert.deepEqual(odd.err, ["typed: odd count"]);
+  const even = await capture(typed, ["--tag", "x", "--tag", "y", "--fail-on-odd"]);
+  assert.equal(even.code, 0);
+  assert.deepEqual(even.err, []);
 });
