@@ -25,7 +25,7 @@ import {
 import { engineParams, validateModelParams } from "./engines/registry.ts";
 import { evaluate, type Evaluation } from "./evaluate.ts";
 import { fitModel, resolveEncoding } from "./fit.ts";
-import { type Columns, columnsFromRecords, isMissing, Preprocessor } from "./preprocess/index.ts";
+import { type Columns, columnsFromRecords, isMissing, type Preprocessor } from "./preprocess/index.ts";
 import { encodeTarget, resolveTarget } from "./target.ts";
 import type { Estimator, Matrix, Prediction, Signature } from "./types.ts";
 
@@ -43,14 +43,24 @@ export interface ModelFitOptions extends Partial<ModelParams> {
 
 /** Per-row attributions: prediction = bias + sum of contributions (per input column). */
 export interface Explanation {
+  /** the input columns (before encoding), in the order of each row's contributions */
   columns: string[];
+  /** classification: per row, the class whose probability is explained */
+  classes?: Label[];
+  /** per row: the part of the value that no column accounts for (the training mean or class share) */
   bias: number[];
+  /** per row, per column: what the column's value added to (or took from) the row's value */
   contributions: number[][];
+  /** per row: bias + contributions, the prediction (regression) or the explained class's probability */
+  values: number[];
 }
 
-/** Engines that can attribute a prediction to their inputs implement this. */
-interface ExplainingEstimator extends Estimator {
-  explain(X: Matrix): { bias: Float64Array; contributions: Float64Array };
+export interface ExplainOptions {
+  /**
+   * classification: the class whose probability to explain, for every row
+   * (default: the positive class for a binary model, each row's predicted class otherwise)
+   */
+  class?: Label;
 }
 
 function isFrame(t: Table): t is pl.DataFrame {
@@ -180,27 +190,52 @@ export class Model {
     return evaluation;
   }
 
-  /** Per-row attributions to the input columns, where the engine supports them. */
-  explain(table: Table): Explanation {
-    const est = this.estimator as Partial<ExplainingEstimator>;
-    if (typeof est.explain !== "function") {
-      throw new UserError(`explain: the ${this.engine} engine does not compute attributions`);
+  /**
+   * Per-row attributions to the input columns, where the engine computes them
+   * (the forest: tree-path attributions). For every row, bias + the sum of its
+   * contributions = its predicted value (regression) or its probability of the
+   * explained class. Contributions of a column's encoded parts (one-hot levels,
+   * date parts, missing indicator) are summed back to the column.
+   */
+  explain(table: Table, opts: ExplainOptions = {}): Explanation {
+    if (typeof this.estimator.explain !== "function") {
+      throw new UserError(
+        `explain: the ${this.engine} engine does not compute attributions (the forest engine does)`,
+      );
     }
     const X = this.transform(table);
-    const { bias, contributions } = est.explain.call(this.estimator, X);
-    const width = contributions.length / Math.max(1, X.rows);
-    // engines attribute to encoded features; a one-hot column's parts sum back to its source column
-    const rows = Array.from(
-      { length: X.rows },
-      (_, i) =>
-        this.preprocessor.columnImportances(contributions.subarray(i * width, (i + 1) * width)).map((c) =>
-          c.importance
-        ),
-    );
+    let outputs: Int32Array | undefined;
+    if (this.task === "classification") {
+      const classes = this.classes!;
+      let fixed = -1;
+      if (opts.class !== undefined) {
+        fixed = classes.findIndex((c) => String(c) === String(opts.class));
+        if (fixed < 0) {
+          throw new UserError(
+            `explain: class ${JSON.stringify(opts.class)} is not one the model knows (${
+              classes.map(String).join(", ")
+            })`,
+          );
+        }
+      } else if (classes.length === 2) fixed = classes.findIndex((c) => c === this.positiveClass);
+      outputs = fixed >= 0 ? new Int32Array(X.rows).fill(fixed) : Int32Array.from(this.estimator.predict(X)); // the most probable class, as predict takes it
+    } else if (opts.class !== undefined) {
+      throw new UserError("explain: option class applies to classification models only");
+    }
+    const { bias, contributions } = this.estimator.explain(X, outputs);
+    const w = X.cols;
+    const rows = Array.from({ length: X.rows }, (_, i) =>
+      // engines attribute to encoded features; each column's parts sum back to it
+      this.preprocessor.columnImportances(contributions.subarray(i * w, (i + 1) * w)).map((c) =>
+        c.importance
+      ));
+    const values = rows.map((r, i) => r.reduce((a, b) => a + b, bias[i]));
     return {
       columns: this.preprocessor.columns.map((c) => c.name),
+      ...(outputs ? { classes: Array.from(outputs, (k) => this.classes![k]) } : {}),
       bias: Array.from(bias),
       contributions: rows,
+      values,
     };
   }
 

@@ -27,6 +27,12 @@ export interface Estimator {
   predict(X: Matrix): Float64Array;
   /** classifier only: rows x nClasses, row-major; each row sums to 1 */
   predictProba?(X: Matrix): Float64Array;
+  /**
+   * per-row attributions, if the engine has them: bias[i] + the row's contributions
+   * (rows x cols, row-major) = row i's prediction (regressor) or its probability of
+   * class `classes[i]` (classifier; default: its predicted class)
+   */
+  explain?(X: Matrix, classes?: ArrayLike<number>): { bias: Float64Array; contributions: Float64Array };
   /** impurity-based or coefficient-based importances, one per column, if the engine has them */
   featureImportances?(): Float64Array | undefined;
   /** the compact serialized form; `loadEstimator` in src/models/engines.ts reads it back */

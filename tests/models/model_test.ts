@@ -109,12 +109,88 @@ Deno.test("bad input: a UserError naming the target, the param or the class", as
   );
 });
 
-Deno.test("explain: a UserError naming the engine when it has no attributions", async () => {
-  const model = await fit(churnRows(80), { target: "churned", ...SMALL });
+const close = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+
+Deno.test("explain (forest, binary): bias + contributions = the positive class's probability, per input column", async () => {
+  const rows = churnRows(300, 4);
+  const test = rows.slice(0, 40);
+  for (const encoding of ["ordinal", "onehot"] as const) {
+    const model = await fit(rows, { target: "churned", encoding, ...SMALL });
+    const pos = model.classes!.indexOf(model.positiveClass!);
+    const proba = model.predictProba(test);
+    const e = model.explain(test);
+    // one contribution per source column, however many encoded features it became
+    assert.deepEqual(e.columns, model.preprocessor.columns.map((c) => c.name));
+    if (encoding === "onehot") assert.ok(model.preprocessor.width > e.columns.length);
+    assert.deepEqual(e.classes, test.map(() => model.positiveClass));
+    for (let i = 0; i < test.length; i++) {
+      assert.equal(e.contributions[i].length, e.columns.length);
+      const sum = e.contributions[i].reduce((a, b) => a + b, e.bias[i]);
+      assert.ok(close(sum, proba[i][pos]), `${encoding} row ${i}: ${sum} vs ${proba[i][pos]}`);
+      assert.ok(close(e.values[i], proba[i][pos]));
+    }
+    // tenure drives churn in the generated data: it carries the largest attributions
+    const mag = e.columns.map((_, j) => e.contributions.reduce((a, r) => a + Math.abs(r[j]), 0));
+    assert.equal(e.columns[mag.indexOf(Math.max(...mag))], "tenure");
+  }
+});
+
+Deno.test("explain (forest): multiclass explains each row's predicted class or a chosen one; regression the value", async () => {
+  const rng = new Rng(11);
+  const n = 240;
+  const x = Array.from({ length: n }, () => rng.uniform(0, 3));
+  const z = Array.from({ length: n }, () => rng.uniform(-1, 1));
+  const cls = x.map((v) => (v < 1 ? "a" : v < 2 ? "b" : "c"));
+  const multi = await fit({ x, z, cls }, { target: "cls", ...SMALL });
+  const proba = multi.predictProba({ x, z });
+  const predicted = multi.predict({ x, z });
+  const e = multi.explain({ x, z });
+  assert.deepEqual(e.classes, predicted);
+  for (let i = 0; i < n; i++) {
+    const k = multi.classes!.indexOf(predicted[i]);
+    assert.ok(close(e.contributions[i].reduce((a, b) => a + b, e.bias[i]), proba[i][k]), `row ${i}`);
+  }
+  const c = multi.explain({ x, z }, { class: "c" });
+  for (let i = 0; i < n; i++) assert.ok(close(c.values[i], proba[i][2]));
   assert.throws(
-    () => model.explain(churnRows(3)),
-    (e: Error) => e instanceof UserError && /forest/.test(e.message),
+    () => multi.explain({ x, z }, { class: "d" }),
+    (err: Error) => err instanceof UserError && /"d"/.test(err.message),
   );
+
+  const y = x.map((v, i) => 2 * v + z[i]);
+  const reg = await fit({ x, z, y }, { target: "y", ...SMALL });
+  const pred = reg.predict({ x, z }) as number[];
+  const r = reg.explain({ x, z });
+  assert.equal(r.classes, undefined);
+  for (let i = 0; i < n; i++) {
+    assert.ok(close(r.contributions[i].reduce((a, b) => a + b, r.bias[i]), pred[i]));
+  }
+  // bias is the (bootstrap-weighted) training mean: close to the mean of y
+  const mean = y.reduce((a, b) => a + b, 0) / n;
+  assert.ok(Math.abs(r.bias[0] - mean) < 0.3, `bias ${r.bias[0]} mean ${mean}`);
+});
+
+Deno.test("explain after save and load gives the same attributions", async () => {
+  const rows = churnRows(200, 6);
+  const model = await fit(rows, { target: "churned", ...SMALL });
+  const dir = await Deno.makeTempDir();
+  try {
+    const again = Model.load(model.save(`${dir}/m`));
+    assert.deepEqual(again.explain(rows.slice(0, 20)), model.explain(rows.slice(0, 20)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("explain: engines without attributions are a UserError naming the engine", async () => {
+  for (const algorithm of ["logistic", "ml-random-forest"] as const) {
+    const model = await fit(churnRows(120), { target: "churned", ...SMALL, algorithm });
+    assert.throws(
+      () => model.explain(churnRows(3)),
+      (e: Error) => e instanceof UserError && e.message.includes(`the ${algorithm} engine`),
+      algorithm,
+    );
+  }
 });
 
 Deno.test("tableColumns: records, DataFrames and columns give the same columns", () => {
