@@ -67,7 +67,7 @@ export function defineTask<R, const O extends OptionSpecs = Record<never, Option
   return spec;
 }
 
-const COMMON: Record<string, OptionSpec> = {
+export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   config: { type: "string", description: "config file (default params.yaml)", valueName: "file" },
   set: {
     type: "string",
@@ -83,7 +83,7 @@ const COMMON: Record<string, OptionSpec> = {
 export type TaskShape = Pick<TaskSpec<unknown>, "name" | "description" | "usage" | "options" | "positionals">;
 
 export function helpText(spec: TaskShape): string {
-  const all = { ...(spec.options ?? {}), ...COMMON };
+  const all = { ...(spec.options ?? {}), ...COMMON_OPTIONS };
   const rows = Object.entries(all).map(([name, o]) => {
     const flag = `--${name}${o.type === "string" ? ` <${o.valueName ?? "value"}>` : ""}`;
     return `  ${(o.short ? `-${o.short}, ` : "    ") + flag.padEnd(34)} ${o.description}`;
@@ -94,7 +94,7 @@ export function helpText(spec: TaskShape): string {
 
 function parseTaskArgs(spec: TaskShape, argv: string[]) {
   const options = Object.fromEntries(
-    Object.entries({ ...(spec.options ?? {}), ...COMMON }).map(([k, o]) => [
+    Object.entries({ ...(spec.options ?? {}), ...COMMON_OPTIONS }).map(([k, o]) => [
       k,
       // parseArgs rejects keys set to undefined
       { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) },

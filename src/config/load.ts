@@ -11,7 +11,7 @@ import { type Config, ConfigSchema } from "./schema.ts";
 export const DEFAULT_CONFIG_PATH = "params.yaml";
 
 type Json = unknown;
-type JsonSchema = {
+export type JsonSchema = {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   additionalProperties?: boolean | JsonSchema;
@@ -24,10 +24,11 @@ type JsonSchema = {
   maximum?: number;
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
+  description?: string;
 };
 
 let cachedJsonSchema: JsonSchema | undefined;
-function configJsonSchema(): JsonSchema {
+export function configJsonSchema(): JsonSchema {
   cachedJsonSchema ??= z.toJSONSchema(ConfigSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
   return cachedJsonSchema;
 }

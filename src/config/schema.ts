@@ -6,165 +6,210 @@
 import { z } from "zod";
 
 const SourceSchema = z.strictObject({
-  path: z.string().min(1),
-  /** csv | json | ndjson | parquet; inferred from the extension when absent */
-  format: z.enum(["csv", "json", "ndjson", "parquet"]).optional(),
+  path: z.string().min(1).describe("the file to read"),
+  format: z.enum(["csv", "json", "ndjson", "parquet"]).optional().describe(
+    "csv | json | ndjson | parquet; inferred from the extension when absent",
+  ),
 });
 
 export const PathsSchema = z.strictObject({
-  raw: z.string().default("data/raw"),
-  interim: z.string().default("data/interim"),
-  processed: z.string().default("data/processed"),
-  features: z.string().default("data/features"),
-  predictions: z.string().default("data/predictions"),
-  monitoring: z.string().default("data/monitoring"),
-  models: z.string().default("models"),
-  reports: z.string().default("reports"),
+  raw: z.string().default("data/raw").describe("raw sources (data:generate writes here; prep reads here)"),
+  interim: z.string().default("data/interim").describe("cleaned sources and rejected rows"),
+  processed: z.string().default("data/processed").describe("train/validation split and quality.json"),
+  features: z.string().default("data/features").describe("feature tables (Parquet)"),
+  predictions: z.string().default("data/predictions").describe(
+    "the prediction log the service writes (NDJSON per day)",
+  ),
+  monitoring: z.string().default("data/monitoring").describe("drift summaries and input statistics"),
+  models: z.string().default("models").describe(
+    "model artifacts, registered versions and the tracking store",
+  ),
+  reports: z.string().default("reports").describe("HTML and Markdown reports"),
 });
 
 export const DataSchema = z.strictObject({
   sources: z.strictObject({
-    customers: SourceSchema.default({ path: "data/raw/customers.csv" }),
-    transactions: SourceSchema.default({ path: "data/raw/transactions.json" }),
+    customers: SourceSchema.default({ path: "data/raw/customers.csv" }).describe("the customers table"),
+    transactions: SourceSchema.default({ path: "data/raw/transactions.json" }).describe(
+      "the transactions table",
+    ),
   }).default({
     customers: { path: "data/raw/customers.csv" },
     transactions: { path: "data/raw/transactions.json" },
-  }),
-  /** the column the model predicts */
-  target: z.string().default("churned"),
-  /** the entity key joining sources */
-  id_column: z.string().default("customer_id"),
-  /** "as of" date for recency/tenure; defaults to the latest transaction date */
-  as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").optional(),
+  }).describe("the raw sources prep reads"),
+  target: z.string().default("churned").describe("the column the model predicts"),
+  id_column: z.string().default("customer_id").describe("the entity key joining sources"),
+  as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").optional().describe(
+    '"as of" date for recency/tenure; defaults to the latest transaction date',
+  ),
 });
 
 export const SplitSchema = z.strictObject({
-  validation_fraction: z.number().gt(0).lt(1).default(0.25),
-  stratify: z.boolean().default(true),
-  seed: z.number().int().nonnegative().default(42),
+  validation_fraction: z.number().gt(0).lt(1).default(0.25).describe("share of rows held out for validation"),
+  stratify: z.boolean().default(true).describe("keep class shares equal in both parts"),
+  seed: z.number().int().nonnegative().default(42).describe(
+    "seed of the split (and of cross-validation folds)",
+  ),
 });
 
 export const QualitySchema = z.strictObject({
-  /** the prep stage fails when more than this share of rows is rejected */
-  max_rejected_share: z.number().min(0).max(1).default(0.1),
-  /** ... or when any column's missing share after cleaning is above this */
-  max_missing_share: z.number().min(0).max(1).default(0.01),
+  max_rejected_share: z.number().min(0).max(1).default(0.1).describe(
+    "the prep stage fails when more than this share of rows is rejected",
+  ),
+  max_missing_share: z.number().min(0).max(1).default(0.01).describe(
+    "... or when any column's missing share after cleaning is above this",
+  ),
 });
 
 export const GenerateSchema = z.strictObject({
-  customers: z.number().int().positive().default(5000),
-  seed: z.number().int().nonnegative().default(7),
-  months: z.number().int().positive().default(12),
+  customers: z.number().int().positive().default(5000).describe("number of customers to generate"),
+  seed: z.number().int().nonnegative().default(7).describe(
+    "seed of the split (and of cross-validation folds)",
+  ),
+  months: z.number().int().positive().default(12).describe("months of transactions to generate"),
 });
 
 export const ModelSchema = z.strictObject({
-  algorithm: z.enum(["forest", "ml-random-forest", "logistic"]).default("forest"),
-  task: z.enum(["auto", "classification", "regression"]).default("auto"),
-  /** the class whose probability is scored; default: the minority class */
-  positive_class: z.union([z.string(), z.number(), z.boolean()]).optional(),
-  threshold: z.number().gt(0).lt(1).default(0.5),
-  n_estimators: z.number().int().positive().default(100),
-  max_depth: z.number().int().positive().nullable().default(null),
-  min_samples_split: z.number().int().min(2).default(2),
-  min_samples_leaf: z.number().int().positive().default(1),
-  max_features: z.union([z.enum(["sqrt", "log2"]), z.number().positive(), z.null()]).default(
-    "sqrt",
+  algorithm: z.enum(["forest", "ml-random-forest", "logistic"]).default("forest").describe(
+    "the engine: our forest, ml-random-forest, or logistic regression",
   ),
-  bootstrap: z.boolean().default(true),
-  max_samples: z.number().positive().nullable().default(null),
-  class_weight: z.enum(["balanced"]).nullable().default(null),
-  criterion: z.enum(["gini", "entropy", "squared_error"]).optional(),
-  random_state: z.number().int().nonnegative().default(42),
-  n_jobs: z.number().int().positive().nullable().default(null),
-  /** logistic regression */
-  C: z.number().positive().default(1),
-  max_iter: z.number().int().positive().default(200),
-  /** preprocessing */
-  encoding: z.enum(["auto", "onehot", "ordinal"]).default("auto"),
-  max_categories: z.number().int().min(2).default(20),
-  cv_folds: z.number().int().min(0).default(0),
+  task: z.enum(["auto", "classification", "regression"]).default("auto").describe(
+    "auto: regression for a numeric target with many values, else classification",
+  ),
+  positive_class: z.union([z.string(), z.number(), z.boolean()]).optional().describe(
+    "the class whose probability is scored; default: the minority class",
+  ),
+  threshold: z.number().gt(0).lt(1).default(0.5).describe(
+    "binary decision threshold on the positive class probability",
+  ),
+  n_estimators: z.number().int().positive().default(100).describe("number of trees"),
+  max_depth: z.number().int().positive().nullable().default(null).describe(
+    "maximum tree depth; null: unlimited",
+  ),
+  min_samples_split: z.number().int().min(2).default(2).describe("fewest rows a node needs to be split"),
+  min_samples_leaf: z.number().int().positive().default(1).describe("fewest rows in a leaf"),
+  max_features: z.union([z.enum(["sqrt", "log2"]), z.number().positive(), z.null()]).default("sqrt")
+    .describe("features drawn per split: sqrt, log2, a share (0-1], a count, or null for all"),
+  bootstrap: z.boolean().default(true).describe("draw each tree's rows with replacement"),
+  max_samples: z.number().positive().nullable().default(null).describe(
+    "rows per tree: a share (0-1] or a count; null: all",
+  ),
+  class_weight: z.enum(["balanced"]).nullable().default(null).describe(
+    "balanced: weight classes inversely to their frequency",
+  ),
+  criterion: z.enum(["gini", "entropy", "squared_error"]).optional().describe(
+    "split criterion (default gini for classifiers, squared_error for regressors)",
+  ),
+  random_state: z.number().int().nonnegative().default(42).describe("seed of the engine"),
+  n_jobs: z.number().int().positive().nullable().default(null).describe(
+    "worker threads for training; null: one per core",
+  ),
+  C: z.number().positive().default(1).describe("logistic regression"),
+  max_iter: z.number().int().positive().default(200).describe("logistic regression: iteration limit"),
+  encoding: z.enum(["auto", "onehot", "ordinal"]).default("auto").describe("preprocessing"),
+  max_categories: z.number().int().min(2).default(20).describe(
+    'one-hot: levels kept per column (the rest become "other")',
+  ),
+  cv_folds: z.number().int().min(0).default(0).describe(
+    "k-fold cross-validation on the training rows; 0: none",
+  ),
 });
 
 export const TuneSchema = z.strictObject({
-  strategy: z.enum(["grid", "random"]).default("grid"),
-  n_trials: z.number().int().positive().default(10),
-  cv_folds: z.number().int().min(2).default(3),
-  metric: z.string().default("roc_auc"),
+  strategy: z.enum(["grid", "random"]).default("grid").describe(
+    "grid: every combination; random: n_trials draws",
+  ),
+  n_trials: z.number().int().positive().default(10).describe("random search: number of trials"),
+  cv_folds: z.number().int().min(2).default(3).describe(
+    "k-fold cross-validation on the training rows; 0: none",
+  ),
+  metric: z.string().default("roc_auc").describe("the metric the search maximizes"),
   space: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])))
-    .default({ max_depth: [8, 12, null], n_estimators: [50, 100] }),
+    .default({ max_depth: [8, 12, null], n_estimators: [50, 100] }).describe("param -> the values to try"),
 });
 
 export const TrackingSchema = z.strictObject({
-  store: z.string().default("models/orchard.db"),
-  experiment: z.string().default("churn"),
+  store: z.string().default("models/orchard.db").describe("the tracking store (SQLite file)"),
+  experiment: z.string().default("churn").describe("experiment runs are filed under"),
 });
 
 const MetricThresholdSchema = z.strictObject({
-  /** absolute floor (or ceiling when greater_is_better is false) */
-  threshold: z.number().optional(),
-  /** candidate - champion must be at least this */
-  min_absolute_change: z.number().optional(),
-  /** (candidate - champion) / |champion| must be at least this */
-  min_relative_change: z.number().optional(),
-  greater_is_better: z.boolean().default(true),
+  threshold: z.number().optional().describe("absolute floor (or ceiling when greater_is_better is false)"),
+  min_absolute_change: z.number().optional().describe("candidate - champion must be at least this"),
+  min_relative_change: z.number().optional().describe(
+    "(candidate - champion) / |champion| must be at least this",
+  ),
+  greater_is_better: z.boolean().default(true).describe("whether a higher value is better"),
 });
 
 export const RegistrySchema = z.strictObject({
-  model_name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . -").default("churn"),
+  model_name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . -").default("churn").describe(
+    "the registered model the pipeline registers into",
+  ),
   gates: z.record(z.string(), MetricThresholdSchema).default({
     recall: { threshold: 0.7, greater_is_better: true },
     f1: { threshold: 0.6, greater_is_better: true },
-  }),
+  }).describe("metric -> promotion gate for @champion and Production"),
 });
 
 export const ServeSchema = z.strictObject({
-  model_uri: z.string().default("models:/churn@champion"),
-  host: z.string().min(1).default("0.0.0.0"),
-  port: z.number().int().min(0).max(65535).default(8000),
-  /** deno serve --parallel workers; null: one per core */
-  workers: z.number().int().positive().nullable().default(null),
-  max_batch: z.number().int().positive().default(1000),
-  max_body_bytes: z.number().int().positive().default(1_000_000),
-  log_flush_ms: z.number().int().positive().default(1000),
-  log_batch: z.number().int().positive().default(500),
-  reload_poll_ms: z.number().int().positive().default(5000),
+  model_uri: z.string().default("models:/churn@champion").describe(
+    "the model the service loads (models:/name@alias, models:/name/version, or a path)",
+  ),
+  host: z.string().min(1).default("0.0.0.0").describe("address the service listens on"),
+  port: z.number().int().min(0).max(65535).default(8000).describe("port the service listens on"),
+  workers: z.number().int().positive().nullable().default(null).describe(
+    "deno serve --parallel workers; null: one per core",
+  ),
+  max_batch: z.number().int().positive().default(1000).describe("most records in one request"),
+  max_body_bytes: z.number().int().positive().default(1_000_000).describe("largest request body"),
+  log_flush_ms: z.number().int().positive().default(1000).describe("prediction log: flush interval"),
+  log_batch: z.number().int().positive().default(500).describe("prediction log: lines per write"),
+  reload_poll_ms: z.number().int().positive().default(5000).describe(
+    "how often the service checks whether its URI points at a new version",
+  ),
 });
 
 const NumTest = z.enum(["ks", "wasserstein", "psi", "chisquare", "jensenshannon", "z"]);
 
 export const DriftSchema = z.strictObject({
-  /** forces one test for every numeric column (default: chosen per column) */
-  num_test: NumTest.nullable().default(null),
-  /** forces one test for every categorical column */
-  cat_test: NumTest.nullable().default(null),
-  /** per-column test overrides: column -> test */
-  per_column: z.record(z.string(), NumTest).default({}),
-  /** per-column threshold overrides */
-  thresholds: z.record(z.string(), z.number()).default({}),
-  drift_share: z.number().gt(0).max(1).default(0.5),
-  psi_threshold: z.number().positive().default(0.2),
-  psi_bins: z.number().int().min(2).default(10),
-  /** quality: a column fails when its current missing share exceeds the reference's by more than this */
-  missing_tolerance: z.number().min(0).max(1).default(0.05),
-  /** quality: a numeric column fails when more than this share lies outside the reference range */
-  out_of_range_tolerance: z.number().min(0).max(1).default(0.01),
-  /** performance: degraded when a metric falls more than this below the model's validation value */
-  performance_tolerance: z.number().min(0).default(0.05),
-  schedule: z.string().default("0 2 * * *"),
+  num_test: NumTest.nullable().default(null).describe(
+    "forces one test for every numeric column (default: chosen per column)",
+  ),
+  cat_test: NumTest.nullable().default(null).describe("forces one test for every categorical column"),
+  per_column: z.record(z.string(), NumTest).default({}).describe("per-column test overrides: column -> test"),
+  thresholds: z.record(z.string(), z.number()).default({}).describe("per-column threshold overrides"),
+  drift_share: z.number().gt(0).max(1).default(0.5).describe(
+    "dataset drift when at least this share of columns drifted",
+  ),
+  psi_threshold: z.number().positive().default(0.2).describe("PSI above this is drift"),
+  psi_bins: z.number().int().min(2).default(10).describe("quantile bins for PSI"),
+  missing_tolerance: z.number().min(0).max(1).default(0.05).describe(
+    "quality: a column fails when its current missing share exceeds the reference's by more than this",
+  ),
+  out_of_range_tolerance: z.number().min(0).max(1).default(0.01).describe(
+    "quality: a numeric column fails when more than this share lies outside the reference range",
+  ),
+  performance_tolerance: z.number().min(0).default(0.05).describe(
+    "performance: degraded when a metric falls more than this below the model's validation value",
+  ),
+  schedule: z.string().default("0 2 * * *").describe("cron expression (UTC) for drift:schedule"),
 });
 
 export const ConfigSchema = z.strictObject({
-  paths: PathsSchema.default(PathsSchema.parse({})),
-  data: DataSchema.default(DataSchema.parse({})),
-  split: SplitSchema.default(SplitSchema.parse({})),
-  quality: QualitySchema.default(QualitySchema.parse({})),
-  generate: GenerateSchema.default(GenerateSchema.parse({})),
-  model: ModelSchema.default(ModelSchema.parse({})),
-  tune: TuneSchema.default(TuneSchema.parse({})),
-  tracking: TrackingSchema.default(TrackingSchema.parse({})),
-  registry: RegistrySchema.default(RegistrySchema.parse({})),
-  serve: ServeSchema.default(ServeSchema.parse({})),
-  drift: DriftSchema.default(DriftSchema.parse({})),
+  paths: PathsSchema.default(PathsSchema.parse({})).describe("where each stage reads and writes"),
+  data: DataSchema.default(DataSchema.parse({})).describe("the raw sources, target and entity key"),
+  split: SplitSchema.default(SplitSchema.parse({})).describe("the train/validation split"),
+  quality: QualitySchema.default(QualitySchema.parse({})).describe("prep's quality gate"),
+  generate: GenerateSchema.default(GenerateSchema.parse({})).describe("the example world (data:generate)"),
+  model: ModelSchema.default(ModelSchema.parse({})).describe("model and preprocessing params (train)"),
+  tune: TuneSchema.default(TuneSchema.parse({})).describe("hyperparameter search (tune)"),
+  tracking: TrackingSchema.default(TrackingSchema.parse({})).describe("the tracking store"),
+  registry: RegistrySchema.default(RegistrySchema.parse({})).describe(
+    "the model registry and its promotion gates",
+  ),
+  serve: ServeSchema.default(ServeSchema.parse({})).describe("the prediction service"),
+  drift: DriftSchema.default(DriftSchema.parse({})).describe("drift checks, thresholds and schedule"),
 }).strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
