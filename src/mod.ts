@@ -2,25 +2,20 @@
  * Orchard's public API: what a notebook or another program uses, grouped by
  * pipeline stage. Everything here is stable to import; modules not exported
  * here are internals and may move. Each stage's task (tasks/*.ts) is a thin
- * shell over the same functions.
+ * shell over the same functions. deno.json exports this module as
+ * "@orchard/orchard" (docs/library.md shows how another project links it).
  *
- *   import { fit, readTable } from "@orchard/orchard";
+ *   import { fit, load, readTable } from "@orchard/orchard";
  *   const model = await fit(readTable("data.csv"), { target: "churn" });
+ *   model.save("models/churn"); load("models/churn").predict(rows);
  */
 
-// --- core: errors, formatting, atomic writes, seeded randomness --------------
-export { errorLine, isUserError, UserError, UserErrors } from "./core/errors.ts";
-export { formatNumber, formatValue, MISSING, type NumberFormat } from "./core/format.ts";
-export { writeFrameAtomic, writeJsonAtomic, writeTextAtomic } from "./core/atomic.ts";
-export { fileSha256, sha256Hex } from "./core/digest.ts";
-export { Rng } from "./core/random.ts";
-
-// --- config: params.yaml, validated ------------------------------------------
+// --- config: params.yaml, validated by the zod schema ------------------------
 export { DEFAULT_CONFIG_PATH, loadConfig, type LoadOptions } from "./config/load.ts";
 export { type Config, ConfigSchema, type ModelParams, ModelSchema } from "./config/schema.ts";
 export { BATCH_FEATURES_FILE, FEATURES_FILE } from "./config/paths.ts";
 
-// --- data: generate, read, prep ------------------------------------------------
+// --- data: generate, read, validate, prep, split -------------------------------
 export { type GenerateOptions, type GenerateResult, generateWorld, type Scenario } from "./data/generate.ts";
 export { type ReadOptions, readTable, type TableFormat } from "./data/io.ts";
 export { cleanSources, type PrepResult, qualityGate, readSource, resolveAsOf, runPrep } from "./data/prep.ts";
@@ -32,8 +27,16 @@ export { validateSource } from "./data/validate.ts";
 export { buildFeatures, customerFeatures, MODEL_INPUT_COLUMNS } from "./features/customer.ts";
 export { type FeaturesResult, runFeatures } from "./features/stage.ts";
 
-// --- models: fit a model in memory, predict, evaluate, save, load --------------
-export { type Explanation, fit, Model, type ModelFitOptions, type Table } from "./models/model.ts";
+// --- models: fit in memory, predict, evaluate, explain, save, load; metrics -----
+export {
+  type ExplainOptions,
+  type Explanation,
+  fit,
+  load,
+  Model,
+  type ModelFitOptions,
+  type Table,
+} from "./models/model.ts";
 export { loadArtifact, type LoadedModel } from "./models/artifact.ts";
 export type { Evaluation } from "./models/evaluate.ts";
 export {
@@ -59,8 +62,9 @@ export {
 export { RandomForestClassifier, RandomForestRegressor } from "./models/engines/forest/index.ts";
 export type { Estimator, Matrix, Prediction, Signature } from "./models/types.ts";
 
-// --- training: the tracked stage, and search ------------------------------------
+// --- training: the tracked stage, its data, and search ----------------------------
 export { train, type TrainOptions, type TrainResult } from "./training/train.ts";
+export { loadTrainingData, type TrainingData } from "./training/data.ts";
 export { tune, type TuneOptions, type TuneResult } from "./training/tune.ts";
 
 // --- tracking: runs, params, metrics, artifacts ---------------------------------
@@ -96,3 +100,10 @@ export { escapeHtml, htmlPage, htmlTable } from "./report/html.ts";
 // --- notebooks: rich display in Jupyter on the Deno kernel -----------------------
 export { chart, display, grid, html, markdown, show, table } from "./notebooks/display.ts";
 export { notebookEnv, workspaceConfig } from "./notebooks/nbformat.ts";
+
+// --- core: errors, value formatting, atomic writes, digests, seeded randomness ---
+export { errorLine, isUserError, UserError, UserErrors } from "./core/errors.ts";
+export { formatNumber, formatValue, MISSING, type NumberFormat } from "./core/format.ts";
+export { writeFrameAtomic, writeJsonAtomic, writeTextAtomic } from "./core/atomic.ts";
+export { fileSha256, sha256Hex } from "./core/digest.ts";
+export { Rng } from "./core/random.ts";

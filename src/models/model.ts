@@ -5,7 +5,8 @@
  *
  *   const model = await fit(df, { target: "churn", n_estimators: 200 });
  *   model.predict(rows); model.predictProba(rows); model.evaluate(labelled);
- *   model.save("models/my_model"); const again = Model.load("models/my_model");
+ *   model.explain(rows);   // forest: per-row attributions, bias + contributions = prediction
+ *   model.save("models/my_model"); const again = load("models/my_model");
  *
  * The training stage (src/training/train.ts) is this plus tracking, lineage and
  * reports. `save` writes the same artifact the stage writes, so `deno task serve
@@ -349,4 +350,9 @@ export async function fit(table: Table, options: ModelFitOptions): Promise<Model
     inputExample: inputExample(cols, preprocessor),
     trainingData: { path: "(in memory)", sha256: "", rows: target.yTrain.length },
   });
+}
+
+/** Loads a model directory written by `Model.save` or by the train stage (the same as `Model.load`). */
+export function load(dir: string): Model {
+  return Model.load(dir);
 }

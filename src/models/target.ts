@@ -1,8 +1,8 @@
 /** The training target: classification or regression, classes, positive class, encoded labels. */
 import { UserError } from "../core/errors.ts";
 import type { ModelParams } from "../config/schema.ts";
-import { type Label } from "./artifact.ts";
-import { type EstimatorKind } from "./engines/registry.ts";
+import type { Label } from "./artifact.ts";
+import type { EstimatorKind } from "./engines/registry.ts";
 import { isMissing, toNumber } from "./preprocess/index.ts";
 
 export interface TargetInfo {

@@ -321,7 +321,7 @@ export class Preprocessor {
   }
 
   /** Transforms a table by column; missing input columns read as missing values. */
-  transform(cols: Columns, rows = rowCount(cols)): Matrix {
+  transform(cols: Columns, rows: number = rowCount(cols)): Matrix {
     const w = this.width;
     const data = new Float64Array(rows * w);
     for (let c = 0; c < this.columns.length; c++) {
@@ -333,7 +333,10 @@ export class Preprocessor {
   }
 
   /** Transforms one record (the serving path) with the same per-cell code. */
-  transformRecord(record: Record<string, unknown>, out = new Float64Array(this.width)): Float64Array {
+  transformRecord(
+    record: Record<string, unknown>,
+    out: Float64Array = new Float64Array(this.width),
+  ): Float64Array {
     for (let c = 0; c < this.columns.length; c++) {
       const spec = this.columns[c];
       encodeCell(spec, record[spec.name], out, this.offsets[c]);

@@ -284,7 +284,7 @@ export class RandomForestClassifier extends BaseForest {
   }
 
   /** Class probabilities of one row (the serving path); writes into `out` when given. */
-  predictProbaRow(x: ArrayLike<number>, out = new Float64Array(this.nClasses)): Float64Array {
+  predictProbaRow(x: ArrayLike<number>, out: Float64Array = new Float64Array(this.nClasses)): Float64Array {
     return predictRowInto(this.fittedForRow(x), x, out);
   }
 
