@@ -22,7 +22,9 @@ function objectOf(node: JsonSchema): JsonSchema | undefined {
 function typeText(node: JsonSchema): string {
   const ap = node.additionalProperties;
   if (!node.properties && ap && typeof ap === "object") return `a mapping of name -> ${typeText(ap)}`;
-  if (node.type === "array" && node.items) return `a list of ${describeExpected(node.items).replace(/^one of /, "")}`;
+  if (node.type === "array" && node.items) {
+    return `a list of ${describeExpected(node.items).replace(/^one of /, "")}`;
+  }
   return describeExpected(node);
 }
 

@@ -10,8 +10,8 @@ import {
   coreViolations,
   cycles,
   folderGraph,
-  type Graph,
   globRegExp,
+  type Graph,
   moduleGraph,
   ROOT,
   tsFiles,
@@ -47,9 +47,13 @@ Deno.test("the cycle check names the files of a cycle, and passes a DAG", () => 
     "c.ts",
   ]]);
   assert.deepEqual(cycles(g([["a.ts", "b.ts"], ["b.ts", "c.ts"], ["a.ts", "c.ts"]])), []);
-  const folders = folderGraph(g([["src/cli/task.ts", "src/config/load.ts"], ["src/config/load.ts", "src/cli/x.ts"]]));
+  const folders = folderGraph(
+    g([["src/cli/task.ts", "src/config/load.ts"], ["src/config/load.ts", "src/cli/x.ts"]]),
+  );
   assert.deepEqual(cycles(folders), [["cli", "config"]]);
-  assert.deepEqual(coreViolations(g([["src/core/x.ts", "src/data/io.ts"]])), ["src/core/x.ts -> src/data/io.ts"]);
+  assert.deepEqual(coreViolations(g([["src/core/x.ts", "src/data/io.ts"]])), [
+    "src/core/x.ts -> src/data/io.ts",
+  ]);
 });
 
 interface TaskDef {
@@ -57,8 +61,9 @@ interface TaskDef {
   files?: string[];
   output?: string[];
 }
-const tasks = (JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)) as { tasks: Record<string, TaskDef | string> })
-  .tasks;
+const tasks =
+  (JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)) as { tasks: Record<string, TaskDef | string> })
+    .tasks;
 const commandOf = (name: string) => {
   const t = tasks[name];
   return typeof t === "string" ? t : t?.command ?? "";
@@ -78,7 +83,9 @@ const cached = Object.entries(tasks).filter(([, t]) => typeof t !== "string" && 
 
 Deno.test("cached stages exist, and each runs at least one task script", () => {
   assert.ok(cached.length >= 4, `cached pipeline stages: ${cached.map(([n]) => n).join(", ")}`);
-  for (const [name] of cached) assert.ok(scriptsOf(name).length > 0, `${name}: no tasks/*.ts found in its command`);
+  for (const [name] of cached) {
+    assert.ok(scriptsOf(name).length > 0, `${name}: no tasks/*.ts found in its command`);
+  }
 });
 
 for (const [name, t] of cached) {
@@ -89,8 +96,13 @@ for (const [name, t] of cached) {
 }
 
 Deno.test("the cache-input check names a module its globs miss", () => {
-  const made = g([["tasks/x.ts", "src/a/one.ts"], ["src/a/one.ts", "src/b/two.ts"], ["src/b/two.ts", "src/core/e.ts"]]);
-  assert.deepEqual(uncovered(made, "tasks/x.ts", ["tasks/x.ts", "src/a/**", "src/core/*.ts"]), ["src/b/two.ts"]);
+  const made = g([["tasks/x.ts", "src/a/one.ts"], ["src/a/one.ts", "src/b/two.ts"], [
+    "src/b/two.ts",
+    "src/core/e.ts",
+  ]]);
+  assert.deepEqual(uncovered(made, "tasks/x.ts", ["tasks/x.ts", "src/a/**", "src/core/*.ts"]), [
+    "src/b/two.ts",
+  ]);
   assert.deepEqual(uncovered(made, "tasks/x.ts", ["tasks/x.ts", "src/**"]), []);
   assert.ok(globRegExp("src/**").test("src/models/engines/forest/flat.ts"));
   assert.ok(!globRegExp("src/data/*.ts").test("src/data/deep/x.ts"));
