@@ -32,12 +32,17 @@ export const NEEDS: Record<string, Needs> = {
     data: ["wa_churn_train.csv", "wa_churn_valid.csv"],
     python: SKLEARN,
   },
-  train: { ref: ["sklearn_rf.py"], data: ["wa_churn_train.csv", "wa_churn_valid.csv"], python: SKLEARN },
+  train: {
+    ref: ["sklearn_rf.py"],
+    data: ["wa_churn_train.csv", "wa_churn_valid.csv"],
+    python: SKLEARN,
+    tools: { "/usr/bin/bc": "bc" },
+  },
   serve: {
     ref: ["fastapi_ref.py"],
     data: ["wa_churn_train.csv", "wa_churn_valid.csv"],
     python: { ...SKLEARN, fastapi: "python3-fastapi", uvicorn: "python3-uvicorn" },
-    tools: { "/usr/bin/wrk": "wrk" },
+    tools: { "/usr/bin/wrk": "wrk", "/usr/bin/curl": "curl" },
   },
   drift: {
     ref: ["drift_ref.py", "make_drift.py"],

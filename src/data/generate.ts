@@ -21,7 +21,7 @@ import { CHANNELS, CONTRACTS, customersSchema, PAYMENT_METHODS, PLANS, REGIONS }
 
 export type Scenario = "baseline" | "drift";
 
-/** Per-row probabilities of each injected defect (documented in the README, "The example world"). */
+/** Per-row probabilities of each injected defect (documented in docs/guides/generate.md). */
 export const DEFECT_RATES = {
   customers: {
     /** an exact copy of the row appears again later in the file */

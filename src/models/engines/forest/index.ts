@@ -2,7 +2,7 @@
  * Orchard's random forest engine: `RandomForestClassifier` and
  * `RandomForestRegressor` with scikit-learn's parameter names and meanings,
  * trained on pre-binned features in parallel Web Workers, predicting on trees
- * flattened into typed arrays. See the README, "The forest engine".
+ * flattened into typed arrays. See docs/guides/engines.md.
  *
  *   const rf = new RandomForestClassifier({ n_estimators: 100, random_state: 0 });
  *   await rf.fit(X, y);             // y: class indices 0..k-1
