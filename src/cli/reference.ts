@@ -4,6 +4,7 @@
  * usage and options, so --help and the docs cannot disagree. `deno task docs`
  * writes it to docs/reference/cli.md; a test fails when the committed page differs.
  */
+import { mdCell, mdText } from "../config/reference.ts";
 import { COMMON_OPTIONS, type OptionSpec, type TaskShape } from "./task.ts";
 
 /** A task as deno.json declares it. */
@@ -15,14 +16,12 @@ export interface DenoTask {
   output?: string[];
 }
 
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-
 function optionRows(options: Record<string, OptionSpec>): string[] {
   return Object.entries(options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : ""}--${name}${
       o.type === "string" ? ` <${o.valueName ?? "value"}>` : ""
     }`;
-    return `| \`${flag}\` | ${cell(o.description)}${
+    return `| ${mdCell(`\`${flag}\``)} | ${mdCell(o.description)}${
       o.multiple && !/repeatable/.test(o.description) ? " (repeatable)" : ""
     } |`;
   });
@@ -33,11 +32,26 @@ export function scriptOf(command: string | undefined): string | undefined {
   return /\b(tasks\/[\w-]+\.ts)\b/.exec(command ?? "")?.[1];
 }
 
+/** The permission flags of a `deno run` command (what the task may touch), if it is one. */
+export function permissionsOf(command: string | undefined): string[] {
+  const m = /^deno run ((?:--[\w-]+(?:=\S+)? )+)\S+\.ts\b/.exec(command ?? "");
+  return m ? m[1].trim().split(" ").filter((f) => /^--(allow|deny)-/.test(f)) : [];
+}
+
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
+const anchor = (heading: string) => heading.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-");
+
+const sentence = (s: string) => (/[.!?]$/.test(s) ? s : s + ".");
+
 /** `specs` maps a task script (tasks/x.ts) to the spec it exports. */
 export function renderCliReference(
   tasks: Record<string, DenoTask | string>,
   specs: Record<string, TaskShape>,
 ): string {
+  const entries = Object.entries(tasks).map(([name, raw]) => {
+    const t: DenoTask = typeof raw === "string" ? { command: raw } : raw;
+    return [name, t] as const;
+  });
   const lines = [
     "# CLI reference",
     "",
@@ -47,31 +61,47 @@ export function renderCliReference(
     "Node.js, or `deno task <name>` where Deno is installed. A user's mistake prints one line and exits 2;",
     "`ORCHARD_DEBUG=1` shows a stack for an internal error.",
     "",
+    "| task | what it does |",
+    "| --- | --- |",
+    ...entries.map(([name, t]) => `| [\`${name}\`](#${anchor(name)}) | ${mdCell(t.description ?? "")} |`),
+    "",
     "## Options every task takes",
+    "",
+    "Every task that runs an entry point in tasks/ (those with a usage line below) takes these besides",
+    "its own.",
     "",
     "| option | meaning |",
     "| --- | --- |",
     ...optionRows(COMMON_OPTIONS),
   ];
-  for (const [name, raw] of Object.entries(tasks)) {
-    const t: DenoTask = typeof raw === "string" ? { command: raw } : raw;
+  /** script -> the task whose section documents its spec */
+  const documented = new Map<string, string>();
+  for (const [name, t] of entries) {
     lines.push("", `## ${name}`, "");
-    if (t.description) lines.push(t.description.endsWith(".") ? t.description : t.description + ".", "");
-    const spec = specs[scriptOf(t.command) ?? ""];
-    if (spec) {
+    if (t.description) lines.push(mdText(sentence(t.description)), "");
+    const script = scriptOf(t.command) ?? "";
+    const spec = specs[script];
+    const first = documented.get(script);
+    if (spec && first === undefined) {
+      documented.set(script, name);
       lines.push(
         "```",
         `deno task ${spec.usage ?? `${name} [options]`}`.replace(/^deno task \S+/, `deno task ${name}`),
         "```",
         "",
       );
-      if (spec.description !== t.description) lines.push(spec.description, "");
+      if (spec.description !== t.description) lines.push(mdText(spec.description), "");
       const own = Object.entries(spec.options ?? {});
       if (own.length) {
         lines.push("| option | meaning |", "| --- | --- |", ...optionRows(Object.fromEntries(own)), "");
       } else lines.push("No options beyond the common ones.", "");
+      const perms = permissionsOf(t.command);
+      if (perms.length) lines.push(`Permissions: ${perms.map((p) => `\`${p}\``).join(" ")}.`, "");
     } else if (t.command) {
       lines.push("Runs:", "", "```", t.command, "```", "");
+      if (spec && first !== undefined) {
+        lines.push(`Takes the options of [\`${first}\`](#${anchor(first)}).`, "");
+      }
     }
     if (t.dependencies?.length) {
       lines.push(`Runs first: ${t.dependencies.map((d) => `\`${d}\``).join(", ")}.`, "");

@@ -19,17 +19,22 @@ function objectOf(node: JsonSchema): JsonSchema | undefined {
   return (node.anyOf ?? node.oneOf)?.find((n) => n.properties);
 }
 
-function typeText(node: JsonSchema): string {
+/** A JSON Schema node with the string constraints zod writes (load.ts reads no more than it needs). */
+type Node = JsonSchema & { pattern?: string; minLength?: number };
+
+function typeText(node: Node): string {
   const ap = node.additionalProperties;
   if (!node.properties && ap && typeof ap === "object") return `a mapping of name -> ${typeText(ap)}`;
   if (node.type === "array" && node.items) {
     return `a list of ${describeExpected(node.items).replace(/^one of /, "")}`;
   }
+  if (node.type === "string" && node.pattern) return `a string matching \`${node.pattern}\``;
+  if (node.type === "string" && node.minLength === 1) return "a non-empty string";
   return describeExpected(node);
 }
 
-/** Every leaf key of the config, dotted, in schema order. */
-export function configKeys(): ConfigKey[] {
+/** Every leaf key of the config (or of another schema's JSON Schema), dotted, in schema order. */
+export function configKeys(schema: JsonSchema = configJsonSchema()): ConfigKey[] {
   const out: ConfigKey[] = [];
   // a key inside an object whose default is set as a whole takes its default from there
   const walk = (node: JsonSchema, prefix: string, outer: Record<string, unknown> | undefined) => {
@@ -53,15 +58,25 @@ export function configKeys(): ConfigKey[] {
       if (ap && typeof ap === "object" && objectOf(ap)) walk(ap, `${key}.<name>`, undefined);
     }
   };
-  walk(configJsonSchema(), "", undefined);
+  walk(schema, "", undefined);
   return out;
 }
 
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+/**
+ * Markdown for plain text (shared by both reference pages): outside `code spans`, a `<` before a
+ * letter would open an HTML tag (`<run>` would vanish) and a `*` emphasis.
+ */
+export function mdText(s: string): string {
+  const escape = (t: string) => t.replace(/<(?=[A-Za-z/!?])/g, "&lt;").replace(/\*/g, "\\*");
+  return s.split("`").map((part, i) => (i % 2 ? part : escape(part))).join("`");
+}
 
-export function renderConfigReference(): string {
-  const root = objectOf(configJsonSchema())!;
-  const keys = configKeys();
+/** Text for one table cell: a pipe is escaped even inside a code span (GFM), a newline is a space. */
+export const mdCell = (s: string): string => mdText(s).replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+export function renderConfigReference(schema: JsonSchema = configJsonSchema()): string {
+  const root = objectOf(schema)!;
+  const keys = configKeys(schema);
   const lines = [
     "# Config reference",
     "",
@@ -74,11 +89,13 @@ export function renderConfigReference(): string {
   ];
   for (const [section, node] of Object.entries(root.properties ?? {})) {
     lines.push("", `## ${section}`, "");
-    if (node.description) lines.push(`${node.description[0].toUpperCase()}${node.description.slice(1)}.`, "");
+    if (node.description) {
+      lines.push(mdText(`${node.description[0].toUpperCase()}${node.description.slice(1)}.`), "");
+    }
     lines.push("| key | accepts | default | description |", "| --- | --- | --- | --- |");
     for (const k of keys.filter((k) => k.key === section || k.key.startsWith(section + "."))) {
       const def = k.default === undefined ? "" : `\`${JSON.stringify(k.default)}\``;
-      lines.push(`| \`${k.key}\` | ${cell(k.type)} | ${cell(def)} | ${cell(k.description)} |`);
+      lines.push(`| \`${k.key}\` | ${mdCell(k.type)} | ${mdCell(def)} | ${mdCell(k.description)} |`);
     }
   }
   return lines.join("\n") + "\n";

@@ -8,7 +8,7 @@ import { z } from "zod";
 const SourceSchema = z.strictObject({
   path: z.string().min(1).describe("the file to read"),
   format: z.enum(["csv", "json", "ndjson", "parquet"]).optional().describe(
-    "csv | json | ndjson | parquet; inferred from the extension when absent",
+    "the file's format; inferred from the extension when absent",
   ),
 });
 
@@ -64,7 +64,7 @@ export const QualitySchema = z.strictObject({
 export const GenerateSchema = z.strictObject({
   customers: z.number().int().positive().default(5000).describe("number of customers to generate"),
   seed: z.number().int().nonnegative().default(7).describe(
-    "seed of the split (and of cross-validation folds)",
+    "seed of the generator: the same seed writes the same files",
   ),
   months: z.number().int().positive().default(12).describe("months of transactions to generate"),
 });
@@ -104,14 +104,18 @@ export const ModelSchema = z.strictObject({
   n_jobs: z.number().int().positive().nullable().default(null).describe(
     "worker threads for training; null: one per core",
   ),
-  C: z.number().positive().default(1).describe("logistic regression"),
+  C: z.number().positive().default(1).describe(
+    "logistic regression: inverse regularization strength (smaller: stronger L2 penalty)",
+  ),
   max_iter: z.number().int().positive().default(200).describe("logistic regression: iteration limit"),
-  encoding: z.enum(["auto", "onehot", "ordinal"]).default("auto").describe("preprocessing"),
+  encoding: z.enum(["auto", "onehot", "ordinal"]).default("auto").describe(
+    "categorical columns: onehot, ordinal codes, or auto (one-hot for logistic, ordinal for trees)",
+  ),
   max_categories: z.number().int().min(2).default(20).describe(
     'one-hot: levels kept per column (the rest become "other")',
   ),
   cv_folds: z.number().int().min(0).default(0).describe(
-    "k-fold cross-validation on the training rows; 0: none",
+    "k-fold cross-validation on the training rows (seeded by split.seed); 0 or 1: none",
   ),
 });
 
@@ -121,16 +125,18 @@ export const TuneSchema = z.strictObject({
   ),
   n_trials: z.number().int().positive().default(10).describe("random search: number of trials"),
   cv_folds: z.number().int().min(2).default(3).describe(
-    "k-fold cross-validation on the training rows; 0: none",
+    "k of the k-fold cross-validation that scores each trial (seeded by split.seed)",
   ),
-  metric: z.string().default("roc_auc").describe("the metric the search maximizes"),
+  metric: z.string().default("roc_auc").describe(
+    "the metric the search optimizes (minimized for log_loss, brier, rmse, mae; else maximized)",
+  ),
   space: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])))
     .default({ max_depth: [8, 12, null], n_estimators: [50, 100] }).describe("param -> the values to try"),
 });
 
 export const TrackingSchema = z.strictObject({
   store: z.string().default("models/orchard.db").describe("the tracking store (SQLite file)"),
-  experiment: z.string().default("churn").describe("experiment runs are filed under"),
+  experiment: z.string().default("churn").describe("the experiment runs are filed under"),
 });
 
 const MetricThresholdSchema = z.strictObject({

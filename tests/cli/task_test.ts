@@ -101,7 +101,7 @@ Deno.test("typed options: strings, flags and repeatable values reach run with th
   assert.deepEqual(r.out, ["ada! [a,b]"]);
 });
 
-Deno.test("the json hook shapes --json output; summary gets run's result unchanged", async () => {
+Deno.test("the json hook shapes --json output", async () => {
   const r = await capture(typed, ["--tag", "x", "--json"]);
   assert.equal(r.code, 0);
   assert.deepEqual(JSON.parse(r.out.join("")), { text: "nobody", n: 1 });
@@ -115,4 +115,97 @@ Deno.test("the failure hook: the result is printed, then one line and exit 1", a
   const even = await capture(typed, ["--tag", "x", "--tag", "y", "--fail-on-odd"]);
   assert.equal(even.code, 0);
   assert.deepEqual(even.err, []);
+});
+
+/** True when A and B are the same type (not merely assignable either way). */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+/** Compiles only for `true`: a type-level assertion that `deno check` (and so `deno test`) enforces. */
+const assertType = <T extends true>(): T | void => {};
+
+Deno.test("defineTask infers each value's exact type from its option spec", async () => {
+  const task = defineTask({
+    name: "types",
+    description: "Types.",
+    options: {
+      text: { type: "string", description: "a string" },
+      flag: { type: "boolean", description: "a flag" },
+      many: { type: "string", multiple: true, description: "repeatable" },
+      flags: { type: "boolean", multiple: true, short: "v", description: "repeatable flag" },
+    },
+    run(ctx) {
+      assertType<Equal<typeof ctx.values.text, string | undefined>>();
+      assertType<Equal<typeof ctx.values.flag, boolean | undefined>>();
+      assertType<Equal<typeof ctx.values.many, string[] | undefined>>();
+      assertType<Equal<typeof ctx.values.flags, boolean[] | undefined>>();
+      assertType<Equal<keyof typeof ctx.values, "text" | "flag" | "many" | "flags">>();
+      // @ts-expect-error: an option the spec does not declare
+      void ctx.values.undeclared;
+      // @ts-expect-error: a string option is not a boolean
+      const wrong: boolean | undefined = ctx.values.text;
+      void wrong;
+      return { values: ctx.values };
+    },
+  });
+  const r = await capture(task, [
+    "--text",
+    "a",
+    "--flag",
+    "--many",
+    "x",
+    "--many",
+    "y",
+    "-v",
+    "-v",
+    "--json",
+  ]);
+  assert.equal(r.code, 0);
+  const printed = JSON.parse(r.out.join("")).values;
+  assert.deepEqual(
+    { text: printed.text, flag: printed.flag, many: printed.many, flags: printed.flags },
+    { text: "a", flag: true, many: ["x", "y"], flags: [true, true] },
+  );
+  // a task without options has no values to read
+  defineTask({
+    name: "bare",
+    description: "No options.",
+    run(ctx) {
+      assertType<Equal<keyof typeof ctx.values, never>>();
+      return 0;
+    },
+  });
+});
+
+Deno.test("summary and json receive the very object run returned; json defaults to it", async () => {
+  const seen: { run?: object; summary?: object; json?: object } = {};
+  const task = defineTask({
+    name: "same",
+    description: "Identity.",
+    run() {
+      seen.run = { rows: 3, secret: "kept out of --json" };
+      return seen.run as { rows: number; secret: string };
+    },
+    summary(r) {
+      assertType<Equal<typeof r, { rows: number; secret: string }>>();
+      seen.summary = r;
+      return `rows ${r.rows}`;
+    },
+    json(r) {
+      seen.json = r;
+      return { rows: r.rows };
+    },
+  });
+  const human = await capture(task, []);
+  assert.deepEqual(human.out, ["rows 3"]);
+  assert.equal(seen.summary, seen.run, "summary gets run's result itself");
+  assert.equal(seen.json, undefined, "json is not called without --json");
+
+  delete seen.summary;
+  const json = await capture(task, ["--json"]);
+  assert.deepEqual(json.out, ['{"rows":3}']);
+  assert.equal(seen.json, seen.run, "json gets run's result itself");
+  assert.equal(seen.summary, undefined, "summary is not called under --json");
+
+  // without a json hook, --json prints the result itself
+  const plain = await capture({ ...task, json: undefined }, ["--json"]);
+  assert.deepEqual(plain.out, ['{"rows":3,"secret":"kept out of --json"}']);
 });

@@ -4,7 +4,7 @@
  * page and the command that fixes it.
  */
 import assert from "node:assert/strict";
-import { referencePages } from "../../tasks/docs.ts";
+import { referencePages, SPECS } from "../../tasks/docs.ts";
 import { configKeys } from "../../src/config/reference.ts";
 import { renderCliReference, scriptOf } from "../../src/cli/reference.ts";
 
@@ -64,4 +64,20 @@ Deno.test("the CLI page names every deno.json task and every option of its spec"
   assert.match(page, /\| `--rows <n>` \| row count \|/);
   assert.match(page, /## chain[\s\S]*Runs first: `demo`/);
   assert.equal(scriptOf("deno run --allow-read tasks/train.ts --run-file x"), "tasks/train.ts");
+});
+
+Deno.test("every task entry point is on the page: tasks/docs.ts lists each tasks/*.ts spec", () => {
+  const denoJson = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as {
+    tasks: Record<string, { command?: string } | string>;
+  };
+  const scripts = new Set(
+    Object.values(denoJson.tasks).map((t) => scriptOf(typeof t === "string" ? t : t.command)),
+  );
+  for (const e of Deno.readDirSync(`${ROOT}tasks`)) {
+    if (e.name.endsWith(".ts")) scripts.add(`tasks/${e.name}`);
+  }
+  // tasks/test.ts is a plain script (its flags go to `deno test`); tasks/docs.ts adds its own spec
+  for (const s of [undefined, "tasks/test.ts", "tasks/docs.ts"]) scripts.delete(s);
+  const missing = [...scripts].filter((s): s is string => s !== undefined && !(s in SPECS));
+  assert.deepEqual(missing, [], `add ${missing.join(", ")} to SPECS in tasks/docs.ts`);
 });
