@@ -4,7 +4,7 @@
  * `scheduledDriftCheck` from src/drift/schedule.ts (drift check, then retrain
  * and register a @challenger on dataset drift).
  */
-import { defineTask, executeTask, type TaskContext } from "../src/cli/task.ts";
+import { defineTask, main, type TaskContext } from "../src/cli/task.ts";
 import { errorLine, UserError } from "../src/core/errors.ts";
 import { log } from "../src/core/progress.ts";
 import { checkCron, scheduledDriftCheck, type TickDeps, type TickResult } from "../src/drift/schedule.ts";
@@ -35,7 +35,7 @@ export const spec = defineTask({
     await new Promise(() => {}); // run until killed
     return { scheduled: schedule };
   },
-  summary: (r: TickResult | { scheduled: string }) => JSON.stringify(r),
+  summary: (r) => JSON.stringify(r),
 });
 
-if (import.meta.main) Deno.exit(await executeTask(spec, Deno.args));
+if (import.meta.main) await main(spec);

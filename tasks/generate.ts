@@ -27,6 +27,8 @@ function exists(path: string): boolean {
   }
 }
 
+const isScenario = (name: string): name is Scenario => Object.hasOwn(SCENARIOS, name);
+
 type Result = GenerateResult | { skipped: true; reason: string; out_dir: string };
 
 export const spec = defineTask({
@@ -53,10 +55,10 @@ export const spec = defineTask({
     },
     "if-missing": { type: "boolean", description: "do nothing when the output files already exist" },
   },
-  run(ctx) {
+  run(ctx): Result {
     const cfg = ctx.config;
     const scenario = ctx.values.scenario ?? "baseline";
-    if (!Object.hasOwn(SCENARIOS, scenario)) {
+    if (!isScenario(scenario)) {
       throw new UserError(`--scenario ${scenario}: expected ${Object.keys(SCENARIOS).join(" or ")}`);
     }
     const outDir = ctx.values.out ??
@@ -77,7 +79,7 @@ export const spec = defineTask({
       customers,
       seed,
       months,
-      scenario: scenario as Scenario,
+      scenario,
       outDir,
       onProgress: (done, total) => log(`data:generate: ${done}/${total} customers`),
     });
