@@ -21,7 +21,8 @@ export const spec = defineTask({
     },
     output: {
       type: "string",
-      description: "output file (default paths.features/customer_features.parquet)",
+      description:
+        "output file (default paths.features/customer_features.parquet; with --batch, paths.features/batch_features.parquet)",
       valueName: "file",
     },
   },
