@@ -67,18 +67,24 @@ const cluster = new Cluster("orchard-serve", worker, {
 const docs = loadDocsAssets();
 docs.catch(() => console.error(`serve[${worker}]: swagger-ui-dist not readable; /docs is unavailable`));
 
-const app = createApp({
-  holder,
-  metrics,
-  worker,
-  maxBatch: config.serve.max_batch,
-  maxBodyBytes: config.serve.max_body_bytes,
-  log,
-  cluster,
-  adminToken: env("ORCHARD_ADMIN_TOKEN") ?? null,
-  docs,
-  state,
-});
+let app;
+try {
+  app = createApp({
+    holder,
+    metrics,
+    worker,
+    maxBatch: config.serve.max_batch,
+    maxBodyBytes: config.serve.max_body_bytes,
+    log,
+    cluster,
+    adminToken: env("ORCHARD_ADMIN_TOKEN") ?? null,
+    docs,
+    state,
+  });
+} catch (e) { // a token no Authorization header can carry
+  console.error(`serve: ${errorLine(e)}`);
+  Deno.exit(2);
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
