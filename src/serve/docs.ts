@@ -4,6 +4,11 @@
  * at start-up; the init script is a file, not inline, so the CSP stays strict.
  */
 
+/** The CSP of the /docs pages: their own scripts and styles, nothing from elsewhere. */
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'";
+
 export interface DocsAssets {
   css: string;
   bundle: string;

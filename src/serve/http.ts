@@ -1,7 +1,8 @@
 /**
- * HTTP plumbing shared by the routes: the typed error a handler throws, JSON
- * responses with the secure headers, and a body reader that enforces the size
- * limit while streaming (Content-Length may be absent or lie).
+ * HTTP plumbing shared by the routes: the typed error a handler throws, the
+ * caller's request id rule, media types, JSON parsing, and the body reader
+ * that enforces the size limit (Content-Length may be absent or lie). The
+ * reader stays ours rather than hono/body-limit: see readBodyText.
  */
 
 export interface FieldProblem {
@@ -24,23 +25,6 @@ export class HttpError extends Error {
   }
 }
 
-/** Headers on every response (the /docs page relaxes the CSP for its own assets). */
-export const SECURE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-resource-policy": "same-origin",
-  "strict-transport-security": "max-age=15552000; includeSubDomains",
-  "x-permitted-cross-domain-policies": "none",
-  "cache-control": "no-store",
-});
-
-export const DOCS_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-  "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'";
-
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's X-Request-Id when it is sane, else a fresh UUID. */
@@ -60,6 +44,15 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /**
  * Reads the body as UTF-8 text, at most `maxBytes`: 413 when the declared or
  * the actual size is over, 400 when the bytes are not UTF-8.
+ *
+ * Ours, not hono/body-limit: bench:serve-path timed the service's POST /predict
+ * with hono/body-limit in front of it at +9.4 µs and +12.5 µs per request in two
+ * runs (median of 151 paired rounds, 95% CIs [+6.7, +13.9] and [+7.0, +16.2] µs),
+ * +29% and +37% of the 32-33 µs app.fetch, far over the 5% we allow on the hot
+ * path. The middleware reads `req.body` to see whether there is one, which turns
+ * the request's body into a ReadableStream, and the body is then read through
+ * the stream; this reader takes a Content-Length-framed body in one
+ * arrayBuffer() and streams (with the same cap) only when there is no length.
  */
 export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
   const declared = req.headers.get("content-length");

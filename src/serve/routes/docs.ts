@@ -7,11 +7,11 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { DOCS_HTML, DOCS_INIT, type DocsAssets } from "../docs.ts";
+import { DOCS_CSP, DOCS_HTML, DOCS_INIT, type DocsAssets } from "../docs.ts";
 import { type Env, send } from "../envelope.ts";
 import { allowOnly } from "../errors.ts";
 import type { ModelHolder, ServedModel } from "../holder.ts";
-import { DOCS_CSP, HttpError } from "../http.ts";
+import { HttpError } from "../http.ts";
 import { buildOpenApi } from "../openapi.ts";
 
 export interface DocsOptions {
