@@ -2,7 +2,8 @@
 import { ModelHolder } from "../../src/serve/holder.ts";
 import { Metrics } from "../../src/serve/metrics.ts";
 import { PredictionLog } from "../../src/serve/predlog.ts";
-import { type AppOptions, createApp } from "../../src/serve/routes.ts";
+import type { Hono } from "hono";
+import { type AppOptions, createApp, type Env, serviceApp } from "../../src/serve/routes.ts";
 import { loadDocsAssets } from "../../src/serve/docs.ts";
 import type { ModelLoader } from "../../src/serve/types.ts";
 
@@ -77,3 +78,33 @@ export function post(
 export function noStack(text: string): boolean {
   return !/\bat (async )?\S+ \(|file:\/\/|\.ts:\d+/.test(text);
 }
+
+/** One sub-app on the service's root (envelope, error body, 404), as createApp mounts it. */
+export function mount(
+  sub: Hono<Env>,
+  at = "/",
+  metrics = new Metrics("test"),
+): { app: Hono<Env>; metrics: Metrics } {
+  return { app: serviceApp(metrics).route(at, sub), metrics };
+}
+
+/** The requests counted so far, as "route method status" -> count. */
+export function counted(metrics: Metrics): Record<string, number> {
+  const log = { written: 0, writeErrors: 0, dropped: 0, pending: 0, lastError: null };
+  return Object.fromEntries(
+    Object.entries(metrics.snapshot(null, log).requests).map(([k, v]) => [k.replaceAll("\t", " "), v]),
+  );
+}
+
+/** The secure headers every response carries (docs/reference/http.md). */
+export const SECURE_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+  "strict-transport-security": "max-age=15552000; includeSubDomains",
+  "x-permitted-cross-domain-policies": "none",
+  "cache-control": "no-store",
+};

@@ -1,0 +1,95 @@
+/** The envelope: Hono's request id and secure headers set to the service's rules, and our metrics. */
+import { deepStrictEqual, equal, match, notEqual, ok } from "node:assert/strict";
+import { Hono } from "hono";
+import { type Env, json, send } from "../../src/serve/envelope.ts";
+import { HttpError } from "../../src/serve/http.ts";
+import { counted, mount, SECURE_HEADERS } from "./helpers.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function routes(): Hono<Env> {
+  const app = new Hono<Env>();
+  app.get("/ok", (c) => {
+    c.set("route", "/ok");
+    return json(c, { ok: true, id: c.get("requestId") });
+  });
+  app.get("/own", (c) => {
+    c.set("route", "/own");
+    return send(c, "hello", "text/plain; charset=utf-8", {
+      "content-security-policy": "default-src 'self'",
+      "cache-control": "public, max-age=60",
+    });
+  });
+  app.get("/fail", (c) => {
+    c.set("route", "/fail");
+    throw new HttpError(409, "it clashes");
+  });
+  return app;
+}
+
+function assertSecure(res: Response, what: string, except: string[] = []) {
+  for (const [k, v] of Object.entries(SECURE_HEADERS)) {
+    if (!except.includes(k)) equal(res.headers.get(k), v, `${what}: ${k}`);
+  }
+  // none of the browser-only extras Hono adds by default
+  for (
+    const k of ["origin-agent-cluster", "x-dns-prefetch-control", "x-download-options", "x-xss-protection"]
+  ) {
+    equal(res.headers.get(k), null, `${what}: ${k}`);
+  }
+}
+
+Deno.test("envelope: the service's secure headers on a success, an error and a 404, and JSON in utf-8", async () => {
+  const { app } = mount(routes());
+  for (const path of ["/ok", "/fail", "/nowhere"]) {
+    const res = await app.request(path);
+    assertSecure(res, path);
+    equal(res.headers.get("content-type"), "application/json; charset=utf-8", path);
+    await res.body?.cancel();
+  }
+  const head = await app.request("/ok", { method: "HEAD" });
+  equal(head.status, 200);
+  assertSecure(head, "HEAD /ok");
+});
+
+Deno.test("envelope: a route's own CSP and Cache-Control are kept, the rest still added", async () => {
+  const { app } = mount(routes());
+  const res = await app.request("/own");
+  equal(await res.text(), "hello");
+  equal(res.headers.get("content-security-policy"), "default-src 'self'");
+  equal(res.headers.get("cache-control"), "public, max-age=60");
+  assertSecure(res, "/own", ["content-security-policy", "cache-control"]);
+});
+
+Deno.test("envelope: a safe caller id (1-128 of A-Za-z0-9._:-) is echoed, any other replaced by a UUID", async () => {
+  const { app } = mount(routes());
+  const id = async (header?: string) => {
+    const res = await app.request("/ok", { headers: header === undefined ? {} : { "x-request-id": header } });
+    const body = await res.json();
+    equal(body.id, res.headers.get("x-request-id"), "the handler sees the id it answers with");
+    return body.id as string;
+  };
+  for (const good of ["abc-123", "trace.4bf92f:1", "A_b", "x".repeat(128)]) equal(await id(good), good);
+  for (const bad of [undefined, "", "<script>", "a=b", "has space", "x".repeat(129), "é"]) {
+    match(await id(bad), UUID, String(bad));
+  }
+  notEqual(await id(), await id(), "a fresh id per request");
+  // the error body carries the same id as the header
+  const res = await app.request("/fail", { headers: { "x-request-id": "err-1" } });
+  equal(res.headers.get("x-request-id"), "err-1");
+  equal((await res.json()).request_id, "err-1");
+});
+
+Deno.test("envelope: every answer is counted under its route's label, unknown paths as unmatched", async () => {
+  const { app, metrics } = mount(routes());
+  for (const path of ["/ok", "/ok", "/fail", "/nowhere"]) await (await app.request(path)).body?.cancel();
+  deepStrictEqual(counted(metrics), {
+    "/ok GET 200": 2,
+    "/fail GET 409": 1,
+    "unmatched GET 404": 1,
+  });
+  ok(
+    metrics.snapshot(null, { written: 0, writeErrors: 0, dropped: 0, pending: 0, lastError: null })
+      .latency["/ok"],
+  );
+});
