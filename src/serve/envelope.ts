@@ -8,16 +8,16 @@
  * middleware for them.
  *
  * Measured with bench:serve-path against the hand-written envelope they
- * replaced, on POST /predict through app.fetch (two runs, median of 151 paired
- * rounds, reference 32-33 µs): the two together +0.32 and +0.35 µs (+1%, 95%
- * CIs [-0.48, +0.98] and [-1.62, +1.09]: no difference beyond noise), and
- * createApp as built +0.25 µs in both (+0.8%). Taken one at a time they pull
- * opposite ways: hono/secure-headers alone is faster (-1.3, -1.7 µs: setting
- * headers on a built response costs less in Deno than passing them in its
- * init), hono/request-id alone slower (+2.4, +2.7 µs) only because its id is a
- * prepared header of the context, so a response must be built with c.body,
- * which copied the old 11-header init into a Headers object one at a time.
- * Used together, as here, the init carries the content type alone.
+ * replaced, on POST /predict through app.fetch (four runs, median of 151
+ * paired rounds each, reference 23-33 µs): the two together -0.27 to +0.35 µs
+ * (within ±1%, every 95% CI spanning 0), and createApp as built -0.25 to
+ * +0.25 µs (within ±1.1%): no difference beyond noise. Taken one at a time
+ * they pull opposite ways: hono/secure-headers alone is faster (-1.3 to
+ * -1.7 µs: setting headers on a built response costs less in Deno than passing
+ * them in its init), hono/request-id alone slower (+1.4 to +2.7 µs) only
+ * because its id is a prepared header of the context, so a response must be
+ * built with c.body, which copied the old 11-header init into a Headers object
+ * one at a time. Used together, as here, the init carries the content type alone.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { requestId, type RequestIdVariables } from "hono/request-id";

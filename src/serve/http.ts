@@ -46,9 +46,9 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * the actual size is over, 400 when the bytes are not UTF-8.
  *
  * Ours, not hono/body-limit: bench:serve-path timed the service's POST /predict
- * with hono/body-limit in front of it at +9.4 µs and +12.5 µs per request in two
- * runs (median of 151 paired rounds, 95% CIs [+6.7, +13.9] and [+7.0, +16.2] µs),
- * +29% and +37% of the 32-33 µs app.fetch, far over the 5% we allow on the hot
+ * with hono/body-limit in front of it at +8.2 to +12.5 µs per request in four
+ * runs (median of 151 paired rounds each, every 95% CI above +6 µs), +29% to
+ * +37% of the hand-written app.fetch (23-33 µs), far over the 5% we allow on the hot
  * path. The middleware reads `req.body` to see whether there is one, which turns
  * the request's body into a ReadableStream, and the body is then read through
  * the stream; this reader takes a Content-Length-framed body in one

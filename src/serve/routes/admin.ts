@@ -5,7 +5,8 @@
  * answers 403. With one, Hono's bearer-auth checks `Authorization: Bearer`
  * (timing-safe), and each of its failures (no header, a malformed one, a
  * wrong token) is our 401 JSON body with the same WWW-Authenticate challenge.
- * Not on the prediction hot path.
+ * Not on the prediction hot path. Bodies are read by the service's own reader
+ * (http.ts), capped at 64 KiB, as on every route that reads one.
  */
 import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
@@ -40,7 +41,7 @@ export function adminRoutes(opts: AdminOptions): Hono<Env> {
   const token = opts.adminToken || null;
   if (token !== null && !BEARER_TOKEN.test(token)) {
     throw new UserError(
-      "ORCHARD_ADMIN_TOKEN: use only letters, digits and . _ ~ + / - (and = at the end), as a bearer token can carry",
+      "ORCHARD_ADMIN_TOKEN: a bearer token may hold only letters, digits and . _ ~ + / - (and = at the end)",
     );
   }
   const app = new Hono<Env>();
