@@ -13,7 +13,7 @@ import { writeFrameAtomic, writeJsonAtomic } from "../core/atomic.ts";
 import { formatOf, readTable, type TableFormat } from "./io.ts";
 import { customersSchema, type SourceSchema, transactionsSchema } from "./schemas.ts";
 import { SPLIT_COLUMN, stratifiedSplit } from "./split.ts";
-import { FEATURES_FILE } from "../config/paths.ts";
+import { FEATURES_FILE, prepOutputs } from "../config/paths.ts";
 import { type SourceReport, type ValidateResult, validateSource } from "./validate.ts";
 
 export interface SourceRef {
@@ -189,16 +189,7 @@ export function runPrep(cfg: Config, log: (m: string) => void = () => {}): PrepR
     transactions: cfg.data.sources.transactions,
     log,
   });
-  const interim = cfg.paths.interim, processed = cfg.paths.processed;
-  const outputs: Record<string, string> = {
-    rejected_customers: join(interim, "rejected_customers.csv"),
-    rejected_transactions: join(interim, "rejected_transactions.csv"),
-    cleaned_customers: join(interim, "cleaned_customers.csv"),
-    filtered_sales: join(interim, "filtered_sales.csv"),
-    train: join(processed, "train.csv"),
-    validation: join(processed, "validation.csv"),
-    quality: join(processed, "quality.json"),
-  };
+  const outputs: Record<string, string> = prepOutputs(cfg.paths);
   const sources = { customers: clean.customers.report, transactions: clean.transactions.report };
   const gate = qualityGate(sources, cfg.quality);
   const quality: QualityReport = {

@@ -15,7 +15,7 @@ import { cleanSources, type GateResult, qualityGate, resolveAsOf } from "../data
 import { customersSchema, transactionsSchema } from "../data/schemas.ts";
 import { SPLIT_COLUMN } from "../data/split.ts";
 import { castToSchema } from "../data/validate.ts";
-import { BATCH_FEATURES_FILE, FEATURES_FILE } from "../config/paths.ts";
+import { BATCH_FEATURES_FILE, FEATURES_FILE, prepOutputs } from "../config/paths.ts";
 import { buildFeatures, MODEL_INPUT_COLUMNS } from "./customer.ts";
 
 export interface FeaturesOptions {
@@ -97,29 +97,28 @@ export function runFeatures(cfg: Config, opts: FeaturesOptions = {}, log: (m: st
   } else {
     const cSchema = customersSchema(id, target);
     const tSchema = transactionsSchema(id);
-    for (const f of ["train.csv", "validation.csv"].map((n) => join(cfg.paths.processed, n))) {
+    const prep = prepOutputs(cfg.paths);
+    for (const f of [prep.train, prep.validation]) {
       try {
         Deno.statSync(f);
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
         throw new UserError(
-          `${f}: not found; run \`deno task prep\` first (a failed quality gate removes it: see ${
-            join(cfg.paths.processed, "quality.json")
-          })`,
+          `${f}: not found; run \`deno task prep\` first (a failed quality gate removes it: see ${prep.quality})`,
         );
       }
     }
     const read = (path: string) => readTable(path, { allStrings: true, required: [id] });
     let t1 = performance.now();
-    const train = castToSchema(read(join(cfg.paths.processed, "train.csv")), cSchema);
-    const validation = castToSchema(read(join(cfg.paths.processed, "validation.csv")), cSchema);
+    const train = castToSchema(read(prep.train), cSchema);
+    const validation = castToSchema(read(prep.validation), cSchema);
     customers = pl.concat([
       train.withColumns(pl.lit("train").alias(SPLIT_COLUMN)),
       validation.withColumns(pl.lit("validation").alias(SPLIT_COLUMN)),
     ]).sort(id);
     log(`features: read ${customers.height} customers (${((performance.now() - t1) / 1000).toFixed(2)} s)`);
     t1 = performance.now();
-    const salesPath = join(cfg.paths.interim, "filtered_sales.csv");
+    const salesPath = prep.filtered_sales;
     sales = castToSchema(
       readTable(salesPath, { allStrings: true, required: [id, "date", "amount"] }).select(
         id,
