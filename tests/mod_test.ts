@@ -1,0 +1,40 @@
+/** The public API (src/mod.ts): one import gives every stage what a notebook or program uses. */
+import assert from "node:assert/strict";
+import * as orchard from "../src/mod.ts";
+
+Deno.test("mod.ts exports each stage's entry points", () => {
+  const expected = [
+    "loadConfig", // config
+    "generateWorld",
+    "readTable",
+    "runPrep", // data
+    "runFeatures", // features
+    "fit",
+    "load",
+    "Model",
+    "loadArtifact",
+    "rocAuc", // models
+    "train",
+    "tune", // training
+    "TrackingStore", // tracking
+    "ModelRegistry",
+    "parseModelUri", // registry
+    "createApp",
+    "predictFile", // serve
+    "runDrift",
+    "ks2samp", // drift
+    "rocChart",
+    "htmlPage", // report
+    "show",
+    "chart", // notebooks
+    "UserError",
+    "formatNumber", // core
+  ];
+  const missing = expected.filter((name) => !(name in orchard));
+  assert.deepEqual(missing, []);
+});
+
+Deno.test("the package name resolves to mod.ts (deno.json exports)", async () => {
+  const viaName = await import("@orchard/orchard");
+  assert.equal(viaName.fit, orchard.fit);
+});
