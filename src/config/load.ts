@@ -165,7 +165,7 @@ function describeValue(raw: Record<string, Json>, path: PropertyKey[]): string {
  * value came from (the file, or the `--set` that gave it), the key path, the
  * value and what the key expects.
  */
-function validateConfig(raw: Record<string, Json>, source: string, sets: string[] = []): Config {
+export function validateConfig(raw: Record<string, Json>, source: string, sets: string[] = []): Config {
   const result = ConfigSchema.safeParse(raw);
   if (result.success) return result.data;
   const origin = (path: PropertyKey[]) => {

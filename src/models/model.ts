@@ -14,7 +14,8 @@
  */
 import type pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
-import { type ModelParams, ModelSchema } from "../config/schema.ts";
+import type { ModelParams } from "../config/schema.ts";
+import { validateConfig } from "../config/load.ts";
 import {
   type DataDigest,
   type Label,
@@ -26,8 +27,14 @@ import {
 import { engineParams, validateModelParams } from "./engines/registry.ts";
 import { evaluate, type Evaluation } from "./evaluate.ts";
 import { fitModel, resolveEncoding } from "./fit.ts";
-import { type Columns, columnsFromRecords, isMissing, type Preprocessor } from "./preprocess/index.ts";
-import { encodeTarget, resolveTarget } from "./target.ts";
+import {
+  type Columns,
+  columnsFromRecords,
+  isMissing,
+  type Preprocessor,
+  rowCount,
+} from "./preprocess/index.ts";
+import { encodeTarget, resolveTarget, type TargetInfo } from "./target.ts";
 import type { Estimator, Matrix, Prediction, Signature } from "./types.ts";
 
 /** What `fit`, `predict` and `evaluate` take: a polars DataFrame, records, or columns by name. */
@@ -82,20 +89,27 @@ export function tableColumns(table: Table): Columns {
   return table;
 }
 
-function rowCount(cols: Columns): number {
-  return Object.values(cols)[0]?.length ?? 0;
+/**
+ * Validates params as the `model` section of a config: the same defaults and the
+ * same one line per problem (key, value, what it expects) as params.yaml gets.
+ */
+export function modelParams(params: Partial<ModelParams>): ModelParams {
+  return validateConfig({ model: params }, "fit").model;
 }
 
-/** Validates params against the config schema (defaults filled, unknown keys refused, one line each). */
-export function modelParams(params: Partial<ModelParams>): ModelParams {
-  const parsed = ModelSchema.safeParse(params);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) =>
-      `model.${i.path.join(".") || (i as { keys?: string[] }).keys?.join(", ") || "?"}: ${i.message}`
-    );
-    throw new UserError(lines.join("; "));
-  }
-  return parsed.data;
+/** The params a fitted model records (and the train stage logs): the engine's, resolved for the task. */
+export function fittedParams(params: ModelParams, target: TargetInfo, name: string): Record<string, unknown> {
+  return {
+    algorithm: params.algorithm,
+    ...engineParams(params, target.kind),
+    encoding: resolveEncoding(params),
+    max_categories: params.max_categories,
+    task: target.task,
+    target: name,
+    ...(target.task === "classification"
+      ? { threshold: params.threshold, positive_class: target.positiveClass }
+      : {}),
+  };
 }
 
 export interface ModelState {
@@ -336,17 +350,7 @@ export async function fit(table: Table, options: ModelFitOptions): Promise<Model
       inputs: preprocessor.signatureInputs(),
       target: { name, kind: target.task, ...(target.classes ? { classes: target.classes } : {}) },
     },
-    params: {
-      algorithm: params.algorithm,
-      ...engineParams(params, target.kind),
-      encoding: resolveEncoding(params),
-      max_categories: params.max_categories,
-      task: target.task,
-      target: name,
-      ...(target.task === "classification"
-        ? { threshold: params.threshold, positive_class: target.positiveClass }
-        : {}),
-    },
+    params: fittedParams(params, target, name),
     inputExample: inputExample(cols, preprocessor),
     trainingData: { path: "(in memory)", sha256: "", rows: target.yTrain.length },
   });

@@ -6,8 +6,6 @@
 import { fileSha256, sha256Hex } from "../core/digest.ts";
 import { join } from "node:path";
 
-export { fileSha256 };
-
 export interface DirDigest {
   sha256: string;
   /** relative path (with "/") -> sha256 of the file */

@@ -15,8 +15,7 @@ import { fileSha256 } from "../core/digest.ts";
 import type { DataDigest } from "../models/artifact.ts";
 import { SplitError, trainValidationSplit } from "../models/cv.ts";
 import { type Columns, isMissing, takeRows } from "../models/preprocess/index.ts";
-
-export { takeRows };
+import { tableColumns } from "../models/model.ts";
 
 export interface TableData {
   columns: Columns;
@@ -41,12 +40,6 @@ export interface DataOptions {
   target?: string;
   /** a separate validation file (otherwise a seeded stratified split of `data`) */
   validation?: string;
-}
-
-function frameColumns(df: pl.DataFrame): Columns {
-  const out: Columns = {};
-  for (const name of df.columns) out[name] = df.getColumn(name).toArray() as unknown[];
-  return out;
 }
 
 function readForTraining(path: string, target: string): { df: pl.DataFrame; digest: DataDigest } {
@@ -99,7 +92,7 @@ export function loadTrainingData(config: Config, opts: DataOptions = {}): Traini
         `${path}: no '${SPLIT_COLUMN}' column; re-run \`deno task features\` or pass --data`,
       );
     }
-    const cols = frameColumns(df);
+    const cols = tableColumns(df);
     const tr: number[] = [], va: number[] = [];
     const split = cols[SPLIT_COLUMN];
     for (let i = 0; i < df.height; i++) {
@@ -119,11 +112,11 @@ export function loadTrainingData(config: Config, opts: DataOptions = {}): Traini
   }
   const main = readForTraining(opts.data, target);
   const exclude = [idCol].filter((c) => main.df.columns.includes(c));
-  const cols = dropMissingTarget(frameColumns(main.df), target, opts.data);
+  const cols = dropMissingTarget(tableColumns(main.df), target, opts.data);
   const rows = cols[target].length;
   if (opts.validation) {
     const v = readForTraining(opts.validation, target);
-    const vcols = dropMissingTarget(frameColumns(v.df), target, opts.validation);
+    const vcols = dropMissingTarget(tableColumns(v.df), target, opts.validation);
     return {
       train: { columns: cols, rows, digest: main.digest },
       validation: { columns: vcols, rows: vcols[target].length, digest: v.digest },

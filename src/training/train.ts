@@ -18,11 +18,10 @@ import { log as stderrLog, ProgressBar } from "../core/progress.ts";
 import { gitInfo, gitTags } from "../tracking/git.ts";
 import { newRunId, TrackingStore } from "../tracking/store.ts";
 import type { Lineage } from "../models/artifact.ts";
-import { engineParams, validateModelParams } from "../models/engines/registry.ts";
+import { validateModelParams } from "../models/engines/registry.ts";
 import { crossValidate, cvSummaryMetrics } from "../models/evaluate.ts";
-import { resolveEncoding } from "../models/fit.ts";
 import { resolveTarget } from "../models/target.ts";
-import { fit } from "../models/model.ts";
+import { fit, fittedParams } from "../models/model.ts";
 import { loadTrainingData } from "./data.ts";
 import type { TrainOptions, TrainResult } from "./types.ts";
 
@@ -71,15 +70,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     : newRunId();
   try {
     const runParams: Record<string, unknown> = {
-      algorithm: params.algorithm,
-      ...engineParams(params, target.kind),
-      encoding: resolveEncoding(params),
-      max_categories: params.max_categories,
-      task: target.task,
-      target: data.target,
-      ...(target.task === "classification"
-        ? { threshold: params.threshold, positive_class: target.positiveClass }
-        : {}),
+      ...fittedParams(params, target, data.target),
       ...(params.cv_folds >= 2 ? { cv_folds: params.cv_folds } : {}),
       data: data.train.digest.path,
       ...(data.source === "file+validation" ? { validation_data: data.validation.digest.path } : {}),

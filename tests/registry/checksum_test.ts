@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  combineDigest,
-  digestDifferences,
-  dirDigest,
-  fileSha256,
-  listFiles,
-} from "../../src/registry/checksum.ts";
+import { combineDigest, digestDifferences, dirDigest, listFiles } from "../../src/registry/checksum.ts";
+import { fileSha256 } from "../../src/core/digest.ts";
 
 Deno.test("file and directory digests: known value, order-independent, sensitive to names and bytes", () => {
   const dir = Deno.makeTempDirSync();

@@ -93,7 +93,8 @@ export function columnsFromRecords(records: Record<string, unknown>[], names?: s
   return out;
 }
 
-function rowCount(cols: Columns): number {
+/** The number of rows of a columns object (its first column's length; 0 with no columns). */
+export function rowCount(cols: Columns): number {
   const first = Object.values(cols)[0];
   return first ? first.length : 0;
 }
