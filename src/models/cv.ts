@@ -53,8 +53,8 @@ export function trainValidationSplit(
     const g = shuffle([...group], rng);
     let k = Math.round(g.length * fraction);
     k = Math.min(g.length - 1, Math.max(1, k));
-    validation.push(...g.slice(0, k));
-    train.push(...g.slice(k));
+    // a loop, not push(...slice): spreading a large class overflows the call stack (~400,000 rows)
+    for (let j = 0; j < g.length; j++) (j < k ? validation : train).push(g[j]);
   }
   if (train.length < 2 || validation.length < 1) {
     throw new SplitError(`${n} rows is too few to split into training and validation data`);

@@ -136,8 +136,12 @@ export function importanceChart(
 
 /** Regression: predicted against actual values with the identity line. */
 export function residualChart(points: { y: number; pred: number }[], size: ChartSize = {}): string {
-  const lo = Math.min(...points.map((p) => Math.min(p.y, p.pred)));
-  const hi = Math.max(...points.map((p) => Math.max(p.y, p.pred)));
+  // a loop, not Math.min(...points): spreading a large array overflows the call stack
+  let lo = Infinity, hi = -Infinity;
+  for (const p of points) {
+    lo = Math.min(lo, p.y, p.pred);
+    hi = Math.max(hi, p.y, p.pred);
+  }
   return renderPlot({
     ...SIZE,
     ...size,

@@ -38,3 +38,33 @@ Deno.test("stratified k-fold: each row tested once, class counts per fold differ
   assertEquals(stratifiedKFold(100, 3, 5, labels), folds);
   assertThrows(() => stratifiedKFold(2, 3, 1), SplitError);
 });
+
+Deno.test("split and k-fold on 500,000 rows (no call-stack limit on large classes)", () => {
+  // Spreading a large class into push() exceeded the call stack at ~400,000 rows (issue 12, defect 8).
+  const n = 500_000;
+  const big = Int32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0));
+  for (const lab of [big, undefined]) {
+    const s = trainValidationSplit(n, 0.2, 11, lab);
+    assertEquals(s.train.length + s.validation.length, n);
+    assertEquals(s.validation.length, 100_000);
+    const seen = new Uint8Array(n);
+    for (const i of s.train) seen[i]++;
+    for (const i of s.validation) seen[i]++;
+    assert.ok(seen.every((v) => v === 1), "each row on exactly one side");
+  }
+  const folds = stratifiedKFold(n, 3, 5, big);
+  assertEquals(folds.map((f) => f.train.length + f.test.length), [n, n, n]);
+});
+
+Deno.test("the split's indices are unchanged for the same labels and seed", () => {
+  // pinned: a change of the dealing order would silently change every seeded run's split
+  const labels3 = Int32Array.from({ length: 1000 }, (_, i) => (i * 7) % 3);
+  assertEquals(
+    trainValidationSplit(1000, 0.2, 42, labels3).validation.slice(0, 12),
+    [1, 10, 21, 23, 34, 37, 40, 41, 46, 49, 51, 55],
+  );
+  assertEquals(
+    trainValidationSplit(1000, 0.25, 3).validation.slice(0, 12),
+    [8, 10, 11, 12, 14, 15, 18, 21, 23, 29, 31, 41],
+  );
+});
