@@ -25,6 +25,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { loadConfig } from "../src/config/load.ts";
+import { trackingLocation } from "../src/config/paths.ts";
 import { type Env, JSON_TYPE, REQUEST_ID_OPTIONS, SECURE_HEADER_OPTIONS } from "../src/serve/envelope.ts";
 import { ERROR_CODES } from "../src/serve/errors.ts";
 import { ModelHolder } from "../src/serve/holder.ts";
@@ -39,7 +40,7 @@ const config = loadConfig();
 const uri = Deno.args[0] ?? config.serve.model_uri;
 const holder = new ModelHolder({
   uri,
-  loader: registryLoader({ store: config.tracking.store, modelsDir: config.paths.models }),
+  loader: registryLoader({ store: trackingLocation(config), modelsDir: config.paths.models }),
 });
 const loaded = await holder.reload();
 if (loaded.error) {

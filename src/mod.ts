@@ -70,6 +70,12 @@ export { tune, type TuneOptions, type TuneResult } from "./training/tune.ts";
 // --- tracking: runs, params, metrics, artifacts ---------------------------------
 export { type Run, type RunStatus, TrackingStore } from "./tracking/store.ts";
 
+// --- stores: SQLite or PostgreSQL, artifact storage, copying a store -----------
+export type { Sql, SqlDatabase } from "./store/sql.ts";
+export { openDatabase } from "./store/open.ts";
+export { type ArtifactStore, LocalArtifactStore } from "./store/artifacts.ts";
+export { trackingLocation } from "./config/paths.ts";
+
 // --- registry: versions, aliases, gates, model URIs ------------------------------
 export { ModelRegistry } from "./registry/registry.ts";
 export { formatModelUri, parseModelUri, resolveModelUri } from "./registry/uri.ts";

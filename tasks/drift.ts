@@ -62,8 +62,17 @@ export const spec = defineTask({
     },
     "fail-on-drift": { type: "boolean", description: "exit 1 when the dataset drifted" },
   },
-  run(ctx) {
-    const run = runDrift({
+  // deno.json keeps --allow-write=data,reports,models: drift also runs unattended
+  // (drift:schedule), so it may write only the project's reports and monitoring data. A
+  // report folder (--output) elsewhere is refused here, before any data is read.
+  writes: (ctx) => [
+    ctx.values.output
+      ? { path: ctx.values.output, dir: true, source: "--output" }
+      : { path: ctx.config.paths.reports, dir: true, source: "paths.reports" },
+    { path: ctx.config.paths.monitoring, dir: true, source: "paths.monitoring" },
+  ],
+  async run(ctx) {
+    const run = await runDrift({
       config: ctx.config,
       reference: ctx.values.reference,
       current: ctx.values.current,

@@ -6,6 +6,7 @@
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
+import { trackingLocation } from "../src/config/paths.ts";
 import { predictFile } from "../src/serve/batch.ts";
 
 export const spec = defineTask({
@@ -25,6 +26,10 @@ export const spec = defineTask({
       valueName: "file",
     },
   },
+  // deno.json keeps --allow-write=data,models rather than all of the disk: the task is
+  // the service's batch twin, and its description promises the output under data/. An
+  // --output elsewhere is refused here, before the model is loaded or a row scored.
+  writes: (ctx) => [ctx.values.output && { path: ctx.values.output, source: "--output" }],
   run(ctx) {
     const config = ctx.config;
     const input = ctx.values.input;
@@ -38,7 +43,7 @@ export const spec = defineTask({
       modelUri: ctx.values.model ?? config.serve.model_uri,
       input,
       output,
-      store: config.tracking.store,
+      store: trackingLocation(config),
       modelsDir: config.paths.models,
     });
   },

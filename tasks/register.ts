@@ -10,6 +10,7 @@ import { UserError } from "../src/core/errors.ts";
 import { ModelRegistry, parseStage } from "../src/registry/registry.ts";
 import { registerSummary } from "../src/registry/format.ts";
 import { TrackingStore } from "../src/tracking/store.ts";
+import { trackingLocation } from "../src/config/paths.ts";
 
 function readRunFile(path: string): string {
   let id: string;
@@ -57,7 +58,7 @@ export const spec = defineTask({
       description: "do nothing when the run is already registered under this name",
     },
   },
-  run(ctx) {
+  async run(ctx) {
     const config = ctx.config;
     const v = ctx.values;
     const stage = typeof v.stage === "string" ? parseStage(v.stage) : undefined;
@@ -65,14 +66,14 @@ export const spec = defineTask({
       throw new UserError("give --run or --run-file, not both");
     }
     const runRef = v["run-file"] !== undefined ? readRunFile(v["run-file"]) : v.run ?? "latest";
-    const store = TrackingStore.open(config.tracking.store);
+    const store = await TrackingStore.open(trackingLocation(config));
     try {
-      const runId = store.resolveRunId(runRef, config.tracking.experiment, "model");
-      const registry = new ModelRegistry(store, {
+      const runId = await store.resolveRunId(runRef, config.tracking.experiment, "model");
+      const registry = await ModelRegistry.open(store, {
         modelsDir: config.paths.models,
         gates: config.registry.gates,
       });
-      return registry.register({
+      return await registry.register({
         runId,
         name: v.name ?? config.registry.model_name,
         alias: v.alias ?? [],
@@ -82,7 +83,7 @@ export const spec = defineTask({
         ifNew: Boolean(v["if-new"]),
       });
     } finally {
-      store.close();
+      await store.close();
     }
   },
   summary: registerSummary,

@@ -5,6 +5,7 @@
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { runsCommand, runsSummary } from "../src/tracking/commands.ts";
+import { trackingLocation } from "../src/config/paths.ts";
 
 export const spec = defineTask({
   name: "runs",
@@ -31,7 +32,7 @@ export const spec = defineTask({
       valueName: "m1,m2",
     },
   },
-  run: (ctx) => runsCommand(ctx.config.tracking.store, ctx.positionals, ctx.values),
+  run: (ctx) => runsCommand(trackingLocation(ctx.config), ctx.positionals, ctx.values),
   summary: runsSummary,
 });
 

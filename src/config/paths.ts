@@ -3,6 +3,15 @@
  * every stage may import, so no stage reaches sideways into another for a name.
  */
 import { join } from "node:path";
+import { optionalEnv } from "../core/env.ts";
+
+/**
+ * Where the tracking store and registry live: ORCHARD_TRACKING_URI, else
+ * tracking.uri, else tracking.store (a SQLite file by default).
+ */
+export function trackingLocation(config: { tracking: { store: string; uri?: string } }): string {
+  return optionalEnv("ORCHARD_TRACKING_URI") ?? config.tracking.uri ?? config.tracking.store;
+}
 
 /** The feature stage's training table, under `paths.features`. */
 export const FEATURES_FILE = "customer_features.parquet";

@@ -135,7 +135,12 @@ export const TuneSchema = z.strictObject({
 });
 
 export const TrackingSchema = z.strictObject({
-  store: z.string().default("models/orchard.db").describe("the tracking store (SQLite file)"),
+  store: z.string().default("models/orchard.db").describe(
+    "the tracking store and registry: a SQLite file, or a postgresql://user:password@host:5432/db URI",
+  ),
+  uri: z.string().regex(/^postgres(ql)?:\/\//, "must start with postgresql://").optional().describe(
+    "a PostgreSQL store for a team (postgresql://user:password@host:5432/db[?schema=name]); overrides store; the ORCHARD_TRACKING_URI variable overrides both",
+  ),
   experiment: z.string().default("churn").describe("the experiment runs are filed under"),
 });
 

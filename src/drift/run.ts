@@ -8,6 +8,7 @@ import pl from "nodejs-polars";
 import { join } from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
+import { trackingLocation } from "../config/paths.ts";
 import { writeTextAtomic } from "../core/atomic.ts";
 import { loadArtifact, type LoadedModel } from "../models/artifact.ts";
 import { accuracy, f1, precision, recall } from "../models/metrics.ts";
@@ -52,14 +53,14 @@ export interface DriftRun {
 /** Rows of the reference scored for prediction drift at most (a seeded sample beyond). */
 const MAX_SCORED_ROWS = 50_000;
 
-function tryLoadModel(config: Config, uri: string): { model?: LoadedModel; note?: string } {
-  const store = config.tracking.store;
+async function tryLoadModel(config: Config, uri: string): Promise<{ model?: LoadedModel; note?: string }> {
+  const store = trackingLocation(config);
   if (uri.startsWith("models:") && !storeExists(store)) {
     return { note: `no tracking store at ${store}: no model` };
   }
   try {
     // the service's resolution: registry URIs and artifact directories, checksum-verified
-    return { model: loadArtifact(resolveUri(uri, { store, modelsDir: config.paths.models }).dir) };
+    return { model: loadArtifact((await resolveUri(uri, { store, modelsDir: config.paths.models })).dir) };
   } catch (e) {
     return { note: `model ${uri} unavailable: ${(e as Error).message.split("\n")[0]}` };
   }
@@ -113,7 +114,7 @@ function today(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
 
-export function runDrift(opts: DriftRunOptions): DriftRun {
+export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   const config = opts.config;
   const now = opts.now ?? new Date();
   const runAt = now.toISOString();
@@ -121,7 +122,7 @@ export function runDrift(opts: DriftRunOptions): DriftRun {
   const uri = opts.model === undefined ? `models:/${config.registry.model_name}@champion` : opts.model;
   let model: LoadedModel | undefined;
   if (uri) {
-    const loaded = tryLoadModel(config, uri);
+    const loaded = await tryLoadModel(config, uri);
     model = loaded.model;
     if (loaded.note) notes.push(loaded.note);
   }

@@ -26,7 +26,7 @@ export interface TickDeps {
   config: Config;
   /** extra flags passed to every spawned task (--config, --set ...) */
   passThrough?: string[];
-  drift?: (opts: DriftRunOptions) => DriftRun;
+  drift?: (opts: DriftRunOptions) => DriftRun | Promise<DriftRun>;
   /** runs `deno task <args>` and resolves to its exit code */
   runTask?: (args: string[]) => Promise<number>;
   now?: Date;
@@ -66,7 +66,7 @@ export async function scheduledDriftCheck(deps: TickDeps): Promise<TickResult> {
   };
   let run: DriftRun;
   try {
-    run = (deps.drift ?? runDrift)({ config: deps.config, now });
+    run = await (deps.drift ?? runDrift)({ config: deps.config, now });
   } catch (e) {
     say(`drift:schedule: drift check failed: ${errorLine(e)}`);
     return { ...base, status: "drift_failed", error: errorLine(e) };

@@ -16,6 +16,7 @@ import {
 import { comparisonSummary, gateLine, modelsListing } from "./format.ts";
 import { parseModelUri, resolveModelUri } from "./uri.ts";
 import { TrackingStore } from "../tracking/store.ts";
+import { trackingLocation } from "../config/paths.ts";
 
 /** The flags of `models` as parsed. */
 export interface ModelsOptions {
@@ -79,41 +80,45 @@ function parseVersion(text: string | undefined, what = "version"): number {
 }
 
 /** `<name> <version>` or one models:/ URI, resolved to a concrete version. */
-function takeVersionRef(
+async function takeVersionRef(
   args: string[],
   registry: ModelRegistry,
   store: TrackingStore,
   modelsDir: string,
-): { name: string; version: number } {
+): Promise<{ name: string; version: number }> {
   const first = args.shift();
   if (first === undefined) throw new UserError("missing model name (see --help)");
   if (first.startsWith("models:")) {
     parseModelUri(first);
-    const r = resolveModelUri(first, { store, modelsDir, verify: false });
+    const r = await resolveModelUri(first, { store, modelsDir, verify: false });
     return { name: r.name!, version: r.version! };
   }
-  registry.requireModel(first);
+  await registry.requireModel(first);
   return { name: first, version: parseVersion(args.shift()) };
 }
 
 /** Runs one `models` subcommand (default list) against the registry in config. */
-export function modelsCommand(config: Config, positionals: string[], v: ModelsOptions): ModelsResult {
+export async function modelsCommand(
+  config: Config,
+  positionals: string[],
+  v: ModelsOptions,
+): Promise<ModelsResult> {
   const modelsDir = config.paths.models;
   const [command = "list", ...args] = positionals;
   const known = ["list", "show", "compare", "promote", "archive", "rollback"];
   if (!known.includes(command)) {
     throw new UserError(`unknown subcommand '${command}' (use ${known.join(", ")})`);
   }
-  const store = TrackingStore.open(config.tracking.store);
+  const store = await TrackingStore.open(trackingLocation(config));
   try {
-    const registry = new ModelRegistry(store, { modelsDir, gates: config.registry.gates });
+    const registry = await ModelRegistry.open(store, { modelsDir, gates: config.registry.gates });
     let result: ModelsResult;
     switch (command) {
       case "list":
         result = {
           command,
           gated: Object.keys(config.registry.gates),
-          models: registry.listModels().map((m) => ({
+          models: (await registry.listModels()).map((m) => ({
             name: m.name,
             created: new Date(m.created).toISOString(),
             versions: m.versions.map(versionJson),
@@ -123,7 +128,7 @@ export function modelsCommand(config: Config, positionals: string[], v: ModelsOp
       case "show": {
         const uri = args.shift();
         if (!uri) throw new UserError("models show needs a model URI, e.g. models:/churn@champion");
-        const r = resolveModelUri(uri, { store, modelsDir });
+        const r = await resolveModelUri(uri, { store, modelsDir });
         if (r.name === undefined) throw new UserError(`'${uri}' is not a registered model version`);
         result = {
           command,
@@ -131,15 +136,15 @@ export function modelsCommand(config: Config, positionals: string[], v: ModelsOp
           name: r.name,
           dir: r.dir,
           verified: r.verified,
-          version: versionJson(registry.getVersion(r.name, r.version!)),
+          version: versionJson(await registry.getVersion(r.name, r.version!)),
         };
         break;
       }
       case "compare": {
         let name: string, a: number, b: number;
         if (args[0]?.startsWith("models:")) {
-          const x = takeVersionRef(args, registry, store, modelsDir);
-          const y = takeVersionRef(args, registry, store, modelsDir);
+          const x = await takeVersionRef(args, registry, store, modelsDir);
+          const y = await takeVersionRef(args, registry, store, modelsDir);
           if (x.name !== y.name) {
             throw new UserError(`compare versions of one model (got '${x.name}' and '${y.name}')`);
           }
@@ -147,16 +152,16 @@ export function modelsCommand(config: Config, positionals: string[], v: ModelsOp
         } else {
           name = args.shift() ?? "";
           if (!name) throw new UserError("models compare needs <name> <v1> <v2>");
-          registry.requireModel(name);
+          await registry.requireModel(name);
           a = parseVersion(args.shift(), "first version");
           b = parseVersion(args.shift(), "second version");
         }
-        result = { command, comparison: registry.compare(name, a, b) };
+        result = { command, comparison: await registry.compare(name, a, b) };
         break;
       }
       case "promote": {
-        const ref = takeVersionRef(args, registry, store, modelsDir);
-        const outcome = registry.promote(ref.name, ref.version, {
+        const ref = await takeVersionRef(args, registry, store, modelsDir);
+        const outcome = await registry.promote(ref.name, ref.version, {
           alias: v.alias,
           stage: typeof v.stage === "string" ? parseStage(v.stage) : undefined,
           force: Boolean(v.force),
@@ -166,8 +171,8 @@ export function modelsCommand(config: Config, positionals: string[], v: ModelsOp
         break;
       }
       case "archive": {
-        const ref = takeVersionRef(args, registry, store, modelsDir);
-        const out = registry.archive(ref.name, ref.version, {
+        const ref = await takeVersionRef(args, registry, store, modelsDir);
+        const out = await registry.archive(ref.name, ref.version, {
           force: Boolean(v.force),
           reason: v.reason,
         });
@@ -177,7 +182,7 @@ export function modelsCommand(config: Config, positionals: string[], v: ModelsOp
       case "rollback": {
         const name = args.shift();
         if (!name) throw new UserError("models rollback needs a model name");
-        const out = registry.rollback(name, (v.alias) ?? CHAMPION);
+        const out = await registry.rollback(name, (v.alias) ?? CHAMPION);
         result = { command, name, ...out };
         break;
       }
@@ -187,7 +192,7 @@ export function modelsCommand(config: Config, positionals: string[], v: ModelsOp
     if (args.length) throw new UserError(`unexpected argument '${args[0]}' (see --help)`);
     return result;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -1,17 +1,18 @@
 /**
- * The registry's tables in the tracking store's SQLite file, and the JSON
- * column codecs shared by its reads and writes.
+ * The registry's tables in the tracking store's database (SQLite or
+ * PostgreSQL), as migrations, and the JSON column codecs shared by its reads
+ * and writes.
  */
-import type { DatabaseSync } from "node:sqlite";
-import type { TrackingStore } from "../tracking/store.ts";
+import type { Row, Sql } from "../store/sql.ts";
+import { type Component, tableExists } from "../store/migrate.ts";
 import type { GateRecord, Stage } from "./types.ts";
 
-export type Row = Record<string, unknown>;
+export type { Row };
 
-const SCHEMA = `
+const V1 = `
 CREATE TABLE IF NOT EXISTS registered_models (
   name TEXT PRIMARY KEY,
-  created INTEGER NOT NULL
+  created BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS model_versions (
   name TEXT NOT NULL REFERENCES registered_models(name),
@@ -25,7 +26,7 @@ CREATE TABLE IF NOT EXISTS model_versions (
   status TEXT NOT NULL DEFAULT 'candidate' CHECK (status IN ('candidate','promoted')),
   metrics TEXT NOT NULL,
   params TEXT NOT NULL,
-  created INTEGER NOT NULL,
+  created BIGINT NOT NULL,
   PRIMARY KEY (name, version)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS model_versions_one_production ON model_versions(name) WHERE stage = 'Production';
@@ -33,12 +34,12 @@ CREATE TABLE IF NOT EXISTS model_aliases (
   name TEXT NOT NULL,
   alias TEXT NOT NULL,
   version INTEGER NOT NULL,
-  updated INTEGER NOT NULL,
+  updated BIGINT NOT NULL,
   PRIMARY KEY (name, alias),
   FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
 );
 CREATE TABLE IF NOT EXISTS gate_results (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id {{id}},
   name TEXT NOT NULL,
   version INTEGER NOT NULL,
   target TEXT NOT NULL,
@@ -48,21 +49,27 @@ CREATE TABLE IF NOT EXISTS gate_results (
   baseline_version INTEGER,
   reasons TEXT NOT NULL,
   checks TEXT NOT NULL,
-  time INTEGER NOT NULL,
+  time BIGINT NOT NULL,
   FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
 );
 CREATE TABLE IF NOT EXISTS model_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id {{id}},
   name TEXT NOT NULL,
   version INTEGER,
   action TEXT NOT NULL,
   target TEXT,
   previous_version INTEGER,
   reason TEXT,
-  time INTEGER NOT NULL
+  time BIGINT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS model_events_target ON model_events(name, target, id);
+CREATE INDEX IF NOT EXISTS model_events_target ON model_events(name, target, id)
 `;
+
+export const REGISTRY_SCHEMA: Component = {
+  name: "registry",
+  migrations: [{ version: 1, description: "models, versions, aliases, gate results, events", up: V1 }],
+  legacyVersion: async (tx, dialect) => (await tableExists(tx, dialect, "model_versions")) ? 1 : 0,
+};
 
 export function parseJson<T>(text: unknown, fallback: T): T {
   if (typeof text !== "string") return fallback;
@@ -84,46 +91,40 @@ export function metricsFromJson(text: unknown): Record<string, number> {
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "number" ? v : Number(v)]));
 }
 
-/** Creates the registry tables unless all of them are there already. */
-export function ensureSchema(store: TrackingStore): void {
-  const present = store.db.prepare(
-    "SELECT count(*) AS n FROM sqlite_master WHERE type='table' AND name IN ('registered_models','model_versions','model_aliases','gate_results','model_events')",
-  ).get() as Row;
-  if ((present.n as number) < 5) store.transaction(() => store.db.exec(SCHEMA));
-}
-
 export function gateRecordFromRow(r: Row): GateRecord {
   return {
     target: r.target as string,
-    passed: r.passed === 1,
-    forced: r.forced === 1,
+    passed: Number(r.passed) === 1,
+    forced: Number(r.forced) === 1,
     reason: (r.reason as string | null) ?? null,
-    baselineVersion: (r.baseline_version as number | null) ?? null,
+    baselineVersion: r.baseline_version == null ? null : Number(r.baseline_version),
     reasons: parseJson(r.reasons, []),
     checks: parseJson(r.checks, []),
-    time: r.time as number,
+    time: Number(r.time),
   };
 }
 
 /** The version an alias points to, or undefined. */
-export function aliasVersion(db: DatabaseSync, name: string, alias: string): number | undefined {
-  const row = db.prepare("SELECT version FROM model_aliases WHERE name = ? AND alias = ?").get(name, alias) as
-    | Row
-    | undefined;
-  return row?.version as number | undefined;
+export async function aliasVersion(db: Sql, name: string, alias: string): Promise<number | undefined> {
+  const row = await db.get<Row>("SELECT version FROM model_aliases WHERE name = ? AND alias = ?", [
+    name,
+    alias,
+  ]);
+  return row === undefined ? undefined : Number(row.version);
 }
 
 /** The newest version in a stage, or undefined. */
-export function stageVersion(db: DatabaseSync, name: string, stage: Stage): number | undefined {
-  const row = db.prepare(
+export async function stageVersion(db: Sql, name: string, stage: Stage): Promise<number | undefined> {
+  const row = await db.get<Row>(
     "SELECT version FROM model_versions WHERE name = ? AND stage = ? ORDER BY version DESC LIMIT 1",
-  ).get(name, stage) as Row | undefined;
-  return row?.version as number | undefined;
+    [name, stage],
+  );
+  return row === undefined ? undefined : Number(row.version);
 }
 
 /** Appends to model_events, the history `rollback` reads. */
-export function recordEvent(
-  db: DatabaseSync,
+export async function recordEvent(
+  db: Sql,
   name: string,
   version: number | null,
   action: string,
@@ -131,8 +132,9 @@ export function recordEvent(
   previous: number | null,
   reason: string | null,
   time: number,
-): void {
-  db.prepare(
+): Promise<void> {
+  await db.run(
     "INSERT INTO model_events(name, version, action, target, previous_version, reason, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  ).run(name, version, action, target, previous, reason, time);
+    [name, version, action, target, previous, reason, time],
+  );
 }

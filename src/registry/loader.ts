@@ -44,7 +44,7 @@ export type ModelLoader = (uri: string) => Promise<ResolvedModel>;
 export type ModelResolver = (uri: string) => Promise<{ version: string; dir: string }>;
 
 export interface LoaderOptions {
-  /** the tracking/registry SQLite file (config tracking.store) */
+  /** the tracking/registry store: a SQLite file or postgresql:// URI (config/paths.ts trackingLocation) */
   store: string;
   /** where registered versions live (config paths.models) */
   modelsDir: string;
@@ -60,7 +60,7 @@ export interface UriTarget {
  * Where a URI points now. A registry URI (and a path inside the registry) goes
  * through resolveModelUri; a plain path with no store at all is taken as is.
  */
-export function resolveUri(uri: string, opts: LoaderOptions, verify = true): UriTarget {
+export async function resolveUri(uri: string, opts: LoaderOptions, verify = true): Promise<UriTarget> {
   const parsed = parseModelUri(uri);
   if (parsed.kind === "path" && !storeExists(opts.store)) {
     let isDir = false;
@@ -78,31 +78,28 @@ export function resolveUri(uri: string, opts: LoaderOptions, verify = true): Uri
     }
     return { dir: parsed.path };
   }
-  const r = resolveModelUri(uri, { store: opts.store, modelsDir: opts.modelsDir, verify });
+  const r = await resolveModelUri(uri, { store: opts.store, modelsDir: opts.modelsDir, verify });
   return { name: r.name, version: r.version, dir: r.dir };
 }
 
 /** The default loader: resolve (checksum-verified) then loadArtifact. */
 export function registryLoader(opts: LoaderOptions): ModelLoader {
-  // the Promise executor turns a throw in resolving or loading into a rejection
-  return (uri: string) =>
-    new Promise<ResolvedModel>((settle) => {
-      const target = resolveUri(uri, opts);
-      settle({
-        uri,
-        name: target.name ?? basename(target.dir),
-        version: String(target.version ?? "local"),
-        dir: target.dir,
-        model: loadArtifact(target.dir),
-      });
-    });
+  return async (uri: string) => {
+    const target = await resolveUri(uri, opts);
+    return {
+      uri,
+      name: target.name ?? basename(target.dir),
+      version: String(target.version ?? "local"),
+      dir: target.dir,
+      model: loadArtifact(target.dir),
+    };
+  };
 }
 
 /** Polling resolver: where the URI points now, without verifying or loading (the load verifies). */
 export function registryResolver(opts: LoaderOptions): ModelResolver {
-  return (uri: string) =>
-    new Promise((settle) => {
-      const target = resolveUri(uri, opts, false);
-      settle({ version: String(target.version ?? "local"), dir: target.dir });
-    });
+  return async (uri: string) => {
+    const target = await resolveUri(uri, opts, false);
+    return { version: String(target.version ?? "local"), dir: target.dir };
+  };
 }

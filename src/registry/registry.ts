@@ -1,42 +1,47 @@
 /**
  * The model registry: named models whose versions are immutable copies of a
- * run's artifact directory (models/<name>/<version>/), with the sha256 of every
- * file recorded in the tracking store's SQLite file and checked on every load;
- * MLflow-style aliases (any name; "champion" is the one serving uses); stages
- * (None | Staging | Production | Archived, at most one Production per model);
- * promotion gates (gates.ts) checked whenever a version would become champion
- * or Production, with results and --force reasons stored.
+ * run's artifact directory (put into an ArtifactStore under <name>/<version>;
+ * locally models/<name>/<version>/), with the sha256 of every file recorded
+ * in the store's database and checked on every load; MLflow-style aliases
+ * (any name; "champion" is the one serving uses); stages (None | Staging |
+ * Production | Archived, at most one Production per model); promotion gates
+ * (gates.ts) checked whenever a version would become champion or Production,
+ * with results and --force reasons stored.
  *
- * Concurrency and crashes: a registration takes SQLite's write lock
- * (BEGIN IMMEDIATE) first, then copies the artifact into a temp dir beside the
- * target, hashes the copy, renames it to models/<name>/<version>/ and inserts
- * the rows, then commits. Only the lock holder creates temp or version dirs, so
- * when a registration starts, any temp dir (or version dir without a row) it
- * finds was left by a crashed process and is removed. Parallel registrations
- * get consecutive versions, each exactly once; a crash leaves no version.
+ * Concurrency and crashes: a registration holds one transaction with the
+ * model's lock (SQLite's write lock; a PostgreSQL advisory lock), then readies
+ * the model's folder (a folder of another store is refused and never
+ * touched; this store's own leftovers are removed), copies the artifact into
+ * a marked temp folder, hashes the copy, renames it to <name>/<version>,
+ * inserts the rows and commits. Parallel registrations get consecutive
+ * versions, each exactly once; a crash at any point leaves no version and
+ * every earlier one intact.
  *
  * Layout: this class is the facade (reads, register, promote, archive,
  * rollback); types.ts holds the records and name checks, db.ts the tables and
  * row codecs, promotion.ts the gated alias/stage moves, history.ts the
- * rollback walk, compare.ts version comparison, files.ts the directory copies.
+ * rollback walk, compare.ts version comparison; src/store/artifacts.ts the
+ * artifact files.
  */
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { TrackingStore } from "../tracking/store.ts";
-import { digestDifferences, dirDigest, listFiles } from "./checksum.ts";
+import type { Sql } from "../store/sql.ts";
+import { type ArtifactStore, LocalArtifactStore } from "../store/artifacts.ts";
+import { listFiles } from "../store/checksum.ts";
+import { describeFsError } from "../core/fs_errors.ts";
 import {
   aliasVersion,
-  ensureSchema,
   gateRecordFromRow,
   metricsFromJson,
   metricsJson,
   parseJson,
   recordEvent,
+  REGISTRY_SCHEMA,
   type Row,
   stageVersion,
 } from "./db.ts";
 import { applyTarget, checkGates, type PromotionContext } from "./promotion.ts";
-import { copyTree, removeCrashLeftovers, removeQuietly } from "./files.ts";
 import type { GateSpec } from "./gates.ts";
 import { compareVersions } from "./compare.ts";
 import { previousAliasVersion } from "./history.ts";
@@ -58,35 +63,46 @@ import {
 
 // the registry's public names, importable from this module as before the split
 export * from "./types.ts";
+export { REGISTRY_SCHEMA };
 
 export class ModelRegistry {
   readonly modelsDir: string;
   readonly gates: Record<string, GateSpec>;
+  readonly artifacts: ArtifactStore;
   private readonly clock: () => number;
 
-  constructor(readonly store: TrackingStore, opts: RegistryOptions = {}) {
+  private constructor(readonly store: TrackingStore, opts: RegistryOptions) {
     this.modelsDir = opts.modelsDir ?? "models";
     this.gates = opts.gates ?? {};
     this.clock = opts.clock ?? Date.now;
-    ensureSchema(store);
+    this.artifacts = opts.artifacts ?? new LocalArtifactStore(this.modelsDir, store.storeId);
   }
 
-  private get db() {
+  /**
+   * The registry over an open store (its tables are migrated when the store
+   * was opened with REGISTRY_SCHEMA, and here otherwise).
+   */
+  static async open(store: TrackingStore, opts: RegistryOptions = {}): Promise<ModelRegistry> {
+    await store.migrate([REGISTRY_SCHEMA]);
+    return new ModelRegistry(store, opts);
+  }
+
+  private get db(): Sql {
     return this.store.db;
   }
 
-  private get promotion(): PromotionContext {
-    return { db: this.store.db, gates: this.gates };
+  private promotion(tx: Sql): PromotionContext {
+    return { tx, gates: this.gates };
   }
 
   /** The directory a version lives in. */
   versionDir(name: string, version: number): string {
-    return join(this.modelsDir, name, String(version));
+    return `${this.modelsDir}/${name}/${version}`;
   }
 
   private checkNameAvailable(name: string): void {
     checkModelName(name);
-    const reserved = new Set(["artifacts", basename(this.store.path)]);
+    const reserved = new Set(["artifacts", basename(this.store.location)]);
     for (const r of [...reserved]) reserved.add(`${r}-wal`).add(`${r}-shm`).add(`${r}-journal`);
     if (reserved.has(name)) {
       throw new UserError(`model name '${name}' is reserved (it is a folder or file of the store)`);
@@ -95,15 +111,15 @@ export class ModelRegistry {
 
   // ---------------------------------------------------------------- reads
 
-  hasModel(name: string): boolean {
-    return this.db.prepare("SELECT 1 FROM registered_models WHERE name = ?").get(name) !== undefined;
+  async hasModel(name: string, db: Sql = this.db): Promise<boolean> {
+    return (await db.get("SELECT 1 AS found FROM registered_models WHERE name = ?", [name])) !== undefined;
   }
 
-  requireModel(name: string): void {
-    if (!this.hasModel(name)) {
-      const known = (this.db.prepare("SELECT name FROM registered_models ORDER BY name").all() as Row[]).map((
-        r,
-      ) => r.name as string);
+  async requireModel(name: string, db: Sql = this.db): Promise<void> {
+    if (!(await this.hasModel(name, db))) {
+      const known = (await db.all<Row>("SELECT name FROM registered_models ORDER BY name")).map((r) =>
+        r.name as string
+      );
       throw new UserError(
         `unknown model '${name}'${
           known.length ? ` (registered: ${known.join(", ")})` : " (no model is registered yet)"
@@ -112,22 +128,23 @@ export class ModelRegistry {
     }
   }
 
-  private aliasesOf(name: string): Map<number, string[]> {
+  private async aliasesOf(name: string, db: Sql): Promise<Map<number, string[]>> {
     const out = new Map<number, string[]>();
     for (
-      const r of this.db.prepare("SELECT alias, version FROM model_aliases WHERE name = ? ORDER BY alias")
-        .all(name) as Row[]
+      const r of await db.all<Row>("SELECT alias, version FROM model_aliases WHERE name = ? ORDER BY alias", [
+        name,
+      ])
     ) {
-      const v = r.version as number;
+      const v = Number(r.version);
       out.set(v, [...(out.get(v) ?? []), r.alias as string]);
     }
     return out;
   }
 
-  private latestGates(name: string): Map<number, GateRecord> {
+  private async latestGates(name: string, db: Sql): Promise<Map<number, GateRecord>> {
     const out = new Map<number, GateRecord>();
-    const rows = this.db.prepare("SELECT * FROM gate_results WHERE name = ? ORDER BY id").all(name) as Row[];
-    for (const r of rows) out.set(r.version as number, gateRecordFromRow(r));
+    const rows = await db.all<Row>("SELECT * FROM gate_results WHERE name = ? ORDER BY id", [name]);
+    for (const r of rows) out.set(Number(r.version), gateRecordFromRow(r));
     return out;
   }
 
@@ -136,7 +153,7 @@ export class ModelRegistry {
     aliases: Map<number, string[]>,
     gates: Map<number, GateRecord>,
   ): ModelVersion {
-    const version = r.version as number;
+    const version = Number(r.version);
     return {
       name: r.name as string,
       version,
@@ -150,85 +167,81 @@ export class ModelRegistry {
       status: r.status as "candidate" | "promoted",
       metrics: metricsFromJson(r.metrics),
       params: parseJson(r.params, {}),
-      created: r.created as number,
+      created: Number(r.created),
       gates: gates.get(version) ?? null,
     };
   }
 
-  listVersions(name: string): ModelVersion[] {
-    const aliases = this.aliasesOf(name);
-    const gates = this.latestGates(name);
-    return (this.db.prepare("SELECT * FROM model_versions WHERE name = ? ORDER BY version").all(
-      name,
-    ) as Row[]).map(
+  async listVersions(name: string, db: Sql = this.db): Promise<ModelVersion[]> {
+    const aliases = await this.aliasesOf(name, db);
+    const gates = await this.latestGates(name, db);
+    return (await db.all<Row>("SELECT * FROM model_versions WHERE name = ? ORDER BY version", [name])).map(
       (r) => this.versionFromRow(r, aliases, gates),
     );
   }
 
-  listModels(): RegisteredModel[] {
-    return (this.db.prepare("SELECT name, created FROM registered_models ORDER BY name").all() as Row[]).map((
-      m,
-    ) => ({
-      name: m.name as string,
-      created: m.created as number,
-      versions: this.listVersions(m.name as string),
-    }));
+  async listModels(): Promise<RegisteredModel[]> {
+    const out: RegisteredModel[] = [];
+    for (const m of await this.db.all<Row>("SELECT name, created FROM registered_models ORDER BY name")) {
+      out.push({
+        name: m.name as string,
+        created: Number(m.created),
+        versions: await this.listVersions(m.name as string),
+      });
+    }
+    return out;
   }
 
-  getVersion(name: string, version: number): ModelVersion {
-    this.requireModel(name);
-    const row = this.db.prepare("SELECT * FROM model_versions WHERE name = ? AND version = ?").get(
+  async getVersion(name: string, version: number, db: Sql = this.db): Promise<ModelVersion> {
+    await this.requireModel(name, db);
+    const row = await db.get<Row>("SELECT * FROM model_versions WHERE name = ? AND version = ?", [
       name,
       version,
-    ) as
-      | Row
-      | undefined;
+    ]);
     if (!row) {
-      const max = this.maxVersion(name);
+      const max = await this.maxVersion(name, db);
       throw new UserError(
         `unknown version ${version} of model '${name}' (versions: ${max ? `1..${max}` : "none"})`,
       );
     }
-    return this.versionFromRow(row, this.aliasesOf(name), this.latestGates(name));
+    return this.versionFromRow(row, await this.aliasesOf(name, db), await this.latestGates(name, db));
   }
 
   /** The version an alias points to, or undefined. */
-  aliasVersion(name: string, alias: string): number | undefined {
+  aliasVersion(name: string, alias: string): Promise<number | undefined> {
     return aliasVersion(this.db, name, alias);
   }
 
   /** The newest version in a stage, or undefined. */
-  stageVersion(name: string, stage: Stage): number | undefined {
+  stageVersion(name: string, stage: Stage): Promise<number | undefined> {
     return stageVersion(this.db, name, stage);
   }
 
-  maxVersion(name: string): number {
-    const row = this.db.prepare("SELECT max(version) AS v FROM model_versions WHERE name = ?").get(
-      name,
-    ) as Row;
-    return (row.v as number | null) ?? 0;
+  async maxVersion(name: string, db: Sql = this.db): Promise<number> {
+    const row = await db.get<Row>("SELECT max(version) AS v FROM model_versions WHERE name = ?", [name]);
+    return row?.v == null ? 0 : Number(row.v);
   }
 
   /** History of alias/stage moves and registrations, oldest first. */
-  events(
+  async events(
     name: string,
-  ): {
+  ): Promise<{
     version: number | null;
     action: string;
     target: string | null;
     previousVersion: number | null;
     reason: string | null;
     time: number;
-  }[] {
-    return (this.db.prepare("SELECT * FROM model_events WHERE name = ? ORDER BY id").all(name) as Row[]).map((
+  }[]> {
+    return (await this.db.all<Row>("SELECT * FROM model_events WHERE name = ? ORDER BY id", [name])).map((
       r,
     ) => ({
-      version: r.version as number | null,
+      version: r.version == null ? null : Number(r.version),
       action: r.action as string,
       target: r.target as string | null,
-      previousVersion: r.previous_version as number | null,
+      previousVersion: r.previous_version == null ? null : Number(r.previous_version),
       reason: r.reason as string | null,
-      time: r.time as number,
+      time: Number(r.time),
     }));
   }
 
@@ -236,28 +249,16 @@ export class ModelRegistry {
    * Checks a version's files against the sha256 recorded at registration and
    * returns its directory; throws UserError when missing or tampered with.
    */
-  verify(name: string, version: number): string {
-    const v = this.getVersion(name, version);
-    const dir = v.path;
-    let now;
+  async verify(name: string, version: number, db: Sql = this.db): Promise<string> {
+    const v = await this.getVersion(name, version, db);
+    const key = `${name}/${version}`;
     try {
-      now = dirDigest(dir);
+      await this.artifacts.verify(key, { sha256: v.sha256, files: v.files });
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        throw new UserError(`models:/${name}/${version}: the artifact directory ${dir} is missing`);
-      }
+      if (e instanceof UserError) throw new UserError(`models:/${e.message}`);
       throw e;
     }
-    if (now.sha256 !== v.sha256) {
-      const diffs = digestDifferences(v.files, now.files);
-      const shown = diffs.slice(0, 3).join(", ") + (diffs.length > 3 ? `, and ${diffs.length - 3} more` : "");
-      throw new UserError(
-        `models:/${name}/${version}: artifact checksum mismatch (${
-          shown || "contents differ"
-        }); ${dir} was changed after registration`,
-      );
-    }
-    return dir;
+    return await this.artifacts.get(key);
   }
 
   // ---------------------------------------------------------------- writes
@@ -267,7 +268,7 @@ export class ModelRegistry {
    * the requested aliases/stage (gated ones only when the gates pass or
    * `force` is set). A version that fails the gates is still registered.
    */
-  register(opts: RegisterOptions): RegisterResult {
+  async register(opts: RegisterOptions): Promise<RegisterResult> {
     this.checkNameAvailable(opts.name);
     const aliases = opts.alias === undefined ? [] : Array.isArray(opts.alias) ? opts.alias : [opts.alias];
     aliases.forEach(checkAlias);
@@ -275,7 +276,7 @@ export class ModelRegistry {
     if (opts.force && !opts.reason?.trim()) {
       throw new UserError('--force needs --reason "<why>" (it is recorded)');
     }
-    const run = this.store.getRun(opts.runId);
+    const run = await this.store.getRun(opts.runId);
     if (run.status !== "FINISHED") {
       throw new UserError(`run ${run.runId} is ${run.status}; only FINISHED runs can be registered`);
     }
@@ -284,65 +285,56 @@ export class ModelRegistry {
     if (!source) {
       throw new UserError(`run ${run.runId} has no '${artifactName}' artifact (the train stage logs one)`);
     }
-    let stat: Deno.FileInfo;
-    try {
-      stat = Deno.statSync(source);
-    } catch {
-      throw new UserError(`run ${run.runId}: its model artifact ${source} does not exist`);
-    }
-    if (!stat.isDirectory) {
-      throw new UserError(`run ${run.runId}: its model artifact ${source} is not a directory`);
-    }
-    if (listFiles(source).length === 0) {
-      throw new UserError(`run ${run.runId}: its model artifact ${source} is empty`);
-    }
+    checkArtifactSource(run.runId, source);
 
-    const modelDir = join(this.modelsDir, opts.name);
-    return this.store.transaction((): RegisterResult => {
+    return await this.store.transaction(async (tx): Promise<RegisterResult> => {
       const now = this.clock();
       if (opts.ifNew) {
-        const row = this.db.prepare(
+        const row = await tx.get<Row>(
           "SELECT version FROM model_versions WHERE name = ? AND run_id = ? ORDER BY version DESC LIMIT 1",
-        ).get(opts.name, run.runId) as Row | undefined;
+          [opts.name, run.runId],
+        );
         if (row) {
-          const v = this.getVersion(opts.name, row.version as number);
+          const v = await this.getVersion(opts.name, Number(row.version), tx);
           return registerResult(v, v.gates, [], true);
         }
       }
-      Deno.mkdirSync(modelDir, { recursive: true });
-      // under the write lock: whatever is beyond the last version was left by a crash
-      removeCrashLeftovers(modelDir, this.maxVersion(opts.name));
-      const version = this.maxVersion(opts.name) + 1;
-      const target = this.versionDir(opts.name, version);
-      const tmp = join(modelDir, `.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
-      let renamed = false;
+      const registered = new Set(
+        (await tx.all<Row>("SELECT version FROM model_versions WHERE name = ?", [opts.name])).map((r) =>
+          `${opts.name}/${r.version}`
+        ),
+      );
+      await this.artifacts.prepare(opts.name, registered);
+      const version = (await this.maxVersion(opts.name, tx)) + 1;
+      const key = `${opts.name}/${version}`;
+      const digest = await this.artifacts.put(key, source);
       try {
-        copyTree(source, tmp);
-        const digest = dirDigest(tmp);
-        Deno.renameSync(tmp, target);
-        renamed = true;
-        this.db.prepare("INSERT OR IGNORE INTO registered_models(name, created) VALUES (?, ?)").run(
-          opts.name,
-          now,
+        await tx.run(
+          "INSERT INTO registered_models(name, created) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+          [
+            opts.name,
+            now,
+          ],
         );
-        this.db.prepare(
+        await tx.run(
           `INSERT INTO model_versions(name, version, run_id, source, path, sha256, files, metrics, params, created)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          opts.name,
-          version,
-          run.runId,
-          source,
-          target,
-          digest.sha256,
-          JSON.stringify(digest.files),
-          metricsJson(run.metrics),
-          JSON.stringify(run.params),
-          now,
+          [
+            opts.name,
+            version,
+            run.runId,
+            source,
+            this.versionDir(opts.name, version),
+            digest.sha256,
+            JSON.stringify(digest.files),
+            metricsJson(run.metrics),
+            JSON.stringify(run.params),
+            now,
+          ],
         );
-        recordEvent(this.db, opts.name, version, "register", null, null, null, now);
-        const gates = checkGates(
-          this.promotion,
+        await recordEvent(tx, opts.name, version, "register", null, null, null, now);
+        const gates = await checkGates(
+          this.promotion(tx),
           opts.name,
           version,
           run.metrics,
@@ -357,25 +349,27 @@ export class ModelRegistry {
           ...aliases.map((alias) => ({ alias })),
           ...(opts.stage !== undefined ? [{ stage: parseStage(opts.stage) }] : []),
         ];
-        const promotions: PromotionOutcome[] = targets.map((target) =>
-          applyTarget(
-            this.promotion,
-            opts.name,
-            version,
-            run,
-            target,
-            opts.force ?? false,
-            opts.reason ?? null,
-            now,
-          )
-        );
-        return registerResult(this.getVersion(opts.name, version), gates, promotions, false);
+        const promotions: PromotionOutcome[] = [];
+        for (const target of targets) {
+          promotions.push(
+            await applyTarget(
+              this.promotion(tx),
+              opts.name,
+              version,
+              run,
+              target,
+              opts.force ?? false,
+              opts.reason ?? null,
+              now,
+            ),
+          );
+        }
+        return registerResult(await this.getVersion(opts.name, version, tx), gates, promotions, false);
       } catch (e) {
-        removeQuietly(tmp);
-        if (renamed) removeQuietly(target);
+        await this.artifacts.discard(key);
         throw e;
       }
-    });
+    }, { lock: `registry:${opts.name}` });
   }
 
   /**
@@ -383,11 +377,11 @@ export class ModelRegistry {
    * Champion and Production are gated: a failing version is refused (UserError
    * listing the reasons, with the check stored) unless `force` with a reason.
    */
-  promote(
+  async promote(
     name: string,
     version: number,
     opts: { alias?: string; stage?: Stage; force?: boolean; reason?: string } = {},
-  ): PromotionOutcome {
+  ): Promise<PromotionOutcome> {
     if (opts.alias !== undefined && opts.stage !== undefined) {
       throw new UserError("promote: give --alias or --stage, not both");
     }
@@ -398,10 +392,10 @@ export class ModelRegistry {
     const target = opts.stage !== undefined
       ? { stage: parseStage(opts.stage) }
       : { alias: opts.alias ?? CHAMPION };
-    const outcome = this.store.transaction(() => {
-      const v = this.getVersion(name, version);
-      return applyTarget(
-        this.promotion,
+    const outcome = await this.store.transaction(async (tx) => {
+      const v = await this.getVersion(name, version, tx);
+      return await applyTarget(
+        this.promotion(tx),
         name,
         version,
         v,
@@ -410,7 +404,7 @@ export class ModelRegistry {
         opts.reason ?? null,
         this.clock(),
       );
-    });
+    }, { lock: `registry:${name}` });
     if (!outcome.applied) {
       throw new UserError(
         `version ${version} of '${name}' failed the gates for ${outcome.target}: ${
@@ -422,27 +416,27 @@ export class ModelRegistry {
   }
 
   /** Removes an alias (the move is recorded, so rollback can undo it). */
-  deleteAlias(name: string, alias: string): void {
-    this.store.transaction(() => {
-      this.requireModel(name);
-      const v = this.aliasVersion(name, alias);
+  async deleteAlias(name: string, alias: string): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      await this.requireModel(name, tx);
+      const v = await aliasVersion(tx, name, alias);
       if (v === undefined) throw new UserError(`model '${name}' has no alias '${alias}'`);
-      this.db.prepare("DELETE FROM model_aliases WHERE name = ? AND alias = ?").run(name, alias);
-      recordEvent(this.db, name, null, "alias_delete", alias, v, null, this.clock());
-    });
+      await tx.run("DELETE FROM model_aliases WHERE name = ? AND alias = ?", [name, alias]);
+      await recordEvent(tx, name, null, "alias_delete", alias, v, null, this.clock());
+    }, { lock: `registry:${name}` });
   }
 
   /**
    * Archives a version. A version that holds aliases is refused unless
    * `force`, which also removes its aliases.
    */
-  archive(
+  async archive(
     name: string,
     version: number,
     opts: { force?: boolean; reason?: string } = {},
-  ): { removedAliases: string[] } {
-    return this.store.transaction(() => {
-      const v = this.getVersion(name, version);
+  ): Promise<{ removedAliases: string[] }> {
+    return await this.store.transaction(async (tx) => {
+      const v = await this.getVersion(name, version, tx);
       if (v.aliases.length && !opts.force) {
         throw new UserError(
           `version ${version} of '${name}' holds ${
@@ -452,18 +446,18 @@ export class ModelRegistry {
       }
       const now = this.clock();
       for (const alias of v.aliases) {
-        this.db.prepare("DELETE FROM model_aliases WHERE name = ? AND alias = ?").run(name, alias);
-        recordEvent(this.db, name, null, "alias_delete", alias, version, opts.reason ?? "archived", now);
+        await tx.run("DELETE FROM model_aliases WHERE name = ? AND alias = ?", [name, alias]);
+        await recordEvent(tx, name, null, "alias_delete", alias, version, opts.reason ?? "archived", now);
       }
       if (v.stage !== "Archived") {
-        this.db.prepare("UPDATE model_versions SET stage = 'Archived' WHERE name = ? AND version = ?").run(
+        await tx.run("UPDATE model_versions SET stage = 'Archived' WHERE name = ? AND version = ?", [
           name,
           version,
-        );
-        recordEvent(this.db, name, version, "stage_set", "Archived", null, opts.reason ?? null, now);
+        ]);
+        await recordEvent(tx, name, version, "stage_set", "Archived", null, opts.reason ?? null, now);
       }
       return { removedAliases: v.aliases };
-    });
+    }, { lock: `registry:${name}` });
   }
 
   /**
@@ -472,42 +466,71 @@ export class ModelRegistry {
    * version's checksum is verified first; gates are not re-checked (it was
    * champion before).
    */
-  rollback(name: string, alias = CHAMPION): { alias: string; from: number | null; to: number } {
+  async rollback(
+    name: string,
+    alias = CHAMPION,
+  ): Promise<{ alias: string; from: number | null; to: number }> {
     checkAlias(alias);
-    return this.store.transaction(() => {
-      this.requireModel(name);
-      const rows = this.db.prepare(
+    return await this.store.transaction(async (tx) => {
+      await this.requireModel(name, tx);
+      const rows = await tx.all<Row>(
         "SELECT version, action FROM model_events WHERE name = ? AND target = ? AND action IN ('alias_set','alias_rollback','alias_delete') ORDER BY id",
-      ).all(name, alias) as Row[];
-      const current = this.aliasVersion(name, alias) ?? null;
+        [name, alias],
+      );
+      const current = (await aliasVersion(tx, name, alias)) ?? null;
       const archived = new Set(
-        (this.db.prepare("SELECT version FROM model_versions WHERE name = ? AND stage = 'Archived'").all(
+        (await tx.all<Row>("SELECT version FROM model_versions WHERE name = ? AND stage = 'Archived'", [
           name,
-        ) as Row[])
-          .map((r) => r.version as number),
+        ]))
+          .map((r) => Number(r.version)),
       );
       const to = previousAliasVersion(
-        rows.map((r) => ({ action: r.action as string, version: r.version as number })),
+        rows.map((r) => ({ action: r.action as string, version: Number(r.version) })),
         current,
         archived,
       );
       if (to === undefined) {
         throw new UserError(`model '${name}' has no previous @${alias} to roll back to`);
       }
-      this.verify(name, to);
+      await this.verify(name, to, tx);
       const now = this.clock();
-      this.db.prepare(
+      await tx.run(
         `INSERT INTO model_aliases(name, alias, version, updated) VALUES (?, ?, ?, ?)
          ON CONFLICT(name, alias) DO UPDATE SET version = excluded.version, updated = excluded.updated`,
-      ).run(name, alias, to, now);
-      recordEvent(this.db, name, to, "alias_rollback", alias, current, null, now);
+        [name, alias, to, now],
+      );
+      await recordEvent(tx, name, to, "alias_rollback", alias, current, null, now);
       return { alias, from: current, to };
-    });
+    }, { lock: `registry:${name}` });
   }
 
   /** Metrics and params of two versions side by side. */
-  compare(name: string, a: number, b: number): VersionComparison {
-    return compareVersions(this.getVersion(name, a), this.getVersion(name, b));
+  async compare(name: string, a: number, b: number): Promise<VersionComparison> {
+    return compareVersions(await this.getVersion(name, a), await this.getVersion(name, b));
+  }
+}
+
+/** The run's artifact must be a real, non-empty directory of plain files. */
+function checkArtifactSource(runId: string, source: string): void {
+  let stat: Deno.FileInfo;
+  try {
+    stat = Deno.lstatSync(source);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UserError(`run ${runId}: its model artifact ${source} does not exist`);
+    }
+    throw new UserError(`run ${runId}: ${describeFsError(e, source, "read")}`);
+  }
+  if (stat.isSymlink) {
+    throw new UserError(
+      `run ${runId}: its model artifact ${source} is a symbolic link; an artifact must hold plain files only`,
+    );
+  }
+  if (!stat.isDirectory) {
+    throw new UserError(`run ${runId}: its model artifact ${source} is not a directory`);
+  }
+  if (listFiles(source).length === 0) {
+    throw new UserError(`run ${runId}: its model artifact ${source} is empty`);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { UserError } from "../core/errors.ts";
 import type { GateCheck, GateSpec } from "./gates.ts";
+import type { ArtifactStore } from "../store/artifacts.ts";
 
 export type Stage = "None" | "Staging" | "Production" | "Archived";
 export const STAGES: readonly Stage[] = ["None", "Staging", "Production", "Archived"];
@@ -95,6 +96,8 @@ export interface RegisterResult {
 
 export interface RegistryOptions {
   modelsDir?: string;
+  /** where version files go (default: a LocalArtifactStore on modelsDir) */
+  artifacts?: ArtifactStore;
   gates?: Record<string, GateSpec>;
   /** the time source (ms), for tests */
   clock?: () => number;

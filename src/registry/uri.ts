@@ -115,7 +115,7 @@ export interface ResolveOptions {
  * Throws UserError on a malformed URI, an unknown model, version or alias, a
  * missing path, or a tampered artifact.
  */
-export function resolveModelUri(uri: string, opts: ResolveOptions): ResolvedModel {
+export async function resolveModelUri(uri: string, opts: ResolveOptions): Promise<ResolvedModel> {
   const parsed = parseModelUri(uri);
   if (parsed.kind === "path") {
     let stat: Deno.FileInfo;
@@ -127,15 +127,15 @@ export function resolveModelUri(uri: string, opts: ResolveOptions): ResolvedMode
     if (!stat.isDirectory) throw new UserError(`'${parsed.path}' is not a model artifact directory`);
   }
   const ownStore = typeof opts.store === "string";
-  const store = typeof opts.store === "string" ? TrackingStore.open(opts.store) : opts.store;
+  const store = typeof opts.store === "string" ? await TrackingStore.open(opts.store) : opts.store;
   try {
-    const registry = new ModelRegistry(store, { modelsDir: opts.modelsDir });
+    const registry = await ModelRegistry.open(store, { modelsDir: opts.modelsDir });
     const verify = opts.verify ?? true;
     let name: string;
     let version: number | undefined;
     switch (parsed.kind) {
       case "path": {
-        const found = findRegisteredPath(registry, parsed.path);
+        const found = await findRegisteredPath(registry, parsed.path);
         if (!found) return { uri, dir: parsed.path, verified: false };
         ({ name, version } = found);
         break;
@@ -146,38 +146,38 @@ export function resolveModelUri(uri: string, opts: ResolveOptions): ResolvedMode
         break;
       case "alias":
         name = parsed.name;
-        registry.requireModel(name);
-        version = registry.aliasVersion(name, parsed.alias);
+        await registry.requireModel(name);
+        version = await registry.aliasVersion(name, parsed.alias);
         if (version === undefined) throw new UserError(`model '${name}' has no alias '${parsed.alias}'`);
         break;
       case "stage":
         name = parsed.name;
-        registry.requireModel(name);
-        version = registry.stageVersion(name, parsed.stage);
+        await registry.requireModel(name);
+        version = await registry.stageVersion(name, parsed.stage);
         if (version === undefined) {
           throw new UserError(`model '${name}' has no version in stage ${parsed.stage}`);
         }
         break;
       case "latest":
         name = parsed.name;
-        registry.requireModel(name);
-        version = registry.maxVersion(name);
+        await registry.requireModel(name);
+        version = await registry.maxVersion(name);
         break;
     }
-    const v = registry.getVersion(name, version!);
-    const dir = verify ? registry.verify(name, v.version) : v.path;
+    const v = await registry.getVersion(name, version!);
+    const dir = verify ? await registry.verify(name, v.version) : v.path;
     return { uri, name, version: v.version, dir, sha256: v.sha256, verified: verify };
   } finally {
-    if (ownStore) store.close();
+    if (ownStore) await store.close();
   }
 }
 
-function findRegisteredPath(
+async function findRegisteredPath(
   registry: ModelRegistry,
   path: string,
-): { name: string; version: number } | undefined {
+): Promise<{ name: string; version: number } | undefined> {
   const target = resolve(path);
-  for (const model of registry.listModels()) {
+  for (const model of await registry.listModels()) {
     for (const v of model.versions) {
       if (resolve(v.path) === target) return { name: v.name, version: v.version };
     }

@@ -11,6 +11,7 @@
  */
 import { errorLine } from "../core/errors.ts";
 import { loadConfig } from "../config/load.ts";
+import { trackingLocation } from "../config/paths.ts";
 import { Cluster } from "./cluster.ts";
 import { loadDocsAssets } from "./docs.ts";
 import { ModelHolder } from "./holder.ts";
@@ -39,7 +40,7 @@ const log = new PredictionLog({
   flushMs: config.serve.log_flush_ms,
   batchSize: config.serve.log_batch,
 }).start();
-const where = { store: config.tracking.store, modelsDir: config.paths.models };
+const where = { store: trackingLocation(config), modelsDir: config.paths.models };
 const holder = new ModelHolder({
   uri,
   loader: registryLoader(where),

@@ -7,10 +7,13 @@
 import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
+import { trackingLocation } from "../config/paths.ts";
+import { isPostgresUri } from "../store/sql.ts";
 
 /** the yaml package reads LOG_TOKENS and LOG_STREAM when parsing params.yaml */
 const SERVE_ENV = [
   "MODEL_URI",
+  "ORCHARD_TRACKING_URI",
   "ORCHARD_CONFIG",
   "ORCHARD_ADMIN_TOKEN",
   "ORCHARD_PREDICTIONS_DIR",
@@ -57,12 +60,21 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
   const host = opts.host ?? config.serve.host;
   const modelUri = opts.modelUri ?? config.serve.model_uri;
   const entry = opts.entry ?? new URL("./app.ts", import.meta.url).pathname;
-  const storeDir = dirname(config.tracking.store) || ".";
+  const location = trackingLocation(config);
+  const postgres = isPostgresUri(location);
+  // a SQLite store needs its folder (WAL files); a PostgreSQL one its server's address
+  const storeDir = postgres ? config.paths.models : dirname(location) || ".";
   const reads = new Set([config.paths.models, storeDir, "node_modules", opts.configPath ?? "params.yaml"]);
   if (!modelUri.startsWith("models:")) reads.add(modelUri);
   const writes = new Set([config.paths.predictions, storeDir]);
+  const nets = [`${host.includes(":") ? `[${host}]` : host}:${port}`];
+  if (postgres) {
+    const url = new URL(location);
+    nets.push(`${url.hostname}:${url.port || "5432"}`);
+  }
   const workers = opts.workers ?? config.serve.workers;
   const env: Record<string, string> = { MODEL_URI: modelUri };
+  if (postgres) env.ORCHARD_TRACKING_URI = location;
   if (opts.configPath) env.ORCHARD_CONFIG = opts.configPath;
   if (opts.sets?.length) env.ORCHARD_SETS = JSON.stringify(opts.sets);
   if (workers) env.DENO_JOBS = String(workers);
@@ -72,7 +84,7 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
     "--no-prompt",
     `--host=${host}`,
     `--port=${port}`,
-    `--allow-net=${host.includes(":") ? `[${host}]` : host}:${port}`,
+    `--allow-net=${nets.join(",")}`,
     `--allow-read=${[...reads].map((p) => resolve(p)).join(",")}`,
     `--allow-write=${[...writes].map((p) => resolve(p)).join(",")}`,
     `--allow-env=${SERVE_ENV.join(",")}`,

@@ -36,11 +36,11 @@ function keysIn(text: string | undefined, kind: "params" | "metrics"): string[] 
 }
 
 /** Runs `runs [list]` or `runs compare <id> <id> ...` against the store at `path`. */
-export function runsCommand(
+export async function runsCommand(
   path: string,
   positionals: string[],
   v: RunsOptions,
-): RunsResult {
+): Promise<RunsResult> {
   const [command = "list", ...ids] = positionals;
   if (command !== "list" && command !== "compare") {
     throw new UserError(`unknown subcommand '${command}' (use: runs [list] or runs compare <id> <id> ...)`);
@@ -60,14 +60,15 @@ export function runsCommand(
     }
     return { command: "list", store: path, count: 0, runs: [], metricColumns: [], paramColumns: [] };
   }
-  const store = TrackingStore.open(path);
+  const store = await TrackingStore.open(path);
   try {
     if (command === "compare") {
       if (ids.length < 2) throw new UserError("runs compare needs at least two run ids");
-      const runs = ids.map((id) => store.getRun(store.resolveRunId(id)));
-      return { command, store: path, runs, rows: compareRuns(runs) };
+      const runs: Run[] = [];
+      for (const id of ids) runs.push(await store.getRun(await store.resolveRunId(id)));
+      return { command, store: store.location, runs, rows: compareRuns(runs) };
     }
-    const runs = store.searchRuns({
+    const runs = await store.searchRuns({
       experiment: v.experiment,
       filter: v.filter,
       orderBy: v.sort,
@@ -88,14 +89,14 @@ export function runsCommand(
       ]);
     return {
       command,
-      store: path,
+      store: store.location,
       count: runs.length,
       runs,
       metricColumns,
       paramColumns: keysIn(mentioned, "params"),
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

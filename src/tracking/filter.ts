@@ -379,6 +379,19 @@ export function parseFilter(source: string): Filter {
   return new Parser(source, tokens).parse();
 }
 
+/** Every key a filter reads (so a search can load just those). */
+export function filterKeys(filter: Filter): Key[] {
+  switch (filter.type) {
+    case "and":
+    case "or":
+      return [...filterKeys(filter.left), ...filterKeys(filter.right)];
+    case "not":
+      return filterKeys(filter.expr);
+    default:
+      return [filter.key];
+  }
+}
+
 /** The value a key reads from a run: number, string, or undefined when absent. */
 function keyValue(run: FilterableRun, key: Key): number | string | undefined {
   switch (key.kind) {

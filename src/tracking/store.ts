@@ -1,22 +1,37 @@
 /**
- * The experiment tracking store: one SQLite file (node:sqlite, built into
- * Deno) holding experiments and runs with their params, metric history, tags,
- * dataset digests and artifact paths. The model registry (src/registry/) keeps
- * its tables in the same file.
+ * The experiment tracking store: experiments and runs with their params,
+ * metric history, tags, dataset digests and artifact paths, in a SQLite file
+ * (default, embedded) or a PostgreSQL database (for a team), behind one
+ * async API. The model registry (src/registry/) keeps its tables in the same
+ * database.
  *
- * Concurrency: the database runs in WAL mode with a busy timeout, and every
- * multi-statement write is one `BEGIN IMMEDIATE` transaction, so several
- * processes (tuning trials, parallel trains, the registry) can write at once
- * without corrupt rows or lost updates.
+ * Every multi-statement write is one transaction, so several processes
+ * (tuning trials, parallel trains, the registry) can write at once without
+ * corrupt rows or lost updates. Each run records the process that started it;
+ * when the store opens, RUNNING runs of processes that have ended (on this
+ * host) are marked FAILED, so a killed train does not stay RUNNING forever.
  *
  * Times are milliseconds since the epoch. Params are stored as text (strings
  * as written, anything else as JSON), as MLflow does; a param is immutable
  * once logged (re-logging the same value is allowed).
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { dirname } from "node:path";
 import { UserError } from "../core/errors.ts";
-import { type Filter, matchesFilter, parseFilter, parseOrderBy, sortRuns } from "./filter.ts";
+import { currentProcess, isProcessAlive } from "../core/process.ts";
+import { isPostgresUri, type Row, type Sql, type SqlDatabase, type SqlValue } from "../store/sql.ts";
+import { openDatabase } from "../store/open.ts";
+import { type Component, migrate } from "../store/migrate.ts";
+import { readStoreId, STORE_SCHEMA } from "../store/identity.ts";
+import { TRACKING_SCHEMA } from "./schema.ts";
+import {
+  type Filter,
+  type FilterableRun,
+  filterKeys,
+  type Key,
+  matchesFilter,
+  parseFilter,
+  parseOrderBy,
+  sortRuns,
+} from "./filter.ts";
 
 export type RunStatus = "RUNNING" | "FINISHED" | "FAILED" | "KILLED";
 
@@ -68,78 +83,17 @@ export interface SearchOptions {
   maxResults?: number;
 }
 
-const SCHEMA_VERSION = 1;
+/** Tag set on a run that was found RUNNING after its process ended. */
+export const FAILURE_TAG = "orchard.failure";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS experiments (
-  experiment_id INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT NOT NULL UNIQUE,
-  created INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-  run_id TEXT PRIMARY KEY,
-  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
-  run_name TEXT,
-  status TEXT NOT NULL CHECK (status IN ('RUNNING','FINISHED','FAILED','KILLED')),
-  start_time INTEGER NOT NULL,
-  end_time INTEGER,
-  parent_run_id TEXT REFERENCES runs(run_id)
-);
-CREATE INDEX IF NOT EXISTS runs_experiment ON runs(experiment_id, start_time);
-CREATE TABLE IF NOT EXISTS params (
-  run_id TEXT NOT NULL REFERENCES runs(run_id),
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  PRIMARY KEY (run_id, key)
-);
-CREATE TABLE IF NOT EXISTS metrics (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL REFERENCES runs(run_id),
-  key TEXT NOT NULL,
-  value REAL,
-  is_nan INTEGER NOT NULL DEFAULT 0,
-  step INTEGER NOT NULL DEFAULT 0,
-  timestamp INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id, key, step);
-CREATE TABLE IF NOT EXISTS tags (
-  run_id TEXT NOT NULL REFERENCES runs(run_id),
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  PRIMARY KEY (run_id, key)
-);
-CREATE TABLE IF NOT EXISTS datasets (
-  run_id TEXT NOT NULL REFERENCES runs(run_id),
-  name TEXT NOT NULL,
-  path TEXT NOT NULL,
-  sha256 TEXT NOT NULL,
-  rows INTEGER NOT NULL,
-  PRIMARY KEY (run_id, name)
-);
-CREATE TABLE IF NOT EXISTS artifacts (
-  run_id TEXT NOT NULL REFERENCES runs(run_id),
-  name TEXT NOT NULL,
-  path TEXT NOT NULL,
-  PRIMARY KEY (run_id, name)
-);
-`;
-
-type Row = Record<string, unknown>;
-
-function isBusy(e: unknown): boolean {
-  const msg = e instanceof Error ? e.message : String(e);
-  return /database is locked|SQLITE_BUSY|database table is locked/i.test(msg);
-}
-
-function sleepSync(ms: number): void {
-  // A tiny synchronous pause between retries (the store's API is synchronous).
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Whether a tracking store file exists (reading commands report "no runs" instead of creating one). */
-export function storeExists(path: string): boolean {
+/**
+ * Whether a store exists at `location` (reading commands report "no runs"
+ * instead of creating one). A PostgreSQL URI always counts: the server says.
+ */
+export function storeExists(location: string): boolean {
+  if (isPostgresUri(location)) return true;
   try {
-    return Deno.statSync(path).isFile;
+    return Deno.statSync(location).isFile;
   } catch {
     return false;
   }
@@ -162,168 +116,152 @@ function checkKey(kind: string, key: string): void {
   }
 }
 
+/** Ids per `IN (...)` list: well under SQLite's and PostgreSQL's parameter limits. */
+const ID_CHUNK = 500;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => "?").join(", ");
+}
+
+export interface OpenOptions {
+  /** more components to migrate with the store's own (the registry's tables) */
+  components?: readonly Component[];
+  /** leave RUNNING runs of ended processes alone (default: mark them FAILED) */
+  keepStaleRuns?: boolean;
+}
+
 export class TrackingStore {
-  readonly db: DatabaseSync;
-  private constructor(readonly path: string, db: DatabaseSync) {
-    this.db = db;
+  private constructor(
+    /** the database: `location` is its path or (password-free) URI */
+    readonly db: SqlDatabase,
+    /** the store's identity (kept by store:copy) */
+    readonly storeId: string,
+  ) {}
+
+  /** A file path or a postgresql:// URI (password hidden). */
+  get location(): string {
+    return this.db.location;
   }
 
   /**
-   * Opens (creating if needed) the store at `path`, e.g. models/orchard.db.
-   * Needs --allow-read and --allow-write on the store's folder.
+   * Opens (creating and migrating if needed) the store at `location`: a
+   * SQLite file such as models/orchard.db, or postgresql://user:pw@host/db.
    */
-  static open(path: string, opts: { busyTimeoutMs?: number } = {}): TrackingStore {
-    const dir = dirname(path);
-    if (path !== ":memory:") {
-      try {
-        Deno.mkdirSync(dir || ".", { recursive: true });
-      } catch (e) {
-        throw new UserError(`${path}: cannot create the store's folder (${errorName(e)})`);
-      }
-    }
-    let db: DatabaseSync;
+  static async open(location: string, opts: OpenOptions = {}): Promise<TrackingStore> {
+    const db = await openDatabase(location);
     try {
-      db = new DatabaseSync(path);
+      await migrate(db, [STORE_SCHEMA, TRACKING_SCHEMA, ...(opts.components ?? [])]);
+      const store = new TrackingStore(db, await readStoreId(db));
+      if (!opts.keepStaleRuns) await store.failEndedRuns();
+      return store;
     } catch (e) {
-      throw new UserError(`${path}: cannot open the tracking store (${errorName(e)})`);
-    }
-    const store = new TrackingStore(path, db);
-    try {
-      db.exec(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 30000}`);
-      store.retry(() => db.exec("PRAGMA journal_mode = WAL"));
-      db.exec("PRAGMA synchronous = NORMAL");
-      db.exec("PRAGMA foreign_keys = ON");
-      const version = (db.prepare("PRAGMA user_version").get() as Row).user_version as number;
-      if (version < SCHEMA_VERSION || !store.hasTable("artifacts")) {
-        store.transaction(() => {
-          db.exec(SCHEMA);
-          db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-        });
-      }
-    } catch (e) {
-      db.close();
-      if (e instanceof UserError) throw e;
-      if (/file is not a database|malformed/i.test(String(e))) {
-        throw new UserError(`${path}: not a tracking store (not an SQLite database, or corrupt)`);
-      }
+      await db.close().catch(() => {});
       throw e;
     }
-    return store;
   }
 
-  private hasTable(name: string): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?").get(name) !==
-      undefined;
+  /** Migrates more components' tables (e.g. the registry's) in this store. */
+  migrate(components: readonly Component[]): Promise<void> {
+    return migrate(this.db, components);
   }
 
-  /** Retries `fn` while SQLite reports the database busy (beyond busy_timeout). */
-  retry<T>(fn: () => T, attempts = 50): T {
-    for (let i = 0;; i++) {
-      try {
-        return fn();
-      } catch (e) {
-        if (!isBusy(e) || i >= attempts) throw e;
-        sleepSync(10 + Math.floor(Math.random() * 40));
-      }
-    }
+  /** Runs `fn` in one transaction (see SqlDatabase.transaction). */
+  transaction<T>(fn: (tx: Sql) => Promise<T>, opts: { lock?: string } = {}): Promise<T> {
+    return this.db.transaction(fn, opts);
   }
 
-  private depth = 0;
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 
   /**
-   * Runs `fn` in one BEGIN IMMEDIATE transaction (the write lock is taken up
-   * front). Nested calls become savepoints: an inner failure rolls back only
-   * the inner part, an outer failure everything.
+   * Marks FAILED (tag orchard.failure = "process ended") every RUNNING run
+   * whose process, on this host, has ended. Returns their ids.
    */
-  transaction<T>(fn: () => T): T {
-    if (this.depth > 0) {
-      const sp = `sp${this.depth}`;
-      this.db.exec(`SAVEPOINT ${sp}`);
-      this.depth++;
-      try {
-        const out = fn();
-        this.db.exec(`RELEASE ${sp}`);
-        return out;
-      } catch (e) {
-        this.db.exec(`ROLLBACK TO ${sp}`);
-        this.db.exec(`RELEASE ${sp}`);
-        throw e;
-      } finally {
-        this.depth--;
-      }
-    }
-    return this.retry(() => {
-      this.db.exec("BEGIN IMMEDIATE");
-      this.depth = 1;
-      try {
-        const out = fn();
-        this.db.exec("COMMIT");
-        return out;
-      } catch (e) {
-        try {
-          this.db.exec("ROLLBACK");
-        } catch { /* already rolled back */ }
-        throw e;
-      } finally {
-        this.depth = 0;
+  async failEndedRuns(): Promise<string[]> {
+    const host = currentProcess().host;
+    const rows = await this.db.all<Row>(
+      "SELECT run_id, pid, pid_started FROM runs WHERE status = 'RUNNING' AND host = ?",
+      [host],
+    );
+    const ended = rows.filter((r) =>
+      isProcessAlive({ host, pid: Number(r.pid), started: String(r.pid_started ?? "") }) === false
+    ).map((r) => r.run_id as string);
+    if (ended.length === 0) return [];
+    await this.transaction(async (tx) => {
+      for (const runId of ended) {
+        const changed = await tx.run(
+          "UPDATE runs SET status = 'FAILED', end_time = ? WHERE run_id = ? AND status = 'RUNNING'",
+          [Date.now(), runId],
+        );
+        if (changed.changes) await this.insertTags(tx, runId, { [FAILURE_TAG]: "process ended" });
       }
     });
-  }
-
-  close(): void {
-    if (this.db.isOpen) this.db.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+    return ended;
   }
 
   // ---------------------------------------------------------------- experiments
 
   /** The experiment's id, created when absent. */
-  experimentId(name: string): number {
+  async experimentId(name: string, tx: Sql = this.db): Promise<number> {
     if (!name || typeof name !== "string") throw new UserError("experiment name must be a non-empty string");
-    const found = this.db.prepare("SELECT experiment_id FROM experiments WHERE name = ?").get(name) as
-      | Row
-      | undefined;
-    if (found) return found.experiment_id as number;
-    return this.transaction(() => {
-      this.db.prepare("INSERT OR IGNORE INTO experiments(name, created) VALUES (?, ?)").run(name, Date.now());
-      return (this.db.prepare("SELECT experiment_id FROM experiments WHERE name = ?").get(name) as Row)
-        .experiment_id as number;
-    });
+    const select = "SELECT experiment_id FROM experiments WHERE name = ?";
+    const found = await tx.get<Row>(select, [name]);
+    if (found) return Number(found.experiment_id);
+    await tx.run("INSERT INTO experiments(name, created) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", [
+      name,
+      Date.now(),
+    ]);
+    return Number((await tx.get<Row>(select, [name]))!.experiment_id);
   }
 
-  listExperiments(): { name: string; created: number; runs: number }[] {
-    return (this.db.prepare(
+  async listExperiments(): Promise<{ name: string; created: number; runs: number }[]> {
+    return (await this.db.all<Row>(
       `SELECT e.name, e.created, COUNT(r.run_id) AS runs FROM experiments e
-       LEFT JOIN runs r ON r.experiment_id = e.experiment_id GROUP BY e.experiment_id ORDER BY e.name`,
-    ).all() as Row[]).map((r) => ({
-      name: r.name as string,
-      created: r.created as number,
-      runs: r.runs as number,
-    }));
+       LEFT JOIN runs r ON r.experiment_id = e.experiment_id GROUP BY e.experiment_id, e.name, e.created ORDER BY e.name`,
+    )).map((r) => ({ name: r.name as string, created: Number(r.created), runs: Number(r.runs) }));
   }
 
   // ---------------------------------------------------------------- runs
 
-  startRun(opts: StartRunOptions): { runId: string } {
-    const experimentId = this.experimentId(opts.experiment);
+  async startRun(opts: StartRunOptions): Promise<{ runId: string }> {
     const runId = newRunId();
-    this.transaction(() => {
-      if (opts.parentRunId) this.requireRun(opts.parentRunId);
-      this.db.prepare(
-        `INSERT INTO runs(run_id, experiment_id, run_name, status, start_time, parent_run_id)
-         VALUES (?, ?, ?, 'RUNNING', ?, ?)`,
-      ).run(runId, experimentId, opts.runName ?? null, Date.now(), opts.parentRunId ?? null);
-      this.insertTags(runId, opts.tags ?? {});
-      if (opts.parentRunId) this.insertTags(runId, { "orchard.parent_run_id": opts.parentRunId });
+    const me = currentProcess();
+    await this.transaction(async (tx) => {
+      const experimentId = await this.experimentId(opts.experiment, tx);
+      if (opts.parentRunId) await this.requireRun(tx, opts.parentRunId);
+      await tx.run(
+        `INSERT INTO runs(run_id, experiment_id, run_name, status, start_time, parent_run_id, seq, host, pid, pid_started)
+         VALUES (?, ?, ?, 'RUNNING', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs), ?, ?, ?)`,
+        [
+          runId,
+          experimentId,
+          opts.runName ?? null,
+          Date.now(),
+          opts.parentRunId ?? null,
+          me.host,
+          me.pid,
+          me.started,
+        ],
+      );
+      await this.insertTags(tx, runId, opts.tags ?? {});
+      if (opts.parentRunId) await this.insertTags(tx, runId, { "orchard.parent_run_id": opts.parentRunId });
     });
     return { runId };
   }
 
-  private requireRun(runId: string): Row {
-    const row = this.db.prepare("SELECT * FROM runs WHERE run_id = ?").get(runId) as Row | undefined;
+  private async requireRun(tx: Sql, runId: string): Promise<Row> {
+    const row = await tx.get<Row>("SELECT * FROM runs WHERE run_id = ?", [runId]);
     if (!row) throw new UserError(`unknown run '${runId}'`);
     return row;
   }
@@ -332,19 +270,26 @@ export class TrackingStore {
    * A full run id from a unique prefix (at least 4 characters) or the word
    * "latest" (the latest finished run of `experiment`, or of any experiment).
    */
-  resolveRunId(idOrPrefix: string, experiment?: string, withArtifact?: string): string {
+  async resolveRunId(idOrPrefix: string, experiment?: string, withArtifact?: string): Promise<string> {
     const text = idOrPrefix.trim();
     if (text === "latest") {
       // withArtifact: only runs that logged that artifact (e.g. "model", so
       // tuning's parent and trial runs are passed over by `register`)
-      const row = this.db.prepare(
+      const where = ["r.status = 'FINISHED'"];
+      const args: SqlValue[] = [];
+      if (experiment !== undefined) {
+        where.push("e.name = ?");
+        args.push(experiment);
+      }
+      if (withArtifact !== undefined) {
+        where.push("EXISTS (SELECT 1 FROM artifacts a WHERE a.run_id = r.run_id AND a.name = ?)");
+        args.push(withArtifact);
+      }
+      const row = await this.db.get<Row>(
         `SELECT r.run_id FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
-         WHERE r.status = 'FINISHED' AND (? IS NULL OR e.name = ?)
-           AND (? IS NULL OR EXISTS (SELECT 1 FROM artifacts a WHERE a.run_id = r.run_id AND a.name = ?))
-         ORDER BY r.start_time DESC, r.rowid DESC LIMIT 1`,
-      ).get(experiment ?? null, experiment ?? null, withArtifact ?? null, withArtifact ?? null) as
-        | Row
-        | undefined;
+         WHERE ${where.join(" AND ")} ORDER BY r.start_time DESC, r.seq DESC LIMIT 1`,
+        args,
+      );
       if (!row) {
         throw new UserError(
           `no finished run${experiment ? ` in experiment '${experiment}'` : ""}${
@@ -355,9 +300,9 @@ export class TrackingStore {
       return row.run_id as string;
     }
     if (!/^[0-9a-f]{4,32}$/i.test(text)) throw new UserError(`unknown run '${idOrPrefix}'`);
-    const rows = this.db.prepare("SELECT run_id FROM runs WHERE run_id LIKE ? LIMIT 2").all(
+    const rows = await this.db.all<Row>("SELECT run_id FROM runs WHERE run_id LIKE ? LIMIT 2", [
       `${text.toLowerCase()}%`,
-    ) as Row[];
+    ]);
     if (rows.length === 0) throw new UserError(`unknown run '${idOrPrefix}'`);
     if (rows.length > 1) {
       throw new UserError(`run id prefix '${idOrPrefix}' is ambiguous; give more characters`);
@@ -365,69 +310,77 @@ export class TrackingStore {
     return rows[0].run_id as string;
   }
 
-  logParams(runId: string, params: Record<string, unknown>): void {
-    this.transaction(() => {
-      this.requireRun(runId);
-      const get = this.db.prepare("SELECT value FROM params WHERE run_id = ? AND key = ?");
-      const put = this.db.prepare("INSERT INTO params(run_id, key, value) VALUES (?, ?, ?)");
-      for (const [key, raw] of Object.entries(params)) {
-        checkKey("param", key);
-        const value = paramText(raw);
-        const old = get.get(runId, key) as Row | undefined;
-        if (old) {
-          if (old.value !== value) {
+  async logParams(runId: string, params: Record<string, unknown>): Promise<void> {
+    const entries = Object.entries(params).map(([key, raw]) => {
+      checkKey("param", key);
+      return [key, paramText(raw)] as const;
+    });
+    await this.transaction(async (tx) => {
+      await this.requireRun(tx, runId);
+      const old = new Map(
+        (await tx.all<Row>("SELECT key, value FROM params WHERE run_id = ?", [runId])).map((r) => [
+          r.key as string,
+          r.value as string,
+        ]),
+      );
+      for (const [key, value] of entries) {
+        const was = old.get(key);
+        if (was !== undefined) {
+          if (was !== value) {
             throw new UserError(
-              `param '${key}' of run ${runId} is already '${old.value}'; params are immutable (got '${value}')`,
+              `param '${key}' of run ${runId} is already '${was}'; params are immutable (got '${value}')`,
             );
           }
           continue;
         }
-        put.run(runId, key, value);
+        await tx.run("INSERT INTO params(run_id, key, value) VALUES (?, ?, ?)", [runId, key, value]);
       }
     });
   }
 
-  logMetric(runId: string, key: string, value: number, step = 0): void {
-    this.logMetrics(runId, { [key]: value }, step);
+  logMetric(runId: string, key: string, value: number, step = 0): Promise<void> {
+    return this.logMetrics(runId, { [key]: value }, step);
   }
 
-  logMetrics(runId: string, metrics: Record<string, number>, step = 0): void {
+  async logMetrics(runId: string, metrics: Record<string, number>, step = 0): Promise<void> {
     if (!Number.isInteger(step)) throw new UserError(`metric step must be an integer (got ${step})`);
+    for (const [key, value] of Object.entries(metrics)) {
+      checkKey("metric", key);
+      if (typeof value !== "number") {
+        throw new UserError(`metric '${key}' must be a number (got ${typeof value})`);
+      }
+    }
     const now = Date.now();
-    this.transaction(() => {
-      this.requireRun(runId);
-      const put = this.db.prepare(
-        "INSERT INTO metrics(run_id, key, value, is_nan, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
-      );
+    await this.transaction(async (tx) => {
+      await this.requireRun(tx, runId);
       for (const [key, value] of Object.entries(metrics)) {
-        checkKey("metric", key);
-        if (typeof value !== "number") {
-          throw new UserError(`metric '${key}' must be a number (got ${typeof value})`);
-        }
         const nan = Number.isNaN(value);
-        put.run(runId, key, nan ? null : value, nan ? 1 : 0, step, now);
+        await tx.run(
+          "INSERT INTO metrics(run_id, key, value, is_nan, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
+          [runId, key, nan ? null : value, nan ? 1 : 0, step, now],
+        );
       }
     });
   }
 
-  setTags(runId: string, tags: Record<string, string>): void {
-    this.transaction(() => {
-      this.requireRun(runId);
-      this.insertTags(runId, tags);
+  async setTags(runId: string, tags: Record<string, string>): Promise<void> {
+    await this.transaction(async (tx) => {
+      await this.requireRun(tx, runId);
+      await this.insertTags(tx, runId, tags);
     });
   }
 
-  private insertTags(runId: string, tags: Record<string, string>): void {
-    const put = this.db.prepare(
-      "INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
-    );
+  private async insertTags(tx: Sql, runId: string, tags: Record<string, string>): Promise<void> {
     for (const [key, value] of Object.entries(tags)) {
       checkKey("tag", key);
-      put.run(runId, key, String(value));
+      await tx.run(
+        "INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
+        [runId, key, String(value)],
+      );
     }
   }
 
-  logDataset(runId: string, dataset: DatasetInput): void {
+  async logDataset(runId: string, dataset: DatasetInput): Promise<void> {
     checkKey("dataset", dataset.name);
     if (!/^[0-9a-f]{64}$/.test(dataset.sha256)) {
       throw new UserError(`dataset '${dataset.name}': sha256 must be 64 lowercase hex characters`);
@@ -435,68 +388,138 @@ export class TrackingStore {
     if (!Number.isInteger(dataset.rows) || dataset.rows < 0) {
       throw new UserError(`dataset '${dataset.name}': rows must be a non-negative integer`);
     }
-    this.transaction(() => {
-      this.requireRun(runId);
-      this.db.prepare(
+    await this.transaction(async (tx) => {
+      await this.requireRun(tx, runId);
+      await tx.run(
         `INSERT INTO datasets(run_id, name, path, sha256, rows) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(run_id, name) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256, rows = excluded.rows`,
-      ).run(runId, dataset.name, dataset.path, dataset.sha256, dataset.rows);
-    });
-  }
-
-  logArtifact(runId: string, name: string, path: string): void {
-    checkKey("artifact", name);
-    this.transaction(() => {
-      this.requireRun(runId);
-      this.db.prepare(
-        `INSERT INTO artifacts(run_id, name, path) VALUES (?, ?, ?)
-         ON CONFLICT(run_id, name) DO UPDATE SET path = excluded.path`,
-      ).run(runId, name, path);
-    });
-  }
-
-  endRun(runId: string, status: Exclude<RunStatus, "RUNNING"> = "FINISHED"): void {
-    if (!["FINISHED", "FAILED", "KILLED"].includes(status)) {
-      throw new UserError(`run status must be FINISHED, FAILED or KILLED (got '${status}')`);
-    }
-    this.transaction(() => {
-      this.requireRun(runId);
-      this.db.prepare("UPDATE runs SET status = ?, end_time = ? WHERE run_id = ?").run(
-        status,
-        Date.now(),
-        runId,
+        [runId, dataset.name, dataset.path, dataset.sha256, dataset.rows],
       );
     });
   }
 
-  getRun(runId: string): Run {
-    const runs = this.loadRuns("WHERE r.run_id = ?", [runId]);
+  async logArtifact(runId: string, name: string, path: string): Promise<void> {
+    checkKey("artifact", name);
+    await this.transaction(async (tx) => {
+      await this.requireRun(tx, runId);
+      await tx.run(
+        `INSERT INTO artifacts(run_id, name, path) VALUES (?, ?, ?)
+         ON CONFLICT(run_id, name) DO UPDATE SET path = excluded.path`,
+        [runId, name, path],
+      );
+    });
+  }
+
+  async endRun(runId: string, status: Exclude<RunStatus, "RUNNING"> = "FINISHED"): Promise<void> {
+    if (!["FINISHED", "FAILED", "KILLED"].includes(status)) {
+      throw new UserError(`run status must be FINISHED, FAILED or KILLED (got '${status}')`);
+    }
+    await this.transaction(async (tx) => {
+      await this.requireRun(tx, runId);
+      await tx.run("UPDATE runs SET status = ?, end_time = ? WHERE run_id = ?", [status, Date.now(), runId]);
+    });
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    const runs = await this.loadRuns([runId]);
     if (runs.length === 0) throw new UserError(`unknown run '${runId}'`);
     return runs[0];
   }
 
-  /** Runs matching the options, newest first unless `orderBy` says otherwise. */
-  searchRuns(opts: SearchOptions = {}): Run[] {
+  /**
+   * Runs matching the options, newest first unless `orderBy` says otherwise.
+   * Two passes keep it fast over many runs: the filter and sort read only
+   * the run rows and the keys they name; then only the runs returned are
+   * loaded whole.
+   */
+  async searchRuns(opts: SearchOptions = {}): Promise<Run[]> {
     let filter: Filter | undefined;
     if (opts.filter && opts.filter.trim() !== "") filter = parseFilter(opts.filter);
     const order = parseOrderBy(opts.orderBy);
     if (opts.maxResults !== undefined && (!Number.isInteger(opts.maxResults) || opts.maxResults < 1)) {
       throw new UserError(`maxResults must be a positive integer (got ${opts.maxResults})`);
     }
-    const runs = opts.experiment !== undefined
-      ? this.loadRuns("WHERE e.name = ?", [opts.experiment])
-      : this.loadRuns("", []);
-    const kept = filter ? runs.filter((r) => matchesFilter(filter!, r)) : runs;
+    const where = opts.experiment !== undefined ? "WHERE e.name = ?" : "";
+    const args: SqlValue[] = opts.experiment !== undefined ? [opts.experiment] : [];
+    const candidates = await this.runRows(where, args);
+    if (candidates.length === 0) return [];
+    const keys = [...(filter ? filterKeys(filter) : []), ...order.map((o) => o.key)];
+    await this.loadKeyed(candidates, where, args, keys);
+    const kept = filter ? candidates.filter((r) => matchesFilter(filter!, r)) : candidates;
     const sorted = sortRuns(kept, order);
-    return opts.maxResults ? sorted.slice(0, opts.maxResults) : sorted;
+    const page = opts.maxResults ? sorted.slice(0, opts.maxResults) : sorted;
+    const full = new Map((await this.loadRuns(page.map((r) => r.runId))).map((r) => [r.runId, r]));
+    return page.map((r) => full.get(r.runId)!);
   }
 
-  private loadRuns(where: string, args: SQLInputValue[]): Run[] {
-    const rows = this.db.prepare(
+  private async runRows(where: string, args: SqlValue[]): Promise<FilterableRun[]> {
+    const rows = await this.db.all<Row>(
+      `SELECT r.run_id, r.run_name, r.status, r.start_time, r.end_time, r.parent_run_id, e.name AS experiment
+       FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
+       ${where} ORDER BY r.start_time DESC, r.seq DESC`,
+      args,
+    );
+    return rows.map((r) => ({
+      runId: r.run_id as string,
+      experiment: r.experiment as string,
+      runName: (r.run_name as string | null) ?? null,
+      status: r.status as RunStatus,
+      startTime: Number(r.start_time),
+      endTime: r.end_time == null ? null : Number(r.end_time),
+      parentRunId: (r.parent_run_id as string | null) ?? null,
+      params: {},
+      metrics: {},
+      tags: {},
+    }));
+  }
+
+  /** Fills in just the named params, tags and (latest) metrics of `runs`. */
+  private async loadKeyed(
+    runs: FilterableRun[],
+    where: string,
+    args: SqlValue[],
+    keys: Key[],
+  ): Promise<void> {
+    const byId = new Map(runs.map((r) => [r.runId, r]));
+    const scope =
+      `run_id IN (SELECT r.run_id FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id ${where})`;
+    for (const kind of ["params", "tags", "metrics"] as const) {
+      const names = [...new Set(keys.filter((k) => k.kind === kind).map((k) => k.name))];
+      if (names.length === 0) continue;
+      const rows = await this.db.all<Row>(
+        kind === "metrics"
+          ? `SELECT run_id, key, value, is_nan FROM metrics WHERE key IN (${
+            placeholders(names.length)
+          }) AND ${scope} ORDER BY step, id`
+          : `SELECT run_id, key, value FROM ${kind} WHERE key IN (${
+            placeholders(names.length)
+          }) AND ${scope}`,
+        [...names, ...args],
+      );
+      for (const row of rows) {
+        const run = byId.get(row.run_id as string);
+        if (!run) continue;
+        if (kind === "metrics") run.metrics[row.key as string] = row.is_nan ? NaN : Number(row.value);
+        else run[kind][row.key as string] = row.value as string;
+      }
+    }
+  }
+
+  /** Whole runs by id (in newest-first order), one query per child table per chunk of ids. */
+  private async loadRuns(ids: string[]): Promise<Run[]> {
+    const out: Run[] = [];
+    for (const part of chunks(ids, ID_CHUNK)) out.push(...await this.loadRunChunk(part));
+    return out;
+  }
+
+  private async loadRunChunk(ids: string[]): Promise<Run[]> {
+    if (ids.length === 0) return [];
+    const inList = `run_id IN (${placeholders(ids.length)})`;
+    const rows = await this.db.all<Row>(
       `SELECT r.*, e.name AS experiment FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
-       ${where} ORDER BY r.start_time DESC, r.rowid DESC`,
-    ).all(...args) as Row[];
-    if (rows.length === 0) return [];
+       WHERE r.${inList} ORDER BY r.start_time DESC, r.seq DESC`,
+      ids,
+    );
     const byId = new Map<string, Run>();
     for (const r of rows) {
       byId.set(r.run_id as string, {
@@ -504,8 +527,8 @@ export class TrackingStore {
         experiment: r.experiment as string,
         runName: (r.run_name as string | null) ?? null,
         status: r.status as RunStatus,
-        startTime: r.start_time as number,
-        endTime: (r.end_time as number | null) ?? null,
+        startTime: Number(r.start_time),
+        endTime: r.end_time == null ? null : Number(r.end_time),
         parentRunId: (r.parent_run_id as string | null) ?? null,
         params: {},
         metrics: {},
@@ -515,62 +538,45 @@ export class TrackingStore {
         artifacts: {},
       });
     }
-    // One query per child table (not per run): the run ids ride in a temp table
-    // when there are many, or in the same WHERE clause otherwise.
-    const scope =
-      `run_id IN (SELECT r.run_id FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id ${where})`;
-    for (
-      const p of this.db.prepare(`SELECT run_id, key, value FROM params WHERE ${scope}`).all(...args) as Row[]
-    ) {
+    for (const p of await this.db.all<Row>(`SELECT run_id, key, value FROM params WHERE ${inList}`, ids)) {
       byId.get(p.run_id as string)!.params[p.key as string] = p.value as string;
     }
-    for (
-      const t of this.db.prepare(`SELECT run_id, key, value FROM tags WHERE ${scope}`).all(...args) as Row[]
-    ) {
+    for (const t of await this.db.all<Row>(`SELECT run_id, key, value FROM tags WHERE ${inList}`, ids)) {
       byId.get(t.run_id as string)!.tags[t.key as string] = t.value as string;
     }
     for (
-      const d of this.db.prepare(
-        `SELECT run_id, name, path, sha256, rows FROM datasets WHERE ${scope} ORDER BY name`,
-      ).all(...args) as Row[]
+      const d of await this.db.all<Row>(
+        `SELECT run_id, name, path, sha256, rows FROM datasets WHERE ${inList} ORDER BY name`,
+        ids,
+      )
     ) {
       byId.get(d.run_id as string)!.datasets.push({
         name: d.name as string,
         path: d.path as string,
         sha256: d.sha256 as string,
-        rows: d.rows as number,
+        rows: Number(d.rows),
       });
     }
     for (
-      const a of this.db.prepare(`SELECT run_id, name, path FROM artifacts WHERE ${scope} ORDER BY name`).all(
-        ...args,
-      ) as Row[]
+      const a of await this.db.all<Row>(
+        `SELECT run_id, name, path FROM artifacts WHERE ${inList} ORDER BY name`,
+        ids,
+      )
     ) {
       byId.get(a.run_id as string)!.artifacts[a.name as string] = a.path as string;
     }
     for (
-      const m of this.db.prepare(
-        `SELECT run_id, key, value, is_nan, step, timestamp FROM metrics WHERE ${scope} ORDER BY step, id`,
-      ).all(...args) as Row[]
+      const m of await this.db.all<Row>(
+        `SELECT run_id, key, value, is_nan, step, timestamp FROM metrics WHERE ${inList} ORDER BY step, id`,
+        ids,
+      )
     ) {
       const run = byId.get(m.run_id as string)!;
-      const value = m.is_nan ? NaN : (m.value as number);
+      const value = m.is_nan ? NaN : Number(m.value);
       const key = m.key as string;
-      (run.metricHistory[key] ??= []).push({
-        value,
-        step: m.step as number,
-        timestamp: m.timestamp as number,
-      });
+      (run.metricHistory[key] ??= []).push({ value, step: Number(m.step), timestamp: Number(m.timestamp) });
       run.metrics[key] = value; // ordered by step then insertion: the last one wins
     }
     return [...byId.values()];
   }
-}
-
-function errorName(e: unknown): string {
-  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-    return "no permission: the task may write only its own folders, e.g. --allow-write=models";
-  }
-  if (e instanceof Error) return e.name === "Error" ? e.message.split("\n")[0] : e.name;
-  return String(e);
 }

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { log as stderrLog, ProgressBar } from "../core/progress.ts";
 import { gitInfo, gitTags } from "../tracking/git.ts";
 import { newRunId, TrackingStore } from "../tracking/store.ts";
+import { trackingLocation } from "../config/paths.ts";
 import type { Lineage } from "../models/artifact.ts";
 import { validateModelParams } from "../models/engines/registry.ts";
 import { crossValidate, cvSummaryMetrics } from "../models/evaluate.ts";
@@ -53,11 +54,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   validateModelParams(params, target.kind);
   const exclude = [...data.exclude, data.target];
 
-  const storePath = opts.store === undefined ? config.tracking.store : opts.store;
-  const store = storePath ? TrackingStore.open(storePath) : undefined;
+  const storePath = opts.store === undefined ? trackingLocation(config) : opts.store;
+  const store = storePath ? await TrackingStore.open(storePath) : undefined;
   const git = gitInfo();
   const runId = store
-    ? store.startRun({
+    ? (await store.startRun({
       experiment: opts.experiment ?? config.tracking.experiment,
       runName: opts.runName,
       parentRunId: opts.parentRunId,
@@ -66,7 +67,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         ...gitTags(git),
         "orchard.stage": "train",
       },
-    }).runId
+    })).runId
     : newRunId();
   try {
     const runParams: Record<string, unknown> = {
@@ -78,13 +79,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         ? { split_seed: config.split.seed, validation_fraction: config.split.validation_fraction }
         : {}),
     };
-    store?.logParams(runId, runParams);
-    store?.logDataset(runId, { name: "train", ...data.train.digest });
-    store?.logDataset(runId, { name: "validation", ...data.validation.digest });
+    await store?.logParams(runId, runParams);
+    await store?.logDataset(runId, { name: "train", ...data.train.digest });
+    await store?.logDataset(runId, { name: "validation", ...data.validation.digest });
 
     let cv: TrainResult["cv"];
     if (params.cv_folds >= 2) {
       const bar = verbose ? new ProgressBar("cross-validation folds", params.cv_folds) : undefined;
+      const foldLogs: Promise<void>[] = [];
       const res = await crossValidate(
         data.train.columns,
         target,
@@ -95,17 +97,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           exclude,
           threshold: params.threshold,
           onFold: (f, m) => {
-            store?.logMetrics(
-              runId,
-              Object.fromEntries(Object.entries(m).map(([k, v]) => [`cv_fold_${k}`, v])),
-              f,
-            );
+            if (store) {
+              foldLogs.push(store.logMetrics(
+                runId,
+                Object.fromEntries(Object.entries(m).map(([k, v]) => [`cv_fold_${k}`, v])),
+                f,
+              ));
+            }
             bar?.tick();
           },
         },
       );
+      await Promise.all(foldLogs);
       cv = { mean: res.mean, std: res.std };
-      store?.logMetrics(runId, cvSummaryMetrics(res));
+      await store?.logMetrics(runId, cvSummaryMetrics(res));
     }
 
     const t0 = performance.now();
@@ -123,7 +128,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     const evaluation = model.evaluate(data.validation.columns);
     const metrics = { ...evaluation.metrics, train_seconds: trainSeconds };
-    store?.logMetrics(runId, metrics);
+    await store?.logMetrics(runId, metrics);
 
     const lineage: Lineage = {
       run_id: store ? runId : null,
@@ -132,7 +137,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
     const artifactsDir = opts.artifactsDir ?? join(config.paths.models, "artifacts");
     const artifact = model.save(join(artifactsDir, runId), { lineage, params: runParams, metrics });
-    store?.logArtifact(runId, "model", artifact);
+    await store?.logArtifact(runId, "model", artifact);
 
     const result: TrainResult = {
       run_id: runId,
@@ -163,16 +168,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       });
       result.report = paths.html;
       result.summary = paths.markdown;
-      store?.logArtifact(runId, "report", paths.html);
+      await store?.logArtifact(runId, "report", paths.html);
     }
-    store?.endRun(runId, "FINISHED");
+    await store?.endRun(runId, "FINISHED");
     return result;
   } catch (e) {
-    try {
-      store?.endRun(runId, "FAILED");
-    } catch { /* keep the original error */ }
+    await store?.endRun(runId, "FAILED").catch(() => {/* keep the original error */});
     throw e;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }

@@ -12,6 +12,7 @@ import { type Config, type ModelParams, ModelSchema } from "../config/schema.ts"
 import { Rng } from "../core/random.ts";
 import { gitTags } from "../tracking/git.ts";
 import { TrackingStore } from "../tracking/store.ts";
+import { trackingLocation } from "../config/paths.ts";
 import { engineParams, validateModelParams } from "../models/engines/registry.ts";
 import {
   crossValidate,
@@ -132,19 +133,23 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
   }
   const exclude = [...data.exclude, data.target];
 
-  const storePath = opts.store === undefined ? config.tracking.store : opts.store;
-  const store = storePath ? TrackingStore.open(storePath) : undefined;
+  const storePath = opts.store === undefined ? trackingLocation(config) : opts.store;
+  const store = storePath ? await TrackingStore.open(storePath) : undefined;
   const experiment = opts.experiment ?? config.tracking.experiment;
   const tags = gitTags();
-  const parent =
-    store?.startRun({ experiment, runName: `tune-${t.strategy}`, tags: { ...tags, "orchard.stage": "tune" } })
-      .runId ?? null;
+  const parent = store
+    ? (await store.startRun({
+      experiment,
+      runName: `tune-${t.strategy}`,
+      tags: { ...tags, "orchard.stage": "tune" },
+    })).runId
+    : null;
   const bar = (opts.verbose ?? true) ? new ProgressBar("tuning trials", candidates.length) : undefined;
   const better = greaterIsBetter(t.metric);
   const trials: Trial[] = [];
   try {
     if (parent) {
-      store!.logParams(parent, {
+      await store!.logParams(parent, {
         strategy: t.strategy,
         n_trials: candidates.length,
         cv_folds: t.cv_folds,
@@ -152,31 +157,35 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
         space: t.space,
         data: data.train.digest.path,
       });
-      store!.logDataset(parent, { name: "train", ...data.train.digest });
+      await store!.logDataset(parent, { name: "train", ...data.train.digest });
     }
     for (let i = 0; i < candidates.length; i++) {
       const params = paramsList[i];
       const child = parent
-        ? store!.startRun({
+        ? (await store!.startRun({
           experiment,
           runName: `trial-${i}`,
           parentRunId: parent,
           tags: { ...tags, "orchard.stage": "tune-trial" },
-        }).runId
+        })).runId
         : null;
       try {
         if (child) {
-          store!.logParams(child, {
+          await store!.logParams(child, {
             algorithm: params.algorithm,
             ...engineParams(params, target.kind),
             cv_folds: t.cv_folds,
           });
         }
+        const foldLogs: Promise<void>[] = [];
         const cv = await crossValidate(data.train.columns, target, params, t.cv_folds, config.split.seed, {
           exclude,
           threshold: params.threshold,
-          onFold: (f, m) => child && store!.logMetrics(child, m, f),
+          onFold: (f, m) => {
+            if (child) foldLogs.push(store!.logMetrics(child, m, f));
+          },
         });
+        await Promise.all(foldLogs);
         const trial: Trial = {
           trial: i,
           run_id: child,
@@ -187,12 +196,12 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
         };
         trials.push(trial);
         if (child) {
-          store!.logMetrics(child, cvSummaryMetrics(cv), t.cv_folds);
-          store!.endRun(child, "FINISHED");
+          await store!.logMetrics(child, cvSummaryMetrics(cv), t.cv_folds);
+          await store!.endRun(child, "FINISHED");
         }
-        if (parent) store!.logMetric(parent, `trial_${t.metric}`, trial.score, i);
+        if (parent) await store!.logMetric(parent, `trial_${t.metric}`, trial.score, i);
       } catch (e) {
-        if (child) store!.endRun(child, "FAILED");
+        if (child) await store!.endRun(child, "FAILED").catch(() => {});
         throw e;
       }
       bar?.tick();
@@ -202,23 +211,24 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
     // best score; ties go to the earlier trial
     const best = scored.reduce((a, b) => ((better ? b.score > a.score : b.score < a.score) ? b : a));
     if (parent) {
-      store!.logParams(
+      await store!.logParams(
         parent,
         Object.fromEntries(Object.entries(best.params).map(([k, v]) => [`best.${k}`, v])),
       );
-      store!.logMetrics(parent, { [`best_${t.metric}`]: best.score, [`best_${t.metric}_std`]: best.std });
-      store!.setTags(parent, { "orchard.best_run_id": best.run_id ?? "" });
-      store!.endRun(parent, "FINISHED");
+      await store!.logMetrics(parent, {
+        [`best_${t.metric}`]: best.score,
+        [`best_${t.metric}_std`]: best.std,
+      });
+      await store!.setTags(parent, { "orchard.best_run_id": best.run_id ?? "" });
+      await store!.endRun(parent, "FINISHED");
     }
     return { parent_run_id: parent, metric: t.metric, strategy: t.strategy, folds: t.cv_folds, best, trials };
   } catch (e) {
     if (parent) {
-      try {
-        store!.endRun(parent, "FAILED");
-      } catch { /* keep the original error */ }
+      await store!.endRun(parent, "FAILED").catch(() => {/* keep the original error */});
     }
     throw e;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }

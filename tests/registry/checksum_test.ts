@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { combineDigest, digestDifferences, dirDigest, listFiles } from "../../src/registry/checksum.ts";
+import { combineDigest, digestDifferences, dirDigest, listFiles } from "../../src/store/checksum.ts";
 import { fileSha256 } from "../../src/core/digest.ts";
 
 Deno.test("file and directory digests: known value, order-independent, sensitive to names and bytes", () => {

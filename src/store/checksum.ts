@@ -5,6 +5,7 @@
  */
 import { fileSha256, sha256Hex } from "../core/digest.ts";
 import { join } from "node:path";
+import { UserError } from "../core/errors.ts";
 
 export interface DirDigest {
   sha256: string;
@@ -12,19 +13,28 @@ export interface DirDigest {
   files: Record<string, string>;
 }
 
-/** Every regular file under `dir`, as sorted relative paths with "/" separators. */
+/**
+ * Every file under `dir`, as sorted relative paths with "/" separators.
+ * Artifacts are plain files and folders: a symbolic link (which could point
+ * anywhere, or loop), a device, a socket or a pipe is refused with one line.
+ */
 export function listFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
     for (const entry of Deno.readDirSync(rel ? join(dir, rel) : dir)) {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isSymlink) {
+        throw new UserError(
+          `${join(dir, child)}: is a symbolic link; an artifact must hold plain files only`,
+        );
+      }
       if (entry.isDirectory) walk(child);
       else if (entry.isFile) out.push(child);
-      else if (entry.isSymlink) {
-        const stat = Deno.statSync(join(dir, child));
-        if (stat.isDirectory) walk(child);
-        else out.push(child);
-      }
+      else {throw new UserError(
+          `${
+            join(dir, child)
+          }: is not a regular file (a device, socket or pipe); an artifact must hold plain files only`,
+        );}
     }
   };
   walk("");

@@ -1,0 +1,75 @@
+/**
+ * One small SQL interface over the two backends a store can live in:
+ * embedded SQLite (node:sqlite, the default) and PostgreSQL (the `pg` client)
+ * for a team. Statements are written once with `?` placeholders; the
+ * PostgreSQL side numbers them ($1, $2, ...). Column types are spelled so both
+ * engines read them the same (BIGINT times, DOUBLE PRECISION values).
+ */
+
+export type Row = Record<string, unknown>;
+export type SqlValue = string | number | bigint | null | Uint8Array;
+export type Dialect = "sqlite" | "postgres";
+
+/** Something statements run against: the database, or an open transaction. */
+export interface Sql {
+  all<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T[]>;
+  get<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Runs a write; `changes` is the number of rows it touched. */
+  run(sql: string, args?: readonly SqlValue[]): Promise<{ changes: number }>;
+}
+
+export interface TransactionOptions {
+  /**
+   * A lock name held until commit, so writers of the same thing queue up
+   * (a PostgreSQL advisory lock; SQLite's BEGIN IMMEDIATE already locks the
+   * whole file).
+   */
+  lock?: string;
+}
+
+export interface SqlDatabase extends Sql {
+  readonly dialect: Dialect;
+  /** where it lives, for messages: a file path, or the URI without its password */
+  readonly location: string;
+  /**
+   * Runs `fn` in one transaction: all of its writes commit together or none
+   * do. Use the `tx` it is given (not the database) inside.
+   */
+  transaction<T>(fn: (tx: Sql) => Promise<T>, opts?: TransactionOptions): Promise<T>;
+  /** Runs a script of `;`-separated DDL statements (no parameters). */
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `?` placeholders as $1, $2, ... (question marks inside quotes are left alone). */
+export function numberPlaceholders(sql: string): string {
+  let n = 0;
+  let quote: string | null = null;
+  let out = "";
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === "?") out += `$${++n}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/** Splits a DDL script into statements (no statement here holds a `;` in a string). */
+export function splitStatements(script: string): string[] {
+  return script.split(";").map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** Whether a location names a PostgreSQL server rather than a SQLite file. */
+export function isPostgresUri(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location.trim());
+}
+
+/** A PostgreSQL URI with its password hidden, for messages and logs. */
+export function redactUri(uri: string): string {
+  return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]+:)[^@]*@/i, "$1***@");
+}

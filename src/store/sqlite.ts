@@ -1,0 +1,158 @@
+/**
+ * The embedded backend: one SQLite file through node:sqlite (built into Deno).
+ *
+ * The file runs in WAL mode with a busy timeout, and every transaction is
+ * `BEGIN IMMEDIATE` (the write lock is taken up front), so several processes
+ * can write at once without corrupt rows or lost updates. Inside one process
+ * the connection is shared, so transactions (and statements outside them)
+ * queue on a promise chain: an `await` inside a transaction never lets
+ * another caller's statement into it.
+ */
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { dirname } from "node:path";
+import { UserError } from "../core/errors.ts";
+import { describeFsError } from "../core/fs_errors.ts";
+import type { Row, Sql, SqlDatabase, SqlValue } from "./sql.ts";
+import { splitStatements } from "./sql.ts";
+
+function isBusy(e: unknown): boolean {
+  const msg = e instanceof Error ? e.message : String(e);
+  return /database is locked|SQLITE_BUSY|database table is locked/i.test(msg);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface SqliteOptions {
+  busyTimeoutMs?: number;
+}
+
+export class SqliteDatabase implements SqlDatabase {
+  readonly dialect = "sqlite" as const;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly direct: Sql;
+
+  private constructor(readonly location: string, readonly db: DatabaseSync) {
+    const all = <T>(sql: string, args: readonly SqlValue[] = []) =>
+      Promise.resolve(db.prepare(sql).all(...(args as SQLInputValue[])) as T[]);
+    this.direct = {
+      all,
+      get: async <T>(sql: string, args: readonly SqlValue[] = []) =>
+        (await all<T>(sql, args))[0] as T | undefined,
+      run: (sql: string, args: readonly SqlValue[] = []) =>
+        Promise.resolve({ changes: Number(db.prepare(sql).run(...(args as SQLInputValue[])).changes) }),
+    };
+  }
+
+  /**
+   * Opens (creating if needed) the SQLite file at `path`. A 0-byte file is
+   * refused: SQLite would read it as an empty store and hide a lost one.
+   */
+  static open(path: string, opts: SqliteOptions = {}): SqliteDatabase {
+    if (path !== ":memory:") {
+      let size: number | undefined;
+      try {
+        size = Deno.statSync(path).size;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw new UserError(describeFsError(e, path, "read"));
+      }
+      if (size === 0) {
+        throw new UserError(
+          `${path}: the store file is empty (0 bytes), so its runs and versions are not in it; restore it from a backup, or remove it to start a new store`,
+        );
+      }
+      try {
+        Deno.mkdirSync(dirname(path) || ".", { recursive: true });
+      } catch (e) {
+        throw new UserError(
+          `${path}: cannot create the store's folder (${describeFsError(e, dirname(path), "write")})`,
+        );
+      }
+    }
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path);
+    } catch (e) {
+      throw new UserError(`${path}: cannot open the store (${describeFsError(e, path, "write")})`);
+    }
+    try {
+      db.exec(`PRAGMA busy_timeout = ${opts.busyTimeoutMs ?? 30000}`);
+      retrySync(() => db.exec("PRAGMA journal_mode = WAL"));
+      db.exec("PRAGMA synchronous = NORMAL");
+      db.exec("PRAGMA foreign_keys = ON");
+      db.prepare("SELECT count(*) FROM sqlite_master").get();
+    } catch (e) {
+      db.close();
+      if (/file is not a database|malformed|not a database/i.test(String(e))) {
+        throw new UserError(`${path}: not a store (not an SQLite database, or corrupt)`);
+      }
+      throw e;
+    }
+    return new SqliteDatabase(path, db);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  all<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T[]> {
+    return this.serial(() => this.direct.all<T>(sql, args));
+  }
+  get<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T | undefined> {
+    return this.serial(() => this.direct.get<T>(sql, args));
+  }
+  run(sql: string, args?: readonly SqlValue[]): Promise<{ changes: number }> {
+    return this.serial(() => this.direct.run(sql, args));
+  }
+
+  exec(script: string): Promise<void> {
+    return this.serial(() => {
+      for (const statement of splitStatements(script)) this.db.exec(statement);
+      return Promise.resolve();
+    });
+  }
+
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      // BEGIN IMMEDIATE waits busy_timeout for the lock; retry beyond that
+      for (let attempt = 0;; attempt++) {
+        try {
+          this.db.exec("BEGIN IMMEDIATE");
+          break;
+        } catch (e) {
+          if (!isBusy(e) || attempt >= 50) throw e;
+          await sleep(10 + Math.floor(Math.random() * 40));
+        }
+      }
+      try {
+        const out = await fn(this.direct);
+        this.db.exec("COMMIT");
+        return out;
+      } catch (e) {
+        try {
+          this.db.exec("ROLLBACK");
+        } catch { /* already rolled back */ }
+        throw e;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serial(() => {
+      if (this.db.isOpen) this.db.close();
+      return Promise.resolve();
+    });
+  }
+}
+
+function retrySync(fn: () => void): void {
+  for (let i = 0;; i++) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isBusy(e) || i >= 50) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 40));
+    }
+  }
+}
