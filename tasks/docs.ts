@@ -19,6 +19,7 @@ import { spec as predict } from "./predict.ts";
 import { spec as prep } from "./prep.ts";
 import { spec as register } from "./register.ts";
 import { spec as runs } from "./runs.ts";
+import { spec as storeCopy } from "./store_copy.ts";
 import { spec as serve } from "./serve.ts";
 import { spec as train } from "./train.ts";
 import { spec as tune } from "./tune.ts";
@@ -36,6 +37,7 @@ export const SPECS: Record<string, TaskShape> = {
   "tasks/register.ts": register,
   "tasks/runs.ts": runs,
   "tasks/serve.ts": serve,
+  "tasks/store_copy.ts": storeCopy,
   "tasks/train.ts": train,
   "tasks/tune.ts": tune,
 };

@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
 import { trackingLocation } from "../config/paths.ts";
-import { isPostgresUri } from "../store/sql.ts";
+import { isPostgresUri, POSTGRES_ENV } from "../store/sql.ts";
 
 /** the yaml package reads LOG_TOKENS and LOG_STREAM when parsing params.yaml */
 const SERVE_ENV = [
@@ -87,7 +87,7 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
     `--allow-net=${nets.join(",")}`,
     `--allow-read=${[...reads].map((p) => resolve(p)).join(",")}`,
     `--allow-write=${[...writes].map((p) => resolve(p)).join(",")}`,
-    `--allow-env=${SERVE_ENV.join(",")}`,
+    `--allow-env=${[...SERVE_ENV, ...(postgres ? POSTGRES_ENV : [])].join(",")}`,
     entry,
   ];
   return { args, env, host, port, modelUri };

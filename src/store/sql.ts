@@ -73,3 +73,33 @@ export function isPostgresUri(location: string): boolean {
 export function redactUri(uri: string): string {
   return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]+:)[^@]*@/i, "$1***@");
 }
+
+/**
+ * The variables the PostgreSQL client reads when it loads (libpq's PG*
+ * settings, and USER/HOME for defaults): a process that may open a
+ * PostgreSQL store needs them in --allow-env (deno.json lists them too).
+ */
+export const POSTGRES_ENV = [
+  "USER",
+  "HOME",
+  "PGUSER",
+  "PGPASSWORD",
+  "PGHOST",
+  "PGPORT",
+  "PGDATABASE",
+  "PGOPTIONS",
+  "PGAPPNAME",
+  "PGAPPLICATION_NAME",
+  "PGFALLBACK_APPLICATION_NAME",
+  "PGCLIENT_ENCODING",
+  "PGBINARY",
+  "PGREPLICATION",
+  "PGSTATEMENT_TIMEOUT",
+  "PGLOCK_TIMEOUT",
+  "PGQUERY_TIMEOUT",
+  "PGIDLE_IN_TRANSACTION_SESSION_TIMEOUT",
+  "PGSSLMODE",
+  "PGCONNECT_TIMEOUT",
+  "PGPASSFILE",
+  "NODE_PG_FORCE_NATIVE",
+];

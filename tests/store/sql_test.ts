@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import {
+  isPostgresUri,
+  numberPlaceholders,
+  POSTGRES_ENV,
+  redactUri,
+  splitStatements,
+} from "../../src/store/sql.ts";
+
+Deno.test("? placeholders become $1.. outside quotes only", () => {
+  assert.equal(
+    numberPlaceholders("SELECT ? , '?', \"a?\" WHERE x = ? AND y IN (?, ?)"),
+    "SELECT $1 , '?', \"a?\" WHERE x = $2 AND y IN ($3, $4)",
+  );
+  assert.equal(numberPlaceholders("SELECT 1"), "SELECT 1");
+});
+
+Deno.test("PostgreSQL URIs are told from paths, and their passwords never shown", () => {
+  assert.ok(isPostgresUri("postgresql://u:p@h/db"));
+  assert.ok(isPostgresUri("postgres://h/db"));
+  assert.ok(!isPostgresUri("models/orchard.db"));
+  assert.equal(
+    redactUri("postgresql://orchard:s3cret@127.0.0.1:5432/db"),
+    "postgresql://orchard:***@127.0.0.1:5432/db",
+  );
+  assert.equal(redactUri("postgresql://orchard@h/db"), "postgresql://orchard@h/db");
+});
+
+Deno.test("a DDL script splits into its statements", () => {
+  assert.deepEqual(splitStatements("CREATE TABLE a (x INT);\n\nCREATE INDEX i ON a(x);  "), [
+    "CREATE TABLE a (x INT)",
+    "CREATE INDEX i ON a(x)",
+  ]);
+});
+
+Deno.test("every task that opens a store grants the PostgreSQL client's variables", () => {
+  const tasks = JSON.parse(Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)))
+    .tasks as Record<
+      string,
+      string | { command?: string }
+    >;
+  const storeTasks = [
+    "train",
+    "tune",
+    "runs",
+    "register",
+    "models",
+    "drift",
+    "drift:schedule",
+    "predict",
+    "store:copy",
+  ];
+  for (const name of storeTasks) {
+    const t = tasks[name];
+    const command = typeof t === "string" ? t : t.command ?? "";
+    const env = command.match(/--allow-env=(\S+)/)?.[1].split(",") ?? [];
+    for (const v of [...POSTGRES_ENV, "ORCHARD_TRACKING_URI", "ORCHARD_DEBUG"]) {
+      assert.ok(env.includes(v), `task ${name} does not grant ${v}`);
+    }
+    assert.match(command, /--allow-net\b/, `task ${name} cannot reach a PostgreSQL server`);
+  }
+});
