@@ -4,8 +4,16 @@
  * then renamed), and read back by `loadArtifact`, whose `predictRecords` is the
  * one scoring path used by training evaluation, batch scoring and the service.
  *
+ * Every load verifies the artifact against its own checksum record, whether it
+ * came through a models:/ URI or a plain path (issue 12): the manifest lists
+ * the sha256 and size of every other file, and carries the sha256 of its own
+ * content, so a changed, missing or added file, or an edited manifest, is a
+ * UserError naming the file. Each file is read once, hashed and parsed from
+ * the same bytes, so what is verified is what is loaded.
+ *
  *   artifact.json       manifest: format version, engine, task, classes, positive
- *                       class, threshold, files (sha256, bytes), created
+ *                       class, threshold, files (sha256, bytes), created,
+ *                       manifest_sha256 (of the manifest without this field)
  *   model.bin           Estimator.toBytes()
  *   preprocess.json     the fitted Preprocessor
  *   signature.json      Signature (src/models/types.ts)
@@ -47,8 +55,15 @@ export interface ArtifactManifest {
   classes?: Label[];
   positive_class?: Label;
   threshold?: number;
+  /** the checksum record: every file of the artifact but artifact.json -> its sha256 and size */
   files: Record<string, { sha256: string; bytes: number }>;
   created: string;
+  /**
+   * sha256 of this manifest serialized without this field (as writeArtifact
+   * writes it); absent in artifacts saved before issue 12, whose files are
+   * still verified but whose manifest is not (LoadedModel.manifestVerified)
+   */
+  manifest_sha256?: string;
 }
 
 /** How a fitted estimator's output becomes predictions: the part of scoring after preprocessing. */
@@ -83,6 +98,11 @@ export interface LoadedModel {
   preprocessor: Preprocessor;
   estimator: Estimator;
   inputExample: Record<string, unknown>[];
+  /**
+   * whether the manifest's own digest was checked (false only for an artifact
+   * saved before manifests carried one; every other file is always verified)
+   */
+  manifestVerified: boolean;
   /** raw records -> predictions: saved preprocessing, then the engine */
   predictRecords(records: Record<string, unknown>[]): Prediction[];
 }
@@ -130,6 +150,29 @@ function toBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
 }
 
+const MANIFEST = "artifact.json";
+/** The files every artifact's checksum record lists (writeArtifact writes exactly these, and the manifest). */
+const ARTIFACT_FILES = [
+  "model.bin",
+  "preprocess.json",
+  "signature.json",
+  "input_example.json",
+  "metrics.json",
+  "params.json",
+  "lineage.json",
+] as const;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * The manifest's own digest: the sha256 of its serialization without
+ * `manifest_sha256`. JSON.parse then JSON.stringify gives back the same text
+ * (key order, numbers and strings round-trip), so load recomputes it exactly.
+ */
+function manifestDigest(manifest: ArtifactManifest): string {
+  const { manifest_sha256: _, ...rest } = manifest;
+  return sha256Hex(toBytes(rest));
+}
+
 /** Writes the artifact directory atomically; replaces an existing one at `dir`. Returns `dir`. */
 export function writeArtifact(dir: string, content: ArtifactContent): string {
   const files: Record<string, Uint8Array> = {
@@ -158,7 +201,9 @@ export function writeArtifact(dir: string, content: ArtifactContent): string {
     ),
     created: new Date().toISOString(),
   };
-  files["artifact.json"] = toBytes(manifest);
+  manifest.manifest_sha256 = manifestDigest(manifest);
+  // the manifest, with the checksum record, is the last file written into the temp directory
+  files[MANIFEST] = toBytes(manifest);
 
   const parent = dirname(dir);
   ensureDir(parent);
@@ -186,40 +231,129 @@ export function writeArtifact(dir: string, content: ArtifactContent): string {
   return dir;
 }
 
-function readJson<T>(dir: string, name: string): T {
-  const path = join(dir, name);
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new UserError(`${dir}: not a model artifact (missing ${name})`);
-    }
-    throw new UserError(`${path}: cannot read (${(e as Error).message.split(":")[0]})`);
+/** A read failure as the one-line UserError (a missing file: not a model artifact). */
+function readError(dir: string, name: string, e: unknown): UserError {
+  if (e instanceof Deno.errors.NotFound) {
+    return new UserError(`${dir}: not a model artifact (missing ${name})`);
   }
+  return new UserError(`${join(dir, name)}: cannot read (${(e as Error).message.split(":")[0]})`);
+}
+
+function parseJson<T>(path: string, bytes: Uint8Array): T {
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
   } catch {
     throw new UserError(`${path}: not valid JSON`);
   }
 }
 
-/** Loads an artifact directory; a missing or malformed artifact is a UserError. */
-export function loadArtifact(dir: string): LoadedModel {
-  const manifest = readJson<ArtifactManifest>(dir, "artifact.json");
+const CHANGED = "the artifact was changed after it was saved";
+
+/** The manifest, format-checked and checked against its own digest when it carries one. */
+function readManifest(dir: string): { manifest: ArtifactManifest; manifestVerified: boolean } {
+  const path = join(dir, MANIFEST);
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch (e) {
+    throw readError(dir, MANIFEST, e);
+  }
+  const manifest = parseJson<ArtifactManifest>(path, bytes);
+  if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) {
+    throw new UserError(`${path}: not a model artifact manifest`);
+  }
   if (manifest.format !== ARTIFACT_FORMAT || manifest.format_version !== ARTIFACT_VERSION) {
     throw new UserError(`${dir}: unsupported artifact format ${manifest.format} v${manifest.format_version}`);
   }
-  let modelBytes: Uint8Array;
-  try {
-    modelBytes = Deno.readFileSync(join(dir, "model.bin"));
-  } catch {
-    throw new UserError(`${dir}: not a model artifact (missing model.bin)`);
+  if (manifest.manifest_sha256 === undefined) return { manifest, manifestVerified: false };
+  if (manifest.manifest_sha256 !== manifestDigest(manifest)) {
+    throw new UserError(`${path}: checksum mismatch (${CHANGED})`);
   }
+  return { manifest, manifestVerified: true };
+}
+
+/** A name the record may list: a file directly in the artifact directory, not the manifest. */
+const plainName = (name: string) => !/[/\\]/.test(name) && name !== "." && name !== ".." && name !== MANIFEST;
+
+/**
+ * Checks the artifact directory against the manifest's checksum record: every
+ * listed file present with its size and sha256, nothing else beside the
+ * manifest. Returns each file's bytes, read once and verified. Throws a
+ * UserError naming the (first) file that differs.
+ */
+function readVerified(dir: string, manifest: ArtifactManifest): Map<string, Uint8Array> {
+  const record = manifest.files;
+  const entries = record !== null && typeof record === "object" && !Array.isArray(record)
+    ? Object.entries(record)
+    : [];
+  const valid = entries.length > 0 &&
+    entries.every(([name, f]) =>
+      plainName(name) && f !== null && typeof f === "object" && typeof f.sha256 === "string" &&
+      SHA256_HEX.test(f.sha256) && Number.isSafeInteger(f.bytes) && f.bytes >= 0
+    );
+  if (!valid) {
+    throw new UserError(
+      `${dir}: the artifact has no valid checksum record in ${MANIFEST}, so it cannot be verified; retrain the model (deno task train) and load the new artifact`,
+    );
+  }
+  for (const name of ARTIFACT_FILES) {
+    if (!Object.hasOwn(record, name)) {
+      throw new UserError(`${dir}: not a model artifact (${MANIFEST} does not list ${name})`);
+    }
+  }
+  const problems: string[] = [];
+  let listing: string[];
+  try {
+    listing = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  } catch (e) {
+    throw new UserError(`${dir}: cannot read (${(e as Error).message.split(":")[0]})`);
+  }
+  const out = new Map<string, Uint8Array>();
+  for (const [name, f] of entries.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    const path = join(dir, name);
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) problems.push(`${path}: missing (${CHANGED})`);
+      else problems.push(`${path}: cannot read (${(e as Error).message.split(":")[0]})`);
+      continue;
+    }
+    // the size first: a truncated or grown file needs no hashing
+    if (bytes.length !== f.bytes || sha256Hex(bytes) !== f.sha256) {
+      problems.push(`${path}: checksum mismatch (${CHANGED})`);
+    } else out.set(name, bytes);
+  }
+  // then what was added beside the recorded files
+  for (const name of listing) {
+    if (name !== MANIFEST && !Object.hasOwn(record, name)) {
+      problems.push(`${join(dir, name)}: not part of the artifact (${CHANGED})`);
+    }
+  }
+  if (problems.length) {
+    const more = problems.length - 1;
+    throw new UserError(
+      problems[0] +
+        (more ? `; and ${more} more: ${problems.slice(1).map((p) => p.split(": ")[0]).join(", ")}` : ""),
+    );
+  }
+  return out;
+}
+
+/**
+ * Loads an artifact directory, verifying every file against the checksum
+ * record written when it was saved; a missing, malformed or changed artifact
+ * is a UserError.
+ */
+export function loadArtifact(dir: string): LoadedModel {
+  const { manifest, manifestVerified } = readManifest(dir);
+  const files = readVerified(dir, manifest);
+  const json = <T>(name: (typeof ARTIFACT_FILES)[number]): T =>
+    parseJson<T>(join(dir, name), files.get(name)!);
   let estimator: Estimator, preprocessor: Preprocessor;
   try {
-    estimator = loadEstimator(manifest.engine, modelBytes);
-    preprocessor = Preprocessor.fromJSON(readJson<PreprocessState>(dir, "preprocess.json"));
+    estimator = loadEstimator(manifest.engine, files.get("model.bin")!);
+    preprocessor = Preprocessor.fromJSON(json<PreprocessState>("preprocess.json"));
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${dir}: cannot load model (${(e as Error).message.split("\n")[0]})`);
@@ -233,14 +367,15 @@ export function loadArtifact(dir: string): LoadedModel {
   return {
     dir,
     manifest,
-    signature: readJson<Signature>(dir, "signature.json"),
-    metrics: readJson<Record<string, number>>(dir, "metrics.json"),
-    params: readJson<Record<string, unknown>>(dir, "params.json"),
-    lineage: readJson<Lineage>(dir, "lineage.json"),
-    inputExample: readJson<Record<string, unknown>[]>(dir, "input_example.json"),
+    signature: json<Signature>("signature.json"),
+    metrics: json<Record<string, number>>("metrics.json"),
+    params: json<Record<string, unknown>>("params.json"),
+    lineage: json<Lineage>("lineage.json"),
+    inputExample: json<Record<string, unknown>[]>("input_example.json"),
     classes: manifest.classes,
     positiveClass: manifest.positive_class,
     threshold: manifest.threshold ?? 0.5,
+    manifestVerified,
     preprocessor,
     estimator,
     predictRecords: (records) => scoreMatrix(estimator, preprocessor.transformRecords(records), spec),

@@ -282,7 +282,11 @@ export class Model {
     });
   }
 
-  /** A model saved by `save` or by the train stage. */
+  /**
+   * A model saved by `save` or by the train stage, verified against the
+   * checksum record saved with it (loadArtifact): a changed, missing or added
+   * file is a UserError naming it.
+   */
   static load(dir: string): Model {
     const a = loadArtifact(dir);
     return new Model({
