@@ -47,6 +47,14 @@ export const spec = defineTask({
       valueName: "file",
     },
   },
+  // deno.json keeps --allow-write=models,reports (the pipeline's run file is under models/):
+  // a --run-file or a paths.models/paths.reports elsewhere is refused here, before the run is
+  // started or logged, instead of failing after it was written.
+  writes: (ctx) => [
+    ctx.values["run-file"] && { path: ctx.values["run-file"], source: "--run-file" },
+    { path: ctx.config.paths.models, dir: true, source: "paths.models" },
+    !ctx.values["no-report"] && { path: ctx.config.paths.reports, dir: true, source: "paths.reports" },
+  ],
   async run(ctx) {
     const v = ctx.values;
     const result = await train({

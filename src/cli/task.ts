@@ -2,9 +2,12 @@
  * The shape every task entry point shares: flags through node:util parseArgs
  * (JSR's @std/cli is unreachable here), `--help`, `--config`, repeated
  * `--set key=value`, `--json`, and one error policy: a UserError prints one
- * line and exits 2; anything else prints one line and exits 1. Set
- * ORCHARD_DEBUG=1 to see a stack.
+ * line and exits 2; so does a denied read or write (Deno's sandbox or the OS),
+ * naming the path; anything else prints one line and exits 1. Set
+ * ORCHARD_DEBUG=1 to see a stack. A task's declared outputs (`writes`) are
+ * checked before it runs, so a refused write costs no work and leaves nothing.
  */
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Config } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
@@ -58,6 +61,90 @@ export interface TaskSpec<R, O extends OptionSpecs = OptionSpecs> {
    * the message is printed after the result and the task exits 1.
    */
   failure?(result: R, ctx: TaskContext<O>): string | undefined;
+  /**
+   * The files and folders this run will write (falsy entries are skipped), checked
+   * after the config is loaded and before `run`: one the task's permissions or the
+   * file system refuse is one line naming it and exit 2, before any work is done.
+   */
+  writes?(ctx: TaskContext<O>): (WriteTarget | undefined | null | false | "")[];
+}
+
+/** An output a task will write, for the check before it runs (see `TaskSpec.writes`). */
+export interface WriteTarget {
+  /** the file or folder as the user or the config gave it */
+  path: string;
+  /** a folder the task writes into; default: a file, written atomically (a temp file beside it) */
+  dir?: boolean;
+  /** what named it, for the message: "--output", "paths.models" */
+  source?: string;
+}
+
+/** A read or write that Deno's permissions or the file system refuse: a user error naming the path. */
+export class PermissionError extends UserError {
+  constructor(message: string, readonly path: string, options?: { cause?: unknown }) {
+    super(message);
+    this.name = "PermissionError";
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+function granted(desc: Deno.PermissionDescriptor): boolean {
+  let state = Deno.permissions.querySync(desc).state;
+  // an interactive `deno run` without the flag asks once, up front; elsewhere this is "denied"
+  if (state === "prompt") state = Deno.permissions.requestSync(desc).state;
+  return state === "granted";
+}
+
+/** True when the folder's mode bits certainly refuse this process a write (never guesses "no"). */
+function modeRefuses(info: Deno.FileInfo): boolean {
+  if (Deno.build.os === "windows" || info.mode === null) return false;
+  // asking for these would prompt: only read them when the task already has them
+  const may = (kind: "uid" | "gid") => Deno.permissions.querySync({ name: "sys", kind }).state === "granted";
+  if (!may("uid") || !may("gid")) return false;
+  const uid = Deno.uid(), gid = Deno.gid();
+  if (uid === null || uid === 0) return false;
+  if (info.uid === uid) return (info.mode & 0o200) === 0;
+  if (info.gid === gid) return (info.mode & 0o020) === 0;
+  // a supplementary group may grant it: refuse only when neither group nor others may write
+  return (info.mode & 0o022) === 0;
+}
+
+/**
+ * Throws a one-line user error when `target` cannot be written: outside the task's
+ * --allow-write, under a file, or in a folder the OS will not let this user write.
+ * Writes nothing (not even a probe file).
+ */
+export function checkWritable(target: WriteTarget): void {
+  const folder = target.dir ? target.path : dirname(target.path) || ".";
+  const label = target.source ? `${target.source} ${target.path}` : target.path;
+  if (!granted({ name: "write", path: folder })) {
+    throw new PermissionError(
+      `${label}: no permission to write "${folder}" (outside this task's --allow-write in deno.json)`,
+      target.path,
+    );
+  }
+  // the nearest folder that exists must be a folder this user may write to
+  let p = folder;
+  for (let up = 0; up < 256; up++) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(p);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+        p = join(p, "..");
+        continue;
+      }
+      return; // not allowed to look (no --allow-read there): the write itself will tell
+    }
+    if (!info.isDirectory) throw new UserError(`${label}: ${p} is not a folder`);
+    if (modeRefuses(info)) {
+      throw new PermissionError(
+        `${label}: permission denied: ${p} is not writable by this user`,
+        target.path,
+      );
+    }
+    return;
+  }
 }
 
 /** A task spec whose `ctx.values` are typed from its `options` (no casts in tasks). */
@@ -132,6 +219,7 @@ export async function executeTask<R, O extends OptionSpecs>(
       configPath,
       config: loadConfig({ path: configPath, sets }),
     };
+    for (const target of spec.writes?.(ctx) ?? []) if (target) checkWritable(target);
     const result = await spec.run(ctx);
     if (ctx.json) console.log(JSON.stringify(spec.json ? spec.json(result) : result));
     else if (spec.summary) console.log(spec.summary(result));
@@ -146,7 +234,38 @@ export async function executeTask<R, O extends OptionSpecs>(
   }
 }
 
+/** Deno's sandbox (NotCapable), the OS (PermissionDenied, EACCES, EPERM, EROFS), or a wrapper of one. */
+function permissionCause(e: unknown, depth = 0): Error | undefined {
+  if (!(e instanceof Error) || depth > 5) return undefined;
+  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return e;
+  const code = (e as { code?: unknown }).code;
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return e;
+  // native code (polars) reports the OS error in its message
+  if (/\(os error (1|13|30)\)/.test(e.message)) return e;
+  return permissionCause(e.cause, depth + 1);
+}
+
+/** The one line for a denied access; Deno's and the OS's messages name the path. */
+export function permissionLine(e: Error): string {
+  const line = errorLine(e);
+  // `Requires write access to "../out.csv", run again with the --allow-write flag`
+  const m = /^Requires (.+?), run again with the (--allow-[\w-]+) flag/.exec(line);
+  if (m) return `permission denied: requires ${m[1]} (outside this task's ${m[2]} in deno.json)`;
+  return /permission denied/i.test(line) ? line : `permission denied: ${line}`;
+}
+
 function reportError(name: string, e: unknown): number {
+  if (e instanceof PermissionError) {
+    console.error(`${name}: ${errorLine(e)}`);
+    if (debugEnabled()) console.error(e);
+    return e.exitCode;
+  }
+  const denied = e instanceof UserError ? undefined : permissionCause(e);
+  if (denied) {
+    console.error(`${name}: ${permissionLine(denied)}`);
+    if (debugEnabled()) console.error(e);
+    return 2;
+  }
   if (e instanceof UserErrors) {
     for (const p of e.problems) console.error(`${name}: ${p}`);
     return e.exitCode;

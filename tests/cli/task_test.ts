@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { defineTask, executeTask, helpText, type OptionSpecs, type TaskSpec } from "../../src/cli/task.ts";
+import { existsSync } from "node:fs";
+import {
+  checkWritable,
+  defineTask,
+  executeTask,
+  helpText,
+  type OptionSpecs,
+  PermissionError,
+  type TaskSpec,
+} from "../../src/cli/task.ts";
 import { UserError } from "../../src/core/errors.ts";
 
 /** Runs a task in-process, capturing what it prints. */
@@ -208,4 +217,107 @@ Deno.test("summary and json receive the very object run returned; json defaults 
   // without a json hook, --json prints the result itself
   const plain = await capture({ ...task, json: undefined }, ["--json"]);
   assert.deepEqual(plain.out, ['{"rows":3,"secret":"kept out of --json"}']);
+});
+
+Deno.test("a denied read or write is one line naming the path, exit 2, no stack (issue 12, defect 7)", async () => {
+  const eacces = Object.assign(new Error("EACCES: permission denied, open '/srv/in.csv'"), {
+    code: "EACCES",
+  });
+  const cases: [Error, string][] = [
+    [
+      new Deno.errors.NotCapable(
+        'Requires write access to "../out.csv", run again with the --allow-write flag',
+      ),
+      '"../out.csv"',
+    ],
+    [
+      new Deno.errors.NotCapable('Requires read access to "/etc/x", run again with the --allow-read flag'),
+      "/etc/x",
+    ],
+    [
+      new Deno.errors.PermissionDenied("Permission denied (os error 13): open '/srv/out.csv'"),
+      "/srv/out.csv",
+    ],
+    [eacces, "/srv/in.csv"],
+    // wrapped by a caller: the cause is found
+    [
+      new Error("writing failed", {
+        cause: new Deno.errors.NotCapable(
+          'Requires write access to "/x/y", run again with the --allow-write flag',
+        ),
+      }),
+      "/x/y",
+    ],
+  ];
+  for (const [error, path] of cases) {
+    const r = await capture({ ...spec, run: () => Promise.reject(error) }, []);
+    assert.equal(r.code, 2, error.message);
+    assert.equal(r.err.length, 1, r.err.join("\n"));
+    assert.match(r.err[0], /^demo: .*permission denied/i);
+    assert.ok(r.err[0].includes(path), r.err[0]);
+    assert.ok(!r.err[0].includes("internal error") && !r.err[0].includes("    at "), r.err[0]);
+  }
+});
+
+Deno.test("ORCHARD_DEBUG=1: a denied write is still its one line and exit 2, then the stack", async () => {
+  const before = Deno.env.get("ORCHARD_DEBUG");
+  Deno.env.set("ORCHARD_DEBUG", "1");
+  try {
+    const denied = new Deno.errors.NotCapable(
+      'Requires write access to "../out.csv", run again with the --allow-write flag',
+    );
+    const r = await capture({ ...spec, run: () => Promise.reject(denied) }, []);
+    assert.equal(r.code, 2);
+    assert.match(r.err[0], /^demo: permission denied: requires write access to "\.\.\/out\.csv"/);
+    // then the error itself, which Deno's console prints with its stack (tests/permissions sees it)
+    assert.equal(r.err.length, 2);
+    assert.ok(r.err[1].includes("NotCapable"), r.err[1]);
+  } finally {
+    if (before === undefined) Deno.env.delete("ORCHARD_DEBUG");
+    else Deno.env.set("ORCHARD_DEBUG", before);
+  }
+});
+
+Deno.test("writes: an output that cannot be written fails before run, naming it", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-task-writes-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/afile`, "x");
+    let ran = 0;
+    const task = defineTask({
+      name: "out",
+      description: "Writes --output.",
+      options: { output: { type: "string", description: "a file" } },
+      writes: (ctx) => [ctx.values.output && { path: ctx.values.output, source: "--output" }],
+      run: () => ++ran,
+    });
+    const bad = await capture(task, ["--output", `${dir}/afile/sub/out.csv`]);
+    assert.equal(bad.code, 2);
+    assert.deepEqual(bad.err, [`out: --output ${dir}/afile/sub/out.csv: ${dir}/afile is not a folder`]);
+    assert.equal(ran, 0, "run is not called");
+    const ok = await capture(task, ["--output", `${dir}/new/sub/out.csv`]);
+    assert.deepEqual([ok.code, ran], [0, 1]);
+    assert.ok(!existsSync(`${dir}/new`), "the check creates nothing");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "checkWritable: a folder the OS will not let this user write is a permission error",
+  ignore: Deno.build.os === "windows" || Deno.uid() === 0, // root writes anywhere
+  fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "orchard-task-ro-" });
+    try {
+      Deno.chmodSync(dir, 0o555);
+      assert.throws(
+        () => checkWritable({ path: `${dir}/out/x.csv`, source: "--output" }),
+        (e: Error) =>
+          e instanceof PermissionError && e.message.includes(dir) && e.message.includes("--output"),
+      );
+      checkWritable({ path: Deno.makeTempDirSync(), dir: true });
+    } finally {
+      Deno.chmodSync(dir, 0o755);
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
 });
