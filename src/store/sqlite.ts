@@ -9,7 +9,7 @@
  * another caller's statement into it.
  */
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import { describeFsError } from "../core/fs_errors.ts";
 import type { Row, Sql, SqlDatabase, SqlValue } from "./sql.ts";
@@ -26,12 +26,25 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
 }
 
+/**
+ * One connection per file per process, shared by every SqliteDatabase opened
+ * on it: two connections in one thread would deadlock, since one's busy
+ * wait blocks the thread the other needs to finish its transaction.
+ */
+interface SharedConnection {
+  db: DatabaseSync;
+  queue: Promise<unknown>;
+  refs: number;
+}
+const connections = new Map<string, SharedConnection>();
+
 export class SqliteDatabase implements SqlDatabase {
   readonly dialect = "sqlite" as const;
-  private queue: Promise<unknown> = Promise.resolve();
   private readonly direct: Sql;
+  private closed = false;
 
-  private constructor(readonly location: string, readonly db: DatabaseSync) {
+  private constructor(readonly location: string, private readonly shared: SharedConnection) {
+    const db = shared.db;
     const all = <T>(sql: string, args: readonly SqlValue[] = []) =>
       Promise.resolve(db.prepare(sql).all(...(args as SQLInputValue[])) as T[]);
     this.direct = {
@@ -41,6 +54,11 @@ export class SqliteDatabase implements SqlDatabase {
       run: (sql: string, args: readonly SqlValue[] = []) =>
         Promise.resolve({ changes: Number(db.prepare(sql).run(...(args as SQLInputValue[])).changes) }),
     };
+  }
+
+  /** The node:sqlite connection (shared with other handles on the same file). */
+  get db(): DatabaseSync {
+    return this.shared.db;
   }
 
   /**
@@ -68,6 +86,12 @@ export class SqliteDatabase implements SqlDatabase {
         );
       }
     }
+    const key = path === ":memory:" ? `:memory:${Math.random()}` : resolve(path);
+    const existing = connections.get(key);
+    if (existing) {
+      existing.refs++;
+      return new SqliteDatabase(path, existing);
+    }
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(path);
@@ -87,12 +111,15 @@ export class SqliteDatabase implements SqlDatabase {
       }
       throw e;
     }
-    return new SqliteDatabase(path, db);
+    const shared: SharedConnection = { db, queue: Promise.resolve(), refs: 1 };
+    connections.set(key, shared);
+    return new SqliteDatabase(path, shared);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
+    if (this.closed) return Promise.reject(new Error(`${this.location}: the store is closed`));
+    const next = this.shared.queue.then(fn, fn);
+    this.shared.queue = next.catch(() => undefined);
     return next;
   }
 
@@ -139,10 +166,16 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   close(): Promise<void> {
-    return this.serial(() => {
-      if (this.db.isOpen) this.db.close();
+    if (this.closed) return Promise.resolve();
+    const done = this.serial(() => {
+      if (--this.shared.refs === 0) {
+        for (const [key, c] of connections) if (c === this.shared) connections.delete(key);
+        if (this.shared.db.isOpen) this.shared.db.close();
+      }
       return Promise.resolve();
     });
+    this.closed = true;
+    return done;
   }
 }
 
