@@ -54,6 +54,7 @@ export class PostgresDatabase implements SqlDatabase {
   readonly dialect = "postgres" as const;
   readonly location: string;
   private readonly direct: Sql;
+  private closed = false;
 
   private constructor(uri: string, private readonly pool: pg.Pool, readonly schema: string | null) {
     this.location = redactUri(uri);
@@ -145,7 +146,10 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
+  /** Ends the pool; closing again is a no-op, as on SQLite (pg's pool.end() throws the second time). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.pool.end();
   }
 }
