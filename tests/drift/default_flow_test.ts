@@ -27,16 +27,16 @@ Deno.test("drift with no arguments: champion's training data vs the last log day
       data: { target: "churn" },
     });
     Deno.mkdirSync(config.paths.models, { recursive: true });
-    const store = TrackingStore.open(config.tracking.store);
-    const { runId } = store.startRun({ experiment: "drift-test" });
-    store.logArtifact(runId, "model", artifact);
-    store.endRun(runId, "FINISHED");
-    new ModelRegistry(store, { modelsDir: config.paths.models }).register({
+    const store = await TrackingStore.open(config.tracking.store);
+    const { runId } = await store.startRun({ experiment: "drift-test" });
+    await store.logArtifact(runId, "model", artifact);
+    await store.endRun(runId, "FINISHED");
+    await (await ModelRegistry.open(store, { modelsDir: config.paths.models })).register({
       runId,
       name: config.registry.model_name,
       alias: "champion",
     });
-    store.close();
+    await store.close();
 
     // two days of log; the later one sees much higher monthly charges (all predicted churners)
     for (const [day, shift] of [["2026-03-01", 0], ["2026-03-02", 60]] as const) {
@@ -56,7 +56,7 @@ Deno.test("drift with no arguments: champion's training data vs the last log day
       Deno.writeTextFileSync(join(dir, "w1-0.ndjson"), lines.join("\n") + "\n");
     }
 
-    const run = runDrift({ config, now: new Date("2026-03-02T23:00:00Z") });
+    const run = await runDrift({ config, now: new Date("2026-03-02T23:00:00Z") });
     equal(run.referenceSource, join(root, "t", "train.csv"));
     equal(run.currentSource, join(config.paths.predictions, "date=2026-03-02"));
     assert(!(run.json.notes ?? []).some((n) => /unavailable|no model/.test(n)), String(run.json.notes));
@@ -91,7 +91,7 @@ Deno.test("drift --model <artifact dir> without a tracking store loads the model
       JSON.stringify({ ...inputs, prediction: 1 })
     );
     Deno.writeTextFileSync(current, lines.join("\n") + "\n");
-    const run = runDrift({ config, model: artifact, current, now: new Date("2026-03-02T23:00:00Z") });
+    const run = await runDrift({ config, model: artifact, current, now: new Date("2026-03-02T23:00:00Z") });
     assert(!(run.json.notes ?? []).some((n) => /unavailable|no model/.test(n)), String(run.json.notes));
     equal(run.referenceSource, join(root, "t", "train.csv")); // from the artifact's lineage
     equal(run.result.columns.find((c) => c.column === "prediction")?.role, "prediction");

@@ -3,8 +3,9 @@
  * whose "model" artifact is a directory of small files (no training code).
  */
 import { TrackingStore } from "../../src/tracking/store.ts";
+import type { Backend } from "../_support/backends.ts";
 
-export function makeRun(
+export async function makeRun(
   store: TrackingStore,
   root: string,
   metrics: Record<string, number>,
@@ -14,10 +15,10 @@ export function makeRun(
     status?: "FINISHED" | "FAILED";
     files?: Record<string, string>;
   } = {},
-): string {
-  const { runId } = store.startRun({ experiment: opts.experiment ?? "churn" });
-  store.logParams(runId, opts.params ?? { max_depth: 10, n_estimators: 50 });
-  store.logMetrics(runId, metrics);
+): Promise<string> {
+  const { runId } = await store.startRun({ experiment: opts.experiment ?? "churn" });
+  await store.logParams(runId, opts.params ?? { max_depth: 10, n_estimators: 50 });
+  await store.logMetrics(runId, metrics);
   const dir = `${root}/models/artifacts/${runId}`;
   Deno.mkdirSync(`${dir}/sub`, { recursive: true });
   const files = opts.files ?? {
@@ -26,12 +27,28 @@ export function makeRun(
     "sub/preprocess.json": "{}",
   };
   for (const [rel, text] of Object.entries(files)) Deno.writeTextFileSync(`${dir}/${rel}`, text);
-  store.logArtifact(runId, "model", dir);
-  store.endRun(runId, opts.status ?? "FINISHED");
+  await store.logArtifact(runId, "model", dir);
+  await store.endRun(runId, opts.status ?? "FINISHED");
   return runId;
 }
 
-export function tempProject(): { root: string; store: TrackingStore; modelsDir: string } {
-  const root = Deno.makeTempDirSync({ prefix: "orchard-registry-" });
-  return { root, store: TrackingStore.open(`${root}/models/orchard.db`), modelsDir: `${root}/models` };
+export interface TempProject extends AsyncDisposable {
+  root: string;
+  store: TrackingStore;
+  modelsDir: string;
+}
+
+/**
+ * The backend's store opened, with the project's models folder under its
+ * temp root (the SQLite file, when SQLite, is <root>/models/orchard.db).
+ * `await using` closes the store.
+ */
+export async function tempProject(b: Backend): Promise<TempProject> {
+  const store = await TrackingStore.open(b.location);
+  return {
+    root: b.root,
+    store,
+    modelsDir: `${b.root}/models`,
+    [Symbol.asyncDispose]: () => store.close(),
+  };
 }

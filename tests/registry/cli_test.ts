@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { TrackingStore } from "../../src/tracking/store.ts";
 import { ModelRegistry } from "../../src/registry/registry.ts";
-import { dirDigest } from "../../src/registry/checksum.ts";
+import { dirDigest } from "../../src/store/checksum.ts";
 import { makeRun } from "./_fixtures.ts";
+import { type Backend, backendTest } from "../_support/backends.ts";
 
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 const DENO_JSON = repo("deno.json");
@@ -44,137 +45,201 @@ async function task(cwd: string, script: string, args: string[]): Promise<Out> {
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
-function project(runs: number, metrics = { recall: 0.8, f1: 0.7, roc_auc: 0.85 }) {
-  const root = Deno.makeTempDirSync({ prefix: "orchard-cli-" });
+/**
+ * A project in the backend's temp root: params.yaml names the backend's store
+ * (the SQLite file models/orchard.db, or the PostgreSQL URI as tracking.uri),
+ * with `runs` finished runs whose artifacts are logged with paths relative to
+ * the project, as the train stage does.
+ */
+async function project(b: Backend, runs: number, metrics = { recall: 0.8, f1: 0.7, roc_auc: 0.85 }) {
+  const root = b.root;
   Deno.writeTextFileSync(
     `${root}/params.yaml`,
-    "tracking:\n  store: models/orchard.db\n  experiment: churn\nregistry:\n  model_name: churn\n  gates:\n" +
+    "tracking:\n  store: models/orchard.db\n" +
+      (b.kind === "postgres" ? `  uri: ${JSON.stringify(b.location)}\n` : "") +
+      "  experiment: churn\nregistry:\n  model_name: churn\n  gates:\n" +
       "    recall: { threshold: 0.7 }\n    f1: { threshold: 0.6 }\n",
   );
-  const store = TrackingStore.open(`${root}/models/orchard.db`);
-  // artifacts are logged with paths relative to the project, as the train stage does
-  const ids = Array.from({ length: runs }, () => {
-    const id = makeRun(store, root, metrics);
-    store.db.prepare("UPDATE artifacts SET path = ? WHERE run_id = ?").run(`models/artifacts/${id}`, id);
-    return id;
-  });
-  store.close();
+  await using store = await TrackingStore.open(b.location);
+  const ids: string[] = [];
+  for (let i = 0; i < runs; i++) {
+    const id = await makeRun(store, root, metrics);
+    await store.db.run("UPDATE artifacts SET path = ? WHERE run_id = ?", [`models/artifacts/${id}`, id]);
+    ids.push(id);
+  }
   return { root, ids };
 }
 
-Deno.test("16 parallel register processes get versions 1..16 exactly once, with no corrupt rows", async () => {
-  const { root, ids } = project(16);
-  const outs = await Promise.all(
-    ids.map((id) => task(root, "register", ["--run", id, "--name", "churn", "--json"])),
-  );
-  for (const o of outs) assert.equal(o.code, 0, o.stderr);
-  const results = outs.map((o) => JSON.parse(o.stdout));
-  assert.deepEqual(
-    results.map((r) => r.version).sort((a, b) => a - b),
-    Array.from({ length: 16 }, (_, i) => i + 1),
-  );
-  assert.deepEqual(results.map((r) => r.run_id).sort(), [...ids].sort());
-  const store = TrackingStore.open(`${root}/models/orchard.db`);
-  const registry = new ModelRegistry(store, { modelsDir: `${root}/models` });
-  const versions = registry.listVersions("churn");
-  assert.equal(versions.length, 16);
-  assert.deepEqual(versions.map((v) => v.version), Array.from({ length: 16 }, (_, i) => i + 1));
-  assert.equal(new Set(versions.map((v) => v.runId)).size, 16);
-  for (const v of versions) {
-    registry.verify("churn", v.version);
-    assert.equal(
-      dirDigest(`${root}/models/artifacts/${v.runId}`).sha256,
-      v.sha256,
-      "each version holds its own run",
+backendTest(
+  "16 parallel register processes get versions 1..16 exactly once, with no corrupt rows",
+  async (b) => {
+    const { root, ids } = await project(b, 16);
+    const outs = await Promise.all(
+      ids.map((id) => task(root, "register", ["--run", id, "--name", "churn", "--json"])),
     );
-  }
-  const integrity = store.db.prepare("PRAGMA integrity_check").get() as Record<string, string>;
-  assert.equal(integrity.integrity_check, "ok");
-  assert.deepEqual(
-    [...Deno.readDirSync(`${root}/models/churn`)].map((e) => e.name).filter((n) => n.startsWith(".")),
-    [],
-    "no temp dirs left",
-  );
-  store.close();
-});
+    for (const o of outs) assert.equal(o.code, 0, o.stderr);
+    const results = outs.map((o) => JSON.parse(o.stdout));
+    assert.deepEqual(
+      results.map((r) => r.version).sort((x, y) => x - y),
+      Array.from({ length: 16 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(results.map((r) => r.run_id).sort(), [...ids].sort());
+    await using store = await TrackingStore.open(b.location);
+    const registry = await ModelRegistry.open(store, { modelsDir: `${root}/models` });
+    const versions = await registry.listVersions("churn");
+    assert.equal(versions.length, 16);
+    assert.deepEqual(versions.map((v) => v.version), Array.from({ length: 16 }, (_, i) => i + 1));
+    assert.equal(new Set(versions.map((v) => v.runId)).size, 16);
+    for (const v of versions) {
+      await registry.verify("churn", v.version);
+      assert.equal(
+        dirDigest(`${root}/models/artifacts/${v.runId}`).sha256,
+        v.sha256,
+        "each version holds its own run",
+      );
+    }
+    if (b.kind === "sqlite") {
+      const integrity = await store.db.get<Record<string, string>>("PRAGMA integrity_check");
+      assert.equal(integrity?.integrity_check, "ok");
+    }
+    assert.deepEqual(
+      [...Deno.readDirSync(`${root}/models/churn`)].map((e) => e.name).filter((n) =>
+        n.startsWith(".") && n !== ".orchard-store"
+      ),
+      [],
+      "no temp dirs left",
+    );
+  },
+);
 
-Deno.test("an interrupted registration leaves no partial version", async () => {
-  const { root, ids } = project(3);
-  const db = `${root}/models/orchard.db`;
-  for (const [i, when] of [[0, "before-rename"], [1, "after-rename"]] as const) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--config",
-        DENO_JSON,
-        repo("tests/registry/_crash.ts"),
-        db,
-        `${root}/models`,
-        ids[i],
-        when,
-      ],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 9, decoder.decode(out.stderr));
-    const store = TrackingStore.open(db);
-    const registry = new ModelRegistry(store, { modelsDir: `${root}/models` });
-    assert.equal(registry.hasModel("m"), false, `${when}: no model row`);
-    store.close();
-    // the crash did leave a temp dir or an orphan version dir on disk
-    assert.ok([...Deno.readDirSync(`${root}/models/m`)].length >= 1);
+/** Runs _crash.ts: a registration of `runId` as `name` that exits (code 9) around the rename. */
+async function crash(b: Backend, runId: string, when: "before-rename" | "after-rename", name: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      DENO_JSON,
+      repo("tests/registry/_crash.ts"),
+      b.location,
+      `${b.root}/models`,
+      runId,
+      when,
+      name,
+    ],
+    cwd: b.root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 9, decoder.decode(out.stderr));
+  assert.equal(decoder.decode(out.stdout).trim(), "", "the registration did not finish");
+}
+
+const entries = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+
+backendTest("an interrupted registration leaves no partial version", async (b) => {
+  const { root, ids } = await project(b, 5);
+  const first = await task(root, "register", ["--run", ids[0], "--name", "m", "--json"]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(JSON.parse(first.stdout).version, 1);
+  let storeId = "";
+  for (const when of ["before-rename", "after-rename"] as const) {
+    await crash(b, ids[1], when, "m");
+    await using store = await TrackingStore.open(b.location);
+    storeId = store.storeId;
+    const registry = await ModelRegistry.open(store, { modelsDir: `${root}/models` });
+    assert.deepEqual((await registry.listVersions("m")).map((v) => v.version), [1], `${when}: no row`);
+    await registry.verify("m", 1);
+    // the crash did leave its temp dir (marked with this store's id) or an orphan version dir on disk
+    const left = entries(`${root}/models/m`);
+    if (when === "before-rename") {
+      assert.ok(left.some((n) => n.startsWith(`.tmp-${storeId.slice(0, 8)}-`)), left.join(", "));
+    } else {
+      assert.ok(left.includes("2"), left.join(", "));
+    }
   }
+  // the next registration is the next gap-free version; the earlier one is intact
   const ok = await task(root, "register", ["--run", ids[2], "--name", "m", "--json"]);
   assert.equal(ok.code, 0, ok.stderr);
-  assert.equal(JSON.parse(ok.stdout).version, 1);
-  assert.deepEqual([...Deno.readDirSync(`${root}/models/m`)].map((e) => e.name), ["1"], "leftovers cleaned");
-});
-
-Deno.test("bad input exits 2 with one line: unknown run, unknown model, malformed URI, tampered artifact", async () => {
-  const { root, ids } = project(2);
-  assert.equal((await task(root, "register", ["--run", ids[0], "--alias", "champion"])).code, 0);
-  const cases: [string, string[], RegExp][] = [
-    ["register", ["--run", "0123456789abcdef"], /^register: unknown run '0123456789abcdef'$/],
-    ["register", ["--run", ids[1], "--stage", "Prod"], /^register: unknown stage 'Prod'/],
-    ["register", ["--run", ids[1], "--force"], /^register: --force needs --reason/],
-    ["register", ["--run-file", "models/none.txt"], /^register: --run-file models\/none.txt: cannot read it/],
-    ["models", ["promote", "nope", "1"], /^models: unknown model 'nope' \(registered: churn\)$/],
-    ["models", ["show", "models:/churn"], /^models: malformed model URI 'models:\/churn'/],
-    ["models", ["show", "models:/churn@gone"], /^models: model 'churn' has no alias 'gone'$/],
-    ["models", ["compare", "churn", "1", "7"], /^models: unknown version 7 of model 'churn'/],
-    ["models", ["frobnicate"], /^models: unknown subcommand 'frobnicate'/],
-    ["runs", ["compare", ids[0]], /^runs: runs compare needs at least two run ids$/],
-    ["runs", ["--filter", "metrics.f1 >> 2"], /^runs: filter: expected a number/],
-    ["runs", ["--limit", "0"], /^runs: --limit must be a positive integer/],
-  ];
-  for (const [script, args, re] of cases) {
-    const o = await task(root, script, args);
-    assert.equal(o.code, 2, `${script} ${args.join(" ")}: ${o.stderr}`);
-    assert.equal(o.stderr.trim().split("\n").length, 1, o.stderr);
-    assert.match(o.stderr.trim(), re);
+  assert.equal(JSON.parse(ok.stdout).version, 2);
+  assert.deepEqual(entries(`${root}/models/m`), [".orchard-store", "1", "2"], "leftovers cleaned");
+  assert.equal(Deno.readTextFileSync(`${root}/models/m/.orchard-store`).trim(), storeId);
+  {
+    await using store = await TrackingStore.open(b.location);
+    const registry = await ModelRegistry.open(store, { modelsDir: `${root}/models` });
+    for (const [v, id] of [[1, ids[0]], [2, ids[2]]] as const) {
+      await registry.verify("m", v);
+      assert.equal(
+        (await registry.getVersion("m", v)).sha256,
+        dirDigest(`${root}/models/artifacts/${id}`).sha256,
+        `version ${v} holds its own run`,
+      );
+    }
   }
-  // --run-file registers exactly the run written there (as the scheduled retrain does)
-  Deno.writeTextFileSync(`${root}/models/run.txt`, ids[1] + "\n");
-  const byFile = await task(root, "register", ["--run-file", "models/run.txt", "--json"]);
-  assert.equal(byFile.code, 0, byFile.stderr);
-  assert.equal(JSON.parse(byFile.stdout).run_id, ids[1]);
-  Deno.writeTextFileSync(`${root}/models/churn/1/model.bin`, "tampered");
-  const t = await task(root, "models", ["show", "models:/churn@champion"]);
-  assert.equal(t.code, 2);
-  assert.match(
-    t.stderr.trim(),
-    /^models: models:\/churn\/1: artifact checksum mismatch \(model\.bin changed\)/,
-  );
-  assert.equal(t.stderr.trim().split("\n").length, 1);
+  // a crash in a model's very first registration leaves no model at all
+  await crash(b, ids[3], "after-rename", "fresh");
+  {
+    await using store = await TrackingStore.open(b.location);
+    const registry = await ModelRegistry.open(store, { modelsDir: `${root}/models` });
+    assert.equal(await registry.hasModel("fresh"), false, "no model row");
+  }
+  assert.ok(entries(`${root}/models/fresh`).includes("1"), "the orphan version dir is on disk");
+  const fresh = await task(root, "register", ["--run", ids[4], "--name", "fresh", "--json"]);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.equal(JSON.parse(fresh.stdout).version, 1);
+  assert.deepEqual(entries(`${root}/models/fresh`), [".orchard-store", "1"], "leftovers cleaned");
 });
 
-Deno.test("models --json, promote/rollback and runs --json through the CLI", async () => {
-  const { root, ids } = project(2);
+backendTest(
+  "bad input exits 2 with one line: unknown run, unknown model, malformed URI, tampered artifact",
+  async (b) => {
+    const { root, ids } = await project(b, 2);
+    assert.equal((await task(root, "register", ["--run", ids[0], "--alias", "champion"])).code, 0);
+    const cases: [string, string[], RegExp][] = [
+      ["register", ["--run", "0123456789abcdef"], /^register: unknown run '0123456789abcdef'$/],
+      ["register", ["--run", ids[1], "--stage", "Prod"], /^register: unknown stage 'Prod'/],
+      ["register", ["--run", ids[1], "--force"], /^register: --force needs --reason/],
+      [
+        "register",
+        ["--run-file", "models/none.txt"],
+        /^register: --run-file models\/none.txt: cannot read it/,
+      ],
+      ["models", ["promote", "nope", "1"], /^models: unknown model 'nope' \(registered: churn\)$/],
+      ["models", ["show", "models:/churn"], /^models: malformed model URI 'models:\/churn'/],
+      ["models", ["show", "models:/churn@gone"], /^models: model 'churn' has no alias 'gone'$/],
+      ["models", ["compare", "churn", "1", "7"], /^models: unknown version 7 of model 'churn'/],
+      ["models", ["frobnicate"], /^models: unknown subcommand 'frobnicate'/],
+      ["runs", ["compare", ids[0]], /^runs: runs compare needs at least two run ids$/],
+      ["runs", ["--filter", "metrics.f1 >> 2"], /^runs: filter: expected a number/],
+      ["runs", ["--limit", "0"], /^runs: --limit must be a positive integer/],
+    ];
+    for (const [script, args, re] of cases) {
+      const o = await task(root, script, args);
+      assert.equal(o.code, 2, `${script} ${args.join(" ")}: ${o.stderr}`);
+      assert.equal(o.stderr.trim().split("\n").length, 1, o.stderr);
+      assert.match(o.stderr.trim(), re);
+    }
+    // --run-file registers exactly the run written there (as the scheduled retrain does)
+    Deno.writeTextFileSync(`${root}/models/run.txt`, ids[1] + "\n");
+    const byFile = await task(root, "register", ["--run-file", "models/run.txt", "--json"]);
+    assert.equal(byFile.code, 0, byFile.stderr);
+    assert.equal(JSON.parse(byFile.stdout).run_id, ids[1]);
+    Deno.writeTextFileSync(`${root}/models/churn/1/model.bin`, "tampered");
+    const t = await task(root, "models", ["show", "models:/churn@champion"]);
+    assert.equal(t.code, 2);
+    assert.match(
+      t.stderr.trim(),
+      /^models: models:\/churn\/1: artifact checksum mismatch \(model\.bin changed\)/,
+    );
+    assert.equal(t.stderr.trim().split("\n").length, 1);
+  },
+);
+
+backendTest("models --json, promote/rollback and runs --json through the CLI", async (b) => {
+  const { root, ids } = await project(b, 2);
   const r1 = await task(root, "register", ["--run", ids[0], "--alias", "champion", "--json"]);
   assert.equal(r1.code, 0, r1.stderr);
-  const weak = makeRunIn(root, { recall: 0.5, f1: 0.5 });
+  const weak = await makeRunIn(b, { recall: 0.5, f1: 0.5 });
   const r2 = await task(root, "register", ["--run", weak, "--alias", "champion"]);
   assert.equal(r2.code, 0, "a gate failure is not an error: the version is a candidate");
   assert.match(r2.stdout, /NOT promoted, version 2 stays a candidate: recall 0\.5 not >= threshold 0\.7/);
@@ -228,10 +293,9 @@ Deno.test("models --json, promote/rollback and runs --json through the CLI", asy
   assert.match(text.stdout, /fields differ \(marked \*\)/);
 });
 
-function makeRunIn(root: string, metrics: Record<string, number>): string {
-  const store = TrackingStore.open(`${root}/models/orchard.db`);
-  const id = makeRun(store, root, metrics);
-  store.db.prepare("UPDATE artifacts SET path = ? WHERE run_id = ?").run(`models/artifacts/${id}`, id);
-  store.close();
+async function makeRunIn(b: Backend, metrics: Record<string, number>): Promise<string> {
+  await using store = await TrackingStore.open(b.location);
+  const id = await makeRun(store, b.root, metrics);
+  await store.db.run("UPDATE artifacts SET path = ? WHERE run_id = ?", [`models/artifacts/${id}`, id]);
   return id;
 }

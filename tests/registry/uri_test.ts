@@ -3,6 +3,7 @@ import { UserError } from "../../src/core/errors.ts";
 import { ModelRegistry } from "../../src/registry/registry.ts";
 import { formatModelUri, parseModelUri, resolveModelUri } from "../../src/registry/uri.ts";
 import { makeRun, tempProject } from "./_fixtures.ts";
+import { backendTest } from "../_support/backends.ts";
 
 const isUserError = (re: RegExp) => (e: unknown) =>
   e instanceof UserError && re.test(e.message) && !e.message.includes("\n");
@@ -66,67 +67,90 @@ Deno.test("parseModelUri: malformed URIs are one-line UserErrors", () => {
   for (const [uri, re] of bad) assert.throws(() => parseModelUri(uri), isUserError(re), uri);
 });
 
-Deno.test("resolveModelUri finds the directory and verifies the checksum", () => {
-  const { root, store, modelsDir } = tempProject();
-  const registry = new ModelRegistry(store, { modelsDir, gates: {} });
-  const runs = [0.7, 0.8, 0.9].map((auc) => makeRun(store, root, { roc_auc: auc }));
-  registry.register({ runId: runs[0], name: "churn", stage: "Production" });
-  registry.register({ runId: runs[1], name: "churn", alias: "champion" });
-  registry.register({ runId: runs[2], name: "churn", alias: "challenger" });
+backendTest("resolveModelUri finds the directory and verifies the checksum", async (b) => {
+  await using p = await tempProject(b);
+  const { root, store, modelsDir } = p;
+  const registry = await ModelRegistry.open(store, { modelsDir, gates: {} });
+  const runs: string[] = [];
+  for (const auc of [0.7, 0.8, 0.9]) runs.push(await makeRun(store, root, { roc_auc: auc }));
+  await registry.register({ runId: runs[0], name: "churn", stage: "Production" });
+  await registry.register({ runId: runs[1], name: "churn", alias: "champion" });
+  await registry.register({ runId: runs[2], name: "churn", alias: "challenger" });
   const opts = { store, modelsDir };
-  const at = (uri: string) => {
-    const r = resolveModelUri(uri, opts);
+  const at = async (uri: string) => {
+    const r = await resolveModelUri(uri, opts);
     return [r.name, r.version, r.dir, r.verified];
   };
-  assert.deepEqual(at("models:/churn/1"), ["churn", 1, `${modelsDir}/churn/1`, true]);
-  assert.deepEqual(at("models:/churn@champion"), ["churn", 2, `${modelsDir}/churn/2`, true]);
-  assert.deepEqual(at("models:/churn/production"), ["churn", 1, `${modelsDir}/churn/1`, true]);
-  assert.deepEqual(at("models:/churn/latest"), ["churn", 3, `${modelsDir}/churn/3`, true]);
+  assert.deepEqual(await at("models:/churn/1"), ["churn", 1, `${modelsDir}/churn/1`, true]);
+  assert.deepEqual(await at("models:/churn@champion"), ["churn", 2, `${modelsDir}/churn/2`, true]);
+  assert.deepEqual(await at("models:/churn/production"), ["churn", 1, `${modelsDir}/churn/1`, true]);
+  assert.deepEqual(await at("models:/churn/latest"), ["churn", 3, `${modelsDir}/churn/3`, true]);
   assert.deepEqual(
-    at(`${modelsDir}/churn/3`),
+    await at(`${modelsDir}/churn/3`),
     ["churn", 3, `${modelsDir}/churn/3`, true],
     "a registry path is verified",
   );
-  const outside = store.getRun(runs[0]).artifacts.model;
-  assert.deepEqual(at(outside), [undefined, undefined, outside, false]);
-  assert.equal(resolveModelUri("models:/churn/2", opts).sha256, registry.getVersion("churn", 2).sha256);
+  const outside = (await store.getRun(runs[0])).artifacts.model;
+  assert.deepEqual(await at(outside), [undefined, undefined, outside, false]);
+  assert.equal(
+    (await resolveModelUri("models:/churn/2", opts)).sha256,
+    (await registry.getVersion("churn", 2)).sha256,
+  );
 
-  assert.throws(
+  await assert.rejects(
     () => resolveModelUri("models:/nope/1", opts),
     isUserError(/unknown model 'nope' \(registered: churn\)/),
   );
-  assert.throws(() => resolveModelUri("models:/churn/9", opts), isUserError(/unknown version 9/));
-  assert.throws(() => resolveModelUri("models:/churn@blue", opts), isUserError(/no alias 'blue'/));
-  assert.throws(
+  await assert.rejects(() => resolveModelUri("models:/churn/9", opts), isUserError(/unknown version 9/));
+  await assert.rejects(() => resolveModelUri("models:/churn@blue", opts), isUserError(/no alias 'blue'/));
+  await assert.rejects(
     () => resolveModelUri("models:/churn/Staging", opts),
     isUserError(/no version in stage Staging/),
   );
-  assert.throws(() => resolveModelUri(`${root}/missing`, opts), isUserError(/no model at/));
-  assert.throws(() => resolveModelUri("models:/churn", opts), isUserError(/malformed model URI/));
+  await assert.rejects(() => resolveModelUri(`${root}/missing`, opts), isUserError(/no model at/));
+  await assert.rejects(() => resolveModelUri("models:/churn", opts), isUserError(/malformed model URI/));
   // a store given by path is opened and closed
-  assert.equal(resolveModelUri("models:/churn@champion", { store: store.path, modelsDir }).version, 2);
+  assert.equal(
+    (await resolveModelUri("models:/churn@champion", { store: b.location, modelsDir })).version,
+    2,
+  );
 });
 
-Deno.test("tamper detection: changed, added, removed or missing files are refused", () => {
-  const { root, store, modelsDir } = tempProject();
-  const registry = new ModelRegistry(store, { modelsDir, gates: {} });
-  for (let i = 0; i < 4; i++) registry.register({ runId: makeRun(store, root, { roc_auc: 0.8 }), name: "m" });
+backendTest("tamper detection: changed, added, removed or missing files are refused", async (b) => {
+  await using p = await tempProject(b);
+  const { root, store, modelsDir } = p;
+  const registry = await ModelRegistry.open(store, { modelsDir, gates: {} });
+  for (let i = 0; i < 4; i++) {
+    await registry.register({ runId: await makeRun(store, root, { roc_auc: 0.8 }), name: "m" });
+  }
   const opts = { store, modelsDir };
   Deno.writeTextFileSync(`${modelsDir}/m/1/model.bin`, "evil weights");
-  assert.throws(
+  await assert.rejects(
     () => resolveModelUri("models:/m/1", opts),
     isUserError(/checksum mismatch \(model\.bin changed\)/),
   );
   Deno.writeTextFileSync(`${modelsDir}/m/2/extra.py`, "import os");
-  assert.throws(() => resolveModelUri("models:/m/2", opts), isUserError(/extra\.py was added/));
+  await assert.rejects(() => resolveModelUri("models:/m/2", opts), isUserError(/extra\.py was added/));
   Deno.removeSync(`${modelsDir}/m/3/sub/preprocess.json`);
-  assert.throws(() => resolveModelUri("models:/m/3", opts), isUserError(/sub\/preprocess\.json is missing/));
+  await assert.rejects(
+    () => resolveModelUri("models:/m/3", opts),
+    isUserError(/sub\/preprocess\.json is missing/),
+  );
   Deno.removeSync(`${modelsDir}/m/4`, { recursive: true });
-  assert.throws(() => resolveModelUri("models:/m/4", opts), isUserError(/directory .* is missing/));
+  await assert.rejects(() => resolveModelUri("models:/m/4", opts), isUserError(/directory .* is missing/));
   // verify: false skips the hashing (for cheap polling), the path is still returned
-  assert.equal(resolveModelUri("models:/m/1", { ...opts, verify: false }).dir, `${modelsDir}/m/1`);
+  assert.equal((await resolveModelUri("models:/m/1", { ...opts, verify: false })).dir, `${modelsDir}/m/1`);
+  // a file replaced by a symbolic link is refused, even to identical bytes (links used to be followed)
+  Deno.writeTextFileSync(`${root}/copy.bin`, Deno.readTextFileSync(`${modelsDir}/m/2/model.bin`));
+  Deno.removeSync(`${modelsDir}/m/2/extra.py`);
+  Deno.removeSync(`${modelsDir}/m/2/model.bin`);
+  Deno.symlinkSync(`${root}/copy.bin`, `${modelsDir}/m/2/model.bin`);
+  await assert.rejects(
+    () => resolveModelUri("models:/m/2", opts),
+    isUserError(/model\.bin: is a symbolic link/),
+  );
   // a byte-identical restore passes again
-  const original = store.getRun(registry.getVersion("m", 1).runId).artifacts.model;
+  const original = (await store.getRun((await registry.getVersion("m", 1)).runId)).artifacts.model;
   Deno.copyFileSync(`${original}/model.bin`, `${modelsDir}/m/1/model.bin`);
-  assert.equal(resolveModelUri("models:/m/1", opts).verified, true);
+  assert.equal((await resolveModelUri("models:/m/1", opts)).verified, true);
 });

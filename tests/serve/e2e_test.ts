@@ -56,13 +56,17 @@ Deno.test({
       ].join("\n"),
     );
     const config = loadConfig({ path: cfgPath });
-    const store = TrackingStore.open(config.tracking.store);
-    const registry = new ModelRegistry(store, { modelsDir: config.paths.models });
+    const store = await TrackingStore.open(config.tracking.store);
+    const registry = await ModelRegistry.open(store, { modelsDir: config.paths.models });
     for (const dir of [a1, a2]) {
-      const { runId } = store.startRun({ experiment: "e2e" });
-      store.logArtifact(runId, "model", dir);
-      store.endRun(runId, "FINISHED");
-      registry.register({ runId, name: "churn", alias: registry.hasModel("churn") ? undefined : "champion" });
+      const { runId } = await store.startRun({ experiment: "e2e" });
+      await store.logArtifact(runId, "model", dir);
+      await store.endRun(runId, "FINISHED");
+      await registry.register({
+        runId,
+        name: "churn",
+        alias: (await registry.hasModel("churn")) ? undefined : "champion",
+      });
     }
     const port = freePort();
     const cmd = serveCommand({ config, configPath: cfgPath, host: "127.0.0.1", port, workers: 2 });
@@ -106,7 +110,7 @@ Deno.test({
       ok(/orchard_http_requests_total\{route="\/predict",method="POST",status="200"\} 40\n/.test(text), text);
 
       // the alias moves; one reload request reaches every worker
-      registry.promote("churn", 2, { alias: "champion" });
+      await registry.promote("churn", 2, { alias: "champion" });
       equal((await fetch(`${base}/admin/reload`, { method: "POST" })).status, 401);
       const r = await fetch(`${base}/admin/reload`, {
         method: "POST",
@@ -143,7 +147,7 @@ Deno.test({
       } catch { /* exited */ }
       await child.stdout.cancel().catch(() => {});
       await child.stderr.cancel().catch(() => {});
-      store.close();
+      await store.close();
       await Deno.remove(root, { recursive: true });
     }
   },

@@ -50,9 +50,9 @@ Deno.test("train on a CSV: split, fit, metrics, artifact, run, report", async ()
     assertEquals(r.metrics.tp + r.metrics.fp + r.metrics.tn + r.metrics.fn, 75);
     assertEquals(r.dropped.map((d) => d.name), ["customer_ref"]); // ID-like text
     // the run in the store
-    const store = TrackingStore.open(config.tracking.store);
-    const run = store.getRun(r.run_id);
-    store.close();
+    const store = await TrackingStore.open(config.tracking.store);
+    const run = await store.getRun(r.run_id);
+    await store.close();
     assertEquals(run.status, "FINISHED");
     assertEquals(run.artifacts.model, r.artifact);
     assertEquals(run.metrics.roc_auc, r.metrics.roc_auc);
@@ -114,9 +114,9 @@ Deno.test("logistic and explicit positive class; cross-validation logs fold hist
     const r = await train({ config, data: csv, target: "churned", verbose: false, reportsDir: null });
     assertEquals(r.positive_class, "no");
     assert.ok(r.cv && r.cv.mean.roc_auc > 0.7);
-    const store = TrackingStore.open(config.tracking.store);
-    const run = store.getRun(r.run_id);
-    store.close();
+    const store = await TrackingStore.open(config.tracking.store);
+    const run = await store.getRun(r.run_id);
+    await store.close();
     assertEquals(run.metricHistory.cv_fold_roc_auc.map((p) => p.step), [0, 1, 2]);
     assertEquals(run.metrics.cv_roc_auc_mean, r.cv.mean.roc_auc);
     assertEquals(run.metrics.cv_roc_auc_std, r.cv.std.roc_auc);
@@ -287,12 +287,12 @@ Deno.test("tune: grid trials are child runs of one parent; best is the top CV sc
     const r = await tune({ config, data: csv, target: "churned", verbose: false });
     assertEquals(r.trials.length, 2);
     assertEquals(r.best.score, Math.max(...r.trials.map((t) => t.score)));
-    const store = TrackingStore.open(config.tracking.store);
-    const children = store.searchRuns({ experiment: "test" }).filter((x) =>
+    const store = await TrackingStore.open(config.tracking.store);
+    const children = (await store.searchRuns({ experiment: "test" })).filter((x) =>
       x.parentRunId === r.parent_run_id
     );
-    const parent = store.getRun(r.parent_run_id!);
-    store.close();
+    const parent = await store.getRun(r.parent_run_id!);
+    await store.close();
     assertEquals(children.length, 2);
     assert.ok(children.every((c) => c.status === "FINISHED" && c.metricHistory.roc_auc.length === 2));
     assertEquals(parent.metrics.best_roc_auc, r.best.score);
