@@ -8,7 +8,7 @@
  * queue on a promise chain: an `await` inside a transaction never lets
  * another caller's statement into it.
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import { describeFsError } from "../core/fs_errors.ts";
@@ -33,6 +33,7 @@ export interface SqliteOptions {
  */
 interface SharedConnection {
   db: DatabaseSync;
+  statements: Map<string, StatementSync>;
   queue: Promise<unknown>;
   refs: number;
 }
@@ -44,15 +45,24 @@ export class SqliteDatabase implements SqlDatabase {
   private closed = false;
 
   private constructor(readonly location: string, private readonly shared: SharedConnection) {
-    const db = shared.db;
+    const prepare = (sql: string): StatementSync => {
+      let statement = shared.statements.get(sql);
+      if (!statement) {
+        // prepared once per text: the store runs the same few statements over and over
+        if (shared.statements.size >= 256) shared.statements.clear();
+        statement = shared.db.prepare(sql);
+        shared.statements.set(sql, statement);
+      }
+      return statement;
+    };
     const all = <T>(sql: string, args: readonly SqlValue[] = []) =>
-      Promise.resolve(db.prepare(sql).all(...(args as SQLInputValue[])) as T[]);
+      Promise.resolve(prepare(sql).all(...(args as SQLInputValue[])) as T[]);
     this.direct = {
       all,
       get: async <T>(sql: string, args: readonly SqlValue[] = []) =>
         (await all<T>(sql, args))[0] as T | undefined,
       run: (sql: string, args: readonly SqlValue[] = []) =>
-        Promise.resolve({ changes: Number(db.prepare(sql).run(...(args as SQLInputValue[])).changes) }),
+        Promise.resolve({ changes: Number(prepare(sql).run(...(args as SQLInputValue[])).changes) }),
     };
   }
 
@@ -111,7 +121,7 @@ export class SqliteDatabase implements SqlDatabase {
       }
       throw e;
     }
-    const shared: SharedConnection = { db, queue: Promise.resolve(), refs: 1 };
+    const shared: SharedConnection = { db, statements: new Map(), queue: Promise.resolve(), refs: 1 };
     connections.set(key, shared);
     return new SqliteDatabase(path, shared);
   }

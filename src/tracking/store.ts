@@ -125,6 +125,15 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** One multi-row INSERT per 200 rows: one round trip instead of one per row. */
+async function insertMany(tx: Sql, head: string, rows: SqlValue[][], tail = ""): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    const part = rows.slice(i, i + 200);
+    const tuple = `(${placeholders(part[0].length)})`;
+    await tx.run(`${head} ${part.map(() => tuple).join(", ")} ${tail}`, part.flat());
+  }
+}
+
 function placeholders(n: number): string {
   return Array.from({ length: n }, () => "?").join(", ");
 }
@@ -323,18 +332,21 @@ export class TrackingStore {
           r.value as string,
         ]),
       );
+      const fresh: [string, string][] = [];
       for (const [key, value] of entries) {
         const was = old.get(key);
-        if (was !== undefined) {
-          if (was !== value) {
-            throw new UserError(
-              `param '${key}' of run ${runId} is already '${was}'; params are immutable (got '${value}')`,
-            );
-          }
-          continue;
+        if (was === undefined) fresh.push([key, value]);
+        else if (was !== value) {
+          throw new UserError(
+            `param '${key}' of run ${runId} is already '${was}'; params are immutable (got '${value}')`,
+          );
         }
-        await tx.run("INSERT INTO params(run_id, key, value) VALUES (?, ?, ?)", [runId, key, value]);
       }
+      await insertMany(
+        tx,
+        "INSERT INTO params(run_id, key, value) VALUES",
+        fresh.map(([k, v]) => [runId, k, v]),
+      );
     });
   }
 
@@ -353,13 +365,14 @@ export class TrackingStore {
     const now = Date.now();
     await this.transaction(async (tx) => {
       await this.requireRun(tx, runId);
-      for (const [key, value] of Object.entries(metrics)) {
-        const nan = Number.isNaN(value);
-        await tx.run(
-          "INSERT INTO metrics(run_id, key, value, is_nan, step, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
-          [runId, key, nan ? null : value, nan ? 1 : 0, step, now],
-        );
-      }
+      await insertMany(
+        tx,
+        "INSERT INTO metrics(run_id, key, value, is_nan, step, timestamp) VALUES",
+        Object.entries(metrics).map(([key, value]) => {
+          const nan = Number.isNaN(value);
+          return [runId, key, nan ? null : value, nan ? 1 : 0, step, now];
+        }),
+      );
     });
   }
 
@@ -371,13 +384,18 @@ export class TrackingStore {
   }
 
   private async insertTags(tx: Sql, runId: string, tags: Record<string, string>): Promise<void> {
-    for (const [key, value] of Object.entries(tags)) {
+    const rows = Object.entries(tags).map(([key, value]): SqlValue[] => {
       checkKey("tag", key);
-      await tx.run(
-        "INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
-        [runId, key, String(value)],
-      );
-    }
+      return [runId, key, String(value)];
+    });
+    // one statement; a key given twice keeps its last value, as a map would
+    const last = [...new Map(rows.map((r) => [r[1], r])).values()];
+    await insertMany(
+      tx,
+      "INSERT INTO tags(run_id, key, value) VALUES",
+      last,
+      "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
+    );
   }
 
   async logDataset(runId: string, dataset: DatasetInput): Promise<void> {
