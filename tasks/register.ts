@@ -4,6 +4,11 @@
  * recorded), evaluate the promotion gates, and apply the requested alias or
  * stage. A version failing the gates stays a candidate (exit 0, reasons
  * printed and stored) unless --force with --reason.
+ *
+ * The gates and the experiment are the model's own (src/registry/settings.ts):
+ * `latest` is the latest finished run in the model's experiment, the one
+ * `train` files that model's runs in (a `--data` run: the file's stem), and
+ * the gates are those of the model and the run's task kind.
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
@@ -11,6 +16,7 @@ import { ModelRegistry, parseStage } from "../src/registry/registry.ts";
 import { registerSummary } from "../src/registry/format.ts";
 import { TrackingStore } from "../src/tracking/store.ts";
 import { trackingLocation } from "../src/config/paths.ts";
+import { modelExperiment, modelSettings, taskKindOf } from "../src/registry/settings.ts";
 
 function readRunFile(path: string): string {
   let id: string;
@@ -23,15 +29,36 @@ function readRunFile(path: string): string {
   return id;
 }
 
+/** The run id; `latest` is looked up in the model's experiment, with a way out when it holds none. */
+async function resolveRun(
+  store: TrackingStore,
+  ref: string,
+  experiment: string,
+  name: string,
+): Promise<string> {
+  try {
+    return await store.resolveRunId(ref, experiment, "model");
+  } catch (e) {
+    if (!(e instanceof UserError) || ref.trim() !== "latest") throw e;
+    throw new UserError(
+      `no finished run with a model in experiment '${experiment}', the experiment of model '${name}' ` +
+        `(train files a --data run under the file's name: register it with --name <that name>, or give --run <id>)`,
+    );
+  }
+}
+
 export const spec = defineTask({
   name: "register",
-  description: "Register a run's model artifact as the next version of a named model. The promotion\n" +
-    "gates in params.yaml (registry.gates) are checked whenever the version would become\n" +
-    "@champion or Production; a failing version is still registered, as a candidate.",
+  description:
+    "Register a run's model artifact as the next version of a named model. The model's promotion\n" +
+    "gates (registry.models.<name>.gates; registry.gates for registry.model_name; else by task kind) are\n" +
+    "checked whenever the version would become @champion or Production; a failing version is still\n" +
+    "registered, as a candidate.",
   options: {
     run: {
       type: "string",
-      description: "run id, unique prefix, or 'latest' (default: the latest finished run with a model)",
+      description:
+        "run id, unique prefix, or 'latest' (default: the latest finished run with a model in the model's experiment)",
       valueName: "id",
     },
     "run-file": {
@@ -66,16 +93,18 @@ export const spec = defineTask({
       throw new UserError("give --run or --run-file, not both");
     }
     const runRef = v["run-file"] !== undefined ? readRunFile(v["run-file"]) : v.run ?? "latest";
+    const name = v.name ?? config.registry.model_name;
     const store = await TrackingStore.open(trackingLocation(config));
     try {
-      const runId = await store.resolveRunId(runRef, config.tracking.experiment, "model");
+      const runId = await resolveRun(store, runRef, modelExperiment(config, name), name);
+      const run = await store.getRun(runId);
       const registry = await ModelRegistry.open(store, {
         modelsDir: config.paths.models,
-        gates: config.registry.gates,
+        gates: modelSettings(config, name, taskKindOf(run)).gates,
       });
       return await registry.register({
         runId,
-        name: v.name ?? config.registry.model_name,
+        name,
         alias: v.alias ?? [],
         stage,
         force: Boolean(v.force),

@@ -80,7 +80,7 @@ export const ModelSchema = z.strictObject({
     "the class whose probability is scored; default: the minority class",
   ),
   threshold: z.number().gt(0).lt(1).default(0.5).describe(
-    "binary decision threshold on the positive class probability",
+    "binary decision threshold on the positive class probability, for registry.model_name (other models: registry.models.<name>.threshold, default 0.5)",
   ),
   n_estimators: z.number().int().positive().default(100).describe("number of trees"),
   max_depth: z.number().int().positive().nullable().default(null).describe(
@@ -150,7 +150,33 @@ const MetricThresholdSchema = z.strictObject({
   min_relative_change: z.number().optional().describe(
     "(candidate - champion) / |champion| must be at least this",
   ),
-  greater_is_better: z.boolean().default(true).describe("whether a higher value is better"),
+  greater_is_better: z.boolean().optional().describe(
+    "whether a higher value is better; default: false for the losses rmse, mae, mse, log_loss and brier (and their cv_ means), true otherwise",
+  ),
+});
+
+/** A model name as the registry accepts it (src/registry/types.ts MODEL_NAME_RE). */
+export const ModelNameSchema = z.string().regex(
+  /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/,
+  "letters, digits, _ . - (not starting with . or -)",
+).max(200);
+
+/**
+ * One registered model's own settings (src/registry/settings.ts resolves
+ * them): each key left out falls back to the global key for the example
+ * model (registry.model_name), and to the defaults of the model's task kind
+ * for any other model.
+ */
+const ModelSettingsSchema = z.strictObject({
+  gates: z.record(z.string(), MetricThresholdSchema).optional().describe(
+    "metric -> promotion gate for this model's @champion and Production; default: registry.gates for registry.model_name, else by task kind (binary: roc_auc >= 0.7, f1 >= 0.5; multiclass: accuracy >= 0.5, macro_f1 >= 0.5; regression: r2 >= 0.5, rmse no worse than the champion)",
+  ),
+  threshold: z.union([z.number().gt(0).lt(1), z.enum(["auto"])]).optional().describe(
+    "binary decision threshold on the positive class probability, or auto: the F1-optimal threshold on the validation rows (binary only); default: model.threshold for registry.model_name, else 0.5",
+  ),
+  experiment: z.string().min(1).optional().describe(
+    "the experiment train files this model's runs under and register looks in for latest; default: tracking.experiment for registry.model_name, else the model's name",
+  ),
 });
 
 export const RegistrySchema = z.strictObject({
@@ -160,7 +186,12 @@ export const RegistrySchema = z.strictObject({
   gates: z.record(z.string(), MetricThresholdSchema).default({
     recall: { threshold: 0.7, greater_is_better: true },
     f1: { threshold: 0.6, greater_is_better: true },
-  }).describe("metric -> promotion gate for @champion and Production"),
+  }).describe(
+    "metric -> promotion gate for @champion and Production of registry.model_name (other models: registry.models)",
+  ),
+  models: z.record(ModelNameSchema, ModelSettingsSchema).default({}).describe(
+    "per-model settings: model name -> its gates, threshold and experiment",
+  ),
 });
 
 export const ServeSchema = z.strictObject({

@@ -17,6 +17,7 @@ import { comparisonSummary, gateLine, modelsListing } from "./format.ts";
 import { parseModelUri, resolveModelUri } from "./uri.ts";
 import { TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
+import { modelSettings, taskKindOf } from "./settings.ts";
 
 /** The flags of `models` as parsed. */
 export interface ModelsOptions {
@@ -161,7 +162,13 @@ export async function modelsCommand(
       }
       case "promote": {
         const ref = await takeVersionRef(args, registry, store, modelsDir);
-        const outcome = await registry.promote(ref.name, ref.version, {
+        // gated on the model's own settings and the version's task kind (src/registry/settings.ts)
+        const kind = taskKindOf(await registry.getVersion(ref.name, ref.version));
+        const gated = await ModelRegistry.open(store, {
+          modelsDir,
+          gates: modelSettings(config, ref.name, kind).gates,
+        });
+        const outcome = await gated.promote(ref.name, ref.version, {
           alias: v.alias,
           stage: typeof v.stage === "string" ? parseStage(v.stage) : undefined,
           force: Boolean(v.force),

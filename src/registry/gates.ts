@@ -17,6 +17,11 @@
  *   lacks the metric, the comparison checks fail (MLflow's missing baseline).
  *   With no champion at all (the first version), comparison checks are skipped.
  *
+ * - Without `greater_is_better`, the direction follows the metric's name:
+ *   the losses (rmse, mae, mse, log_loss, brier, and cv_<loss>_mean) are
+ *   lower-is-better, every other metric higher-is-better, so `rmse:
+ *   { threshold: 5 }` means "at most 5", as a reader expects.
+ *
  * Comparisons allow a 1e-12 relative tolerance so that, e.g., 0.1 + 0.2 counts
  * as reaching 0.3 (MLflow uses Decimal arithmetic for the same reason).
  */
@@ -54,6 +59,15 @@ export interface GateReport {
 
 const ZERO_BASELINE_EPSILON = 1e-10;
 
+/** The metrics the evaluator and cross-validation report where lower is better. */
+const LOSSES = new Set(["rmse", "mae", "mse", "log_loss", "brier"]);
+
+/** Whether a higher value of `metric` is better, when a gate does not say. */
+export function greaterIsBetter(metric: string): boolean {
+  const base = metric.replace(/^cv_(.*)_mean$/, "$1");
+  return !LOSSES.has(base);
+}
+
 /** Gate messages quote values exactly enough to compare by eye: 6 significant digits. */
 function fmt(v: number | null): string {
   return formatNumber(v, { style: "significant", digits: 6 });
@@ -84,7 +98,7 @@ export function evaluateGates(
 ): GateReport {
   const checks: GateCheck[] = [];
   for (const [metric, spec] of Object.entries(gates)) {
-    const greater = spec.greater_is_better ?? true;
+    const greater = spec.greater_is_better ?? greaterIsBetter(metric);
     const cmp = greater ? ">=" : "<=";
     const c = value(candidate, metric);
     if (c === null) {
