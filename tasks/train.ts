@@ -3,13 +3,20 @@
  *
  *   deno task train                                  # data/features/customer_features.parquet
  *   deno task train --data FILE --target COL [--validation FILE] [--set model.n_estimators=300] [--json]
+ *
+ * A --data run is for the model named after the file (or --model-name), whose
+ * settings give its decision threshold and experiment (src/registry/settings.ts).
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { formatNumber } from "../src/core/format.ts";
 import { writeTextAtomic } from "../src/core/atomic.ts";
-import { train } from "../src/training/train.ts";
+import { train, type TrainResult } from "../src/training/train.ts";
 
 const fmt = (v: number | undefined): string => formatNumber(v, { fixedIntegers: true });
+
+/** A binary model's threshold is shown when it is not the usual 0.5 (or was chosen by auto). */
+const shownThreshold = (r: TrainResult): boolean =>
+  r.threshold !== undefined && (r.threshold !== 0.5 || r.threshold_auto === true);
 
 export const spec = defineTask({
   name: "train",
@@ -36,8 +43,16 @@ export const spec = defineTask({
     },
     experiment: {
       type: "string",
-      description: "experiment name (default: tracking.experiment)",
+      description:
+        "experiment name (default: the model's: registry.models.<name>.experiment; tracking.experiment for " +
+        "registry.model_name; else the model's name, so a --data run goes under the file's name)",
       valueName: "name",
+    },
+    "model-name": {
+      type: "string",
+      description: "the registered model the run is for, whose settings (threshold, experiment) apply " +
+        "(default: registry.model_name; with --data, the file's stem, sanitized)",
+      valueName: "model",
     },
     "run-name": { type: "string", description: "a name for the run", valueName: "name" },
     "no-report": { type: "boolean", description: "skip the HTML/Markdown report" },
@@ -63,6 +78,7 @@ export const spec = defineTask({
       target: v.target,
       validation: v.validation,
       experiment: v.experiment,
+      modelName: v["model-name"],
       runName: v["run-name"],
       reportsDir: v["no-report"] ? null : undefined,
     });
@@ -77,6 +93,7 @@ export const spec = defineTask({
     train_seconds: result.train_seconds,
     rows: result.rows,
     features: result.features,
+    ...(shownThreshold(result) ? { threshold: result.threshold } : {}),
     ...(result.report ? { report: result.report } : {}),
   }),
   summary(res) {
@@ -87,8 +104,16 @@ export const spec = defineTask({
         (m.macro_f1 === undefined ? "" : `  macro_f1 ${fmt(m.macro_f1)}`)
       : `rmse ${fmt(m.rmse)}  mae ${fmt(m.mae)}  r2 ${fmt(m.r2)}`;
     return [
-      `run ${res.run_id}: ${res.algorithm} ${res.task} on ${res.rows} rows, ${res.features} features` +
+      `run ${res.run_id} (experiment ${res.experiment}, model ${res.model_name}): ` +
+      `${res.algorithm} ${res.task} on ${res.rows} rows, ${res.features} features` +
       (res.task === "classification" ? ` (positive class ${JSON.stringify(res.positive_class)})` : ""),
+      ...(shownThreshold(res)
+        ? [
+          `decision threshold ${formatNumber(res.threshold, { style: "significant", digits: 4 })} (${
+            res.threshold_auto ? "auto: F1-optimal on validation" : res.threshold_from
+          })`,
+        ]
+        : []),
       `validation (${res.validation_rows} rows): ${head}`,
       ...(res.cv
         ? [`cross-validation: roc_auc ${fmt(res.cv.mean.roc_auc)} ± ${fmt(res.cv.std.roc_auc)}`]

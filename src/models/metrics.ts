@@ -98,6 +98,36 @@ function thresholdSteps(yTrue: Binary, scores: ArrayLike<number>) {
 }
 
 /**
+ * The decision threshold that maximizes the positive class's F1 on these rows
+ * (`threshold: auto`), predicting positive when score >= threshold. Every
+ * threshold between a distinct score and the next lower one predicts the same
+ * rows, so the one returned lies halfway between them (the widest margin on
+ * both sides); ties in F1 go to the higher threshold. Undefined (null) when
+ * the rows hold no positive.
+ */
+export function f1OptimalThreshold(
+  yTrue: Binary,
+  scores: ArrayLike<number>,
+): { threshold: number; f1: number } | null {
+  checkLengths(yTrue, scores, "f1OptimalThreshold");
+  const { tp, fp, pos, thresholds } = thresholdSteps(yTrue, scores);
+  if (pos === 0) return null;
+  let best = -1, at = 0;
+  for (let k = 0; k < thresholds.length; k++) {
+    // F1 = 2 TP / (2 TP + FP + FN), FN = positives - TP
+    const f = (2 * tp[k]) / (tp[k] + fp[k] + pos);
+    if (f > best) [best, at] = [f, k];
+  }
+  const high = thresholds[at], low = thresholds[at + 1];
+  let threshold = high;
+  if (low !== undefined) {
+    const mid = (high + low) / 2;
+    if (mid > low && mid <= high) threshold = mid;
+  }
+  return { threshold, f1: best };
+}
+
+/**
  * Points of the ROC curve at every distinct threshold (ties form one step),
  * starting at (0, 0). Thresholds are the score at each point.
  */

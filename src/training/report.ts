@@ -20,7 +20,10 @@ import {
 import { escapeHtml, htmlPage, htmlTable } from "../report/html.ts";
 
 export interface TrainReportInput {
-  result: Omit<TrainResult, "report" | "summary">;
+  /** the stage's result; which model and experiment it was for are optional here (a report renders without them) */
+  result:
+    & Omit<TrainResult, "report" | "summary" | "model_name" | "experiment">
+    & Partial<Pick<TrainResult, "model_name" | "experiment">>;
   evaluation: Evaluation;
   params: Record<string, unknown>;
   importances?: { name: string; importance: number }[];
@@ -140,7 +143,12 @@ export function renderTrainMarkdown(input: TrainReportInput): string {
     }), ` +
     `${r.rows} training / ${r.validation_rows} validation rows, ${r.features} features, fit ${
       r.train_seconds.toFixed(2)
-    } s`,
+    } s` +
+    (r.threshold !== undefined && (r.threshold !== 0.5 || r.threshold_auto)
+      ? `, decision threshold ${fmt(r.threshold)}${
+        r.threshold_auto ? " (auto: F1-optimal on validation)" : ""
+      }`
+      : ""),
     "",
     "| metric | value |",
     "| --- | ---: |",

@@ -12,8 +12,18 @@
  *   crossValidate     (models/evaluate.ts)   -> k-fold metrics on the training rows
  *   train             (here)          -> all of it, tracked as a run, saved as an
  *                        artifact, reported as HTML + Markdown
+ *
+ * A run belongs to a registered model (opts.modelName; else the example model
+ * registry.model_name for the feature data, or the --data file's stem), whose
+ * settings (src/registry/settings.ts) give the decision threshold and the
+ * experiment the run is filed in. `threshold: auto` fits at 0.5, then takes
+ * the F1-optimal threshold on the validation rows (binary models only); the
+ * model, its artifact and the run's params carry the chosen value, and the
+ * validation metrics are measured at it (so they are optimistic by the
+ * choice; cross-validation then runs at the chosen threshold too).
  */
 import { join } from "node:path";
+import { UserError } from "../core/errors.ts";
 import { log as stderrLog, ProgressBar } from "../core/progress.ts";
 import { gitInfo, gitTags } from "../tracking/git.ts";
 import { newRunId, TrackingStore } from "../tracking/store.ts";
@@ -22,7 +32,17 @@ import type { Lineage } from "../models/artifact.ts";
 import { validateModelParams } from "../models/engines/registry.ts";
 import { crossValidate, cvSummaryMetrics } from "../models/evaluate.ts";
 import { resolveTarget } from "../models/target.ts";
-import { fit, fittedParams } from "../models/model.ts";
+import { fit, fittedParams, Model } from "../models/model.ts";
+import { f1OptimalThreshold } from "../models/metrics.ts";
+import type { TargetInfo } from "../models/target.ts";
+import {
+  DEFAULT_THRESHOLD,
+  modelNameForData,
+  modelSettings,
+  taskKindOfTarget,
+} from "../registry/settings.ts";
+import { type Config, ModelNameSchema } from "../config/schema.ts";
+import type { Columns } from "../models/preprocess/index.ts";
 import { loadTrainingData } from "./data.ts";
 import type { TrainOptions, TrainResult } from "./types.ts";
 
@@ -53,25 +73,54 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   );
   validateModelParams(params, target.kind);
   const exclude = [...data.exclude, data.target];
+  // the model this run is for, and its settings: decision threshold and experiment
+  const modelName = trainModelName(config, opts);
+  const kind = taskKindOfTarget(target);
+  const settings = modelSettings(config, modelName, kind);
+  const auto = settings.threshold === "auto";
+  if (auto && kind !== "binary") {
+    throw new UserError(
+      `${settings.from.threshold} = auto: it picks a binary decision threshold, but model '${modelName}' is ${
+        kind === "multiclass" ? `multiclass (${target.classes!.length} classes)` : "regression"
+      }; give a number or leave it out`,
+    );
+  }
+  // auto: fitted at 0.5, then replaced by the threshold chosen on validation
+  let threshold = auto ? DEFAULT_THRESHOLD : settings.threshold as number;
+  if (kind === "binary" && settings.from.threshold === "default" && params.threshold !== DEFAULT_THRESHOLD) {
+    say(
+      `model '${modelName}': decision threshold ${DEFAULT_THRESHOLD}; model.threshold ${params.threshold} is the ` +
+        `example model '${config.registry.model_name}''s (set registry.models.${modelName}.threshold for this one)`,
+    );
+  }
+  const fitParams = { ...params, threshold };
+  const experiment = opts.experiment ?? settings.experiment;
 
   const storePath = opts.store === undefined ? trackingLocation(config) : opts.store;
   const store = storePath ? await TrackingStore.open(storePath) : undefined;
   const git = gitInfo();
   const runId = store
     ? (await store.startRun({
-      experiment: opts.experiment ?? config.tracking.experiment,
+      experiment,
       runName: opts.runName,
       parentRunId: opts.parentRunId,
       tags: {
         ...(opts.tags ?? {}),
         ...gitTags(git),
         "orchard.stage": "train",
+        "orchard.model_name": modelName,
       },
     })).runId
     : newRunId();
   try {
+    const fitted = fittedParams(fitParams, target, data.target);
+    if (auto) {
+      // the chosen threshold is logged once it is known (params are immutable)
+      delete fitted.threshold;
+      fitted.threshold_mode = "auto";
+    }
     const runParams: Record<string, unknown> = {
-      ...fittedParams(params, target, data.target),
+      ...fitted,
       ...(params.cv_folds >= 2 ? { cv_folds: params.cv_folds } : {}),
       data: data.train.digest.path,
       ...(data.source === "file+validation" ? { validation_data: data.validation.digest.path } : {}),
@@ -84,18 +133,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await store?.logDataset(runId, { name: "validation", ...data.validation.digest });
 
     let cv: TrainResult["cv"];
-    if (params.cv_folds >= 2) {
+    const crossValidation = async (threshold: number) => {
       const bar = verbose ? new ProgressBar("cross-validation folds", params.cv_folds) : undefined;
       const foldLogs: Promise<void>[] = [];
       const res = await crossValidate(
         data.train.columns,
         target,
-        { ...params },
+        { ...fitParams },
         params.cv_folds,
         config.split.seed,
         {
           exclude,
-          threshold: params.threshold,
+          threshold,
           onFold: (f, m) => {
             if (store) {
               foldLogs.push(store.logMetrics(
@@ -109,20 +158,28 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         },
       );
       await Promise.all(foldLogs);
-      cv = { mean: res.mean, std: res.std };
       await store?.logMetrics(runId, cvSummaryMetrics(res));
-    }
+      return { mean: res.mean, std: res.std };
+    };
+    if (params.cv_folds >= 2 && !auto) cv = await crossValidation(threshold);
 
     const t0 = performance.now();
     // the in-memory model object (src/models/model.ts); the stage adds tracking, lineage and reports
-    const model = await fit(data.train.columns, {
-      ...params,
+    let model = await fit(data.train.columns, {
+      ...fitParams,
       target: data.target,
       exclude: data.exclude,
       progress: verbose,
     });
     const { preprocessor, estimator } = model;
     const trainSeconds = (performance.now() - t0) / 1000;
+    if (auto) {
+      threshold = autoThreshold(model, target, data.validation.columns, data.validation.rows);
+      model = new Model({ ...model, threshold, params: { ...model.params, threshold } });
+      runParams.threshold = threshold;
+      await store?.logParams(runId, { threshold });
+      if (params.cv_folds >= 2) cv = await crossValidation(threshold);
+    }
     if (preprocessor.dropped.length) {
       say(`dropped columns: ${preprocessor.dropped.map((d) => `${d.name} (${d.reason})`).join(", ")}`);
     }
@@ -141,6 +198,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     const result: TrainResult = {
       run_id: runId,
+      model_name: modelName,
+      experiment,
+      ...(kind === "binary"
+        ? { threshold, threshold_from: auto ? "auto" : settings.from.threshold, threshold_auto: auto }
+        : {}),
       artifact,
       metrics,
       positive_class: target.positiveClass,
@@ -178,4 +240,43 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * The model a run is for: the one given, else the example model
+ * (registry.model_name) for the configured feature data, else the one named
+ * after the --data file (src/registry/settings.ts).
+ */
+export function trainModelName(config: Config, opts: { modelName?: string; data?: string }): string {
+  if (opts.modelName !== undefined) {
+    if (!ModelNameSchema.safeParse(opts.modelName).success) {
+      throw new UserError(
+        `invalid model name '${opts.modelName}': use letters, digits, '_', '.', '-' (not starting with '.' or '-')`,
+      );
+    }
+    return opts.modelName;
+  }
+  return opts.data === undefined ? config.registry.model_name : modelNameForData(opts.data);
+}
+
+/** `threshold: auto`: the F1-optimal threshold of the fitted binary model on the validation rows. */
+function autoThreshold(model: Model, target: TargetInfo, validation: Columns, rows: number): number {
+  const X = model.transform(validation);
+  const P = model.estimator.predictProba!(X);
+  const k = model.classes!.length;
+  const pos = model.classes!.findIndex((c) => c === model.positiveClass);
+  const score = new Float64Array(rows), truth = new Uint8Array(rows);
+  for (let i = 0; i < rows; i++) {
+    score[i] = P[i * k + pos];
+    truth[i] = String(target.classes![target.yValidation[i]]) === String(model.positiveClass) ? 1 : 0;
+  }
+  const best = f1OptimalThreshold(truth, score);
+  if (best === null) {
+    throw new UserError(
+      `threshold auto: the validation rows hold no row of the positive class ${
+        JSON.stringify(model.positiveClass)
+      }, so there is no F1 to optimize; give a number`,
+    );
+  }
+  return best.threshold;
 }

@@ -11,7 +11,13 @@ export interface TrainOptions extends DataOptions {
   config: Config;
   /** tracking store file; default config.tracking.store; null: do not track */
   store?: string | null;
+  /** the experiment to file the run in; default: the model's (registry.models.<name>.experiment, see src/registry/settings.ts) */
   experiment?: string;
+  /**
+   * the registered model this run is for, whose settings (threshold, experiment) apply;
+   * default: registry.model_name for the feature data, the --data file's stem otherwise
+   */
+  modelName?: string;
   runName?: string;
   parentRunId?: string;
   tags?: Record<string, string>;
@@ -25,6 +31,15 @@ export interface TrainOptions extends DataOptions {
 
 export interface TrainResult {
   run_id: string;
+  /** the model the run is for (its settings applied) */
+  model_name: string;
+  /** the experiment the run is filed in */
+  experiment: string;
+  /** binary classification: the decision threshold the model predicts with */
+  threshold?: number;
+  /** where it came from: a config key, "default", or "auto" (F1-optimal on validation) */
+  threshold_from?: string;
+  threshold_auto?: boolean;
   artifact: string;
   report?: string;
   summary?: string;
