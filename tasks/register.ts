@@ -84,6 +84,11 @@ export const spec = defineTask({
       type: "boolean",
       description: "do nothing when the run is already registered under this name",
     },
+    "allow-schema-change": {
+      type: "boolean",
+      description:
+        "take a version whose input columns differ from the latest version's (added, removed, retyped); recorded",
+    },
   },
   async run(ctx) {
     const config = ctx.config;
@@ -110,6 +115,7 @@ export const spec = defineTask({
         force: Boolean(v.force),
         reason: v.reason,
         ifNew: Boolean(v["if-new"]),
+        allowSchemaChange: Boolean(v["allow-schema-change"]),
       });
     } finally {
       await store.close();

@@ -2,6 +2,7 @@
  * Plain-text views of the registry for the CLI (pure functions).
  */
 import { fmtNumber, fmtTime, formatTable } from "../tracking/format.ts";
+import { describeSchemaChange } from "./compat.ts";
 import type {
   GateRecord,
   ModelVersion,
@@ -30,6 +31,9 @@ export function registerSummary(r: RegisterResult): string {
     `  sha256   ${r.sha256}`,
     `  gates    ${gateLine(r.gates)}`,
   ];
+  if (r.schema_change) {
+    lines.push(`  inputs   changed (--allow-schema-change): ${describeSchemaChange(r.schema_change)}`);
+  }
   for (const p of r.promotions) {
     const what = p.target.replace(/^alias:/, "@").replace(/^stage:/, "stage ");
     if (p.applied) {

@@ -45,6 +45,7 @@ import { applyTarget, checkGates, type PromotionContext } from "./promotion.ts";
 import type { GateSpec } from "./gates.ts";
 import { compareVersions } from "./compare.ts";
 import { previousAliasVersion } from "./history.ts";
+import { checkNextVersion, describeSchemaChange } from "./compat.ts";
 import {
   CHAMPION,
   checkAlias,
@@ -306,6 +307,14 @@ export class ModelRegistry {
       );
       await this.artifacts.prepare(opts.name, registered);
       const version = (await this.maxVersion(opts.name, tx)) + 1;
+      // the version must fit its model (compat.ts): checked against the latest version, before the copy
+      const schemaChange = version === 1 ? null : checkNextVersion(
+        opts.name,
+        version,
+        await this.artifacts.get(`${opts.name}/${version - 1}`),
+        source,
+        opts.allowSchemaChange,
+      );
       const key = `${opts.name}/${version}`;
       const digest = await this.artifacts.put(key, source);
       try {
@@ -332,7 +341,8 @@ export class ModelRegistry {
             now,
           ],
         );
-        await recordEvent(tx, opts.name, version, "register", null, null, null, now);
+        const changed = schemaChange && `input signature changed (${describeSchemaChange(schemaChange)})`;
+        await recordEvent(tx, opts.name, version, "register", null, null, changed, now);
         const gates = await checkGates(
           this.promotion(tx),
           opts.name,
@@ -364,7 +374,13 @@ export class ModelRegistry {
             ),
           );
         }
-        return registerResult(await this.getVersion(opts.name, version, tx), gates, promotions, false);
+        const result = registerResult(
+          await this.getVersion(opts.name, version, tx),
+          gates,
+          promotions,
+          false,
+        );
+        return { ...result, schema_change: schemaChange };
       } catch (e) {
         await this.artifacts.discard(key);
         throw e;
@@ -552,5 +568,6 @@ function registerResult(
     gates,
     promotions,
     existing,
+    schema_change: null,
   };
 }

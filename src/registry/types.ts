@@ -5,6 +5,7 @@
 import { UserError } from "../core/errors.ts";
 import type { GateCheck, GateSpec } from "./gates.ts";
 import type { ArtifactStore } from "../store/artifacts.ts";
+import type { SchemaChange } from "./compat.ts";
 
 export type Stage = "None" | "Staging" | "Production" | "Archived";
 export const STAGES: readonly Stage[] = ["None", "Staging", "Production", "Archived"];
@@ -67,6 +68,8 @@ export interface RegisterOptions {
   artifact?: string;
   /** when the run is already registered under `name`, return that version and change nothing */
   ifNew?: boolean;
+  /** take a version whose input signature differs from the latest version's (compat.ts); recorded */
+  allowSchemaChange?: boolean;
 }
 
 export interface PromotionOutcome {
@@ -92,6 +95,8 @@ export interface RegisterResult {
   promotions: PromotionOutcome[];
   /** true when `ifNew` found the run already registered (nothing was changed) */
   existing: boolean;
+  /** the input signature's change from the previous version, taken with `allowSchemaChange` */
+  schema_change?: SchemaChange | null;
 }
 
 export interface RegistryOptions {
