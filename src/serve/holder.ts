@@ -4,7 +4,15 @@
  * mixes two versions within a request and never fails one: the new version is
  * fully loaded (artifact, validator) before the single reference assignment.
  * Loads are serialized; a failed load keeps the old version serving.
+ *
+ * A swap never changes what callers rely on (issue 12, defect 4): a version
+ * with another task kind, target, class set or input signature than the one
+ * served (src/registry/compat.ts) is refused, the old one keeps serving, and
+ * `refused` says why (/ready shows it) until the URI names a version that can
+ * be served. Such a version is served by a restart (the first load compares
+ * with nothing), or in code by reload({ allowIncompatible: true }).
  */
+import { shapeFromSignature, swapRefusal } from "../registry/compat.ts";
 import type { ModelLoader, ModelResolver, ResolvedModel } from "./types.ts";
 import { buildValidator, type RecordValidator } from "./validation.ts";
 
@@ -20,6 +28,12 @@ export interface ReloadResult {
   version: string | null;
   previous: string | null;
   error?: string;
+}
+
+/** A version the holder would not swap to, and why. */
+export interface Refusal {
+  version: string;
+  reason: string;
 }
 
 export interface HolderOptions {
@@ -52,9 +66,20 @@ export function prepare(resolved: ResolvedModel): ServedModel {
   };
 }
 
+/** Why serving `next` instead of `served` would break its callers, or null. */
+function refusal(served: ServedModel, next: ServedModel): string | null {
+  const shape = (m: ServedModel) => shapeFromSignature(m.model.signature, m.model.classes);
+  const why = swapRefusal(shape(served), shape(next));
+  return why && `not swapping to version ${next.version}: ${why}; restart the service to serve it`;
+}
+
 export class ModelHolder {
   current: ServedModel | null = null;
   lastError: string | null = null;
+  /** the latest version refused as incompatible with the one served, until the URI names a servable one */
+  refused: Refusal | null = null;
+  /** where the refused version was (polling does not load it again) */
+  private refusedTarget: { uri: string; version: string; dir: string } | null = null;
   loads = 0;
   failures = 0;
   private chain: Promise<unknown> = Promise.resolve();
@@ -87,9 +112,11 @@ export class ModelHolder {
 
   /**
    * Resolves the URI again and swaps when it names another version (or `force`).
-   * Never rejects: a failure is returned and kept in lastError.
+   * Never rejects: a failure is returned and kept in lastError; a version
+   * incompatible with the served one is returned as an error and kept in
+   * `refused` (unless `allowIncompatible`).
    */
-  reload(opts: { uri?: string; force?: boolean } = {}): Promise<ReloadResult> {
+  reload(opts: { uri?: string; force?: boolean; allowIncompatible?: boolean } = {}): Promise<ReloadResult> {
     const run = async (): Promise<ReloadResult> => {
       const uri = opts.uri ?? this.uri;
       const previous = this.current;
@@ -100,12 +127,22 @@ export class ModelHolder {
           previous.version === String(resolved.version)
         ) {
           this.lastError = null;
+          this.clearRefusal();
           return { changed: false, version: previous.version, previous: previous.version };
         }
         const next = prepare(resolved);
+        const why = previous && !opts.allowIncompatible ? refusal(previous, next) : null;
+        if (why) {
+          this.refused = { version: next.version, reason: why };
+          this.refusedTarget = { uri, version: next.version, dir: next.dir };
+          this.failures++;
+          this.opts.onError?.(why, uri);
+          return { changed: false, version: previous!.version, previous: previous!.version, error: why };
+        }
         this.current = next; // the atomic swap
         this.uri = uri;
         this.lastError = null;
+        this.clearRefusal();
         this.loads++;
         this.opts.onSwap?.(next, previous);
         return { changed: true, version: next.version, previous: previous?.version ?? null };
@@ -126,6 +163,11 @@ export class ModelHolder {
     return p;
   }
 
+  private clearRefusal(): void {
+    this.refused = null;
+    this.refusedTarget = null;
+  }
+
   /** One poll: reload when not loaded yet, or when the URI now points at another version. */
   async poll(): Promise<void> {
     if (this.polling || this.stopped) return;
@@ -144,8 +186,16 @@ export class ModelHolder {
         this.lastError = oneLine(e);
         return;
       }
-      if (String(target.version) !== cur.version || target.dir !== cur.dir) await this.reload();
-      else this.lastError = null; // serving what the URI names: an old failure no longer applies
+      if (String(target.version) !== cur.version || target.dir !== cur.dir) {
+        const r = this.refusedTarget;
+        // refused already: the version is not loaded again until the URI moves on
+        if (r && r.uri === this.uri && r.version === String(target.version) && r.dir === target.dir) return;
+        await this.reload();
+      } else {
+        // serving what the URI names: an old failure or refusal no longer applies
+        this.lastError = null;
+        this.clearRefusal();
+      }
     } finally {
       this.polling = false;
     }

@@ -53,6 +53,8 @@ export function opsRoutes(opts: OpsOptions): Hono<Env> {
       version: m?.version ?? null,
       worker,
       error: holder.lastError,
+      // only when the holder refused to swap to a version (another target, classes, inputs...): which, and why
+      ...(holder.refused ? { refused: holder.refused } : {}),
       prediction_log: {
         ok: logOk,
         last_error: ls?.lastError ?? null,
