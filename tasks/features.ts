@@ -26,6 +26,11 @@ export const spec = defineTask({
       valueName: "file",
     },
   },
+  writes: (ctx) => [
+    ctx.values.output
+      ? { path: ctx.values.output, source: "--output" }
+      : { path: ctx.config.paths.features, dir: true, source: "paths.features" },
+  ],
   run(ctx) {
     return runFeatures(ctx.config, {
       batch: ctx.values.batch,

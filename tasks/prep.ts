@@ -15,6 +15,10 @@ export const spec = defineTask({
     "data/interim/rejected_<source>.csv with a reason, clean and dedupe, split the customers\n" +
     "(stratified, seeded) into data/processed/{train,validation}.csv, write quality.json, and\n" +
     "fail (exit 2) when the quality gate in params.yaml `quality` is not met.",
+  writes: (ctx) => [
+    { path: ctx.config.paths.interim, dir: true, source: "paths.interim" },
+    { path: ctx.config.paths.processed, dir: true, source: "paths.processed" },
+  ],
   run(ctx) {
     return runPrep(ctx.config, log);
   },

@@ -47,3 +47,49 @@ export function writeFrameAtomic(df: pl.DataFrame, path: string): void {
     else df.writeCSV(tmp);
   });
 }
+
+/** `<name>.tmp-<pid>-<random>`: what `atomically` (and an artifact save) leaves when its process is killed. */
+const TEMP_NAME = /^.+\.tmp-(\d+)-[0-9a-z]+$/;
+
+/** Whether process `pid` is running here; unknown (no /proc) counts as running, so nothing is removed. */
+function pidAlive(pid: number): boolean {
+  if (pid === Deno.pid) return true;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (e) {
+    return !(e instanceof Deno.errors.NotFound);
+  }
+}
+
+/**
+ * Removes the temp files and folders a killed process left under `dir` (down
+ * to `depth` levels): names of the `atomically` shape whose process has
+ * ended. A stage calls it on its output folders when it starts, so a killed
+ * run's half-written 40 MB file does not outlive the next run. Returns what
+ * was removed.
+ */
+export function removeStaleTemps(dir: string, depth = 2): string[] {
+  const removed: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return removed; // missing or unreadable: nothing of ours to clean
+  }
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    const m = TEMP_NAME.exec(entry.name);
+    if (m && !pidAlive(Number(m[1]))) {
+      try {
+        Deno.removeSync(path, { recursive: true });
+        removed.push(path);
+      } catch { /* someone else removed it, or it is not ours to remove */ }
+    } else if (
+      entry.isDirectory && depth > 1 && entry.name !== "node_modules" && !entry.name.startsWith(".")
+    ) {
+      removed.push(...removeStaleTemps(path, depth - 1));
+    }
+  }
+  return removed;
+}

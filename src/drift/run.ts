@@ -53,15 +53,26 @@ export interface DriftRun {
 /** Rows of the reference scored for prediction drift at most (a seeded sample beyond). */
 const MAX_SCORED_ROWS = 50_000;
 
-async function tryLoadModel(config: Config, uri: string): Promise<{ model?: LoadedModel; note?: string }> {
+/**
+ * The model to score with. The default champion may be missing (drift then
+ * reports on inputs only, with a note); a model the user named with --model
+ * must load, so a tampered or unknown one is the user's error (exit 2).
+ */
+async function tryLoadModel(
+  config: Config,
+  uri: string,
+  explicit: boolean,
+): Promise<{ model?: LoadedModel; note?: string }> {
   const store = trackingLocation(config);
   if (uri.startsWith("models:") && !storeExists(store)) {
+    if (explicit) throw new UserError(`--model ${uri}: no tracking store at ${store}`);
     return { note: `no tracking store at ${store}: no model` };
   }
   try {
     // the service's resolution: registry URIs and artifact directories, checksum-verified
     return { model: loadArtifact((await resolveUri(uri, { store, modelsDir: config.paths.models })).dir) };
   } catch (e) {
+    if (explicit && e instanceof UserError) throw new UserError(`--model ${uri}: ${e.message}`);
     return { note: `model ${uri} unavailable: ${(e as Error).message.split("\n")[0]}` };
   }
 }
@@ -122,7 +133,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   const uri = opts.model === undefined ? `models:/${config.registry.model_name}@champion` : opts.model;
   let model: LoadedModel | undefined;
   if (uri) {
-    const loaded = await tryLoadModel(config, uri);
+    const loaded = await tryLoadModel(config, uri, opts.model !== undefined);
     model = loaded.model;
     if (loaded.note) notes.push(loaded.note);
   }

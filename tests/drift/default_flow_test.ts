@@ -11,6 +11,8 @@ import { runDrift } from "../../src/drift/run.ts";
 import { ModelRegistry } from "../../src/registry/registry.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
 import { makeRows, trainFixture } from "../serve/fixture.ts";
+import { flipByte } from "../models/_tamper.ts";
+import { UserError } from "../../src/core/errors.ts";
 
 Deno.test("drift with no arguments: champion's training data vs the last log day, with prediction drift", async () => {
   const root = Deno.makeTempDirSync({ prefix: "drift_default_" });
@@ -96,6 +98,31 @@ Deno.test("drift --model <artifact dir> without a tracking store loads the model
     equal(run.referenceSource, join(root, "t", "train.csv")); // from the artifact's lineage
     equal(run.result.columns.find((c) => c.column === "prediction")?.role, "prediction");
     assert.throws(() => Deno.statSync(config.tracking.store), Deno.errors.NotFound);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("drift --model <tampered artifact> is the user's error, not a report without a model", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "drift_tampered_model_" });
+  try {
+    const artifact = await trainFixture(join(root, "t"), { seed: 7, trees: 4, intLabels: true });
+    flipByte(join(artifact, "model.bin"));
+    const config = ConfigSchema.parse({
+      paths: { models: root, reports: join(root, "reports"), monitoring: join(root, "monitoring") },
+      tracking: { store: join(root, "orchard.db") },
+      data: { target: "churn" },
+    });
+    const current = join(root, "current.ndjson");
+    Deno.writeTextFileSync(
+      current,
+      makeRows(50, 41).map(({ churn: _, ...r }) => JSON.stringify(r)).join("\n") + "\n",
+    );
+    await assert.rejects(
+      () => runDrift({ config, model: artifact, current, now: new Date("2026-03-02T23:00:00Z") }),
+      (e: unknown) => e instanceof UserError && /--model .*model\.bin: checksum mismatch/.test(e.message),
+    );
+    assert.throws(() => Deno.statSync(join(root, "reports")), Deno.errors.NotFound, "a report was written");
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
