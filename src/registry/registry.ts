@@ -104,7 +104,9 @@ export class ModelRegistry {
   private checkNameAvailable(name: string): void {
     checkModelName(name);
     const reserved = new Set(["artifacts", basename(this.store.location)]);
-    for (const r of [...reserved]) reserved.add(`${r}-wal`).add(`${r}-shm`).add(`${r}-journal`);
+    for (const r of [...reserved]) {
+      reserved.add(`${r}-wal`).add(`${r}-shm`).add(`${r}-journal`).add(`${r}.leases`);
+    }
     if (reserved.has(name)) {
       throw new UserError(`model name '${name}' is reserved (it is a folder or file of the store)`);
     }

@@ -13,6 +13,7 @@
 import pg from "pg";
 import { UserError } from "../core/errors.ts";
 import {
+  type Lease,
   numberPlaceholders,
   redactUri,
   type Row,
@@ -56,7 +57,12 @@ export class PostgresDatabase implements SqlDatabase {
   private readonly direct: Sql;
   private closed = false;
 
-  private constructor(uri: string, private readonly pool: pg.Pool, readonly schema: string | null) {
+  private constructor(
+    uri: string,
+    private readonly pool: pg.Pool,
+    readonly schema: string | null,
+    private readonly clientConfig: pg.ClientConfig,
+  ) {
     this.location = redactUri(uri);
     this.direct = queryable(pool);
   }
@@ -76,12 +82,12 @@ export class PostgresDatabase implements SqlDatabase {
       throw new UserError(`${redactUri(uri)}: schema '${schema}' must be lowercase letters, digits and _`);
     }
     url.searchParams.delete("schema");
-    const pool = new pg.Pool({
+    const clientConfig = {
       connectionString: url.toString(),
-      max: 4,
       connectionTimeoutMillis: 10_000,
       types: { getTypeParser: typeParser } as pg.CustomTypesConfig,
-    });
+    };
+    const pool = new pg.Pool({ ...clientConfig, max: 4 });
     // an idle client's error (server restart) must not crash the process
     pool.on("error", () => {});
     if (schema) {
@@ -89,13 +95,16 @@ export class PostgresDatabase implements SqlDatabase {
         client.query(`SET search_path TO ${schema}`).catch(() => {});
       });
     }
-    const db = new PostgresDatabase(uri, pool, schema);
+    const db = new PostgresDatabase(uri, pool, schema, clientConfig);
     try {
       if (schema) {
         // the connect hook's SET may not have run yet on this first client
         const client = await pool.connect();
         try {
-          await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+          // two first openers race on IF NOT EXISTS; the loser's "already exists" is fine
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((e: { code?: string }) => {
+            if (e.code !== "23505" && e.code !== "42P06") throw e;
+          });
           await client.query(`SET search_path TO ${schema}`);
         } finally {
           client.release();
@@ -147,6 +156,42 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   /** Ends the pool; closing again is a no-op, as on SQLite (pg's pool.end() throws the second time). */
+  private leaseKey(name: string): string {
+    return `${this.schema ?? ""}:lease:${name}`;
+  }
+
+  /**
+   * A lease is a session advisory lock on a connection of its own, kept open
+   * until released: the server drops it when that connection drops, so a
+   * killed process's leases end with it, on any host.
+   */
+  async acquireLease(name: string): Promise<Lease> {
+    const client = new pg.Client({ ...this.clientConfig });
+    client.on("error", () => {});
+    await client.connect();
+    await client.query("SELECT pg_advisory_lock(hashtext($1))", [this.leaseKey(name)]);
+    // held for the process's life, but it must not keep a finished process running
+    (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        await client.end().catch(() => {});
+      },
+    };
+  }
+
+  async isLeaseHeld(name: string): Promise<boolean> {
+    // a transaction-level try: taken (so free) or not, it is gone at commit
+    return await this.transaction(async (tx) => {
+      const row = await tx.get<{ free: boolean }>("SELECT pg_try_advisory_xact_lock(hashtext(?)) AS free", [
+        this.leaseKey(name),
+      ]);
+      return !row!.free;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -27,6 +27,11 @@ export interface TransactionOptions {
   lock?: string;
 }
 
+/** A lock a live process holds (see SqlDatabase.acquireLease). */
+export interface Lease {
+  release(): Promise<void>;
+}
+
 export interface SqlDatabase extends Sql {
   readonly dialect: Dialect;
   /** where it lives, for messages: a file path, or the URI without its password */
@@ -36,6 +41,14 @@ export interface SqlDatabase extends Sql {
    * do. Use the `tx` it is given (not the database) inside.
    */
   transaction<T>(fn: (tx: Sql) => Promise<T>, opts?: TransactionOptions): Promise<T>;
+  /**
+   * Takes a named lock held for as long as this process holds it: the OS
+   * (SQLite: a file lock) or the server (PostgreSQL: a session's advisory
+   * lock) releases it when the process dies, even by kill -9.
+   */
+  acquireLease(name: string): Promise<Lease>;
+  /** Whether some live process holds the lease `name` (a false answer means its holder is gone). */
+  isLeaseHeld(name: string): Promise<boolean>;
   /** Runs a script of `;`-separated DDL statements (no parameters). */
   exec(script: string): Promise<void>;
   close(): Promise<void>;

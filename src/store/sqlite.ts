@@ -12,7 +12,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlit
 import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import { describeFsError } from "../core/fs_errors.ts";
-import type { Row, Sql, SqlDatabase, SqlValue } from "./sql.ts";
+import type { Lease, Row, Sql, SqlDatabase, SqlValue } from "./sql.ts";
 import { splitStatements } from "./sql.ts";
 
 function isBusy(e: unknown): boolean {
@@ -173,6 +173,65 @@ export class SqliteDatabase implements SqlDatabase {
         throw e;
       }
     });
+  }
+
+  /** Lease files live beside the database: `<db>.leases/<name>.lock`. */
+  private leasePath(name: string): string {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`lease name '${name}' must be a plain file name`);
+    return `${this.location}.leases/${name}.lock`;
+  }
+
+  /**
+   * A lease is an exclusive SQLite lock on a small file of its own, held by a
+   * connection kept open in an EXCLUSIVE transaction; the OS drops the lock
+   * when the process ends, however it ends.
+   */
+  acquireLease(name: string): Promise<Lease> {
+    const path = this.leasePath(name);
+    Deno.mkdirSync(dirname(path), { recursive: true });
+    const lock = new DatabaseSync(path);
+    lock.exec("PRAGMA busy_timeout = 0");
+    lock.exec("BEGIN EXCLUSIVE");
+    return Promise.resolve({
+      release: () => {
+        if (lock.isOpen) {
+          try {
+            lock.exec("ROLLBACK");
+          } finally {
+            lock.close();
+          }
+          try {
+            Deno.removeSync(path);
+          } catch { /* already gone */ }
+        }
+        return Promise.resolve();
+      },
+    });
+  }
+
+  isLeaseHeld(name: string): Promise<boolean> {
+    const path = this.leasePath(name);
+    try {
+      Deno.statSync(path);
+    } catch {
+      return Promise.resolve(false); // released (or never taken here)
+    }
+    const probe = new DatabaseSync(path);
+    try {
+      probe.exec("PRAGMA busy_timeout = 0");
+      probe.exec("BEGIN IMMEDIATE");
+      probe.exec("ROLLBACK");
+    } catch (e) {
+      if (isBusy(e)) return Promise.resolve(true);
+      throw e;
+    } finally {
+      probe.close();
+    }
+    // nobody holds it: its holder ended without releasing; tidy the file away
+    try {
+      Deno.removeSync(path);
+    } catch { /* someone else did */ }
+    return Promise.resolve(false);
   }
 
   close(): Promise<void> {

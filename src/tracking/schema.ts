@@ -2,8 +2,9 @@
  * The tracking store's tables, as migrations for SQLite and PostgreSQL.
  * Version 1 is the layout stores had before migrations were tracked;
  * version 2 adds a creation sequence (a stable tie-break for runs started in
- * the same millisecond) and the writer's process, so a run whose process
- * died can be marked FAILED.
+ * the same millisecond), the writer's host and pid (for people), and the
+ * name of the lease its process holds while the run is RUNNING, so a run
+ * whose process died can be marked FAILED.
  */
 import { type Component, tableExists } from "../store/migrate.ts";
 
@@ -69,10 +70,10 @@ export const TRACKING_SCHEMA: Component = {
       description: "run creation order and writer process",
       up: async (tx, dialect) => {
         for (
-          const column of ["seq BIGINT", "host TEXT", "pid BIGINT", "pid_started TEXT"]
+          const column of ["seq BIGINT", "host TEXT", "pid BIGINT", "lease TEXT"]
         ) await tx.run(`ALTER TABLE runs ADD COLUMN ${column}`);
         if (dialect === "sqlite") await tx.run("UPDATE runs SET seq = rowid");
-        await tx.run("CREATE INDEX IF NOT EXISTS runs_status ON runs(status, host)");
+        await tx.run("CREATE INDEX IF NOT EXISTS runs_status ON runs(status)");
         await tx.run("CREATE INDEX IF NOT EXISTS runs_order ON runs(start_time, seq)");
         await tx.run("CREATE INDEX IF NOT EXISTS params_key ON params(key)");
         await tx.run("CREATE INDEX IF NOT EXISTS tags_key ON tags(key)");

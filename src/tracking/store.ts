@@ -16,8 +16,14 @@
  * once logged (re-logging the same value is allowed).
  */
 import { UserError } from "../core/errors.ts";
-import { currentProcess, isProcessAlive } from "../core/process.ts";
-import { isPostgresUri, type Row, type Sql, type SqlDatabase, type SqlValue } from "../store/sql.ts";
+import {
+  isPostgresUri,
+  type Lease,
+  type Row,
+  type Sql,
+  type SqlDatabase,
+  type SqlValue,
+} from "../store/sql.ts";
 import { openDatabase } from "../store/open.ts";
 import { type Component, migrate } from "../store/migrate.ts";
 import { readStoreId, STORE_SCHEMA } from "../store/identity.ts";
@@ -110,11 +116,22 @@ function paramText(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/** The host's name for the run record, when the task may read it (--allow-sys=hostname). */
+function hostName(): string | null {
+  try {
+    return Deno.hostname();
+  } catch {
+    return null;
+  }
+}
+
 function checkKey(kind: string, key: string): void {
   if (typeof key !== "string" || key.length === 0 || key.length > 250) {
     throw new UserError(`${kind} key must be a non-empty string of at most 250 characters`);
   }
 }
+
+const RUN_LEASES = new Map<string, Lease>();
 
 /** Ids per `IN (...)` list: well under SQLite's and PostgreSQL's parameter limits. */
 const ID_CHUNK = 500;
@@ -185,6 +202,7 @@ export class TrackingStore {
     return this.db.transaction(fn, opts);
   }
 
+  /** Closes the store. A run left RUNNING keeps its lease until it is ended or this process ends. */
   close(): Promise<void> {
     return this.db.close();
   }
@@ -195,17 +213,18 @@ export class TrackingStore {
 
   /**
    * Marks FAILED (tag orchard.failure = "process ended") every RUNNING run
-   * whose process, on this host, has ended. Returns their ids.
+   * whose process no longer holds its lease: it was killed, or ended without
+   * ending the run. Returns their ids.
    */
   async failEndedRuns(): Promise<string[]> {
-    const host = currentProcess().host;
     const rows = await this.db.all<Row>(
-      "SELECT run_id, pid, pid_started FROM runs WHERE status = 'RUNNING' AND host = ?",
-      [host],
+      "SELECT run_id, lease FROM runs WHERE status = 'RUNNING' AND lease IS NOT NULL",
     );
-    const ended = rows.filter((r) =>
-      isProcessAlive({ host, pid: Number(r.pid), started: String(r.pid_started ?? "") }) === false
-    ).map((r) => r.run_id as string);
+    const ended: string[] = [];
+    for (const r of rows) {
+      if (this.leases.has(r.run_id as string)) continue;
+      if (!(await this.db.isLeaseHeld(r.lease as string))) ended.push(r.run_id as string);
+    }
     if (ended.length === 0) return [];
     await this.transaction(async (tx) => {
       for (const runId of ended) {
@@ -217,6 +236,16 @@ export class TrackingStore {
       }
     });
     return ended;
+  }
+
+  /**
+   * Leases of the runs this process started and has not ended, by run id.
+   * Process-wide, not per store: a run outlives the store object that started
+   * it (another TrackingStore in this process may end it), and its lease goes
+   * with endRun or with the process.
+   */
+  private get leases(): Map<string, Lease> {
+    return RUN_LEASES;
   }
 
   // ---------------------------------------------------------------- experiments
@@ -245,12 +274,26 @@ export class TrackingStore {
 
   async startRun(opts: StartRunOptions): Promise<{ runId: string }> {
     const runId = newRunId();
-    const me = currentProcess();
+    // the lease first: a run is never RUNNING in the store without a live holder
+    const leaseName = `run-${runId}`;
+    const lease = await this.db.acquireLease(leaseName);
+    this.leases.set(runId, lease);
+    try {
+      await this.insertRun(runId, leaseName, opts);
+    } catch (e) {
+      this.leases.delete(runId);
+      await lease.release();
+      throw e;
+    }
+    return { runId };
+  }
+
+  private async insertRun(runId: string, leaseName: string, opts: StartRunOptions): Promise<void> {
     await this.transaction(async (tx) => {
       const experimentId = await this.experimentId(opts.experiment, tx);
       if (opts.parentRunId) await this.requireRun(tx, opts.parentRunId);
       await tx.run(
-        `INSERT INTO runs(run_id, experiment_id, run_name, status, start_time, parent_run_id, seq, host, pid, pid_started)
+        `INSERT INTO runs(run_id, experiment_id, run_name, status, start_time, parent_run_id, seq, host, pid, lease)
          VALUES (?, ?, ?, 'RUNNING', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs), ?, ?, ?)`,
         [
           runId,
@@ -258,15 +301,14 @@ export class TrackingStore {
           opts.runName ?? null,
           Date.now(),
           opts.parentRunId ?? null,
-          me.host,
-          me.pid,
-          me.started,
+          hostName(),
+          Deno.pid,
+          leaseName,
         ],
       );
       await this.insertTags(tx, runId, opts.tags ?? {});
       if (opts.parentRunId) await this.insertTags(tx, runId, { "orchard.parent_run_id": opts.parentRunId });
     });
-    return { runId };
   }
 
   private async requireRun(tx: Sql, runId: string): Promise<Row> {
@@ -434,8 +476,15 @@ export class TrackingStore {
     }
     await this.transaction(async (tx) => {
       await this.requireRun(tx, runId);
-      await tx.run("UPDATE runs SET status = ?, end_time = ? WHERE run_id = ?", [status, Date.now(), runId]);
+      await tx.run("UPDATE runs SET status = ?, end_time = ?, lease = NULL WHERE run_id = ?", [
+        status,
+        Date.now(),
+        runId,
+      ]);
     });
+    const lease = this.leases.get(runId);
+    this.leases.delete(runId);
+    await lease?.release();
   }
 
   async getRun(runId: string): Promise<Run> {

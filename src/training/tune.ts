@@ -13,6 +13,8 @@ import { Rng } from "../core/random.ts";
 import { gitTags } from "../tracking/git.ts";
 import { TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
+import { DEFAULT_THRESHOLD, modelSettings, taskKindOfTarget } from "../registry/settings.ts";
+import { trainModelName } from "./train.ts";
 import { engineParams, validateModelParams } from "../models/engines/registry.ts";
 import {
   crossValidate,
@@ -135,7 +137,10 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
 
   const storePath = opts.store === undefined ? trackingLocation(config) : opts.store;
   const store = storePath ? await TrackingStore.open(storePath) : undefined;
-  const experiment = opts.experiment ?? config.tracking.experiment;
+  // tuning is for the same model a train of this data would be: its experiment and decision threshold
+  const settings = modelSettings(config, trainModelName(config, opts), taskKindOfTarget(target));
+  const experiment = opts.experiment ?? settings.experiment;
+  const threshold = typeof settings.threshold === "number" ? settings.threshold : DEFAULT_THRESHOLD;
   const tags = gitTags();
   const parent = store
     ? (await store.startRun({
@@ -180,7 +185,7 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
         const foldLogs: Promise<void>[] = [];
         const cv = await crossValidate(data.train.columns, target, params, t.cv_folds, config.split.seed, {
           exclude,
-          threshold: params.threshold,
+          threshold,
           onFold: (f, m) => {
             if (child) foldLogs.push(store!.logMetrics(child, m, f));
           },
