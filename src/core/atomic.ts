@@ -4,6 +4,7 @@
  */
 import { dirname } from "node:path";
 import type pl from "nodejs-polars";
+import { DatabaseSync } from "node:sqlite";
 
 function tempPath(path: string): string {
   const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
@@ -49,27 +50,59 @@ export function writeFrameAtomic(df: pl.DataFrame, path: string): void {
 }
 
 /** `<name>.tmp-<pid>-<random>`: what `atomically` (and an artifact save) leaves when its process is killed. */
-const TEMP_NAME = /^.+\.tmp-(\d+)-[0-9a-z]+$/;
+const TEMP_NAME = /^.+\.tmp-\d+-[0-9a-z]+$/;
 
-/** Whether process `pid` is running here; unknown (no /proc) counts as running, so nothing is removed. */
-function pidAlive(pid: number): boolean {
-  if (pid === Deno.pid) return true;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (e) {
-    return !(e instanceof Deno.errors.NotFound);
-  }
+/** The lock file every writer of a folder holds shared; a sweeper needs it exclusively. */
+export const WRITERS_LOCK = ".orchard-writers.lock";
+
+function isBusy(e: unknown): boolean {
+  return /database is locked|SQLITE_BUSY/i.test(String(e));
 }
 
+/** Folders this process has joined as a writer: their lock connections stay open until it exits. */
+const joined = new Map<string, DatabaseSync>();
+
 /**
- * Removes the temp files and folders a killed process left under `dir` (down
- * to `depth` levels): names of the `atomically` shape whose process has
- * ended. A stage calls it on its output folders when it starts, so a killed
- * run's half-written 40 MB file does not outlive the next run. Returns what
- * was removed.
+ * Joins `dir` as one of its writers for the rest of this process, first
+ * removing the temp files killed writers left there (down to `depth` levels).
+ *
+ * Every writer holds a shared lock on `<dir>/.orchard-writers.lock` (an SQLite
+ * read lock, which the OS drops when the process dies, even by kill -9). Temp
+ * files are removed only by a process that can take the lock exclusively:
+ * then no live writer can be writing any of them. So a stage removes the
+ * 40 MB half-written files of a killed earlier run when it next runs, and
+ * never those of a run going on beside it. Returns what was removed.
  */
-export function removeStaleTemps(dir: string, depth = 2): string[] {
+export function joinWriters(dir: string, depth = 2): string[] {
+  if (joined.has(dir)) return [];
+  Deno.mkdirSync(dir, { recursive: true });
+  const lock = new DatabaseSync(`${dir}/${WRITERS_LOCK}`);
+  let removed: string[] = [];
+  try {
+    lock.exec("PRAGMA busy_timeout = 0");
+    lock.exec("BEGIN EXCLUSIVE");
+    try {
+      lock.exec("CREATE TABLE IF NOT EXISTS writers (x INTEGER)");
+      removed = removeTemps(dir, depth);
+    } finally {
+      lock.exec("COMMIT");
+    }
+  } catch (e) {
+    if (!isBusy(e)) {
+      lock.close();
+      throw e;
+    }
+    // another writer is live: leave every temp file alone
+  }
+  // hold a shared lock from now on (waiting out a sweeper's moment of exclusive hold)
+  lock.exec("PRAGMA busy_timeout = 10000");
+  lock.exec("BEGIN");
+  lock.prepare("SELECT count(*) FROM writers").get();
+  joined.set(dir, lock);
+  return removed;
+}
+
+function removeTemps(dir: string, depth: number): string[] {
   const removed: string[] = [];
   let entries: Deno.DirEntry[];
   try {
@@ -79,16 +112,15 @@ export function removeStaleTemps(dir: string, depth = 2): string[] {
   }
   for (const entry of entries) {
     const path = `${dir}/${entry.name}`;
-    const m = TEMP_NAME.exec(entry.name);
-    if (m && !pidAlive(Number(m[1]))) {
+    if (TEMP_NAME.test(entry.name)) {
       try {
         Deno.removeSync(path, { recursive: true });
         removed.push(path);
-      } catch { /* someone else removed it, or it is not ours to remove */ }
+      } catch { /* someone else removed it */ }
     } else if (
       entry.isDirectory && depth > 1 && entry.name !== "node_modules" && !entry.name.startsWith(".")
     ) {
-      removed.push(...removeStaleTemps(path, depth - 1));
+      removed.push(...removeTemps(path, depth - 1));
     }
   }
   return removed;
