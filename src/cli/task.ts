@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import type { Config } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
 import { errorLine, UserError, UserErrors } from "../core/errors.ts";
-import { joinWriters } from "../core/atomic.ts";
+import { removeStaleTemps } from "../core/atomic.ts";
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -223,7 +223,7 @@ export async function executeTask<R, O extends OptionSpecs>(
     const targets = (spec.writes?.(ctx) ?? []).filter((t): t is WriteTarget => Boolean(t));
     for (const target of targets) checkWritable(target);
     // a killed earlier run's temp files go when the stage next runs (never a live run's)
-    for (const target of targets) joinWriters(target.dir ? target.path : dirname(target.path) || ".");
+    for (const target of targets) removeStaleTemps(target.dir ? target.path : dirname(target.path) || ".");
     const result = await spec.run(ctx);
     if (ctx.json) console.log(JSON.stringify(spec.json ? spec.json(result) : result));
     else if (spec.summary) console.log(spec.summary(result));

@@ -20,8 +20,10 @@ export function atomically(path: string, write: (tmp: string) => void): void {
   ensureDir(dirname(path) || ".");
   const tmp = tempPath(path);
   try {
-    write(tmp);
-    Deno.renameSync(tmp, path);
+    markedWrite(tmp, () => {
+      write(tmp);
+      Deno.renameSync(tmp, path);
+    });
   } catch (e) {
     try {
       Deno.removeSync(tmp, { recursive: true });
@@ -51,58 +53,78 @@ export function writeFrameAtomic(df: pl.DataFrame, path: string): void {
 
 /** `<name>.tmp-<pid>-<random>`: what `atomically` (and an artifact save) leaves when its process is killed. */
 const TEMP_NAME = /^.+\.tmp-\d+-[0-9a-z]+$/;
-
-/** The lock file every writer of a folder holds shared; a sweeper needs it exclusively. */
-export const WRITERS_LOCK = ".orchard-writers.lock";
+/** A temp path's live-writer mark: `<temp>.lock`, exclusively locked while it is being written. */
+const MARK_SUFFIX = ".lock";
+/** A temp file with no mark (written before marks existed) counts as abandoned after this long. */
+const UNMARKED_STALE_MS = 60 * 60 * 1000;
 
 function isBusy(e: unknown): boolean {
   return /database is locked|SQLITE_BUSY/i.test(String(e));
 }
 
-/** Folders this process has joined as a writer: their lock connections stay open until it exits. */
-const joined = new Map<string, DatabaseSync>();
-
-/**
- * Joins `dir` as one of its writers for the rest of this process, first
- * removing the temp files killed writers left there (down to `depth` levels).
- *
- * Every writer holds a shared lock on `<dir>/.orchard-writers.lock` (an SQLite
- * read lock, which the OS drops when the process dies, even by kill -9). Temp
- * files are removed only by a process that can take the lock exclusively:
- * then no live writer can be writing any of them. So a stage removes the
- * 40 MB half-written files of a killed earlier run when it next runs, and
- * never those of a run going on beside it. Returns what was removed.
- */
-export function joinWriters(dir: string, depth = 2): string[] {
-  if (joined.has(dir)) return [];
-  Deno.mkdirSync(dir, { recursive: true });
-  const lock = new DatabaseSync(`${dir}/${WRITERS_LOCK}`);
-  let removed: string[] = [];
+function removeQuietly(path: string): boolean {
   try {
-    lock.exec("PRAGMA busy_timeout = 0");
-    lock.exec("BEGIN EXCLUSIVE");
-    try {
-      lock.exec("CREATE TABLE IF NOT EXISTS writers (x INTEGER)");
-      removed = removeTemps(dir, depth);
-    } finally {
-      lock.exec("COMMIT");
-    }
-  } catch (e) {
-    if (!isBusy(e)) {
-      lock.close();
-      throw e;
-    }
-    // another writer is live: leave every temp file alone
+    Deno.removeSync(path, { recursive: true });
+    return true;
+  } catch {
+    return false;
   }
-  // hold a shared lock from now on (waiting out a sweeper's moment of exclusive hold)
-  lock.exec("PRAGMA busy_timeout = 10000");
-  lock.exec("BEGIN");
-  lock.prepare("SELECT count(*) FROM writers").get();
-  joined.set(dir, lock);
-  return removed;
 }
 
-function removeTemps(dir: string, depth: number): string[] {
+/**
+ * Runs `write` while marking `tmp` as being written: an exclusive SQLite
+ * lock on `<tmp>.lock`, which the OS drops when the process dies, even by
+ * kill -9. removeStaleTemps removes only temp files whose mark is not held.
+ */
+export function markedWrite<T>(tmp: string, write: () => T): T {
+  const markPath = tmp + MARK_SUFFIX;
+  const mark = new DatabaseSync(markPath);
+  try {
+    mark.exec("PRAGMA busy_timeout = 0");
+    mark.exec("BEGIN EXCLUSIVE");
+    return write();
+  } finally {
+    try {
+      mark.exec("ROLLBACK");
+    } catch { /* no transaction left */ }
+    mark.close();
+    removeQuietly(markPath);
+  }
+}
+
+/** Whether a live process holds the mark at `markPath`. */
+function markHeld(markPath: string): boolean {
+  const probe = new DatabaseSync(markPath);
+  try {
+    probe.exec("PRAGMA busy_timeout = 0");
+    probe.exec("BEGIN IMMEDIATE");
+    probe.exec("ROLLBACK");
+    return false;
+  } catch (e) {
+    if (isBusy(e)) return true;
+    throw e;
+  } finally {
+    probe.close();
+  }
+}
+
+function exists(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes the temp files and folders that killed writers left under `dir`
+ * (down to `depth` levels): those whose mark no live process holds, and
+ * unmarked ones older than an hour. A stage calls it on its output folders
+ * when it starts, so a killed run's 40 MB half-written file does not outlive
+ * the next run, and a run going on beside it keeps its own. Returns what was
+ * removed.
+ */
+export function removeStaleTemps(dir: string, depth = 2): string[] {
   const removed: string[] = [];
   let entries: Deno.DirEntry[];
   try {
@@ -110,17 +132,25 @@ function removeTemps(dir: string, depth: number): string[] {
   } catch {
     return removed; // missing or unreadable: nothing of ours to clean
   }
+  const names = new Set(entries.map((e) => e.name));
   for (const entry of entries) {
     const path = `${dir}/${entry.name}`;
     if (TEMP_NAME.test(entry.name)) {
-      try {
-        Deno.removeSync(path, { recursive: true });
+      const mark = path + MARK_SUFFIX;
+      const stale = names.has(entry.name + MARK_SUFFIX)
+        ? !markHeld(mark)
+        : Date.now() - (exists(path)?.mtime?.getTime() ?? Date.now()) > UNMARKED_STALE_MS;
+      if (stale && removeQuietly(path)) {
+        removeQuietly(mark);
         removed.push(path);
-      } catch { /* someone else removed it */ }
+      }
+    } else if (entry.name.endsWith(MARK_SUFFIX) && TEMP_NAME.test(entry.name.slice(0, -MARK_SUFFIX.length))) {
+      // a mark whose temp is gone: its writer died just before or after writing
+      if (!names.has(entry.name.slice(0, -MARK_SUFFIX.length)) && !markHeld(path)) removeQuietly(path);
     } else if (
       entry.isDirectory && depth > 1 && entry.name !== "node_modules" && !entry.name.startsWith(".")
     ) {
-      removed.push(...removeTemps(path, depth - 1));
+      removed.push(...removeStaleTemps(path, depth - 1));
     }
   }
   return removed;

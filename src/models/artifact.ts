@@ -24,7 +24,7 @@
  */
 import { dirname, join } from "node:path";
 import { UserError } from "../core/errors.ts";
-import { ensureDir } from "../core/atomic.ts";
+import { ensureDir, markedWrite } from "../core/atomic.ts";
 import { sha256Hex } from "../core/digest.ts";
 import { loadEstimator } from "./engines/registry.ts";
 import { Preprocessor, type PreprocessState } from "./preprocess/index.ts";
@@ -211,8 +211,11 @@ export function writeArtifact(dir: string, content: ArtifactContent): string {
   const tmp = `${dir}.tmp-${Deno.pid}-${rand}`;
   const old = `${dir}.old-${Deno.pid}-${rand}`;
   try {
-    Deno.mkdirSync(tmp);
-    for (const [name, bytes] of Object.entries(files)) Deno.writeFileSync(join(tmp, name), bytes);
+    // marked while written, so a later stage removes it only if this process dies
+    markedWrite(tmp, () => {
+      Deno.mkdirSync(tmp);
+      for (const [name, bytes] of Object.entries(files)) Deno.writeFileSync(join(tmp, name), bytes);
+    });
     let replaced = false;
     try {
       Deno.renameSync(dir, old);
