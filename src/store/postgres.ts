@@ -13,8 +13,10 @@
 import pg from "pg";
 import { UserError } from "../core/errors.ts";
 import {
+  activeTransaction,
   type Lease,
   numberPlaceholders,
+  outsideTransaction,
   redactUri,
   type Row,
   splitStatements,
@@ -120,12 +122,15 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   all<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T[]> {
+    outsideTransaction(this);
     return this.direct.all<T>(sql, args);
   }
   get<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T | undefined> {
+    outsideTransaction(this);
     return this.direct.get<T>(sql, args);
   }
   run(sql: string, args?: readonly SqlValue[]): Promise<{ changes: number }> {
+    outsideTransaction(this);
     return this.direct.run(sql, args);
   }
 
@@ -136,6 +141,7 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   async transaction<T>(fn: (tx: Sql) => Promise<T>, opts: { lock?: string } = {}): Promise<T> {
+    outsideTransaction(this);
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
@@ -144,7 +150,7 @@ export class PostgresDatabase implements SqlDatabase {
           `${this.schema ?? ""}:${opts.lock}`,
         ]);
       }
-      const out = await fn(queryable(client));
+      const out = await activeTransaction.run(this, () => fn(queryable(client)));
       await client.query("COMMIT");
       return out;
     } catch (e) {

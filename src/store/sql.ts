@@ -6,6 +6,8 @@
  * engines read them the same (BIGINT times, DOUBLE PRECISION values).
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
+
 export type Row = Record<string, unknown>;
 export type SqlValue = string | number | bigint | null | Uint8Array;
 export type Dialect = "sqlite" | "postgres";
@@ -52,6 +54,20 @@ export interface SqlDatabase extends Sql {
   /** Runs a script of `;`-separated DDL statements (no parameters). */
   exec(script: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Which database's transaction the current async call chain is inside: a
+ * statement sent to the database itself (not to the `tx` it was given) from
+ * there would wait for the transaction forever (SQLite) or escape it
+ * (PostgreSQL), so both backends refuse it with a clear error.
+ */
+export const activeTransaction = new AsyncLocalStorage<object>();
+
+export function outsideTransaction(db: object): void {
+  if (activeTransaction.getStore() === db) {
+    throw new Error("a statement on the store inside its own transaction: use the `tx` transaction() gives");
+  }
 }
 
 /** `?` placeholders as $1, $2, ... (question marks inside quotes are left alone). */

@@ -13,7 +13,7 @@ import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
 import { describeFsError } from "../core/fs_errors.ts";
 import type { Lease, Row, Sql, SqlDatabase, SqlValue } from "./sql.ts";
-import { splitStatements } from "./sql.ts";
+import { activeTransaction, outsideTransaction, splitStatements } from "./sql.ts";
 
 function isBusy(e: unknown): boolean {
   const msg = e instanceof Error ? e.message : String(e);
@@ -128,6 +128,11 @@ export class SqliteDatabase implements SqlDatabase {
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`${this.location}: the store is closed`));
+    try {
+      outsideTransaction(this.shared);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const next = this.shared.queue.then(fn, fn);
     this.shared.queue = next.catch(() => undefined);
     return next;
@@ -163,7 +168,7 @@ export class SqliteDatabase implements SqlDatabase {
         }
       }
       try {
-        const out = await fn(this.direct);
+        const out = await activeTransaction.run(this.shared, () => fn(this.direct));
         this.db.exec("COMMIT");
         return out;
       } catch (e) {
