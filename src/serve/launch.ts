@@ -6,6 +6,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
+import { optionalEnv } from "../core/env.ts";
 import type { Config } from "../config/schema.ts";
 import { trackingLocation } from "../config/paths.ts";
 import { isPostgresUri, POSTGRES_ENV } from "../store/sql.ts";
@@ -66,7 +67,8 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
   const storeDir = postgres ? config.paths.models : dirname(location) || ".";
   const reads = new Set([config.paths.models, storeDir, "node_modules", opts.configPath ?? "params.yaml"]);
   if (!modelUri.startsWith("models:")) reads.add(modelUri);
-  const writes = new Set([config.paths.predictions, storeDir]);
+  // the service logs where ORCHARD_PREDICTIONS_DIR says, else paths.predictions: grant that folder
+  const writes = new Set([optionalEnv("ORCHARD_PREDICTIONS_DIR") ?? config.paths.predictions, storeDir]);
   const nets = [`${host.includes(":") ? `[${host}]` : host}:${port}`];
   if (postgres) {
     const url = new URL(location);

@@ -301,3 +301,18 @@ Deno.test("launch: deno serve --parallel with least permissions", () => {
   throws(() => serveCommand({ config, port: "http" }), /expected a port/);
   throws(() => serveCommand({ config, port: "70000" }), /expected a port/);
 });
+
+Deno.test("serveCommand grants the prediction log's folder from ORCHARD_PREDICTIONS_DIR, and a PostgreSQL store's address", () => {
+  const config = ConfigSchema.parse({ tracking: { uri: "postgresql://u:pw@db.example:6543/orchard" } });
+  Deno.env.set("ORCHARD_PREDICTIONS_DIR", "/srv/predictions");
+  try {
+    const c = serveCommand({ config, port: "8123", host: "127.0.0.1", modelUri: "models:/churn/3" });
+    const write = c.args.find((a) => a.startsWith("--allow-write="))!;
+    ok(write.split("=")[1].split(",").includes("/srv/predictions"), write);
+    ok(c.args.includes("--allow-net=127.0.0.1:8123,db.example:6543"), String(c.args));
+    equal(c.env.ORCHARD_TRACKING_URI, "postgresql://u:pw@db.example:6543/orchard");
+    ok(c.args.find((a) => a.startsWith("--allow-env="))!.includes("PGPASSWORD"));
+  } finally {
+    Deno.env.delete("ORCHARD_PREDICTIONS_DIR");
+  }
+});
