@@ -162,8 +162,9 @@ export class PostgresDatabase implements SqlDatabase {
   }
 
   /** Ends the pool; closing again is a no-op, as on SQLite (pg's pool.end() throws the second time). */
+  /** Lease names are unique per process (pid and a random part), so the key is the server's, not the schema's. */
   private leaseKey(name: string): string {
-    return `${this.schema ?? ""}:lease:${name}`;
+    return `orchard-lease:${name}`;
   }
 
   /**

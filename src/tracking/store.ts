@@ -131,7 +131,12 @@ function checkKey(kind: string, key: string): void {
   }
 }
 
-const RUN_LEASES = new Map<string, Lease>();
+/**
+ * This process's lease on each store it has started runs in, by location:
+ * taken once, held until the process ends (however it ends). A run records
+ * the lease's name; a RUNNING run whose lease nobody holds lost its process.
+ */
+const PROCESS_LEASES = new Map<string, Promise<string>>();
 
 /** Ids per `IN (...)` list: well under SQLite's and PostgreSQL's parameter limits. */
 const ID_CHUNK = 500;
@@ -220,10 +225,14 @@ export class TrackingStore {
     const rows = await this.db.all<Row>(
       "SELECT run_id, lease FROM runs WHERE status = 'RUNNING' AND lease IS NOT NULL",
     );
+    const mine = await PROCESS_LEASES.get(this.db.location)?.catch(() => undefined);
+    const held = new Map<string, boolean>();
     const ended: string[] = [];
     for (const r of rows) {
-      if (this.leases.has(r.run_id as string)) continue;
-      if (!(await this.db.isLeaseHeld(r.lease as string))) ended.push(r.run_id as string);
+      const name = r.lease as string;
+      if (name === mine) continue;
+      if (!held.has(name)) held.set(name, await this.db.isLeaseHeld(name));
+      if (!held.get(name)) ended.push(r.run_id as string);
     }
     if (ended.length === 0) return [];
     await this.transaction(async (tx) => {
@@ -238,14 +247,16 @@ export class TrackingStore {
     return ended;
   }
 
-  /**
-   * Leases of the runs this process started and has not ended, by run id.
-   * Process-wide, not per store: a run outlives the store object that started
-   * it (another TrackingStore in this process may end it), and its lease goes
-   * with endRun or with the process.
-   */
-  private get leases(): Map<string, Lease> {
-    return RUN_LEASES;
+  /** This process's lease on this store (taken by its first startRun), by name. */
+  private processLease(): Promise<string> {
+    let lease = PROCESS_LEASES.get(this.db.location);
+    if (!lease) {
+      const name = `p${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+      lease = this.db.acquireLease(name).then(() => name);
+      lease.catch(() => PROCESS_LEASES.delete(this.db.location));
+      PROCESS_LEASES.set(this.db.location, lease);
+    }
+    return lease;
   }
 
   // ---------------------------------------------------------------- experiments
@@ -275,16 +286,7 @@ export class TrackingStore {
   async startRun(opts: StartRunOptions): Promise<{ runId: string }> {
     const runId = newRunId();
     // the lease first: a run is never RUNNING in the store without a live holder
-    const leaseName = `run-${runId}`;
-    const lease = await this.db.acquireLease(leaseName);
-    this.leases.set(runId, lease);
-    try {
-      await this.insertRun(runId, leaseName, opts);
-    } catch (e) {
-      this.leases.delete(runId);
-      await lease.release();
-      throw e;
-    }
+    await this.insertRun(runId, await this.processLease(), opts);
     return { runId };
   }
 
@@ -482,9 +484,6 @@ export class TrackingStore {
         runId,
       ]);
     });
-    const lease = this.leases.get(runId);
-    this.leases.delete(runId);
-    await lease?.release();
   }
 
   async getRun(runId: string): Promise<Run> {
@@ -548,26 +547,40 @@ export class TrackingStore {
     keys: Key[],
   ): Promise<void> {
     const byId = new Map(runs.map((r) => [r.runId, r]));
-    const scope =
-      `run_id IN (SELECT r.run_id FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id ${where})`;
+    // rows of the runs in scope: all runs need no join; an experiment joins to it
+    const scoped = (table: string) =>
+      where
+        ? `${table} t JOIN runs r ON r.run_id = t.run_id JOIN experiments e ON e.experiment_id = r.experiment_id ${where} AND`
+        : `${table} t WHERE`;
     for (const kind of ["params", "tags", "metrics"] as const) {
       const names = [...new Set(keys.filter((k) => k.kind === kind).map((k) => k.name))];
       if (names.length === 0) continue;
       const rows = await this.db.all<Row>(
         kind === "metrics"
-          ? `SELECT run_id, key, value, is_nan FROM metrics WHERE key IN (${
+          ? `SELECT t.run_id, t.key, t.value, t.is_nan, t.step, t.id FROM ${scoped("metrics")} t.key IN (${
             placeholders(names.length)
-          }) AND ${scope} ORDER BY step, id`
-          : `SELECT run_id, key, value FROM ${kind} WHERE key IN (${
-            placeholders(names.length)
-          }) AND ${scope}`,
-        [...names, ...args],
+          })`
+          : `SELECT t.run_id, t.key, t.value FROM ${scoped(kind)} t.key IN (${placeholders(names.length)})`,
+        [...args, ...names],
       );
+      if (kind !== "metrics") {
+        for (const row of rows) {
+          const run = byId.get(row.run_id as string);
+          if (run) run[kind][row.key as string] = row.value as string;
+        }
+        continue;
+      }
+      // a metric's value is its latest: highest step, then last logged (no ORDER BY: one pass here)
+      const latest = new Map<string, { step: number; id: number }>();
       for (const row of rows) {
         const run = byId.get(row.run_id as string);
         if (!run) continue;
-        if (kind === "metrics") run.metrics[row.key as string] = row.is_nan ? NaN : Number(row.value);
-        else run[kind][row.key as string] = row.value as string;
+        const at = `${row.run_id}\0${row.key}`;
+        const step = Number(row.step), id = Number(row.id);
+        const seen = latest.get(at);
+        if (seen && (seen.step > step || (seen.step === step && seen.id > id))) continue;
+        latest.set(at, { step, id });
+        run.metrics[row.key as string] = row.is_nan ? NaN : Number(row.value);
       }
     }
   }

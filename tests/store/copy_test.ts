@@ -17,9 +17,12 @@ backendTest(
     const src = await TrackingStore.open(`${b.root}/source.db`); // always from SQLite, into the backend under test
     const registry = await ModelRegistry.open(src, { modelsDir });
     const { runId: parent } = await src.startRun({ experiment: "tune" });
-    await src.startRun({ experiment: "tune", parentRunId: parent });
+    const { runId: child } = await src.startRun({ experiment: "tune", parentRunId: parent });
     for (let i = 0; i < 3; i++) await src.logMetric(parent, "loss", 1 / (i + 1), i);
     await src.logMetrics(parent, { nan: NaN, inf: Infinity });
+    // copied while quiet: a run still RUNNING in the source has its process writing there, not in the copy
+    await src.endRun(child);
+    await src.endRun(parent, "KILLED");
     const runIds = [await artifactRun(src, b.root), await artifactRun(src, b.root, { roc_auc: 0.9 })];
     await registry.register({ runId: runIds[0], name: "churn", alias: "champion" });
     await registry.register({ runId: runIds[1], name: "churn", alias: "challenger" });
