@@ -16,14 +16,7 @@
  * once logged (re-logging the same value is allowed).
  */
 import { UserError } from "../core/errors.ts";
-import {
-  isPostgresUri,
-  type Lease,
-  type Row,
-  type Sql,
-  type SqlDatabase,
-  type SqlValue,
-} from "../store/sql.ts";
+import { isPostgresUri, type Row, type Sql, type SqlDatabase, type SqlValue } from "../store/sql.ts";
 import { openDatabase } from "../store/open.ts";
 import { type Component, migrate } from "../store/migrate.ts";
 import { readStoreId, STORE_SCHEMA } from "../store/identity.ts";
