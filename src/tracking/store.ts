@@ -131,6 +131,22 @@ function checkKey(kind: string, key: string): void {
  */
 const PROCESS_LEASES = new Map<string, Promise<string>>();
 
+/** A run row's attributes, with empty params, metrics and tags to fill in. */
+function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
+  return {
+    runId: r.run_id as string,
+    experiment: r.experiment as string,
+    runName: (r.run_name as string | null) ?? null,
+    status: r.status as RunStatus,
+    startTime: Number(r.start_time),
+    endTime: r.end_time == null ? null : Number(r.end_time),
+    parentRunId: (r.parent_run_id as string | null) ?? null,
+    params: {},
+    metrics: {},
+    tags: {},
+  };
+}
+
 /** Ids per `IN (...)` list: well under SQLite's and PostgreSQL's parameter limits. */
 const ID_CHUNK = 500;
 
@@ -518,18 +534,7 @@ export class TrackingStore {
        ${where} ORDER BY r.start_time DESC, r.seq DESC`,
       args,
     );
-    return rows.map((r) => ({
-      runId: r.run_id as string,
-      experiment: r.experiment as string,
-      runName: (r.run_name as string | null) ?? null,
-      status: r.status as RunStatus,
-      startTime: Number(r.start_time),
-      endTime: r.end_time == null ? null : Number(r.end_time),
-      parentRunId: (r.parent_run_id as string | null) ?? null,
-      params: {},
-      metrics: {},
-      tags: {},
-    }));
+    return rows.map(runAttributes);
   }
 
   /** Fills in just the named params, tags and (latest) metrics of `runs`. */
@@ -596,17 +601,8 @@ export class TrackingStore {
     const byId = new Map<string, Run>();
     for (const r of rows) {
       byId.set(r.run_id as string, {
-        runId: r.run_id as string,
-        experiment: r.experiment as string,
-        runName: (r.run_name as string | null) ?? null,
-        status: r.status as RunStatus,
-        startTime: Number(r.start_time),
-        endTime: r.end_time == null ? null : Number(r.end_time),
-        parentRunId: (r.parent_run_id as string | null) ?? null,
-        params: {},
-        metrics: {},
+        ...runAttributes(r),
         metricHistory: {},
-        tags: {},
         datasets: [],
         artifacts: {},
       });
