@@ -1,0 +1,349 @@
+/**
+ * Exact path-dependent TreeSHAP (Lundberg, Erion and Lee, "Consistent
+ * Individualized Feature Attribution for Tree Ensembles", 2018, Algorithm 2):
+ * the Shapley values of the set function
+ *
+ *   v(S) = E[f(x) | x_S]
+ *
+ * where the conditional expectation is taken the way the tree itself can take
+ * it: from the root, a split on a feature in S follows the row, a split on any
+ * other feature goes both ways, each child weighted by its share of the node's
+ * cover (training weight). One pass over the tree keeps, for the path from the
+ * root to the current node, the proportion of every subset size that flows
+ * down it (EXTEND), removes a feature again when it is split on a second time
+ * (UNWIND), and at each leaf credits every feature on the path; the cost is
+ * O(leaves x depth^2) per tree, not exponential in the number of features.
+ *
+ * The result is additive, exactly up to rounding:
+ *
+ *   expected value + sum over features of phi = the tree's output for the row
+ *
+ * with expected value = v(empty set), the cover-weighted mean of the leaves.
+ *
+ * Trees are given as flat node arrays (several trees may share one set of
+ * arrays, each starting at its own root). A split sends `x <= threshold` left,
+ * `x > threshold` right and a missing value (NaN) to `missing[node]`. Leaves
+ * may hold a vector of values (one per class): `value[node * width + k]`.
+ */
+
+/** One or more trees as flat node arrays, indexed by node. */
+export interface ShapTree {
+  /** split feature per node, or -1 for a leaf */
+  readonly feature: ArrayLike<number>;
+  /** split threshold: `x <= threshold` goes left */
+  readonly threshold: ArrayLike<number>;
+  readonly left: ArrayLike<number>;
+  readonly right: ArrayLike<number>;
+  /** the child a missing value (NaN) goes to: `left[node]` or `right[node]` */
+  readonly missing: ArrayLike<number>;
+  /**
+   * training weight (row count) per node. Only ratios between siblings are
+   * used: a child's share is cover[child] / (cover[left] + cover[right]), and
+   * two children without cover share evenly.
+   */
+  readonly cover: ArrayLike<number>;
+  /** `width` values per node, `value[node * width + k]`; only leaves' are read */
+  readonly value: ArrayLike<number>;
+  /** values per leaf (classes), 1 for a scalar tree */
+  readonly width: number;
+  /** the number of input features (the length of a row) */
+  readonly nFeatures: number;
+}
+
+/** The share of `child`'s cover in its parent's, as every function here takes it. */
+function share(cover: ArrayLike<number>, child: number, sibling: number): number {
+  const a = cover[child], total = a + cover[sibling];
+  return total > 0 ? a / total : 0.5;
+}
+
+/** Depth (edges from the root to the deepest leaf) of the tree at `root`. */
+export function treeDepth(t: ShapTree, root = 0): number {
+  let max = 0;
+  // an explicit stack of (node, depth): trees from elsewhere may be deep
+  const stack: number[] = [root, 0];
+  while (stack.length) {
+    const d = stack.pop()!, node = stack.pop()!;
+    if (d > max) max = d;
+    if (d > 1_000_000) throw new Error("treeshap: the tree has a cycle (or is absurdly deep)");
+    if (t.feature[node] >= 0) stack.push(t.left[node], d + 1, t.right[node], d + 1);
+  }
+  return max;
+}
+
+/**
+ * The tree's expected output, v(empty set): each leaf's value weighted by the
+ * product of the cover shares on its path; `out[k]` for k < width.
+ */
+export function expectedValue(
+  t: ShapTree,
+  root = 0,
+  out: Float64Array<ArrayBufferLike> = new Float64Array(t.width),
+): Float64Array<ArrayBufferLike> {
+  out.fill(0);
+  const W = t.width;
+  const stack: number[] = [root, 1];
+  while (stack.length) {
+    const p = stack.pop()!, node = stack.pop()!;
+    if (t.feature[node] < 0) {
+      for (let k = 0; k < W; k++) out[k] += p * t.value[node * W + k];
+      continue;
+    }
+    const l = t.left[node], r = t.right[node];
+    const pl = share(t.cover, l, r), pr = share(t.cover, r, l);
+    if (pl > 0) stack.push(l, p * pl);
+    if (pr > 0) stack.push(r, p * pr);
+  }
+  return out;
+}
+
+/**
+ * TreeSHAP over one or more trees sharing a set of node arrays: the path
+ * buffers are allocated once, for the deepest tree, and reused for every row
+ * and tree (no allocation per node or per row).
+ */
+export class TreeShap {
+  readonly tree: ShapTree;
+  readonly roots: Int32Array;
+  /** per tree (in `roots` order): its expected value, `width` values each */
+  readonly expected: Float64Array;
+  readonly maxDepth: number;
+  // the path: per element its feature, zero fraction, one fraction and permutation weight
+  private readonly pFeature: Int32Array;
+  private readonly pZero: Float64Array;
+  private readonly pOne: Float64Array;
+  private readonly pWeight: Float64Array;
+  // the row being explained and where its attributions go (set per call)
+  private x: ArrayLike<number> = [];
+  private xo = 0;
+  private phi: Float64Array = new Float64Array(0);
+  private po = 0;
+  private k0 = 0;
+  private kn = 1;
+
+  constructor(tree: ShapTree, roots: ArrayLike<number> = [0]) {
+    if (!(tree.width >= 1)) throw new RangeError(`treeshap: width must be >= 1, got ${tree.width}`);
+    this.tree = tree;
+    this.roots = Int32Array.from(roots);
+    const W = tree.width;
+    this.expected = new Float64Array(this.roots.length * W);
+    let depth = 0;
+    for (let t = 0; t < this.roots.length; t++) {
+      depth = Math.max(depth, treeDepth(tree, this.roots[t]));
+      expectedValue(tree, this.roots[t], this.expected.subarray(t * W, (t + 1) * W));
+    }
+    this.maxDepth = depth;
+    // a call at depth d copies its parent's <= d elements and adds one: segments of 1, 2, ..., depth + 1
+    const size = ((depth + 2) * (depth + 3)) / 2;
+    this.pFeature = new Int32Array(size);
+    this.pZero = new Float64Array(size);
+    this.pOne = new Float64Array(size);
+    this.pWeight = new Float64Array(size);
+  }
+
+  /** The summed expected values of trees [from, to), outputs [k0, k0 + kn), added to `out[oo..]`. */
+  addExpected(
+    out: Float64Array,
+    oo = 0,
+    k0 = 0,
+    kn = this.tree.width,
+    from = 0,
+    to = this.roots.length,
+  ): void {
+    const W = this.tree.width;
+    for (let t = from; t < to; t++) for (let k = 0; k < kn; k++) out[oo + k] += this.expected[t * W + k0 + k];
+  }
+
+  /**
+   * Adds the SHAP values of the row `x[xo..xo + nFeatures)` through trees
+   * [from, to) (summed) to `phi`: outputs k0..k0+kn-1 of feature f go to
+   * `phi[po + f * kn + (k - k0)]` (with kn = 1, simply `phi[po + f]`).
+   */
+  addRow(
+    x: ArrayLike<number>,
+    xo: number,
+    phi: Float64Array,
+    po = 0,
+    k0 = 0,
+    kn = this.tree.width,
+    from = 0,
+    to = this.roots.length,
+  ): void {
+    if (!(k0 >= 0 && kn >= 1 && k0 + kn <= this.tree.width)) {
+      throw new RangeError(`treeshap: outputs ${k0}..${k0 + kn - 1} out of range (width ${this.tree.width})`);
+    }
+    this.x = x;
+    this.xo = xo;
+    this.phi = phi;
+    this.po = po;
+    this.k0 = k0;
+    this.kn = kn;
+    for (let t = from; t < to; t++) this.recurse(this.roots[t], 0, 0, 0, 1, 1, -1);
+    this.x = [];
+    this.phi = new Float64Array(0);
+  }
+
+  /**
+   * One node of Algorithm 2. The parent's path has `depth` elements at
+   * `parent..parent + depth`; this call's path is built at `start`, the
+   * parent's extended by (zero, one, feature).
+   */
+  private recurse(
+    node: number,
+    start: number,
+    parent: number,
+    depth: number,
+    zero: number,
+    one: number,
+    feat: number,
+  ): void {
+    const pF = this.pFeature, pZ = this.pZero, pO = this.pOne, pW = this.pWeight;
+    const t = this.tree;
+    if (start !== parent) {
+      for (let i = 0; i < depth; i++) {
+        pF[start + i] = pF[parent + i];
+        pZ[start + i] = pZ[parent + i];
+        pO[start + i] = pO[parent + i];
+        pW[start + i] = pW[parent + i];
+      }
+    }
+    this.extend(start, depth, zero, one, feat);
+    const f = t.feature[node];
+    if (f < 0) {
+      this.credit(node, start, depth);
+      return;
+    }
+    const l = t.left[node], r = t.right[node];
+    const v = this.x[this.xo + f], th = t.threshold[node];
+    const hot = v <= th ? l : v > th ? r : t.missing[node];
+    const cold = hot === l ? r : l;
+    const zHot = share(t.cover, hot, cold), zCold = share(t.cover, cold, hot);
+    // a feature split on before: take it off the path, and carry its fractions on
+    let inZero = 1, inOne = 1, d = depth;
+    for (let i = 1; i <= depth; i++) {
+      if (pF[start + i] === f) {
+        inZero = pZ[start + i];
+        inOne = pO[start + i];
+        this.unwind(start, depth, i);
+        d--;
+        break;
+      }
+    }
+    const next = start + d + 1;
+    // a branch with both fractions 0 carries no weight for any subset: skip it
+    if (zHot * inZero > 0 || inOne > 0) this.recurse(hot, next, start, d + 1, zHot * inZero, inOne, f);
+    if (zCold * inZero > 0) this.recurse(cold, next, start, d + 1, zCold * inZero, 0, f);
+  }
+
+  /** EXTEND: appends (feature, zero, one) as element `depth` of the path at `s` (elements 0..depth-1 exist). */
+  private extend(s: number, depth: number, zero: number, one: number, feat: number): void {
+    const pW = this.pWeight;
+    this.pFeature[s + depth] = feat;
+    this.pZero[s + depth] = zero;
+    this.pOne[s + depth] = one;
+    pW[s + depth] = depth === 0 ? 1 : 0;
+    const n = depth + 1;
+    for (let i = depth - 1; i >= 0; i--) {
+      pW[s + i + 1] += (one * pW[s + i] * (i + 1)) / n;
+      pW[s + i] = (zero * pW[s + i] * (depth - i)) / n;
+    }
+  }
+
+  /** UNWIND: removes element `k` from the path at `s` whose last element is `depth`, in place. */
+  private unwind(s: number, depth: number, k: number): void {
+    const pF = this.pFeature, pZ = this.pZero, pO = this.pOne, pW = this.pWeight;
+    const one = pO[s + k], zero = pZ[s + k], n = depth + 1;
+    let carry = pW[s + depth];
+    if (one !== 0) {
+      for (let i = depth - 1; i >= 0; i--) {
+        const w = pW[s + i];
+        pW[s + i] = (carry * n) / ((i + 1) * one);
+        carry = w - (pW[s + i] * zero * (depth - i)) / n;
+      }
+    } else {
+      for (let i = depth - 1; i >= 0; i--) pW[s + i] = (pW[s + i] * n) / (zero * (depth - i));
+    }
+    for (let i = k; i < depth; i++) {
+      pF[s + i] = pF[s + i + 1];
+      pZ[s + i] = pZ[s + i + 1];
+      pO[s + i] = pO[s + i + 1];
+    }
+  }
+
+  /**
+   * At a leaf: each path element i >= 1 gets (sum of the path's weights with i
+   * unwound) x (its one fraction - its zero fraction) x the leaf's values.
+   * The unwound sum is computed without touching the path.
+   */
+  private credit(node: number, s: number, depth: number): void {
+    const pF = this.pFeature, pZ = this.pZero, pO = this.pOne, pW = this.pWeight;
+    const phi = this.phi, po = this.po, k0 = this.k0, kn = this.kn;
+    const vals = this.tree.value, vo = node * this.tree.width + k0;
+    const n = depth + 1;
+    for (let k = 1; k <= depth; k++) {
+      const one = pO[s + k], zero = pZ[s + k];
+      let total = 0;
+      if (one !== 0) {
+        let carry = pW[s + depth];
+        for (let i = depth - 1; i >= 0; i--) {
+          const w = (carry * n) / ((i + 1) * one);
+          total += w;
+          carry = pW[s + i] - (w * zero * (depth - i)) / n;
+        }
+      } else {
+        for (let i = depth - 1; i >= 0; i--) total += (pW[s + i] * n) / (zero * (depth - i));
+      }
+      const scale = total * (one - zero);
+      if (scale === 0) continue;
+      const o = po + pF[s + k] * kn;
+      for (let j = 0; j < kn; j++) phi[o + j] += scale * vals[vo + j];
+    }
+  }
+}
+
+/**
+ * SHAP values of `rows` rows (row-major, `nFeatures` per row) through an
+ * ensemble, all outputs: `phi` is rows x nFeatures x width, `expected` width
+ * values. `average` (a forest) divides by the number of trees; otherwise
+ * (boosting) trees are summed. For every row and output k:
+ *
+ *   expected[k] + sum_f phi[(row * nFeatures + f) * width + k] = the ensemble's output k
+ */
+export function ensembleShap(
+  ts: TreeShap,
+  data: ArrayLike<number>,
+  rows: number,
+  average: boolean,
+): { expected: Float64Array; phi: Float64Array } {
+  const W = ts.tree.width, p = ts.tree.nFeatures, nT = ts.roots.length;
+  const expected = new Float64Array(W);
+  ts.addExpected(expected);
+  const phi = new Float64Array(rows * p * W);
+  for (let r = 0; r < rows; r++) ts.addRow(data, r * p, phi, r * p * W, 0, W);
+  if (average && nT > 0) {
+    for (let k = 0; k < W; k++) expected[k] /= nT;
+    for (let i = 0; i < phi.length; i++) phi[i] /= nT;
+  }
+  return { expected, phi };
+}
+
+/** A tree's (or trees' summed) output for one row, walking as TreeSHAP does; `out[k]` for k < width. */
+export function treeOutput(
+  t: ShapTree,
+  x: ArrayLike<number>,
+  xo = 0,
+  roots: ArrayLike<number> = [0],
+  out = new Float64Array(t.width),
+): Float64Array {
+  out.fill(0);
+  for (let i = 0; i < roots.length; i++) {
+    let node = roots[i];
+    let f = t.feature[node];
+    while (f >= 0) {
+      const v = x[xo + f], th = t.threshold[node];
+      node = v <= th ? t.left[node] : v > th ? t.right[node] : t.missing[node];
+      f = t.feature[node];
+    }
+    for (let k = 0; k < t.width; k++) out[k] += t.value[node * t.width + k];
+  }
+  return out;
+}
