@@ -1,0 +1,115 @@
+/**
+ * A fitted boosting ensemble flattened into typed arrays: all trees' nodes in
+ * one set of arrays, tree t's root at `roots[t]`, trees in round order (round
+ * r's tree for output k is tree r * width + k). The children of an internal
+ * node are `child[i]` and `child[i] + 1`; `x <= threshold` goes left, a
+ * missing value (NaN: both comparisons false) follows `nanRight`.
+ *
+ * The raw score of a row for output k is `baseline[k]` plus its leaf values in
+ * k's trees, summed in tree order, so batch and single-row predictions agree
+ * to the last bit.
+ */
+import type { BoostTree } from "./grower.ts";
+
+export interface FlatBoost {
+  /** outputs per round: 1 (regression, binary) or the number of classes */
+  readonly width: number;
+  readonly nFeatures: number;
+  readonly baseline: Float64Array;
+  readonly roots: Int32Array;
+  readonly feature: Int32Array;
+  readonly threshold: Float64Array;
+  readonly child: Int32Array;
+  readonly nanRight: Uint8Array;
+  readonly value: Float64Array;
+}
+
+export function flattenBoost(
+  trees: BoostTree[],
+  width: number,
+  nFeatures: number,
+  baseline: Float64Array,
+): FlatBoost {
+  let nodes = 0;
+  for (const t of trees) nodes += t.nNodes;
+  const roots = new Int32Array(trees.length);
+  const feature = new Int32Array(nodes);
+  const threshold = new Float64Array(nodes);
+  const child = new Int32Array(nodes);
+  const nanRight = new Uint8Array(nodes);
+  const value = new Float64Array(nodes);
+  let at = 0;
+  for (let t = 0; t < trees.length; t++) {
+    const tr = trees[t];
+    roots[t] = at;
+    feature.set(tr.feature, at);
+    threshold.set(tr.threshold, at);
+    nanRight.set(tr.nanRight, at);
+    value.set(tr.value, at);
+    for (let i = 0; i < tr.nNodes; i++) child[at + i] = tr.feature[i] >= 0 ? tr.child[i] + at : 0;
+    at += tr.nNodes;
+  }
+  return {
+    width,
+    nFeatures,
+    baseline: Float64Array.from(baseline),
+    roots,
+    feature,
+    threshold,
+    child,
+    nanRight,
+    value,
+  };
+}
+
+/** The leaf value of the tree rooted at `root` for the row at x[xo..]. */
+export function treeValue(fb: FlatBoost, root: number, x: ArrayLike<number>, xo: number): number {
+  const feature = fb.feature, threshold = fb.threshold, child = fb.child, nanRight = fb.nanRight;
+  let node = root;
+  let f = feature[node];
+  while (f >= 0) {
+    const v = x[xo + f];
+    const th = threshold[node];
+    node = child[node] + (v <= th ? 0 : v > th ? 1 : nanRight[node]);
+    f = feature[node];
+  }
+  return fb.value[node];
+}
+
+/** Raw scores of one row into out[oo .. oo + width). */
+export function rawRowInto(
+  fb: FlatBoost,
+  x: ArrayLike<number>,
+  xo: number,
+  out: Float64Array,
+  oo: number,
+): void {
+  const W = fb.width, roots = fb.roots, nT = roots.length;
+  for (let k = 0; k < W; k++) out[oo + k] = fb.baseline[k];
+  for (let t = 0; t < nT; t++) out[oo + (t % W)] += treeValue(fb, roots[t], x, xo);
+}
+
+/** Raw scores (rows x width, row-major) of a row-major matrix, one row at a time through every tree. */
+export function rawScores(fb: FlatBoost, data: ArrayLike<number>, rows: number): Float64Array {
+  const W = fb.width, p = fb.nFeatures;
+  const out = new Float64Array(rows * W);
+  for (let r = 0; r < rows; r++) rawRowInto(fb, data, r * p, out, r * W);
+  return out;
+}
+
+/** Sigmoid, and softmax in place over a[o .. o + k). */
+export function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+export function softmaxInPlace(a: Float64Array, o: number, k: number): void {
+  let mx = -Infinity;
+  for (let j = 0; j < k; j++) if (a[o + j] > mx) mx = a[o + j];
+  let s = 0;
+  for (let j = 0; j < k; j++) {
+    const e = Math.exp(a[o + j] - mx);
+    a[o + j] = e;
+    s += e;
+  }
+  for (let j = 0; j < k; j++) a[o + j] /= s;
+}

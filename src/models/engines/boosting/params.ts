@@ -1,0 +1,129 @@
+/**
+ * The gradient-boosting engine's parameters, named as LightGBM and
+ * scikit-learn's HistGradientBoosting name them, with their defaults, and
+ * their checks: every problem is reported at once, as a UserError.
+ */
+import { UserError, UserErrors } from "../../../core/errors.ts";
+
+export interface BoostingParams {
+  /** shrinkage applied to every leaf value (0.1) */
+  learning_rate?: number;
+  /** boosting rounds (100); a multiclass round grows one tree per class */
+  max_iter?: number;
+  /** leaves per tree, grown best-first (31); null for no limit */
+  max_leaf_nodes?: number | null;
+  /** depth limit (root = depth 0); null for none */
+  max_depth?: number | null;
+  /** fewest training rows in a leaf (20) */
+  min_samples_leaf?: number;
+  /** smallest hessian sum in a leaf (1e-3, LightGBM's min_sum_hessian_in_leaf) */
+  min_child_weight?: number;
+  /** L2 penalty lambda on leaf values (0) */
+  l2_regularization?: number;
+  /** smallest gain a split must exceed (0) */
+  min_gain_to_split?: number;
+  /** fraction of rows drawn (without replacement) per round (1.0) */
+  subsample?: number;
+  /** fraction of features drawn per tree (1.0) */
+  colsample?: number;
+  /** seed of every random draw (row and feature sampling, the validation split); null means 0 */
+  random_state?: number | null;
+  /** classifier: "balanced" weighs class c by n / (k * n_c) */
+  class_weight?: "balanced" | null;
+  /** binary classifier: weight of the positive class (1) */
+  scale_pos_weight?: number;
+  /** bins per feature (255) */
+  max_bins?: number;
+  /** "auto": on when there are more than 10,000 rows */
+  early_stopping?: "auto" | boolean;
+  /** share of the rows held out for early stopping when no validation set is given (0.1) */
+  validation_fraction?: number;
+  /** rounds without an improvement of more than `tol` before stopping (10) */
+  n_iter_no_change?: number;
+  tol?: number;
+  /** the early-stopping score: the loss (log loss or squared error) on the validation rows */
+  scoring?: "loss";
+  /** per feature: 1 increasing, -1 decreasing, 0 unconstrained; null for none */
+  monotonic_cst?: number[] | null;
+}
+
+export type ResolvedBoostingParams = Required<BoostingParams>;
+
+export const DEFAULTS: ResolvedBoostingParams = {
+  learning_rate: 0.1,
+  max_iter: 100,
+  max_leaf_nodes: 31,
+  max_depth: null,
+  min_samples_leaf: 20,
+  min_child_weight: 1e-3,
+  l2_regularization: 0,
+  min_gain_to_split: 0,
+  subsample: 1,
+  colsample: 1,
+  random_state: null,
+  class_weight: null,
+  scale_pos_weight: 1,
+  max_bins: 255,
+  early_stopping: "auto",
+  validation_fraction: 0.1,
+  n_iter_no_change: 10,
+  tol: 1e-7,
+  scoring: "loss",
+  monotonic_cst: null,
+};
+
+const KNOWN = new Set(Object.keys(DEFAULTS));
+
+export function resolveBoostingParams(
+  kind: "classifier" | "regressor",
+  given: BoostingParams = {},
+): ResolvedBoostingParams {
+  const problems: string[] = [];
+  for (const k of Object.keys(given)) if (!KNOWN.has(k)) problems.push(`unknown parameter "${k}"`);
+  const p: ResolvedBoostingParams = { ...DEFAULTS };
+  for (const [k, v] of Object.entries(given)) {
+    if (v !== undefined && KNOWN.has(k)) (p as Record<string, unknown>)[k] = v;
+  }
+  const num = (name: keyof ResolvedBoostingParams, ok: (v: number) => boolean, what: string) => {
+    const v = p[name];
+    if (typeof v !== "number" || !ok(v)) problems.push(`${name} must be ${what}, got ${JSON.stringify(v)}`);
+  };
+  const int = (v: number) => Number.isInteger(v);
+  num("learning_rate", (v) => v > 0 && Number.isFinite(v), "a number > 0");
+  num("max_iter", (v) => int(v) && v >= 1, "an integer >= 1");
+  if (p.max_leaf_nodes !== null) num("max_leaf_nodes", (v) => int(v) && v >= 2, "an integer >= 2 or null");
+  if (p.max_depth !== null) num("max_depth", (v) => int(v) && v >= 1, "an integer >= 1 or null");
+  num("min_samples_leaf", (v) => int(v) && v >= 1, "an integer >= 1");
+  num("min_child_weight", (v) => v > 0 && Number.isFinite(v), "a number > 0");
+  num("l2_regularization", (v) => v >= 0 && Number.isFinite(v), "a number >= 0");
+  num("min_gain_to_split", (v) => v >= 0 && Number.isFinite(v), "a number >= 0");
+  num("subsample", (v) => v > 0 && v <= 1, "in (0, 1]");
+  num("colsample", (v) => v > 0 && v <= 1, "in (0, 1]");
+  if (p.random_state !== null) num("random_state", (v) => int(v), "an integer or null");
+  if (p.class_weight !== null && p.class_weight !== "balanced") {
+    problems.push(`class_weight must be "balanced" or null, got ${JSON.stringify(p.class_weight)}`);
+  }
+  num("scale_pos_weight", (v) => v > 0 && Number.isFinite(v), "a number > 0");
+  if (p.class_weight !== null && p.scale_pos_weight !== 1) {
+    problems.push("class_weight and scale_pos_weight cannot both be set");
+  }
+  if (kind === "regressor" && (p.class_weight !== null || p.scale_pos_weight !== 1)) {
+    problems.push("class_weight and scale_pos_weight are for classifiers");
+  }
+  num("max_bins", (v) => int(v) && v >= 2 && v <= 255, "an integer in 2..255");
+  if (p.early_stopping !== "auto" && typeof p.early_stopping !== "boolean") {
+    problems.push(`early_stopping must be "auto", true or false, got ${JSON.stringify(p.early_stopping)}`);
+  }
+  num("validation_fraction", (v) => v > 0 && v < 1, "in (0, 1)");
+  num("n_iter_no_change", (v) => int(v) && v >= 1, "an integer >= 1");
+  num("tol", (v) => v >= 0 && Number.isFinite(v), "a number >= 0");
+  if (p.scoring !== "loss") problems.push(`scoring must be "loss", got ${JSON.stringify(p.scoring)}`);
+  if (p.monotonic_cst !== null) {
+    if (!Array.isArray(p.monotonic_cst) || p.monotonic_cst.some((c) => c !== -1 && c !== 0 && c !== 1)) {
+      problems.push("monotonic_cst must be a list of -1, 0 and 1 (one per feature) or null");
+    }
+  }
+  if (problems.length === 1) throw new UserError(`gradient boosting: ${problems[0]}`);
+  if (problems.length > 1) throw new UserErrors(problems.map((s) => `gradient boosting: ${s}`));
+  return p;
+}

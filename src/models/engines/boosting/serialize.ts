@@ -1,0 +1,167 @@
+/**
+ * The boosting engine's compact, versioned byte format (the forest's layout):
+ *
+ *   "ORBOOST_" (8 bytes) | header length (uint32 LE) | header (UTF-8 JSON) | padding to 8
+ *   | payload: typed arrays, little-endian, each at an 8-aligned offset listed in the header
+ *
+ * The header carries the format version, the kind, the params and the small
+ * learned scalars; the payload carries the baseline, the node arrays and the
+ * importances verbatim, so a loaded model predicts bit-identically.
+ */
+import { UserError } from "../../../core/errors.ts";
+import type { FlatBoost } from "./flat.ts";
+import type { ResolvedBoostingParams } from "./params.ts";
+
+export const FORMAT_VERSION = 1;
+const MAGIC = "ORBOOST_";
+
+type DType = "int32" | "float64" | "uint8";
+const CTOR = { int32: Int32Array, float64: Float64Array, uint8: Uint8Array } as const;
+type AnyArray = Int32Array | Float64Array | Uint8Array;
+
+export interface BoostState {
+  kind: "classifier" | "regressor";
+  params: ResolvedBoostingParams;
+  nClasses: number;
+  nIter: number;
+  model: FlatBoost;
+  importances: Float64Array;
+}
+
+interface ArrayEntry {
+  name: string;
+  dtype: DType;
+  offset: number;
+  length: number;
+}
+
+interface Header {
+  format: "orchard-boosting";
+  version: number;
+  kind: "classifier" | "regressor";
+  params: ResolvedBoostingParams;
+  nFeatures: number;
+  nClasses: number;
+  width: number;
+  nIter: number;
+  arrays: ArrayEntry[];
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const pad8 = (n: number) => (n + 7) & ~7;
+const REQUIRED = ["baseline", "roots", "feature", "threshold", "child", "nanRight", "value", "importances"];
+
+export function encodeBoost(s: BoostState): Uint8Array {
+  if (!littleEndian) throw new Error("boosting serialization needs a little-endian platform");
+  const fb = s.model;
+  const parts: [string, DType, AnyArray][] = [
+    ["baseline", "float64", fb.baseline],
+    ["roots", "int32", fb.roots],
+    ["feature", "int32", fb.feature],
+    ["threshold", "float64", fb.threshold],
+    ["child", "int32", fb.child],
+    ["nanRight", "uint8", fb.nanRight],
+    ["value", "float64", fb.value],
+    ["importances", "float64", s.importances],
+  ];
+  const arrays: ArrayEntry[] = [];
+  let off = 0;
+  for (const [name, dtype, a] of parts) {
+    arrays.push({ name, dtype, offset: off, length: a.length });
+    off = pad8(off + a.byteLength);
+  }
+  const header: Header = {
+    format: "orchard-boosting",
+    version: FORMAT_VERSION,
+    kind: s.kind,
+    params: s.params,
+    nFeatures: fb.nFeatures,
+    nClasses: s.nClasses,
+    width: fb.width,
+    nIter: s.nIter,
+    arrays,
+  };
+  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  const payloadStart = pad8(12 + headerBytes.length);
+  const out = new Uint8Array(payloadStart + off);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(8, headerBytes.length, true);
+  out.set(headerBytes, 12);
+  for (let i = 0; i < parts.length; i++) {
+    const a = parts[i][2];
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), payloadStart + arrays[i].offset);
+  }
+  return out;
+}
+
+function corrupt(why: string): never {
+  throw new UserError(`not a readable Orchard gradient-boosting model: ${why}`);
+}
+
+export function decodeBoost(bytes: Uint8Array): BoostState {
+  if (!littleEndian) throw new Error("boosting serialization needs a little-endian platform");
+  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) corrupt("bad magic");
+  const hlen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
+  if (12 + hlen > bytes.length) corrupt("truncated header");
+  let header: Header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + hlen)));
+  } catch {
+    corrupt("bad header");
+  }
+  if (header.format !== "orchard-boosting") corrupt("unknown format");
+  if (header.version !== FORMAT_VERSION) {
+    corrupt(`format version ${header.version}, this Orchard reads version ${FORMAT_VERSION}`);
+  }
+  const payloadStart = pad8(12 + hlen);
+  const got: Record<string, AnyArray> = {};
+  for (const a of header.arrays ?? []) {
+    const C = CTOR[a.dtype];
+    if (!C) corrupt(`unknown array type ${a.dtype}`);
+    const start = payloadStart + a.offset;
+    const len = a.length * C.BYTES_PER_ELEMENT;
+    if (start + len > bytes.length) corrupt("truncated payload");
+    const buf = new ArrayBuffer(len);
+    new Uint8Array(buf).set(bytes.subarray(start, start + len));
+    got[a.name] = new C(buf);
+  }
+  for (const name of REQUIRED) if (!got[name]) corrupt(`missing ${name}`);
+  const model: FlatBoost = {
+    width: header.width,
+    nFeatures: header.nFeatures,
+    baseline: got.baseline as Float64Array,
+    roots: got.roots as Int32Array,
+    feature: got.feature as Int32Array,
+    threshold: got.threshold as Float64Array,
+    child: got.child as Int32Array,
+    nanRight: got.nanRight as Uint8Array,
+    value: got.value as Float64Array,
+  };
+  validate(model);
+  return {
+    kind: header.kind,
+    params: header.params,
+    nClasses: header.nClasses,
+    nIter: header.nIter,
+    model,
+    importances: got.importances as Float64Array,
+  };
+}
+
+/** Checks every index stays in bounds, so a damaged file cannot make inference loop or read past the end. */
+function validate(fb: FlatBoost): void {
+  const n = fb.feature.length;
+  if (!(fb.width >= 1) || fb.baseline.length !== fb.width) corrupt("bad baseline");
+  if (
+    fb.threshold.length !== n || fb.child.length !== n || fb.nanRight.length !== n || fb.value.length !== n
+  ) {
+    corrupt("node arrays differ");
+  }
+  if (fb.roots.length % fb.width !== 0) corrupt("trees are not whole rounds");
+  for (let i = 0; i < n; i++) {
+    const f = fb.feature[i];
+    if (f >= fb.nFeatures || f < -1) corrupt("feature index out of range");
+    if (f >= 0 && (fb.child[i] <= i || fb.child[i] + 1 >= n)) corrupt("child index out of range");
+  }
+  for (const r of fb.roots) if (r < 0 || r >= n) corrupt("root out of range");
+}
