@@ -112,8 +112,19 @@ export class TreeShap {
   private readonly pZero: Float64Array;
   private readonly pOne: Float64Array;
   private readonly pWeight: Float64Array;
+  /**
+   * the ratios EXTEND, UNWIND and the leaf sums use, per path length: for a
+   * path whose last element is d, entry d * stride + i holds (d + 1) / (i + 1)
+   * (rUp), (d - i) / (d + 1) (rDown), (i + 1) / (d + 1) (rIn) and
+   * (d + 1) / (d - i) (rOut), so the inner loops multiply instead of divide
+   */
+  private readonly stride: number;
+  private readonly rUp: Float64Array;
+  private readonly rDown: Float64Array;
+  private readonly rIn: Float64Array;
+  private readonly rOut: Float64Array;
   // the row being explained and where its attributions go (set per call)
-  private x: ArrayLike<number> = [];
+  private x: ArrayLike<number> = new Float64Array(0);
   private xo = 0;
   private phi: Float64Array = new Float64Array(0);
   private po = 0;
@@ -138,6 +149,20 @@ export class TreeShap {
     this.pZero = new Float64Array(size);
     this.pOne = new Float64Array(size);
     this.pWeight = new Float64Array(size);
+    const stride = depth + 2;
+    this.stride = stride;
+    this.rUp = new Float64Array(stride * stride);
+    this.rDown = new Float64Array(stride * stride);
+    this.rIn = new Float64Array(stride * stride);
+    this.rOut = new Float64Array(stride * stride);
+    for (let d = 0; d < stride; d++) {
+      for (let i = 0; i < d; i++) {
+        this.rUp[d * stride + i] = (d + 1) / (i + 1);
+        this.rDown[d * stride + i] = (d - i) / (d + 1);
+        this.rIn[d * stride + i] = (i + 1) / (d + 1);
+        this.rOut[d * stride + i] = (d + 1) / (d - i);
+      }
+    }
   }
 
   /** The summed expected values of trees [from, to), outputs [k0, k0 + kn), added to `out[oo..]`. */
@@ -178,8 +203,6 @@ export class TreeShap {
     this.k0 = k0;
     this.kn = kn;
     for (let t = from; t < to; t++) this.recurse(this.roots[t], 0, 0, 0, 1, 1, -1);
-    this.x = [];
-    this.phi = new Float64Array(0);
   }
 
   /**
@@ -236,31 +259,35 @@ export class TreeShap {
 
   /** EXTEND: appends (feature, zero, one) as element `depth` of the path at `s` (elements 0..depth-1 exist). */
   private extend(s: number, depth: number, zero: number, one: number, feat: number): void {
-    const pW = this.pWeight;
+    const pW = this.pWeight, rDown = this.rDown, rIn = this.rIn, row = depth * this.stride;
     this.pFeature[s + depth] = feat;
     this.pZero[s + depth] = zero;
     this.pOne[s + depth] = one;
     pW[s + depth] = depth === 0 ? 1 : 0;
-    const n = depth + 1;
     for (let i = depth - 1; i >= 0; i--) {
-      pW[s + i + 1] += (one * pW[s + i] * (i + 1)) / n;
-      pW[s + i] = (zero * pW[s + i] * (depth - i)) / n;
+      const w = pW[s + i];
+      pW[s + i + 1] += one * w * rIn[row + i];
+      pW[s + i] = zero * w * rDown[row + i];
     }
   }
 
   /** UNWIND: removes element `k` from the path at `s` whose last element is `depth`, in place. */
   private unwind(s: number, depth: number, k: number): void {
     const pF = this.pFeature, pZ = this.pZero, pO = this.pOne, pW = this.pWeight;
-    const one = pO[s + k], zero = pZ[s + k], n = depth + 1;
-    let carry = pW[s + depth];
+    const row = depth * this.stride, rUp = this.rUp, rDown = this.rDown, rOut = this.rOut;
+    const one = pO[s + k], zero = pZ[s + k];
     if (one !== 0) {
+      const inv = 1 / one;
+      let carry = pW[s + depth];
       for (let i = depth - 1; i >= 0; i--) {
         const w = pW[s + i];
-        pW[s + i] = (carry * n) / ((i + 1) * one);
-        carry = w - (pW[s + i] * zero * (depth - i)) / n;
+        const u = carry * rUp[row + i] * inv;
+        pW[s + i] = u;
+        carry = w - u * zero * rDown[row + i];
       }
     } else {
-      for (let i = depth - 1; i >= 0; i--) pW[s + i] = (pW[s + i] * n) / (zero * (depth - i));
+      const inv = 1 / zero;
+      for (let i = depth - 1; i >= 0; i--) pW[s + i] = pW[s + i] * rOut[row + i] * inv;
     }
     for (let i = k; i < depth; i++) {
       pF[s + i] = pF[s + i + 1];
@@ -270,27 +297,35 @@ export class TreeShap {
   }
 
   /**
-   * At a leaf: each path element i >= 1 gets (sum of the path's weights with i
+   * At a leaf: each path element k >= 1 gets (sum of the path's weights with k
    * unwound) x (its one fraction - its zero fraction) x the leaf's values.
-   * The unwound sum is computed without touching the path.
+   * The unwound sums are computed without touching the path; for an element
+   * the row does not follow (one fraction 0) the sum is the same but for its
+   * zero fraction, so it is computed once per leaf.
    */
   private credit(node: number, s: number, depth: number): void {
     const pF = this.pFeature, pZ = this.pZero, pO = this.pOne, pW = this.pWeight;
+    const row = depth * this.stride, rUp = this.rUp, rDown = this.rDown, rOut = this.rOut;
     const phi = this.phi, po = this.po, k0 = this.k0, kn = this.kn;
     const vals = this.tree.value, vo = node * this.tree.width + k0;
-    const n = depth + 1;
+    let coldSum = 0, haveCold = false;
     for (let k = 1; k <= depth; k++) {
       const one = pO[s + k], zero = pZ[s + k];
       let total = 0;
       if (one !== 0) {
+        const inv = 1 / one;
         let carry = pW[s + depth];
         for (let i = depth - 1; i >= 0; i--) {
-          const w = (carry * n) / ((i + 1) * one);
+          const w = carry * rUp[row + i] * inv;
           total += w;
-          carry = pW[s + i] - (w * zero * (depth - i)) / n;
+          carry = pW[s + i] - w * zero * rDown[row + i];
         }
       } else {
-        for (let i = depth - 1; i >= 0; i--) total += (pW[s + i] * n) / (zero * (depth - i));
+        if (!haveCold) {
+          for (let i = depth - 1; i >= 0; i--) coldSum += pW[s + i] * rOut[row + i];
+          haveCold = true;
+        }
+        total = coldSum / zero;
       }
       const scale = total * (one - zero);
       if (scale === 0) continue;
