@@ -60,6 +60,15 @@ export {
   rocCurve,
 } from "./models/metrics.ts";
 export { RandomForestClassifier, RandomForestRegressor } from "./models/engines/forest/index.ts";
+export {
+  defineEngine,
+  type Engine,
+  type EngineDefinition,
+  engineNames,
+  type EstimatorKind,
+  loadPlugins,
+  registerEngine,
+} from "./models/engines/registry.ts";
 export type { Estimator, Matrix, Prediction, Signature } from "./models/types.ts";
 
 // --- training: the tracked stage, its data, and search ----------------------------

@@ -8,6 +8,7 @@ import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
 import { trackingLocation } from "../src/config/paths.ts";
 import { predictFile } from "../src/serve/batch.ts";
+import { loadPlugins } from "../src/models/engines/registry.ts";
 
 export const spec = defineTask({
   name: "predict",
@@ -30,7 +31,8 @@ export const spec = defineTask({
   // the service's batch twin, and its description promises the output under data/. An
   // --output elsewhere is refused here, before the model is loaded or a row scored.
   writes: (ctx) => [ctx.values.output && { path: ctx.values.output, source: "--output" }],
-  run(ctx) {
+  async run(ctx) {
+    await loadPlugins(ctx.config.model.plugins);
     const config = ctx.config;
     const input = ctx.values.input;
     const output = ctx.values.output;

@@ -70,8 +70,15 @@ export const GenerateSchema = z.strictObject({
 });
 
 export const ModelSchema = z.strictObject({
-  algorithm: z.enum(["forest", "ml-random-forest", "logistic"]).default("forest").describe(
-    "the engine: our forest, ml-random-forest, or logistic regression",
+  algorithm: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "must be an engine name").default("forest")
+    .describe(
+      "the engine: forest, ml-random-forest, logistic, or one a plugin registers (model.plugins)",
+    ),
+  plugins: z.array(z.string().min(1)).default([]).describe(
+    "engine plugin modules to load, e.g. [./plugins/knn.ts]: each exports `engine` (or a default) made with defineEngine",
+  ),
+  engine_params: z.record(z.string(), z.unknown()).default({}).describe(
+    "settings of a plugin engine, checked by the plugin's own schema (built-in engines use the model.* keys)",
   ),
   task: z.enum(["auto", "classification", "regression"]).default("auto").describe(
     "auto: regression for a numeric target with many values, else classification",

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
 import { trackingLocation } from "../config/paths.ts";
+import { loadPlugins } from "../models/engines/registry.ts";
 import { writeTextAtomic } from "../core/atomic.ts";
 import { loadArtifact, type LoadedModel } from "../models/artifact.ts";
 import { accuracy, f1, precision, recall } from "../models/metrics.ts";
@@ -127,6 +128,7 @@ function today(now: Date): string {
 
 export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   const config = opts.config;
+  await loadPlugins(config.model.plugins);
   const now = opts.now ?? new Date();
   const runAt = now.toISOString();
   const notes: string[] = [];

@@ -2,14 +2,14 @@
 import { UserError } from "../core/errors.ts";
 import { ProgressBar } from "../core/progress.ts";
 import type { ModelParams } from "../config/schema.ts";
-import { createEstimator, type EstimatorKind } from "./engines/registry.ts";
+import { createEstimator, engineEncoding, type EstimatorKind, progressTotal } from "./engines/registry.ts";
 import { type Columns, type Encoding, Preprocessor } from "./preprocess/index.ts";
 import type { Estimator, Matrix } from "./types.ts";
 
-/** "auto" encoding: one-hot for logistic regression, ordinal codes for tree ensembles. */
+/** "auto" encoding: what the engine asks for (one-hot for logistic regression, ordinal codes for trees). */
 export function resolveEncoding(params: ModelParams): Encoding {
   if (params.encoding !== "auto") return params.encoding;
-  return params.algorithm === "logistic" ? "onehot" : "ordinal";
+  return engineEncoding(params);
 }
 
 type ProgressFit = {
@@ -41,9 +41,8 @@ export async function fitModel(
   if (preprocessor.width === 0) throw new UserError("no usable input columns left after preprocessing");
   const X = preprocessor.transform(columns, y.length);
   const estimator = createEstimator(params, kind);
-  const bar = opts.progress && params.algorithm !== "logistic"
-    ? new ProgressBar("training trees", params.n_estimators)
-    : undefined;
+  const total = opts.progress ? progressTotal(params) : undefined;
+  const bar = total ? new ProgressBar("training trees", total) : undefined;
   let last = 0;
   const onProgress = bar
     ? (done: number) => {
@@ -53,6 +52,6 @@ export async function fitModel(
     : undefined;
   // engines that grow trees report progress through fit's third argument; others ignore it
   await (estimator as ProgressFit).fit(X, y, { onProgress });
-  if (bar && last < params.n_estimators) bar.tick(params.n_estimators - last);
+  if (bar && total && last < total) bar.tick(total - last);
   return { preprocessor, estimator, X };
 }

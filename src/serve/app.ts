@@ -11,6 +11,7 @@
  */
 import { errorLine } from "../core/errors.ts";
 import { loadConfig } from "../config/load.ts";
+import { loadPlugins } from "../models/engines/registry.ts";
 import { trackingLocation } from "../config/paths.ts";
 import { Cluster } from "./cluster.ts";
 import { loadDocsAssets } from "./docs.ts";
@@ -25,6 +26,8 @@ let config;
 try {
   const sets = env("ORCHARD_SETS");
   config = loadConfig({ path: env("ORCHARD_CONFIG"), sets: sets ? JSON.parse(sets) as string[] : [] });
+  // a served model of a plugin engine needs its module registered before the load
+  await loadPlugins(config.model.plugins);
 } catch (e) {
   console.error(`serve: ${errorLine(e)}`);
   Deno.exit(2);

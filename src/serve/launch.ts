@@ -67,6 +67,9 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
   const storeDir = postgres ? config.paths.models : dirname(location) || ".";
   const reads = new Set([config.paths.models, storeDir, "node_modules", opts.configPath ?? "params.yaml"]);
   if (!modelUri.startsWith("models:")) reads.add(modelUri);
+  // a plugin engine is imported at start-up: its module, and Orchard's own source it imports
+  for (const plugin of config.model.plugins) if (!/^[a-z]+:/i.test(plugin)) reads.add(plugin);
+  if (config.model.plugins.length) reads.add(resolve(dirname(entry), ".."));
   // the service logs where ORCHARD_PREDICTIONS_DIR says, else paths.predictions: grant that folder
   const writes = new Set([optionalEnv("ORCHARD_PREDICTIONS_DIR") ?? config.paths.predictions, storeDir]);
   const nets = [`${host.includes(":") ? `[${host}]` : host}:${port}`];

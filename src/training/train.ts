@@ -29,7 +29,7 @@ import { gitInfo, gitTags } from "../tracking/git.ts";
 import { newRunId, TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
 import type { Lineage } from "../models/artifact.ts";
-import { validateModelParams } from "../models/engines/registry.ts";
+import { loadPlugins, validateModelParams } from "../models/engines/registry.ts";
 import { crossValidate, cvSummaryMetrics } from "../models/evaluate.ts";
 import { resolveTarget } from "../models/target.ts";
 import { fit, fittedParams, Model } from "../models/model.ts";
@@ -58,6 +58,7 @@ export type { TrainOptions, TrainResult } from "./types.ts";
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config } = opts;
   const params = config.model;
+  await loadPlugins(params.plugins);
   const verbose = opts.verbose ?? true;
   const reportsDir = opts.reportsDir === undefined ? config.paths.reports : opts.reportsDir;
   // Plot, d3 and linkedom take a moment to load: start now, so it overlaps training in the workers

@@ -15,7 +15,7 @@ import { TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
 import { DEFAULT_THRESHOLD, modelSettings, taskKindOfTarget } from "../registry/settings.ts";
 import { trainModelName } from "./train.ts";
-import { engineParams, validateModelParams } from "../models/engines/registry.ts";
+import { engineParams, loadPlugins, validateModelParams } from "../models/engines/registry.ts";
 import {
   crossValidate,
   cvSummaryMetrics,
@@ -109,6 +109,7 @@ export interface TuneResult {
 
 export async function tune(opts: TuneOptions): Promise<TuneResult> {
   const { config } = opts;
+  await loadPlugins(config.model.plugins);
   const t = config.tune;
   const candidates = t.strategy === "grid"
     ? gridCandidates(t.space)

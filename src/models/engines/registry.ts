@@ -1,8 +1,13 @@
 /**
- * The algorithms behind one interface: `model.algorithm` in params picks the
- * engine, `model.*` holds its settings in scikit-learn's names. Invalid
- * settings become one-line UserErrors naming the key.
+ * Every algorithm is an engine in one registry, ours included: `model.algorithm`
+ * names the engine, and an engine plugin (`registerEngine`, or a module in
+ * `model.plugins`) plugs in the same way as the built-in forest, logistic
+ * regression and ml-random-forest. An engine declares its name, the task
+ * kinds it supports, a zod schema of its own params (`model.engine_params`),
+ * how to create and load an estimator, and optionally the preprocessing it
+ * wants. Invalid settings become one-line UserErrors naming the key.
  */
+import type { z } from "zod";
 import { UserError } from "../../core/errors.ts";
 import type { ModelParams } from "../../config/schema.ts";
 import { MlRandomForestClassifier } from "./mlrf.ts";
@@ -10,11 +15,171 @@ import { loadForest, RandomForestClassifier, RandomForestRegressor } from "./for
 import { LogisticRegression } from "./logistic.ts";
 import type { Estimator } from "../types.ts";
 
-export type Algorithm = ModelParams["algorithm"];
+// what a plugin module needs besides defineEngine (import "@orchard/orchard/engines")
+export type { Estimator, Matrix } from "../types.ts";
+
+export type Algorithm = string;
 export type EstimatorKind = "classifier" | "regressor";
+
+/** What an engine plugin declares. */
+export interface EngineDefinition<P = Record<string, unknown>> {
+  name: string;
+  /** the task kinds it fits */
+  kinds: readonly EstimatorKind[];
+  /** its own settings, read from model.engine_params (defaults filled in) */
+  params?: z.ZodType<P>;
+  /** categorical columns as one-hot or ordinal codes (default ordinal) */
+  encoding?: "onehot" | "ordinal";
+  /** a new, unfitted estimator */
+  create(settings: P, kind: EstimatorKind, model: ModelParams): Estimator;
+  /** the estimator back from its `toBytes()` */
+  load(bytes: Uint8Array): Estimator;
+  /** the settings a run records as params (default: the parsed `settings`) */
+  recorded?(settings: P, kind: EstimatorKind, model: ModelParams): Record<string, unknown>;
+  /** checks beyond the schema (combinations), as UserErrors */
+  validate?(settings: P, kind: EstimatorKind, model: ModelParams): void;
+  /** trees it grows, for the progress bar (default: none) */
+  progressTotal?(model: ModelParams): number | undefined;
+  /** where it came from, for messages (set by loadPlugins) */
+  module?: string;
+}
+
+/** An engine as it is registered (its params type erased). */
+// deno-lint-ignore no-explicit-any
+export type Engine = EngineDefinition<any>;
+
+/** Types an engine definition (a plugin module exports `engine = defineEngine({...})`). */
+export function defineEngine<P>(def: EngineDefinition<P>): EngineDefinition<P> {
+  return def;
+}
+
+const ENGINES = new Map<string, Engine>();
+
+/** Adds an engine; a second engine of the same name is refused (unless it is the same one). */
+export function registerEngine(engine: Engine): void {
+  if (!engine || typeof engine.name !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(engine.name)) {
+    throw new UserError("an engine needs a name of letters, digits, '_', '.', '-'");
+  }
+  if (typeof engine.create !== "function" || typeof engine.load !== "function") {
+    throw new UserError(`engine '${engine.name}': create and load must be functions`);
+  }
+  if (!Array.isArray(engine.kinds) || engine.kinds.length === 0) {
+    throw new UserError(`engine '${engine.name}': kinds must list classifier and/or regressor`);
+  }
+  const had = ENGINES.get(engine.name);
+  if (had && had !== engine && had.create !== engine.create) {
+    throw new UserError(
+      `engine '${engine.name}' is already registered${had.module ? ` (from ${had.module})` : ""}`,
+    );
+  }
+  ENGINES.set(engine.name, engine);
+}
+
+/** The names of the registered engines. */
+export function engineNames(): string[] {
+  return [...ENGINES.keys()].sort();
+}
+
+/** The engine called `name`, or a one-line UserError naming what is registered. */
+export function getEngine(name: string, context = "model.algorithm"): Engine {
+  const engine = ENGINES.get(name);
+  if (!engine) {
+    throw new UserError(
+      `${context} = ${name}: no such engine (registered: ${
+        engineNames().join(", ")
+      }); a plugin engine needs its module in model.plugins`,
+    );
+  }
+  return engine;
+}
+
+/** Imports plugin modules (paths relative to the working directory) and registers their engines. */
+export async function loadPlugins(paths: readonly string[], base = Deno.cwd()): Promise<void> {
+  for (const path of paths) {
+    const url = /^[a-z]+:/i.test(path) ? path : new URL(path, `file://${base.replace(/\/?$/, "/")}`).href;
+    let mod: Record<string, unknown>;
+    try {
+      mod = await import(url);
+    } catch (e) {
+      throw new UserError(`model.plugins: cannot load ${path} (${(e as Error).message.split("\n")[0]})`);
+    }
+    const found = [mod.engine, mod.default, ...(Array.isArray(mod.engines) ? mod.engines : [])]
+      .filter((x): x is Engine => typeof x === "object" && x !== null && "create" in x);
+    if (found.length === 0) {
+      throw new UserError(
+        `model.plugins: ${path} exports no engine (export const engine = defineEngine({...}))`,
+      );
+    }
+    for (const engine of found) registerEngine({ ...engine, module: path });
+  }
+}
+
+function settingsOf(engine: Engine, params: ModelParams): unknown {
+  if (!engine.params) return params;
+  const parsed = engine.params.safeParse(params.engine_params ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue.path.length ? `.${issue.path.join(".")}` : "";
+    throw new UserError(`model.engine_params${key}: ${issue.message} (engine ${engine.name})`);
+  }
+  return parsed.data;
+}
+
+function checkKind(engine: Engine, kind: EstimatorKind): void {
+  if (!engine.kinds.includes(kind)) {
+    throw new UserError(
+      `model.algorithm = ${engine.name}: fits ${engine.kinds.join(" and ")} targets, not a ${
+        kind === "classifier" ? "classification" : "regression"
+      } one`,
+    );
+  }
+}
 
 /** The engine settings a run records as params (only the keys the algorithm uses). */
 export function engineParams(params: ModelParams, kind: EstimatorKind): Record<string, unknown> {
+  const engine = getEngine(params.algorithm);
+  const settings = settingsOf(engine, params);
+  if (engine.recorded) return engine.recorded(settings, kind, params);
+  return engine.params ? { ...(settings as Record<string, unknown>) } : {};
+}
+
+/** Checks what the schema cannot: the engine exists, fits the task, and its settings are valid. */
+export function validateModelParams(params: ModelParams, kind: EstimatorKind): void {
+  const engine = getEngine(params.algorithm);
+  // the engine's own checks first: they say best why a task does not fit it
+  engine.validate?.(settingsOf(engine, params), kind, params);
+  checkKind(engine, kind);
+}
+
+/** How the configured engine wants categorical columns. */
+export function engineEncoding(params: ModelParams): "onehot" | "ordinal" {
+  return getEngine(params.algorithm).encoding ?? "ordinal";
+}
+
+/** Trees the configured engine grows, for a progress bar (undefined: no bar). */
+export function progressTotal(params: ModelParams): number | undefined {
+  return getEngine(params.algorithm).progressTotal?.(params);
+}
+
+/** A new, unfitted estimator for the configured algorithm. */
+export function createEstimator(params: ModelParams, kind: EstimatorKind): Estimator {
+  validateModelParams(params, kind);
+  const engine = getEngine(params.algorithm);
+  try {
+    return engine.create(settingsOf(engine, params), kind, params);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`model (${engine.name}): ${(e as Error).message}`);
+  }
+}
+
+/** Reads back a serialized estimator (`Estimator.toBytes`) of the named engine. */
+export function loadEstimator(engine: string, bytes: Uint8Array): Estimator {
+  return getEngine(engine, "the artifact's engine").load(bytes);
+}
+
+/** The built-in engines' settings a run records (only the keys the algorithm uses). */
+function builtinParams(params: ModelParams, kind: EstimatorKind): Record<string, unknown> {
   if (params.algorithm === "logistic") return { C: params.C, max_iter: params.max_iter };
   if (params.algorithm === "ml-random-forest") {
     return {
@@ -46,8 +211,8 @@ function check(cond: boolean, message: string): void {
   if (!cond) throw new UserError(message);
 }
 
-/** Checks what the schema cannot: combinations and the algorithm/task fit. */
-export function validateModelParams(params: ModelParams, kind: EstimatorKind): void {
+/** The built-in engines' checks of what the schema cannot: combinations and the task fit. */
+function validateBuiltin(params: ModelParams, kind: EstimatorKind): void {
   if (params.algorithm === "logistic") {
     check(
       kind === "classifier",
@@ -90,49 +255,48 @@ export function validateModelParams(params: ModelParams, kind: EstimatorKind): v
   }
 }
 
-/** A new, unfitted estimator for the configured algorithm. */
-export function createEstimator(params: ModelParams, kind: EstimatorKind): Estimator {
-  validateModelParams(params, kind);
-  try {
-    switch (params.algorithm) {
-      case "logistic":
-        return new LogisticRegression({ C: params.C, max_iter: params.max_iter });
-      case "forest": {
-        const p = {
-          ...engineParams(params, kind),
-          ...(params.n_jobs === null ? {} : { n_jobs: params.n_jobs }),
-        };
-        return kind === "classifier"
-          ? new RandomForestClassifier(p as ConstructorParameters<typeof RandomForestClassifier>[0])
-          : new RandomForestRegressor(p as ConstructorParameters<typeof RandomForestRegressor>[0]);
-      }
-      case "ml-random-forest":
-        return new MlRandomForestClassifier({
-          n_estimators: params.n_estimators,
-          max_features: params.max_features ?? 1.0,
-          max_depth: params.max_depth,
-          min_samples_split: params.min_samples_split,
-          bootstrap: params.bootstrap,
-          max_samples: params.max_samples,
-          random_state: params.random_state,
-        });
-    }
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`model: ${(e as Error).message}`);
-  }
-}
+// ---------------------------------------------------------------- the built-in engines
 
-/** Reads back a serialized estimator (`Estimator.toBytes`) of the named engine. */
-export function loadEstimator(engine: string, bytes: Uint8Array): Estimator {
-  switch (engine) {
-    case "logistic":
-      return LogisticRegression.fromBytes(bytes);
-    case "forest":
-      return loadForest(bytes);
-    case "ml-random-forest":
-      return MlRandomForestClassifier.fromBytes(bytes);
-    default:
-      throw new Error(`unknown model engine '${engine}'`);
-  }
-}
+registerEngine({
+  name: "forest",
+  kinds: ["classifier", "regressor"],
+  recorded: (_s, kind, model) => builtinParams(model, kind),
+  validate: (_s, kind, model) => validateBuiltin(model, kind),
+  progressTotal: (model) => model.n_estimators,
+  create(_s, kind, model) {
+    const p = { ...builtinParams(model, kind), ...(model.n_jobs === null ? {} : { n_jobs: model.n_jobs }) };
+    return kind === "classifier"
+      ? new RandomForestClassifier(p as ConstructorParameters<typeof RandomForestClassifier>[0])
+      : new RandomForestRegressor(p as ConstructorParameters<typeof RandomForestRegressor>[0]);
+  },
+  load: loadForest,
+});
+
+registerEngine({
+  name: "logistic",
+  kinds: ["classifier"],
+  encoding: "onehot",
+  recorded: (_s, kind, model) => builtinParams(model, kind),
+  validate: (_s, kind, model) => validateBuiltin(model, kind),
+  create: (_s, _kind, model) => new LogisticRegression({ C: model.C, max_iter: model.max_iter }),
+  load: (bytes) => LogisticRegression.fromBytes(bytes),
+});
+
+registerEngine({
+  name: "ml-random-forest",
+  kinds: ["classifier", "regressor"],
+  recorded: (_s, kind, model) => builtinParams(model, kind),
+  validate: (_s, kind, model) => validateBuiltin(model, kind),
+  progressTotal: (model) => model.n_estimators,
+  create: (_s, _kind, model) =>
+    new MlRandomForestClassifier({
+      n_estimators: model.n_estimators,
+      max_features: model.max_features ?? 1.0,
+      max_depth: model.max_depth,
+      min_samples_split: model.min_samples_split,
+      bootstrap: model.bootstrap,
+      max_samples: model.max_samples,
+      random_state: model.random_state,
+    }),
+  load: (bytes) => MlRandomForestClassifier.fromBytes(bytes),
+});
