@@ -119,6 +119,9 @@ export class TreeShap {
    * (d + 1) / (d - i) (rOut), so the inner loops multiply instead of divide
    */
   private readonly stride: number;
+  /** per internal node: the left and the right child's share of its cover */
+  private readonly shareLeft: Float64Array;
+  private readonly shareRight: Float64Array;
   private readonly rUp: Float64Array;
   private readonly rDown: Float64Array;
   private readonly rIn: Float64Array;
@@ -143,6 +146,14 @@ export class TreeShap {
       expectedValue(tree, this.roots[t], this.expected.subarray(t * W, (t + 1) * W));
     }
     this.maxDepth = depth;
+    const n = tree.feature.length;
+    this.shareLeft = new Float64Array(n);
+    this.shareRight = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!(tree.feature[i] >= 0)) continue;
+      this.shareLeft[i] = share(tree.cover, tree.left[i], tree.right[i]);
+      this.shareRight[i] = share(tree.cover, tree.right[i], tree.left[i]);
+    }
     // a call at depth d copies its parent's <= d elements and adds one: segments of 1, 2, ..., depth + 1
     const size = ((depth + 2) * (depth + 3)) / 2;
     this.pFeature = new Int32Array(size);
@@ -238,8 +249,9 @@ export class TreeShap {
     const l = t.left[node], r = t.right[node];
     const v = this.x[this.xo + f], th = t.threshold[node];
     const hot = v <= th ? l : v > th ? r : t.missing[node];
-    const cold = hot === l ? r : l;
-    const zHot = share(t.cover, hot, cold), zCold = share(t.cover, cold, hot);
+    const hotLeft = hot === l, cold = hotLeft ? r : l;
+    const sl = this.shareLeft[node], sr = this.shareRight[node];
+    const zHot = hotLeft ? sl : sr, zCold = hotLeft ? sr : sl;
     // a feature split on before: take it off the path, and carry its fractions on
     let inZero = 1, inOne = 1, d = depth;
     for (let i = 1; i <= depth; i++) {
@@ -254,7 +266,8 @@ export class TreeShap {
     const next = start + d + 1;
     // a branch with both fractions 0 carries no weight for any subset: skip it
     if (zHot * inZero > 0 || inOne > 0) this.recurse(hot, next, start, d + 1, zHot * inZero, inOne, f);
-    if (zCold * inZero > 0) this.recurse(cold, next, start, d + 1, zCold * inZero, 0, f);
+    // the cold side last, on this call's own path: nothing here reads it afterwards, so no copy
+    if (zCold * inZero > 0) this.recurse(cold, start, start, d + 1, zCold * inZero, 0, f);
   }
 
   /** EXTEND: appends (feature, zero, one) as element `depth` of the path at `s` (elements 0..depth-1 exist). */
@@ -312,7 +325,15 @@ export class TreeShap {
     for (let k = 1; k <= depth; k++) {
       const one = pO[s + k], zero = pZ[s + k];
       let total = 0;
-      if (one !== 0) {
+      if (one === 1) {
+        // the row's own side (always, path-dependent): as below with inv = 1
+        let carry = pW[s + depth];
+        for (let i = depth - 1; i >= 0; i--) {
+          const w = carry * rUp[row + i];
+          total += w;
+          carry = pW[s + i] - w * zero * rDown[row + i];
+        }
+      } else if (one !== 0) {
         const inv = 1 / one;
         let carry = pW[s + depth];
         for (let i = depth - 1; i >= 0; i--) {
