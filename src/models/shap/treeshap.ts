@@ -107,6 +107,12 @@ export class TreeShap {
   /** per tree (in `roots` order): its expected value, `width` values each */
   readonly expected: Float64Array;
   readonly maxDepth: number;
+  private readonly feature: Int32Array;
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  private readonly missing: Int32Array;
+  private readonly threshold: Float64Array;
+  private readonly value: Float64Array;
   // the path: per element its feature, zero fraction, one fraction and permutation weight
   private readonly pFeature: Int32Array;
   private readonly pZero: Float64Array;
@@ -127,8 +133,8 @@ export class TreeShap {
   private readonly rIn: Float64Array;
   private readonly rOut: Float64Array;
   // the row being explained and where its attributions go (set per call)
-  private x: ArrayLike<number> = new Float64Array(0);
-  private xo = 0;
+  /** the row being explained, copied (one array kind for the hot loop, whatever the caller passes) */
+  private readonly x: Float64Array;
   private phi: Float64Array = new Float64Array(0);
   private po = 0;
   private k0 = 0;
@@ -136,7 +142,18 @@ export class TreeShap {
 
   constructor(tree: ShapTree, roots: ArrayLike<number> = [0]) {
     if (!(tree.width >= 1)) throw new RangeError(`treeshap: width must be >= 1, got ${tree.width}`);
+    // typed copies (or the caller's typed arrays as they are): the hot loops then see one
+    // array kind, whatever trees the process explains
+    const i32 = (a: ArrayLike<number>) => (a instanceof Int32Array ? a : Int32Array.from(a));
+    const f64 = (a: ArrayLike<number>) => (a instanceof Float64Array ? a : Float64Array.from(a));
+    this.feature = i32(tree.feature);
+    this.left = i32(tree.left);
+    this.right = i32(tree.right);
+    this.missing = i32(tree.missing);
+    this.threshold = f64(tree.threshold);
+    this.value = f64(tree.value);
     this.tree = tree;
+    this.x = new Float64Array(tree.nFeatures);
     this.roots = Int32Array.from(roots);
     const W = tree.width;
     this.expected = new Float64Array(this.roots.length * W);
@@ -207,8 +224,8 @@ export class TreeShap {
     if (!(k0 >= 0 && kn >= 1 && k0 + kn <= this.tree.width)) {
       throw new RangeError(`treeshap: outputs ${k0}..${k0 + kn - 1} out of range (width ${this.tree.width})`);
     }
-    this.x = x;
-    this.xo = xo;
+    const row = this.x;
+    for (let j = 0; j < row.length; j++) row[j] = x[xo + j];
     this.phi = phi;
     this.po = po;
     this.k0 = k0;
@@ -231,7 +248,6 @@ export class TreeShap {
     feat: number,
   ): void {
     const pF = this.pFeature, pZ = this.pZero, pO = this.pOne, pW = this.pWeight;
-    const t = this.tree;
     if (start !== parent) {
       for (let i = 0; i < depth; i++) {
         pF[start + i] = pF[parent + i];
@@ -241,14 +257,14 @@ export class TreeShap {
       }
     }
     this.extend(start, depth, zero, one, feat);
-    const f = t.feature[node];
+    const f = this.feature[node];
     if (f < 0) {
       this.credit(node, start, depth);
       return;
     }
-    const l = t.left[node], r = t.right[node];
-    const v = this.x[this.xo + f], th = t.threshold[node];
-    const hot = v <= th ? l : v > th ? r : t.missing[node];
+    const l = this.left[node], r = this.right[node];
+    const v = this.x[f], th = this.threshold[node];
+    const hot = v <= th ? l : v > th ? r : this.missing[node];
     const hotLeft = hot === l, cold = hotLeft ? r : l;
     const sl = this.shareLeft[node], sr = this.shareRight[node];
     const zHot = hotLeft ? sl : sr, zCold = hotLeft ? sr : sl;
@@ -320,7 +336,7 @@ export class TreeShap {
     const pF = this.pFeature, pZ = this.pZero, pO = this.pOne, pW = this.pWeight;
     const row = depth * this.stride, rUp = this.rUp, rDown = this.rDown, rOut = this.rOut;
     const phi = this.phi, po = this.po, k0 = this.k0, kn = this.kn;
-    const vals = this.tree.value, vo = node * this.tree.width + k0;
+    const vals = this.value, vo = node * this.tree.width + k0;
     let coldSum = 0, haveCold = false;
     for (let k = 1; k <= depth; k++) {
       const one = pO[s + k], zero = pZ[s + k];
