@@ -92,6 +92,8 @@ function leafGain(G: number, H: number, lambda: number, w: number): number {
 export class TreeGrower {
   private readonly pool: Float64Array[] = [];
   private readonly feats: Int32Array;
+  /** the rows' gradient and hessian side by side (one cache access per row in the histogram loop) */
+  private readonly gh: Float64Array;
   private m = 0;
   // output, grown as needed
   private oFeat: number[] = [];
@@ -103,6 +105,7 @@ export class TreeGrower {
 
   constructor(private readonly d: BinnedData, private readonly s: GrowSettings) {
     this.feats = new Int32Array(d.p);
+    this.gh = new Float64Array(2 * d.n);
   }
 
   private takeHist(): Float64Array {
@@ -142,15 +145,18 @@ export class TreeGrower {
     this.oVal = [0];
     this.oGain = [0];
     let G = 0, H = 0;
+    const gh = this.gh;
     for (let i = 0; i < nRows; i++) {
       const r = rows[i];
       G += g[r];
       H += h[r];
+      gh[2 * r] = g[r];
+      gh[2 * r + 1] = h[r];
     }
     const root: Leaf = this.newLeaf(0, 0, nRows, 0, G, H, -Infinity, Infinity);
     if (this.canSplit(root)) {
       root.hist = this.takeHist();
-      this.histogram(root.hist, rows, 0, nRows, g, h);
+      this.histogram(root.hist, rows, 0, nRows);
       this.findSplit(root);
     }
     const open: Leaf[] = [root];
@@ -167,7 +173,7 @@ export class TreeGrower {
       if (bi < 0) break;
       const leaf = open[bi];
       open.splice(bi, 1);
-      const [L, R] = this.split(leaf, rows, g, h);
+      const [L, R] = this.split(leaf, rows);
       nLeaves++;
       for (const c of [L, R]) (c.f >= 0 ? open : done).push(c);
     }
@@ -248,13 +254,11 @@ export class TreeGrower {
     rows: Int32Array,
     start: number,
     end: number,
-    g: Float64Array,
-    h: Float64Array,
   ): void {
-    const codes = this.d.codes, p = this.d.p, m = this.m, feats = this.feats;
+    const codes = this.d.codes, p = this.d.p, m = this.m, feats = this.feats, gh = this.gh;
     if (m === p) {
       for (let i = start; i < end; i++) {
-        const r = rows[i], gi = g[r], hi = h[r], ro = r * p;
+        const r = rows[i], gi = gh[2 * r], hi = gh[2 * r + 1], ro = r * p;
         for (let j = 0, hb = 0; j < m; j++, hb += HB) {
           const o = hb + codes[ro + j] * SLOTS;
           hist[o] += gi;
@@ -265,7 +269,7 @@ export class TreeGrower {
       return;
     }
     for (let i = start; i < end; i++) {
-      const r = rows[i], gi = g[r], hi = h[r], ro = r * p;
+      const r = rows[i], gi = gh[2 * r], hi = gh[2 * r + 1], ro = r * p;
       for (let j = 0, hb = 0; j < m; j++, hb += HB) {
         const o = hb + codes[ro + feats[j]] * SLOTS;
         hist[o] += gi;
@@ -335,7 +339,7 @@ export class TreeGrower {
   }
 
   /** Splits an open leaf: writes its node, partitions its rows, and makes its two children (with best splits). */
-  private split(leaf: Leaf, rows: Int32Array, g: Float64Array, h: Float64Array): [Leaf, Leaf] {
+  private split(leaf: Leaf, rows: Int32Array): [Leaf, Leaf] {
     const d = this.d, f = leaf.f, b = leaf.b, nanLeft = leaf.nanLeft, hist = leaf.hist!;
     const hb = leaf.j * HB;
     const Cn = hist[hb + NAN_BIN * SLOTS + 2];
@@ -396,7 +400,7 @@ export class TreeGrower {
     const splitSmall = leftSmaller ? splitL : splitR, splitLarge = leftSmaller ? splitR : splitL;
     if (splitSmall || splitLarge) {
       const sh = this.takeHist();
-      this.histogram(sh, rows, small.start, small.end, g, h);
+      this.histogram(sh, rows, small.start, small.end);
       if (splitLarge) {
         const n = this.m * HB;
         for (let i = 0; i < n; i++) hist[i] -= sh[i];
