@@ -55,6 +55,8 @@ export function writeFrameAtomic(df: pl.DataFrame, path: string): void {
 const TEMP_NAME = /^.+\.tmp-\d+-[0-9a-z]+$/;
 /** A temp path's live-writer mark: `<temp>.lock`, exclusively locked while it is being written. */
 const MARK_SUFFIX = ".lock";
+/** A mark without its temp file is removed only once this old (its writer may be about to lock it). */
+const ORPHAN_MARK_MS = 10 * 60 * 1000;
 /** A temp file with no mark (written before marks existed) counts as abandoned after this long. */
 const UNMARKED_STALE_MS = 60 * 60 * 1000;
 
@@ -80,7 +82,8 @@ export function markedWrite<T>(tmp: string, write: () => T): T {
   const markPath = tmp + MARK_SUFFIX;
   const mark = new DatabaseSync(markPath);
   try {
-    mark.exec("PRAGMA busy_timeout = 0");
+    // a sweeper's probe may hold the file for an instant: wait it out
+    mark.exec("PRAGMA busy_timeout = 5000");
     mark.exec("BEGIN EXCLUSIVE");
     return write();
   } finally {
@@ -145,8 +148,12 @@ export function removeStaleTemps(dir: string, depth = 2): string[] {
         removed.push(path);
       }
     } else if (entry.name.endsWith(MARK_SUFFIX) && TEMP_NAME.test(entry.name.slice(0, -MARK_SUFFIX.length))) {
-      // a mark whose temp is gone: its writer died just before or after writing
-      if (!names.has(entry.name.slice(0, -MARK_SUFFIX.length)) && !markHeld(path)) removeQuietly(path);
+      // a mark whose temp is gone: its writer died just before or after writing. A fresh one
+      // may be a writer between creating its mark and locking it: leave those alone.
+      const age = Date.now() - (exists(path)?.mtime?.getTime() ?? Date.now());
+      if (!names.has(entry.name.slice(0, -MARK_SUFFIX.length)) && age > ORPHAN_MARK_MS && !markHeld(path)) {
+        removeQuietly(path);
+      }
     } else if (
       entry.isDirectory && depth > 1 && entry.name !== "node_modules" && !entry.name.startsWith(".")
     ) {

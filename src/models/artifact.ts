@@ -211,20 +211,20 @@ export function writeArtifact(dir: string, content: ArtifactContent): string {
   const tmp = `${dir}.tmp-${Deno.pid}-${rand}`;
   const old = `${dir}.old-${Deno.pid}-${rand}`;
   try {
-    // marked while written, so a later stage removes it only if this process dies
+    // marked until renamed into place, so a later stage removes it only if this process dies
     markedWrite(tmp, () => {
       Deno.mkdirSync(tmp);
       for (const [name, bytes] of Object.entries(files)) Deno.writeFileSync(join(tmp, name), bytes);
+      let replaced = false;
+      try {
+        Deno.renameSync(dir, old);
+        replaced = true;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+      Deno.renameSync(tmp, dir);
+      if (replaced) Deno.removeSync(old, { recursive: true });
     });
-    let replaced = false;
-    try {
-      Deno.renameSync(dir, old);
-      replaced = true;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    Deno.renameSync(tmp, dir);
-    if (replaced) Deno.removeSync(old, { recursive: true });
   } catch (e) {
     try {
       Deno.removeSync(tmp, { recursive: true });

@@ -22,6 +22,9 @@ function isBusy(e: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long a 0-byte store file may be a store being created by another process. */
+const EMPTY_STORE_GRACE_MS = 10_000;
+
 export interface SqliteOptions {
   busyTimeoutMs?: number;
 }
@@ -77,13 +80,16 @@ export class SqliteDatabase implements SqlDatabase {
    */
   static open(path: string, opts: SqliteOptions = {}): SqliteDatabase {
     if (path !== ":memory:") {
-      let size: number | undefined;
+      let info: Deno.FileInfo | undefined;
       try {
-        size = Deno.statSync(path).size;
+        info = Deno.statSync(path);
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) throw new UserError(describeFsError(e, path, "read"));
       }
-      if (size === 0) {
+      // a file another process created a moment ago is empty until its first write: only an
+      // empty file that has stayed empty is a lost store
+      const settled = info?.mtime ? Date.now() - info.mtime.getTime() > EMPTY_STORE_GRACE_MS : true;
+      if (info?.size === 0 && settled) {
         throw new UserError(
           `${path}: the store file is empty (0 bytes), so its runs and versions are not in it; restore it from a backup, or remove it to start a new store`,
         );
@@ -195,7 +201,8 @@ export class SqliteDatabase implements SqlDatabase {
     const path = this.leasePath(name);
     Deno.mkdirSync(dirname(path), { recursive: true });
     const lock = new DatabaseSync(path);
-    lock.exec("PRAGMA busy_timeout = 0");
+    // a checker's probe may hold the file for an instant: wait it out
+    lock.exec("PRAGMA busy_timeout = 5000");
     lock.exec("BEGIN EXCLUSIVE");
     return Promise.resolve({
       release: () => {

@@ -124,6 +124,8 @@ backendTest("an artifact holding a symlink, or a symlink loop, is refused with o
 backendTest("a 0-byte store file is refused, not read as an empty store", async (b) => {
   Deno.mkdirSync(`${b.root}/models`, { recursive: true });
   Deno.writeFileSync(b.location, new Uint8Array());
+  const before = new Date(Date.now() - 60_000); // emptied a while ago (a fresh one may be another process's new store)
+  Deno.utimeSync(b.location, before, before);
   await assert.rejects(
     () => TrackingStore.open(b.location),
     isUserError(/the store file is empty \(0 bytes\)/),

@@ -32,7 +32,7 @@ backendTest(`${TRAINS} parallel trains give ${TRAINS} complete runs`, async (b) 
         "--json",
       ],
       cwd: b.root,
-      env: { ORCHARD_TRACKING_URI: b.kind === "postgres" ? b.location : "" },
+      env: { ORCHARD_TRACKING_URI: b.kind === "postgres" ? b.location : "", ORCHARD_DEBUG: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output()));
