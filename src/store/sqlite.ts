@@ -228,16 +228,19 @@ export class SqliteDatabase implements SqlDatabase {
     } catch {
       return Promise.resolve(false); // released (or never taken here)
     }
-    const probe = new DatabaseSync(path);
+    let probe: DatabaseSync | undefined;
     try {
+      probe = new DatabaseSync(path);
       probe.exec("PRAGMA busy_timeout = 0");
       probe.exec("BEGIN IMMEDIATE");
       probe.exec("ROLLBACK");
-    } catch (e) {
-      if (isBusy(e)) return Promise.resolve(true);
-      throw e;
+    } catch {
+      // busy, or the file changing under the probe: not surely free, so the run is left RUNNING
+      return Promise.resolve(true);
     } finally {
-      probe.close();
+      try {
+        probe?.close();
+      } catch { /* closed */ }
     }
     // nobody holds it: its holder ended without releasing; tidy the file away
     try {
