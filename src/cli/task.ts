@@ -13,6 +13,7 @@ import type { Config } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
 import { errorLine, UserError, UserErrors } from "../core/errors.ts";
 import { removeStaleTemps } from "../core/atomic.ts";
+import { permissionCause } from "../core/fs_errors.ts";
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -236,17 +237,6 @@ export async function executeTask<R, O extends OptionSpecs>(
   } catch (e) {
     return reportError(spec.name, e);
   }
-}
-
-/** Deno's sandbox (NotCapable), the OS (PermissionDenied, EACCES, EPERM, EROFS), or a wrapper of one. */
-function permissionCause(e: unknown, depth = 0): Error | undefined {
-  if (!(e instanceof Error) || depth > 5) return undefined;
-  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return e;
-  const code = (e as { code?: unknown }).code;
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return e;
-  // native code (polars) reports the OS error in its message
-  if (/\(os error (1|13|30)\)/.test(e.message)) return e;
-  return permissionCause(e.cause, depth + 1);
 }
 
 /** The one line for a denied access; Deno's and the OS's messages name the path. */

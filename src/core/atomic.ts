@@ -60,7 +60,8 @@ const ORPHAN_MARK_MS = 10 * 60 * 1000;
 /** A temp file with no mark (written before marks existed) counts as abandoned after this long. */
 const UNMARKED_STALE_MS = 60 * 60 * 1000;
 
-function removeQuietly(path: string): boolean {
+/** Removes a file or folder if it is there; whether it was removed. */
+export function removeQuietly(path: string): boolean {
   try {
     Deno.removeSync(path, { recursive: true });
     return true;

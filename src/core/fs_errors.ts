@@ -3,10 +3,24 @@
  * (Deno's sandbox or the OS) names the path and what was refused.
  */
 
-/** Whether `e` is a denied read or write: Deno's sandbox (NotCapable) or the OS (EACCES, EPERM). */
+/**
+ * The denied access in `e`, if it is one: Deno's sandbox (NotCapable), the OS
+ * (PermissionDenied, EACCES, EPERM, EROFS), native code's "(os error 13)", or
+ * an error wrapping one of those as its cause.
+ */
+export function permissionCause(e: unknown, depth = 0): Error | undefined {
+  if (!(e instanceof Error) || depth > 5) return undefined;
+  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return e;
+  const code = (e as { code?: unknown }).code;
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return e;
+  // native code (polars) reports the OS error in its message
+  if (/\(os error (1|13|30)\)|permission denied/i.test(e.message)) return e;
+  return permissionCause(e.cause, depth + 1);
+}
+
+/** Whether `e` is (or wraps) a denied read or write. */
 export function isPermissionError(e: unknown): boolean {
-  return e instanceof Deno.errors.PermissionDenied || (e instanceof Error && e.name === "NotCapable") ||
-    (e instanceof Error && /EACCES|EPERM|permission denied/i.test(e.message));
+  return permissionCause(e) !== undefined;
 }
 
 /** A one-line reason for a failed file operation on `path`. */

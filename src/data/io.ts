@@ -7,6 +7,7 @@
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
 import { UserError } from "../core/errors.ts";
+import { isPermissionError } from "../core/fs_errors.ts";
 
 export type TableFormat = "csv" | "json" | "ndjson" | "parquet";
 
@@ -38,7 +39,7 @@ function onFile<T>(path: string, call: () => T): T {
   } catch (e) {
     if (e instanceof UserError) throw e;
     if (e instanceof Deno.errors.NotFound) throw new UserError(`${path}: file not found`);
-    if (e instanceof Deno.errors.PermissionDenied || (e as Error).name === "NotCapable") {
+    if (isPermissionError(e)) {
       throw new UserError(`${path}: permission denied`);
     }
     throw new UserError(`${path}: cannot read file (${(e as Error).message.split(":")[0]})`);

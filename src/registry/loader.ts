@@ -7,6 +7,7 @@
  */
 import { basename } from "node:path";
 import { UserError } from "../core/errors.ts";
+import { isPermissionError } from "../core/fs_errors.ts";
 import { loadArtifact } from "../models/artifact.ts";
 import { parseModelUri, resolveModelUri } from "./uri.ts";
 import { storeExists } from "../tracking/store.ts";
@@ -67,7 +68,7 @@ export async function resolveUri(uri: string, opts: LoaderOptions, verify = true
     try {
       isDir = Deno.statSync(parsed.path).isDirectory;
     } catch (e) {
-      if (e instanceof Deno.errors.PermissionDenied || (e as Error).name === "NotCapable") {
+      if (isPermissionError(e)) {
         throw new UserError(
           `model '${parsed.path}': not readable with this task's permissions (copy it under models/)`,
         );

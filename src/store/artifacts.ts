@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import { UserError } from "../core/errors.ts";
 import { describeFsError } from "../core/fs_errors.ts";
+import { removeQuietly } from "../core/atomic.ts";
 import { digestDifferences, type DirDigest, dirDigest, listFiles } from "./checksum.ts";
 
 export interface ArtifactStore {
@@ -39,12 +40,6 @@ export interface ArtifactStore {
 }
 
 export const OWNER_FILE = ".orchard-store";
-
-function removeQuietly(path: string): void {
-  try {
-    Deno.removeSync(path, { recursive: true });
-  } catch { /* already gone */ }
-}
 
 /** What a folder's marker says: this store, another one, or no marker. */
 export type Ownership = { kind: "ours" } | { kind: "other"; owner: string } | {
