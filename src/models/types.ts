@@ -20,19 +20,40 @@ export function matrix(rows: number, cols: number, data = new Float64Array(rows 
  * state set by fit. Classifier targets are class indices 0..k-1 (the caller
  * keeps the label names); regressor targets are numbers.
  */
+export interface FitOptions {
+  /** trees grown so far of `total` (engines that grow trees call it) */
+  onProgress?: (done: number, total: number) => void;
+  /**
+   * per column of X: true when it holds a categorical column's ordinal codes
+   * (0..L-1 the training levels by frequency, L other/unseen, -1 missing);
+   * engines with native categorical splits split on them as sets
+   */
+  categorical?: ArrayLike<boolean>;
+  /** a validation set for early stopping (engines that stop early use it instead of holding out rows) */
+  validation?: { X: Matrix; y: Float64Array };
+}
+
+/** The scale an engine's `explain` attributes: what bias + contributions add up to. */
+export type ExplainScale = "probability" | "log_odds" | "logit" | "value";
+
 export interface Estimator {
   readonly kind: "classifier" | "regressor";
-  fit(X: Matrix, y: Float64Array): Promise<void>;
+  fit(X: Matrix, y: Float64Array, opts?: FitOptions): Promise<void>;
   /** class index (classifier) or value (regressor), one per row */
   predict(X: Matrix): Float64Array;
   /** classifier only: rows x nClasses, row-major; each row sums to 1 */
   predictProba?(X: Matrix): Float64Array;
   /**
-   * per-row attributions, if the engine has them: bias[i] + the row's contributions
-   * (rows x cols, row-major) = row i's prediction (regressor) or its probability of
-   * class `classes[i]` (classifier; default: its predicted class)
+   * per-row SHAP values, if the engine has them: bias[i] (the expected value) + the
+   * row's contributions (rows x cols, row-major) = row i's raw output for class
+   * `classes[i]` (classifier; default: its predicted class) or its prediction
+   * (regressor), on the scale `explainScale` names: the forest's class probability,
+   * boosting's and logistic regression's log-odds of the class (binary; class 0 is
+   * the negation of class 1's) or per-class logit (multiclass), a regressor's value
    */
   explain?(X: Matrix, classes?: ArrayLike<number>): { bias: Float64Array; contributions: Float64Array };
+  /** what explain's bias + contributions add up to (default "probability" for a classifier, "value" for a regressor) */
+  readonly explainScale?: ExplainScale;
   /** impurity-based or coefficient-based importances, one per column, if the engine has them */
   featureImportances?(): Float64Array | undefined;
   /** the compact serialized form; `loadEstimator` in src/models/engines.ts reads it back */

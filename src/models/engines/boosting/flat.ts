@@ -22,6 +22,17 @@ export interface FlatBoost {
   readonly child: Int32Array;
   readonly nanRight: Uint8Array;
   readonly value: Float64Array;
+  /**
+   * native categorical splits (absent when the model has none): per node,
+   * `catStart[i]` is -1 for a numeric split, else the first of `catWords[i]`
+   * 32-bit words in `catBits` of the node's left set. At such a node a value
+   * x that is an integer code >= 0 goes left iff bit x of the set is on (codes
+   * past the set's end go right); NaN and negative codes (missing) follow
+   * `nanRight`. `threshold` is unused there.
+   */
+  readonly catStart?: Int32Array;
+  readonly catWords?: Uint8Array;
+  readonly catBits?: Uint32Array;
 }
 
 export function flattenBoost(
