@@ -33,6 +33,12 @@ export interface FlatBoost {
   readonly catStart?: Int32Array;
   readonly catWords?: Uint8Array;
   readonly catBits?: Uint32Array;
+  /**
+   * per node, the training rows (of its tree's subsample) that reached it:
+   * TreeSHAP's cover (LightGBM's choice; XGBoost uses hessian sums). Absent in
+   * models saved before it was kept, which then cannot be explained.
+   */
+  readonly cover?: Float64Array;
 }
 
 export function flattenBoost(
@@ -49,6 +55,7 @@ export function flattenBoost(
   const child = new Int32Array(nodes);
   const nanRight = new Uint8Array(nodes);
   const value = new Float64Array(nodes);
+  const cover = new Float64Array(nodes);
   let at = 0;
   for (let t = 0; t < trees.length; t++) {
     const tr = trees[t];
@@ -57,6 +64,7 @@ export function flattenBoost(
     threshold.set(tr.threshold, at);
     nanRight.set(tr.nanRight, at);
     value.set(tr.value, at);
+    cover.set(tr.cover, at);
     for (let i = 0; i < tr.nNodes; i++) child[at + i] = tr.feature[i] >= 0 ? tr.child[i] + at : 0;
     at += tr.nNodes;
   }
@@ -70,6 +78,7 @@ export function flattenBoost(
     child,
     nanRight,
     value,
+    cover,
   };
 }
 

@@ -49,6 +49,8 @@ export interface BoostTree {
   value: Float64Array;
   /** the split's gain at internal nodes */
   gain: Float64Array;
+  /** training rows (of this tree's subsample) that reached each node: TreeSHAP's cover */
+  cover: Float64Array;
 }
 
 /** 3 slots per bin: G, H, count; 256 bins per feature (the last is NAN_BIN) */
@@ -102,6 +104,7 @@ export class TreeGrower {
   private oNan: number[] = [];
   private oVal: number[] = [];
   private oGain: number[] = [];
+  private oCov: number[] = [];
 
   constructor(private readonly d: BinnedData, private readonly s: GrowSettings) {
     this.feats = new Int32Array(d.p);
@@ -144,6 +147,7 @@ export class TreeGrower {
     this.oNan = [0];
     this.oVal = [0];
     this.oGain = [0];
+    this.oCov = [nRows];
     let G = 0, H = 0;
     const gh = this.gh;
     for (let i = 0; i < nRows; i++) {
@@ -198,6 +202,7 @@ export class TreeGrower {
       nanRight: Uint8Array.from(this.oNan),
       value: Float64Array.from(this.oVal),
       gain: Float64Array.from(this.oGain),
+      cover: Float64Array.from(this.oCov),
     };
   }
 
@@ -370,6 +375,7 @@ export class TreeGrower {
       this.oGain.push(0);
     }
     const mid = partition(d.codes, d.p, rows, leaf.start, leaf.end, f, b, !nanRight);
+    this.oCov.push(mid - leaf.start, leaf.end - mid);
     // bounds of the children (monotone: split at the midpoint of the two values)
     let lLo = leaf.lo, lHi = leaf.hi, rLo = leaf.lo, rHi = leaf.hi;
     const cst = this.s.monotone ? this.s.monotone[f] : 0;

@@ -64,6 +64,8 @@ export function encodeBoost(s: BoostState): Uint8Array {
     ["value", "float64", fb.value],
     ["importances", "float64", s.importances],
   ];
+  // optional (TreeSHAP's cover): files without it still load, and older readers skip it
+  if (fb.cover) parts.push(["cover", "float64", fb.cover]);
   const arrays: ArrayEntry[] = [];
   let off = 0;
   for (const [name, dtype, a] of parts) {
@@ -136,6 +138,7 @@ export function decodeBoost(bytes: Uint8Array): BoostState {
     child: got.child as Int32Array,
     nanRight: got.nanRight as Uint8Array,
     value: got.value as Float64Array,
+    ...(got.cover ? { cover: got.cover as Float64Array } : {}),
   };
   validate(model);
   return {
@@ -157,6 +160,7 @@ function validate(fb: FlatBoost): void {
   ) {
     corrupt("node arrays differ");
   }
+  if (fb.cover && fb.cover.length !== n) corrupt("node arrays differ");
   if (fb.roots.length % fb.width !== 0) corrupt("trees are not whole rounds");
   for (let i = 0; i < n; i++) {
     const f = fb.feature[i];
