@@ -93,6 +93,7 @@ export const spec = defineTask({
     train_seconds: result.train_seconds,
     rows: result.rows,
     features: result.features,
+    ...(result.rounds_used !== undefined ? { rounds_used: result.rounds_used } : {}),
     ...(shownThreshold(result) ? { threshold: result.threshold } : {}),
     ...(result.report ? { report: result.report } : {}),
   }),
@@ -118,7 +119,8 @@ export const spec = defineTask({
       ...(res.cv
         ? [`cross-validation: roc_auc ${fmt(res.cv.mean.roc_auc)} ± ${fmt(res.cv.std.roc_auc)}`]
         : []),
-      `fit ${res.train_seconds.toFixed(2)} s`,
+      `fit ${res.train_seconds.toFixed(2)} s` +
+      (res.rounds_used !== undefined ? ` (${res.rounds_used} boosting rounds kept)` : ""),
       `artifact: ${res.artifact}`,
       ...(res.report ? [`report: ${res.report}`] : []),
     ].join("\n");

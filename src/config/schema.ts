@@ -72,7 +72,7 @@ export const GenerateSchema = z.strictObject({
 export const ModelSchema = z.strictObject({
   algorithm: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "must be an engine name").default("forest")
     .describe(
-      "the engine: forest, ml-random-forest, logistic, or one a plugin registers (model.plugins)",
+      "the engine: forest, boosting (gradient boosting), logistic, ml-random-forest, or one a plugin registers (model.plugins)",
     ),
   plugins: z.array(z.string().min(1)).default([]).describe(
     "engine plugin modules to load, e.g. [./plugins/knn.ts]: each exports `engine` (or a default) made with defineEngine",
@@ -94,7 +94,9 @@ export const ModelSchema = z.strictObject({
     "maximum tree depth; null: unlimited",
   ),
   min_samples_split: z.number().int().min(2).default(2).describe("fewest rows a node needs to be split"),
-  min_samples_leaf: z.number().int().positive().default(1).describe("fewest rows in a leaf"),
+  min_samples_leaf: z.number().int().positive().nullable().default(null).describe(
+    "fewest rows in a leaf; null: the engine's default (forest 1, boosting 20)",
+  ),
   max_features: z.union([z.enum(["sqrt", "log2"]), z.number().positive(), z.null()]).default("sqrt")
     .describe("features drawn per split: sqrt, log2, a share (0-1], a count, or null for all"),
   bootstrap: z.boolean().default(true).describe("draw each tree's rows with replacement"),
@@ -114,7 +116,48 @@ export const ModelSchema = z.strictObject({
   C: z.number().positive().default(1).describe(
     "logistic regression: inverse regularization strength (smaller: stronger L2 penalty)",
   ),
-  max_iter: z.number().int().positive().default(200).describe("logistic regression: iteration limit"),
+  max_iter: z.number().int().positive().nullable().default(null).describe(
+    "logistic regression: iteration limit (null: 200); boosting: most rounds (null: 100, fewer when early stopping ends sooner)",
+  ),
+  // gradient boosting (model.algorithm = boosting), named as in LightGBM and HistGradientBoosting
+  learning_rate: z.number().positive().default(0.1).describe("boosting: shrinkage of every tree's values"),
+  max_leaf_nodes: z.number().int().min(2).nullable().default(31).describe(
+    "boosting: leaves per tree, grown best-first; null: no limit (then max_depth bounds the tree)",
+  ),
+  l2_regularization: z.number().nonnegative().default(0).describe(
+    "boosting: L2 penalty on leaf values (LightGBM lambda_l2)",
+  ),
+  min_gain_to_split: z.number().nonnegative().default(0).describe(
+    "boosting: smallest gain a split must have",
+  ),
+  subsample: z.number().gt(0).max(1).default(1).describe("boosting: share of the rows drawn for each round"),
+  colsample: z.number().gt(0).max(1).default(1).describe(
+    "boosting: share of the features drawn for each tree",
+  ),
+  scale_pos_weight: z.number().positive().default(1).describe(
+    "boosting, binary: weight of the positive class (instead of class_weight)",
+  ),
+  max_bins: z.number().int().min(2).max(255).default(255).describe("boosting: histogram bins per feature"),
+  early_stopping: z.union([z.literal("auto"), z.boolean()]).default("auto").describe(
+    "boosting: stop when the early-stopping score stops improving; auto: on above 10,000 training rows",
+  ),
+  early_stopping_on: z.enum(["train", "validation"]).default("train").describe(
+    "boosting: the rows early stopping scores: train (validation_fraction of the training rows, held out; " +
+      "the validation metrics stay unbiased) or validation (the --validation file, like XGBoost's eval_set)",
+  ),
+  validation_fraction: z.number().gt(0).lt(1).default(0.1).describe(
+    "boosting: share of the training rows held out for early stopping (without --validation)",
+  ),
+  n_iter_no_change: z.number().int().positive().default(10).describe(
+    "boosting: rounds without improvement before early stopping ends training",
+  ),
+  scoring: z.enum(["loss", "roc_auc", "accuracy", "r2"]).default("loss").describe(
+    "boosting: the early-stopping score: loss (log loss or squared error), roc_auc (binary), accuracy, r2 (regression)",
+  ),
+  monotonic_cst: z.record(z.string(), z.union([z.literal(-1), z.literal(0), z.literal(1)])).default({})
+    .describe(
+      "boosting: input column -> 1 (prediction only rises with it), -1 (only falls) or 0; numeric and boolean columns",
+    ),
   encoding: z.enum(["auto", "onehot", "ordinal"]).default("auto").describe(
     "categorical columns: onehot, ordinal codes, or auto (one-hot for logistic, ordinal for trees)",
   ),
@@ -138,7 +181,10 @@ export const TuneSchema = z.strictObject({
     "the metric the search optimizes (minimized for log_loss, brier, rmse, mae; else maximized)",
   ),
   space: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])))
-    .default({ max_depth: [8, 12, null], n_estimators: [50, 100] }).describe("param -> the values to try"),
+    .optional().describe(
+      "model key -> the values to try; default: the engine's own space (forest: max_depth [8, 12, null] x " +
+        "n_estimators [50, 100]; boosting: learning_rate [0.05, 0.1] x max_leaf_nodes [8, 31] x min_samples_leaf [20, 50])",
+    ),
 });
 
 export const TrackingSchema = z.strictObject({

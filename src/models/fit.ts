@@ -12,17 +12,11 @@ export function resolveEncoding(params: ModelParams): Encoding {
   return engineEncoding(params);
 }
 
-type ProgressFit = {
-  fit(
-    X: Matrix,
-    y: Float64Array,
-    opts: { onProgress?: (done: number, total: number) => void },
-  ): Promise<void>;
-};
-
 export interface FitOptions {
   exclude?: string[];
   progress?: boolean;
+  /** validation columns and targets, for engines that stop early on them */
+  validation?: { columns: Columns; y: Float64Array };
 }
 
 /** Fits preprocessing on the training columns, then the engine on the encoded matrix. */
@@ -40,7 +34,12 @@ export async function fitModel(
   });
   if (preprocessor.width === 0) throw new UserError("no usable input columns left after preprocessing");
   const X = preprocessor.transform(columns, y.length);
-  const estimator = createEstimator(params, kind);
+  const categorical = preprocessor.categoricalFeatures();
+  const estimator = createEstimator(params, kind, {
+    featureNames: preprocessor.featureNames,
+    categorical,
+    sourceColumns: preprocessor.featureSources(),
+  });
   const total = opts.progress ? progressTotal(params) : undefined;
   const bar = total ? new ProgressBar("training trees", total) : undefined;
   let last = 0;
@@ -50,8 +49,11 @@ export async function fitModel(
       last = done;
     }
     : undefined;
-  // engines that grow trees report progress through fit's third argument; others ignore it
-  await (estimator as ProgressFit).fit(X, y, { onProgress });
+  const validation = opts.validation
+    ? { X: preprocessor.transform(opts.validation.columns, opts.validation.y.length), y: opts.validation.y }
+    : undefined;
+  // engines use what they know of these options (progress, categorical splits, early stopping) and ignore the rest
+  await estimator.fit(X, y, { onProgress, categorical, ...(validation ? { validation } : {}) });
   if (bar && total && last < total) bar.tick(total - last);
   return { preprocessor, estimator, X };
 }

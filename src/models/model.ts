@@ -5,7 +5,8 @@
  *
  *   const model = await fit(df, { target: "churn", n_estimators: 200 });
  *   model.predict(rows); model.predictProba(rows); model.evaluate(labelled);
- *   model.explain(rows);   // forest: per-row attributions, bias + contributions = prediction
+ *   model.explain(rows);   // SHAP values per input column: bias + contributions = the raw output
+ *   model.shapImportance(rows); // global importance: mean |SHAP| per input column
  *   model.save("models/my_model"); const again = load("models/my_model");
  *
  * The training stage (src/training/train.ts) is this plus tracking, lineage and
@@ -35,7 +36,28 @@ import {
   rowCount,
 } from "./preprocess/index.ts";
 import { encodeTarget, resolveTarget, type TargetInfo } from "./target.ts";
+import {
+  canExplain,
+  type ExplainOptions,
+  explainMatrix,
+  type Explanation,
+  meanAbsShap,
+  notExplainable,
+  sampleRows,
+  shapSummary,
+  type ShapSummary,
+  type ShapSummaryOptions,
+} from "./explain.ts";
 import type { Estimator, Matrix, Prediction, Signature } from "./types.ts";
+
+export type {
+  Contribution,
+  ExplainOptions,
+  Explanation,
+  ShapFeature,
+  ShapSummary,
+  ShapSummaryOptions,
+} from "./explain.ts";
 
 /** What `fit`, `predict` and `evaluate` take: a polars DataFrame, records, or columns by name. */
 export type Table = pl.DataFrame | Record<string, unknown>[] | Columns;
@@ -47,28 +69,8 @@ export interface ModelFitOptions extends Partial<ModelParams> {
   exclude?: string[];
   /** a progress bar on stderr while trees grow (default false) */
   progress?: boolean;
-}
-
-/** Per-row attributions: prediction = bias + sum of contributions (per input column). */
-export interface Explanation {
-  /** the input columns (before encoding), in the order of each row's contributions */
-  columns: string[];
-  /** classification: per row, the class whose probability is explained */
-  classes?: Label[];
-  /** per row: the part of the value that no column accounts for (the training mean or class share) */
-  bias: number[];
-  /** per row, per column: what the column's value added to (or took from) the row's value */
-  contributions: number[][];
-  /** per row: bias + contributions, the prediction (regression) or the explained class's probability */
-  values: number[];
-}
-
-export interface ExplainOptions {
-  /**
-   * classification: the class whose probability to explain, for every row
-   * (default: the positive class for a binary model, each row's predicted class otherwise)
-   */
-  class?: Label;
+  /** labelled rows an engine that stops early (boosting) scores each round on, instead of holding out training rows */
+  validation?: Table;
 }
 
 function isFrame(t: Table): t is pl.DataFrame {
@@ -205,53 +207,59 @@ export class Model {
     return evaluation;
   }
 
+  /** Whether the engine computes SHAP values (`explain` throws a UserError naming the engine otherwise). */
+  get explainable(): boolean {
+    return canExplain(this);
+  }
+
   /**
-   * Per-row attributions to the input columns, where the engine computes them
-   * (the forest: tree-path attributions). For every row, bias + the sum of its
-   * contributions = its predicted value (regression) or its probability of the
-   * explained class. Contributions of a column's encoded parts (one-hot levels,
-   * date parts, missing indicator) are summed back to the column.
+   * Per-row SHAP values per input column, on the engine's raw output scale
+   * (`scale`): the forest's class probability, boosting's and logistic
+   * regression's log-odds (binary) or boosting's logit (multiclass), a
+   * regressor's value. For every row, bias (the base value: the expected
+   * output over the training data) + the sum of its contributions = its raw
+   * output (`values`). A binary model explains the positive class, a
+   * multiclass one each row's predicted class (or `opts.class` for every row).
+   * An input column's encoded parts (one-hot levels, date parts, missing
+   * indicator) are summed back to it, so `columns` are the source columns.
+   * Engines without SHAP values (ml-random-forest, plugins without explain)
+   * are a UserError naming the engine.
    */
   explain(table: Table, opts: ExplainOptions = {}): Explanation {
-    if (typeof this.estimator.explain !== "function") {
-      throw new UserError(
-        `explain: the ${this.engine} engine does not compute attributions (the forest engine does)`,
-      );
+    if (!canExplain(this)) throw notExplainable(this.engine);
+    return explainMatrix(this, this.transform(table), opts);
+  }
+
+  /**
+   * Global importance by mean |SHAP value| per input column, largest first,
+   * over the table's rows (or a seeded sample of `opts.sample` of them), for
+   * the output `explain` explains. Unlike the engine's impurity importance it
+   * is in the units of the output (`explain`'s scale) and reflects these rows.
+   */
+  shapImportance(
+    table: Table,
+    opts: ExplainOptions & { sample?: number; seed?: number } = {},
+  ): { name: string; importance: number }[] {
+    if (!canExplain(this)) throw notExplainable(this.engine);
+    let X = this.transform(table);
+    if (opts.sample !== undefined && opts.sample < X.rows) {
+      const idx = sampleRows(X.rows, opts.sample, opts.seed ?? 0), w = X.cols;
+      const data = new Float64Array(idx.length * w);
+      idx.forEach((r, i) => data.set(X.data.subarray(r * w, (r + 1) * w), i * w));
+      X = { data, rows: idx.length, cols: w };
     }
-    const X = this.transform(table);
-    let outputs: Int32Array | undefined;
-    if (this.task === "classification") {
-      const classes = this.classes!;
-      let fixed = -1;
-      if (opts.class !== undefined) {
-        fixed = classes.findIndex((c) => String(c) === String(opts.class));
-        if (fixed < 0) {
-          throw new UserError(
-            `explain: class ${JSON.stringify(opts.class)} is not one the model knows (${
-              classes.map(String).join(", ")
-            })`,
-          );
-        }
-      } else if (classes.length === 2) fixed = classes.findIndex((c) => c === this.positiveClass);
-      outputs = fixed >= 0 ? new Int32Array(X.rows).fill(fixed) : Int32Array.from(this.estimator.predict(X)); // the most probable class, as predict takes it
-    } else if (opts.class !== undefined) {
-      throw new UserError("explain: option class applies to classification models only");
-    }
-    const { bias, contributions } = this.estimator.explain(X, outputs);
-    const w = X.cols;
-    const rows = Array.from({ length: X.rows }, (_, i) =>
-      // engines attribute to encoded features; each column's parts sum back to it
-      this.preprocessor.columnImportances(contributions.subarray(i * w, (i + 1) * w)).map((c) =>
-        c.importance
-      ));
-    const values = rows.map((r, i) => r.reduce((a, b) => a + b, bias[i]));
-    return {
-      columns: this.preprocessor.columns.map((c) => c.name),
-      ...(outputs ? { classes: Array.from(outputs, (k) => this.classes![k]) } : {}),
-      bias: Array.from(bias),
-      contributions: rows,
-      values,
-    };
+    return meanAbsShap(explainMatrix(this, X, opts));
+  }
+
+  /**
+   * SHAP values of a seeded sample of the table's rows (default 500), gathered
+   * by input column with the rows' values, largest mean |SHAP| first: what the
+   * summary and dependence charts (`shapSummaryChart`, `shapDependenceChart`)
+   * and the training report draw.
+   */
+  shapSummary(table: Table, opts: ShapSummaryOptions = {}): ShapSummary {
+    if (!canExplain(this)) throw notExplainable(this.engine);
+    return shapSummary(this, tableColumns(table), opts);
   }
 
   /**
@@ -328,7 +336,7 @@ export function inputExample(cols: Columns, pre: Preprocessor, n = 3): Record<st
 
 /** Fits preprocessing and an engine on a table; `target` names the column to predict. */
 export async function fit(table: Table, options: ModelFitOptions): Promise<Model> {
-  const { target: name, exclude = [], progress = false, ...rest } = options;
+  const { target: name, exclude = [], progress = false, validation, ...rest } = options;
   if (!name) throw new UserError("fit: options.target names the column to predict");
   const params = modelParams(rest);
   const cols = tableColumns(table);
@@ -337,9 +345,16 @@ export async function fit(table: Table, options: ModelFitOptions): Promise<Model
   }
   const target = resolveTarget(cols[name], [], params, name);
   validateModelParams(params, target.kind);
+  let valid: { columns: Columns; y: Float64Array } | undefined;
+  if (validation !== undefined) {
+    const vcols = tableColumns(validation);
+    if (!(name in vcols)) throw new UserError(`fit: the validation rows have no target column '${name}'`);
+    valid = { columns: vcols, y: encodeTarget(vcols[name], target, name).yValidation };
+  }
   const { preprocessor, estimator } = await fitModel(cols, target.yTrain, params, target.kind, {
     exclude: [...exclude, name],
     progress,
+    ...(valid ? { validation: valid } : {}),
   });
   return new Model({
     engine: params.algorithm,

@@ -171,9 +171,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       target: data.target,
       exclude: data.exclude,
       progress: verbose,
+      // early_stopping_on = validation: an engine that stops early (boosting) scores the validation
+      // rows each round, as XGBoost's eval_set; otherwise it holds out training rows itself
+      ...(params.early_stopping_on === "validation" ? { validation: data.validation.columns } : {}),
     });
     const { preprocessor, estimator } = model;
     const trainSeconds = (performance.now() - t0) / 1000;
+    const rounds = (estimator as { n_iter_?: number }).n_iter_;
+    if (typeof rounds === "number") {
+      // the rounds early stopping kept, as MLflow's XGBoost autolog records best_iteration
+      runParams.rounds_used = rounds;
+      await store?.logParams(runId, { rounds_used: rounds });
+    }
     if (auto) {
       threshold = autoThreshold(model, target, data.validation.columns, data.validation.rows);
       model = new Model({ ...model, threshold, params: { ...model.params, threshold } });
@@ -210,6 +219,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       classes: target.classes,
       task: target.task,
       algorithm: params.algorithm,
+      ...(typeof rounds === "number" ? { rounds_used: rounds } : {}),
       train_seconds: trainSeconds,
       rows: data.train.rows,
       validation_rows: data.validation.rows,

@@ -15,7 +15,7 @@ import { TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
 import { DEFAULT_THRESHOLD, modelSettings, taskKindOfTarget } from "../registry/settings.ts";
 import { trainModelName } from "./train.ts";
-import { engineParams, loadPlugins, validateModelParams } from "../models/engines/registry.ts";
+import { engineParams, getEngine, loadPlugins, validateModelParams } from "../models/engines/registry.ts";
 import {
   crossValidate,
   cvSummaryMetrics,
@@ -111,9 +111,15 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
   const { config } = opts;
   await loadPlugins(config.model.plugins);
   const t = config.tune;
+  const space = t.space ?? getEngine(config.model.algorithm).tuneSpace;
+  if (!space) {
+    throw new UserError(
+      `tune.space: the ${config.model.algorithm} engine has no default search space; set tune.space`,
+    );
+  }
   const candidates = t.strategy === "grid"
-    ? gridCandidates(t.space)
-    : randomCandidates(t.space, t.n_trials, config.model.random_state);
+    ? gridCandidates(space)
+    : randomCandidates(space, t.n_trials, config.model.random_state);
   if (candidates.length === 0) throw new UserError("tune.space: no candidates");
   const paramsList = candidates.map((c) => candidateParams(config.model, c));
 
@@ -160,7 +166,7 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
         n_trials: candidates.length,
         cv_folds: t.cv_folds,
         metric: t.metric,
-        space: t.space,
+        space,
         data: data.train.digest.path,
       });
       await store!.logDataset(parent, { name: "train", ...data.train.digest });

@@ -48,6 +48,8 @@ export interface TrainResult {
   classes?: Label[];
   task: "classification" | "regression";
   algorithm: string;
+  /** boosting: the rounds kept (after early stopping) */
+  rounds_used?: number;
   train_seconds: number;
   rows: number;
   validation_rows: number;

@@ -13,6 +13,12 @@ import type { ModelParams } from "../../config/schema.ts";
 import { MlRandomForestClassifier } from "./mlrf.ts";
 import { loadForest, RandomForestClassifier, RandomForestRegressor } from "./forest/index.ts";
 import { LogisticRegression } from "./logistic.ts";
+import { GradientBoostingClassifier, GradientBoostingRegressor, loadBoosting } from "./boosting/index.ts";
+import {
+  type BoostingParams,
+  DEFAULTS as BOOSTING_DEFAULTS,
+  resolveBoostingParams,
+} from "./boosting/params.ts";
 import type { Estimator } from "../types.ts";
 
 // what a plugin module needs besides defineEngine (import "@orchard/orchard/engines")
@@ -20,6 +26,16 @@ export type { Estimator, Matrix } from "../types.ts";
 
 export type Algorithm = string;
 export type EstimatorKind = "classifier" | "regressor";
+
+/** What fitting knows when it creates the estimator: the encoded columns it will see. */
+export interface EngineContext {
+  /** the names of X's columns (preprocessing's feature names) */
+  featureNames: readonly string[];
+  /** per column of X: whether it holds a categorical column's ordinal codes */
+  categorical: readonly boolean[];
+  /** per column of X: the input (source) column it was encoded from */
+  sourceColumns: readonly string[];
+}
 
 /** What an engine plugin declares. */
 export interface EngineDefinition<P = Record<string, unknown>> {
@@ -30,14 +46,16 @@ export interface EngineDefinition<P = Record<string, unknown>> {
   params?: z.ZodType<P>;
   /** categorical columns as one-hot or ordinal codes (default ordinal) */
   encoding?: "onehot" | "ordinal";
-  /** a new, unfitted estimator */
-  create(settings: P, kind: EstimatorKind, model: ModelParams): Estimator;
+  /** a new, unfitted estimator (`context`: the encoded columns, when fitting on a table) */
+  create(settings: P, kind: EstimatorKind, model: ModelParams, context?: EngineContext): Estimator;
   /** the estimator back from its `toBytes()` */
   load(bytes: Uint8Array): Estimator;
   /** the settings a run records as params (default: the parsed `settings`) */
   recorded?(settings: P, kind: EstimatorKind, model: ModelParams): Record<string, unknown>;
   /** checks beyond the schema (combinations), as UserErrors */
   validate?(settings: P, kind: EstimatorKind, model: ModelParams): void;
+  /** `deno task tune`'s search space when tune.space is not set: model key -> values to try */
+  tuneSpace?: Record<string, (string | number | boolean | null)[]>;
   /** trees it grows, for the progress bar (default: none) */
   progressTotal?(model: ModelParams): number | undefined;
   /** where it came from, for messages (set by loadPlugins) */
@@ -162,11 +180,15 @@ export function progressTotal(params: ModelParams): number | undefined {
 }
 
 /** A new, unfitted estimator for the configured algorithm. */
-export function createEstimator(params: ModelParams, kind: EstimatorKind): Estimator {
+export function createEstimator(
+  params: ModelParams,
+  kind: EstimatorKind,
+  context?: EngineContext,
+): Estimator {
   validateModelParams(params, kind);
   const engine = getEngine(params.algorithm);
   try {
-    return engine.create(settingsOf(engine, params), kind, params);
+    return engine.create(settingsOf(engine, params), kind, params, context);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`model (${engine.name}): ${(e as Error).message}`);
@@ -180,7 +202,7 @@ export function loadEstimator(engine: string, bytes: Uint8Array): Estimator {
 
 /** The built-in engines' settings a run records (only the keys the algorithm uses). */
 function builtinParams(params: ModelParams, kind: EstimatorKind): Record<string, unknown> {
-  if (params.algorithm === "logistic") return { C: params.C, max_iter: params.max_iter };
+  if (params.algorithm === "logistic") return { C: params.C, max_iter: params.max_iter ?? 200 };
   if (params.algorithm === "ml-random-forest") {
     return {
       n_estimators: params.n_estimators,
@@ -196,7 +218,7 @@ function builtinParams(params: ModelParams, kind: EstimatorKind): Record<string,
     n_estimators: params.n_estimators,
     max_depth: params.max_depth,
     min_samples_split: params.min_samples_split,
-    min_samples_leaf: params.min_samples_leaf,
+    min_samples_leaf: params.min_samples_leaf ?? 1,
     max_features: params.max_features,
     bootstrap: params.bootstrap,
     max_samples: params.max_samples,
@@ -263,6 +285,7 @@ registerEngine({
   recorded: (_s, kind, model) => builtinParams(model, kind),
   validate: (_s, kind, model) => validateBuiltin(model, kind),
   progressTotal: (model) => model.n_estimators,
+  tuneSpace: { max_depth: [8, 12, null], n_estimators: [50, 100] },
   create(_s, kind, model) {
     const p = { ...builtinParams(model, kind), ...(model.n_jobs === null ? {} : { n_jobs: model.n_jobs }) };
     return kind === "classifier"
@@ -278,7 +301,7 @@ registerEngine({
   encoding: "onehot",
   recorded: (_s, kind, model) => builtinParams(model, kind),
   validate: (_s, kind, model) => validateBuiltin(model, kind),
-  create: (_s, _kind, model) => new LogisticRegression({ C: model.C, max_iter: model.max_iter }),
+  create: (_s, _kind, model) => new LogisticRegression({ C: model.C, max_iter: model.max_iter ?? 200 }),
   load: (bytes) => LogisticRegression.fromBytes(bytes),
 });
 
@@ -299,4 +322,108 @@ registerEngine({
       random_state: model.random_state,
     }),
   load: (bytes) => MlRandomForestClassifier.fromBytes(bytes),
+});
+
+// ---------------------------------------------------------------- gradient boosting
+
+/**
+ * The boosting engine's params from the model.* keys. `monotonic_cst` names
+ * input columns; with a context (fitting on a table) it becomes one entry
+ * per encoded column: a numeric or boolean column's value, 0 for its missing
+ * indicator. Keys the engine does not know are left out (the schema has them
+ * for the other engines).
+ */
+function boostingParams(model: ModelParams, kind: EstimatorKind, context?: EngineContext): BoostingParams {
+  const p: Record<string, unknown> = {
+    learning_rate: model.learning_rate,
+    max_iter: model.max_iter ?? 100,
+    max_leaf_nodes: model.max_leaf_nodes,
+    max_depth: model.max_depth,
+    min_samples_leaf: model.min_samples_leaf ?? 20,
+    l2_regularization: model.l2_regularization,
+    min_gain_to_split: model.min_gain_to_split,
+    subsample: model.subsample,
+    colsample: model.colsample,
+    random_state: model.random_state,
+    max_bins: model.max_bins,
+    early_stopping: model.early_stopping,
+    validation_fraction: model.validation_fraction,
+    n_iter_no_change: model.n_iter_no_change,
+    scoring: model.scoring,
+    ...(model.n_jobs === null ? {} : { n_jobs: model.n_jobs }),
+    ...(kind === "classifier"
+      ? { class_weight: model.class_weight, scale_pos_weight: model.scale_pos_weight }
+      : {}),
+  };
+  if (context && Object.keys(model.monotonic_cst).length > 0) {
+    p.monotonic_cst = monotoneVector(model.monotonic_cst, context);
+  }
+  return Object.fromEntries(Object.entries(p).filter(([k]) => k in BOOSTING_DEFAULTS)) as BoostingParams;
+}
+
+function monotoneVector(byColumn: Record<string, number>, context: EngineContext): number[] {
+  const sources = new Set(context.sourceColumns);
+  for (const [name, c] of Object.entries(byColumn)) {
+    if (!sources.has(name)) {
+      throw new UserError(
+        `model.monotonic_cst.${name}: no such input column (inputs: ${[...sources].join(", ")})`,
+      );
+    }
+    const at = context.featureNames.indexOf(name);
+    if (c !== 0 && (at < 0 || context.categorical[at])) {
+      throw new UserError(
+        `model.monotonic_cst.${name}: only a numeric or boolean column can be monotone (${name} is not)`,
+      );
+    }
+  }
+  // a column's own feature carries its name; its missing indicator (name.missing) stays free
+  return context.featureNames.map((f, j) => context.sourceColumns[j] === f ? byColumn[f] ?? 0 : 0);
+}
+
+registerEngine({
+  name: "boosting",
+  kinds: ["classifier", "regressor"],
+  recorded: (_s, kind, model) => {
+    const resolved: Record<string, unknown> = { ...resolveBoostingParams(kind, boostingParams(model, kind)) };
+    // worker count never changes the model; the constraints are recorded by column name
+    delete resolved.n_jobs;
+    delete resolved.monotonic_cst;
+    if (kind === "regressor") {
+      delete resolved.class_weight;
+      delete resolved.scale_pos_weight;
+    }
+    return {
+      ...resolved,
+      ...(Object.keys(model.monotonic_cst).length ? { monotonic_cst: model.monotonic_cst } : {}),
+    };
+  },
+  validate(_s, kind, model) {
+    if (kind === "regressor") {
+      check(
+        model.class_weight === null,
+        "model.class_weight: is for classification, not a regression target",
+      );
+      check(model.scale_pos_weight === 1, "model.scale_pos_weight: is for binary classification");
+    }
+    check(
+      model.class_weight === null || model.scale_pos_weight === 1,
+      "model.class_weight and model.scale_pos_weight: set one of them, not both",
+    );
+    if (model.scoring === "roc_auc" || model.scoring === "accuracy") {
+      check(kind === "classifier", `model.scoring = ${model.scoring}: is for classification; use loss or r2`);
+    }
+    if (model.scoring === "r2") check(kind === "regressor", "model.scoring = r2: is for regression");
+    check(
+      model.early_stopping_on === "train" || model.early_stopping !== false,
+      "model.early_stopping_on = validation: needs model.early_stopping true or auto",
+    );
+    resolveBoostingParams(kind, boostingParams(model, kind));
+  },
+  progressTotal: (model) => model.max_iter ?? 100,
+  tuneSpace: { learning_rate: [0.05, 0.1], max_leaf_nodes: [8, 31], min_samples_leaf: [20, 50] },
+  create(_s, kind, model, context) {
+    const p = boostingParams(model, kind, context);
+    return kind === "classifier" ? new GradientBoostingClassifier(p) : new GradientBoostingRegressor(p);
+  },
+  load: loadBoosting,
 });

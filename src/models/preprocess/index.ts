@@ -365,6 +365,18 @@ export class Preprocessor {
     }));
   }
 
+  /** Per encoded feature: the input column it comes from. */
+  featureSources(): string[] {
+    return this.columns.flatMap((c) => specFeatureNames(c).map(() => c.name));
+  }
+
+  /** Per encoded feature: whether it holds a categorical column's ordinal codes (native categorical splits). */
+  categoricalFeatures(): boolean[] {
+    return this.columns.flatMap((c) =>
+      specFeatureNames(c).map(() => c.kind === "categorical" && c.encoding === "ordinal")
+    );
+  }
+
   /** Maps per-feature importances back to input columns (sums over a column's features). */
   columnImportances(featureImportances: ArrayLike<number>): { name: string; importance: number }[] {
     return this.columns.map((c, i) => {
