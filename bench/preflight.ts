@@ -44,6 +44,11 @@ export const NEEDS: Record<string, Needs> = {
     python: { ...SKLEARN, fastapi: "python3-fastapi", uvicorn: "python3-uvicorn" },
     tools: { "/usr/bin/wrk": "wrk", "/usr/bin/curl": "curl" },
   },
+  boosting: {
+    ref: ["gbdt_ref.py", "make_big.py"],
+    data: ["wa_churn_train.csv", "wa_churn_valid.csv"],
+    python: { ...SKLEARN, xgboost: "python3-xgboost" },
+  },
   drift: {
     ref: ["drift_ref.py", "make_drift.py"],
     python: { pandas: "python3-pandas", scipy: "python3-scipy", numpy: "python3-numpy" },
