@@ -38,14 +38,14 @@ import {
 import { encodeTarget, resolveTarget, type TargetInfo } from "./target.ts";
 import {
   canExplain,
-  type ExplainOptions,
   explainMatrix,
+  type ExplainOptions,
   type Explanation,
   meanAbsShap,
   notExplainable,
   sampleRows,
-  shapSummary,
   type ShapSummary,
+  shapSummary,
   type ShapSummaryOptions,
 } from "./explain.ts";
 import type { Estimator, Matrix, Prediction, Signature } from "./types.ts";

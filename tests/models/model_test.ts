@@ -109,9 +109,12 @@ Deno.test("bad input: a UserError naming the target, the param or the class", as
   );
 });
 
-const close = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+const close = (a: number, b: number, eps = 1e-9) => Math.abs(a - b) < eps;
+const logit = (p: number) => Math.log(p / (1 - p));
+const rowSum = (e: { bias: number[]; contributions: number[][] }, i: number) =>
+  e.contributions[i].reduce((a, b) => a + b, e.bias[i]);
 
-Deno.test("explain (forest, binary): bias + contributions = the positive class's probability, per input column", async () => {
+Deno.test("explain (forest, binary): SHAP values per source column sum to the positive class's probability", async () => {
   const rows = churnRows(300, 4);
   const test = rows.slice(0, 40);
   for (const encoding of ["ordinal", "onehot"] as const) {
@@ -119,19 +122,54 @@ Deno.test("explain (forest, binary): bias + contributions = the positive class's
     const pos = model.classes!.indexOf(model.positiveClass!);
     const proba = model.predictProba(test);
     const e = model.explain(test);
+    assert.equal(e.scale, "probability");
+    assert.ok(model.explainable);
     // one contribution per source column, however many encoded features it became
     assert.deepEqual(e.columns, model.preprocessor.columns.map((c) => c.name));
+    assert.deepEqual(e.columns, ["tenure", "plan", "autopay", "spend", "signup"]);
     if (encoding === "onehot") assert.ok(model.preprocessor.width > e.columns.length);
     assert.deepEqual(e.classes, test.map(() => model.positiveClass));
     for (let i = 0; i < test.length; i++) {
       assert.equal(e.contributions[i].length, e.columns.length);
-      const sum = e.contributions[i].reduce((a, b) => a + b, e.bias[i]);
-      assert.ok(close(sum, proba[i][pos]), `${encoding} row ${i}: ${sum} vs ${proba[i][pos]}`);
+      assert.ok(
+        close(rowSum(e, i), proba[i][pos]),
+        `${encoding} row ${i}: ${rowSum(e, i)} vs ${proba[i][pos]}`,
+      );
       assert.ok(close(e.values[i], proba[i][pos]));
     }
+    // the base value is the forest's expected probability: one value, near the positive share
+    assert.ok(e.bias.every((b) => b === e.bias[0]));
+    const share = rows.filter((r) => r.churned === model.positiveClass).length / rows.length;
+    assert.ok(Math.abs(e.bias[0] - share) < 0.1, `bias ${e.bias[0]} vs share ${share}`);
     // tenure drives churn in the generated data: it carries the largest attributions
-    const mag = e.columns.map((_, j) => e.contributions.reduce((a, r) => a + Math.abs(r[j]), 0));
-    assert.equal(e.columns[mag.indexOf(Math.max(...mag))], "tenure");
+    const imp = model.shapImportance(test);
+    assert.equal(imp[0].name, "tenure");
+  }
+});
+
+Deno.test("explain: one-hot levels, date parts and missing indicators sum back to their source column", async () => {
+  const rows = churnRows(300, 8);
+  const model = await fit(rows, { target: "churned", encoding: "onehot", ...SMALL });
+  const names = model.preprocessor.featureNames;
+  // plan is one-hot (levels + missing), signup has date parts, spend has a missing indicator
+  assert.ok(names.filter((f) => f.startsWith("plan")).length >= 3, names.join(","));
+  assert.ok(names.filter((f) => f.startsWith("signup")).length >= 2, names.join(","));
+  assert.ok(names.filter((f) => f.startsWith("spend")).length === 2, names.join(","));
+  const test = rows.slice(0, 30);
+  const X = model.transform(test);
+  const pos = model.classes!.indexOf(model.positiveClass!);
+  const raw = model.estimator.explain!(X, new Int32Array(X.rows).fill(pos));
+  const e = model.explain(test);
+  for (let i = 0; i < test.length; i++) {
+    e.columns.forEach((col, j) => {
+      let s = 0;
+      names.forEach((f, k) => {
+        if (f === col || f.startsWith(`${col}=`) || f.startsWith(`${col}.`)) {
+          s += raw.contributions[i * X.cols + k];
+        }
+      });
+      assert.ok(close(e.contributions[i][j], s), `row ${i} ${col}: ${e.contributions[i][j]} vs ${s}`);
+    });
   }
 });
 
@@ -145,10 +183,11 @@ Deno.test("explain (forest): multiclass explains each row's predicted class or a
   const proba = multi.predictProba({ x, z });
   const predicted = multi.predict({ x, z });
   const e = multi.explain({ x, z });
+  assert.equal(e.scale, "probability");
   assert.deepEqual(e.classes, predicted);
   for (let i = 0; i < n; i++) {
     const k = multi.classes!.indexOf(predicted[i]);
-    assert.ok(close(e.contributions[i].reduce((a, b) => a + b, e.bias[i]), proba[i][k]), `row ${i}`);
+    assert.ok(close(rowSum(e, i), proba[i][k]), `row ${i}`);
   }
   const c = multi.explain({ x, z }, { class: "c" });
   for (let i = 0; i < n; i++) assert.ok(close(c.values[i], proba[i][2]));
@@ -156,41 +195,97 @@ Deno.test("explain (forest): multiclass explains each row's predicted class or a
     () => multi.explain({ x, z }, { class: "d" }),
     (err: Error) => err instanceof UserError && /"d"/.test(err.message),
   );
+  // x decides the class, z is noise
+  assert.equal(multi.shapImportance({ x, z })[0].name, "x");
 
   const y = x.map((v, i) => 2 * v + z[i]);
   const reg = await fit({ x, z, y }, { target: "y", ...SMALL });
   const pred = reg.predict({ x, z }) as number[];
   const r = reg.explain({ x, z });
+  assert.equal(r.scale, "value");
   assert.equal(r.classes, undefined);
-  for (let i = 0; i < n; i++) {
-    assert.ok(close(r.contributions[i].reduce((a, b) => a + b, r.bias[i]), pred[i]));
-  }
+  for (let i = 0; i < n; i++) assert.ok(close(rowSum(r, i), pred[i]));
   // bias is the (bootstrap-weighted) training mean: close to the mean of y
   const mean = y.reduce((a, b) => a + b, 0) / n;
   assert.ok(Math.abs(r.bias[0] - mean) < 0.3, `bias ${r.bias[0]} mean ${mean}`);
+  assert.throws(() => reg.explain({ x, z }, { class: "a" }), /classification models only/);
 });
 
-Deno.test("explain after save and load gives the same attributions", async () => {
+Deno.test("explain (logistic): contributions sum to the log-odds; the base value is the log-odds at the training mean", async () => {
+  const rows = churnRows(300, 9);
+  const test = rows.slice(0, 50);
+  const model = await fit(rows, { target: "churned", algorithm: "logistic", encoding: "onehot" });
+  const pos = model.classes!.indexOf(model.positiveClass!);
+  const proba = model.predictProba(test);
+  const e = model.explain(test);
+  assert.equal(e.scale, "log_odds");
+  assert.deepEqual(e.columns, ["tenure", "plan", "autopay", "spend", "signup"]);
+  for (let i = 0; i < test.length; i++) {
+    assert.ok(close(rowSum(e, i), logit(proba[i][pos]), 1e-8), `row ${i}`);
+  }
+  // the base value: the model's log-odds for the (encoded) training mean row
+  const X = model.transform(rows), w = X.cols;
+  const mean = new Float64Array(w);
+  for (let j = 0; j < w; j++) {
+    let s = 0, c = 0;
+    for (let i = 0; i < X.rows; i++) {
+      const v = X.data[i * w + j];
+      if (Number.isFinite(v)) (s += v, c++);
+    }
+    mean[j] = s / c;
+  }
+  const atMean = model.estimator.predictProba!({ data: mean, rows: 1, cols: w });
+  assert.ok(close(e.bias[0], logit(atMean[pos]), 1e-8), `${e.bias[0]} vs ${logit(atMean[pos])}`);
+  // the negative class: the negation
+  const neg = model.explain(test, { class: model.classes![1 - pos] });
+  for (let i = 0; i < test.length; i++) assert.ok(close(neg.values[i], -e.values[i], 1e-9));
+  assert.equal(model.shapImportance(test)[0].name, "tenure");
+});
+
+Deno.test("explain after save and load gives the same attributions (forest and logistic)", async () => {
   const rows = churnRows(200, 6);
-  const model = await fit(rows, { target: "churned", ...SMALL });
   const dir = await Deno.makeTempDir();
   try {
-    const again = Model.load(model.save(`${dir}/m`));
-    assert.deepEqual(again.explain(rows.slice(0, 20)), model.explain(rows.slice(0, 20)));
+    for (const algorithm of ["forest", "logistic"] as const) {
+      const model = await fit(rows, { target: "churned", ...SMALL, algorithm });
+      const again = Model.load(model.save(`${dir}/${algorithm}`));
+      assert.deepEqual(again.explain(rows.slice(0, 20)), model.explain(rows.slice(0, 20)));
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("explain: engines without attributions are a UserError naming the engine", async () => {
-  for (const algorithm of ["logistic", "ml-random-forest"] as const) {
-    const model = await fit(churnRows(120), { target: "churned", ...SMALL, algorithm });
+Deno.test("explain: an engine without SHAP values is a UserError naming the engine", async () => {
+  const model = await fit(churnRows(120), { target: "churned", ...SMALL, algorithm: "ml-random-forest" });
+  assert.equal(model.explainable, false);
+  for (const call of [() => model.explain(churnRows(3)), () => model.shapImportance(churnRows(3))]) {
     assert.throws(
-      () => model.explain(churnRows(3)),
-      (e: Error) => e instanceof UserError && e.message.includes(`the ${algorithm} engine`),
-      algorithm,
+      call,
+      (e: Error) => e instanceof UserError && e.message.includes("the ml-random-forest engine"),
     );
   }
+});
+
+Deno.test("shapSummary: a seeded sample of rows by column, largest mean |SHAP| first, with the rows' values", async () => {
+  const rows = churnRows(400, 12);
+  const model = await fit(rows, { target: "churned", ...SMALL });
+  const s = model.shapSummary(rows, { sample: 120, seed: 3 });
+  assert.deepEqual([s.rows, s.of, s.scale, s.output], [120, 400, "probability", "P(yes)"]);
+  assert.deepEqual(model.shapSummary(rows, { sample: 120, seed: 3 }), s, "the same seed, the same sample");
+  const imp = s.features.map((f) => f.importance);
+  assert.deepEqual(imp, [...imp].sort((a, b) => b - a));
+  assert.equal(s.features[0].name, "tenure");
+  const tenure = s.features[0];
+  assert.equal(tenure.kind, "numeric");
+  assert.equal(tenure.values.length, 120);
+  assert.ok(tenure.values.every((v) => typeof v === "number"));
+  // each sampled row's values came from the table, and its SHAP values sum with the base to its output
+  const plan = s.features.find((f) => f.name === "plan")!;
+  assert.ok(plan.values.every((v) => v === null || ["basic", "plus", "pro"].includes(v as string)));
+  assert.ok(s.features.find((f) => f.name === "signup")!.values.every((v) => v instanceof Date));
+  assert.equal(model.shapSummary(rows.slice(0, 10)).rows, 10);
+  assert.throws(() => model.shapSummary(rows, { sample: 0 }), /sample/);
 });
 
 Deno.test("tableColumns: records, DataFrames and columns give the same columns", () => {

@@ -5,7 +5,15 @@
  * by Newton's method with step halving, so the result is deterministic (no
  * random choices at all). Binary targets fit one model; k > 2 classes fit one
  * versus rest and normalize the probabilities.
+ *
+ * `explain` gives linear SHAP values in log-odds space (the features taken as
+ * independent, the training means as the background): coefficient x (x - mean)
+ * per column, on top of the log-odds at the training mean. It computes them
+ * from the fitted state directly, the same numbers as `logisticShap` in
+ * src/models/shap/linear.ts (tests hold the two equal), which reads this
+ * module's type and so cannot be imported here without a cycle.
  */
+import { UserError } from "../../core/errors.ts";
 import type { Estimator, Matrix } from "../types.ts";
 
 export interface LogisticParams {
@@ -59,6 +67,8 @@ function choleskySolve(A: Float64Array, b: Float64Array, n: number): Float64Arra
 
 export class LogisticRegression implements Estimator {
   readonly kind = "classifier" as const;
+  /** explain attributes the log-odds of the explained class (see explain) */
+  readonly explainScale = "log_odds" as const;
   readonly params: Required<LogisticParams>;
   private state?: LogisticState;
 
@@ -254,6 +264,47 @@ export class LogisticRegression implements Estimator {
       out[i] = best;
     }
     return out;
+  }
+
+  /**
+   * Linear SHAP values in log-odds space, per row and column:
+   * `bias[i] + sum_j contributions[i * cols + j]` = row i's log-odds of class
+   * `classes[i]` (default: its predicted class). Binary: class 1's log-odds,
+   * class 0's is its negation; k > 2 classes: the one-versus-rest model's
+   * log-odds of the class (before the probabilities are normalized over the
+   * classes). Contribution j is coef_j (x_j - mean_j) in raw units (a missing
+   * value, read as the mean, contributes 0); the bias is the log-odds at the
+   * training mean. A model saved without its training means cannot be
+   * explained (a UserError saying to fit it again).
+   */
+  explain(X: Matrix, classes?: ArrayLike<number>): { bias: Float64Array; contributions: Float64Array } {
+    const s = this.fitted, k = s.nClasses, { rows, cols, data } = X;
+    const p = s.coef[0]?.length ?? 0;
+    if (!Array.isArray(s.mean) || s.mean.length !== p || !Array.isArray(s.scale) || s.scale.length !== p) {
+      throw new UserError(
+        "explain: this logistic model was saved without its training means; fit it again to explain it",
+      );
+    }
+    if (cols !== p) throw new UserError(`explain: got ${cols} input columns, the model was fitted on ${p}`);
+    if (classes !== undefined && classes.length !== rows) {
+      throw new Error(`explain: ${classes.length} classes for ${rows} rows`);
+    }
+    const which = classes ?? this.predict(X);
+    const bias = new Float64Array(rows), contributions = new Float64Array(rows * cols);
+    for (let i = 0; i < rows; i++) {
+      const c = which[i];
+      if (!(Number.isInteger(c) && c >= 0 && c < k)) {
+        throw new Error(`explain: class ${c} out of range for row ${i}`);
+      }
+      // binary: one model for class 1, class 0's log-odds is its negation
+      const m = k === 2 ? 0 : c, sign = k === 2 && c === 0 ? -1 : 1, w = s.coef[m];
+      bias[i] = sign * s.intercept[m];
+      for (let j = 0; j < cols; j++) {
+        const v = (data[i * cols + j] - s.mean[j]) / s.scale[j];
+        contributions[i * cols + j] = Number.isFinite(v) ? sign * w[j] * v : 0;
+      }
+    }
+    return { bias, contributions };
   }
 
   /** Mean absolute standardized coefficient per column, normalized to sum to 1. */

@@ -2,6 +2,7 @@ import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../_asse
 import { LogisticRegression } from "../../../src/models/engines/logistic.ts";
 import { matrix } from "../../../src/models/types.ts";
 import { Rng } from "../../../src/core/random.ts";
+import { logisticShap } from "../../../src/models/shap/linear.ts";
 
 function blobs(n: number, seed: number) {
   const rng = new Rng(seed);
@@ -92,4 +93,68 @@ Deno.test("bad settings and unfitted use throw", () => {
   assertThrows(() => new LogisticRegression({ C: 0 }), /C must be > 0/);
   assertThrows(() => new LogisticRegression({ max_iter: 1.5 }), /max_iter/);
   assertThrows(() => new LogisticRegression().predict(matrix(1, 1)), /fit/);
+});
+
+Deno.test("explain: linear SHAP on log-odds, the same numbers as logisticShap, per row's class", async () => {
+  const { X, y } = blobs(200, 5);
+  const data = Float64Array.from(X.data);
+  for (let i = 0; i < data.length; i += 9) data[i] = NaN; // missing reads as the mean: contributes 0
+  const Xm = matrix(X.rows, 2, data);
+  const m = new LogisticRegression();
+  await m.fit(X, y);
+  assertEquals(m.explainScale, "log_odds");
+  const P = m.predictProba(Xm);
+  for (const k of [0, 1]) {
+    const e = m.explain(Xm, new Int32Array(Xm.rows).fill(k)), ref = logisticShap(m, Xm, k);
+    for (let i = 0; i < e.contributions.length; i++) {
+      assertAlmostEquals(e.contributions[i], ref.contributions[i], 1e-9);
+    }
+    for (let i = 0; i < Xm.rows; i++) {
+      assertAlmostEquals(e.bias[i], ref.bias[i], 1e-9);
+      const sum = e.bias[i] + e.contributions[i * 2] + e.contributions[i * 2 + 1];
+      const logOdds = Math.log(P[i * 2 + k] / P[i * 2 + 1 - k]);
+      assertAlmostEquals(sum, logOdds, 1e-8);
+      if (Number.isNaN(data[i * 2])) assertEquals(e.contributions[i * 2], 0);
+    }
+  }
+  // by default each row explains its predicted class
+  const pred = m.predict(Xm), d = m.explain(Xm);
+  for (let i = 0; i < Xm.rows; i++) {
+    const sum = d.bias[i] + d.contributions[i * 2] + d.contributions[i * 2 + 1];
+    assert(sum >= 0, `row ${i}: the predicted class has log-odds >= 0, got ${sum}`);
+    assertAlmostEquals(sum, Math.log(P[i * 2 + pred[i]] / P[i * 2 + 1 - pred[i]]), 1e-8);
+  }
+});
+
+Deno.test("explain (three classes): each one-versus-rest model's log-odds; width checked; no means, no explain", async () => {
+  const rng = new Rng(4);
+  const n = 240, data = new Float64Array(n * 2), y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    data[i * 2] = rng.normal(y[i] * 2, 1);
+    data[i * 2 + 1] = rng.normal(0, 1);
+  }
+  const X = matrix(n, 2, data);
+  const m = new LogisticRegression();
+  await m.fit(X, y);
+  const { coef, intercept } = m.coefficients;
+  for (const k of [0, 1, 2]) {
+    const e = m.explain(X, new Int32Array(n).fill(k)), ref = logisticShap(m, X, k);
+    const state = JSON.parse(new TextDecoder().decode(m.toBytes()));
+    for (let i = 0; i < 20; i++) {
+      // the one-vs-rest model's score in its standardized space
+      const z = intercept[k] + coef[k].reduce(
+        (a: number, w: number, j: number) => a + w * (data[i * 2 + j] - state.mean[j]) / state.scale[j],
+        0,
+      );
+      assertAlmostEquals(e.bias[i] + e.contributions[i * 2] + e.contributions[i * 2 + 1], z, 1e-9);
+      assertAlmostEquals(e.contributions[i * 2], ref.contributions[i * 2], 1e-9);
+    }
+  }
+  assertThrows(() => m.explain(matrix(1, 3, new Float64Array(3))), /3 input columns/);
+  // every saved v1 state has its means (predict standardizes with them); a state without them is refused
+  const state = JSON.parse(new TextDecoder().decode(m.toBytes()));
+  delete state.mean;
+  const old = LogisticRegression.fromBytes(new TextEncoder().encode(JSON.stringify(state)));
+  assertThrows(() => old.explain(X), /fit it again/);
 });

@@ -1,10 +1,17 @@
 /**
- * Per-row feature attributions for a fitted forest, by tree path (Saabas,
- * "Interpreting random forests", 2014; `treeinterpreter`'s method): every node
- * has a value (the weighted mean of the training targets that reached it), and
- * following a row's path from the root, each split credits its feature with
- * the change in value from the node to the child the row takes. Per tree,
- * root value + credits = the leaf's value; averaged over trees,
+ * Per-row tree-path attributions for a fitted forest (Saabas, "Interpreting
+ * random forests", 2014; `treeinterpreter`'s method). Not what the forest's
+ * `explain()` returns any more: that is exact TreeSHAP (shap.ts), whose values
+ * are consistent (a feature that matters more never gets less) where these
+ * favour the features split on near the root. Kept as a documented
+ * alternative: it is one pass down each tree, the reference the SHAP bench
+ * (bench/shap_bench.ts) and tests compare TreeSHAP with (on stumps the two
+ * agree), and `Attribution` is the shape both return.
+ *
+ * Every node has a value (the weighted mean of the training targets that
+ * reached it), and following a row's path from the root, each split credits
+ * its feature with the change in value from the node to the child the row
+ * takes. Per tree, root value + credits = the leaf's value; averaged over trees,
  *
  *   bias + sum of contributions = the forest's prediction (exactly, up to rounding)
  *
@@ -15,9 +22,9 @@
 import { UserError } from "../../../core/errors.ts";
 import type { FlatForest } from "./flat.ts";
 
-/** Attributions of rows to the forest's input columns, for one output per row. */
+/** Attributions of rows to a model's input columns, for one output per row (Saabas, TreeSHAP, linear SHAP). */
 export interface Attribution {
-  /** per row: the mean root value of the explained output */
+  /** per row: the base value of the explained output (what no feature accounts for) */
   bias: Float64Array;
   /** rows x nFeatures, row-major */
   contributions: Float64Array;

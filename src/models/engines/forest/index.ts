@@ -11,7 +11,7 @@
  */
 import { UserError } from "../../../core/errors.ts";
 import { r2 } from "../../metrics.ts";
-import type { Estimator, Matrix } from "../../types.ts";
+import type { Estimator, ExplainScale, Matrix } from "../../types.ts";
 import { binMatrix } from "./binning.ts";
 import { inBagCounts, type TrainData, type Tree } from "./builder.ts";
 import { type FlatForest, flatten, leafOf, predictMean, predictRowInto } from "./flat.ts";
@@ -23,7 +23,8 @@ import {
   resolveParams,
 } from "./params.ts";
 import { decodeForest, encodeForest, type ForestState } from "./serialize.ts";
-import { type Attribution, explainRows } from "./explain.ts";
+import type { Attribution } from "./explain.ts";
+import { shapForest } from "./shap.ts";
 import { growTrees, spawnWorkers, type TreeProgress } from "./train.ts";
 
 export type { ClassWeight, ForestParams, MaxFeatures, ResolvedParams } from "./params.ts";
@@ -205,21 +206,25 @@ abstract class BaseForest implements Estimator {
     return this.importances ? Float64Array.from(this.importances) : undefined;
   }
 
+  /** explain's scale: a classifier's class probability (the forest averages them), a regressor's value. */
+  get explainScale(): ExplainScale {
+    return this.kind === "classifier" ? "probability" : "value";
+  }
+
   /**
-   * Per-row tree-path attributions (Saabas): `bias[i] + sum_f contributions[i * nFeatures + f]`
-   * equals row i's prediction (regressor) or its probability of class `classes[i]`
-   * (classifier; default: each row's predicted class). See explain.ts.
+   * Per-row SHAP values, exact path-dependent TreeSHAP (see shap.ts):
+   * `bias[i] + sum_f contributions[i * nFeatures + f]` equals row i's prediction
+   * (regressor) or its probability of class `classes[i]` (classifier; default:
+   * each row's predicted class). `bias` is the forest's expected output over
+   * the training weight that reached its leaves. Forests saved before leaf
+   * weights were kept load and predict, and refuse (a UserError) only this.
    */
   explain(X: Matrix, classes?: ArrayLike<number>): Attribution {
     this.checkX(X, "explain");
-    const ff = this.fitted();
-    let output = classes;
-    if (output === undefined) {
-      output = this.kind === "classifier" ? this.predict(X) : new Float64Array(X.rows);
-    } else if (output.length !== X.rows) {
-      throw new Error(`explain: ${output.length} classes for ${X.rows} rows`);
+    if (classes !== undefined && classes.length !== X.rows) {
+      throw new Error(`explain: ${classes.length} classes for ${X.rows} rows`);
     }
-    return explainRows(ff, X.data, X.rows, output);
+    return shapForest(this.fitted(), X.data, X.rows, classes);
   }
 
   /** Node counts and depths. */

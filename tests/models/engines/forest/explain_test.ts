@@ -1,8 +1,10 @@
 /**
- * Tree-path attributions (Saabas): bias + contributions reproduce every
- * prediction, for classifiers and regressors, with missing values, weights and
- * after a save/load; forests saved before leaf weights were kept still load
- * and predict, and refuse only to explain.
+ * The forest's `explain` (exact TreeSHAP, forest/shap.ts): bias + contributions
+ * reproduce every prediction, for classifiers and regressors, with missing
+ * values, weights and after a save/load; forests saved before leaf weights
+ * were kept still load and predict, and refuse only to explain. The tree-path
+ * (Saabas) attributions of explain.ts, kept as an alternative, keep the same
+ * identity.
  */
 import assert from "node:assert/strict";
 import {
@@ -11,6 +13,7 @@ import {
   RandomForestRegressor,
 } from "../../../../src/models/engines/forest/index.ts";
 import { decodeForest, encodeForest } from "../../../../src/models/engines/forest/serialize.ts";
+import { explainRows } from "../../../../src/models/engines/forest/explain.ts";
 import { UserError } from "../../../../src/core/errors.ts";
 import type { Matrix } from "../../../../src/models/types.ts";
 import { blobs, fromRows, linear } from "./helpers.ts";
@@ -41,7 +44,7 @@ Deno.test("classifier: bias + contributions = the probability of each explained 
     for (let i = 0; i < Xte.rows; i++) {
       assert.ok(Math.abs(rowSum(bias, contributions, p, i) - P[i * 3 + k]) < EPS, `row ${i} class ${k}`);
     }
-    // the bias is the same for every row: the forest's mean root value, close to the class share
+    // the bias is the same for every row: the forest's expected probability, close to the class share
     assert.ok(bias.every((b) => b === bias[0]));
     const share = tr.y.filter((c) => c === k).length / tr.y.length;
     assert.ok(Math.abs(bias[0] - share) < 0.1, `bias ${bias[0]} vs share ${share}`);
@@ -49,8 +52,14 @@ Deno.test("classifier: bias + contributions = the probability of each explained 
   // by default each row explains its predicted class
   const pred = rf.predict(Xte);
   const d = rf.explain(Xte);
+  assert.equal(rf.explainScale, "probability");
   for (let i = 0; i < Xte.rows; i++) {
     assert.ok(Math.abs(rowSum(d.bias, d.contributions, p, i) - P[i * 3 + pred[i]]) < EPS);
+  }
+  // Saabas keeps the same identity (it credits features differently)
+  const s = explainRows(decodeForest(rf.toBytes()).forest, Xte.data, Xte.rows, pred);
+  for (let i = 0; i < Xte.rows; i++) {
+    assert.ok(Math.abs(rowSum(s.bias, s.contributions, p, i) - P[i * 3 + pred[i]]) < EPS);
   }
 });
 
@@ -61,6 +70,7 @@ Deno.test("regressor: bias + contributions = the prediction; without bootstrap t
   await rf.fit(tr.X, y);
   const pred = rf.predict(te.X);
   const { bias, contributions } = rf.explain(te.X);
+  assert.equal(rf.explainScale, "value");
   for (let i = 0; i < te.X.rows; i++) {
     assert.ok(Math.abs(rowSum(bias, contributions, 4, i) - pred[i]) < EPS, `row ${i}`);
   }
@@ -73,7 +83,7 @@ Deno.test("regressor: bias + contributions = the prediction; without bootstrap t
   assert.equal(mag.indexOf(Math.max(...mag)), 0);
 });
 
-Deno.test("one stump by hand: the split's feature gets leaf value - root value, an unused one nothing", async () => {
+Deno.test("one stump by hand: the split's feature gets leaf value - expected value, an unused one nothing", async () => {
   // x0 = 0..9 decides y; x1 is constant, so it is never split on
   const X = fromRows(Array.from({ length: 10 }, (_, x) => [x, 1]));
   const y = Float64Array.from({ length: 10 }, (_, x) => (x >= 6 ? 10 : 0));
