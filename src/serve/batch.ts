@@ -2,7 +2,14 @@
  * Batch scoring for `deno task predict`: a file in, a file out, through the
  * same model resolution, validation and predictRecords as the service. The
  * output is the input plus `prediction` and one `probability_<class>` column
- * per class.
+ * per class. With `explain`, each record also gets its SHAP base value and its
+ * `top` largest contributions as flat columns (one row stays one row, and a
+ * spreadsheet reads them as they are):
+ *
+ *   shap_base_value, shap_top1_column, shap_top1_value, shap_top1_contribution, ...shap_top<N>_*
+ *
+ * `_value` is the record's value of the column as text (empty when missing),
+ * and a record with fewer contributing columns leaves the later ones empty.
  */
 import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
@@ -12,6 +19,8 @@ import { prepare } from "./holder.ts";
 import { HttpError } from "./http.ts";
 import { registryLoader } from "../registry/loader.ts";
 import { scoreRecords } from "./scoring.ts";
+import { DEFAULT_TOP, explainRecords, explainRefusal, MAX_TOP } from "./explain.ts";
+import type { ExplainScale } from "../models/types.ts";
 
 export interface PredictFileOptions {
   modelUri: string;
@@ -21,6 +30,10 @@ export interface PredictFileOptions {
   modelsDir: string;
   /** records scored per call (bounds memory) */
   chunk?: number;
+  /** add each record's SHAP base value and top contributions (shap_* columns) */
+  explain?: boolean;
+  /** with explain: contributions per record (default 5) */
+  explainTop?: number;
 }
 
 export interface PredictFileResult {
@@ -32,6 +45,8 @@ export interface PredictFileResult {
   /** predicted class -> count (classification) */
   counts: Record<string, number>;
   seconds: number;
+  /** with explain: contributions per record, and the scale they are on */
+  explained?: { top: number; scale: ExplainScale };
 }
 
 function plain(v: unknown): unknown {
@@ -43,7 +58,13 @@ function plain(v: unknown): unknown {
 
 export async function predictFile(opts: PredictFileOptions): Promise<PredictFileResult> {
   const t0 = performance.now();
+  const top = opts.explainTop ?? DEFAULT_TOP;
+  if (!(Number.isInteger(top) && top >= 1 && top <= MAX_TOP)) {
+    throw new UserError(`explain top: expected a whole number from 1 to ${MAX_TOP}, got ${top}`);
+  }
   const m = prepare(await registryLoader({ store: opts.store, modelsDir: opts.modelsDir })(opts.modelUri));
+  const refusal = opts.explain ? explainRefusal(m) : null;
+  if (refusal) throw new UserError(refusal);
   const df = readTable(opts.input);
   const columns = df.columns;
   const names = m.validator.columns.map((c) => c.name);
@@ -58,6 +79,7 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
   const probs = new Map<string, number[]>(m.classLabels.map((c) => [c, []]));
   const counts: Record<string, number> = {};
   const src = names.map((n) => df.getColumn(n).toArray() as unknown[]);
+  const shap = opts.explain ? new ShapColumns(top) : undefined;
   for (let start = 0; start < df.height; start += chunk) {
     const end = Math.min(df.height, start + chunk);
     const raw = new Array<Record<string, unknown>>(end - start);
@@ -66,9 +88,9 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
       for (let j = 0; j < names.length; j++) rec[names[j]] = plain(src[j][i]);
       raw[i - start] = rec;
     }
-    let predictions;
+    let predictions, records;
     try {
-      ({ predictions } = scoreRecords(m, raw, chunk));
+      ({ predictions, records } = scoreRecords(m, raw, chunk));
     } catch (e) {
       if (e instanceof HttpError && e.details?.length) {
         const shown = e.details.slice(0, 5).map((d) =>
@@ -88,6 +110,7 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
       counts[key] = (counts[key] ?? 0) + 1;
       for (const [cls, arr] of probs) arr.push(p.probabilities?.[cls] ?? NaN);
     }
+    shap?.add(explainRecords(m, records, top));
   }
   const extra = [
     // integer class labels stay integers (polars would infer Float64 from JS numbers)
@@ -95,6 +118,7 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
       ? pl.Series("prediction", labels as number[], pl.Int64)
       : pl.Series("prediction", labels as (string | number | boolean)[]),
     ...[...probs].map(([cls, arr]) => pl.Series(`probability_${cls}`, arr, pl.Float64)),
+    ...(shap?.series() ?? []),
   ];
   const out = df.withColumns(...extra);
   writeFrameAtomic(out, opts.output);
@@ -106,5 +130,47 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
     rows: df.height,
     counts,
     seconds: (performance.now() - t0) / 1000,
+    ...(shap ? { explained: { top, scale: shap.scale ?? "value" } } : {}),
   };
+}
+
+/** The shap_* output columns, filled a chunk of explanations at a time. */
+class ShapColumns {
+  scale: ExplainScale | undefined;
+  private readonly base: number[] = [];
+  private readonly column: (string | null)[][];
+  private readonly value: (string | null)[][];
+  private readonly contribution: (number | null)[][];
+
+  constructor(private readonly top: number) {
+    this.column = Array.from({ length: top }, () => []);
+    this.value = Array.from({ length: top }, () => []);
+    this.contribution = Array.from({ length: top }, () => []);
+  }
+
+  add(explanations: ReturnType<typeof explainRecords>): void {
+    for (const e of explanations) {
+      this.scale ??= e.scale;
+      this.base.push(e.base_value);
+      for (let k = 0; k < this.top; k++) {
+        const c = e.top[k];
+        this.column[k].push(c ? c.column : null);
+        this.value[k].push(c && c.value !== null ? String(c.value) : null);
+        this.contribution[k].push(c ? c.contribution : null);
+      }
+    }
+  }
+
+  series(): pl.Series[] {
+    const out: pl.Series[] = [pl.Series("shap_base_value", this.base, pl.Float64)];
+    for (let k = 0; k < this.top; k++) {
+      const at = `shap_top${k + 1}`;
+      out.push(
+        pl.Series(`${at}_column`, this.column[k], pl.Utf8),
+        pl.Series(`${at}_value`, this.value[k], pl.Utf8),
+        pl.Series(`${at}_contribution`, this.contribution[k], pl.Float64),
+      );
+    }
+    return out;
+  }
 }

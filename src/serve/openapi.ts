@@ -4,12 +4,31 @@
  */
 import { z } from "zod";
 import type { ServedModel } from "./holder.ts";
+import { DEFAULT_TOP, MAX_TOP } from "./explain.ts";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+const ExplanationSchema = z.object({
+  class: Scalar.optional().describe(
+    "classification: the class explained (binary: the positive class; else the predicted one)",
+  ),
+  scale: z.enum(["probability", "log_odds", "logit", "value"]).describe(
+    "what base_value and the contributions add up to",
+  ),
+  base_value: z.number().describe("the model's expected output over its training data"),
+  output: z.number().describe("the record's raw output on scale: base_value + every contribution"),
+  top: z.array(z.object({
+    column: z.string().describe("an input column (one-hot levels and date parts summed back to it)"),
+    value: z.unknown().describe("the record's value of the column (null when missing)"),
+    contribution: z.number().describe("its SHAP value: what it added to or took from the output"),
+  })).describe("the largest contributions by absolute value, at most top"),
+  rest: z.number().describe("the other columns' contributions: base_value + top + rest = output"),
+});
 
 const PredictionSchema = z.object({
   prediction: Scalar.describe("the predicted class (or value)"),
   probabilities: z.record(z.string(), z.number()).optional().describe("class label -> probability"),
+  explanation: ExplanationSchema.optional().describe("with ?explain=true: the record's SHAP explanation"),
 });
 
 const PredictResponseSchema = z.object({
@@ -100,6 +119,23 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
       "/predict": {
         post: {
           summary: "Score one record (object) or a batch (array)",
+          parameters: [
+            {
+              name: "explain",
+              in: "query",
+              required: false,
+              description:
+                "add each record's largest SHAP contributions (explanation); 422 when the engine has none",
+              schema: { type: "boolean", default: false },
+            },
+            {
+              name: "top",
+              in: "query",
+              required: false,
+              description: "with explain=true: contributions per record",
+              schema: { type: "integer", minimum: 1, maximum: MAX_TOP, default: DEFAULT_TOP },
+            },
+          ],
           requestBody: {
             required: true,
             content: {
@@ -121,6 +157,10 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
           responses: {
             "200": { description: "predictions", content: json("PredictResponse") },
             ...predictErrors,
+            "422": err(
+              "records do not match the model's signature (one entry per field), a bad explain or top, " +
+                "or explain=true for an engine without SHAP values",
+            ),
           },
         },
       },
@@ -197,6 +237,7 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
       schemas: {
         Record: record,
         Prediction: js(PredictionSchema),
+        Explanation: js(ExplanationSchema),
         PredictResponse: js(PredictResponseSchema),
         InvocationsRequest: js(InvocationsRequestSchema),
         InvocationsResponse: js(InvocationsResponseSchema),

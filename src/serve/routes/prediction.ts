@@ -5,7 +5,9 @@
  * Both validate against the served model's signature, score through the one
  * scoring path (scoring.ts), count each prediction by class and append it to
  * the prediction log. The handler reads `holder.current` once, so a hot swap
- * never mixes two versions within a request.
+ * never mixes two versions within a request. `/predict?explain=true[&top=N]`
+ * adds each record's largest SHAP contributions (explain.ts); without a query
+ * string the route does no more than it did before explanations existed.
  */
 import { Hono } from "hono";
 import type { Prediction } from "../../models/types.ts";
@@ -16,6 +18,7 @@ import { HttpError, mediaType, parseJsonBody, readBodyText } from "../http.ts";
 import type { Metrics } from "../metrics.ts";
 import { parseMlflowCsv, parseMlflowJson } from "../mlflow.ts";
 import type { PredictionLog } from "../predlog.ts";
+import { explainQuery, explainRecords } from "../explain.ts";
 import { predictValidated, scoreRecords } from "../scoring.ts";
 
 export interface PredictionOptions {
@@ -60,13 +63,17 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
     if (mediaType(c.req.header("content-type")) !== "application/json") {
       throw new HttpError(415, "expected Content-Type: application/json");
     }
+    const explain = explainQuery(c.req.url);
     const body = parseJsonBody(await readBodyText(c.req.raw, maxBodyBytes));
     const m = holder.current;
     if (!m) throw noModel();
     const records = m.validator.body(body, maxBatch);
     const preds = predictValidated(m, records);
+    // explained before logging: a model that cannot explain answers 422 and logs nothing
+    const why = explain && explainRecords(m, records, explain.top);
     logPredictions(m, c.get("requestId"), records, preds);
-    return json(c, { model: m.name, version: m.version, predictions: preds });
+    const predictions = why ? preds.map((p, i) => ({ ...p, explanation: why[i] })) : preds;
+    return json(c, { model: m.name, version: m.version, predictions });
   });
 
   app.post("/invocations", async (c) => {
