@@ -15,10 +15,11 @@
  */
 import { UserError } from "../../../core/errors.ts";
 import { Rng } from "../../../core/random.ts";
-import type { Estimator, Matrix } from "../../types.ts";
+import type { Estimator, ExplainScale, Matrix } from "../../types.ts";
 import { type FlatBoost, flattenBoost, rawRowInto, rawScores, sigmoid, softmaxInPlace } from "./flat.ts";
 import { type BoostingParams, resolveBoostingParams, type ResolvedBoostingParams } from "./params.ts";
 import { type BoostState, decodeBoost, encodeBoost } from "./serialize.ts";
+import { shapBoost } from "./shap.ts";
 import { boost, type BoostData, LOSS_BINARY, LOSS_MULTICLASS, LOSS_SQUARED } from "./train.ts";
 
 export type { BoostingParams, ResolvedBoostingParams } from "./params.ts";
@@ -282,6 +283,17 @@ export class GradientBoostingClassifier extends BaseBoosting {
     return out;
   }
 
+  /** binary: the log-odds of the explained class (class 0's is the negation of class 1's); multiclass: its logit */
+  get explainScale(): ExplainScale {
+    return this._nClasses > 2 ? "logit" : "log_odds";
+  }
+
+  /** TreeSHAP values (src/models/engines/boosting/shap.ts) for class `classes[i]` of row i (default: the predicted class). */
+  explain(X: Matrix, classes?: ArrayLike<number>): { bias: Float64Array; contributions: Float64Array } {
+    const fb = this.checkX(X, "explain");
+    return shapBoost(fb, X.data, X.rows, classes ?? this.predict(X), true);
+  }
+
   static fromBytes(bytes: Uint8Array): GradientBoostingClassifier {
     const s = decodeBoost(bytes);
     if (s.kind !== "classifier") throw new UserError("this boosting model is a regressor, not a classifier");
@@ -313,6 +325,13 @@ export class GradientBoostingRegressor extends BaseBoosting {
     const out = new Float64Array(1);
     rawRowInto(this.fittedForRow(x), x, 0, out, 0);
     return out[0];
+  }
+
+  readonly explainScale: ExplainScale = "value";
+
+  /** TreeSHAP values (src/models/engines/boosting/shap.ts) of each row's prediction. */
+  explain(X: Matrix, _classes?: ArrayLike<number>): { bias: Float64Array; contributions: Float64Array } {
+    return shapBoost(this.checkX(X, "explain"), X.data, X.rows);
   }
 
   static fromBytes(bytes: Uint8Array): GradientBoostingRegressor {
