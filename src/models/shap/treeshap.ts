@@ -222,8 +222,13 @@ export class TreeShap {
   private readonly lSlot: Int32Array;
   private readonly lTab: Int32Array;
   private readonly sFeat: Int32Array;
-  private readonly sZero: Float64Array;
-  private readonly sOneMinusZero: Float64Array;
+  /**
+   * per distinct path feature of a leaf, pairs indexed by whether the row agrees with it (0 or
+   * 1), so the leaf loops do not branch on the row: its factor in Z(U \ A), [z, 1], and its
+   * coefficient, [-1, 1 - z] (a cold feature's credit is -Z T(A), an agreed one's (1 - z) Z T(A \ {j}))
+   */
+  private readonly sFactor: Float64Array;
+  private readonly sCoef: Float64Array;
   private readonly table: Float64Array;
   /** per node of a table tree: the row's agreement mask */
   private readonly mask: Int32Array;
@@ -358,8 +363,11 @@ export class TreeShap {
     this.lSlot = Int32Array.from(b.lSlot);
     this.lTab = Int32Array.from(b.lTab);
     this.sFeat = Int32Array.from(b.sFeat);
-    this.sZero = Float64Array.from(b.sZero);
-    this.sOneMinusZero = Float64Array.from(b.sZero, (z) => 1 - z);
+    this.sFactor = Float64Array.from({ length: 2 * b.sZero.length }, (_, i) => (i & 1 ? 1 : b.sZero[i >> 1]));
+    this.sCoef = Float64Array.from(
+      { length: 2 * b.sZero.length },
+      (_, i) => (i & 1 ? 1 - b.sZero[i >> 1] : -1),
+    );
     this.table = b.table;
     this.mask = new Int32Array(maxNodes);
     this.coef = new Float64Array(MAX_TABLE_FEATURES);
@@ -452,7 +460,7 @@ export class TreeShap {
     const feat = this.nFeat, th = this.nTh, right = this.nRight, bit = this.nBit, mask = this.mask;
     const x = this.x, phi = this.phi, po = this.po, value = this.value, orig = this.nOrig;
     const lM = this.lM, lSlot = this.lSlot, lTab = this.lTab, table = this.table;
-    const sFeat = this.sFeat, sZero = this.sZero, sOmz = this.sOneMinusZero;
+    const sFeat = this.sFeat, sFactor = this.sFactor, sCoef = this.sCoef;
     const W = this.W, k0 = this.k0;
     mask[0] = -1;
     for (let i = s; i < e; i++) {
@@ -469,13 +477,13 @@ export class TreeShap {
       if (c === 0) continue;
       const leaf = right[i], m = lM[leaf], so = lSlot[leaf], A = mk & ((1 << m) - 1);
       let zc = 1;
-      for (let j = 0; j < m; j++) if (((A >>> j) & 1) === 0) zc *= sZero[so + j];
+      for (let j = 0; j < m; j++) zc *= sFactor[2 * (so + j) + ((A >>> j) & 1)];
       if (zc === 0) continue;
       // the same products in the same order as tableTree's, so one output = that column of all
-      const tb = lTab[leaf], cold = -zc * table[tb + A];
+      const tb = lTab[leaf];
       for (let j = 0; j < m; j++) {
-        const b = 1 << j;
-        phi[po + sFeat[so + j]] += ((A & b) !== 0 ? zc * sOmz[so + j] * table[tb + (A ^ b)] : cold) * c;
+        const a = (A >>> j) & 1;
+        phi[po + sFeat[so + j]] += zc * sCoef[2 * (so + j) + a] * table[tb + (A ^ (a << j))] * c;
       }
     }
   }
@@ -485,7 +493,7 @@ export class TreeShap {
     const feat = this.nFeat, th = this.nTh, right = this.nRight, bit = this.nBit, mask = this.mask;
     const x = this.x, phi = this.phi, po = this.po, value = this.value, orig = this.nOrig;
     const lM = this.lM, lSlot = this.lSlot, lTab = this.lTab, table = this.table, coef = this.coef;
-    const sFeat = this.sFeat, sZero = this.sZero, sOmz = this.sOneMinusZero;
+    const sFeat = this.sFeat, sFactor = this.sFactor, sCoef = this.sCoef;
     const W = this.W, k0 = this.k0, kn = this.kn;
     mask[0] = -1;
     for (let i = s; i < e; i++) {
@@ -500,12 +508,12 @@ export class TreeShap {
       }
       const leaf = right[i], m = lM[leaf], so = lSlot[leaf], A = mk & ((1 << m) - 1);
       let zc = 1;
-      for (let j = 0; j < m; j++) if (((A >>> j) & 1) === 0) zc *= sZero[so + j];
+      for (let j = 0; j < m; j++) zc *= sFactor[2 * (so + j) + ((A >>> j) & 1)];
       if (zc === 0) continue;
-      const tb = lTab[leaf], cold = -zc * table[tb + A];
+      const tb = lTab[leaf];
       for (let j = 0; j < m; j++) {
-        const b = 1 << j;
-        coef[j] = (A & b) !== 0 ? zc * sOmz[so + j] * table[tb + (A ^ b)] : cold;
+        const a = (A >>> j) & 1;
+        coef[j] = zc * sCoef[2 * (so + j) + a] * table[tb + (A ^ (a << j))];
       }
       const vo = orig[i] * W + k0;
       for (let j = 0; j < m; j++) {

@@ -19,7 +19,7 @@ import {
 import type { Matrix } from "../../../src/models/types.ts";
 import { UserError } from "../../../src/core/errors.ts";
 import { blobs, linear } from "../engines/forest/helpers.ts";
-import { bruteShap } from "./_trees.ts";
+import { bruteShapAt } from "./_trees.ts";
 
 const EPS = 1e-9;
 
@@ -133,33 +133,6 @@ Deno.test("a shallow forest: every tree's TreeSHAP = its brute-force Shapley val
     }
   }
 });
-
-/** Brute force on the subtree at `root` of a forest-wide tree: re-rooted as a tree of its own. */
-function bruteShapAt(tree: ReturnType<typeof forestShapTree>, root: number, x: ArrayLike<number>) {
-  const ids = new Map<number, number>();
-  const order: number[] = [];
-  const visit = (n: number) => {
-    ids.set(n, order.length);
-    order.push(n);
-    if (tree.feature[n] >= 0) {
-      visit(tree.left[n]);
-      visit(tree.right[n]);
-    }
-  };
-  visit(root);
-  const map = (a: ArrayLike<number>) => order.map((n) => (a[n] >= 0 ? ids.get(a[n])! : -1));
-  return bruteShap({
-    feature: order.map((n) => tree.feature[n]),
-    threshold: order.map((n) => tree.threshold[n]),
-    left: map(tree.left),
-    right: map(tree.right),
-    missing: map(tree.missing),
-    cover: order.map((n) => tree.cover[n]),
-    value: order.map((n) => tree.value[n]),
-    width: 1,
-    nFeatures: tree.nFeatures,
-  }, x);
-}
 
 Deno.test("a forest saved before leaf weights were kept cannot be explained", async () => {
   const tr = linear(50, 2, 3);
