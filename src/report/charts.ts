@@ -159,3 +159,155 @@ export function residualChart(points: { y: number; pred: number }[], size: Chart
     ],
   });
 }
+
+/** One input column's SHAP values over some rows (the shape `Model.shapSummary` returns per column). */
+export interface ShapColumn {
+  name: string;
+  kind: "numeric" | "categorical" | "boolean" | "datetime";
+  /** per row: the column's value (number, Date or text; null when missing) */
+  values: readonly (number | string | Date | null)[];
+  /** per row: its SHAP value */
+  shap: readonly number[];
+  /** mean |SHAP value| */
+  importance: number;
+}
+
+/** SHAP's colors: low feature values blue, high ones red; gray where a value has no order. */
+const SHAP_LOW = "#1e88e5", SHAP_HIGH = "#ff0d57", SHAP_NONE = "#aaa";
+
+const TRUE_TEXT = /^(true|yes|y|t|1)$/i, FALSE_TEXT = /^(false|no|n|f|0)$/i;
+
+/** A value's position for coloring: numbers, dates (ms) and booleans (0/1); null for categories and missing values. */
+function orderable(col: ShapColumn, v: number | string | Date | null): number | null {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === "number") return v;
+  if (col.kind === "boolean" && typeof v === "string") {
+    return TRUE_TEXT.test(v.trim()) ? 1 : FALSE_TEXT.test(v.trim()) ? 0 : null;
+  }
+  return null;
+}
+
+/** Each value's rank among the column's values, 0 (lowest) to 1; null where a value has no order. */
+function valueRanks(col: ShapColumn): (number | null)[] {
+  const num = col.values.map((v) => orderable(col, v));
+  const order = num.map((_, i) => i).filter((i) => num[i] !== null).sort((a, b) => num[a]! - num[b]!);
+  const out = new Array<number | null>(num.length).fill(null);
+  // ties share their mean rank, so equal values get one color
+  for (let s = 0; s < order.length;) {
+    let e = s;
+    while (e + 1 < order.length && num[order[e + 1]] === num[order[s]]) e++;
+    const r = order.length > 1 ? (s + e) / 2 / (order.length - 1) : 0.5;
+    for (let k = s; k <= e; k++) out[order[k]] = r;
+    s = e + 1;
+  }
+  return out;
+}
+
+/**
+ * Vertical offsets for one beeswarm row, as SHAP's summary plot spreads them:
+ * dots binned by x, each bin's dots stacked alternately above and below the
+ * line, so a row is as wide as its densest bin. Offsets are within +-0.4.
+ */
+function swarmOffsets(x: readonly number[], lo: number, hi: number): number[] {
+  const bins = 100, span = hi - lo || 1;
+  const order = x.map((_, i) => i).sort((a, b) => x[a] - x[b] || a - b);
+  const count = new Map<number, number>(), out = new Array<number>(x.length).fill(0);
+  let most = 1;
+  for (const i of order) {
+    const b = Math.min(bins - 1, Math.floor(((x[i] - lo) / span) * bins));
+    const k = count.get(b) ?? 0;
+    count.set(b, k + 1);
+    out[i] = (k % 2 === 0 ? 1 : -1) * Math.ceil(k / 2);
+    most = Math.max(most, Math.ceil(k / 2) + 1);
+  }
+  return out.map((o) => (0.4 * o) / most);
+}
+
+/**
+ * SHAP summary (beeswarm) of the `top` columns by mean |SHAP|: one row per
+ * column, one dot per explained row at its SHAP value, colored by the
+ * column's value (blue low to red high by rank, false before true; gray for
+ * categories and missing values). `output` names what the values add up to (e.g. "P(yes)").
+ */
+export function shapSummaryChart(
+  columns: readonly ShapColumn[],
+  opts: { top?: number; output?: string; title?: string } & ChartSize = {},
+): string {
+  const top = [...columns].sort((a, b) => b.importance - a.importance).slice(0, opts.top ?? 10);
+  let lo = 0, hi = 0;
+  for (const c of top) for (const s of c.shap) (lo = Math.min(lo, s), hi = Math.max(hi, s));
+  const dots: { x: number; y: number; rank: number | null; column: string }[] = [];
+  top.forEach((c, j) => {
+    const ranks = valueRanks(c), dy = swarmOffsets(c.shap, lo, hi);
+    c.shap.forEach((x, i) => dots.push({ x, y: j + dy[i], rank: ranks[i], column: c.name }));
+  });
+  const ordered = dots.filter((d) => d.rank !== null), plain = dots.filter((d) => d.rank === null);
+  return renderPlot({
+    width: opts.width ?? 700,
+    height: opts.height ?? Math.max(140, 34 * top.length + 70),
+    title: opts.title ?? "SHAP summary",
+    subtitle: "a dot per row; color: the column's value, blue low to red high (gray: a category or missing)",
+    marginLeft: 160,
+    x: { label: `SHAP value (contribution to ${opts.output ?? "the output"})`, grid: true },
+    y: {
+      label: null,
+      domain: [top.length - 0.5, -0.5],
+      ticks: top.map((_, j) => j),
+      tickFormat: (j: number) => top[j]?.name ?? "",
+      tickSize: 0,
+    },
+    color: { type: "linear", domain: [0, 1], range: [SHAP_LOW, SHAP_HIGH] },
+    marks: [
+      Plot.ruleX([0], { stroke: "#999" }),
+      Plot.dot(plain, { x: "x", y: "y", r: 1.8, fill: SHAP_NONE, fillOpacity: 0.7 }),
+      Plot.dot(ordered, { x: "x", y: "y", r: 1.8, fill: "rank", fillOpacity: 0.8 }),
+    ],
+  });
+}
+
+/**
+ * SHAP dependence of one column: its value (x) against its SHAP value (y),
+ * one dot per row. Numbers and dates on a continuous axis; categories as a
+ * box per level (missing values as their own level), levels by their mean
+ * SHAP value.
+ */
+export function shapDependenceChart(
+  col: ShapColumn,
+  opts: { output?: string; title?: string } & ChartSize = {},
+): string {
+  const base = {
+    width: opts.width ?? SIZE.width,
+    height: opts.height ?? SIZE.height,
+    title: opts.title ?? `SHAP dependence: ${col.name}`,
+    y: { label: `SHAP value of ${col.name}`, grid: true },
+  };
+  if (col.kind === "numeric" || col.kind === "datetime") {
+    const pts = col.values.flatMap((v, i) => (v === null ? [] : [{ v, s: col.shap[i] }]));
+    return renderPlot({
+      ...base,
+      x: { label: col.name, ...(col.kind === "datetime" ? { type: "utc" as const } : {}) },
+      marks: [
+        Plot.ruleY([0], { stroke: "#999" }),
+        Plot.dot(pts, { x: "v", y: "s", r: 2, fill: SHAP_LOW, fillOpacity: 0.5 }),
+      ],
+    });
+  }
+  const pts = col.values.map((v, i) => ({ v: v === null ? "(missing)" : String(v), s: col.shap[i] }));
+  const sums = new Map<string, { s: number; n: number }>();
+  for (const p of pts) {
+    const m = sums.get(p.v) ?? { s: 0, n: 0 };
+    m.s += p.s;
+    m.n++;
+    sums.set(p.v, m);
+  }
+  const levels = [...sums].sort((a, b) => a[1].s / a[1].n - b[1].s / b[1].n).map(([k]) => k);
+  return renderPlot({
+    ...base,
+    marginBottom: 60,
+    x: { label: col.name, domain: levels, tickRotate: levels.some((l) => l.length > 8) ? -30 : 0 },
+    marks: [
+      Plot.ruleY([0], { stroke: "#999" }),
+      Plot.boxY(pts, { x: "v", y: "s", fill: SHAP_LOW, fillOpacity: 0.25, stroke: SHAP_LOW }),
+    ],
+  });
+}

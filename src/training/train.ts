@@ -230,13 +230,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
 
     if (reportsDir && reportModule) {
-      const { writeTrainReport } = await reportModule;
+      const { reportShap, writeTrainReport } = await reportModule;
       const imp = estimator.featureImportances?.();
       const paths = writeTrainReport(reportsDir, {
         result,
         evaluation,
         params: runParams,
         importances: imp ? preprocessor.columnImportances(imp) : undefined,
+        // SHAP of a seeded sample of the validation rows (an engine without it: one line why)
+        shap: reportShap(model, data.validation.columns, config.split.seed),
         lineage,
       });
       result.report = paths.html;

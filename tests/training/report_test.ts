@@ -6,7 +6,14 @@ import {
   prChart,
   rocChart,
 } from "../../src/report/charts.ts";
-import { renderTrainHtml, renderTrainMarkdown } from "../../src/training/report.ts";
+import {
+  renderTrainHtml,
+  renderTrainMarkdown,
+  reportShap,
+  SHAP_REPORT_ROWS,
+} from "../../src/training/report.ts";
+import { fit, type ShapSummary, tableColumns } from "../../src/models/model.ts";
+import { churnRows } from "../models/_data.ts";
 
 Deno.test("charts render SVG with their data", () => {
   const roc = rocChart({ fpr: [0, 0.5, 1], tpr: [0, 0.8, 1] }, 0.9);
@@ -71,4 +78,67 @@ Deno.test("Markdown summary has the metrics table and confusion matrix", () => {
   assert.match(md, /\| roc_auc \| 0\.9100 \|/);
   assert.match(md, /\| \*\*yes\*\* \| 1 \| 3 \|/);
   assert.match(md, /Dropped columns: `id`/);
+});
+
+Deno.test("SHAP section: summary and dependence charts, and mean |SHAP| beside the impurity importance", async () => {
+  const rows = churnRows(400, 2);
+  const model = await fit(rows.slice(0, 300), { target: "churned", n_estimators: 15, n_jobs: 1 });
+  const validation = tableColumns(rows.slice(300));
+  const shap = reportShap(model, validation, 7);
+  assert.ok("summary" in shap);
+  assert.equal(shap.summary.rows, 100);
+  assert.deepEqual(reportShap(model, validation, 7), shap, "seeded: the same rows, the same values");
+  const imp = model.preprocessor.columnImportances(model.estimator.featureImportances!()!);
+  const html = renderTrainHtml({ ...input, importances: imp, shap });
+  assert.match(html, /<h2>Explanations \(SHAP\)<\/h2>/);
+  assert.match(html, /SHAP summary/);
+  // a beeswarm dot per row and column, and a dependence chart for each of the top 4 columns
+  const summary = html.slice(html.indexOf("SHAP summary"), html.indexOf("SHAP dependence"));
+  assert.ok((summary.match(/<circle/g) ?? []).length >= 100 * 5, "dots per row per column");
+  assert.equal((html.match(/SHAP dependence: /g) ?? []).length, 4);
+  assert.match(html, /SHAP dependence: tenure/);
+  assert.match(html, /mean \|SHAP\| \(probability\)<\/th><th>impurity importance<\/th>/);
+  assert.match(html, /<td>1<\/td><td>tenure<\/td>/, "tenure ranks first");
+  assert.match(html, /Exact SHAP values of 100 of the 100 validation rows/);
+  assert.match(
+    renderTrainMarkdown({ ...input, shap }),
+    /Top columns by mean \|SHAP\| \(probability, 100 rows\): `tenure`/,
+  );
+});
+
+Deno.test("SHAP section: an engine without SHAP values gets one line; a large model explains fewer rows", async () => {
+  const rows = churnRows(200, 3);
+  const mlrf = await fit(rows, { target: "churned", algorithm: "ml-random-forest", n_estimators: 5 });
+  const omitted = reportShap(mlrf, tableColumns(rows), 1);
+  assert.deepEqual(omitted, { omitted: "the ml-random-forest engine does not compute SHAP values" });
+  const html = renderTrainHtml({ ...input, shap: omitted });
+  assert.match(html, /No SHAP charts: the ml-random-forest engine does not compute SHAP values\./);
+  assert.ok(!html.includes("SHAP summary"));
+  assert.match(
+    renderTrainMarkdown({ ...input, shap: omitted }),
+    /No SHAP values: the ml-random-forest engine/,
+  );
+  // the sample shrinks with the model's size (TreeSHAP visits every node per row), never under 50 rows
+  const asked: number[] = [];
+  const fake = (bytes: number) => ({
+    explainable: true,
+    engine: "forest",
+    estimator: { toBytes: () => new Uint8Array(bytes) } as unknown as typeof mlrf.estimator,
+    shapSummary: (_t: unknown, o: { sample?: number } = {}) => {
+      asked.push(o.sample!);
+      return {
+        scale: "probability",
+        rows: o.sample!,
+        of: 5000,
+        base_value: 0,
+        output: "P(yes)",
+        features: [],
+      } as ShapSummary;
+    },
+  });
+  reportShap(fake(1000), {}, 0);
+  const big = reportShap(fake(2_000_000), {}, 0);
+  reportShap(fake(200_000_000), {}, 0);
+  assert.deepEqual(asked, [SHAP_REPORT_ROWS, 200, 50]);
+  assert.ok("note" in big && /200 rows rather than 500/.test(big.note!), JSON.stringify(big));
 });

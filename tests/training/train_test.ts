@@ -69,6 +69,15 @@ Deno.test("train on a CSV: split, fit, metrics, artifact, run, report", async ()
       "inline charts, nothing remote",
     );
     assert.ok(Deno.readTextFileSync(r.summary!).includes("| roc_auc |"));
+    // SHAP of the validation rows (all 75: under the sample cap), beside the impurity importance
+    assert.match(html, /SHAP summary/);
+    assert.match(html, /SHAP dependence: tenure/);
+    assert.match(html, /Exact SHAP values of 75 of the 75 validation rows/);
+    assert.match(html, /mean \|SHAP\| \(probability\)<\/th><th>impurity importance/);
+    assert.match(
+      Deno.readTextFileSync(r.summary!),
+      /Top columns by mean \|SHAP\| \(probability, 75 rows\): `tenure`/,
+    );
     // the artifact scores raw records exactly as training evaluation did
     const model = loadArtifact(r.artifact);
     assertEquals(model.positiveClass, "yes"); // minority class by default
