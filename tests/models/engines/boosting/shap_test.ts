@@ -4,9 +4,11 @@
  * its negation for class 0, multiclass logits), with missing values; the bias
  * is the mean training raw score (covers are row counts); shallow models equal
  * brute-force Shapley values tree by tree; a serialized model explains
- * identically; a model without covers asks to be refitted.
+ * identically; a model without covers asks to be refitted; categorical set
+ * splits in a hand-built FlatBoost; a fast-check property on random tables.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   GradientBoostingClassifier,
   GradientBoostingRegressor,
@@ -15,10 +17,11 @@ import {
 import { decodeBoost, encodeBoost } from "../../../../src/models/engines/boosting/serialize.ts";
 import { boostShapTree, shapBoost, shapBoostAll } from "../../../../src/models/engines/boosting/shap.ts";
 import type { FlatBoost } from "../../../../src/models/engines/boosting/flat.ts";
+import { treeOutput } from "../../../../src/models/shap/treeshap.ts";
 import type { Matrix } from "../../../../src/models/types.ts";
 import { UserError } from "../../../../src/core/errors.ts";
 import { Rng } from "../../../../src/core/random.ts";
-import { bruteShapAt } from "../../shap/_trees.ts";
+import { bruteShapAt, routeRef } from "../../shap/_trees.ts";
 
 const EPS = 1e-9;
 
@@ -154,5 +157,116 @@ Deno.test("a serialized model explains identically; one saved without covers ask
   assert.throws(
     () => oldModel.explain(te.X),
     (e: unknown) => e instanceof UserError && /refit/.test(e.message),
+  );
+});
+
+Deno.test("categorical set splits in a FlatBoost: codes in the set go left; SHAP = brute force, sums to the raw score", () => {
+  // two rounds of one tree each: tree 0 splits x0 on the set {0, 2, 35} (missing right), then x1 <= 0;
+  // tree 1 splits x1 numerically, then x0 on the empty set (everything but missing goes right; missing left)
+  const fb: FlatBoost = {
+    width: 1,
+    nFeatures: 2,
+    baseline: Float64Array.of(0.25),
+    roots: Int32Array.of(0, 5),
+    feature: Int32Array.of(0, -1, 1, -1, -1, 1, 0, -1, -1, -1),
+    threshold: Float64Array.of(0, 0, 0, 0, 0, 0.5, 0, 0, 0, 0),
+    child: Int32Array.of(1, 0, 3, 0, 0, 6, 8, 0, 0, 0),
+    nanRight: Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    value: Float64Array.of(0, 1.5, 0, -0.5, 0.75, 0, 0, 2, -1, 0.5),
+    cover: Float64Array.of(10, 4, 6, 2, 4, 10, 7, 3, 4, 3),
+    catStart: Int32Array.of(0, -1, -1, -1, -1, -1, 2, -1, -1, -1),
+    catWords: Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    catBits: Uint32Array.of(0b101, 1 << 3),
+  };
+  const tree = boostShapTree(fb);
+  assert.equal(routeRef(tree, 0, 35), 1);
+  assert.equal(routeRef(tree, 0, 34), 2);
+  const rng = new Rng(5);
+  for (let r = 0; r < 200; r++) {
+    const u = rng.next();
+    const x = [
+      u < 0.2 ? NaN : u < 0.3 ? -1 : u < 0.45 ? 35 : Math.floor(rng.next() * 5),
+      rng.next() < 0.2 ? NaN : rng.next() * 2 - 1,
+    ];
+    const raw = fb.baseline[0] + treeOutput(tree, x, 0, fb.roots)[0];
+    for (const cls of [0, 1]) {
+      const { bias, contributions } = shapBoost(fb, x, 1, cls, true);
+      const sign = cls === 1 ? 1 : -1;
+      close(bias[0] + contributions[0] + contributions[1], sign * raw, `row ${x} class ${cls}`);
+      const ref = [0, 1].map((t) => bruteShapAt(tree, fb.roots[t], x));
+      for (let f = 0; f < 2; f++) {
+        close(contributions[f], sign * (ref[0][f] + ref[1][f]), `row ${x} phi ${f}`);
+      }
+    }
+  }
+  // by hand: tree 1 sends x1 > 0.5 to its leaf 2, else to x0's empty set (codes right to 0.5, missing left to -1)
+  const byHand: [number[], number][] = [
+    [[2, 0.9], 0.25 + 1.5 + 2],
+    [[NaN, -0.2], 0.25 - 0.5 - 1],
+    [[3, -0.2], 0.25 - 0.5 + 0.5],
+    [[35, 0.1], 0.25 + 1.5 + 0.5],
+    [[-1, 0.1], 0.25 + 0.75 - 1],
+  ];
+  for (const [x, want] of byHand) {
+    close(fb.baseline[0] + treeOutput(tree, x, 0, fb.roots)[0], want, `by hand ${x}`);
+  }
+});
+
+Deno.test("property: on random tables, bias + contributions = the raw score of every row, any output", async () => {
+  const table = fc.record({
+    rows: fc.integer({ min: 2, max: 50 }),
+    cols: fc.integer({ min: 1, max: 4 }),
+    k: fc.integer({ min: 0, max: 4 }),
+    seed: fc.integer({ min: 0, max: 1000 }),
+    max_iter: fc.integer({ min: 1, max: 8 }),
+    max_depth: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 4 })),
+    subsample: fc.constantFrom(1, 0.6),
+  }).chain((t) =>
+    fc.record({
+      t: fc.constant(t),
+      values: fc.array(
+        fc.oneof(
+          fc.constant(NaN),
+          fc.integer({ min: -3, max: 3 }),
+          fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        ),
+        { minLength: t.rows * t.cols, maxLength: t.rows * t.cols },
+      ),
+      y: fc.array(fc.integer({ min: 0, max: Math.max(1, t.k) - 1 }), {
+        minLength: t.rows,
+        maxLength: t.rows,
+      }),
+    })
+  );
+  await fc.assert(
+    fc.asyncProperty(table, async ({ t, values, y }) => {
+      const X: Matrix = { data: Float64Array.from(values), rows: t.rows, cols: t.cols };
+      const params = {
+        max_iter: t.max_iter,
+        max_depth: t.max_depth,
+        subsample: t.subsample,
+        random_state: t.seed,
+      };
+      const gb = t.k === 0 ? new GradientBoostingRegressor(params) : new GradientBoostingClassifier(params);
+      await gb.fit(
+        X,
+        Float64Array.from(y, (v, i) => (t.k === 0 ? v + (i % 3) : v)),
+      );
+      const raw = gb.rawPredict(X), W = raw.length / X.rows;
+      const K = gb instanceof GradientBoostingClassifier ? Math.max(2, gb.nClasses) : 1;
+      for (let c = 0; c < K; c++) {
+        const { bias, contributions } = gb.explain(X, new Float64Array(X.rows).fill(c));
+        for (let i = 0; i < X.rows; i++) {
+          const want = W > 1 ? raw[i * W + c] : K === 2 && c === 0 ? -raw[i] : raw[i];
+          let s = bias[i], mag = Math.abs(bias[i]);
+          for (let f = 0; f < X.cols; f++) {
+            s += contributions[i * X.cols + f];
+            mag += Math.abs(contributions[i * X.cols + f]);
+          }
+          assert.ok(Math.abs(s - want) <= 1e-9 * Math.max(1, mag), `row ${i} class ${c}: ${s} vs ${want}`);
+        }
+      }
+    }),
+    { numRuns: 80 },
   );
 });
