@@ -29,12 +29,16 @@ export { type FeaturesResult, runFeatures } from "./features/stage.ts";
 
 // --- models: fit in memory, predict, evaluate, explain, save, load; metrics -----
 export {
+  type Contribution,
   type ExplainOptions,
   type Explanation,
   fit,
   load,
   Model,
   type ModelFitOptions,
+  type ShapFeature,
+  type ShapSummary,
+  type ShapSummaryOptions,
   type Table,
 } from "./models/model.ts";
 export { loadArtifact, type LoadedModel } from "./models/artifact.ts";
@@ -69,7 +73,7 @@ export {
   loadPlugins,
   registerEngine,
 } from "./models/engines/registry.ts";
-export type { Estimator, Matrix, Prediction, Signature } from "./models/types.ts";
+export type { Estimator, ExplainScale, Matrix, Prediction, Signature } from "./models/types.ts";
 
 // --- training: the tracked stage, its data, and search ----------------------------
 export { train, type TrainOptions, type TrainResult } from "./training/train.ts";
@@ -108,6 +112,9 @@ export {
   prChart,
   residualChart,
   rocChart,
+  type ShapColumn,
+  shapDependenceChart,
+  shapSummaryChart,
 } from "./report/charts.ts";
 export { Plot, renderPlot } from "./report/plot.ts";
 export { escapeHtml, htmlPage, htmlTable } from "./report/html.ts";

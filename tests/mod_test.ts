@@ -24,7 +24,8 @@ Deno.test("mod.ts exports each stage's entry points", () => {
     "runDrift",
     "ks2samp", // drift
     "rocChart",
-    "htmlPage", // report
+    "htmlPage",
+    "shapSummaryChart", // report
     "show",
     "chart", // notebooks
     "UserError",
