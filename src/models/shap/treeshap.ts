@@ -148,16 +148,22 @@ export function expectedValue(
 
 /** Leaves with more distinct path features than this are explained by Algorithm 2 (their table would pass 4,096 numbers). */
 const MAX_TABLE_FEATURES = 12;
-/** Table numbers per explainer (16 MB); trees past it, the largest first, use Algorithm 2. */
-const DEFAULT_TABLE_BUDGET = 1 << 21;
+/**
+ * Table numbers per explainer (8 MB); trees past it, the largest first, use Algorithm 2. Tables
+ * pay while they stay near the cache: measured here, 32 MB of them (300 trees of 63 leaves) ran
+ * no faster than Algorithm 2, as every leaf's lookups miss.
+ */
+const DEFAULT_TABLE_BUDGET = 1 << 20;
 
 export interface TreeShapOptions {
   /**
    * how many leaf-table numbers (8 bytes each) the explainer may keep; 0
-   * explains every tree by Algorithm 2. Default 2^21 (16 MB): 100 trees of
+   * explains every tree by Algorithm 2. Default 2^20 (8 MB): 100 trees of
    * depth 6 need 0.4M.
    */
   tableBudget?: number;
+  /** the most distinct path features a leaf may have for its tree to use tables (1..12, default 12) */
+  maxTableFeatures?: number;
 }
 
 /**
@@ -318,10 +324,14 @@ export class TreeShap {
     }
     // leaf tables: the cheapest trees first, while the budget lasts
     const budget = opts.tableBudget ?? DEFAULT_TABLE_BUDGET;
+    const maxFeatures = Math.max(
+      0,
+      Math.min(MAX_TABLE_FEATURES, opts.maxTableFeatures ?? MAX_TABLE_FEATURES),
+    );
     const cost = new Float64Array(nT);
     const order: number[] = [];
     for (let t = 0; t < nT; t++) {
-      cost[t] = this.tableCost(this.roots[t]);
+      cost[t] = this.tableCost(this.roots[t], maxFeatures);
       if (cost[t] >= 0) order.push(t);
     }
     order.sort((a, b) => cost[a] - cost[b] || a - b);
@@ -374,7 +384,7 @@ export class TreeShap {
   }
 
   /** The numbers the tree's leaf tables need (sum of 2^m), or -1 when a leaf has too many distinct path features. */
-  private tableCost(root: number): number {
+  private tableCost(root: number, maxFeatures: number): number {
     const feat = this.feature, left = this.left, right = this.right;
     const slots: number[] = [];
     let cost = 0;
@@ -386,7 +396,7 @@ export class TreeShap {
       }
       const added = !slots.includes(f);
       if (added) {
-        if (slots.length === MAX_TABLE_FEATURES) return false;
+        if (slots.length >= maxFeatures) return false;
         slots.push(f);
       }
       const ok = walk(left[node]) && walk(right[node]);

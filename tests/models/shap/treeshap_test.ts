@@ -108,6 +108,7 @@ Deno.test("a table budget explains the cheapest trees by tables, the rest by Alg
   const all = new TreeShap(joined.tree, joined.roots);
   const some = new TreeShap(joined.tree, joined.roots, { tableBudget: 20 });
   assert.equal(all.tableTrees, 6);
+  assert.equal(new TreeShap(joined.tree, joined.roots, { maxTableFeatures: 0 }).tableTrees, 0);
   assert.ok(some.tableTrees >= 1 && some.tableTrees < 6, `${some.tableTrees} table trees`);
   const rng = new Rng(4);
   for (let r = 0; r < 20; r++) {
