@@ -75,9 +75,7 @@ export function canExplain(m: Pick<Explainable, "estimator">): boolean {
 
 /** The one message for an engine without explanations (CLI line, 4xx body, library error). */
 export function notExplainable(engine: string): UserError {
-  return new UserError(
-    `explain: the ${engine} engine does not compute SHAP values (the forest, boosting and logistic engines do)`,
-  );
+  return new UserError(`explain: the ${engine} engine does not compute SHAP values`);
 }
 
 /** The engine's output index explained for each row (classification), or undefined (regression). */
