@@ -242,6 +242,35 @@ Deno.test("explain (logistic): contributions sum to the log-odds; the base value
   assert.equal(model.shapImportance(test)[0].name, "tenure");
 });
 
+Deno.test("explain (boosting): log-odds (binary), per-class logits (multiclass) and values sum exactly", async () => {
+  const rows = churnRows(300, 10);
+  const test = rows.slice(0, 30);
+  const bin = await fit(rows, { target: "churned", algorithm: "boosting" });
+  const pos = bin.classes!.indexOf(bin.positiveClass!);
+  const p = bin.predictProba(test), e = bin.explain(test);
+  assert.equal(e.scale, "log_odds");
+  assert.deepEqual(e.columns, ["tenure", "plan", "autopay", "spend", "signup"]);
+  for (let i = 0; i < test.length; i++) assert.ok(close(rowSum(e, i), logit(p[i][pos]), 1e-8), `row ${i}`);
+
+  const rng = new Rng(5);
+  const n = 300;
+  const x = Array.from({ length: n }, () => rng.uniform(0, 3));
+  const z = Array.from({ length: n }, () => rng.uniform(-1, 1));
+  const cls = x.map((v) => (v < 1 ? "a" : v < 2 ? "b" : "c"));
+  const multi = await fit({ x, z, cls }, { target: "cls", algorithm: "boosting" });
+  const P = multi.predictProba({ x, z });
+  const a = multi.explain({ x, z }, { class: "a" }), c = multi.explain({ x, z }, { class: "c" });
+  assert.equal(a.scale, "logit");
+  // softmax: the difference of two classes' logits is the log of their probability ratio
+  for (let i = 0; i < n; i++) assert.ok(close(a.values[i] - c.values[i], Math.log(P[i][0] / P[i][2]), 1e-8));
+
+  const y = x.map((v, i) => 2 * v + z[i]);
+  const reg = await fit({ x, z, y }, { target: "y", algorithm: "boosting" });
+  const pred = reg.predict({ x, z }) as number[], r = reg.explain({ x, z });
+  assert.equal(r.scale, "value");
+  for (let i = 0; i < n; i++) assert.ok(close(rowSum(r, i), pred[i], 1e-8));
+});
+
 Deno.test("explain after save and load gives the same attributions (forest and logistic)", async () => {
   const rows = churnRows(200, 6);
   const dir = await Deno.makeTempDir();
