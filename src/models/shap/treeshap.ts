@@ -30,7 +30,7 @@
  *     j in A:      phi_j = (1 - z_j) c Z(U \ A) T(A \ {j})
  *     j in U \ A:  phi_j =     -     c Z(U \ A) T(A)
  *
- *   with Z(B) = prod_{i in B} z_i and T(B) = sum_{S in B} |S|! (m - |S| - 1)! / m! Z(B \ S),
+ *   with Z(B) = prod_{i in B} z_i and T(B) = sum over S subset of B of |S|! (m - |S| - 1)! / m! Z(B \ S),
  *   a table of 2^m numbers per leaf computed once. Explaining a row is then one
  *   pass over the tree's nodes (which features the row agrees with, as a bit
  *   mask per node) and O(m) work per leaf: O(nodes + leaves x depth) per tree.
@@ -162,7 +162,7 @@ export interface TreeShapOptions {
    * depth 6 need 0.4M.
    */
   tableBudget?: number;
-  /** the most distinct path features a leaf may have for its tree to use tables (1..12, default 12) */
+  /** the most distinct path features a leaf may have for its tree to use tables (0..12, default 12) */
   maxTableFeatures?: number;
 }
 
