@@ -5,7 +5,7 @@
  * early stopping off (100 rounds, 31 leaves), and prints the fit seconds and
  * the AUC on 50,000 held-out rows.
  *
- *   deno run bench/boosting_quick.ts [rows]
+ *   deno run -A bench/boosting_quick.ts [rows] [n_jobs]
  */
 import { Rng } from "../src/core/random.ts";
 import { GradientBoostingClassifier } from "../src/models/engines/boosting/index.ts";
@@ -30,8 +30,9 @@ function synthetic(n: number, seed: number): { X: Matrix; y: Float64Array } {
 }
 
 const n = Number(Deno.args[0] ?? 200_000);
+const nJobs = Deno.args[1] ? Number(Deno.args[1]) : null;
 const train = synthetic(n, 1), test = synthetic(50_000, 2);
-const gb = new GradientBoostingClassifier({ random_state: 0, early_stopping: false });
+const gb = new GradientBoostingClassifier({ random_state: 0, early_stopping: false, n_jobs: nJobs });
 const t0 = performance.now();
 await gb.fit(train.X, train.y);
 const fitS = (performance.now() - t0) / 1000;
@@ -43,6 +44,7 @@ console.log(
   JSON.stringify({
     rows: n,
     cols: P,
+    n_jobs: nJobs ?? navigator.hardwareConcurrency,
     rounds: gb.n_iter_,
     fit_seconds: Number(fitS.toFixed(2)),
     predict_50k_seconds: Number(predS.toFixed(3)),

@@ -56,7 +56,16 @@ export function flattenBoost(
   const nanRight = new Uint8Array(nodes);
   const value = new Float64Array(nodes);
   const cover = new Float64Array(nodes);
-  let at = 0;
+  let nBits = 0, anyCat = false;
+  for (const t of trees) {
+    nBits += t.catBits.length;
+    for (let i = 0; i < t.nNodes && !anyCat; i++) if (t.catStart[i] >= 0) anyCat = true;
+  }
+  // the categorical arrays only exist when some node splits on a set, so numeric models keep their fast path
+  const catStart = anyCat ? new Int32Array(nodes).fill(-1) : undefined;
+  const catWords = anyCat ? new Uint8Array(nodes) : undefined;
+  const catBits = anyCat ? new Uint32Array(nBits) : undefined;
+  let at = 0, bitsAt = 0;
   for (let t = 0; t < trees.length; t++) {
     const tr = trees[t];
     roots[t] = at;
@@ -66,6 +75,15 @@ export function flattenBoost(
     value.set(tr.value, at);
     cover.set(tr.cover, at);
     for (let i = 0; i < tr.nNodes; i++) child[at + i] = tr.feature[i] >= 0 ? tr.child[i] + at : 0;
+    if (catStart && catWords && catBits) {
+      for (let i = 0; i < tr.nNodes; i++) {
+        if (tr.feature[i] < 0 || tr.catStart[i] < 0) continue;
+        catStart[at + i] = bitsAt + tr.catStart[i];
+        catWords[at + i] = tr.catWords[i];
+      }
+      catBits.set(tr.catBits, bitsAt);
+      bitsAt += tr.catBits.length;
+    }
     at += tr.nNodes;
   }
   return {
@@ -79,6 +97,7 @@ export function flattenBoost(
     nanRight,
     value,
     cover,
+    ...(catStart ? { catStart, catWords, catBits } : {}),
   };
 }
 
@@ -96,6 +115,28 @@ export function treeValue(fb: FlatBoost, root: number, x: ArrayLike<number>, xo:
   return fb.value[node];
 }
 
+/** treeValue for models with categorical splits: a set-membership test at their nodes. */
+export function treeValueCat(fb: FlatBoost, root: number, x: ArrayLike<number>, xo: number): number {
+  const feature = fb.feature, threshold = fb.threshold, child = fb.child, nanRight = fb.nanRight;
+  const catStart = fb.catStart!, catWords = fb.catWords!, catBits = fb.catBits!;
+  let node = root;
+  let f = feature[node];
+  while (f >= 0) {
+    const v = x[xo + f];
+    const cs = catStart[node];
+    if (cs < 0) {
+      const th = threshold[node];
+      node = child[node] + (v <= th ? 0 : v > th ? 1 : nanRight[node]);
+    } else if (v >= 0) {
+      // a code past the set (unseen) goes right
+      const w = Math.floor(v / 32);
+      node = child[node] + (w < catWords[node] && ((catBits[cs + w] >>> (v & 31)) & 1) === 1 ? 0 : 1);
+    } else node = child[node] + nanRight[node]; // NaN and negative codes: missing
+    f = feature[node];
+  }
+  return fb.value[node];
+}
+
 /** Raw scores of one row into out[oo .. oo + width). */
 export function rawRowInto(
   fb: FlatBoost,
@@ -106,7 +147,11 @@ export function rawRowInto(
 ): void {
   const W = fb.width, roots = fb.roots, nT = roots.length;
   for (let k = 0; k < W; k++) out[oo + k] = fb.baseline[k];
-  for (let t = 0; t < nT; t++) out[oo + (t % W)] += treeValue(fb, roots[t], x, xo);
+  if (fb.catStart) {
+    for (let t = 0; t < nT; t++) out[oo + (t % W)] += treeValueCat(fb, roots[t], x, xo);
+  } else {
+    for (let t = 0; t < nT; t++) out[oo + (t % W)] += treeValue(fb, roots[t], x, xo);
+  }
 }
 
 /** Raw scores (rows x width, row-major) of a row-major matrix, one row at a time through every tree. */

@@ -9,15 +9,57 @@
  * Missing values (code NAN_BIN) are tried on both sides of every threshold and
  * follow the better one (the learned default direction); where a node saw no
  * missing value they follow the child with more rows. A split that only
- * separates missing from present values is a candidate too.
+ * separates missing from present values is a candidate too. Categorical
+ * features split on a set of categories (kernels.ts); at such a node missing
+ * values are one more category, and go right when the node saw none.
  *
  * Monotone constraints use LightGBM's "basic" method: a split whose child
  * values break the order is rejected, and the children's values are bounded by
  * the midpoint of the two, for their whole subtrees.
  *
- * Pure and synchronous, single-threaded; scratch buffers are reused across trees.
+ * The per-feature work (histograms, subtraction, split search) runs as jobs on
+ * an `Executor` (the main thread alone, or with workers); this class keeps the
+ * tree, picks the leaf to split, and partitions its rows (stably, so each
+ * leaf's rows stay ascending and the histogram loop reads memory in order).
  */
-import { type BinnedData, midpoint, NAN_BIN } from "../forest/binning.ts";
+import { midpoint, NAN_BIN } from "../forest/binning.ts";
+import type { BoostBins } from "./bins.ts";
+import {
+  type Arena,
+  J_A,
+  J_B,
+  J_BLOCKS,
+  J_GHOFF,
+  J_M,
+  J_TYPE,
+  JOB_TREE,
+  leafOut,
+  MODE_BUILD,
+  MODE_NONE,
+  MODE_SUBTRACT,
+  R_BIN,
+  R_CL,
+  R_GAIN,
+  R_GL,
+  R_HL,
+  R_NANCNT,
+  R_NANLEFT,
+  R_NEXT,
+  R_WL,
+  R_WR,
+  RF,
+  SET_WORDS,
+  T_C,
+  T_END,
+  T_FIND,
+  T_G,
+  T_H,
+  T_HI,
+  T_LO,
+  T_MODE,
+  T_SLOT,
+  T_START,
+} from "./kernels.ts";
 
 export interface GrowSettings {
   /** Infinity for no limit */
@@ -27,10 +69,16 @@ export interface GrowSettings {
   minSamplesLeaf: number;
   minChildWeight: number;
   lambda: number;
-  minGain: number;
   learningRate: number;
   /** per feature -1/0/1, or undefined */
   monotone?: Int8Array;
+}
+
+/** Runs the arena's current job: blocks 0..nBlocks-1, on whatever threads it has. */
+export interface Executor {
+  run(nBlocks: number): void;
+  /** blocks a tree job's features are cut into */
+  readonly featureBlocks: number;
 }
 
 /** One grown tree, node arrays local to the tree; the children of node i are child[i] and child[i] + 1. */
@@ -38,9 +86,9 @@ export interface BoostTree {
   nNodes: number;
   /** split feature, or -1 for a leaf */
   feature: Int32Array;
-  /** raw-value threshold: x <= threshold goes left */
+  /** raw-value threshold: x <= threshold goes left (numeric splits) */
   threshold: Float64Array;
-  /** the split's bin: code <= bin goes left (training-time routing on codes) */
+  /** the split's bin: code <= bin goes left (training-time routing on codes, numeric splits) */
   bin: Uint8Array;
   child: Int32Array;
   /** 1 if a missing value goes right */
@@ -51,13 +99,15 @@ export interface BoostTree {
   gain: Float64Array;
   /** training rows (of this tree's subsample) that reached each node: TreeSHAP's cover */
   cover: Float64Array;
+  /** per node -1, or (a categorical split) the first word of its left set of codes in catBits */
+  catStart: Int32Array;
+  /** words of each categorical node's set */
+  catWords: Uint8Array;
+  /** the tree's categorical left sets: code c goes left iff bit c is on */
+  catBits: Uint32Array;
 }
 
-/** 3 slots per bin: G, H, count; 256 bins per feature (the last is NAN_BIN) */
-const SLOTS = 3;
-const HB = 256 * SLOTS;
-
-/** An open leaf: its rows, totals, bounds, histogram, and best split. */
+/** An open leaf: its rows, totals, bounds, histogram slot, and best split. */
 interface Leaf {
   node: number;
   start: number;
@@ -67,36 +117,33 @@ interface Leaf {
   H: number;
   lo: number;
   hi: number;
-  hist: Float64Array | null;
+  /** histogram slot, or -1 (none: never built, or given up for another leaf) */
+  slot: number;
   gain: number;
   f: number;
-  /** index of f in the tree's feature list */
-  j: number;
   b: number;
   nanLeft: boolean;
+  nanCount: number;
+  next: number;
   GL: number;
   HL: number;
   CL: number;
   wL: number;
   wR: number;
-}
-
-function leafOut(G: number, H: number, lambda: number, lo: number, hi: number): number {
-  const w = -G / (H + lambda);
-  return w < lo ? lo : w > hi ? hi : w;
-}
-
-/** The loss reduction of a leaf with value w: -(2 G w + (H + lambda) w^2); G^2 / (H + lambda) at the optimum. */
-function leafGain(G: number, H: number, lambda: number, w: number): number {
-  return -(2 * G * w + (H + lambda) * w * w);
+  /** categorical: the left set of bins */
+  set: Int32Array | null;
 }
 
 export class TreeGrower {
-  private readonly pool: Float64Array[] = [];
+  private readonly free: number[] = [];
   private readonly feats: Int32Array;
-  /** the rows' gradient and hessian side by side (one cache access per row in the histogram loop) */
-  private readonly gh: Float64Array;
+  /** column-major codes: a partition reads one feature of each of its rows */
+  private readonly colCodes: Uint8Array;
+  private readonly tmp: Int32Array;
+  private readonly lut = new Uint8Array(256);
+  private ghOff = 0;
   private m = 0;
+  private open: Leaf[] = [];
   // output, grown as needed
   private oFeat: number[] = [];
   private oThr: number[] = [];
@@ -105,42 +152,44 @@ export class TreeGrower {
   private oVal: number[] = [];
   private oGain: number[] = [];
   private oCov: number[] = [];
+  private oCat: number[] = [];
+  private oCatW: number[] = [];
+  private oBits: number[] = [];
+  private links: number[] = [];
 
-  constructor(private readonly d: BinnedData, private readonly s: GrowSettings) {
+  constructor(
+    private readonly d: BoostBins,
+    private readonly a: Arena,
+    private readonly s: GrowSettings,
+    private readonly exec: Executor,
+    nSlots: number,
+  ) {
     this.feats = new Int32Array(d.p);
-    this.gh = new Float64Array(2 * d.n);
-  }
-
-  private takeHist(): Float64Array {
-    const h = this.pool.pop();
-    if (h) return h;
-    return new Float64Array(this.d.p * HB);
-  }
-
-  private giveHist(h: Float64Array | null): void {
-    if (h) {
-      h.fill(0, 0, this.m * HB);
-      this.pool.push(h);
-    }
+    this.tmp = new Int32Array(d.n);
+    const { n, p, codes } = d;
+    const col = new Uint8Array(n * p);
+    for (let f = 0; f < p; f++) for (let i = 0, o = f; i < n; i++, o += p) col[f * n + i] = codes[o];
+    this.colCodes = col;
+    for (let i = nSlots - 1; i >= 0; i--) this.free.push(i);
   }
 
   /**
-   * Grows a tree over rows[0..nRows) (the array is reordered: each leaf's rows
-   * end up contiguous) with per-row gradients g and hessians h, splitting only on
-   * `features`. Calls `onLeaf(start, end, value)` for every leaf's row range.
+   * Grows a tree over rows sample[0..nRows) (ascending) with the gradients at
+   * gh[ghOff..], splitting only on `features`.
+   * Calls `onLeaf(rows, start, end, value)` with every leaf's row ids rows[start..end).
    */
   grow(
-    rows: Int32Array,
+    sample: Int32Array,
     nRows: number,
-    g: Float64Array,
-    h: Float64Array,
+    ghOff: number,
     features: ArrayLike<number>,
-    onLeaf: (start: number, end: number, value: number) => void,
+    onLeaf: (rows: Int32Array, start: number, end: number, value: number) => void,
   ): BoostTree {
-    const s = this.s, nBins = this.d.nBins;
+    const s = this.s, nBins = this.d.nBins, a = this.a;
     let m = 0;
     for (let q = 0; q < features.length; q++) if (nBins[features[q]] > 0) this.feats[m++] = features[q];
     this.m = m;
+    a.feats.set(this.feats.subarray(0, m));
     this.oFeat = [-1];
     this.oThr = [0];
     this.oBin = [0];
@@ -148,28 +197,32 @@ export class TreeGrower {
     this.oVal = [0];
     this.oGain = [0];
     this.oCov = [nRows];
+    this.oCat = [-1];
+    this.oCatW = [0];
+    this.oBits = [];
+    const gh = a.gh, rows = a.rows;
+    rows.set(sample.subarray(0, nRows));
     let G = 0, H = 0;
-    const gh = this.gh;
     for (let i = 0; i < nRows; i++) {
       const r = rows[i];
-      G += g[r];
-      H += h[r];
-      gh[2 * r] = g[r];
-      gh[2 * r + 1] = h[r];
+      G += gh[ghOff + 2 * r];
+      H += gh[ghOff + 2 * r + 1];
     }
-    const root: Leaf = this.newLeaf(0, 0, nRows, 0, G, H, -Infinity, Infinity);
-    if (this.canSplit(root)) {
-      root.hist = this.takeHist();
-      this.histogram(root.hist, rows, 0, nRows);
-      this.findSplit(root);
-    }
-    const open: Leaf[] = [root];
+    this.ghOff = ghOff;
+    const root = this.newLeaf(0, 0, nRows, 0, G, H, -Infinity, Infinity);
     const done: Leaf[] = [];
+    this.open = [];
+    if (this.canSplit(root)) {
+      root.slot = this.takeSlot();
+      this.runJob(root, MODE_BUILD, true, null, MODE_NONE, false);
+    }
+    (root.f >= 0 ? this.open : done).push(root);
     let nLeaves = 1;
+    const open = this.open;
     while (nLeaves < s.maxLeaves) {
       let bi = -1, bg = -Infinity;
       for (let q = 0; q < open.length; q++) {
-        if (open[q].f >= 0 && open[q].gain > bg) {
+        if (open[q].gain > bg) {
           bg = open[q].gain;
           bi = q;
         }
@@ -177,41 +230,55 @@ export class TreeGrower {
       if (bi < 0) break;
       const leaf = open[bi];
       open.splice(bi, 1);
-      const [L, R] = this.split(leaf, rows);
+      const [L, R] = this.split(leaf);
       nLeaves++;
       for (const c of [L, R]) (c.f >= 0 ? open : done).push(c);
     }
     for (const leaf of open) done.push(leaf);
     const lr = s.learningRate, lambda = s.lambda;
     for (const leaf of done) {
-      this.giveHist(leaf.hist);
-      leaf.hist = null;
+      this.giveSlot(leaf);
       const v = leafOut(leaf.G, leaf.H, lambda, leaf.lo, leaf.hi) * lr;
       this.oVal[leaf.node] = v;
-      onLeaf(leaf.start, leaf.end, v);
+      onLeaf(a.rows, leaf.start, leaf.end, v);
     }
+    this.open = [];
     const n = this.oFeat.length;
     const child = new Int32Array(n);
     // children were allocated in pairs right after their parent's split: recover them
+    for (let i = 0; i < this.links.length; i += 2) child[this.links[i]] = this.links[i + 1];
+    this.links = [];
     return {
       nNodes: n,
       feature: Int32Array.from(this.oFeat),
       threshold: Float64Array.from(this.oThr),
       bin: Uint8Array.from(this.oBin),
-      child: this.childLinks(child),
+      child,
       nanRight: Uint8Array.from(this.oNan),
       value: Float64Array.from(this.oVal),
       gain: Float64Array.from(this.oGain),
       cover: Float64Array.from(this.oCov),
+      catStart: Int32Array.from(this.oCat),
+      catWords: Uint8Array.from(this.oCatW),
+      catBits: Uint32Array.from(this.oBits),
     };
   }
 
-  private links: number[] = [];
+  /** A free histogram slot; when none is left, the open leaf with the smallest gain gives its up. */
+  private takeSlot(): number {
+    const s = this.free.pop();
+    if (s !== undefined) return s;
+    let victim: Leaf | undefined;
+    for (const l of this.open) if (l.slot >= 0 && (!victim || l.gain < victim.gain)) victim = l;
+    if (!victim) throw new Error("boosting: no histogram slot left");
+    const v = victim.slot;
+    victim.slot = -1;
+    return v;
+  }
 
-  private childLinks(child: Int32Array): Int32Array {
-    for (let i = 0; i < this.links.length; i += 2) child[this.links[i]] = this.links[i + 1];
-    this.links = [];
-    return child;
+  private giveSlot(leaf: Leaf): void {
+    if (leaf.slot >= 0) this.free.push(leaf.slot);
+    leaf.slot = -1;
   }
 
   private newLeaf(
@@ -233,17 +300,19 @@ export class TreeGrower {
       H,
       lo,
       hi,
-      hist: null,
+      slot: -1,
       gain: -Infinity,
       f: -1,
-      j: -1,
       b: 0,
       nanLeft: false,
+      nanCount: 0,
+      next: -1,
       GL: 0,
       HL: 0,
       CL: 0,
       wL: 0,
       wR: 0,
+      set: null,
     };
   }
 
@@ -253,118 +322,108 @@ export class TreeGrower {
       leaf.H >= 2 * s.minChildWeight;
   }
 
-  /** Adds rows[start..end)'s (g, h, 1) to the histograms of the tree's features. */
-  private histogram(
-    hist: Float64Array,
-    rows: Int32Array,
-    start: number,
-    end: number,
-  ): void {
-    const codes = this.d.codes, p = this.d.p, m = this.m, feats = this.feats, gh = this.gh;
-    if (m === p) {
-      for (let i = start; i < end; i++) {
-        const r = rows[i], gi = gh[2 * r], hi = gh[2 * r + 1], ro = r * p;
-        for (let j = 0, hb = 0; j < m; j++, hb += HB) {
-          const o = hb + codes[ro + j] * SLOTS;
-          hist[o] += gi;
-          hist[o + 1] += hi;
-          hist[o + 2] += 1;
-        }
-      }
-      return;
-    }
-    for (let i = start; i < end; i++) {
-      const r = rows[i], gi = gh[2 * r], hi = gh[2 * r + 1], ro = r * p;
-      for (let j = 0, hb = 0; j < m; j++, hb += HB) {
-        const o = hb + codes[ro + feats[j]] * SLOTS;
-        hist[o] += gi;
-        hist[o + 1] += hi;
-        hist[o + 2] += 1;
-      }
-    }
+  private setTarget(at: number, leaf: Leaf | null, mode: number, find: boolean): void {
+    const job = this.a.job;
+    job[at + T_MODE] = leaf ? mode : MODE_NONE;
+    job[at + T_FIND] = leaf && find ? 1 : 0;
+    if (!leaf) return;
+    job[at + T_SLOT] = leaf.slot;
+    job[at + T_START] = leaf.start;
+    job[at + T_END] = leaf.end;
+    job[at + T_G] = leaf.G;
+    job[at + T_H] = leaf.H;
+    job[at + T_C] = leaf.end - leaf.start;
+    job[at + T_LO] = leaf.lo;
+    job[at + T_HI] = leaf.hi;
   }
 
-  /** Finds the leaf's best split from its histogram into its split fields (f stays -1 when there is none). */
-  private findSplit(leaf: Leaf): void {
-    const s = this.s, hist = leaf.hist!, nBins = this.d.nBins, mono = s.monotone;
-    const lambda = s.lambda, msl = s.minSamplesLeaf, mcw = s.minChildWeight;
-    const G = leaf.G, H = leaf.H, C = leaf.end - leaf.start, lo = leaf.lo, hi = leaf.hi;
-    const parentGain = leafGain(G, H, lambda, leafOut(G, H, lambda, lo, hi));
-    let best = s.minGain > 0 ? s.minGain : 1e-12;
-    leaf.f = -1;
+  /** One tree job on up to two leaves (A, then B), then each searched leaf's best split from the per-feature results. */
+  private runJob(
+    A: Leaf,
+    modeA: number,
+    findA: boolean,
+    B: Leaf | null,
+    modeB: number,
+    findB: boolean,
+  ): void {
+    const job = this.a.job, nb = Math.min(this.exec.featureBlocks, this.m);
+    job[J_TYPE] = JOB_TREE;
+    job[J_BLOCKS] = nb;
+    job[J_M] = this.m;
+    job[J_GHOFF] = this.ghOff;
+    this.setTarget(J_A, A, modeA, findA);
+    this.setTarget(J_B, B, modeB, findB);
+    this.exec.run(nb);
+    if (findA) this.bestOf(A, 0);
+    if (B && findB) this.bestOf(B, 1);
+  }
+
+  /** The best of the per-feature results (ties: the first feature), into the leaf; frees its slot when it has no split. */
+  private bestOf(leaf: Leaf, target: number): void {
+    const res = this.a.res, p = this.d.p, feats = this.feats;
+    let best = -Infinity, bo = -1, bf = -1;
     for (let j = 0; j < this.m; j++) {
-      const f = this.feats[j], nb = nBins[f], hb = j * HB;
-      const cst = mono ? mono[f] : 0;
-      const no = hb + NAN_BIN * SLOTS;
-      const Gn = hist[no], Hn = hist[no + 1], Cn = hist[no + 2];
-      const hasNan = Cn > 0;
-      let last = -1;
-      for (let b = nb - 1; b >= 0; b--) {
-        if (hist[hb + b * SLOTS + 2] > 0) {
-          last = b;
-          break;
-        }
-      }
-      let GL = 0, HL = 0, CL = 0;
-      for (let b = 0; b <= last; b++) {
-        const o = hb + b * SLOTS;
-        if (hist[o + 2] === 0) continue;
-        GL += hist[o];
-        HL += hist[o + 1];
-        CL += hist[o + 2];
-        if (b === last && !hasNan) break;
-        // two candidates: missing right (always), missing left (when there are some and present rows remain right)
-        for (let side = 0; side < (hasNan && b < last ? 2 : 1); side++) {
-          const gl = side ? GL + Gn : GL, hl = side ? HL + Hn : HL, cl = side ? CL + Cn : CL;
-          const cr = C - cl, hr = H - hl, gr = G - gl;
-          if (cl < msl || cr < msl || hl < mcw || hr < mcw) continue;
-          const wL = leafOut(gl, hl, lambda, lo, hi), wR = leafOut(gr, hr, lambda, lo, hi);
-          if ((cst > 0 && wL > wR) || (cst < 0 && wL < wR)) continue;
-          const gain = leafGain(gl, hl, lambda, wL) + leafGain(gr, hr, lambda, wR) - parentGain;
-          if (gain > best) {
-            best = gain;
-            leaf.f = f;
-            leaf.j = j;
-            leaf.b = b;
-            leaf.nanLeft = side === 1;
-            leaf.GL = gl;
-            leaf.HL = hl;
-            leaf.CL = cl;
-            leaf.wL = wL;
-            leaf.wR = wR;
-          }
-        }
+      const f = feats[j], o = (target * p + f) * RF;
+      if (res[o + R_GAIN] > best) {
+        best = res[o + R_GAIN];
+        bo = o;
+        bf = f;
       }
     }
-    leaf.gain = leaf.f >= 0 ? best : -Infinity;
-    if (leaf.f < 0) {
-      this.giveHist(leaf.hist);
-      leaf.hist = null;
+    leaf.f = bf;
+    if (bf < 0) {
+      leaf.gain = -Infinity;
+      this.giveSlot(leaf);
+      return;
     }
+    leaf.gain = best;
+    leaf.b = res[bo + R_BIN];
+    leaf.nanLeft = res[bo + R_NANLEFT] === 1;
+    leaf.nanCount = res[bo + R_NANCNT];
+    leaf.next = res[bo + R_NEXT];
+    leaf.GL = res[bo + R_GL];
+    leaf.HL = res[bo + R_HL];
+    leaf.CL = res[bo + R_CL];
+    leaf.wL = res[bo + R_WL];
+    leaf.wR = res[bo + R_WR];
+    if (this.d.isCat[bf]) {
+      const ob = (target * p + bf) * SET_WORDS;
+      leaf.set = this.a.resBits.slice(ob, ob + SET_WORDS);
+    } else leaf.set = null;
   }
 
   /** Splits an open leaf: writes its node, partitions its rows, and makes its two children (with best splits). */
-  private split(leaf: Leaf, rows: Int32Array): [Leaf, Leaf] {
-    const d = this.d, f = leaf.f, b = leaf.b, nanLeft = leaf.nanLeft, hist = leaf.hist!;
-    const hb = leaf.j * HB;
-    const Cn = hist[hb + NAN_BIN * SLOTS + 2];
-    const C = leaf.end - leaf.start;
-    // where missing goes: learned when the node had some, else the side with more rows
-    const nanRight = Cn > 0 ? !nanLeft : leaf.CL < C - leaf.CL;
-    let next = -1;
-    for (let q = b + 1; q < d.nBins[f]; q++) {
-      if (hist[hb + q * SLOTS + 2] > 0) {
-        next = q;
-        break;
-      }
-    }
-    const bs = d.binStart[f];
+  private split(leaf: Leaf): [Leaf, Leaf] {
+    const d = this.d, f = leaf.f, b = leaf.b, C = leaf.end - leaf.start;
+    const cat = leaf.set !== null;
+    // where missing goes: learned when the node had some, else the side with more rows (categorical: right)
+    const nanRight = leaf.nanCount > 0 ? !leaf.nanLeft : cat ? true : leaf.CL < C - leaf.CL;
     const id = leaf.node, left = this.oFeat.length;
+    const lut = this.lut;
     this.oFeat[id] = f;
-    this.oThr[id] = next >= 0 ? midpoint(d.binHi[bs + b], d.binLo[bs + next]) : Infinity;
-    this.oBin[id] = b;
+    this.oBin[id] = cat ? 0 : b;
     this.oNan[id] = nanRight ? 1 : 0;
     this.oGain[id] = leaf.gain;
+    if (cat) {
+      const set = leaf.set!;
+      // the set in code space: bins below the rare bin are the codes themselves (the rare bin never goes left)
+      let top = -1;
+      for (let c = 0; c < NAN_BIN; c++) {
+        const on = (set[c >> 5] >>> (c & 31)) & 1;
+        lut[c] = on;
+        if (on) top = c;
+      }
+      const words = (top >> 5) + 1;
+      this.oCat[id] = this.oBits.length;
+      this.oCatW[id] = words;
+      for (let w = 0; w < words; w++) this.oBits.push(set[w] >>> 0);
+      this.oThr[id] = 0;
+    } else {
+      const bs = d.binStart[f];
+      this.oThr[id] = leaf.next >= 0 ? midpoint(d.binHi[bs + b], d.binLo[bs + leaf.next]) : Infinity;
+      for (let c = 0; c < NAN_BIN; c++) lut[c] = c <= b ? 1 : 0;
+    }
+    lut[NAN_BIN] = nanRight ? 0 : 1;
     this.links.push(id, left);
     for (let k = 0; k < 2; k++) {
       this.oFeat.push(-1);
@@ -373,8 +432,10 @@ export class TreeGrower {
       this.oNan.push(0);
       this.oVal.push(0);
       this.oGain.push(0);
+      this.oCat.push(-1);
+      this.oCatW.push(0);
     }
-    const mid = partition(d.codes, d.p, rows, leaf.start, leaf.end, f, b, !nanRight);
+    const mid = this.partition(leaf, f);
     this.oCov.push(mid - leaf.start, leaf.end - mid);
     // bounds of the children (monotone: split at the midpoint of the two values)
     let lLo = leaf.lo, lHi = leaf.hi, rLo = leaf.lo, rHi = leaf.hi;
@@ -404,56 +465,70 @@ export class TreeGrower {
     const leftSmaller = mid - leaf.start <= leaf.end - mid;
     const small = leftSmaller ? L : R, large = leftSmaller ? R : L;
     const splitSmall = leftSmaller ? splitL : splitR, splitLarge = leftSmaller ? splitR : splitL;
-    if (splitSmall || splitLarge) {
-      const sh = this.takeHist();
-      this.histogram(sh, rows, small.start, small.end);
-      if (splitLarge) {
-        const n = this.m * HB;
-        for (let i = 0; i < n; i++) hist[i] -= sh[i];
-        large.hist = hist;
-      } else this.giveHist(hist);
-      if (splitSmall) small.hist = sh;
-      else this.giveHist(sh);
-    } else this.giveHist(hist);
-    leaf.hist = null;
-    if (L.hist) this.findSplit(L);
-    if (R.hist) this.findSplit(R);
+    if (!splitSmall && !splitLarge) {
+      this.giveSlot(leaf);
+      return [L, R];
+    }
+    if (leaf.slot >= 0) {
+      // the small child is histogrammed (needed for the subtraction even when it cannot split); the large one
+      // takes the parent's slot, minus the small one
+      const parent = leaf.slot;
+      leaf.slot = -1;
+      small.slot = this.takeSlot();
+      if (splitLarge) large.slot = parent;
+      else this.free.push(parent);
+      this.runJob(small, MODE_BUILD, splitSmall, splitLarge ? large : null, MODE_SUBTRACT, true);
+      if (!splitSmall) this.giveSlot(small);
+    } else {
+      // the parent's histogram was given up: build the children that can split
+      if (splitSmall) small.slot = this.takeSlot();
+      if (splitLarge) large.slot = this.takeSlot();
+      const A = splitSmall ? small : large, B = splitSmall && splitLarge ? large : null;
+      this.runJob(A, MODE_BUILD, true, B, MODE_BUILD, true);
+    }
     return [L, R];
   }
-}
 
-/** Partitions rows[start..end): left = code <= b, or missing when nanLeft. Returns the first right row. */
-function partition(
-  codes: Uint8Array,
-  p: number,
-  rows: Int32Array,
-  start: number,
-  end: number,
-  f: number,
-  b: number,
-  nanLeft: boolean,
-): number {
-  let i = start, j = end - 1;
-  while (i <= j) {
-    const c = codes[rows[i] * p + f];
-    if (c === NAN_BIN ? nanLeft : c <= b) i++;
-    else {
-      const t = rows[i];
-      rows[i] = rows[j];
-      rows[j] = t;
-      j--;
+  /** Stable partition of the leaf's rows by the split's lookup table on feature f's codes; returns the first right row. */
+  private partition(leaf: Leaf, f: number): number {
+    const rows = this.a.rows, tmp = this.tmp, lut = this.lut, start = leaf.start, end = leaf.end;
+    const col = this.colCodes, co = f * this.d.n;
+    let l = start, t = 0;
+    for (let i = start; i < end; i++) {
+      const r = rows[i];
+      const left = lut[col[co + r]];
+      // branch-free: the row is written to both places, one cursor advances
+      rows[l] = r;
+      tmp[t] = r;
+      l += left;
+      t += 1 - left;
     }
+    rows.set(tmp.subarray(0, t), l);
+    // the histogram's count is exact: a mismatch would be a bug in the split search
+    if (l !== start + leaf.CL) {
+      throw new Error(`boosting: partition found ${l - start} left rows, the histogram ${leaf.CL}`);
+    }
+    return l;
   }
-  return i;
 }
 
-/** The leaf value a tree gives row r of binned data (training-time routing on codes). */
-export function treeValueBinned(t: BoostTree, codes: Uint8Array, p: number, r: number): number {
+/** Whether a tree sends binned row r left or right at categorical node `node` (code c). */
+function catLeft(t: BoostTree, node: number, c: number): boolean {
+  const w = c >> 5;
+  return w < t.catWords[node] && ((t.catBits[t.catStart[node] + w] >>> (c & 31)) & 1) === 1;
+}
+
+/** The leaf value a tree gives row r of binned data, `stride` codes a row (training-time routing on codes). */
+export function treeValueBinned(t: BoostTree, codes: Uint8Array, stride: number, r: number): number {
   let node = 0;
-  const ro = r * p;
+  const ro = r * stride;
   while (t.feature[node] >= 0) {
     const c = codes[ro + t.feature[node]];
-    const right = c === NAN_BIN ? t.nanRight[node] === 1 : c > t.bin[node];
+    const right = c === NAN_BIN
+      ? t.nanRight[node] === 1
+      : t.catStart[node] >= 0
+      ? !catLeft(t, node, c)
+      : c > t.bin[node];
     node = t.child[node] + (right ? 1 : 0);
   }
   return t.value[node];

@@ -11,21 +11,34 @@
  *   gb.predictProba(X);                // rows x k, row-major
  *   loadBoosting(gb.toBytes());        // predicts bit-identically
  *
- * Training is single-threaded for now (the same bytes on any machine).
+ * Training runs on `n_jobs` threads (Web Workers over shared memory) and gives
+ * the same bytes for any number of them.
  */
 import { UserError } from "../../../core/errors.ts";
 import { Rng } from "../../../core/random.ts";
-import type { Estimator, ExplainScale, Matrix } from "../../types.ts";
+import type { Estimator, ExplainScale, FitOptions, Matrix } from "../../types.ts";
 import { type FlatBoost, flattenBoost, rawRowInto, rawScores, sigmoid, softmaxInPlace } from "./flat.ts";
 import { type BoostingParams, resolveBoostingParams, type ResolvedBoostingParams } from "./params.ts";
 import { type BoostState, decodeBoost, encodeBoost } from "./serialize.ts";
 import { shapBoost } from "./shap.ts";
-import { boost, type BoostData, LOSS_BINARY, LOSS_MULTICLASS, LOSS_SQUARED } from "./train.ts";
+import { spawnBoostWorkers } from "./pool.ts";
+import {
+  boost,
+  type BoostData,
+  LOSS_BINARY,
+  LOSS_MULTICLASS,
+  LOSS_SQUARED,
+  PARALLEL_MIN_CELLS,
+} from "./train.ts";
 
 export type { BoostingParams, ResolvedBoostingParams } from "./params.ts";
 export { FORMAT_VERSION } from "./serialize.ts";
 
-export interface BoostingFitOptions {
+/**
+ * The Estimator's FitOptions (progress per round, categorical columns, a
+ * validation set for early stopping), plus per-row weights.
+ */
+export interface BoostingFitOptions extends FitOptions {
   /** per-row weights (multiplied with class weights) */
   sampleWeight?: Float64Array;
   /** an explicit validation set for early stopping (instead of holding out validation_fraction) */
@@ -39,7 +52,11 @@ abstract class BaseBoosting implements Estimator {
   protected importances: Float64Array | undefined;
   protected _nClasses = 0;
   protected _nIter = 0;
-  /** per round: the training loss, and the validation loss when early stopping was on */
+  /**
+   * per round: the training loss (on at most 10,000 rows), and the early-stopping
+   * score on the validation rows when early stopping was on (the loss, or the
+   * `scoring` metric)
+   */
   trainScore: number[] = [];
   validationScore: number[] = [];
 
@@ -99,6 +116,19 @@ abstract class BaseBoosting implements Estimator {
       );
     }
     const K = classif ? checkClasses(y) : 0;
+    const categorical = categoricalMask(opts.categorical, X.cols);
+    if (categorical && p.monotonic_cst) {
+      for (let f = 0; f < X.cols; f++) {
+        if (categorical[f] && p.monotonic_cst[f] !== 0) {
+          throw new UserError(
+            `gradient boosting: column ${f} is categorical and cannot take a monotonic constraint`,
+          );
+        }
+      }
+    }
+    if (p.scoring === "roc_auc" && K > 2) {
+      throw new UserError('gradient boosting: scoring "roc_auc" is for binary classification');
+    }
     const val = opts.validation;
     if (val) {
       if (val.X.cols !== X.cols) {
@@ -115,6 +145,11 @@ abstract class BaseBoosting implements Estimator {
       throw new UserError("gradient boosting: scale_pos_weight is for binary classification");
     }
     const w = this.rowWeights(y, K, opts.sampleWeight, y);
+    // workers load while the data is split and binned
+    const threads = Math.max(1, p.n_jobs ?? navigator.hardwareConcurrency ?? 1);
+    const workers = threads > 1 && X.rows * X.cols >= PARALLEL_MIN_CELLS
+      ? spawnBoostWorkers(threads - 1)
+      : [];
     const loss = !classif ? LOSS_SQUARED : K <= 2 ? LOSS_BINARY : LOSS_MULTICLASS;
     const W = loss === LOSS_MULTICLASS ? K : 1;
     const seed = p.random_state ?? 0;
@@ -141,11 +176,16 @@ abstract class BaseBoosting implements Estimator {
       train = subset(train, tIdx);
       valid = subset({ X, y, w }, vIdx);
     }
-    const res = boost(p, loss, W, train, valid, rng);
+    let res;
+    try {
+      res = await boost(p, loss, W, train, valid, rng, { categorical, onProgress: opts.onProgress, workers });
+    } finally {
+      for (const wk of workers) wk.terminate();
+    }
     this._nClasses = K;
     this._nIter = res.nIter;
     this.trainScore = res.trainLoss.slice(0, res.nIter);
-    this.validationScore = res.validationLoss;
+    this.validationScore = res.validationScore;
     this.model = flattenBoost(res.trees, W, X.cols, res.baseline);
     const imp = new Float64Array(X.cols);
     for (const t of res.trees) {
@@ -358,6 +398,23 @@ function binaryInto(z: number, K: number, out: Float64Array, o: number): void {
   const p1 = sigmoid(z);
   out[o] = 1 - p1;
   out[o + 1] = p1;
+}
+
+/** FitOptions.categorical as one flag per column (undefined when none is set). */
+function categoricalMask(cat: ArrayLike<boolean> | undefined, p: number): Uint8Array | undefined {
+  if (!cat) return undefined;
+  if (cat.length !== p) {
+    throw new UserError(`gradient boosting: ${cat.length} categorical flags for ${p} columns`);
+  }
+  const m = new Uint8Array(p);
+  let any = false;
+  for (let f = 0; f < p; f++) {
+    if (cat[f]) {
+      m[f] = 1;
+      any = true;
+    }
+  }
+  return any ? m : undefined;
 }
 
 /** The number of classes (largest index + 1), after checking every target is a class index. */

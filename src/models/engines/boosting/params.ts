@@ -41,10 +41,23 @@ export interface BoostingParams {
   /** rounds without an improvement of more than `tol` before stopping (10) */
   n_iter_no_change?: number;
   tol?: number;
-  /** the early-stopping score: the loss (log loss or squared error) on the validation rows */
-  scoring?: "loss";
+  /**
+   * the early-stopping score on the validation rows: "loss" (log loss or squared
+   * error), or "roc_auc" (binary), "accuracy" (classifier), "r2" (regressor)
+   */
+  scoring?: "loss" | "roc_auc" | "accuracy" | "r2";
   /** per feature: 1 increasing, -1 decreasing, 0 unconstrained; null for none */
   monotonic_cst?: number[] | null;
+  /** categorical splits: added to a category's hessian sum when categories are ordered, and the fewest rows a category needs to join a split's set (10) */
+  cat_smooth?: number;
+  /** categorical splits: extra L2 penalty on the children's values (10) */
+  cat_l2?: number;
+  /** categorical splits: most categories in the set sent left (32) */
+  max_cat_threshold?: number;
+  /** categorical splits: fewest rows between two candidate sets, and on the right (100) */
+  min_data_per_group?: number;
+  /** threads that train (workers plus the main thread); null: one per core. The trees do not depend on it */
+  n_jobs?: number | null;
 }
 
 export type ResolvedBoostingParams = Required<BoostingParams>;
@@ -70,6 +83,11 @@ export const DEFAULTS: ResolvedBoostingParams = {
   tol: 1e-7,
   scoring: "loss",
   monotonic_cst: null,
+  cat_smooth: 10,
+  cat_l2: 10,
+  max_cat_threshold: 32,
+  min_data_per_group: 100,
+  n_jobs: null,
 };
 
 const KNOWN = new Set(Object.keys(DEFAULTS));
@@ -117,7 +135,17 @@ export function resolveBoostingParams(
   num("validation_fraction", (v) => v > 0 && v < 1, "in (0, 1)");
   num("n_iter_no_change", (v) => int(v) && v >= 1, "an integer >= 1");
   num("tol", (v) => v >= 0 && Number.isFinite(v), "a number >= 0");
-  if (p.scoring !== "loss") problems.push(`scoring must be "loss", got ${JSON.stringify(p.scoring)}`);
+  const scorings = kind === "classifier" ? ["loss", "roc_auc", "accuracy"] : ["loss", "r2"];
+  if (!scorings.includes(p.scoring)) {
+    problems.push(
+      `scoring must be one of ${scorings.map((v) => `"${v}"`).join(", ")}, got ${JSON.stringify(p.scoring)}`,
+    );
+  }
+  num("cat_smooth", (v) => v >= 0 && Number.isFinite(v), "a number >= 0");
+  num("cat_l2", (v) => v >= 0 && Number.isFinite(v), "a number >= 0");
+  num("max_cat_threshold", (v) => int(v) && v >= 1, "an integer >= 1");
+  num("min_data_per_group", (v) => int(v) && v >= 1, "an integer >= 1");
+  if (p.n_jobs !== null) num("n_jobs", (v) => int(v) && v >= 1, "an integer >= 1 or null");
   if (p.monotonic_cst !== null) {
     if (!Array.isArray(p.monotonic_cst) || p.monotonic_cst.some((c) => c !== -1 && c !== 0 && c !== 1)) {
       problems.push("monotonic_cst must be a list of -1, 0 and 1 (one per feature) or null");

@@ -12,12 +12,14 @@ import { UserError } from "../../../core/errors.ts";
 import type { FlatBoost } from "./flat.ts";
 import type { ResolvedBoostingParams } from "./params.ts";
 
-export const FORMAT_VERSION = 1;
+/** 2: optional categorical split sets (catStart, catWords, catBits); version 1 files still load */
+export const FORMAT_VERSION = 2;
+const READABLE = new Set([1, 2]);
 const MAGIC = "ORBOOST_";
 
-type DType = "int32" | "float64" | "uint8";
-const CTOR = { int32: Int32Array, float64: Float64Array, uint8: Uint8Array } as const;
-type AnyArray = Int32Array | Float64Array | Uint8Array;
+type DType = "int32" | "float64" | "uint8" | "uint32";
+const CTOR = { int32: Int32Array, float64: Float64Array, uint8: Uint8Array, uint32: Uint32Array } as const;
+type AnyArray = Int32Array | Float64Array | Uint8Array | Uint32Array;
 
 export interface BoostState {
   kind: "classifier" | "regressor";
@@ -39,7 +41,7 @@ interface Header {
   format: "orchard-boosting";
   version: number;
   kind: "classifier" | "regressor";
-  params: ResolvedBoostingParams;
+  params: Omit<ResolvedBoostingParams, "n_jobs">;
   nFeatures: number;
   nClasses: number;
   width: number;
@@ -66,6 +68,13 @@ export function encodeBoost(s: BoostState): Uint8Array {
   ];
   // optional (TreeSHAP's cover): files without it still load, and older readers skip it
   if (fb.cover) parts.push(["cover", "float64", fb.cover]);
+  if (fb.catStart && fb.catWords && fb.catBits) {
+    parts.push(["catStart", "int32", fb.catStart], ["catWords", "uint8", fb.catWords], [
+      "catBits",
+      "uint32",
+      fb.catBits,
+    ]);
+  }
   const arrays: ArrayEntry[] = [];
   let off = 0;
   for (const [name, dtype, a] of parts) {
@@ -76,7 +85,7 @@ export function encodeBoost(s: BoostState): Uint8Array {
     format: "orchard-boosting",
     version: FORMAT_VERSION,
     kind: s.kind,
-    params: s.params,
+    params: recordedParams(s.params),
     nFeatures: fb.nFeatures,
     nClasses: s.nClasses,
     width: fb.width,
@@ -96,6 +105,12 @@ export function encodeBoost(s: BoostState): Uint8Array {
   return out;
 }
 
+/** The params as saved: n_jobs is how a fit ran, not what it learned (the bytes do not depend on it). */
+function recordedParams(p: ResolvedBoostingParams): Omit<ResolvedBoostingParams, "n_jobs"> {
+  const { n_jobs: _, ...rest } = p;
+  return rest;
+}
+
 function corrupt(why: string): never {
   throw new UserError(`not a readable Orchard gradient-boosting model: ${why}`);
 }
@@ -112,8 +127,8 @@ export function decodeBoost(bytes: Uint8Array): BoostState {
     corrupt("bad header");
   }
   if (header.format !== "orchard-boosting") corrupt("unknown format");
-  if (header.version !== FORMAT_VERSION) {
-    corrupt(`format version ${header.version}, this Orchard reads version ${FORMAT_VERSION}`);
+  if (!READABLE.has(header.version)) {
+    corrupt(`format version ${header.version}, this Orchard reads versions 1 to ${FORMAT_VERSION}`);
   }
   const payloadStart = pad8(12 + hlen);
   const got: Record<string, AnyArray> = {};
@@ -139,11 +154,19 @@ export function decodeBoost(bytes: Uint8Array): BoostState {
     nanRight: got.nanRight as Uint8Array,
     value: got.value as Float64Array,
     ...(got.cover ? { cover: got.cover as Float64Array } : {}),
+    ...(got.catStart
+      ? {
+        catStart: got.catStart as Int32Array,
+        catWords: got.catWords as Uint8Array,
+        catBits: (got.catBits ?? new Uint32Array(0)) as Uint32Array,
+      }
+      : {}),
   };
   validate(model);
   return {
     kind: header.kind,
-    params: header.params,
+    // version 1 files lack the newer params: the constructor fills their defaults
+    params: { ...header.params, n_jobs: null } as ResolvedBoostingParams,
     nClasses: header.nClasses,
     nIter: header.nIter,
     model,
@@ -161,6 +184,16 @@ function validate(fb: FlatBoost): void {
     corrupt("node arrays differ");
   }
   if (fb.cover && fb.cover.length !== n) corrupt("node arrays differ");
+  if (fb.catStart) {
+    if (fb.catStart.length !== n || !fb.catWords || fb.catWords.length !== n || !fb.catBits) {
+      corrupt("categorical arrays differ");
+    }
+    for (let i = 0; i < n; i++) {
+      if (fb.catStart[i] >= 0 && fb.catStart[i] + fb.catWords[i] > fb.catBits.length) {
+        corrupt("categorical set out of range");
+      }
+    }
+  }
   if (fb.roots.length % fb.width !== 0) corrupt("trees are not whole rounds");
   for (let i = 0; i < n; i++) {
     const f = fb.feature[i];

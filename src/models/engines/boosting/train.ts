@@ -2,24 +2,40 @@
  * The boosting loop: the baseline, then per round the gradients and hessians
  * of the loss at the current scores, one tree per output grown on them (rows
  * and features sampled with the seeded stream), the scores moved by its
- * leaves, and the early-stopping check on the validation rows' loss. Trees
- * after the best round are dropped.
+ * leaves, and the early-stopping check on the validation rows (their scores
+ * kept up to date one tree at a time). Trees after the best round are dropped.
  *
  * Losses: squared error (regressor), binary log loss on one raw score, and
  * multiclass log loss on one raw score per class (softmax), as in
- * HistGradientBoosting and LightGBM. Single-threaded and deterministic: the
- * same data, params and seed give the same trees.
+ * HistGradientBoosting and LightGBM.
+ *
+ * Parallel and deterministic: the gradients (by rows) and each tree's
+ * per-feature work (by features) run as jobs on the main thread plus
+ * `nJobs - 1` workers; each element of a result is computed by one thread in a
+ * fixed order, so the same data, params and seed give the same trees with any
+ * number of workers.
  */
 import type { Rng } from "../../../core/random.ts";
 import type { Matrix } from "../../types.ts";
-import { binMatrix } from "../forest/binning.ts";
+import { type BoostBins, boostBins } from "./bins.ts";
 import { sigmoid, softmaxInPlace } from "./flat.ts";
-import { type BoostTree, type GrowSettings, TreeGrower, treeValueBinned } from "./grower.ts";
+import { type BoostTree, type Executor, type GrowSettings, TreeGrower, treeValueBinned } from "./grower.ts";
+import {
+  GRAD_BLOCK,
+  J_LOSS,
+  J_N,
+  J_TYPE,
+  J_W,
+  JOB_GRAD,
+  LOSS_BINARY,
+  LOSS_MULTICLASS,
+  LOSS_SQUARED,
+  type SplitSettings,
+} from "./kernels.ts";
 import type { ResolvedBoostingParams } from "./params.ts";
+import { createArena, LocalExecutor, slotCount, WorkerPool } from "./pool.ts";
 
-export const LOSS_SQUARED = 0;
-export const LOSS_BINARY = 1;
-export const LOSS_MULTICLASS = 2;
+export { LOSS_BINARY, LOSS_MULTICLASS, LOSS_SQUARED };
 
 export interface BoostData {
   X: Matrix;
@@ -29,41 +45,65 @@ export interface BoostData {
   w: Float64Array;
 }
 
+export interface BoostOptions {
+  /** per column: split on it as a set of categories */
+  categorical?: Uint8Array;
+  /** rounds done so far of max_iter */
+  onProgress?: (done: number, total: number) => void;
+  /** workers already started (pool.ts spawnBoostWorkers); they are used and terminated */
+  workers?: Worker[];
+}
+
 export interface BoostResult {
   trees: BoostTree[];
   baseline: Float64Array;
   /** rounds kept */
   nIter: number;
   trainLoss: number[];
-  validationLoss: number[];
+  /** per round, the early-stopping score on the validation rows (the loss, or the named metric) */
+  validationScore: number[];
 }
 
 const EPS = 1e-15;
+/** the training loss is followed on at most this many rows (as HistGradientBoosting does) */
+const LOSS_ROWS = 10000;
+/** how often the loop lets queued events (timers, messages) run */
+const YIELD_EVERY_MS = 250;
 
 /** The raw-float leaf value of a tree for the row at x[xo..]. */
 function treeValueRaw(t: BoostTree, x: ArrayLike<number>, xo: number): number {
   let node = 0;
   let f = t.feature[0];
   while (f >= 0) {
-    const v = x[xo + f], th = t.threshold[node];
-    node = t.child[node] + (v <= th ? 0 : v > th ? 1 : t.nanRight[node]);
+    const v = x[xo + f];
+    const cs = t.catStart[node];
+    if (cs < 0) {
+      const th = t.threshold[node];
+      node = t.child[node] + (v <= th ? 0 : v > th ? 1 : t.nanRight[node]);
+    } else if (v >= 0) {
+      const w = Math.floor(v / 32);
+      const left = w < t.catWords[node] && ((t.catBits[cs + w] >>> (v & 31)) & 1) === 1;
+      node = t.child[node] + (left ? 0 : 1);
+    } else node = t.child[node] + t.nanRight[node];
     f = t.feature[node];
   }
   return t.value[node];
 }
 
-/** Weighted mean loss of raw scores `raw` (n x W) against y. */
+/** Weighted mean loss of raw scores `raw` (n x W) against y, over rows `idx` (or all). */
 export function meanLoss(
   loss: number,
   raw: Float64Array,
   y: Float64Array,
   w: Float64Array,
   W: number,
+  idx?: Int32Array,
 ): number {
-  const n = y.length;
+  const n = idx ? idx.length : y.length;
   let s = 0, sw = 0;
   const tmp = new Float64Array(W);
-  for (let i = 0; i < n; i++) {
+  for (let q = 0; q < n; q++) {
+    const i = idx ? idx[q] : q;
     let l: number;
     if (loss === LOSS_SQUARED) {
       const e = y[i] - raw[i];
@@ -80,6 +120,67 @@ export function meanLoss(
     sw += w[i];
   }
   return sw > 0 ? s / sw : 0;
+}
+
+/** Weighted ROC AUC of scores against 0/1 targets (ties share credit); 0.5 without both classes. */
+function weightedAuc(score: Float64Array, y: Float64Array, w: Float64Array): number {
+  const n = y.length;
+  const idx = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a] - score[b] || a - b);
+  let pos = 0, neg = 0, area = 0;
+  for (let q = 0; q < n;) {
+    let tp = 0, tn = 0;
+    const v = score[idx[q]];
+    for (; q < n && score[idx[q]] === v; q++) {
+      const i = idx[q];
+      if (y[i] === 1) tp += w[i];
+      else tn += w[i];
+    }
+    area += tp * (neg + tn / 2);
+    pos += tp;
+    neg += tn;
+  }
+  return pos > 0 && neg > 0 ? area / (pos * neg) : 0.5;
+}
+
+/** The early-stopping score of raw scores: the loss (lower is better) or a metric (higher is better). */
+function validationScore(
+  scoring: string,
+  loss: number,
+  raw: Float64Array,
+  y: Float64Array,
+  w: Float64Array,
+  W: number,
+): number {
+  if (scoring === "roc_auc") return weightedAuc(raw, y, w);
+  if (scoring === "accuracy") {
+    let ok = 0, sw = 0;
+    for (let i = 0; i < y.length; i++) {
+      let c: number;
+      if (loss === LOSS_BINARY) c = raw[i] > 0 ? 1 : 0;
+      else {
+        c = 0;
+        for (let k = 1; k < W; k++) if (raw[i * W + k] > raw[i * W + c]) c = k;
+      }
+      if (c === y[i]) ok += w[i];
+      sw += w[i];
+    }
+    return sw > 0 ? ok / sw : 0;
+  }
+  if (scoring === "r2") {
+    let sw = 0, my = 0;
+    for (let i = 0; i < y.length; i++) {
+      sw += w[i];
+      my += w[i] * y[i];
+    }
+    my = sw > 0 ? my / sw : 0;
+    let ss = 0, st = 0;
+    for (let i = 0; i < y.length; i++) {
+      ss += w[i] * (y[i] - raw[i]) ** 2;
+      st += w[i] * (y[i] - my) ** 2;
+    }
+    return st > 0 ? 1 - ss / st : 0;
+  }
+  return meanLoss(loss, raw, y, w, W);
 }
 
 function baselineOf(loss: number, y: Float64Array, w: Float64Array, W: number): Float64Array {
@@ -102,42 +203,6 @@ function baselineOf(loss: number, y: Float64Array, w: Float64Array, W: number): 
     for (let k = 0; k < W; k++) out[k] = Math.log(Math.max(EPS, c[k] / sw));
   }
   return out;
-}
-
-/** Gradients and hessians (class-major: output k at [k * n, (k + 1) * n)) at scores raw. */
-function gradients(
-  loss: number,
-  raw: Float64Array,
-  y: Float64Array,
-  w: Float64Array,
-  W: number,
-  g: Float64Array,
-  h: Float64Array,
-): void {
-  const n = y.length;
-  if (loss === LOSS_SQUARED) {
-    for (let i = 0; i < n; i++) {
-      g[i] = w[i] * (raw[i] - y[i]);
-      h[i] = w[i];
-    }
-  } else if (loss === LOSS_BINARY) {
-    for (let i = 0; i < n; i++) {
-      const p = sigmoid(raw[i]);
-      g[i] = w[i] * (p - y[i]);
-      h[i] = w[i] * Math.max(p * (1 - p), 1e-16);
-    }
-  } else {
-    const tmp = new Float64Array(W);
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < W; k++) tmp[k] = raw[i * W + k];
-      softmaxInPlace(tmp, 0, W);
-      for (let k = 0; k < W; k++) {
-        const p = tmp[k];
-        g[k * n + i] = w[i] * (p - (y[i] === k ? 1 : 0));
-        h[k * n + i] = w[i] * Math.max(p * (1 - p), 1e-16);
-      }
-    }
-  }
 }
 
 /** Sorted draw of m of n indices without replacement (selection sampling), into out; returns m. */
@@ -166,85 +231,122 @@ function sampleFeatures(rng: Rng, p: number, m: number): Int32Array {
   return all.slice(0, m).sort();
 }
 
-export function boost(
+/** Below this many rows (times columns) workers cost more than they save. */
+export const PARALLEL_MIN_CELLS = 20000 * 30;
+
+export async function boost(
   p: ResolvedBoostingParams,
   loss: number,
   W: number,
   train: BoostData,
   valid: BoostData | undefined,
   rng: Rng,
-): BoostResult {
+  opts: BoostOptions = {},
+): Promise<BoostResult> {
   const X = train.X, y = train.y, w = train.w, n = X.rows, nf = X.cols;
-  const binned = binMatrix(X, p.max_bins);
-  const settings: GrowSettings = {
-    maxLeaves: p.max_leaf_nodes ?? Infinity,
-    maxDepth: p.max_depth ?? Infinity,
-    minSamplesLeaf: p.min_samples_leaf,
-    minChildWeight: p.min_child_weight,
-    lambda: p.l2_regularization,
-    minGain: p.min_gain_to_split,
-    learningRate: p.learning_rate,
-    monotone: p.monotonic_cst ? Int8Array.from(p.monotonic_cst) : undefined,
-  };
-  const grower = new TreeGrower(binned, settings);
-  const baseline = baselineOf(loss, y, w, W);
-  const raw = new Float64Array(n * W);
-  for (let i = 0; i < n; i++) for (let k = 0; k < W; k++) raw[i * W + k] = baseline[k];
-  const nv = valid ? valid.X.rows : 0;
-  const rawV = new Float64Array(nv * W);
-  for (let i = 0; i < nv; i++) for (let k = 0; k < W; k++) rawV[i * W + k] = baseline[k];
-  const g = new Float64Array(n * W), h = new Float64Array(n * W);
-  const sample = new Int32Array(n);
-  const rows = new Int32Array(n);
-  const inSample = new Uint8Array(n);
-  const nSample = p.subsample < 1 ? Math.max(1, Math.round(p.subsample * n)) : n;
-  const nCols = Math.max(1, Math.round(p.colsample * nf));
-  const trees: BoostTree[] = [];
-  const trainLoss: number[] = [], validationLoss: number[] = [];
-  let best = Infinity, bestRounds = 0;
-  for (let r = 0; r < n; r++) sample[r] = r;
-  for (let round = 0; round < p.max_iter; round++) {
-    gradients(loss, raw, y, w, W, g, h);
-    if (nSample < n) {
-      sampleRows(rng, n, nSample, sample);
-      inSample.fill(0);
-      for (let i = 0; i < nSample; i++) inSample[sample[i]] = 1;
+  let workers = opts.workers ?? [];
+  let pool: WorkerPool | undefined;
+  try {
+    const binned: BoostBins = boostBins(X, p.max_bins, opts.categorical);
+    const settings: GrowSettings = {
+      maxLeaves: p.max_leaf_nodes ?? Infinity,
+      maxDepth: p.max_depth ?? Infinity,
+      minSamplesLeaf: p.min_samples_leaf,
+      minChildWeight: p.min_child_weight,
+      lambda: p.l2_regularization,
+      learningRate: p.learning_rate,
+      monotone: p.monotonic_cst ? Int8Array.from(p.monotonic_cst) : undefined,
+    };
+    const split: SplitSettings = {
+      lambda: p.l2_regularization,
+      minSamplesLeaf: p.min_samples_leaf,
+      minChildWeight: p.min_child_weight,
+      minGain: p.min_gain_to_split > 0 ? p.min_gain_to_split : 1e-12,
+      catSmooth: p.cat_smooth,
+      catL2: p.cat_l2,
+      maxCatThreshold: p.max_cat_threshold,
+      minDataPerGroup: p.min_data_per_group,
+    };
+    const nSlots = slotCount(nf, settings.maxLeaves);
+    const arena = createArena(binned, W, nSlots, settings.monotone ?? new Int8Array(nf), y, w);
+    if (n * nf < PARALLEL_MIN_CELLS) {
+      for (const wk of workers) wk.terminate();
+      workers = [];
     }
-    for (let k = 0; k < W; k++) {
-      const feats = sampleFeatures(rng, nf, nCols);
-      rows.set(sample.subarray(0, nSample));
-      const tree = grower.grow(
-        rows,
-        nSample,
-        g.subarray(k * n, (k + 1) * n),
-        h.subarray(k * n, (k + 1) * n),
-        feats,
-        (start, end, v) => {
-          for (let i = start; i < end; i++) raw[rows[i] * W + k] += v;
-        },
-      );
+    let exec: Executor;
+    if (workers.length > 0) {
+      pool = await WorkerPool.start(arena, split, workers);
+      exec = pool;
+    } else exec = new LocalExecutor(arena, split);
+    const grower = new TreeGrower(binned, arena, settings, exec, nSlots);
+    const baseline = baselineOf(loss, y, w, W);
+    const raw = arena.raw;
+    for (let i = 0; i < n; i++) for (let k = 0; k < W; k++) raw[i * W + k] = baseline[k];
+    const nv = valid ? valid.X.rows : 0;
+    const rawV = new Float64Array(nv * W);
+    for (let i = 0; i < nv; i++) for (let k = 0; k < W; k++) rawV[i * W + k] = baseline[k];
+    const sample = new Int32Array(n);
+    const inSample = new Uint8Array(n);
+    const nSample = p.subsample < 1 ? Math.max(1, Math.round(p.subsample * n)) : n;
+    const nCols = Math.max(1, Math.round(p.colsample * nf));
+    const lossRows = n > LOSS_ROWS
+      ? Int32Array.from({ length: LOSS_ROWS }, (_, i) => Math.floor((i * n) / LOSS_ROWS))
+      : undefined;
+    const trees: BoostTree[] = [];
+    const trainLoss: number[] = [], validationScores: number[] = [];
+    const lowerBetter = p.scoring === "loss";
+    let best = lowerBetter ? Infinity : -Infinity, bestRounds = 0;
+    const nGradBlocks = Math.ceil(n / GRAD_BLOCK);
+    let lastYield = performance.now();
+    for (let r = 0; r < n; r++) sample[r] = r;
+    for (let round = 0; round < p.max_iter; round++) {
+      const job = arena.job;
+      job[J_TYPE] = JOB_GRAD;
+      job[J_LOSS] = loss;
+      job[J_W] = W;
+      job[J_N] = n;
+      exec.run(nGradBlocks);
       if (nSample < n) {
-        for (let i = 0; i < n; i++) {
-          if (!inSample[i]) raw[i * W + k] += treeValueBinned(tree, binned.codes, nf, i);
+        sampleRows(rng, n, nSample, sample);
+        inSample.fill(0);
+        for (let i = 0; i < nSample; i++) inSample[sample[i]] = 1;
+      }
+      for (let k = 0; k < W; k++) {
+        const feats = sampleFeatures(rng, nf, nCols);
+        const tree = grower.grow(sample, nSample, k * 2 * n, feats, (rows, start, end, v) => {
+          for (let i = start; i < end; i++) raw[rows[i] * W + k] += v;
+        });
+        if (nSample < n) {
+          for (let i = 0; i < n; i++) {
+            if (!inSample[i]) raw[i * W + k] += treeValueBinned(tree, arena.codes, arena.stride, i);
+          }
         }
+        if (valid) {
+          const vd = valid.X.data;
+          for (let i = 0; i < nv; i++) rawV[i * W + k] += treeValueRaw(tree, vd, i * nf);
+        }
+        trees.push(tree);
       }
+      trainLoss.push(meanLoss(loss, raw, y, w, W, lossRows));
+      opts.onProgress?.(round + 1, p.max_iter);
       if (valid) {
-        const vd = valid.X.data;
-        for (let i = 0; i < nv; i++) rawV[i * W + k] += treeValueRaw(tree, vd, i * nf);
+        const sc = validationScore(p.scoring, loss, rawV, valid.y, valid.w, W);
+        validationScores.push(sc);
+        if (lowerBetter ? sc < best - p.tol : sc > best + p.tol) {
+          best = sc;
+          bestRounds = round + 1;
+        } else if (round + 1 - bestRounds >= p.n_iter_no_change) break;
       }
-      trees.push(tree);
+      if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
     }
-    trainLoss.push(meanLoss(loss, raw, y, w, W));
-    if (valid) {
-      const vl = meanLoss(loss, rawV, valid.y, valid.w, W);
-      validationLoss.push(vl);
-      if (vl < best - p.tol) {
-        best = vl;
-        bestRounds = round + 1;
-      } else if (round + 1 - bestRounds >= p.n_iter_no_change) break;
-    }
+    const nIter = valid ? Math.max(1, bestRounds) : trees.length / W;
+    trees.length = nIter * W;
+    return { trees, baseline, nIter, trainLoss, validationScore: validationScores };
+  } finally {
+    if (pool) pool.close();
+    else for (const wk of workers) wk.terminate();
   }
-  const nIter = valid ? Math.max(1, bestRounds) : trees.length / W;
-  trees.length = nIter * W;
-  return { trees, baseline, nIter, trainLoss, validationLoss };
 }

@@ -1,0 +1,476 @@
+/**
+ * The per-feature work of growing a boosting tree, shared by the main thread
+ * and the training workers: building a leaf's histogram of (gradient, hessian,
+ * count) per bin, deriving a sibling's by subtraction, and finding the best
+ * split of one feature (a threshold on numeric codes, a category set on
+ * categorical ones). Everything here reads and writes one `Arena` of typed
+ * arrays (over SharedArrayBuffers when workers take part), and each feature's
+ * result depends only on that feature's histogram, so how features are split
+ * among threads cannot change a tree.
+ *
+ * A leaf's rows are a sorted slice of `rows`. Deep leaves are sparse: their
+ * rows' codes and gradients are far apart, and a histogram loop reading them
+ * directly waits on one cache miss after another (7 ns a feature update here,
+ * against 1.5 for the root). So rows are histogrammed in blocks: a tight loop
+ * first copies a block's codes and gradients into small buffers (its loads are
+ * independent, so the misses overlap), then the update loop reads those. That
+ * halves the cost of sparse leaves; moving whole rows along with each
+ * partition instead (LightGBM's ordered gradients, for all of a row's codes)
+ * cost more in memory traffic than it saved.
+ *
+ * Histograms: slot s, feature f, bin b at index x = (s * p + f) * 256 + b;
+ * gradient and hessian sums side by side in `hist[2x], hist[2x + 1]`, row
+ * counts in `cnt[x]` (an Int32Array: an integer increment costs about a third
+ * of a float one here). Bin 255 (NAN_BIN) holds the missing values.
+ */
+import { NAN_BIN } from "../forest/binning.ts";
+
+/** Fields of one per-(target, feature) split result in `Arena.res`. */
+export const RF = 10;
+export const R_GAIN = 0, R_BIN = 1, R_NANLEFT = 2, R_GL = 3, R_HL = 4, R_CL = 5, R_WL = 6, R_WR = 7;
+/** numeric: the next non-empty bin after the split's bin (-1 if none); categorical: categories on the left */
+export const R_NEXT = 8;
+/** rows with a missing value in the node */
+export const R_NANCNT = 9;
+/** 32-bit words of a categorical split's left set of bins (256 bins) in `Arena.resBits` */
+export const SET_WORDS = 8;
+
+/** Job kinds and the layout of `Arena.job` (one Float64Array; integers are exact in it). */
+export const JOB_TREE = 1, JOB_GRAD = 2;
+export const J_TYPE = 0, J_BLOCKS = 1, J_M = 2;
+export const J_GHOFF = 3;
+/** target A at J_A, target B at J_B: slot, mode, start, end, find, G, H, C, lo, hi */
+export const J_A = 4, J_B = 14;
+export const T_SLOT = 0, T_MODE = 1, T_START = 2, T_END = 3, T_FIND = 4;
+export const T_G = 5, T_H = 6, T_C = 7, T_LO = 8, T_HI = 9;
+/** target modes: no histogram work, build from its rows, or its slot (the parent's) minus target A's */
+export const MODE_NONE = 0, MODE_BUILD = 1, MODE_SUBTRACT = 2;
+/** gradient job: loss, outputs, rows */
+export const J_LOSS = 2, J_W = 3, J_N = 4;
+export const JOB_FIELDS = 24;
+/** rows per histogram block (their codes and gradients gathered first: 8 KB and 4 KB at 32 bytes a row) */
+export const HIST_BLOCK = 256;
+
+export const LOSS_SQUARED = 0;
+export const LOSS_BINARY = 1;
+export const LOSS_MULTICLASS = 2;
+/** rows per gradient block */
+export const GRAD_BLOCK = 16384;
+
+/** The split search's settings, the same on every thread. */
+export interface SplitSettings {
+  lambda: number;
+  minSamplesLeaf: number;
+  minChildWeight: number;
+  /** the smallest gain a split must exceed */
+  minGain: number;
+  catSmooth: number;
+  catL2: number;
+  maxCatThreshold: number;
+  minDataPerGroup: number;
+}
+
+/** The typed arrays the tree jobs work on. */
+export interface Arena {
+  n: number;
+  p: number;
+  /** bytes per row of `codes` (rowStride) */
+  stride: number;
+  /** row-major codes, `stride` bytes a row */
+  codes: Uint8Array;
+  /** the same bytes as 32-bit words, to copy rows */
+  words: Int32Array;
+  /** the rows of the tree, each leaf's a contiguous ascending slice */
+  rows: Int32Array;
+  /** value bins per feature (categorical: one per code, the rare bin included) */
+  nBins: Int32Array;
+  /** 1 for a categorical feature */
+  isCat: Uint8Array;
+  /** categorical: the bin shared by the rarest codes (never put in a left set), or -1 */
+  rareBin: Int32Array;
+  /** per feature -1/0/1 */
+  mono: Int8Array;
+  /** gradient and hessian side by side in row order, output k's at [k * 2n, (k + 1) * 2n) */
+  gh: Float64Array;
+  hist: Float64Array;
+  cnt: Int32Array;
+  /** the features of the current tree (the first `job[J_M]`) */
+  feats: Int32Array;
+  /** per target (2) and feature: RF fields */
+  res: Float64Array;
+  /** per target and feature: a categorical split's left set of bins */
+  resBits: Int32Array;
+  job: Float64Array;
+  /** gradient inputs: raw scores (n x W), targets, weights */
+  raw: Float64Array;
+  y: Float64Array;
+  w: Float64Array;
+}
+
+export function leafOut(G: number, H: number, lambda: number, lo: number, hi: number): number {
+  const w = -G / (H + lambda);
+  return w < lo ? lo : w > hi ? hi : w;
+}
+
+/** The loss reduction of a leaf with value w: -(2 G w + (H + lambda) w^2); G^2 / (H + lambda) at the optimum. */
+export function leafGain(G: number, H: number, lambda: number, w: number): number {
+  return -(2 * G * w + (H + lambda) * w * w);
+}
+
+/** Runs block `b` of the current job. */
+export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch): void {
+  const job = a.job, type = job[J_TYPE];
+  if (type === JOB_GRAD) {
+    const n = job[J_N];
+    gradients(a, job[J_LOSS], job[J_W], n, b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
+    return;
+  }
+  const m = job[J_M], nb = job[J_BLOCKS];
+  const j0 = Math.floor((b * m) / nb), j1 = Math.floor(((b + 1) * m) / nb);
+  if (j0 >= j1) return;
+  const sa = job[J_A + T_SLOT], sb = job[J_B + T_SLOT], modeB = job[J_B + T_MODE], ghOff = job[J_GHOFF];
+  if (job[J_A + T_MODE] === MODE_BUILD) {
+    zero(a, sa, j0, j1);
+    build(a, sa, job[J_A + T_START], job[J_A + T_END], j0, j1, ghOff, scratch);
+  }
+  if (modeB === MODE_BUILD) {
+    zero(a, sb, j0, j1);
+    build(a, sb, job[J_B + T_START], job[J_B + T_END], j0, j1, ghOff, scratch);
+  } else if (modeB === MODE_SUBTRACT) subtract(a, sb, sa, j0, j1);
+  if (job[J_A + T_FIND]) findSplits(a, s, 0, J_A, j0, j1, scratch);
+  if (job[J_B + T_FIND]) findSplits(a, s, 1, J_B, j0, j1, scratch);
+}
+
+/** Bytes per row of the codes: 16 or 32 for up to 32 features (their rows are copied unrolled), else whole words. */
+export function rowStride(p: number): number {
+  return p <= 16 ? 16 : p <= 32 ? 32 : (p + 3) & ~3;
+}
+
+/** Clears the used bins (and the missing bin) of features feats[j0..j1) in a slot. */
+function zero(a: Arena, slot: number, j0: number, j1: number): void {
+  const p = a.p, hist = a.hist, cnt = a.cnt, feats = a.feats, nBins = a.nBins;
+  for (let j = j0; j < j1; j++) {
+    const f = feats[j], x = (slot * p + f) << 8;
+    hist.fill(0, 2 * x, 2 * (x + nBins[f]));
+    cnt.fill(0, x, x + nBins[f]);
+    hist[2 * (x + NAN_BIN)] = 0;
+    hist[2 * (x + NAN_BIN) + 1] = 0;
+    cnt[x + NAN_BIN] = 0;
+  }
+}
+
+/** Adds rows[start..end)'s (g, h, 1) to the slot's histograms of features feats[j0..j1), a block of rows at a time. */
+function build(
+  a: Arena,
+  slot: number,
+  start: number,
+  end: number,
+  j0: number,
+  j1: number,
+  ghOff: number,
+  scratch: Scratch,
+): void {
+  const p = a.p, stride = a.stride, nw = stride >> 2, feats = a.feats, hist = a.hist, cnt = a.cnt;
+  const rows = a.rows, words = a.words, gh = a.gh;
+  const tw = scratch.words, tc = scratch.codes, tg = scratch.gh;
+  const base = slot * p;
+  const pairs = j0 + ((j1 - j0) & ~1);
+  for (let b0 = start; b0 < end; b0 += HIST_BLOCK) {
+    const k = Math.min(end - b0, HIST_BLOCK);
+    // gather: independent loads, so the cache misses of sparse rows overlap
+    if (nw === 8) {
+      for (let i = 0; i < k; i++) {
+        const r = rows[b0 + i], so = r << 3, dO = i << 3;
+        tw[dO] = words[so];
+        tw[dO + 1] = words[so + 1];
+        tw[dO + 2] = words[so + 2];
+        tw[dO + 3] = words[so + 3];
+        tw[dO + 4] = words[so + 4];
+        tw[dO + 5] = words[so + 5];
+        tw[dO + 6] = words[so + 6];
+        tw[dO + 7] = words[so + 7];
+        tg[2 * i] = gh[ghOff + 2 * r];
+        tg[2 * i + 1] = gh[ghOff + 2 * r + 1];
+      }
+    } else if (nw === 4) {
+      for (let i = 0; i < k; i++) {
+        const r = rows[b0 + i], so = r << 2, dO = i << 2;
+        tw[dO] = words[so];
+        tw[dO + 1] = words[so + 1];
+        tw[dO + 2] = words[so + 2];
+        tw[dO + 3] = words[so + 3];
+        tg[2 * i] = gh[ghOff + 2 * r];
+        tg[2 * i + 1] = gh[ghOff + 2 * r + 1];
+      }
+    } else {
+      for (let i = 0; i < k; i++) {
+        const r = rows[b0 + i];
+        for (let q = 0, so = r * nw, dO = i * nw; q < nw; q++) tw[dO + q] = words[so + q];
+        tg[2 * i] = gh[ghOff + 2 * r];
+        tg[2 * i + 1] = gh[ghOff + 2 * r + 1];
+      }
+    }
+    for (let i = 0, ro = 0; i < k; i++, ro += stride) {
+      const gi = tg[2 * i], hi = tg[2 * i + 1];
+      // two features per step: independent updates overlap
+      for (let j = j0; j < pairs; j += 2) {
+        const f = feats[j], f2 = feats[j + 1];
+        const x = ((base + f) << 8) + tc[ro + f], y = ((base + f2) << 8) + tc[ro + f2];
+        hist[2 * x] += gi;
+        hist[2 * x + 1] += hi;
+        cnt[x]++;
+        hist[2 * y] += gi;
+        hist[2 * y + 1] += hi;
+        cnt[y]++;
+      }
+      if (pairs < j1) {
+        const f = feats[pairs], x = ((base + f) << 8) + tc[ro + f];
+        hist[2 * x] += gi;
+        hist[2 * x + 1] += hi;
+        cnt[x]++;
+      }
+    }
+  }
+}
+
+/** slot `to` -= slot `from`, for features feats[j0..j1). */
+function subtract(a: Arena, to: number, from: number, j0: number, j1: number): void {
+  const p = a.p, hist = a.hist, cnt = a.cnt, feats = a.feats, nBins = a.nBins;
+  for (let j = j0; j < j1; j++) {
+    const f = feats[j], xt = (to * p + f) << 8, xf = (from * p + f) << 8;
+    const nb = nBins[f];
+    for (let b = 0; b < nb; b++) {
+      hist[2 * (xt + b)] -= hist[2 * (xf + b)];
+      hist[2 * (xt + b) + 1] -= hist[2 * (xf + b) + 1];
+      cnt[xt + b] -= cnt[xf + b];
+    }
+    hist[2 * (xt + NAN_BIN)] -= hist[2 * (xf + NAN_BIN)];
+    hist[2 * (xt + NAN_BIN) + 1] -= hist[2 * (xf + NAN_BIN) + 1];
+    cnt[xt + NAN_BIN] -= cnt[xf + NAN_BIN];
+  }
+}
+
+/** Reusable per-thread buffers: a histogram block's gathered rows, and the categorical search's order. */
+export class Scratch {
+  readonly words: Int32Array;
+  readonly codes: Uint8Array;
+  readonly gh = new Float64Array(2 * HIST_BLOCK);
+  readonly order = new Int32Array(256);
+  readonly key = new Float64Array(256);
+  constructor(stride: number) {
+    this.words = new Int32Array((HIST_BLOCK * stride) >> 2);
+    this.codes = new Uint8Array(this.words.buffer);
+  }
+}
+
+/** The best split of each feature feats[j0..j1) for the target at job offset `t`, into res[target]. */
+function findSplits(
+  a: Arena,
+  s: SplitSettings,
+  target: number,
+  t: number,
+  j0: number,
+  j1: number,
+  scratch: Scratch,
+): void {
+  const job = a.job, p = a.p;
+  const slot = job[t + T_SLOT];
+  const G = job[t + T_G], H = job[t + T_H], C = job[t + T_C], lo = job[t + T_LO], hi = job[t + T_HI];
+  for (let j = j0; j < j1; j++) {
+    const f = a.feats[j];
+    const o = (target * p + f) * RF;
+    const x = (slot * p + f) << 8;
+    if (a.isCat[f]) categoricalSplit(a, s, x, f, G, H, C, lo, hi, o, (target * p + f) * SET_WORDS, scratch);
+    else numericSplit(a, s, x, f, G, H, C, lo, hi, o);
+  }
+}
+
+function numericSplit(
+  a: Arena,
+  s: SplitSettings,
+  x: number,
+  f: number,
+  G: number,
+  H: number,
+  C: number,
+  lo: number,
+  hi: number,
+  o: number,
+): void {
+  const hist = a.hist, cnt = a.cnt, res = a.res, nb = a.nBins[f], cst = a.mono[f];
+  const lambda = s.lambda, msl = s.minSamplesLeaf, mcw = s.minChildWeight;
+  const parentGain = leafGain(G, H, lambda, leafOut(G, H, lambda, lo, hi));
+  const xn = x + NAN_BIN;
+  const Gn = hist[2 * xn], Hn = hist[2 * xn + 1], Cn = cnt[xn];
+  const hasNan = Cn > 0;
+  res[o + R_GAIN] = -Infinity;
+  res[o + R_NANCNT] = Cn;
+  let last = -1;
+  for (let b = nb - 1; b >= 0; b--) {
+    if (cnt[x + b] > 0) {
+      last = b;
+      break;
+    }
+  }
+  let best = s.minGain, bestB = -1;
+  let GL = 0, HL = 0, CL = 0;
+  for (let b = 0; b <= last; b++) {
+    const c = cnt[x + b];
+    if (c === 0) continue;
+    GL += hist[2 * (x + b)];
+    HL += hist[2 * (x + b) + 1];
+    CL += c;
+    if (b === last && !hasNan) break;
+    // two candidates: missing right (always), missing left (when there are some and present rows remain right)
+    for (let side = 0; side < (hasNan && b < last ? 2 : 1); side++) {
+      const gl = side ? GL + Gn : GL, hl = side ? HL + Hn : HL, cl = side ? CL + Cn : CL;
+      const cr = C - cl, hr = H - hl, gr = G - gl;
+      if (cl < msl || cr < msl || hl < mcw || hr < mcw) continue;
+      const wL = leafOut(gl, hl, lambda, lo, hi), wR = leafOut(gr, hr, lambda, lo, hi);
+      if ((cst > 0 && wL > wR) || (cst < 0 && wL < wR)) continue;
+      const gain = leafGain(gl, hl, lambda, wL) + leafGain(gr, hr, lambda, wR) - parentGain;
+      if (gain > best) {
+        best = gain;
+        bestB = b;
+        res[o + R_BIN] = b;
+        res[o + R_NANLEFT] = side;
+        res[o + R_GL] = gl;
+        res[o + R_HL] = hl;
+        res[o + R_CL] = cl;
+        res[o + R_WL] = wL;
+        res[o + R_WR] = wR;
+      }
+    }
+  }
+  if (bestB < 0) return;
+  res[o + R_GAIN] = best;
+  let next = -1;
+  for (let q = bestB + 1; q < nb; q++) {
+    if (cnt[x + q] > 0) {
+      next = q;
+      break;
+    }
+  }
+  res[o + R_NEXT] = next;
+}
+
+/**
+ * LightGBM's categorical search: the node's categories with at least
+ * `catSmooth` rows (missing values are one more category; the rare bin is
+ * left out, so it goes right with unseen codes) sorted by G / (H + catSmooth),
+ * then prefixes of that order taken from either end as the left set, at most
+ * `maxCatThreshold` categories, with `lambda + catL2` on the children, and a
+ * candidate only after every `minDataPerGroup` rows added.
+ */
+function categoricalSplit(
+  a: Arena,
+  s: SplitSettings,
+  x: number,
+  f: number,
+  G: number,
+  H: number,
+  C: number,
+  lo: number,
+  hi: number,
+  o: number,
+  ob: number,
+  scratch: Scratch,
+): void {
+  const hist = a.hist, cnt = a.cnt, res = a.res, bits = a.resBits, nb = a.nBins[f], rare = a.rareBin[f];
+  const lambda = s.lambda, l2 = s.lambda + s.catL2, msl = s.minSamplesLeaf, mcw = s.minChildWeight;
+  const smooth = s.catSmooth, mdg = s.minDataPerGroup;
+  const parentGain = leafGain(G, H, lambda, leafOut(G, H, lambda, lo, hi));
+  const order = scratch.order, key = scratch.key;
+  res[o + R_GAIN] = -Infinity;
+  res[o + R_NANCNT] = cnt[x + NAN_BIN];
+  let k = 0;
+  for (let b = 0; b <= nb; b++) {
+    const bin = b === nb ? NAN_BIN : b;
+    if (bin === rare || cnt[x + bin] < smooth || cnt[x + bin] === 0) continue;
+    const kv = hist[2 * (x + bin)] / (hist[2 * (x + bin) + 1] + smooth);
+    // insertion sort, stable: equal keys keep bin order
+    let q = k++;
+    while (q > 0 && key[q - 1] > kv) {
+      key[q] = key[q - 1];
+      order[q] = order[q - 1];
+      q--;
+    }
+    key[q] = kv;
+    order[q] = bin;
+  }
+  const maxCats = Math.min(s.maxCatThreshold, (k + 1) >> 1);
+  let best = s.minGain, bestDir = 0, bestK = 0;
+  for (let dir = 1; dir >= -1; dir -= 2) {
+    let GL = 0, HL = 0, CL = 0, group = 0;
+    for (let i = 0; i < k && i < maxCats; i++) {
+      const bin = order[dir > 0 ? i : k - 1 - i];
+      const c = cnt[x + bin];
+      GL += hist[2 * (x + bin)];
+      HL += hist[2 * (x + bin) + 1];
+      CL += c;
+      group += c;
+      if (CL < msl || HL < mcw) continue;
+      const CR = C - CL, HR = H - HL;
+      if (CR < msl || CR < mdg || HR < mcw) break;
+      if (group < mdg) continue;
+      group = 0;
+      const GR = G - GL;
+      const wL = leafOut(GL, HL, l2, lo, hi), wR = leafOut(GR, HR, l2, lo, hi);
+      const gain = leafGain(GL, HL, l2, wL) + leafGain(GR, HR, l2, wR) - parentGain;
+      if (gain > best) {
+        best = gain;
+        bestDir = dir;
+        bestK = i + 1;
+        res[o + R_GL] = GL;
+        res[o + R_HL] = HL;
+        res[o + R_CL] = CL;
+        res[o + R_WL] = wL;
+        res[o + R_WR] = wR;
+      }
+    }
+  }
+  if (bestK === 0) return;
+  res[o + R_GAIN] = best;
+  res[o + R_BIN] = 0;
+  res[o + R_NEXT] = bestK;
+  let nanLeft = 0;
+  bits.fill(0, ob, ob + SET_WORDS);
+  for (let i = 0; i < bestK; i++) {
+    const bin = order[bestDir > 0 ? i : k - 1 - i];
+    if (bin === NAN_BIN) nanLeft = 1;
+    bits[ob + (bin >> 5)] |= 1 << (bin & 31);
+  }
+  res[o + R_NANLEFT] = nanLeft;
+}
+
+/** Gradients and hessians of rows [r0, r1) at the current raw scores, into gh (per output). */
+function gradients(a: Arena, loss: number, W: number, n: number, r0: number, r1: number): void {
+  const raw = a.raw, y = a.y, w = a.w, gh = a.gh;
+  if (loss === LOSS_SQUARED) {
+    for (let i = r0; i < r1; i++) {
+      gh[2 * i] = w[i] * (raw[i] - y[i]);
+      gh[2 * i + 1] = w[i];
+    }
+  } else if (loss === LOSS_BINARY) {
+    for (let i = r0; i < r1; i++) {
+      const p = 1 / (1 + Math.exp(-raw[i]));
+      gh[2 * i] = w[i] * (p - y[i]);
+      gh[2 * i + 1] = w[i] * Math.max(p * (1 - p), 1e-16);
+    }
+  } else {
+    const n2 = 2 * n;
+    for (let i = r0; i < r1; i++) {
+      const o = i * W;
+      let mx = -Infinity;
+      for (let k = 0; k < W; k++) if (raw[o + k] > mx) mx = raw[o + k];
+      let sum = 0;
+      for (let k = 0; k < W; k++) sum += Math.exp(raw[o + k] - mx);
+      const yi = y[i], wi = w[i];
+      for (let k = 0; k < W; k++) {
+        const p = Math.exp(raw[o + k] - mx) / sum;
+        gh[k * n2 + 2 * i] = wi * (p - (yi === k ? 1 : 0));
+        gh[k * n2 + 2 * i + 1] = wi * Math.max(p * (1 - p), 1e-16);
+      }
+    }
+  }
+}

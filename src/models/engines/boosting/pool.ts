@@ -1,0 +1,190 @@
+/**
+ * Where the tree jobs run. `LocalExecutor` runs every block on the calling
+ * thread. `WorkerPool` adds Web Workers that share the arena's memory
+ * (SharedArrayBuffers): a job is published by bumping a generation word, every
+ * thread (the main one too) claims blocks from it, and the main thread waits
+ * until all blocks are done. A block's result does not depend on
+ * which thread ran it, so any number of workers gives the same trees.
+ *
+ * The main thread blocks in Atomics.wait between its own blocks (Deno allows
+ * it); workers spin briefly after a job (the next one follows within
+ * microseconds) and then sleep in Atomics.wait.
+ */
+import type { BoostBins } from "./bins.ts";
+import type { Executor } from "./grower.ts";
+import {
+  type Arena,
+  JOB_FIELDS,
+  RF,
+  rowStride,
+  runBlock,
+  Scratch,
+  SET_WORDS,
+  type SplitSettings,
+} from "./kernels.ts";
+import type { WorkerInit, WorkerReply } from "./worker.ts";
+
+/**
+ * Control words (Int32Array over a SharedArrayBuffer). C_WORD holds the job's
+ * generation and its next unclaimed block together, so a block is claimed by
+ * one compare-and-swap that fails if a newer job was published meanwhile: a
+ * thread can never run a block of one job with another job's block count.
+ */
+export const C_WORD = 0, C_DONE = 1, C_BLOCKS = 2, C_STOP = 3, C_ERROR = 4;
+export const CTL_WORDS = 8;
+export const TICKET_BITS = 15, TICKET_MASK = (1 << TICKET_BITS) - 1, GEN_MASK = 0xffff;
+
+const canShare = typeof SharedArrayBuffer !== "undefined";
+
+function sharedBuffer(bytes: number): ArrayBuffer | SharedArrayBuffer {
+  return canShare ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
+const f64 = (n: number) => new Float64Array(sharedBuffer(8 * n));
+const i32 = (n: number) => new Int32Array(sharedBuffer(4 * n));
+const u8 = (n: number) => new Uint8Array(sharedBuffer(n));
+
+/** Histogram slots to allocate: one per leaf that can be open at once, within about 512 MB. */
+export function slotCount(p: number, maxLeaves: number): number {
+  const bytes = p * 256 * 20;
+  const cap = Math.max(4, Math.floor((512 << 20) / bytes));
+  return Math.max(3, Math.min(Number.isFinite(maxLeaves) ? maxLeaves + 1 : cap, cap));
+}
+
+/** The arena of one fit: the binned data and every buffer the jobs touch. */
+export function createArena(
+  bins: BoostBins,
+  W: number,
+  nSlots: number,
+  mono: Int8Array,
+  y: Float64Array,
+  w: Float64Array,
+): Arena {
+  const { n, p } = bins;
+  const stride = rowStride(p);
+  const codes = u8(n * stride);
+  for (let i = 0; i < n; i++) codes.set(bins.codes.subarray(i * p, (i + 1) * p), i * stride);
+  const share = <T extends Int32Array | Float64Array | Uint8Array | Int8Array>(a: T): T => {
+    if (!canShare) return a;
+    const C = a.constructor as { new (b: SharedArrayBuffer): T };
+    const s = new C(new SharedArrayBuffer(a.byteLength));
+    s.set(a as never);
+    return s;
+  };
+  return {
+    n,
+    p,
+    stride,
+    codes,
+    words: new Int32Array(codes.buffer),
+    rows: i32(n),
+    nBins: share(bins.nBins),
+    isCat: share(bins.isCat),
+    rareBin: share(bins.rareBin),
+    mono: share(mono),
+    gh: f64(2 * n * W),
+    hist: f64(nSlots * p * 512),
+    cnt: i32(nSlots * p * 256),
+    feats: i32(p),
+    res: f64(2 * p * RF),
+    resBits: i32(2 * p * SET_WORDS),
+    job: f64(JOB_FIELDS),
+    raw: f64(n * W),
+    y: share(y),
+    w: share(w),
+  };
+}
+
+export class LocalExecutor implements Executor {
+  readonly featureBlocks = 1;
+  private readonly scratch: Scratch;
+  constructor(private readonly a: Arena, private readonly s: SplitSettings) {
+    this.scratch = new Scratch(a.stride);
+  }
+  run(nBlocks: number): void {
+    for (let b = 0; b < nBlocks; b++) runBlock(this.a, this.s, b, this.scratch);
+  }
+}
+
+/** Workers for `n` extra threads; start them early so they load while the data is binned. */
+export function spawnBoostWorkers(n: number): Worker[] {
+  if (!canShare) return [];
+  return Array.from(
+    { length: n },
+    () => new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" }),
+  );
+}
+
+export class WorkerPool implements Executor {
+  readonly featureBlocks: number;
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * CTL_WORDS));
+  private readonly scratch: Scratch;
+  private closed = false;
+  private gen = 0;
+
+  private constructor(
+    private readonly a: Arena,
+    private readonly s: SplitSettings,
+    private readonly workers: Worker[],
+  ) {
+    // a few blocks per thread, so a thread slowed by other processes does not hold the rest up
+    this.featureBlocks = 2 * (workers.length + 1);
+    this.scratch = new Scratch(a.stride);
+  }
+
+  /** Hands the arena to started workers and waits until each is listening. */
+  static async start(a: Arena, s: SplitSettings, workers: Worker[]): Promise<WorkerPool> {
+    const pool = new WorkerPool(a, s, workers);
+    try {
+      await Promise.all(workers.map((wk) =>
+        new Promise<void>((resolve, reject) => {
+          wk.onmessage = (e: MessageEvent<WorkerReply>) => {
+            if (e.data.type === "ready") resolve();
+            else reject(new Error(`boosting worker: ${e.data.message}`));
+          };
+          wk.onerror = (e) => {
+            e.preventDefault();
+            reject(new Error(`boosting worker: ${e.message}`));
+          };
+          wk.postMessage({ arena: a, settings: s, ctl: pool.ctl } satisfies WorkerInit);
+        })
+      ));
+    } catch (err) {
+      pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  run(nBlocks: number): void {
+    const ctl = this.ctl;
+    Atomics.store(ctl, C_BLOCKS, nBlocks);
+    Atomics.store(ctl, C_DONE, 0);
+    this.gen = (this.gen + 1) & GEN_MASK;
+    Atomics.store(ctl, C_WORD, this.gen << TICKET_BITS);
+    Atomics.notify(ctl, C_WORD);
+    for (;;) {
+      const w = Atomics.load(ctl, C_WORD), b = w & TICKET_MASK;
+      if (b >= nBlocks) break;
+      if (Atomics.compareExchange(ctl, C_WORD, w, w + 1) !== w) continue;
+      runBlock(this.a, this.s, b, this.scratch);
+      Atomics.add(ctl, C_DONE, 1);
+    }
+    for (let spins = 0;; spins++) {
+      const done = Atomics.load(ctl, C_DONE);
+      if (done >= nBlocks) break;
+      if (spins > 2000) Atomics.wait(ctl, C_DONE, done, 5);
+    }
+    if (Atomics.load(ctl, C_ERROR) !== 0) throw new Error("boosting worker: a job failed");
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.ctl, C_STOP, 1);
+    this.gen = (this.gen + 1) & GEN_MASK;
+    Atomics.store(this.ctl, C_WORD, this.gen << TICKET_BITS);
+    Atomics.notify(this.ctl, C_WORD);
+    for (const w of this.workers) w.terminate();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * A boosting worker: receives the fit's shared arena once, then runs blocks of
+ * whatever job the main thread publishes (pool.ts) until told to stop.
+ */
+import { type Arena, runBlock, Scratch, type SplitSettings } from "./kernels.ts";
+import { C_BLOCKS, C_DONE, C_ERROR, C_STOP, C_WORD, TICKET_MASK } from "./pool.ts";
+
+export interface WorkerInit {
+  arena: Arena;
+  settings: SplitSettings;
+  ctl: Int32Array;
+}
+
+export type WorkerReply = { type: "ready" } | { type: "error"; message: string };
+
+/** Checks before sleeping: jobs come back to back while a tree grows. */
+const SPINS = 20000;
+
+// deno-lint-ignore no-explicit-any
+const scope = self as any;
+scope.onmessage = (e: MessageEvent<WorkerInit>) => {
+  const { arena, settings, ctl } = e.data;
+  const scratch = new Scratch(arena.stride);
+  scope.postMessage({ type: "ready" } satisfies WorkerReply);
+  for (;;) {
+    if (Atomics.load(ctl, C_STOP) !== 0) break;
+    const w = Atomics.load(ctl, C_WORD), b = w & TICKET_MASK;
+    // read after the word: a newer job's count only comes with a changed word, and the claim below fails
+    const nBlocks = Atomics.load(ctl, C_BLOCKS);
+    if (b < nBlocks) {
+      if (Atomics.compareExchange(ctl, C_WORD, w, w + 1) !== w) continue;
+      try {
+        runBlock(arena, settings, b, scratch);
+      } catch {
+        Atomics.store(ctl, C_ERROR, 1);
+      }
+      if (Atomics.add(ctl, C_DONE, 1) + 1 >= nBlocks) Atomics.notify(ctl, C_DONE);
+      continue;
+    }
+    let spins = 0;
+    while (Atomics.load(ctl, C_WORD) === w) {
+      if (++spins > SPINS) Atomics.wait(ctl, C_WORD, w);
+    }
+  }
+  scope.close();
+};
