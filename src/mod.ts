@@ -65,15 +65,22 @@ export {
 } from "./models/metrics.ts";
 export { RandomForestClassifier, RandomForestRegressor } from "./models/engines/forest/index.ts";
 export {
+  type BoostingParams,
+  GradientBoostingClassifier,
+  GradientBoostingRegressor,
+  loadBoosting,
+} from "./models/engines/boosting/index.ts";
+export {
   defineEngine,
   type Engine,
+  type EngineContext,
   type EngineDefinition,
   engineNames,
   type EstimatorKind,
   loadPlugins,
   registerEngine,
 } from "./models/engines/registry.ts";
-export type { Estimator, ExplainScale, Matrix, Prediction, Signature } from "./models/types.ts";
+export type { Estimator, ExplainScale, FitOptions, Matrix, Prediction, Signature } from "./models/types.ts";
 
 // --- training: the tracked stage, its data, and search ----------------------------
 export { train, type TrainOptions, type TrainResult } from "./training/train.ts";

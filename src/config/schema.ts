@@ -154,6 +154,18 @@ export const ModelSchema = z.strictObject({
   scoring: z.enum(["loss", "roc_auc", "accuracy", "r2"]).default("loss").describe(
     "boosting: the early-stopping score: loss (log loss or squared error), roc_auc (binary), accuracy, r2 (regression)",
   ),
+  cat_smooth: z.number().nonnegative().default(10).describe(
+    "boosting, categorical splits: added to a category's hessian sum when categories are ordered by gradient, and the fewest rows a category needs to join a split's set",
+  ),
+  cat_l2: z.number().nonnegative().default(10).describe(
+    "boosting, categorical splits: extra L2 penalty on a set split's child values",
+  ),
+  max_cat_threshold: z.number().int().positive().default(32).describe(
+    "boosting, categorical splits: most categories in the set a split sends left",
+  ),
+  min_data_per_group: z.number().int().positive().default(100).describe(
+    "boosting, categorical splits: fewest rows between two candidate sets, and on the right side",
+  ),
   monotonic_cst: z.record(z.string(), z.union([z.literal(-1), z.literal(0), z.literal(1)])).default({})
     .describe(
       "boosting: input column -> 1 (prediction only rises with it), -1 (only falls) or 0; numeric and boolean columns",

@@ -350,6 +350,10 @@ function boostingParams(model: ModelParams, kind: EstimatorKind, context?: Engin
     validation_fraction: model.validation_fraction,
     n_iter_no_change: model.n_iter_no_change,
     scoring: model.scoring,
+    cat_smooth: model.cat_smooth,
+    cat_l2: model.cat_l2,
+    max_cat_threshold: model.max_cat_threshold,
+    min_data_per_group: model.min_data_per_group,
     ...(model.n_jobs === null ? {} : { n_jobs: model.n_jobs }),
     ...(kind === "classifier"
       ? { class_weight: model.class_weight, scale_pos_weight: model.scale_pos_weight }
