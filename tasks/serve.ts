@@ -5,11 +5,63 @@
  * serve.model_uri (models:/churn@champion); the port from --port, else PORT,
  * else serve.port. SIGTERM/SIGINT are passed on; the workers flush the
  * prediction log before exiting.
+ *
+ * The service's stderr passes through this task line by line, so that a
+ * start that cannot succeed is one line and exit 2: a model that cannot be
+ * loaded (the worker's `serve: cannot start: ...` line) or a port in use
+ * (deno serve's AddrInUse error and its stack, replaced by one line). This
+ * task has no network permission to probe the port itself, and a probe would
+ * race with whoever binds it next anyway.
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
 import { optionalEnv as env } from "../src/core/env.ts";
 import { serveCommand } from "../src/serve/launch.ts";
+
+/** `[serve-worker-0 ] serve: cannot start: why` -> `cannot start: why` */
+const FATAL = /^(?:\[serve-worker-\d+\s*\] )?serve: (cannot start: .*)$/;
+const ADDR_IN_USE = /AddrInUse|Address already in use/;
+
+/** Forwards the child's stderr, keeping back the fatal start-up lines; resolves with the one to report. */
+async function forwardStderr(stream: ReadableStream<Uint8Array>, port: number, host: string, banner: string) {
+  let fatal: string | null = null;
+  let inTrace = false;
+  const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
+  for await (const line of lines) {
+    if (inTrace && /^\s+at /.test(line)) continue; // the AddrInUse stack
+    inTrace = false;
+    const m = FATAL.exec(line);
+    if (m) {
+      fatal ??= m[1];
+      continue;
+    }
+    if (line.startsWith("deno serve: Listening on ")) { // up: say what listens, once
+      console.error(banner);
+      continue;
+    }
+    if (ADDR_IN_USE.test(line)) {
+      fatal ??= `cannot start: ${host}:${port} is in use (another process listens there; choose --port)`;
+      inTrace = true;
+      continue;
+    }
+    console.error(line);
+  }
+  return fatal;
+}
+
+function splitLines(): TransformStream<string, string> {
+  let rest = "";
+  return new TransformStream({
+    transform(chunk, ctl) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      for (const p of parts) ctl.enqueue(p);
+    },
+    flush(ctl) {
+      if (rest) ctl.enqueue(rest);
+    },
+  });
+}
 
 export const spec = defineTask({
   name: "serve",
@@ -46,14 +98,15 @@ export const spec = defineTask({
       workers,
       sets: ctx.sets,
     });
-    console.error(`serve: ${cmd.modelUri} on http://${cmd.host}:${cmd.port} (docs at /docs)`);
     const child = new Deno.Command("deno", {
       args: cmd.args,
-      env: cmd.env,
+      env: { ...cmd.env, NO_COLOR: "1" },
       stdin: "null",
       stdout: "inherit",
-      stderr: "inherit",
+      stderr: "piped",
     }).spawn();
+    const banner = `serve: ${cmd.modelUri} on http://${cmd.host}:${cmd.port} (docs at /docs)`;
+    const fatal = forwardStderr(child.stderr, cmd.port, cmd.host, banner);
     const forward = (sig: Deno.Signal) => () => {
       try {
         child.kill(sig);
@@ -63,6 +116,8 @@ export const spec = defineTask({
     for (const [s, fn] of listeners) Deno.addSignalListener(s, fn);
     const status = await child.status;
     for (const [s, fn] of listeners) Deno.removeSignalListener(s, fn);
+    const why = await fatal;
+    if (why && status.code !== 0) throw new UserError(why, 2);
     if (status.code !== 0 && !status.signal) {
       throw new UserError(`the service exited with code ${status.code}`, status.code);
     }

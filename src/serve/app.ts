@@ -2,8 +2,15 @@
  * The service entry point for `deno serve` (`deno task serve` runs it with
  * --parallel and least permissions): reads params.yaml (or ORCHARD_CONFIG),
  * the model URI from MODEL_URI (default serve.model_uri, models:/churn@champion),
- * starts loading the model at once (before it is ready; no request pays for a
- * lazy load), and exports the Hono app as default.
+ * loads the model before the module finishes evaluating (deno serve listens
+ * only after that, so no request pays for a lazy load), and exports the Hono
+ * app as default.
+ *
+ * Fails fast: a model that cannot be found or loaded at start-up is one line
+ * (`serve: cannot start: ...`) and exit 2, at once. Retrying would leave a
+ * service that answers /ready 503 forever and says why only in a log; a
+ * supervisor restarting it is the better retry. A load failure after start-up
+ * (a reload, an alias move) keeps the old version serving (holder.ts).
  *
  * Environment: MODEL_URI, ORCHARD_CONFIG, ORCHARD_SETS (JSON list of --set
  * overrides), ORCHARD_ADMIN_TOKEN (enables /admin/*), ORCHARD_PREDICTIONS_DIR
@@ -57,10 +64,16 @@ const holder = new ModelHolder({
   },
   onError: (message, failed) => {
     metrics.reloadFailures++;
-    console.error(`serve[${worker}]: cannot load ${failed}: ${message}`);
+    // the first load's failure is the one fatal line below
+    if (holder.current) console.error(`serve[${worker}]: cannot load ${failed}: ${message}`);
   },
 });
-void holder.start();
+const first = await holder.start();
+if (first.error) {
+  // Deno.exit in one worker of `deno serve --parallel` ends the process: one line, whichever worker
+  console.error(`serve: cannot start: cannot load ${uri}: ${first.error}`);
+  Deno.exit(2);
+}
 
 const cluster = new Cluster("orchard-serve", worker, {
   snapshot: () => workerSnapshot(metrics, holder, log),

@@ -177,7 +177,7 @@ async function readyBody(base: string): Promise<{ status: number; body: Record<s
 }
 
 /** `deno serve` with the command line and permissions of `deno task serve`, on a path model. */
-async function startService(root: string, model: string) {
+async function startService(root: string, model: string, stderr: "null" | "piped" = "null") {
   const cfgPath = join(root, "params.yaml");
   await Deno.writeTextFile(
     cfgPath,
@@ -206,7 +206,7 @@ async function startService(root: string, model: string) {
     args: cmd.args,
     env: { ...cmd.env, ORCHARD_ADMIN_TOKEN: TOKEN },
     stdout: "null",
-    stderr: "null",
+    stderr,
   }).spawn();
   return { child, base: `http://127.0.0.1:${port}` };
 }
@@ -256,14 +256,18 @@ Deno.test({
       match(body.error, new RegExp(`${re(run1)}/model\\.bin: ${CHANGED}; still serving version local`));
       deepStrictEqual(await predict(), want, "the model verified at start keeps serving");
 
-      // restarted on the tampered artifact: never ready, and /ready says why
+      // restarted on the tampered artifact: one line naming the file, exit 2, at once
       svc.child.kill("SIGTERM");
       await svc.child.status;
-      svc = await startService(root, run1);
-      const r = await waitFor(svc.base, (r) => r.body.error !== null && r.body.error !== undefined);
-      equal(r.status, 503);
-      equal(r.body.status, "loading");
-      match(String(r.body.error), new RegExp(`^${re(run1)}/model\\.bin: ${CHANGED}$`));
+      svc = await startService(root, run1, "piped");
+      const out = await svc.child.output();
+      equal(out.code, 2);
+      const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
+      equal(lines.length, 1, lines.join("\n"));
+      match(
+        lines[0],
+        new RegExp(`serve: cannot start: cannot load ${re(run1)}: ${re(run1)}/model\\.bin: ${CHANGED}$`),
+      );
     } finally {
       try {
         svc.child.kill("SIGKILL");
