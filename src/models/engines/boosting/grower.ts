@@ -512,6 +512,33 @@ export class TreeGrower {
   }
 }
 
+/** Copies a tree into the arena's routing arrays (a leaf loops to itself); returns its depth. */
+export function loadRouteTree(t: BoostTree, a: Arena): number {
+  const depth = new Int32Array(t.nNodes);
+  let maxDepth = 0;
+  for (let i = 0; i < t.nNodes; i++) {
+    const o = i << 3;
+    a.tRight.fill(0, o, o + 8);
+    a.tValue[i] = t.value[i];
+    if (t.feature[i] < 0) {
+      a.tFeat[i] = 0;
+      a.tChild[i] = i;
+      continue;
+    }
+    a.tFeat[i] = t.feature[i];
+    a.tChild[i] = t.child[i];
+    // children come after their parent
+    depth[t.child[i]] = depth[t.child[i] + 1] = depth[i] + 1;
+    if (depth[i] + 1 > maxDepth) maxDepth = depth[i] + 1;
+    for (let c = 0; c < NAN_BIN; c++) {
+      const right = t.catStart[i] >= 0 ? !catLeft(t, i, c) : c > t.bin[i];
+      if (right) a.tRight[o + (c >> 5)] |= 1 << (c & 31);
+    }
+    if (t.nanRight[i]) a.tRight[o + (NAN_BIN >> 5)] |= 1 << (NAN_BIN & 31);
+  }
+  return maxDepth;
+}
+
 /** Whether a tree sends binned row r left or right at categorical node `node` (code c). */
 function catLeft(t: BoostTree, node: number, c: number): boolean {
   const w = c >> 5;

@@ -36,7 +36,7 @@ export const R_NANCNT = 9;
 export const SET_WORDS = 8;
 
 /** Job kinds and the layout of `Arena.job` (one Float64Array; integers are exact in it). */
-export const JOB_TREE = 1, JOB_GRAD = 2;
+export const JOB_TREE = 1, JOB_GRAD = 2, JOB_ROUTE = 3;
 export const J_TYPE = 0, J_BLOCKS = 1, J_M = 2;
 export const J_GHOFF = 3;
 /** target A at J_A, target B at J_B: slot, mode, start, end, find, G, H, C, lo, hi */
@@ -47,6 +47,8 @@ export const T_G = 5, T_H = 6, T_C = 7, T_LO = 8, T_HI = 9;
 export const MODE_NONE = 0, MODE_BUILD = 1, MODE_SUBTRACT = 2;
 /** gradient job: loss, outputs, rows */
 export const J_LOSS = 2, J_W = 3, J_N = 4;
+/** route job (the rows out of the tree's sample get its value): also the output */
+export const J_K = 5, J_DEPTH = 6;
 export const JOB_FIELDS = 24;
 /** rows per histogram block (their codes and gradients gathered first: 8 KB and 4 KB at 32 bytes a row) */
 export const HIST_BLOCK = 256;
@@ -101,6 +103,13 @@ export interface Arena {
   /** per target and feature: a categorical split's left set of bins */
   resBits: Int32Array;
   job: Float64Array;
+  /** 1 for the rows in the current tree's sample (the others are routed through it) */
+  inSample: Uint8Array;
+  /** the current tree for routing: per node the feature, first child (a leaf: itself), value, and a 256-bit set of the codes that go right */
+  tFeat: Int32Array;
+  tChild: Int32Array;
+  tValue: Float64Array;
+  tRight: Int32Array;
   /** gradient inputs: raw scores (n x W), targets, weights */
   raw: Float64Array;
   y: Float64Array;
@@ -123,6 +132,11 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
   if (type === JOB_GRAD) {
     const n = job[J_N];
     gradients(a, job[J_LOSS], job[J_W], n, b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
+    return;
+  }
+  if (type === JOB_ROUTE) {
+    const n = job[J_N];
+    route(a, job[J_K], job[J_W], job[J_DEPTH], b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
     return;
   }
   const m = job[J_M], nb = job[J_BLOCKS];
@@ -314,31 +328,76 @@ function numericSplit(
   }
   let best = s.minGain, bestB = -1;
   let GL = 0, HL = 0, CL = 0;
-  for (let b = 0; b <= last; b++) {
-    const c = cnt[x + b];
-    if (c === 0) continue;
-    GL += hist[2 * (x + b)];
-    HL += hist[2 * (x + b) + 1];
-    CL += c;
-    if (b === last && !hasNan) break;
-    // two candidates: missing right (always), missing left (when there are some and present rows remain right)
-    for (let side = 0; side < (hasNan && b < last ? 2 : 1); side++) {
-      const gl = side ? GL + Gn : GL, hl = side ? HL + Hn : HL, cl = side ? CL + Cn : CL;
-      const cr = C - cl, hr = H - hl, gr = G - gl;
-      if (cl < msl || cr < msl || hl < mcw || hr < mcw) continue;
-      const wL = leafOut(gl, hl, lambda, lo, hi), wR = leafOut(gr, hr, lambda, lo, hi);
-      if ((cst > 0 && wL > wR) || (cst < 0 && wL < wR)) continue;
-      const gain = leafGain(gl, hl, lambda, wL) + leafGain(gr, hr, lambda, wR) - parentGain;
-      if (gain > best) {
-        best = gain;
-        bestB = b;
-        res[o + R_BIN] = b;
-        res[o + R_NANLEFT] = side;
-        res[o + R_GL] = gl;
-        res[o + R_HL] = hl;
-        res[o + R_CL] = cl;
-        res[o + R_WL] = wL;
-        res[o + R_WR] = wR;
+  if (cst === 0 && lo === -Infinity && hi === Infinity) {
+    // unconstrained (the usual case): a child's gain is G^2 / (H + lambda), values only for the best
+    const pg = (G * G) / (H + lambda);
+    for (let b = 0; b <= last; b++) {
+      const c = cnt[x + b];
+      if (c === 0) continue;
+      GL += hist[2 * (x + b)];
+      HL += hist[2 * (x + b) + 1];
+      CL += c;
+      if (b === last && !hasNan) break;
+      // missing right
+      if (CL >= msl && C - CL >= msl && HL >= mcw && H - HL >= mcw) {
+        const gr = G - GL, gain = (GL * GL) / (HL + lambda) + (gr * gr) / (H - HL + lambda) - pg;
+        if (gain > best) {
+          best = gain;
+          bestB = b;
+          res[o + R_NANLEFT] = 0;
+          res[o + R_GL] = GL;
+          res[o + R_HL] = HL;
+          res[o + R_CL] = CL;
+        }
+      }
+      // missing left, when there are some and present rows remain on the right
+      if (hasNan && b < last) {
+        const gl = GL + Gn, hl = HL + Hn, cl = CL + Cn;
+        if (cl >= msl && C - cl >= msl && hl >= mcw && H - hl >= mcw) {
+          const gr = G - gl, gain = (gl * gl) / (hl + lambda) + (gr * gr) / (H - hl + lambda) - pg;
+          if (gain > best) {
+            best = gain;
+            bestB = b;
+            res[o + R_NANLEFT] = 1;
+            res[o + R_GL] = gl;
+            res[o + R_HL] = hl;
+            res[o + R_CL] = cl;
+          }
+        }
+      }
+    }
+    if (bestB >= 0) {
+      res[o + R_BIN] = bestB;
+      res[o + R_WL] = -res[o + R_GL] / (res[o + R_HL] + lambda);
+      res[o + R_WR] = -(G - res[o + R_GL]) / (H - res[o + R_HL] + lambda);
+    }
+  } else {
+    for (let b = 0; b <= last; b++) {
+      const c = cnt[x + b];
+      if (c === 0) continue;
+      GL += hist[2 * (x + b)];
+      HL += hist[2 * (x + b) + 1];
+      CL += c;
+      if (b === last && !hasNan) break;
+      // two candidates: missing right (always), missing left (when there are some and present rows remain right)
+      for (let side = 0; side < (hasNan && b < last ? 2 : 1); side++) {
+        const gl = side ? GL + Gn : GL, hl = side ? HL + Hn : HL, cl = side ? CL + Cn : CL;
+        const cr = C - cl, hr = H - hl, gr = G - gl;
+        if (cl < msl || cr < msl || hl < mcw || hr < mcw) continue;
+        const wL = leafOut(gl, hl, lambda, lo, hi), wR = leafOut(gr, hr, lambda, lo, hi);
+        if ((cst > 0 && wL > wR) || (cst < 0 && wL < wR)) continue;
+        const gain = leafGain(gl, hl, lambda, wL) + leafGain(gr, hr, lambda, wR) - parentGain;
+        if (gain > best) {
+          best = gain;
+          bestB = b;
+          res[o + R_BIN] = b;
+          res[o + R_NANLEFT] = side;
+          res[o + R_GL] = gl;
+          res[o + R_HL] = hl;
+          res[o + R_CL] = cl;
+          res[o + R_WL] = wL;
+          res[o + R_WR] = wR;
+        }
       }
     }
   }
@@ -441,6 +500,43 @@ function categoricalSplit(
     bits[ob + (bin >> 5)] |= 1 << (bin & 31);
   }
   res[o + R_NANLEFT] = nanLeft;
+}
+
+/**
+ * Adds the current tree's value to output k of the rows in [r0, r1) outside
+ * its sample. Leaves loop to themselves, so every row takes `depth` steps and
+ * four rows walk side by side: their chains of dependent loads overlap.
+ */
+function route(a: Arena, k: number, W: number, depth: number, r0: number, r1: number): void {
+  const codes = a.codes, stride = a.stride, inSample = a.inSample, raw = a.raw;
+  const feat = a.tFeat, child = a.tChild, value = a.tValue, right = a.tRight;
+  let i = r0;
+  for (; i + 3 < r1; i += 4) {
+    const o0 = i * stride, o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride;
+    let n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+    for (let d = 0; d < depth; d++) {
+      const c0 = codes[o0 + feat[n0]], c1 = codes[o1 + feat[n1]];
+      const c2 = codes[o2 + feat[n2]], c3 = codes[o3 + feat[n3]];
+      n0 = child[n0] + ((right[(n0 << 3) + (c0 >> 5)] >>> (c0 & 31)) & 1);
+      n1 = child[n1] + ((right[(n1 << 3) + (c1 >> 5)] >>> (c1 & 31)) & 1);
+      n2 = child[n2] + ((right[(n2 << 3) + (c2 >> 5)] >>> (c2 & 31)) & 1);
+      n3 = child[n3] + ((right[(n3 << 3) + (c3 >> 5)] >>> (c3 & 31)) & 1);
+    }
+    if (!inSample[i]) raw[i * W + k] += value[n0];
+    if (!inSample[i + 1]) raw[(i + 1) * W + k] += value[n1];
+    if (!inSample[i + 2]) raw[(i + 2) * W + k] += value[n2];
+    if (!inSample[i + 3]) raw[(i + 3) * W + k] += value[n3];
+  }
+  for (; i < r1; i++) {
+    if (inSample[i]) continue;
+    const o = i * stride;
+    let node = 0;
+    for (let d = 0; d < depth; d++) {
+      const c = codes[o + feat[node]];
+      node = child[node] + ((right[(node << 3) + (c >> 5)] >>> (c & 31)) & 1);
+    }
+    raw[i * W + k] += value[node];
+  }
 }
 
 /** Gradients and hessians of rows [r0, r1) at the current raw scores, into gh (per output). */

@@ -24,6 +24,18 @@ export interface BoostingParams {
   min_gain_to_split?: number;
   /** fraction of rows drawn (without replacement) per round (1.0) */
   subsample?: number;
+  /**
+   * how a round's rows are drawn: "bagging" (`subsample` of them, uniformly) or
+   * "goss" (LightGBM's gradient-based one-side sampling: the `top_rate` rows
+   * with the largest |gradient x hessian|, plus `other_rate` of all rows drawn
+   * from the rest with their gradients scaled up to stand for it; all rows for
+   * the first 1 / learning_rate rounds)
+   */
+  data_sample_strategy?: "bagging" | "goss";
+  /** GOSS: share of rows kept for their large gradients (0.2) */
+  top_rate?: number;
+  /** GOSS: share of rows drawn from the rest (0.1) */
+  other_rate?: number;
   /** fraction of features drawn per tree (1.0) */
   colsample?: number;
   /** seed of every random draw (row and feature sampling, the validation split); null means 0 */
@@ -72,6 +84,9 @@ export const DEFAULTS: ResolvedBoostingParams = {
   l2_regularization: 0,
   min_gain_to_split: 0,
   subsample: 1,
+  data_sample_strategy: "bagging",
+  top_rate: 0.2,
+  other_rate: 0.1,
   colsample: 1,
   random_state: null,
   class_weight: null,
@@ -116,6 +131,19 @@ export function resolveBoostingParams(
   num("l2_regularization", (v) => v >= 0 && Number.isFinite(v), "a number >= 0");
   num("min_gain_to_split", (v) => v >= 0 && Number.isFinite(v), "a number >= 0");
   num("subsample", (v) => v > 0 && v <= 1, "in (0, 1]");
+  if (p.data_sample_strategy !== "bagging" && p.data_sample_strategy !== "goss") {
+    problems.push(
+      `data_sample_strategy must be "bagging" or "goss", got ${JSON.stringify(p.data_sample_strategy)}`,
+    );
+  }
+  num("top_rate", (v) => v > 0 && v < 1, "in (0, 1)");
+  num("other_rate", (v) => v > 0 && v < 1, "in (0, 1)");
+  if (p.data_sample_strategy === "goss") {
+    if (p.top_rate + p.other_rate > 1) problems.push("top_rate + other_rate must be at most 1");
+    if (p.subsample !== 1) {
+      problems.push('subsample is for data_sample_strategy "bagging"; GOSS draws its own rows');
+    }
+  }
   num("colsample", (v) => v > 0 && v <= 1, "in (0, 1]");
   if (p.random_state !== null) num("random_state", (v) => int(v), "an integer or null");
   if (p.class_weight !== null && p.class_weight !== "balanced") {

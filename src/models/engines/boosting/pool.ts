@@ -56,6 +56,7 @@ export function createArena(
   bins: BoostBins,
   W: number,
   nSlots: number,
+  maxNodes: number,
   mono: Int8Array,
   y: Float64Array,
   w: Float64Array,
@@ -89,6 +90,11 @@ export function createArena(
     res: f64(2 * p * RF),
     resBits: i32(2 * p * SET_WORDS),
     job: f64(JOB_FIELDS),
+    inSample: u8(n),
+    tFeat: i32(maxNodes),
+    tChild: i32(maxNodes),
+    tValue: f64(maxNodes),
+    tRight: i32(8 * maxNodes),
     raw: f64(n * W),
     y: share(y),
     w: share(w),
@@ -127,8 +133,8 @@ export class WorkerPool implements Executor {
     private readonly s: SplitSettings,
     private readonly workers: Worker[],
   ) {
-    // a few blocks per thread, so a thread slowed by other processes does not hold the rest up
-    this.featureBlocks = 2 * (workers.length + 1);
+    // one block per thread: each gathers the leaf's rows for its features, so more blocks gather more
+    this.featureBlocks = workers.length + 1;
     this.scratch = new Scratch(a.stride);
   }
 

@@ -19,14 +19,17 @@ import type { Rng } from "../../../core/random.ts";
 import type { Matrix } from "../../types.ts";
 import { type BoostBins, boostBins } from "./bins.ts";
 import { sigmoid, softmaxInPlace } from "./flat.ts";
-import { type BoostTree, type Executor, type GrowSettings, TreeGrower, treeValueBinned } from "./grower.ts";
+import { type BoostTree, type Executor, type GrowSettings, loadRouteTree, TreeGrower } from "./grower.ts";
 import {
   GRAD_BLOCK,
+  J_DEPTH,
+  J_K,
   J_LOSS,
   J_N,
   J_TYPE,
   J_W,
   JOB_GRAD,
+  JOB_ROUTE,
   LOSS_BINARY,
   LOSS_MULTICLASS,
   LOSS_SQUARED,
@@ -217,6 +220,73 @@ function sampleRows(rng: Rng, n: number, m: number, out: Int32Array): number {
   return m;
 }
 
+/** Buckets of GOSS's top-row threshold: the high 15 bits of a positive double (exponent and 4 mantissa bits) */
+const GOSS_BUCKETS = 1 << 15;
+
+/**
+ * GOSS's rows for one round, sorted, into `out` (returns how many): the nTop
+ * rows of largest |g h| (summed over outputs; ties at the threshold taken in
+ * row order), then nOther drawn uniformly from the others, whose gradients and
+ * hessians are multiplied by (n - nTop) / nOther so they stand for all the
+ * rest. The threshold comes from a count per bucket of the scores' top bits,
+ * not a sort.
+ */
+function gossSample(
+  gh: Float64Array,
+  n: number,
+  W: number,
+  nTop: number,
+  nOther: number,
+  rng: Rng,
+  out: Int32Array,
+  score: Float64Array | undefined,
+  bucket: Int32Array | undefined,
+): number {
+  const sc = score!, bk = bucket!;
+  sc.fill(0);
+  for (let k = 0; k < W; k++) {
+    const o = 2 * k * n;
+    for (let i = 0; i < n; i++) sc[i] += Math.abs(gh[o + 2 * i] * gh[o + 2 * i + 1]);
+  }
+  const hi = new Uint32Array(sc.buffer, sc.byteOffset, 2 * n);
+  bk.fill(0);
+  for (let i = 0; i < n; i++) bk[hi[2 * i + 1] >>> 16]++;
+  // the bucket where the top rows end: all rows in higher buckets, some of this one
+  let tb = GOSS_BUCKETS - 1, above = 0;
+  while (tb > 0 && above + bk[tb] < nTop) above += bk[tb--];
+  let inTb = nTop - above;
+  const rest = n - nTop;
+  const q = Math.min(1, nOther / Math.max(1, rest));
+  const amp = 1 / q;
+  // each of the rest is drawn with probability q: geometric gaps between draws, one random number per drawn row
+  const logQ = q < 1 ? Math.log1p(-q) : 0;
+  const gap = () => (q < 1 ? Math.floor(Math.log1p(-rng.next()) / logQ) : 0);
+  let next = gap(), seen = 0, m = 0;
+  for (let i = 0; i < n; i++) {
+    const b = hi[2 * i + 1] >>> 16;
+    let top = b > tb;
+    if (!top && b === tb && inTb > 0) {
+      top = true;
+      inTb--;
+    }
+    if (top) {
+      out[m++] = i;
+      continue;
+    }
+    if (seen === next) {
+      next += 1 + gap();
+      out[m++] = i;
+      for (let k = 0; k < W; k++) {
+        const o = 2 * k * n + 2 * i;
+        gh[o] *= amp;
+        gh[o + 1] *= amp;
+      }
+    }
+    seen++;
+  }
+  return m;
+}
+
 /** Sorted draw of m of p features. */
 function sampleFeatures(rng: Rng, p: number, m: number): Int32Array {
   const all = new Int32Array(p);
@@ -268,7 +338,9 @@ export async function boost(
       minDataPerGroup: p.min_data_per_group,
     };
     const nSlots = slotCount(nf, settings.maxLeaves);
-    const arena = createArena(binned, W, nSlots, settings.monotone ?? new Int8Array(nf), y, w);
+    // nodes of a tree: 2 leaves - 1, leaves bounded by max_leaf_nodes and by min_samples_leaf
+    const maxNodes = 2 * Math.min(settings.maxLeaves, Math.ceil(n / settings.minSamplesLeaf) + 1);
+    const arena = createArena(binned, W, nSlots, maxNodes, settings.monotone ?? new Int8Array(nf), y, w);
     if (n * nf < PARALLEL_MIN_CELLS) {
       for (const wk of workers) wk.terminate();
       workers = [];
@@ -286,9 +358,15 @@ export async function boost(
     const rawV = new Float64Array(nv * W);
     for (let i = 0; i < nv; i++) for (let k = 0; k < W; k++) rawV[i * W + k] = baseline[k];
     const sample = new Int32Array(n);
-    const inSample = new Uint8Array(n);
+    const inSample = arena.inSample;
     const nSample = p.subsample < 1 ? Math.max(1, Math.round(p.subsample * n)) : n;
     const nCols = Math.max(1, Math.round(p.colsample * nf));
+    const goss = p.data_sample_strategy === "goss";
+    // LightGBM's rule: all rows while the early rounds' gradients are still large everywhere
+    const gossFrom = Math.floor(1 / p.learning_rate);
+    const nTop = Math.max(1, Math.floor(p.top_rate * n)), nOther = Math.max(1, Math.floor(p.other_rate * n));
+    const gossScore = goss ? new Float64Array(n) : undefined;
+    const gossBucket = goss ? new Int32Array(GOSS_BUCKETS) : undefined;
     const lossRows = n > LOSS_ROWS
       ? Int32Array.from({ length: LOSS_ROWS }, (_, i) => Math.floor((i * n) / LOSS_ROWS))
       : undefined;
@@ -306,20 +384,32 @@ export async function boost(
       job[J_W] = W;
       job[J_N] = n;
       exec.run(nGradBlocks);
-      if (nSample < n) {
-        sampleRows(rng, n, nSample, sample);
+      let nRows = nSample;
+      if (goss && round >= gossFrom) {
+        nRows = gossSample(arena.gh, n, W, nTop, nOther, rng, sample, gossScore, gossBucket);
+      } else if (goss) {
+        for (let r = 0; r < n; r++) sample[r] = r;
+        nRows = n;
+      } else if (nSample < n) sampleRows(rng, n, nSample, sample);
+      if (nRows < n) {
         inSample.fill(0);
-        for (let i = 0; i < nSample; i++) inSample[sample[i]] = 1;
+        for (let i = 0; i < nRows; i++) inSample[sample[i]] = 1;
       }
       for (let k = 0; k < W; k++) {
         const feats = sampleFeatures(rng, nf, nCols);
-        const tree = grower.grow(sample, nSample, k * 2 * n, feats, (rows, start, end, v) => {
+        const tree = grower.grow(sample, nRows, k * 2 * n, feats, (rows, start, end, v) => {
           for (let i = start; i < end; i++) raw[rows[i] * W + k] += v;
         });
-        if (nSample < n) {
-          for (let i = 0; i < n; i++) {
-            if (!inSample[i]) raw[i * W + k] += treeValueBinned(tree, arena.codes, arena.stride, i);
-          }
+        if (nRows < n) {
+          // the rows out of the sample: through the tree on every thread
+          const depth = loadRouteTree(tree, arena);
+          const job = arena.job;
+          job[J_DEPTH] = depth;
+          job[J_TYPE] = JOB_ROUTE;
+          job[J_K] = k;
+          job[J_W] = W;
+          job[J_N] = n;
+          exec.run(nGradBlocks);
         }
         if (valid) {
           const vd = valid.X.data;
