@@ -268,8 +268,21 @@ export const ServeSchema = z.strictObject({
   workers: z.number().int().positive().nullable().default(null).describe(
     "deno serve --parallel workers; null: one per core",
   ),
-  max_batch: z.number().int().positive().default(1000).describe("most records in one request"),
-  max_body_bytes: z.number().int().positive().default(1_000_000).describe("largest request body"),
+  max_batch: z.number().int().positive().default(10_000).describe(
+    "most records in one request (413 over it)",
+  ),
+  max_body_bytes: z.number().int().positive().default(16_000_000).describe(
+    "largest request body in bytes (413 over it); the default fits max_batch records of up to 1.6 KB of JSON each",
+  ),
+  max_string_length: z.number().int().positive().default(1024).describe(
+    "longest string value of a record field, in characters (422 naming the field over it)",
+  ),
+  max_abs_number: z.number().positive().default(1e15).describe(
+    "largest magnitude of a numeric value (422 naming the field over it): past 2^53 a float64 is no measurement, and drift statistics square values",
+  ),
+  read_timeout_ms: z.number().int().positive().default(10_000).describe(
+    "a request body not received in full this long after its headers is answered 408",
+  ),
   log_flush_ms: z.number().int().positive().default(1000).describe("prediction log: flush interval"),
   log_batch: z.number().int().positive().default(500).describe("prediction log: lines per write"),
   reload_poll_ms: z.number().int().positive().default(5000).describe(

@@ -56,6 +56,7 @@ const holder = new ModelHolder({
   loader: registryLoader(where),
   resolver: registryResolver(where),
   pollMs: config.serve.reload_poll_ms,
+  limits: { maxStringLength: config.serve.max_string_length, maxAbsNumber: config.serve.max_abs_number },
   onSwap: (next, prev) => {
     if (prev) metrics.reloads++;
     console.log(
@@ -92,6 +93,7 @@ try {
     worker,
     maxBatch: config.serve.max_batch,
     maxBodyBytes: config.serve.max_body_bytes,
+    readTimeoutMs: config.serve.read_timeout_ms,
     log,
     cluster,
     adminToken: env("ORCHARD_ADMIN_TOKEN") ?? null,

@@ -14,7 +14,7 @@
  */
 import { shapeFromSignature, swapRefusal } from "../registry/compat.ts";
 import type { ModelLoader, ModelResolver, ResolvedModel } from "./types.ts";
-import { buildValidator, type RecordValidator } from "./validation.ts";
+import { buildValidator, DEFAULT_LIMITS, type RecordValidator, type ValueLimits } from "./validation.ts";
 
 export interface ServedModel extends ResolvedModel {
   validator: RecordValidator;
@@ -46,13 +46,15 @@ export interface HolderOptions {
   onSwap?: (next: ServedModel, previous: ServedModel | null) => void;
   /** called after every failed load, with the URI that failed */
   onError?: (message: string, uri: string) => void;
+  /** bounds on request values (default: the serve config's defaults) */
+  limits?: ValueLimits;
 }
 
 function oneLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 300);
 }
 
-export function prepare(resolved: ResolvedModel): ServedModel {
+export function prepare(resolved: ResolvedModel, limits: ValueLimits = DEFAULT_LIMITS): ServedModel {
   const sig = resolved.model.signature;
   if (!sig || !Array.isArray(sig.inputs)) {
     throw new Error(`model ${resolved.uri}: artifact has no input signature`);
@@ -60,7 +62,7 @@ export function prepare(resolved: ResolvedModel): ServedModel {
   return {
     ...resolved,
     version: String(resolved.version),
-    validator: buildValidator(sig),
+    validator: buildValidator(sig, limits),
     loadedAt: Date.now(),
     classLabels: (resolved.model.classes ?? sig.target.classes ?? []).map(String),
   };
@@ -130,7 +132,7 @@ export class ModelHolder {
           this.clearRefusal();
           return { changed: false, version: previous.version, previous: previous.version };
         }
-        const next = prepare(resolved);
+        const next = prepare(resolved, this.opts.limits);
         const why = previous && !opts.allowIncompatible ? refusal(previous, next) : null;
         if (why) {
           this.refused = { version: next.version, reason: why };

@@ -1,8 +1,8 @@
 /**
  * HTTP plumbing shared by the routes: the typed error a handler throws, the
  * caller's request id rule, media types, JSON parsing, and the body reader
- * that enforces the size limit (Content-Length may be absent or lie). The
- * reader stays ours rather than hono/body-limit: see readBodyText.
+ * that enforces the size limit (Content-Length may be absent or lie) and the
+ * read deadline. The reader stays ours rather than hono/body-limit: see readBodyText.
  */
 
 export interface FieldProblem {
@@ -41,9 +41,39 @@ export function mediaType(contentType: string | null | undefined): string {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** What a body read may take: bytes, and milliseconds from the handler's start (serve.read_timeout_ms). */
+export interface BodyLimits {
+  maxBytes: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Deno.serve has no read or idle timeouts (denoland/deno#3515), so the read
+ * deadline is ours: a body not received in full within `timeoutMs` is a 408
+ * with `Connection: close`, and the handler lets go of it (its worker is free
+ * again and the partial body is dropped). Deno then keeps the socket until the
+ * client closes it; closing it ourselves is not possible from a handler.
+ */
+function deadline<T>(read: Promise<T>, ms: number | undefined, onExpire?: () => void): Promise<T> {
+  if (!ms) return read;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(readTimeout(ms)); // first: cancelling resolves the pending read at once, as if the body ended
+      onExpire?.();
+    }, ms);
+  });
+  return Promise.race([read, expired]).finally(() => clearTimeout(timer));
+}
+
+function readTimeout(ms: number): HttpError {
+  return new HttpError(408, `request body not received within ${ms} ms`, undefined, { connection: "close" });
+}
+
 /**
  * Reads the body as UTF-8 text, at most `maxBytes`: 413 when the declared or
- * the actual size is over, 400 when the bytes are not UTF-8.
+ * the actual size is over, 400 when the bytes are not UTF-8, 408 when it has
+ * not arrived within `timeoutMs`.
  *
  * Ours, not hono/body-limit: bench:serve-path timed the service's POST /predict
  * with hono/body-limit in front of it at +8.2 to +12.5 µs per request in four
@@ -54,7 +84,10 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * the stream; this reader takes a Content-Length-framed body in one
  * arrayBuffer() and streams (with the same cap) only when there is no length.
  */
-export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+export async function readBodyText(req: Request, limits: number | BodyLimits): Promise<string> {
+  const { maxBytes, timeoutMs } = typeof limits === "number"
+    ? { maxBytes: limits, timeoutMs: undefined }
+    : limits;
   const declared = req.headers.get("content-length");
   if (declared !== null) {
     const n = Number(declared);
@@ -63,8 +96,9 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
     // framed by Content-Length: the body cannot exceed it, read it in one go (the fast path)
     let buf: ArrayBuffer;
     try {
-      buf = await req.arrayBuffer();
-    } catch {
+      buf = await deadline(req.arrayBuffer(), timeoutMs);
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
       throw new HttpError(400, "could not read the request body");
     }
     if (buf.byteLength > maxBytes) throw tooLarge(maxBytes);
@@ -74,9 +108,13 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  const until = timeoutMs ? performance.now() + timeoutMs : 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const left = until && Math.max(1, until - performance.now());
+      const { done, value } = await deadline(reader.read(), left || undefined, () => {
+        reader.cancel().catch(() => {});
+      });
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) {

@@ -5,6 +5,19 @@
  * any worker under `deno serve --parallel` reports the whole process.
  */
 
+/** Methods counted under their own name; any other is "other". */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "TRACE",
+  "CONNECT",
+]);
+
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export interface Histogram {
@@ -47,8 +60,14 @@ export class Metrics {
 
   constructor(readonly worker: string) {}
 
+  /**
+   * Counts one request. The labels are bounded whatever the caller sends: the
+   * route is one the app names (or "unmatched"), and a method outside HTTP's
+   * own is counted as "other" (3,000 requests with made-up method names once
+   * made 3,019 series).
+   */
   observe(route: string, method: string, status: number, seconds: number): void {
-    const key = route + "\t" + method + "\t" + status;
+    const key = route + "\t" + (KNOWN_METHODS.has(method) ? method : "other") + "\t" + status;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     let h = this.latency.get(route);
     if (!h) {

@@ -5,6 +5,11 @@
  * Unknown categories pass (the preprocessing maps them as it did in training);
  * a number or boolean for a categorical column is refused unless its training
  * levels are themselves codes (e.g. "1", "2").
+ *
+ * Every value is bounded (ValueLimits): a string is at most
+ * `serve.max_string_length` characters, a number finite and at most
+ * `serve.max_abs_number` in magnitude. A value past them is a 422 naming the
+ * field, so it never reaches the model, the prediction log or a drift report.
  */
 import { z } from "zod";
 import type { Signature, SignatureColumn } from "../models/types.ts";
@@ -31,17 +36,47 @@ function describe(v: unknown): string {
   return typeof v === "object" ? "an object" : typeof v;
 }
 
+/** How large a request's values may be (serve.max_string_length, serve.max_abs_number). */
+export interface ValueLimits {
+  maxStringLength: number;
+  maxAbsNumber: number;
+}
+
+/**
+ * The defaults of the serve config. 1e15 because float64 holds every integer
+ * exactly only up to 2^53 (about 9e15), so a larger magnitude is no
+ * measurement; and the drift statistics square and sum values (variance,
+ * Wasserstein, PSI bin edges): at 1e15 a square is 1e30 and a day of them
+ * stays finite, where one 1.79e308 (finite in JSON) pushed a drift score to 1e301.
+ */
+export const DEFAULT_LIMITS: Readonly<ValueLimits> = { maxStringLength: 1024, maxAbsNumber: 1e15 };
+
+/** A finite number within ±max, its error naming the bound. */
+function boundedNumber(max: number, expected: string): z.ZodNumber {
+  const over = (iss: { input?: unknown }) =>
+    `expected ${expected} within ±${max}, got ${describe(iss.input)}`;
+  return z.number({ error: message(expected) }).min(-max, { error: over }).max(max, { error: over });
+}
+
+/** A string of at most max characters, its error saying how long it was. */
+function boundedString(max: number, expected = "a string"): z.ZodString {
+  return z.string({ error: message(expected) }).max(max, {
+    error: (iss) => `expected at most ${max} characters, got ${(iss.input as string).length}`,
+  });
+}
+
 /** The zod schema of one column's value. */
-function columnSchema(col: SignatureColumn): z.ZodType {
+function columnSchema(col: SignatureColumn, limits: ValueLimits): z.ZodType {
+  const { maxStringLength: maxLen, maxAbsNumber: maxAbs } = limits;
   switch (col.kind) {
     case "numeric":
-      return z.number({ error: message("a number") }).nullable();
+      return boundedNumber(maxAbs, "a number").nullable();
     case "boolean":
       return z.union([z.boolean(), z.literal([0, 1]), z.string().regex(BOOL_TEXT)], {
         error: message("a boolean (true/false, 0/1)"),
       }).nullable();
     case "datetime":
-      return z.union([z.string().regex(ISO_DATE), z.number()], {
+      return z.union([z.string().max(maxLen).regex(ISO_DATE), boundedNumber(maxAbs, "epoch milliseconds")], {
         error: message("an ISO 8601 date or epoch milliseconds"),
       }).nullable();
     default: {
@@ -51,9 +86,10 @@ function columnSchema(col: SignatureColumn): z.ZodType {
       // A number or boolean is a mistyped value when the training levels are words (MLflow's
       // schema enforcement refuses it too); codes such as 1/2/3 or true/false may come unquoted.
       const coded = cats.length === 0 || cats.every((c) => CODE_TEXT.test(String(c)));
-      if (!coded) return z.string({ error: message("a string") }).nullable().describe(describeAs);
-      return z.union([z.string(), z.number(), z.boolean()], { error: message("a string or a code") })
-        .nullable().describe(describeAs);
+      if (!coded) return boundedString(maxLen).nullable().describe(describeAs);
+      return z.union([boundedString(maxLen), boundedNumber(maxAbs, "a code"), z.boolean()], {
+        error: message("a string or a code"),
+      }).nullable().describe(describeAs);
     }
   }
 }
@@ -89,9 +125,9 @@ function problems(error: z.ZodError, index?: number): FieldProblem[] {
 
 const MAX_REPORTED = 100;
 
-export function buildValidator(signature: Signature): RecordValidator {
+export function buildValidator(signature: Signature, limits: ValueLimits = DEFAULT_LIMITS): RecordValidator {
   const shape: Record<string, z.ZodType> = {};
-  for (const col of signature.inputs) shape[col.name] = columnSchema(col);
+  for (const col of signature.inputs) shape[col.name] = columnSchema(col, limits);
   const record = z.object(shape, {
     error: (iss) => `expected a JSON object (one record), got ${describe(iss.input)}`,
   });

@@ -6,6 +6,7 @@ import type { Hono } from "hono";
 import { type AppOptions, createApp, type Env, serviceApp } from "../../src/serve/routes.ts";
 import { loadDocsAssets } from "../../src/serve/docs.ts";
 import type { ModelLoader } from "../../src/serve/types.ts";
+import type { ValueLimits } from "../../src/serve/validation.ts";
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -24,11 +25,13 @@ export async function makeApp(
     adminToken?: string | null;
     maxBatch?: number;
     maxBodyBytes?: number;
+    readTimeoutMs?: number;
+    limits?: ValueLimits;
     docs?: boolean;
   } = {},
 ): Promise<TestApp> {
   const logDir = await Deno.makeTempDir({ prefix: "orchard-predlog-" });
-  const holder = new ModelHolder({ uri: opts.uri ?? "models:/churn@champion", loader });
+  const holder = new ModelHolder({ uri: opts.uri ?? "models:/churn@champion", loader, limits: opts.limits });
   if (opts.load ?? true) {
     const r = await holder.reload();
     if (r.error) throw new Error(r.error);
@@ -42,6 +45,7 @@ export async function makeApp(
       worker: "test",
       maxBatch: opts.maxBatch ?? 50,
       maxBodyBytes: opts.maxBodyBytes ?? 20_000,
+      readTimeoutMs: opts.readTimeoutMs,
       log,
       adminToken: opts.adminToken ?? null,
       docs: opts.docs ? loadDocsAssets() : null,

@@ -28,11 +28,14 @@ export interface PredictionOptions {
   maxBatch: number;
   /** request body bytes at most (413 over it) */
   maxBodyBytes: number;
+  /** a body not received in full this long after the handler starts is a 408 (absent: no deadline) */
+  readTimeoutMs?: number;
   log?: PredictionLog | null;
 }
 
 export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
-  const { holder, metrics, maxBatch, maxBodyBytes } = opts;
+  const { holder, metrics, maxBatch } = opts;
+  const bodyLimits = { maxBytes: opts.maxBodyBytes, timeoutMs: opts.readTimeoutMs };
   const log = opts.log ?? null;
   const app = new Hono<Env>();
 
@@ -64,7 +67,7 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
       throw new HttpError(415, "expected Content-Type: application/json");
     }
     const explain = explainQuery(c.req.url);
-    const body = parseJsonBody(await readBodyText(c.req.raw, maxBodyBytes));
+    const body = parseJsonBody(await readBodyText(c.req.raw, bodyLimits));
     const m = holder.current;
     if (!m) throw noModel();
     const records = m.validator.body(body, maxBatch);
@@ -82,7 +85,7 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
     if (type !== "application/json" && type !== "text/csv") {
       throw new HttpError(415, "expected Content-Type: application/json or text/csv");
     }
-    const text = await readBodyText(c.req.raw, maxBodyBytes);
+    const text = await readBodyText(c.req.raw, bodyLimits);
     const m = holder.current;
     if (!m) throw noModel();
     const names = m.validator.columns.map((col) => col.name);
