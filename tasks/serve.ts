@@ -23,7 +23,12 @@ const FATAL = /^(?:\[serve-worker-\d+\s*\] )?serve: (cannot start: .*)$/;
 const ADDR_IN_USE = /AddrInUse|Address already in use/;
 
 /** Forwards the child's stderr, keeping back the fatal start-up lines; resolves with the one to report. */
-async function forwardStderr(stream: ReadableStream<Uint8Array>, port: number, host: string, banner: string) {
+async function forwardStderr(
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
+  port: number,
+  host: string,
+  banner: string,
+) {
   let fatal: string | null = null;
   let inTrace = false;
   const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
