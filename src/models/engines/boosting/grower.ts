@@ -512,7 +512,7 @@ export class TreeGrower {
   }
 }
 
-/** Copies a tree into the arena's routing arrays (a leaf loops to itself); returns its depth. */
+/** Copies a tree into the arena's routing arrays (a leaf loops to itself, and sends every value left); returns its depth. */
 export function loadRouteTree(t: BoostTree, a: Arena): number {
   const depth = new Int32Array(t.nNodes);
   let maxDepth = 0;
@@ -523,10 +523,16 @@ export function loadRouteTree(t: BoostTree, a: Arena): number {
     if (t.feature[i] < 0) {
       a.tFeat[i] = 0;
       a.tChild[i] = i;
+      a.tThr[i] = Infinity;
+      a.tNanRight[i] = 0;
+      a.tCat[i] = 0;
       continue;
     }
     a.tFeat[i] = t.feature[i];
     a.tChild[i] = t.child[i];
+    a.tThr[i] = t.threshold[i];
+    a.tNanRight[i] = t.nanRight[i];
+    a.tCat[i] = t.catStart[i] >= 0 ? 1 : 0;
     // children come after their parent
     depth[t.child[i]] = depth[t.child[i] + 1] = depth[i] + 1;
     if (depth[i] + 1 > maxDepth) maxDepth = depth[i] + 1;

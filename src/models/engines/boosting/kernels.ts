@@ -36,7 +36,7 @@ export const R_NANCNT = 9;
 export const SET_WORDS = 8;
 
 /** Job kinds and the layout of `Arena.job` (one Float64Array; integers are exact in it). */
-export const JOB_TREE = 1, JOB_GRAD = 2, JOB_ROUTE = 3;
+export const JOB_TREE = 1, JOB_GRAD = 2, JOB_ROUTE = 3, JOB_VROUTE = 4;
 export const J_TYPE = 0, J_BLOCKS = 1, J_M = 2;
 export const J_GHOFF = 3;
 /** target A at J_A, target B at J_B: slot, mode, start, end, find, G, H, C, lo, hi */
@@ -49,6 +49,8 @@ export const MODE_NONE = 0, MODE_BUILD = 1, MODE_SUBTRACT = 2;
 export const J_LOSS = 2, J_W = 3, J_N = 4;
 /** route job (the rows out of the tree's sample get its value): also the output */
 export const J_K = 5, J_DEPTH = 6;
+/** gradient job: also write GOSS's score |g h| (summed over outputs) per row */
+export const J_SCORE = 7;
 export const JOB_FIELDS = 24;
 /** rows per histogram block (their codes and gradients gathered first: 8 KB and 4 KB at 32 bytes a row) */
 export const HIST_BLOCK = 256;
@@ -103,13 +105,24 @@ export interface Arena {
   /** per target and feature: a categorical split's left set of bins */
   resBits: Int32Array;
   job: Float64Array;
-  /** 1 for the rows in the current tree's sample (the others are routed through it) */
-  inSample: Uint8Array;
-  /** the current tree for routing: per node the feature, first child (a leaf: itself), value, and a 256-bit set of the codes that go right */
+  /**
+   * the current tree for routing: per node the feature, first child (a leaf:
+   * itself), value, and a 256-bit set of the codes that go right; for raw
+   * values, the threshold (a leaf: +Infinity), where missing goes, and whether
+   * the node splits on a category set
+   */
   tFeat: Int32Array;
   tChild: Int32Array;
   tValue: Float64Array;
   tRight: Int32Array;
+  tThr: Float64Array;
+  tNanRight: Uint8Array;
+  tCat: Uint8Array;
+  /** GOSS: per row |g h| of the round */
+  score: Float64Array;
+  /** the validation rows (raw values, row-major) and their raw scores */
+  vX: Float64Array;
+  vRaw: Float64Array;
   /** gradient inputs: raw scores (n x W), targets, weights */
   raw: Float64Array;
   y: Float64Array;
@@ -131,12 +144,19 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
   const job = a.job, type = job[J_TYPE];
   if (type === JOB_GRAD) {
     const n = job[J_N];
-    gradients(a, job[J_LOSS], job[J_W], n, b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
+    const r0 = b * GRAD_BLOCK, r1 = Math.min(n, (b + 1) * GRAD_BLOCK), W = job[J_W];
+    gradients(a, job[J_LOSS], W, n, r0, r1);
+    if (job[J_SCORE]) gossScore(a, W, n, r0, r1);
     return;
   }
   if (type === JOB_ROUTE) {
     const n = job[J_N];
     route(a, job[J_K], job[J_W], job[J_DEPTH], b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
+    return;
+  }
+  if (type === JOB_VROUTE) {
+    const n = job[J_N];
+    routeRaw(a, job[J_K], job[J_W], b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
     return;
   }
   const m = job[J_M], nb = job[J_BLOCKS];
@@ -503,12 +523,13 @@ function categoricalSplit(
 }
 
 /**
- * Adds the current tree's value to output k of the rows in [r0, r1) outside
- * its sample. Leaves loop to themselves, so every row takes `depth` steps and
- * four rows walk side by side: their chains of dependent loads overlap.
+ * Adds the current tree's value to output k of the rows in [r0, r1) (a tree
+ * grown on a sample: the rows outside it need the value too). Leaves loop to
+ * themselves, so every row takes `depth` steps and four rows walk side by
+ * side: their chains of dependent loads overlap.
  */
 function route(a: Arena, k: number, W: number, depth: number, r0: number, r1: number): void {
-  const codes = a.codes, stride = a.stride, inSample = a.inSample, raw = a.raw;
+  const codes = a.codes, stride = a.stride, raw = a.raw;
   const feat = a.tFeat, child = a.tChild, value = a.tValue, right = a.tRight;
   let i = r0;
   for (; i + 3 < r1; i += 4) {
@@ -522,13 +543,12 @@ function route(a: Arena, k: number, W: number, depth: number, r0: number, r1: nu
       n2 = child[n2] + ((right[(n2 << 3) + (c2 >> 5)] >>> (c2 & 31)) & 1);
       n3 = child[n3] + ((right[(n3 << 3) + (c3 >> 5)] >>> (c3 & 31)) & 1);
     }
-    if (!inSample[i]) raw[i * W + k] += value[n0];
-    if (!inSample[i + 1]) raw[(i + 1) * W + k] += value[n1];
-    if (!inSample[i + 2]) raw[(i + 2) * W + k] += value[n2];
-    if (!inSample[i + 3]) raw[(i + 3) * W + k] += value[n3];
+    raw[i * W + k] += value[n0];
+    raw[(i + 1) * W + k] += value[n1];
+    raw[(i + 2) * W + k] += value[n2];
+    raw[(i + 3) * W + k] += value[n3];
   }
   for (; i < r1; i++) {
-    if (inSample[i]) continue;
     const o = i * stride;
     let node = 0;
     for (let d = 0; d < depth; d++) {
@@ -536,6 +556,39 @@ function route(a: Arena, k: number, W: number, depth: number, r0: number, r1: nu
       node = child[node] + ((right[(node << 3) + (c >> 5)] >>> (c & 31)) & 1);
     }
     raw[i * W + k] += value[node];
+  }
+}
+
+/** Adds the current tree's value to output k of validation rows [r0, r1), routed on their raw values. */
+function routeRaw(a: Arena, k: number, W: number, r0: number, r1: number): void {
+  const x = a.vX, vRaw = a.vRaw, p = a.p;
+  const feat = a.tFeat, child = a.tChild, value = a.tValue, right = a.tRight;
+  const thr = a.tThr, nanRight = a.tNanRight, cat = a.tCat;
+  for (let i = r0; i < r1; i++) {
+    const o = i * p;
+    let node = 0;
+    while (child[node] !== node) {
+      const v = x[o + feat[node]];
+      if (!cat[node]) {
+        const t = thr[node];
+        node = child[node] + (v <= t ? 0 : v > t ? 1 : nanRight[node]);
+      } else if (v >= 0) {
+        // a code: the set of codes that go right (codes past the bins, unseen, go right)
+        const c = Math.floor(v);
+        node = child[node] + (c >= 255 ? 1 : (right[(node << 3) + (c >> 5)] >>> (c & 31)) & 1);
+      } else node = child[node] + nanRight[node];
+    }
+    vRaw[i * W + k] += value[node];
+  }
+}
+
+/** GOSS's per-row score: |g h| summed over the outputs. */
+function gossScore(a: Arena, W: number, n: number, r0: number, r1: number): void {
+  const gh = a.gh, sc = a.score;
+  for (let i = r0; i < r1; i++) {
+    let s = 0;
+    for (let k = 0; k < W; k++) s += Math.abs(gh[2 * k * n + 2 * i] * gh[2 * k * n + 2 * i + 1]);
+    sc[i] = s;
   }
 }
 

@@ -26,10 +26,12 @@ import {
   J_K,
   J_LOSS,
   J_N,
+  J_SCORE,
   J_TYPE,
   J_W,
   JOB_GRAD,
   JOB_ROUTE,
+  JOB_VROUTE,
   LOSS_BINARY,
   LOSS_MULTICLASS,
   LOSS_SQUARED,
@@ -72,26 +74,6 @@ const EPS = 1e-15;
 const LOSS_ROWS = 10000;
 /** how often the loop lets queued events (timers, messages) run */
 const YIELD_EVERY_MS = 250;
-
-/** The raw-float leaf value of a tree for the row at x[xo..]. */
-function treeValueRaw(t: BoostTree, x: ArrayLike<number>, xo: number): number {
-  let node = 0;
-  let f = t.feature[0];
-  while (f >= 0) {
-    const v = x[xo + f];
-    const cs = t.catStart[node];
-    if (cs < 0) {
-      const th = t.threshold[node];
-      node = t.child[node] + (v <= th ? 0 : v > th ? 1 : t.nanRight[node]);
-    } else if (v >= 0) {
-      const w = Math.floor(v / 32);
-      const left = w < t.catWords[node] && ((t.catBits[cs + w] >>> (v & 31)) & 1) === 1;
-      node = t.child[node] + (left ? 0 : 1);
-    } else node = t.child[node] + t.nanRight[node];
-    f = t.feature[node];
-  }
-  return t.value[node];
-}
 
 /** Weighted mean loss of raw scores `raw` (n x W) against y, over rows `idx` (or all). */
 export function meanLoss(
@@ -239,15 +221,11 @@ function gossSample(
   nOther: number,
   rng: Rng,
   out: Int32Array,
-  score: Float64Array | undefined,
+  score: Float64Array,
   bucket: Int32Array | undefined,
 ): number {
-  const sc = score!, bk = bucket!;
-  sc.fill(0);
-  for (let k = 0; k < W; k++) {
-    const o = 2 * k * n;
-    for (let i = 0; i < n; i++) sc[i] += Math.abs(gh[o + 2 * i] * gh[o + 2 * i + 1]);
-  }
+  // the scores |g h| come from the gradient job
+  const sc = score, bk = bucket!;
   const hi = new Uint32Array(sc.buffer, sc.byteOffset, 2 * n);
   bk.fill(0);
   for (let i = 0; i < n; i++) bk[hi[2 * i + 1] >>> 16]++;
@@ -340,7 +318,18 @@ export async function boost(
     const nSlots = slotCount(nf, settings.maxLeaves);
     // nodes of a tree: 2 leaves - 1, leaves bounded by max_leaf_nodes and by min_samples_leaf
     const maxNodes = 2 * Math.min(settings.maxLeaves, Math.ceil(n / settings.minSamplesLeaf) + 1);
-    const arena = createArena(binned, W, nSlots, maxNodes, settings.monotone ?? new Int8Array(nf), y, w);
+    const goss = p.data_sample_strategy === "goss";
+    const arena = createArena(
+      binned,
+      W,
+      nSlots,
+      maxNodes,
+      goss,
+      valid?.X.data,
+      settings.monotone ?? new Int8Array(nf),
+      y,
+      w,
+    );
     if (n * nf < PARALLEL_MIN_CELLS) {
       for (const wk of workers) wk.terminate();
       workers = [];
@@ -355,17 +344,14 @@ export async function boost(
     const raw = arena.raw;
     for (let i = 0; i < n; i++) for (let k = 0; k < W; k++) raw[i * W + k] = baseline[k];
     const nv = valid ? valid.X.rows : 0;
-    const rawV = new Float64Array(nv * W);
+    const rawV = arena.vRaw;
     for (let i = 0; i < nv; i++) for (let k = 0; k < W; k++) rawV[i * W + k] = baseline[k];
     const sample = new Int32Array(n);
-    const inSample = arena.inSample;
     const nSample = p.subsample < 1 ? Math.max(1, Math.round(p.subsample * n)) : n;
     const nCols = Math.max(1, Math.round(p.colsample * nf));
-    const goss = p.data_sample_strategy === "goss";
     // LightGBM's rule: all rows while the early rounds' gradients are still large everywhere
     const gossFrom = Math.floor(1 / p.learning_rate);
     const nTop = Math.max(1, Math.floor(p.top_rate * n)), nOther = Math.max(1, Math.floor(p.other_rate * n));
-    const gossScore = goss ? new Float64Array(n) : undefined;
     const gossBucket = goss ? new Int32Array(GOSS_BUCKETS) : undefined;
     const lossRows = n > LOSS_ROWS
       ? Int32Array.from({ length: LOSS_ROWS }, (_, i) => Math.floor((i * n) / LOSS_ROWS))
@@ -383,37 +369,36 @@ export async function boost(
       job[J_LOSS] = loss;
       job[J_W] = W;
       job[J_N] = n;
+      const gossRound = goss && round >= gossFrom;
+      job[J_SCORE] = gossRound ? 1 : 0;
       exec.run(nGradBlocks);
       let nRows = nSample;
-      if (goss && round >= gossFrom) {
-        nRows = gossSample(arena.gh, n, W, nTop, nOther, rng, sample, gossScore, gossBucket);
-      } else if (goss) {
+      if (gossRound) nRows = gossSample(arena.gh, n, W, nTop, nOther, rng, sample, arena.score, gossBucket);
+      else if (goss) {
         for (let r = 0; r < n; r++) sample[r] = r;
         nRows = n;
       } else if (nSample < n) sampleRows(rng, n, nSample, sample);
-      if (nRows < n) {
-        inSample.fill(0);
-        for (let i = 0; i < nRows; i++) inSample[sample[i]] = 1;
-      }
       for (let k = 0; k < W; k++) {
         const feats = sampleFeatures(rng, nf, nCols);
+        // a tree on all rows moves their scores by its leaves' row lists; on a sample, every row goes through it
         const tree = grower.grow(sample, nRows, k * 2 * n, feats, (rows, start, end, v) => {
-          for (let i = start; i < end; i++) raw[rows[i] * W + k] += v;
+          if (nRows === n) { for (let i = start; i < end; i++) raw[rows[i] * W + k] += v; }
         });
+        const depth = nRows < n || nv > 0 ? loadRouteTree(tree, arena) : 0;
         if (nRows < n) {
-          // the rows out of the sample: through the tree on every thread
-          const depth = loadRouteTree(tree, arena);
-          const job = arena.job;
-          job[J_DEPTH] = depth;
           job[J_TYPE] = JOB_ROUTE;
+          job[J_DEPTH] = depth;
           job[J_K] = k;
           job[J_W] = W;
           job[J_N] = n;
           exec.run(nGradBlocks);
         }
-        if (valid) {
-          const vd = valid.X.data;
-          for (let i = 0; i < nv; i++) rawV[i * W + k] += treeValueRaw(tree, vd, i * nf);
+        if (nv > 0) {
+          job[J_TYPE] = JOB_VROUTE;
+          job[J_K] = k;
+          job[J_W] = W;
+          job[J_N] = nv;
+          exec.run(Math.ceil(nv / GRAD_BLOCK));
         }
         trees.push(tree);
       }
