@@ -1,69 +1,126 @@
 /**
- * The boosting engine's view of the binned training data: the forest's
- * quantile bins for numeric columns (so split thresholds land where
- * scikit-learn puts them), and for categorical columns one bin per code
+ * The boosting engine's view of the binned training data. Numeric columns get
+ * the forest's quantile bins (featureEdges: one bin per value when there are
+ * few, so split thresholds land where scikit-learn puts them), with the edges
+ * found on at most EDGE_SAMPLE of a column's values, taken at an even stride
+ * (as HistGradientBoosting and LightGBM subsample for their bin edges): the
+ * sort of every value was most of a fit's setup. Each bin's smallest and
+ * largest value come from every row, so thresholds still fall between the
+ * training values on either side. Categorical columns get one bin per code
  * (codes from `maxBins - 1` up share the last, "rare" bin; negative codes and
  * NaN are missing).
  */
 import { UserError } from "../../../core/errors.ts";
 import type { Matrix } from "../../types.ts";
-import { binMatrix, NAN_BIN } from "../forest/binning.ts";
+import { featureEdges, NAN_BIN } from "../forest/binning.ts";
+
+/** values per column the edges are found on */
+export const EDGE_SAMPLE = 1 << 16;
 
 export interface BoostBins {
   n: number;
   p: number;
-  /** row-major codes (SharedArrayBuffer-backed when available) */
+  /** row-major codes, p a row */
   codes: Uint8Array;
   /** value bins per feature (0: no present value) */
   nBins: Int32Array;
   isCat: Uint8Array;
   /** categorical: the rare bin, or -1 when every code has its own */
   rareBin: Int32Array;
-  /** numeric features' bin value ranges (the forest's), feature f's at binStart[f].. */
+  /** numeric features' smallest and largest value per bin, feature f's at binStart[f].. */
   binLo: Float64Array;
   binHi: Float64Array;
   binStart: Int32Array;
 }
 
 export function boostBins(X: Matrix, maxBins: number, categorical?: Uint8Array): BoostBins {
-  const b = binMatrix(X, maxBins);
-  const { n, p, codes } = b;
-  const nBins = Int32Array.from(b.nBins);
+  const { rows: n, cols: p, data } = X;
+  const codes = new Uint8Array(n * p);
+  const nBins = new Int32Array(p);
   const isCat = new Uint8Array(p);
   const rareBin = new Int32Array(p).fill(-1);
-  if (categorical) {
-    const rare = maxBins - 1;
-    for (let f = 0; f < p; f++) {
-      if (!categorical[f]) continue;
+  const col = new Float64Array(n);
+  const allEdges: number[][] = [];
+  for (let f = 0; f < p; f++) {
+    if (categorical && categorical[f]) {
       isCat[f] = 1;
-      let top = -1;
-      for (let i = 0, o = f; i < n; i++, o += p) {
-        const v = X.data[o];
-        if (v !== v || v < 0) {
-          codes[o] = NAN_BIN;
-          continue;
-        }
-        if (!Number.isInteger(v)) {
-          throw new UserError(
-            `gradient boosting: column ${f} is categorical but row ${i} holds ${v} (codes must be integers)`,
-          );
-        }
-        codes[o] = v < rare ? v : rare;
-        if (v > top) top = v;
+      allEdges.push([]);
+      binCategorical(data, n, p, f, maxBins, codes, nBins, rareBin);
+      continue;
+    }
+    let m = 0;
+    for (let o = f; o < n * p; o += p) {
+      const v = data[o];
+      if (v === v) col[m++] = v;
+    }
+    let sample = col.subarray(0, m);
+    if (m > EDGE_SAMPLE) {
+      const s = new Float64Array(EDGE_SAMPLE);
+      for (let i = 0; i < EDGE_SAMPLE; i++) s[i] = col[Math.floor((i * m) / EDGE_SAMPLE)];
+      sample = s;
+    }
+    const e = featureEdges(sample.sort(), maxBins);
+    allEdges.push(e);
+    nBins[f] = m === 0 ? 0 : e.length + 1;
+  }
+  const binStart = new Int32Array(p + 1);
+  for (let f = 0; f < p; f++) binStart[f + 1] = binStart[f] + (isCat[f] ? 0 : nBins[f]);
+  const binLo = new Float64Array(binStart[p]).fill(Infinity);
+  const binHi = new Float64Array(binStart[p]).fill(-Infinity);
+  for (let f = 0; f < p; f++) {
+    if (isCat[f] || nBins[f] === 0) continue;
+    // the edges padded to 255 with +Infinity: a code is the number of edges below the value, found in 8 fixed steps
+    const e = new Float64Array(256).fill(Infinity), bs = binStart[f];
+    e.set(allEdges[f]);
+    for (let o = f; o < n * p; o += p) {
+      const v = data[o];
+      if (v !== v) {
+        codes[o] = NAN_BIN;
+        continue;
       }
-      nBins[f] = top < 0 ? 0 : Math.min(top, rare) + 1;
-      if (top >= rare) rareBin[f] = rare;
+      let c = v > e[127] ? 128 : 0;
+      c += v > e[c + 63] ? 64 : 0;
+      c += v > e[c + 31] ? 32 : 0;
+      c += v > e[c + 15] ? 16 : 0;
+      c += v > e[c + 7] ? 8 : 0;
+      c += v > e[c + 3] ? 4 : 0;
+      c += v > e[c + 1] ? 2 : 0;
+      c += v > e[c] ? 1 : 0;
+      codes[o] = c;
+      if (v < binLo[bs + c]) binLo[bs + c] = v;
+      if (v > binHi[bs + c]) binHi[bs + c] = v;
     }
   }
-  return {
-    n,
-    p,
-    codes,
-    nBins,
-    isCat,
-    rareBin,
-    binLo: b.binLo,
-    binHi: b.binHi,
-    binStart: b.binStart,
-  };
+  return { n, p, codes, nBins, isCat, rareBin, binLo, binHi, binStart };
+}
+
+/** One bin per code; codes past the bins share the rare one; negative codes and NaN are missing. */
+function binCategorical(
+  data: Float64Array,
+  n: number,
+  p: number,
+  f: number,
+  maxBins: number,
+  codes: Uint8Array,
+  nBins: Int32Array,
+  rareBin: Int32Array,
+): void {
+  const rare = maxBins - 1;
+  let top = -1;
+  for (let i = 0, o = f; i < n; i++, o += p) {
+    const v = data[o];
+    if (v !== v || v < 0) {
+      codes[o] = NAN_BIN;
+      continue;
+    }
+    if (!Number.isInteger(v)) {
+      throw new UserError(
+        `gradient boosting: column ${f} is categorical but row ${i} holds ${v} (codes must be integers)`,
+      );
+    }
+    codes[o] = v < rare ? v : rare;
+    if (v > top) top = v;
+  }
+  nBins[f] = top < 0 ? 0 : Math.min(top, rare) + 1;
+  if (top >= rare) rareBin[f] = rare;
 }
