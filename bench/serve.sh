@@ -70,7 +70,7 @@ run_wrk "$PORT" 5 > /dev/null # warm-up
 orchard=$(run_wrk "$PORT" "$DURATION")
 echo "orchard:  $orchard"
 kill -TERM "$ORCHARD_PID"; wait "$ORCHARD_PID" 2>/dev/null || true
-logged=$(cat "$WORK"/predictions/*/*.ndjson 2>/dev/null | wc -l)
+logged=$(cat "$WORK"/predictions/*/*/*.ndjson 2>/dev/null | wc -l)
 
 # --- reference: FastAPI + scikit-learn, 2 uvicorn workers
 REF_TRAIN="$TRAIN" REF_TARGET=churn /usr/bin/python3 -m uvicorn --app-dir "$REFDIR" fastapi_ref:app \

@@ -5,7 +5,7 @@
  * present, and write the report, the summary CSV and the input stats.
  */
 import pl from "nodejs-polars";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
 import { trackingLocation } from "../config/paths.ts";
@@ -18,6 +18,8 @@ import { storeExists } from "../tracking/store.ts";
 import { renderDriftReport } from "./report.ts";
 import { detectDrift, type DriftResult, LOG_METADATA } from "./detect.ts";
 import { lastLogDay, readInput } from "./load.ts";
+import { modelFolder } from "../serve/predlog.ts";
+import { parseModelUri } from "../registry/uri.ts";
 import { isNumericDtype } from "./profile.ts";
 import {
   appendSummaryCsv,
@@ -122,6 +124,12 @@ function measurePerformance(
   };
 }
 
+/** The model name the service logs records under for a URI: the registered name, or a path's folder name. */
+function servedName(uri: string): string {
+  const parsed = parseModelUri(uri);
+  return parsed.kind === "path" ? basename(parsed.path.replace(/\/+$/, "")) : parsed.name;
+}
+
 function today(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
@@ -159,18 +167,30 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
 
   // current
   let currentSource: string;
+  let served: string | undefined, filter: string | undefined;
   if (opts.current) currentSource = opts.current;
   else {
-    const day = lastLogDay(config.paths.predictions);
+    // the checked model's own records: the service logs one folder per model
+    served = uri ? servedName(uri) : undefined;
+    const day = lastLogDay(config.paths.predictions, served);
     if (!day) {
-      throw new UserError(
-        `no prediction log under ${config.paths.predictions}/date=YYYY-MM-DD/: pass --current`,
-      );
+      const where = served ? `${modelFolder(served)}/date=YYYY-MM-DD/` : "model=<name>/date=YYYY-MM-DD/";
+      throw new UserError(`no prediction log under ${config.paths.predictions}/${where}: pass --current`);
     }
     currentSource = day.dir;
+    filter = day.filter;
   }
-  const current = readInput(currentSource, "current");
-  if (current.height === 0) throw new UserError(`current ${currentSource}: no rows`);
+  const current = readInput(currentSource, "current", filter);
+  if (current.height === 0) {
+    throw new UserError(
+      filter
+        ? `current ${currentSource}: no records of model ${filter} in the log: pass --current`
+        : `current ${currentSource}: no rows`,
+    );
+  }
+  if (served && !opts.current) {
+    notes.push(`current: the prediction log of model ${served} (${currentSource})`);
+  }
 
   const target = config.data.target;
   const idColumn = config.data.id_column;

@@ -1,7 +1,9 @@
 /**
  * The prediction log: every scored record, appended asynchronously in batches
- * to <dir>/date=YYYY-MM-DD/<worker>-<n>.ndjson (one JSON object a line; the
- * drift stage reads these). A request serializes its entries into NDJSON lines
+ * to <dir>/model=<name>/date=YYYY-MM-DD/<worker>-<n>.ndjson (one JSON object
+ * a line; the drift stage reads these). One folder per model, so a drift check
+ * reads the records of the model it checks and no other model's columns (logs
+ * written before, without the model folder, stay readable: src/drift/load.ts). A request serializes its entries into NDJSON lines
  * at once (so no request's objects stay alive until the flush, and a flush is a
  * join, not a burst of JSON work) and pushes them to a buffer; a timer (or a
  * full batch) writes it out. A write error is counted and kept for
@@ -39,6 +41,11 @@ async function defaultAppend(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(path, text, { append: true, create: true });
 }
 
+/** The folder of a model's records: its name, with anything a file name cannot hold as `_`. */
+export function modelFolder(name: string): string {
+  return "model=" + (/^[A-Za-z0-9_.-]+$/.test(name) ? name : name.replace(/[^A-Za-z0-9_.-]/g, "_") || "_");
+}
+
 /** `{"ts":"YYYY-MM-DD...`: the UTC date of a serialized line, without parsing it */
 const dateOf = (line: string): string => line.slice(7, 17);
 
@@ -69,6 +76,11 @@ export function logLine(e: LogEntry): string {
 export class PredictionLog {
   /** serialized lines waiting to be written, oldest first */
   private pending: string[] = [];
+  /** the model folder of each pending line (same index) */
+  private pendingFolders: string[] = [];
+  /** modelFolder of the last model seen: a worker serves one model at a time */
+  private lastModel = "";
+  private lastFolder = "";
   private timer: ReturnType<typeof setInterval> | undefined;
   private flushing: Promise<void> | null = null;
   private again = false;
@@ -105,11 +117,16 @@ export class PredictionLog {
 
   push(entry: LogEntry): void {
     const line = logLine(entry);
+    if (entry.model !== this.lastModel) {
+      this.lastModel = entry.model;
+      this.lastFolder = modelFolder(entry.model);
+    }
     if (this.closed) {
-      this.writeSync(line); // after close (shutdown): nothing may wait for a timer
+      this.writeSync(this.lastFolder, line); // after close (shutdown): nothing may wait for a timer
       return;
     }
     this.pending.push(line);
+    this.pendingFolders.push(this.lastFolder);
     this.dropOverCap();
     if (this.pending.length >= this.opts.batchSize && !this.flushing) queueMicrotask(() => void this.flush());
   }
@@ -159,6 +176,7 @@ export class PredictionLog {
     const over = this.pending.length - this.maxPending;
     if (over > 0) {
       this.pending.splice(0, over);
+      this.pendingFolders.splice(0, over);
       this.dropped += over;
     }
   }
@@ -168,21 +186,21 @@ export class PredictionLog {
     this.lastError = (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 200);
   }
 
-  /** Groups serialized lines by their UTC date. */
-  private byDate(lines: string[]): Map<string, string[]> {
+  /** Groups serialized lines by model folder and UTC date: "model=<name>/date=<day>" -> lines. */
+  private byPartition(lines: string[], folders: string[]): Map<string, string[]> {
     const out = new Map<string, string[]>();
-    for (const line of lines) {
-      const date = dateOf(line);
-      let group = out.get(date);
-      if (!group) out.set(date, group = []);
-      group.push(line);
+    for (let i = 0; i < lines.length; i++) {
+      const key = folders[i] + "/date=" + dateOf(lines[i]);
+      let group = out.get(key);
+      if (!group) out.set(key, group = []);
+      group.push(lines[i]);
     }
     return out;
   }
 
-  private writeSync(line: string): void {
+  private writeSync(folder: string, line: string): void {
     try {
-      const dir = `${this.opts.dir}/date=${dateOf(line)}`;
+      const dir = `${this.opts.dir}/${folder}/date=${dateOf(line)}`;
       Deno.mkdirSync(dir, { recursive: true });
       Deno.writeTextFileSync(`${dir}/${this.worker}-final.ndjson`, line + "\n", { append: true });
       this.written++;
@@ -193,36 +211,39 @@ export class PredictionLog {
   }
 
   private async writeOut(): Promise<void> {
-    const batch = this.pending;
+    const batch = this.pending, folders = this.pendingFolders;
     this.pending = [];
-    let failed: string[] = [];
-    for (const [date, lines] of this.byDate(batch)) {
+    this.pendingFolders = [];
+    let failed: string[] = [], failedFolders: string[] = [];
+    for (const [partition, lines] of this.byPartition(batch, folders)) {
       const text = lines.join("\n") + "\n";
       try {
-        const path = await this.fileFor(date, text.length);
+        const path = await this.fileFor(partition, text.length);
         await this.append(path, text);
-        this.files.get(date)!.bytes += text.length;
+        this.files.get(partition)!.bytes += text.length;
         this.written += lines.length;
         this.lastError = null;
       } catch (e) {
         this.noteWriteError(e);
         failed = failed.concat(lines);
+        failedFolders = failedFolders.concat(lines.map(() => partition.slice(0, partition.indexOf("/"))));
       }
     }
     if (failed.length) {
       // retry later, oldest first, within the cap
       this.pending = failed.concat(this.pending);
+      this.pendingFolders = failedFolders.concat(this.pendingFolders);
       this.dropOverCap();
     }
   }
 
-  private async fileFor(date: string, adding: number): Promise<string> {
-    let f = this.files.get(date);
-    const dir = `${this.opts.dir}/date=${date}`;
+  private async fileFor(partition: string, adding: number): Promise<string> {
+    let f = this.files.get(partition);
+    const dir = `${this.opts.dir}/${partition}`;
     if (!f) {
       await Deno.mkdir(dir, { recursive: true });
       f = { n: 0, bytes: 0 };
-      this.files.set(date, f);
+      this.files.set(partition, f);
     } else if (f.bytes > 0 && f.bytes + adding > this.maxFileBytes) {
       f.n++;
       f.bytes = 0;

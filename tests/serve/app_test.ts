@@ -421,11 +421,11 @@ Deno.test("every prediction is logged with inputs, outputs, version and request 
     await (await t.app.request(post("/invocations", { dataframe_records: [rows[0]] }))).text();
     await t.log.flush();
     const day = new Date().toISOString().slice(0, 10);
-    const files = [...Deno.readDirSync(`${t.logDir}/date=${day}`)].map((e) => e.name);
+    const files = [...Deno.readDirSync(`${t.logDir}/model=churn/date=${day}`)].map((e) => e.name);
     deepStrictEqual(files, ["test-0.ndjson"]);
-    const lines = Deno.readTextFileSync(`${t.logDir}/date=${day}/test-0.ndjson`).trim().split("\n").map((l) =>
-      JSON.parse(l)
-    );
+    const lines = Deno.readTextFileSync(`${t.logDir}/model=churn/date=${day}/test-0.ndjson`).trim().split(
+      "\n",
+    ).map((l) => JSON.parse(l));
     equal(lines.length, 4);
     deepStrictEqual(Object.keys(lines[0]), [
       "ts",

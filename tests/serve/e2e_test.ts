@@ -126,9 +126,11 @@ Deno.test({
       const status = await child.status;
       equal(status.code, 0);
       const files: string[] = [];
-      for await (const d of Deno.readDir(`${root}/predictions`)) {
-        for await (const f of Deno.readDir(`${root}/predictions/${d.name}`)) {
-          files.push(`${root}/predictions/${d.name}/${f.name}`);
+      // one folder per model: model=churn/date=<day>/<worker>-<n>.ndjson
+      equal([...Deno.readDirSync(`${root}/predictions`)].map((e) => e.name).join(), "model=churn");
+      for await (const d of Deno.readDir(`${root}/predictions/model=churn`)) {
+        for await (const f of Deno.readDir(`${root}/predictions/model=churn/${d.name}`)) {
+          files.push(`${root}/predictions/model=churn/${d.name}/${f.name}`);
         }
       }
       ok(files.length >= 1);

@@ -57,9 +57,9 @@ Deno.test("prediction log: batches by date into <worker>-<n>.ndjson; close flush
     equal(log.stats().pending, 6);
     await log.close();
     deepStrictEqual(log.stats().pending, 0);
-    const day1 = (await Deno.readTextFile(`${dir}/date=2025-01-02/w1-0.ndjson`)).trim().split("\n").map((l) =>
-      JSON.parse(l)
-    );
+    const day1 = (await Deno.readTextFile(`${dir}/model=churn/date=2025-01-02/w1-0.ndjson`)).trim().split(
+      "\n",
+    ).map((l) => JSON.parse(l));
     equal(day1.length, 5);
     deepStrictEqual(day1[0], {
       ts: "2025-01-02T10:00:00.000Z",
@@ -70,9 +70,12 @@ Deno.test("prediction log: batches by date into <worker>-<n>.ndjson; close flush
       prediction: "Yes",
       probabilities: { No: 0.25, Yes: 0.75 },
     });
-    equal((await Deno.readTextFile(`${dir}/date=2025-01-03/w1-0.ndjson`)).trim().split("\n").length, 1);
+    equal(
+      (await Deno.readTextFile(`${dir}/model=churn/date=2025-01-03/w1-0.ndjson`)).trim().split("\n").length,
+      1,
+    );
     log.push(entry(9)); // after close: written synchronously, never lost
-    ok((await Deno.readTextFile(`${dir}/date=2025-01-02/w1-final.ndjson`)).includes('"r9"'));
+    ok((await Deno.readTextFile(`${dir}/model=churn/date=2025-01-02/w1-final.ndjson`)).includes('"r9"'));
     equal(log.stats().written, 7);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -91,12 +94,12 @@ Deno.test("prediction log: a full batch flushes without the timer; files roll ov
       }
     }
     equal(log.stats().written, 9);
-    const files = [...Deno.readDirSync(`${dir}/date=2025-01-02`)].map((e) => e.name).sort();
+    const files = [...Deno.readDirSync(`${dir}/model=churn/date=2025-01-02`)].map((e) => e.name).sort();
     ok(files.length > 1, files.join());
     ok(files.every((f) => /^w2-\d+\.ndjson$/.test(f)));
     let total = 0;
     for (const f of files) {
-      total += (await Deno.readTextFile(`${dir}/date=2025-01-02/${f}`)).trim().split("\n").length;
+      total += (await Deno.readTextFile(`${dir}/model=churn/date=2025-01-02/${f}`)).trim().split("\n").length;
     }
     equal(total, 9);
     await log.close();
