@@ -22,17 +22,19 @@ import {
   SET_WORDS,
   type SplitSettings,
 } from "./kernels.ts";
-import type { WorkerInit, WorkerReply } from "./worker.ts";
-
-/**
- * Control words (Int32Array over a SharedArrayBuffer). C_WORD holds the job's
- * generation and its next unclaimed block together, so a block is claimed by
- * one compare-and-swap that fails if a newer job was published meanwhile: a
- * thread can never run a block of one job with another job's block count.
- */
-export const C_WORD = 0, C_DONE = 1, C_BLOCKS = 2, C_STOP = 3, C_ERROR = 4;
-export const CTL_WORDS = 8;
-export const TICKET_BITS = 15, TICKET_MASK = (1 << TICKET_BITS) - 1, GEN_MASK = 0xffff;
+import {
+  C_BLOCKS,
+  C_DONE,
+  C_ERROR,
+  C_STOP,
+  C_WORD,
+  CTL_WORDS,
+  GEN_MASK,
+  TICKET_BITS,
+  TICKET_MASK,
+  type WorkerInit,
+  type WorkerReply,
+} from "./protocol.ts";
 
 const canShare = typeof SharedArrayBuffer !== "undefined";
 

@@ -2,16 +2,17 @@
  * A boosting worker: receives the fit's shared arena once, then runs blocks of
  * whatever job the main thread publishes (pool.ts) until told to stop.
  */
-import { type Arena, runBlock, Scratch, type SplitSettings } from "./kernels.ts";
-import { C_BLOCKS, C_DONE, C_ERROR, C_STOP, C_WORD, TICKET_MASK } from "./pool.ts";
-
-export interface WorkerInit {
-  arena: Arena;
-  settings: SplitSettings;
-  ctl: Int32Array;
-}
-
-export type WorkerReply = { type: "ready" } | { type: "error"; message: string };
+import { runBlock, Scratch } from "./kernels.ts";
+import {
+  C_BLOCKS,
+  C_DONE,
+  C_ERROR,
+  C_STOP,
+  C_WORD,
+  TICKET_MASK,
+  type WorkerInit,
+  type WorkerReply,
+} from "./protocol.ts";
 
 /** Checks before sleeping: jobs come back to back while a tree grows. */
 const SPINS = 20000;
