@@ -49,6 +49,10 @@ export const NEEDS: Record<string, Needs> = {
     data: ["wa_churn_train.csv", "wa_churn_valid.csv"],
     python: { ...SKLEARN, xgboost: "python3-xgboost" },
   },
+  default: {
+    data: ["wa_churn.csv"],
+    python: SKLEARN,
+  },
   drift: {
     ref: ["drift_ref.py", "make_drift.py"],
     python: { pandas: "python3-pandas", scipy: "python3-scipy", numpy: "python3-numpy" },

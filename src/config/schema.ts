@@ -70,9 +70,9 @@ export const GenerateSchema = z.strictObject({
 });
 
 export const ModelSchema = z.strictObject({
-  algorithm: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "must be an engine name").default("forest")
+  algorithm: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "must be an engine name").default("boosting")
     .describe(
-      "the engine: forest, boosting (gradient boosting), logistic, ml-random-forest, or one a plugin registers (model.plugins)",
+      "the engine: boosting (gradient boosting, the default: it scored best on 4 of 5 real tables, docs/guides/engines.md), forest, logistic, ml-random-forest, or one a plugin registers (model.plugins)",
     ),
   plugins: z.array(z.string().min(1)).default([]).describe(
     "engine plugin modules to load, e.g. [./plugins/knn.ts]: each exports `engine` (or a default) made with defineEngine",
@@ -117,7 +117,7 @@ export const ModelSchema = z.strictObject({
     "logistic regression: inverse regularization strength (smaller: stronger L2 penalty)",
   ),
   max_iter: z.number().int().positive().nullable().default(null).describe(
-    "logistic regression: iteration limit (null: 200); boosting: most rounds (null: 100, fewer when early stopping ends sooner)",
+    "logistic regression: iteration limit (null: 200); boosting: most rounds (null: 1,000 when early stopping is on, which picks the count; else 100)",
   ),
   // gradient boosting (model.algorithm = boosting), named as in LightGBM and HistGradientBoosting
   learning_rate: z.number().positive().default(0.1).describe("boosting: shrinkage of every tree's values"),
@@ -139,7 +139,7 @@ export const ModelSchema = z.strictObject({
   ),
   max_bins: z.number().int().min(2).max(255).default(255).describe("boosting: histogram bins per feature"),
   early_stopping: z.union([z.literal("auto"), z.boolean()]).default("auto").describe(
-    "boosting: stop when the early-stopping score stops improving; auto: on above 10,000 training rows",
+    "boosting: stop when the early-stopping score stops improving; auto: on with a --validation file to stop on, or from 1,000 training rows",
   ),
   early_stopping_on: z.enum(["train", "validation"]).default("train").describe(
     "boosting: the rows early stopping scores: train (validation_fraction of the training rows, held out; " +

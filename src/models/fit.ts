@@ -40,11 +40,14 @@ export async function fitModel(
     categorical,
     sourceColumns: preprocessor.featureSources(),
   });
-  const total = opts.progress ? progressTotal(params) : undefined;
-  const bar = total ? new ProgressBar("training trees", total) : undefined;
-  let last = 0;
-  const onProgress = bar
-    ? (done: number) => {
+  // the bar's length: what the engine reports once it knows the rows (boosting's round limit), else its config
+  let bar: ProgressBar | undefined, total = 0, last = 0;
+  const onProgress = opts.progress && progressTotal(params)
+    ? (done: number, reported?: number) => {
+      if (!bar) {
+        total = reported ?? progressTotal(params)!;
+        bar = new ProgressBar("training trees", total);
+      }
       bar.tick(done - last);
       last = done;
     }

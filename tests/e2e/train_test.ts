@@ -38,7 +38,10 @@ function setup() {
   const rows = churnRows(400, 11);
   Deno.writeTextFileSync(join(dir, "train.csv"), toCsv(rows.slice(0, 300)));
   Deno.writeTextFileSync(join(dir, "valid.csv"), toCsv(rows.slice(300)));
-  Deno.writeTextFileSync(join(dir, "params.yaml"), "model:\n  n_estimators: 25\n  n_jobs: 2\n");
+  Deno.writeTextFileSync(
+    join(dir, "params.yaml"),
+    "model:\n  algorithm: forest\n  n_estimators: 25\n  n_jobs: 2\n",
+  );
   return { dir, valid: rows.slice(300) };
 }
 

@@ -15,7 +15,7 @@ import { fit, load, Model } from "../../src/models/model.ts";
 import { churnRows } from "./_data.ts";
 import { flipByte, flipLeafValue, leafValueByte } from "./_tamper.ts";
 
-const SMALL = { n_estimators: 10, max_depth: 6, n_jobs: 1, random_state: 5 };
+const SMALL = { algorithm: "forest" as const, n_estimators: 10, max_depth: 6, n_jobs: 1, random_state: 5 };
 const rows = churnRows(240, 21);
 const records = rows.map(({ churned: _, ...r }) => r);
 const model = await fit(rows, { target: "churned", ...SMALL });

@@ -7,7 +7,7 @@ import { rocAuc } from "../../src/models/metrics.ts";
 import { Rng } from "../../src/core/random.ts";
 import { churnRows } from "./_data.ts";
 
-const SMALL = { n_estimators: 20, n_jobs: 1, random_state: 7 };
+const SMALL = { algorithm: "forest" as const, n_estimators: 20, n_jobs: 1, random_state: 7 };
 
 Deno.test("fit on records: a binary classifier that predicts labels and probabilities", async () => {
   const rows = churnRows(400);

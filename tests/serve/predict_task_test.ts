@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists, runTask, tempProject } from "../permissions/_project.ts";
 
-Deno.test("predict --explain --explain-top 2: shap columns per record; bad flags exit 2 with one line", async () => {
+Deno.test("predict --explain --explain-top 2: shap columns per record (boosting, the default engine: log-odds); bad flags exit 2 with one line", async () => {
   const p = tempProject();
   try {
     const trained = await runTask(p.dir, "train", [
@@ -23,7 +23,7 @@ Deno.test("predict --explain --explain-top 2: shap columns per record; bad flags
     const base = ["--model", artifact, "--input", "score.csv", "--output", "data/explained.csv"];
     const r = await runTask(p.dir, "predict", [...base, "--explain", "--explain-top", "2"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /explained: top 2 SHAP contributions per record \(probability scale\)/);
+    assert.match(r.stdout, /explained: top 2 SHAP contributions per record \(log_odds scale\)/);
     const [header, first] = Deno.readTextFileSync(join(p.dir, "data/explained.csv")).split("\n");
     const cols = header.split(",");
     assert.deepEqual(cols.filter((c) => c.startsWith("shap_")), [

@@ -31,6 +31,7 @@ async function saveModels(root: string): Promise<{ run1: string; run2: string }>
   for (const [run, seed] of [["run1", 3], ["run2", 19]] as const) {
     const model = await fit(makeRows(300, seed) as unknown as Record<string, unknown>[], {
       target: "churn",
+      algorithm: "forest",
       n_estimators: 8,
       max_depth: 6,
       n_jobs: 1,

@@ -16,7 +16,10 @@ backendTest(`${TRAINS} parallel trains give ${TRAINS} complete runs`, async (b) 
   const rows = churnRows(300, 5);
   Deno.writeTextFileSync(join(b.root, "train.csv"), toCsv(rows.slice(0, 240)));
   Deno.writeTextFileSync(join(b.root, "valid.csv"), toCsv(rows.slice(240)));
-  Deno.writeTextFileSync(join(b.root, "params.yaml"), "model:\n  n_estimators: 10\n  n_jobs: 1\n");
+  Deno.writeTextFileSync(
+    join(b.root, "params.yaml"),
+    "model:\n  algorithm: forest\n  n_estimators: 10\n  n_jobs: 1\n",
+  );
   const outs = await Promise.all(Array.from({ length: TRAINS }, (_, i) =>
     new Deno.Command(Deno.execPath(), {
       args: [

@@ -82,7 +82,12 @@ Deno.test("Markdown summary has the metrics table and confusion matrix", () => {
 
 Deno.test("SHAP section: summary and dependence charts, and mean |SHAP| beside the impurity importance", async () => {
   const rows = churnRows(400, 2);
-  const model = await fit(rows.slice(0, 300), { target: "churned", n_estimators: 15, n_jobs: 1 });
+  const model = await fit(rows.slice(0, 300), {
+    target: "churned",
+    algorithm: "forest",
+    n_estimators: 15,
+    n_jobs: 1,
+  });
   const validation = tableColumns(rows.slice(300));
   const shap = reportShap(model, validation, 7);
   assert.ok("summary" in shap);

@@ -14,7 +14,7 @@ function setup(model: Record<string, unknown> = {}, extra: Record<string, unknow
   const config = ConfigSchema.parse({
     paths: { models: join(dir, "models"), reports: join(dir, "reports"), features: join(dir, "features") },
     tracking: { store: join(dir, "models", "orchard.db"), experiment: "test" },
-    model: { n_estimators: 20, n_jobs: 1, ...model },
+    model: { algorithm: "forest", n_estimators: 20, n_jobs: 1, ...model },
     ...extra,
   });
   const csv = join(dir, "churn.csv");

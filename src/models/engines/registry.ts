@@ -336,7 +336,7 @@ registerEngine({
 function boostingParams(model: ModelParams, kind: EstimatorKind, context?: EngineContext): BoostingParams {
   const p: Record<string, unknown> = {
     learning_rate: model.learning_rate,
-    max_iter: model.max_iter ?? 100,
+    max_iter: model.max_iter,
     max_leaf_nodes: model.max_leaf_nodes,
     max_depth: model.max_depth,
     min_samples_leaf: model.min_samples_leaf ?? 20,
@@ -423,7 +423,7 @@ registerEngine({
     );
     resolveBoostingParams(kind, boostingParams(model, kind));
   },
-  progressTotal: (model) => model.max_iter ?? 100,
+  progressTotal: (model) => model.max_iter ?? 1000,
   tuneSpace: { learning_rate: [0.05, 0.1], max_leaf_nodes: [8, 31], min_samples_leaf: [20, 50] },
   create(_s, kind, model, context) {
     const p = boostingParams(model, kind, context);

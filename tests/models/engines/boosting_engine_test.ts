@@ -27,10 +27,11 @@ Deno.test("boosting: fit on a table, predicts, and a saved model reloads to the 
 Deno.test("boosting: the model.* keys reach the engine, engine defaults fill the shared nulls", () => {
   const rec = engineParams(ModelSchema.parse({ algorithm: "boosting", learning_rate: 0.05 }), "classifier");
   assertEquals(rec.learning_rate, 0.05);
-  assertEquals(rec.max_iter, 100);
+  // null: the engine decides (1,000 rounds with early stopping, 100 without)
+  assertEquals(rec.max_iter, null);
   assertEquals(rec.min_samples_leaf, 20);
   // the forest keeps its own defaults for the same nullable keys
-  assertEquals(engineParams(ModelSchema.parse({}), "classifier").min_samples_leaf, 1);
+  assertEquals(engineParams(ModelSchema.parse({ algorithm: "forest" }), "classifier").min_samples_leaf, 1);
   const reg = engineParams(ModelSchema.parse({ algorithm: "boosting" }), "regressor");
   assert.ok(!("class_weight" in reg));
 });

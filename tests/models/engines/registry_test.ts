@@ -28,7 +28,10 @@ for (const algorithm of ["forest", "ml-random-forest", "logistic"] as const) {
 }
 
 Deno.test("forest regressor from the same params", async () => {
-  const est = createEstimator(ModelSchema.parse({ n_estimators: 5, n_jobs: 1 }), "regressor");
+  const est = createEstimator(
+    ModelSchema.parse({ algorithm: "forest", n_estimators: 5, n_jobs: 1 }),
+    "regressor",
+  );
   assertEquals(est.kind, "regressor");
   await est.fit(X, Float64Array.from({ length: n }, (_, i) => i));
   assertEquals(est.predict(X).length, n);
@@ -36,14 +39,16 @@ Deno.test("forest regressor from the same params", async () => {
 
 Deno.test("invalid params and combinations are one-line UserErrors naming the key", () => {
   const bad = (model: Record<string, unknown>, kind: "classifier" | "regressor", re: RegExp) =>
-    assertThrows(() => createEstimator(ModelSchema.parse(model), kind), re);
+    assertThrows(() => createEstimator(ModelSchema.parse({ algorithm: "forest", ...model }), kind), re);
   bad({ criterion: "squared_error" }, "classifier", /model.criterion/);
   bad({ criterion: "gini" }, "regressor", /model.criterion/);
   bad({ max_features: 1.5 }, "classifier", /model.max_features/);
   bad({ bootstrap: false, max_samples: 0.5 }, "classifier", /model.max_samples/);
   bad({ algorithm: "logistic" }, "regressor", /logistic/);
   bad({ algorithm: "ml-random-forest", class_weight: "balanced" }, "classifier", /class_weight/);
-  const e = assertThrows(() => createEstimator(ModelSchema.parse({ criterion: "gini" }), "regressor"));
+  const e = assertThrows(() =>
+    createEstimator(ModelSchema.parse({ algorithm: "forest", criterion: "gini" }), "regressor")
+  );
   assert.ok(e instanceof UserError);
   assertThrows(
     () => loadEstimator("nope", new Uint8Array()),
@@ -56,8 +61,11 @@ Deno.test("engineParams lists only the keys the algorithm uses", () => {
     "C",
     "max_iter",
   ]);
-  const f = engineParams(ModelSchema.parse({}), "classifier");
+  const f = engineParams(ModelSchema.parse({ algorithm: "forest" }), "classifier");
   assertEquals(f.criterion, "gini");
   assert.ok("class_weight" in f && !("C" in f));
-  assertEquals(engineParams(ModelSchema.parse({}), "regressor").criterion, "squared_error");
+  assertEquals(
+    engineParams(ModelSchema.parse({ algorithm: "forest" }), "regressor").criterion,
+    "squared_error",
+  );
 });

@@ -18,7 +18,12 @@ import { UserError } from "../../../core/errors.ts";
 import { Rng } from "../../../core/random.ts";
 import type { Estimator, ExplainScale, FitOptions, Matrix } from "../../types.ts";
 import { type FlatBoost, flattenBoost, rawRowInto, rawScores, sigmoid, softmaxInPlace } from "./flat.ts";
-import { type BoostingParams, resolveBoostingParams, type ResolvedBoostingParams } from "./params.ts";
+import {
+  type BoostingParams,
+  resolveBoostingParams,
+  type ResolvedBoostingParams,
+  roundPlan,
+} from "./params.ts";
 import { type BoostState, decodeBoost, encodeBoost } from "./serialize.ts";
 import { shapBoost } from "./shap.ts";
 import { spawnBoostWorkers } from "./pool.ts";
@@ -154,7 +159,7 @@ abstract class BaseBoosting implements Estimator {
     const W = loss === LOSS_MULTICLASS ? K : 1;
     const seed = p.random_state ?? 0;
     const rng = new Rng(seed);
-    const early = p.early_stopping === "auto" ? X.rows > 10000 : p.early_stopping;
+    const { early, maxIter } = roundPlan(p, X.rows, val !== undefined);
     let train: BoostData = { X, y, w };
     let valid: BoostData | undefined;
     if (early && val) {
@@ -178,7 +183,11 @@ abstract class BaseBoosting implements Estimator {
     }
     let res;
     try {
-      res = await boost(p, loss, W, train, valid, rng, { categorical, onProgress: opts.onProgress, workers });
+      res = await boost({ ...p, max_iter: maxIter }, loss, W, train, valid, rng, {
+        categorical,
+        onProgress: opts.onProgress,
+        workers,
+      });
     } finally {
       for (const wk of workers) wk.terminate();
     }

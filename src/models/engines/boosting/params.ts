@@ -8,8 +8,12 @@ import { UserError, UserErrors } from "../../../core/errors.ts";
 export interface BoostingParams {
   /** shrinkage applied to every leaf value (0.1) */
   learning_rate?: number;
-  /** boosting rounds (100); a multiclass round grows one tree per class */
-  max_iter?: number;
+  /**
+   * most boosting rounds; a multiclass round grows one tree per class. null
+   * (the default): 1,000 when early stopping is on, which then picks the
+   * count, else 100
+   */
+  max_iter?: number | null;
   /** leaves per tree, grown best-first (31); null for no limit */
   max_leaf_nodes?: number | null;
   /** depth limit (root = depth 0); null for none */
@@ -46,7 +50,11 @@ export interface BoostingParams {
   scale_pos_weight?: number;
   /** bins per feature (255) */
   max_bins?: number;
-  /** "auto": on when there are more than 10,000 rows */
+  /**
+   * "auto": on when validation rows are given or there are at least 1,000
+   * training rows (HistGradientBoosting's auto starts at 10,000; measured on
+   * wa_churn's 5,282 rows, stopping early raised the ROC AUC from 0.847 to 0.854)
+   */
   early_stopping?: "auto" | boolean;
   /** share of the rows held out for early stopping when no validation set is given (0.1) */
   validation_fraction?: number;
@@ -76,7 +84,7 @@ export type ResolvedBoostingParams = Required<BoostingParams>;
 
 export const DEFAULTS: ResolvedBoostingParams = {
   learning_rate: 0.1,
-  max_iter: 100,
+  max_iter: null,
   max_leaf_nodes: 31,
   max_depth: null,
   min_samples_leaf: 20,
@@ -123,7 +131,7 @@ export function resolveBoostingParams(
   };
   const int = (v: number) => Number.isInteger(v);
   num("learning_rate", (v) => v > 0 && Number.isFinite(v), "a number > 0");
-  num("max_iter", (v) => int(v) && v >= 1, "an integer >= 1");
+  if (p.max_iter !== null) num("max_iter", (v) => int(v) && v >= 1, "an integer >= 1 or null");
   if (p.max_leaf_nodes !== null) num("max_leaf_nodes", (v) => int(v) && v >= 2, "an integer >= 2 or null");
   if (p.max_depth !== null) num("max_depth", (v) => int(v) && v >= 1, "an integer >= 1 or null");
   num("min_samples_leaf", (v) => int(v) && v >= 1, "an integer >= 1");
@@ -182,4 +190,19 @@ export function resolveBoostingParams(
   if (problems.length === 1) throw new UserError(`gradient boosting: ${problems[0]}`);
   if (problems.length > 1) throw new UserErrors(problems.map((s) => `gradient boosting: ${s}`));
   return p;
+}
+
+/** "auto" early stopping's row count: from this many training rows on, 10% are held out to stop. */
+export const AUTO_EARLY_STOPPING_ROWS = 1000;
+
+/** Whether a fit stops early, and its round limit, once the rows are known. */
+export function roundPlan(
+  p: ResolvedBoostingParams,
+  rows: number,
+  hasValidation: boolean,
+): { early: boolean; maxIter: number } {
+  const early = p.early_stopping === "auto"
+    ? hasValidation || rows >= AUTO_EARLY_STOPPING_ROWS
+    : p.early_stopping;
+  return { early, maxIter: p.max_iter ?? (early ? 1000 : 100) };
 }

@@ -106,10 +106,22 @@ Deno.test("early stopping stops before max_iter on noise, the same n_iter_ and b
   const c = new GradientBoostingRegressor({ early_stopping: true, max_iter: 200 });
   await c.fit(X, y, { validation: { X: v.X, y: v.y } });
   assert.ok(c.n_iter_ < 200);
-  // auto: off for small data
+  // auto: off below 1,000 rows (100 rounds by default), on from 1,000 (1,000 rounds at most)
+  const small = noise(999, 9);
   const d = new GradientBoostingClassifier({ max_iter: 15 });
-  await d.fit(X, y);
+  await d.fit(small.X, small.y);
   assert.equal(d.n_iter_, 15);
+  const e = new GradientBoostingClassifier({ max_leaf_nodes: 4 });
+  await e.fit(small.X, small.y);
+  assert.equal(e.n_iter_, 100);
+  assert.equal(e.validationScore.length, 0);
+  const f = new GradientBoostingClassifier({});
+  await f.fit(X, y);
+  assert.ok(f.n_iter_ < 1000 && f.validationScore.length > 0, `n_iter_ ${f.n_iter_}`);
+  // auto with validation rows given: on, whatever the row count
+  const g = new GradientBoostingClassifier({ max_iter: 300 });
+  await g.fit(small.X, small.y, { validation: { X: v.X, y: v.y } });
+  assert.ok(g.n_iter_ < 300 && g.validationScore.length > 0);
 });
 
 Deno.test("early stopping keeps the useful rounds on a real signal", async () => {
