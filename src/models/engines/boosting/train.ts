@@ -38,7 +38,6 @@ import {
   type SplitSettings,
 } from "./kernels.ts";
 import type { ResolvedBoostingParams } from "./params.ts";
-import { add, T } from "./_prof.ts";
 import { createArena, LocalExecutor, slotCount, WorkerPool } from "./pool.ts";
 
 export { LOSS_BINARY, LOSS_MULTICLASS, LOSS_SQUARED };
@@ -373,9 +372,7 @@ export async function boost(
       job[J_N] = n;
       const gossRound = goss && round >= gossFrom;
       job[J_SCORE] = gossRound ? 1 : 0;
-      let t0 = performance.now();
       exec.run(nGradBlocks);
-      add("grad", t0);
       let nRows = nSample;
       if (gossRound) nRows = gossSample(arena.gh, n, W, nTop, nOther, rng, sample, arena.score, gossBucket);
       else if (goss) {
@@ -385,12 +382,9 @@ export async function boost(
       for (let k = 0; k < W; k++) {
         const feats = sampleFeatures(rng, nf, nCols);
         // a tree on all rows moves their scores by its leaves' row lists; on a sample, every row goes through it
-        t0 = performance.now();
         const tree = grower.grow(sample, nRows, k * 2 * n, feats, (rows, start, end, v) => {
           if (nRows === n) { for (let i = start; i < end; i++) raw[rows[i] * W + k] += v; }
         });
-        add("grow", t0);
-        t0 = performance.now();
         const depth = nRows < n || nv > 0 ? loadRouteTree(tree, arena) : 0;
         if (nRows < n) {
           job[J_TYPE] = JOB_ROUTE;
@@ -407,10 +401,8 @@ export async function boost(
           job[J_N] = nv;
           exec.run(Math.ceil(nv / GRAD_BLOCK));
         }
-        add("route", t0);
         trees.push(tree);
       }
-      t0 = performance.now();
       trainLoss.push(meanLoss(loss, raw, y, w, W, lossRows));
       opts.onProgress?.(round + 1, p.max_iter);
       if (valid) {
@@ -421,7 +413,6 @@ export async function boost(
           bestRounds = round + 1;
         } else if (round + 1 - bestRounds >= p.n_iter_no_change) break;
       }
-      add("loss+valscore", t0);
       if (performance.now() - lastYield >= YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setTimeout(resolve, 0));
         lastYield = performance.now();
@@ -429,7 +420,6 @@ export async function boost(
     }
     const nIter = valid ? Math.max(1, bestRounds) : trees.length / W;
     trees.length = nIter * W;
-    console.error(JSON.stringify(Object.fromEntries(Object.entries(T).map(([k,v])=>[k,Math.round(v)]))));
     return { trees, baseline, nIter, trainLoss, validationScore: validationScores };
   } finally {
     if (pool) pool.close();
