@@ -1,0 +1,251 @@
+/**
+ * The runs table's query: the same filter grammar and sort as `deno task runs`
+ * (src/tracking/filter.ts), with paging, chosen columns and parent/child
+ * nesting that survive sort and filter. It reads the store's tables through
+ * its SQL interface (SQLite or PostgreSQL) in two passes, as the store's own
+ * search does: first the run rows and only the keys the filter, the sort and
+ * the shown columns name; then nothing more. A page of 50 out of 10,000 runs
+ * never loads the other runs' params and metrics.
+ *
+ * Nesting: a run whose parent is also in the result is shown under it, its
+ * siblings in the sort's order; a matching child whose parent does not match
+ * is shown under a greyed "context" row for its parent, so a filter never
+ * tears a child from its family. Paging counts top-level groups.
+ */
+import type { Row, SqlValue } from "../store/sql.ts";
+import type { TrackingStore } from "../tracking/store.ts";
+import {
+  type FilterableRun,
+  filterKeys,
+  type Key,
+  type KeyKind,
+  matchesFilter,
+  type OrderClause,
+  parseFilter,
+  parseOrderBy,
+  sortRuns,
+} from "../tracking/filter.ts";
+
+export interface RunsQuery {
+  experiment?: string;
+  filter?: string;
+  /** one sort clause as the CLI takes it: "metrics.roc_auc desc" */
+  sort?: string;
+  /** shown columns: "metrics.roc_auc", "params.max_depth", "tags.x" */
+  columns?: string[];
+  page?: number;
+  pageSize?: number;
+}
+
+export interface RunRow extends FilterableRun {
+  /** nesting depth in the table (0 top level) */
+  depth: number;
+  /** shown only as the parent of matching children; it did not match itself */
+  context: boolean;
+}
+
+export interface RunsPage {
+  rows: RunRow[];
+  /** runs that matched the filter */
+  matched: number;
+  /** top-level groups (what pages count) */
+  groups: number;
+  page: number;
+  pages: number;
+  pageSize: number;
+  columns: Key[];
+  order: OrderClause[];
+  /** the filter's or sort's problem, for the page to show inline (the table is then unfiltered) */
+  error?: string;
+}
+
+const KINDS = ["metrics", "params", "tags"] as const;
+
+/** "metrics.roc_auc" -> a Key; anything else undefined. */
+export function columnKey(text: string): Key | undefined {
+  const m = /^(metrics|params|tags)\.(.+)$/.exec(text.trim());
+  if (!m || m[2].length > 250) return undefined;
+  return { kind: m[1] as KeyKind, name: m[2] };
+}
+
+/** The key as filter/sort text, the name quoted when it is not a plain word. */
+export function keyText(k: Key): string {
+  if (k.kind === "attributes") return k.name;
+  return /^[A-Za-z_][A-Za-z0-9_\-/:.]*$/.test(k.name) && !k.name.endsWith(".")
+    ? `${k.kind}.${k.name}`
+    : `${k.kind}.\`${k.name}\``;
+}
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => "?").join(", ");
+}
+
+function attributes(r: Row): FilterableRun {
+  return {
+    runId: r.run_id as string,
+    experiment: r.experiment as string,
+    runName: (r.run_name as string | null) ?? null,
+    status: r.status as string,
+    startTime: Number(r.start_time),
+    endTime: r.end_time == null ? null : Number(r.end_time),
+    parentRunId: (r.parent_run_id as string | null) ?? null,
+    params: {},
+    metrics: {},
+    tags: {},
+  };
+}
+
+/** Loads the named keys of `runs` (all runs of the scope, or just some ids). */
+async function loadKeys(
+  store: TrackingStore,
+  runs: FilterableRun[],
+  keys: Key[],
+  scope: { experiment?: string; ids?: string[] },
+): Promise<void> {
+  const byId = new Map(runs.map((r) => [r.runId, r]));
+  for (const kind of KINDS) {
+    const names = [...new Set(keys.filter((k) => k.kind === kind).map((k) => k.name))];
+    if (names.length === 0) continue;
+    const args: SqlValue[] = [];
+    let from: string;
+    if (scope.ids) {
+      if (scope.ids.length === 0) continue;
+      from = `${kind} t WHERE t.run_id IN (${placeholders(scope.ids.length)}) AND`;
+      args.push(...scope.ids);
+    } else if (scope.experiment !== undefined) {
+      from =
+        `${kind} t JOIN runs r ON r.run_id = t.run_id JOIN experiments e ON e.experiment_id = r.experiment_id WHERE e.name = ? AND`;
+      args.push(scope.experiment);
+    } else from = `${kind} t WHERE`;
+    args.push(...names);
+    const cols = kind === "metrics"
+      ? "t.run_id, t.key, t.value, t.is_nan, t.step, t.id"
+      : "t.run_id, t.key, t.value";
+    const rows = await store.db.all<Row>(
+      `SELECT ${cols} FROM ${from} t.key IN (${placeholders(names.length)})`,
+      args,
+    );
+    if (kind !== "metrics") {
+      for (const row of rows) {
+        const run = byId.get(row.run_id as string);
+        if (run) run[kind][row.key as string] = row.value as string;
+      }
+      continue;
+    }
+    // the latest value: highest step, then last logged (as the store's search)
+    const latest = new Map<string, { step: number; id: number }>();
+    for (const row of rows) {
+      const run = byId.get(row.run_id as string);
+      if (!run) continue;
+      const at = `${row.run_id}\0${row.key}`;
+      const step = Number(row.step), id = Number(row.id);
+      const seen = latest.get(at);
+      if (seen && (seen.step > step || (seen.step === step && seen.id > id))) continue;
+      latest.set(at, { step, id });
+      run.metrics[row.key as string] = row.is_nan ? NaN : Number(row.value);
+    }
+  }
+}
+
+/** All runs' attribute rows of the scope, newest first. */
+async function runRows(store: TrackingStore, experiment?: string): Promise<FilterableRun[]> {
+  const rows = await store.db.all<Row>(
+    `SELECT r.run_id, r.run_name, r.status, r.start_time, r.end_time, r.parent_run_id, e.name AS experiment
+     FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id
+     ${experiment !== undefined ? "WHERE e.name = ?" : ""} ORDER BY r.start_time DESC, r.seq DESC`,
+    experiment !== undefined ? [experiment] : [],
+  );
+  return rows.map(attributes);
+}
+
+/** The metric, param and tag keys logged in the scope (for the column chooser). */
+export async function availableKeys(
+  store: TrackingStore,
+  experiment?: string,
+): Promise<Record<"metrics" | "params" | "tags", string[]>> {
+  const out = { metrics: [] as string[], params: [] as string[], tags: [] as string[] };
+  for (const kind of ["metrics", "params", "tags"] as const) {
+    const rows = experiment === undefined
+      ? await store.db.all<Row>(`SELECT DISTINCT key FROM ${kind} ORDER BY key LIMIT 2000`)
+      : await store.db.all<Row>(
+        `SELECT DISTINCT t.key FROM ${kind} t JOIN runs r ON r.run_id = t.run_id
+         JOIN experiments e ON e.experiment_id = r.experiment_id WHERE e.name = ? ORDER BY t.key LIMIT 2000`,
+        [experiment],
+      );
+    out[kind] = rows.map((r) => r.key as string);
+  }
+  return out;
+}
+
+/** One page of the runs table. A filter or sort error is returned (not thrown), with the runs unfiltered. */
+export async function queryRuns(store: TrackingStore, q: RunsQuery): Promise<RunsPage> {
+  const pageSize = Math.min(500, Math.max(1, q.pageSize ?? 50));
+  let error: string | undefined;
+  let filter;
+  let order: OrderClause[] = [];
+  try {
+    if (q.filter?.trim()) filter = parseFilter(q.filter);
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  try {
+    order = parseOrderBy(q.sort?.trim() ? q.sort : undefined);
+  } catch (e) {
+    error ??= (e as Error).message;
+  }
+  const columns = q.columns ?? [];
+  const columnKeys = columns.map(columnKey).filter((k): k is Key => k !== undefined);
+  const all = await runRows(store, q.experiment);
+  const needed = [...(filter ? filterKeys(filter) : []), ...order.map((o) => o.key)];
+  await loadKeys(store, all, needed, { experiment: q.experiment });
+  const kept = filter ? all.filter((r) => matchesFilter(filter, r)) : all;
+  const sorted = sortRuns(kept, order);
+
+  // nesting: children under parents, in sort order among siblings
+  const matchedIds = new Set(sorted.map((r) => r.runId));
+  const byId = new Map(all.map((r) => [r.runId, r]));
+  const children = new Map<string, FilterableRun[]>();
+  const tops: { run: FilterableRun; context: boolean }[] = [];
+  const contextShown = new Set<string>();
+  for (const r of sorted) {
+    const parent = r.parentRunId;
+    if (parent && byId.has(parent)) {
+      const list = children.get(parent) ?? [];
+      list.push(r);
+      children.set(parent, list);
+      // a parent outside the result: shown once, as context, where its first matching child sorts
+      if (!matchedIds.has(parent) && !contextShown.has(parent) && !(byId.get(parent)!.parentRunId)) {
+        contextShown.add(parent);
+        tops.push({ run: byId.get(parent)!, context: true });
+      }
+    } else tops.push({ run: r, context: false });
+  }
+  const groups = tops.length;
+  const pages = Math.max(1, Math.ceil(groups / pageSize));
+  const page = Math.min(Math.max(1, q.page ?? 1), pages);
+  const rows: RunRow[] = [];
+  const seen = new Set<string>();
+  const walk = (run: FilterableRun, depth: number, context: boolean) => {
+    if (seen.has(run.runId) || depth > 20) return;
+    seen.add(run.runId);
+    rows.push({ ...run, depth, context });
+    for (const c of children.get(run.runId) ?? []) walk(c, depth + 1, false);
+    // a grandchild whose parent is context (not matched) but present: its parent comes as context too
+  };
+  for (const t of tops.slice((page - 1) * pageSize, page * pageSize)) walk(t.run, 0, t.context);
+  // children of a non-matching, non-top parent (deeper nesting): show them at the top level rather than lose them
+  // (covered by tops above: such a child's parent is in byId but not top; add those groups' children)
+  for (const [parent, list] of page === 1 ? children : []) {
+    if (matchedIds.has(parent) || contextShown.has(parent)) continue;
+    if (!tops.some((t) => t.run.runId === parent)) {
+      for (const c of list) if (!seen.has(c.runId) && rows.length < pageSize * 4) walk(c, 0, false);
+    }
+  }
+
+  // the shown columns' values, for this page's runs only
+  const ids = rows.map((r) => r.runId);
+  const missing = columnKeys.filter((k) => !needed.some((n) => n.kind === k.kind && n.name === k.name));
+  const pageRuns = rows as FilterableRun[];
+  await loadKeys(store, pageRuns, missing, { ids });
+  return { rows, matched: sorted.length, groups, page, pages, pageSize, columns: columnKeys, order, error };
+}

@@ -1,0 +1,308 @@
+/**
+ * The status (home) and monitoring pages. Status: per registered model its
+ * champion and challenger, what a reachable service serves (req/s, p99,
+ * errors, prediction-log health), the last drift verdict with its report,
+ * whether a retrain is pending (dataset drift after the newest version was
+ * registered), and when each pipeline stage's output was last written.
+ * Monitoring: drift share and per-column drift scores over time, prediction
+ * traffic per day per model, and links to every drift report.
+ */
+import { join } from "node:path";
+import { prepOutputs } from "../config/paths.ts";
+import { html, type Raw, raw } from "./html.ts";
+import { cell, type UiContext, when } from "./context.ts";
+import { readService, type ServiceState } from "./service.ts";
+import { listReports, predictionTraffic, readDriftRuns } from "./monitoring_data.ts";
+import { timeChart } from "./charts.ts";
+
+function mtime(path: string): number | null {
+  try {
+    return Deno.statSync(path).mtime?.getTime() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function serviceBlock(s: ServiceState | undefined, model: string): Raw {
+  if (!s) return html`<p class="muted">No service given (start the UI with <code>--service URL</code>).</p>`;
+  if (!s.reachable) return html`<p class="fail">Service ${s.url} unreachable: ${s.error ?? "no answer"}</p>`;
+  const served = s.served.filter((x) => x.model === model);
+  return html`
+    <table>
+      <tbody>
+        <tr>
+          <th scope="row">Service</th>
+          <td>${s.url} — ${s.ready
+            ? html`<span class="pass">ready</span>`
+            : html`<span class="fail">not ready</span>`}</td>
+        </tr>
+        <tr>
+          <th scope="row">Version served</th>
+          <td>${served.length ? served.map((x) => `v${x.version}`).join(", ") : "-"}</td>
+        </tr>
+        <tr>
+          <th scope="row">Requests/s</th>
+          <td class="num">${s.reqPerSec === null
+            ? "-"
+            : s.reqPerSec.toFixed(2)} <span class="muted">${s.rateBasis ?? ""}</span></td>
+        </tr>
+        <tr>
+          <th scope="row">p99 latency</th>
+          <td class="num">${s.p99Seconds === null ? "-" : `${(s.p99Seconds * 1000).toFixed(1)} ms`}</td>
+        </tr>
+        <tr>
+          <th scope="row">Errors</th>
+          <td class="num">${s.errors5xx} 5xx, ${s.errors4xx} 4xx of ${s.requests}</td>
+        </tr>
+        <tr>
+          <th scope="row">Prediction log</th>
+          <td>${s.log.failing || s.log.writeErrors || s.log.dropped
+            ? html`<span class="fail">${s.log.failing} failing, ${s.log.writeErrors} write errors, ${s.log.dropped} dropped</span>`
+            : html`<span class="pass">healthy</span>`} (${s.log.written} written, ${s.log
+            .pending} pending)</td>
+        </tr>
+      </tbody>
+    </table>
+  `;
+}
+
+export async function statusPage(ctx: UiContext): Promise<Raw> {
+  const models = await ctx.registry.listModels();
+  const service = ctx.serviceUrl ? await readService(ctx.serviceUrl) : undefined;
+  const drift = readDriftRuns(ctx.monitoringDir);
+  const lastDrift = drift.at(-1);
+  const reports = listReports(ctx.reportsDir, "drift");
+  const threshold = ctx.config.drift.drift_share;
+  const driftFound = lastDrift ? lastDrift.share >= threshold : false;
+  const cards = models.map((m) => {
+    const champion = m.versions.find((v) => v.aliases.includes("champion"));
+    const challenger = m.versions.find((v) => v.aliases.includes("challenger"));
+    const newest = Math.max(...m.versions.map((v) => v.created));
+    const lastReport = reports.find((r) => !r.model || r.model === m.name);
+    const pending = lastDrift && driftFound && Date.parse(lastDrift.runAt) > newest;
+    return html`<section class="card" aria-labelledby="m-${m.name}">
+<h2 id="m-${m.name}"><a href="/models/${encodeURIComponent(m.name)}">${m.name}</a></h2>
+<table><tbody>
+<tr><th scope="row">Champion</th><td>${
+      champion
+        ? html`
+          <span class="badge champion">v${champion.version}</span> <a class="mono"
+            href="/runs/${champion.runId}">${champion.runId.slice(0, 8)}</a> ${champion.stage}
+        `
+        : html`<span class="fail">none</span>`
+    }</td></tr>
+<tr><th scope="row">Challenger</th><td>${
+      challenger
+        ? html`<span class="badge challenger">v${challenger.version}</span> <a class="mono" href="/runs/${challenger.runId}">${
+          challenger.runId.slice(0, 8)
+        }</a>`
+        : "none"
+    }</td></tr>
+<tr><th scope="row">Versions</th><td>${m.versions.length}</td></tr>
+<tr><th scope="row">Last drift</th><td>${
+      lastDrift
+        ? html`${
+          driftFound ? html`<span class="fail">drift</span>` : html`<span class="pass">no drift</span>`
+        } — ${lastDrift.drifted}/${lastDrift.columns} columns (${
+          (lastDrift.share * 100).toFixed(0)
+        }%, threshold ${(threshold * 100).toFixed(0)}%) at ${when(Date.parse(lastDrift.runAt))}${
+          lastReport
+            ? html`
+              — <a href="/reports/${encodeURIComponent(lastReport.file)}">report</a>
+            `
+            : ""
+        }`
+        : html`<span class="muted">no drift check yet</span>`
+    }</td></tr>
+<tr><th scope="row">Retrain</th><td>${
+      pending ? html`<span class="fail">pending</span> (drift after the newest version)` : "not pending"
+    }</td></tr>
+</tbody></table>
+<h3>Serving</h3>
+${serviceBlock(service, m.name)}
+</section>`;
+  });
+  const prep = prepOutputs(ctx.config.paths);
+  const stages: [string, string][] = [
+    ["prep", prep.train],
+    ["features", join(ctx.config.paths.features, "customer_features.parquet")],
+    ["train", join(ctx.config.paths.models, "pipeline_run.txt")],
+    ["drift", join(ctx.monitoringDir, "drift_summary.csv")],
+  ];
+  return html`
+    <h1>Status</h1>
+    ${models.length
+      ? html`<div class="cards">${cards}</div>`
+      : html`<p class="muted">No model is registered yet (<code>deno task pipeline</code>).</p>`}
+    <h2>Pipeline stages</h2>
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Stage</th>
+          <th scope="col">Output</th>
+          <th scope="col">Last written</th>
+        </tr>
+      </thead>
+      <tbody>${stages.map(([s, p]) =>
+        html`
+          <tr>
+            <td>${s}</td>
+            <td class="mono">${p}</td>
+            <td>${when(mtime(p))}</td>
+          </tr>
+        `
+      )}</tbody>
+    </table>
+    <p
+      class="muted">Whether a stage is cached or stale is decided by <code>deno task pipeline</code> from its inputs; the UI shows when each last wrote its output.</p>
+  `;
+}
+
+export function monitoringPage(ctx: UiContext, page = 1): Raw {
+  const drift = readDriftRuns(ctx.monitoringDir);
+  const threshold = ctx.config.drift.drift_share;
+  const shareChart = drift.length
+    ? raw(
+      timeChart(
+        "Dataset drift share (drifted columns / columns)",
+        drift.map((d) => ({ t: new Date(d.runAt), value: d.share })),
+        {
+          threshold,
+          yLabel: "share",
+        },
+      ),
+    )
+    : html`<p class="muted">No drift checks yet (<code>deno task drift</code>).</p>`;
+  const recent = drift.slice(-200);
+  const columns = [...new Set(recent.flatMap((d) => d.scores.map((s) => s.column)))].sort();
+  const columnChart = recent.length
+    ? raw(timeChart(
+      "Drift score per column",
+      recent.flatMap((d) =>
+        d.scores.filter((s) => s.score !== null && columns.slice(0, 12).includes(s.column)).map((s) => ({
+          t: new Date(d.runAt),
+          value: s.score as number,
+          series: s.column,
+        }))
+      ),
+      { yLabel: "score" },
+    ))
+    : "";
+  const traffic = predictionTraffic(ctx.predictionsDir);
+  const trafficChart = traffic.length
+    ? raw(timeChart(
+      "Predictions per day",
+      traffic.map((t) => ({
+        t: new Date(`${t.day}T00:00:00Z`),
+        value: t.records,
+        series: t.model || "(no model folder)",
+      })),
+      { bars: true, yLabel: "records" },
+    ))
+    : html`<p class="muted">No prediction log under ${ctx.predictionsDir} yet.</p>`;
+  const reports = listReports(ctx.reportsDir, "drift");
+  const per = 100;
+  const pages = Math.max(1, Math.ceil(reports.length / per));
+  const p = Math.min(Math.max(1, page), pages);
+  const last = drift.at(-1);
+  return html`
+    <h1>Monitoring</h1>
+    <p
+      class="muted">The drift summary (${ctx
+        .monitoringDir}/drift_summary.csv) holds the checks of the model the drift stage checked; it does not name the model.</p>
+    ${last
+      ? html`<p>Last check ${
+        when(Date.parse(last.runAt))
+      }: ${last.drifted}/${last.columns} columns drifted (${(last.share * 100).toFixed(0)}%).</p>`
+      : ""}
+    <div class="grid">
+      <figure>${shareChart}</figure>
+      <figure>${columnChart}</figure>
+    </div>
+    ${last
+      ? html`
+        <h2>Last check, per column</h2>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Column</th>
+              <th scope="col">Score</th>
+              <th scope="col">Drifted</th>
+            </tr>
+          </thead>
+          <tbody>${last.scores.map((s) =>
+            html`
+              <tr>
+                <td>${s.column}</td>
+                <td class="num">${cell(s.score)}</td>
+                <td class="${s.drifted ? "fail" : "pass"}">${s.drifted ? "yes" : "no"}</td>
+              </tr>
+            `
+          )}</tbody>
+        </table>
+      `
+      : ""}
+    <h2>Prediction traffic</h2>
+    <figure>${trafficChart}</figure>
+    ${traffic.length
+      ? html`
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Day</th>
+              <th scope="col">Model</th>
+              <th scope="col">Records</th>
+            </tr>
+          </thead>
+          <tbody>${traffic.slice(-60).reverse().map((t) =>
+            html`
+              <tr>
+                <td>${t.day}</td>
+                <td>${t.model || "-"}</td>
+                <td class="num">${t.records}</td>
+              </tr>
+            `
+          )}</tbody>
+        </table>
+      `
+      : ""}
+    <h2>Drift reports (${reports.length})</h2>
+    ${reports.length
+      ? html`<ul id="reports">${
+        reports.slice((p - 1) * per, p * per).map((r) =>
+          html`<li><a href="/reports/${encodeURIComponent(r.file)}">${r.file}</a>${
+            r.model
+              ? html`
+                <span class="badge">${r.model}</span>
+              `
+              : ""
+          }${
+            r.drifted === undefined ? "" : r.drifted
+              ? html`
+                <span class="fail">drift</span>
+              `
+              : html`
+                <span class="pass">no drift</span>
+              `
+          }</li>`
+        )
+      }</ul>${
+        pages > 1
+          ? html`<nav class="pages" aria-label="Report pages">${
+            Array.from({ length: pages }, (_, i) => i + 1).filter((i) =>
+              Math.abs(i - p) <= 3 || i === 1 || i === pages
+            ).map((i) =>
+              i === p
+                ? html`
+                  <strong aria-current="page">${i}</strong>
+                `
+                : html`
+                  <a href="/monitoring?page=${i}">${i}</a>
+                `
+            )
+          }</nav>`
+          : ""
+      }`
+      : html`<p class="muted">No drift reports in ${ctx.reportsDir} yet.</p>`}
+  `;
+}
