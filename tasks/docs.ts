@@ -11,6 +11,8 @@ import { writeTextAtomic } from "../src/core/atomic.ts";
 import { spec as drift } from "./drift.ts";
 import { spec as driftSchedule } from "./drift_schedule.ts";
 import { spec as features } from "./features.ts";
+import { spec as featuresApply } from "./features_apply.ts";
+import { spec as featuresPlan } from "./features_plan.ts";
 import { spec as generate } from "./generate.ts";
 import { spec as models } from "./models.ts";
 import { spec as notebooks } from "./notebooks.ts";
@@ -28,6 +30,8 @@ export const SPECS: Record<string, TaskShape> = {
   "tasks/drift.ts": drift,
   "tasks/drift_schedule.ts": driftSchedule,
   "tasks/features.ts": features,
+  "tasks/features_apply.ts": featuresApply,
+  "tasks/features_plan.ts": featuresPlan,
   "tasks/generate.ts": generate,
   "tasks/models.ts": models,
   "tasks/notebooks.ts": notebooks,

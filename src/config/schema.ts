@@ -316,6 +316,79 @@ export const DriftSchema = z.strictObject({
   schedule: z.string().default("0 2 * * *").describe("cron expression (UTC) for drift:schedule"),
 });
 
+/** A name the feature store accepts for an entity, feature view, feature service or feature. */
+const FS_NAME = z.string().regex(
+  /^[A-Za-z_][A-Za-z0-9_]*$/,
+  "letters, digits and _ (not starting with a digit)",
+);
+
+/** A duration: a number of seconds, or a count and a unit (s, m, h, d, w), e.g. 30d. */
+export const DurationSchema = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d|w)$/, "a duration such as 90s, 15m, 12h, 30d or 2w"),
+]);
+
+export const FeatureTypeSchema = z.enum(["float64", "int64", "string", "bool"]);
+
+export const EntitySchema = z.strictObject({
+  join_key: FS_NAME.describe("the column that identifies the entity in sources and entity tables"),
+  dtype: z.enum(["string", "int64"]).default("string").describe("the join key's type"),
+  description: z.string().optional().describe("what the entity is"),
+});
+
+export const FeatureViewSourceSchema = z.strictObject({
+  path: z.string().min(1).describe("a Parquet or CSV file (or a glob of Parquet files)"),
+  format: z.enum(["parquet", "csv"]).optional().describe("the file's format; inferred from the extension"),
+  query: z.string().min(1).optional().describe(
+    "a polars SQL query over the file, which is table `source`: SELECT *, a / b AS ratio FROM source WHERE ...",
+  ),
+});
+
+export const FeatureViewSchema = z.strictObject({
+  entity: FS_NAME.describe("the entity (feature_store.entities) whose join key the source carries"),
+  source: FeatureViewSourceSchema.describe("where the feature rows come from"),
+  timestamp_field: z.string().min(1).default("event_timestamp").describe(
+    "the event-timestamp column: when each row's values became true",
+  ),
+  created_timestamp_field: z.string().min(1).optional().describe(
+    "a created-timestamp column: of two rows with the same entity and event timestamp, the later created wins",
+  ),
+  ttl: DurationSchema.nullable().default(null).describe(
+    "how long a row's values stay valid after its event timestamp (offline and online); null: forever",
+  ),
+  features: z.record(FS_NAME, FeatureTypeSchema).describe(
+    "feature column -> type (float64, int64, string, bool), in order",
+  ),
+  description: z.string().optional().describe("what the view holds"),
+});
+
+export const FeatureServiceSchema = z.strictObject({
+  features: z.array(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*:([A-Za-z_][A-Za-z0-9_]*|\*)$/, "view:feature or view:*"),
+  )
+    .min(1).describe("the features a model uses: view:feature, or view:* for all of a view's features"),
+  description: z.string().optional().describe("what the service is for"),
+});
+
+export const FeatureStoreSchema = z.strictObject({
+  directory: z.string().default("data/featurestore").describe(
+    "the feature store's folder: the registry (registry.json) and the SQLite online store (online.db)",
+  ),
+  definitions: z.string().optional().describe(
+    "a TypeScript file whose default export (defineFeatureStore) adds entities, views and services, e.g. featurestore.ts",
+  ),
+  online_store: z.string().default("sqlite").describe(
+    "sqlite (online.db in directory), a path to a SQLite file, or a redis://host:port URI",
+  ),
+  entities: z.record(FS_NAME, EntitySchema).default({}).describe("entity name -> its join key"),
+  feature_views: z.record(FS_NAME, FeatureViewSchema).default({}).describe(
+    "feature view name -> its source, timestamps, TTL and typed features",
+  ),
+  feature_services: z.record(FS_NAME, FeatureServiceSchema).default({}).describe(
+    "feature service name -> the features a model uses",
+  ),
+});
+
 export const ConfigSchema = z.strictObject({
   paths: PathsSchema.default(PathsSchema.parse({})).describe("where each stage reads and writes"),
   data: DataSchema.default(DataSchema.parse({})).describe("the raw sources, target and entity key"),
@@ -330,6 +403,9 @@ export const ConfigSchema = z.strictObject({
   ),
   serve: ServeSchema.default(ServeSchema.parse({})).describe("the prediction service"),
   drift: DriftSchema.default(DriftSchema.parse({})).describe("drift checks, thresholds and schedule"),
+  feature_store: FeatureStoreSchema.default(FeatureStoreSchema.parse({})).describe(
+    "the feature store: entities, feature views, feature services and the online store",
+  ),
 }).strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -337,3 +413,5 @@ export type ModelParams = z.infer<typeof ModelSchema>;
 export type DriftConfig = z.infer<typeof DriftSchema>;
 export type RegistryConfig = z.infer<typeof RegistrySchema>;
 export type MetricThreshold = z.infer<typeof MetricThresholdSchema>;
+export type FeatureStoreConfig = z.infer<typeof FeatureStoreSchema>;
+export type FeatureViewConfig = z.infer<typeof FeatureViewSchema>;

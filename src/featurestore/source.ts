@@ -1,0 +1,154 @@
+/**
+ * A feature view's rows, read lazily from its source (Parquet or CSV, then its
+ * SQL query or TypeScript transform) into one shape the joins rely on: the join
+ * key, `__ts` and `__created` as epoch milliseconds (Int64), and the features
+ * cast to their declared types. A source that lacks a declared column (it was
+ * renamed or dropped upstream) is a user error naming the view, the file and
+ * the column, found from the schema alone, before any row is read.
+ */
+import pl from "nodejs-polars";
+import { extname } from "node:path";
+import { UserError, UserErrors } from "../core/errors.ts";
+import type { Definitions, FeatureType, FeatureView } from "./definitions.ts";
+
+export const TS = "__ts";
+export const CREATED = "__created";
+
+const POLARS_TYPE: Record<FeatureType, pl.DataType> = {
+  float64: pl.Float64,
+  int64: pl.Int64,
+  string: pl.Utf8,
+  bool: pl.Bool,
+};
+
+export function polarsType(t: FeatureType): pl.DataType {
+  return POLARS_TYPE[t];
+}
+
+function scan(view: FeatureView): pl.LazyDataFrame {
+  const { path } = view.source;
+  const format = view.source.format ?? (extname(path).toLowerCase() === ".csv" ? "csv" : "parquet");
+  let exists = true;
+  if (!/[*?[]/.test(path)) {
+    try {
+      Deno.statSync(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) exists = false;
+      else throw e;
+    }
+  }
+  if (!exists) throw new UserError(`feature view ${view.name}: source ${path} does not exist`);
+  let lf = format === "csv" ? pl.scanCSV(path) : pl.scanParquet(path);
+  if (view.source.query) {
+    try {
+      lf = pl.SQLContext({ source: lf }).execute(view.source.query);
+    } catch (e) {
+      throw new UserError(`feature view ${view.name}: source.query: ${String(e).split("\n")[0]}`);
+    }
+  }
+  if (view.transform) lf = view.transform(lf);
+  return lf;
+}
+
+/** The schema of a lazy frame (no rows read). */
+export function schemaOf(lf: pl.LazyDataFrame): Record<string, pl.DataType> {
+  return lf.limit(0).collectSync().schema as Record<string, pl.DataType>;
+}
+
+const isoMs = (c: pl.Expr, fmt: string) =>
+  c.str.strptime(pl.Datetime("ms"), fmt).cast(pl.Datetime("ms")).cast(pl.Int64);
+
+/** An expression turning a timestamp column of any supported type into epoch milliseconds (Int64). */
+export function epochMs(column: string, dtype: pl.DataType, what: string): pl.Expr {
+  const c = pl.col(column);
+  switch (dtype.variant) {
+    case "Datetime":
+      return c.cast(pl.Datetime("ms")).cast(pl.Int64);
+    case "Date":
+      return c.cast(pl.Datetime("ms")).cast(pl.Int64);
+    case "Int8":
+    case "Int16":
+    case "Int32":
+    case "Int64":
+    case "UInt8":
+    case "UInt16":
+    case "UInt32":
+    case "UInt64":
+      return c.cast(pl.Int64);
+    case "Utf8":
+    case "String":
+      // ISO 8601 with a zone (%+), without one (T or a space), or a date; a string none fits is null
+      return isoMs(c, "%+")
+        .fillNull(isoMs(c, "%Y-%m-%dT%H:%M:%S%.f"))
+        .fillNull(isoMs(c, "%Y-%m-%d %H:%M:%S%.f"))
+        .fillNull(c.str.strptime(pl.Date, "%Y-%m-%d").cast(pl.Datetime("ms")).cast(pl.Int64));
+    default:
+      throw new UserError(
+        `${what}: column ${column} is ${dtype.variant}, not a timestamp (datetime, date, ISO string or epoch ms)`,
+      );
+  }
+}
+
+/** Problems with a view's source schema, one line each (empty when it fits the definition). */
+export function sourceProblems(defs: Definitions, view: FeatureView): string[] {
+  let schema: Record<string, pl.DataType>;
+  try {
+    schema = schemaOf(scan(view));
+  } catch (e) {
+    if (e instanceof UserError) return [e.message];
+    return [
+      `feature view ${view.name}: cannot read source ${view.source.path} (${String(e).split("\n")[0]})`,
+    ];
+  }
+  const key = defs.entities.get(view.entity)!.join_key;
+  const need: [string, string][] = [
+    [key, "its join key"],
+    [view.timestamp_field, "its timestamp_field"],
+    ...(view.created_timestamp_field
+      ? [[view.created_timestamp_field, "its created_timestamp_field"] as [string, string]]
+      : []),
+    ...view.features.map((f) => [f.name, `feature ${f.name}`] as [string, string]),
+  ];
+  const problems = need.filter(([c]) => !(c in schema)).map(([c, what]) =>
+    `feature view ${view.name}: source ${view.source.path} has no column '${c}' (${what})`
+  );
+  for (const c of [view.timestamp_field, view.created_timestamp_field]) {
+    if (c && c in schema) {
+      try {
+        epochMs(c, schema[c], `feature view ${view.name}`);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * The view's rows as [join key, __ts, __created, ...features] (Int64 ms
+ * timestamps, features cast to their types), lazily. `__created` is 0 where
+ * the view has no created timestamp (every row ties; the event timestamp decides).
+ */
+export function readView(defs: Definitions, view: FeatureView, features?: string[]): pl.LazyDataFrame {
+  const problems = sourceProblems(defs, view);
+  if (problems.length) throw new UserErrors(problems);
+  const lf = scan(view);
+  const schema = schemaOf(lf);
+  const key = defs.entities.get(view.entity)!.join_key;
+  const keyType = defs.entities.get(view.entity)!.dtype === "int64" ? pl.Int64 : pl.Utf8;
+  const wanted = features ?? view.features.map((f) => f.name);
+  const types = new Map(view.features.map((f) => [f.name, f.dtype]));
+  return lf.select(
+    pl.col(key).cast(keyType),
+    epochMs(view.timestamp_field, schema[view.timestamp_field], `feature view ${view.name}`).alias(TS),
+    view.created_timestamp_field
+      ? epochMs(
+        view.created_timestamp_field,
+        schema[view.created_timestamp_field],
+        `feature view ${view.name}`,
+      )
+        .alias(CREATED)
+      : pl.lit(0).cast(pl.Int64).alias(CREATED),
+    ...wanted.map((f) => pl.col(f).cast(POLARS_TYPE[types.get(f)!])),
+  );
+}
