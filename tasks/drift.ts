@@ -24,8 +24,11 @@ export function summaryText(j: DriftJson): string {
   for (const q of j.quality) {
     lines.push(`  quality ${q.status === "pass" ? "PASS" : "FAIL"} ${q.check}: ${q.detail}`);
   }
-  if (j.performance?.metrics) {
-    for (const [k, m] of Object.entries(j.performance.metrics)) {
+  if (j.model) lines.push(`  model ${j.model.uri}: ${j.model.kind}, label '${j.model.target}'`);
+  if (j.performance?.status === "skipped") lines.push(`  performance not measured: ${j.performance.note}`);
+  else if (j.performance) {
+    lines.push(`  performance: ${j.performance.note}`);
+    for (const [k, m] of Object.entries(j.performance.metrics ?? {})) {
       lines.push(
         `  performance ${m.degraded ? "DEGRADED" : "ok"} ${k}: ${fmtScore(m.current)} (validation ${
           fmtScore(m.validation)
@@ -35,6 +38,7 @@ export function summaryText(j: DriftJson): string {
   }
   for (const n of j.notes ?? []) lines.push(`  note: ${n}`);
   lines.push(`report: ${j.report}`);
+  if (j.index) lines.push(`index: ${j.index}`);
   return lines.join("\n");
 }
 
@@ -42,7 +46,8 @@ export const spec = defineTask({
   name: "drift",
   description:
     "Data and prediction drift of the current data against the reference, with quality checks, an HTML report, " +
-    "data/monitoring/drift_summary.csv and input_stats_<date>.json",
+    "data/monitoring/drift_summary.csv and input stats, each run under its own name " +
+    "(reports/drift_<model>_<UTC time>.html); reports/index.html lists every report",
   options: {
     reference: {
       type: "string",
@@ -57,7 +62,8 @@ export const spec = defineTask({
     output: { type: "string", description: "report directory (default reports/)", valueName: "dir" },
     model: {
       type: "string",
-      description: "model URI for prediction drift and performance (default models:/<name>@champion)",
+      description: "the model checked: its label, task and training data (the default reference) come " +
+        "from its signature and lineage (default models:/<name>@champion)",
       valueName: "uri",
     },
     "fail-on-drift": { type: "boolean", description: "exit 1 when the dataset drifted" },

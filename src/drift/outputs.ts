@@ -8,6 +8,9 @@ import { existsSync } from "node:fs";
 import { writeJsonAtomic, writeTextAtomic } from "../core/atomic.ts";
 import type { ColumnDrift, DriftResult } from "./detect.ts";
 import type { QualityCheck } from "./quality.ts";
+import type { PerformanceResult } from "./performance.ts";
+
+export type { PerformanceResult } from "./performance.ts";
 
 export const SUMMARY_HEADER = "run_at,column,type,test,statistic,p_value,score,threshold,drifted";
 
@@ -41,13 +44,6 @@ export function writeInputStats(path: string, runAt: string, source: string, res
   writeJsonAtomic(path, { run_at: runAt, source, rows: result.current_rows, columns: result.current_stats });
 }
 
-export interface PerformanceResult {
-  status: "measured" | "skipped";
-  note: string;
-  metrics?: Record<string, { current: number; validation: number; degraded: boolean }>;
-  degraded?: boolean;
-}
-
 export interface DriftJson {
   dataset_drift: boolean;
   drift_share: number;
@@ -57,6 +53,10 @@ export interface DriftJson {
   >[];
   quality: QualityCheck[];
   report: string;
+  /** the report's record and the reports index it was listed in */
+  index?: string;
+  /** the model checked: its URI, label column and task kind */
+  model?: { uri: string; name: string; target: string; kind: string };
   performance?: PerformanceResult;
   notes?: string[];
 }
@@ -64,7 +64,12 @@ export interface DriftJson {
 const num = (v: number) => (Number.isFinite(v) ? v : null) as number;
 
 /** The --json form. */
-export function toJson(result: DriftResult, report: string, performance?: PerformanceResult): DriftJson {
+export function toJson(
+  result: DriftResult,
+  report: string,
+  performance?: PerformanceResult,
+  extra: Pick<DriftJson, "index" | "model"> = {},
+): DriftJson {
   return {
     dataset_drift: result.dataset_drift,
     drift_share: result.drift_share,
@@ -81,6 +86,7 @@ export function toJson(result: DriftResult, report: string, performance?: Perfor
     })),
     quality: result.quality,
     report,
+    ...extra,
     ...(performance ? { performance } : {}),
     ...(result.notes.length ? { notes: result.notes } : {}),
   };

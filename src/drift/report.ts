@@ -16,7 +16,10 @@ export interface DriftReportMeta {
   reference: string;
   current: string;
   runAt: string;
-  performance?: { lines: string[] };
+  /** the model checked: its URI, label column and task kind */
+  model?: { uri: string; name: string; target: string; kind: string };
+  /** performance drift: what was measured (or why not), one line per metric */
+  performance?: { note?: string; lines: string[] };
 }
 
 const COLORS = { reference: "#4e79a7", current: "#e15759" };
@@ -99,10 +102,19 @@ export function renderDriftReport(result: DriftResult, meta: DriftReportMeta): s
     result.quality.map((q) => [q.check, q.status.toUpperCase(), q.detail]),
     (row) => (row[1] === "FAIL" ? "fail" : "pass"),
   );
-  const perf = meta.performance?.lines.length
-    ? `<h2>Model performance</h2><ul>${
-      meta.performance.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")
-    }</ul>`
+  const perf = meta.performance && (meta.performance.lines.length || meta.performance.note)
+    ? `<h2>Model performance</h2>${
+      meta.performance.note ? `<p class="muted">${escapeHtml(meta.performance.note)}</p>` : ""
+    }${
+      meta.performance.lines.length
+        ? `<ul>${meta.performance.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`
+        : ""
+    }`
+    : "";
+  const modelLine = meta.model
+    ? `<p class="muted">model: ${escapeHtml(meta.model.uri)} (${escapeHtml(meta.model.kind)}, label ${
+      escapeHtml(meta.model.target)
+    })</p>\n`
     : "";
   const notes = result.notes.length
     ? `<h2>Notes</h2><ul>${result.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`
@@ -121,7 +133,7 @@ export function renderDriftReport(result: DriftResult, meta: DriftReportMeta): s
 <p class="muted">reference: ${escapeHtml(meta.reference)} (${result.reference_rows} rows) &middot; current: ${
     escapeHtml(meta.current)
   } (${result.current_rows} rows) &middot; run at ${escapeHtml(meta.runAt)}</p>
-${verdict}
+${modelLine}${verdict}
 <h2>Columns, most drifted first</h2>
 ${summary}
 <p class="muted">score: the p-value for ks, chisquare and z (drift when &le; threshold), the distance for wasserstein

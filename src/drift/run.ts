@@ -12,7 +12,6 @@ import { trackingLocation } from "../config/paths.ts";
 import { loadPlugins } from "../models/engines/registry.ts";
 import { writeTextAtomic } from "../core/atomic.ts";
 import { loadArtifact, type LoadedModel } from "../models/artifact.ts";
-import { accuracy, f1, precision, recall } from "../models/metrics.ts";
 import { resolveUri } from "../registry/loader.ts";
 import { storeExists } from "../tracking/store.ts";
 import { renderDriftReport } from "./report.ts";
@@ -20,14 +19,13 @@ import { detectDrift, type DriftResult, LOG_METADATA } from "./detect.ts";
 import { lastLogDay, readInput } from "./load.ts";
 import { modelFolder } from "../serve/predlog.ts";
 import { parseModelUri } from "../registry/uri.ts";
+import { type TaskKind, taskKindOfTarget } from "../registry/settings.ts";
 import { isNumericDtype } from "./profile.ts";
-import {
-  appendSummaryCsv,
-  type DriftJson,
-  type PerformanceResult,
-  toJson,
-  writeInputStats,
-} from "./outputs.ts";
+import { appendSummaryCsv, type DriftJson, toJson, writeInputStats } from "./outputs.ts";
+import { measurePerformance, type PerformanceResult } from "./performance.ts";
+import { driftRecord, runStem, statsFileOf } from "./naming.ts";
+import { linkFrom, recordReport } from "../report/catalog.ts";
+import { fmtScore } from "./outputs.ts";
 
 export interface DriftRunOptions {
   config: Config;
@@ -49,6 +47,8 @@ export interface DriftRun {
   reportPath: string;
   summaryPath: string;
   statsPath: string;
+  /** reports/index.html, rebuilt after this run */
+  indexPath?: string;
   referenceSource: string;
   currentSource: string;
 }
@@ -80,58 +80,10 @@ async function tryLoadModel(
   }
 }
 
-const labelsOf = (s: pl.Series) => (s.toArray() as unknown[]).map((v) => (v === null ? null : String(v)));
-
-/** Accuracy, precision, recall and F1 on current labels vs the model's validation metrics. */
-function measurePerformance(
-  truth: (string | null)[],
-  predicted: (string | null)[],
-  positive: string,
-  validation: Record<string, number>,
-  tolerance: number,
-): PerformanceResult {
-  const y: number[] = [], p: number[] = [];
-  for (let i = 0; i < truth.length; i++) {
-    if (truth[i] === null || predicted[i] === null) continue;
-    y.push(truth[i] === positive ? 1 : 0);
-    p.push(predicted[i] === positive ? 1 : 0);
-  }
-  if (y.length === 0) return { status: "skipped", note: "no rows with both a label and a prediction" };
-  const current: Record<string, number> = {
-    accuracy: accuracy(y, p),
-    precision: precision(y, p),
-    recall: recall(y, p),
-    f1: f1(y, p),
-  };
-  const metrics: NonNullable<PerformanceResult["metrics"]> = {};
-  for (const [k, v] of Object.entries(current)) {
-    const ref = validation[k];
-    if (typeof ref !== "number") continue;
-    metrics[k] = { current: v, validation: ref, degraded: v < ref - tolerance };
-  }
-  if (Object.keys(metrics).length === 0) {
-    return {
-      status: "skipped",
-      note: "the model's metrics.json has none of accuracy, precision, recall, f1",
-    };
-  }
-  const degraded = Object.values(metrics).some((m) => m.degraded);
-  return {
-    status: "measured",
-    note: `${y.length} labelled rows; degraded when more than ${tolerance} below validation`,
-    metrics,
-    degraded,
-  };
-}
-
 /** The model name the service logs records under for a URI: the registered name, or a path's folder name. */
 function servedName(uri: string): string {
   const parsed = parseModelUri(uri);
   return parsed.kind === "path" ? basename(parsed.path.replace(/\/+$/, "")) : parsed.name;
-}
-
-function today(now: Date): string {
-  return now.toISOString().slice(0, 10);
 }
 
 export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
@@ -192,8 +144,28 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     notes.push(`current: the prediction log of model ${served} (${currentSource})`);
   }
 
-  const target = config.data.target;
+  // what is checked comes from the model when there is one: its label, task kind, positive class and inputs
+  const target = model?.signature.target.name ?? config.data.target;
+  const kind: TaskKind | undefined = model
+    ? taskKindOfTarget({ task: model.manifest.task, classes: model.classes })
+    : undefined;
   const idColumn = config.data.id_column;
+  const exclude = [idColumn, "split"];
+  if (model) {
+    // only the model's inputs are its features: the label, ids and columns it never saw are not tested
+    const inputs = new Set(model.signature.inputs.map((c) => c.name));
+    const others = (cols: string[]) =>
+      cols.filter((c) => !inputs.has(c) && c !== "prediction" && !LOG_METADATA.includes(c));
+    const ignored = others(reference.columns).filter((c) => c !== target && !exclude.includes(c));
+    exclude.push(...new Set([...others(reference.columns), ...others(current.columns)]));
+    if (ignored.length) {
+      notes.push(
+        `not inputs of the model, not tested: ${ignored.slice(0, 10).join(", ")}${
+          ignored.length > 10 ? ` and ${ignored.length - 10} more` : ""
+        }`,
+      );
+    }
+  }
   // prediction drift: score the reference with the model when the current side has predictions
   if (model && current.columns.includes("prediction") && !reference.columns.includes("prediction")) {
     const scored = reference.height > MAX_SCORED_ROWS
@@ -209,67 +181,88 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     reference = scored.withColumns(series);
   }
 
-  // performance when labels are present in the current data
-  let performance: PerformanceResult | undefined;
-  if (current.columns.includes(target)) {
-    if (!model) {
-      performance = { status: "skipped", note: "labels present but no model: performance not measured" };
-    } else {
-      const truth = labelsOf(current.getColumn(target));
-      const predicted = current.columns.includes("prediction")
-        ? labelsOf(current.getColumn("prediction"))
-        : model.predictRecords(current.toRecords() as Record<string, unknown>[]).map((p) =>
-          String(p.prediction)
-        );
-      const positive = String(model.positiveClass ?? model.classes?.at(-1) ?? "1");
-      performance = measurePerformance(
-        truth,
-        predicted,
-        positive,
-        model.metrics,
-        config.drift.performance_tolerance,
-      );
-    }
+  // performance whenever the current data has labels (and a model to compare with)
+  let performance: PerformanceResult;
+  if (!current.columns.includes(target)) {
+    performance = {
+      status: "skipped",
+      note: `no labels ('${target}') in the current data: performance not measured`,
+    };
+  } else if (!model) {
+    performance = {
+      status: "skipped",
+      note: `labels ('${target}') present but no model: performance not measured`,
+    };
+  } else {
+    const predicted = current.columns.includes("prediction")
+      ? current.getColumn("prediction").toArray() as unknown[]
+      : model.predictRecords(current.toRecords() as Record<string, unknown>[]).map((p) => p.prediction);
+    performance = measurePerformance({
+      kind: kind!,
+      target,
+      truth: current.getColumn(target).toArray() as unknown[],
+      predicted,
+      positive: kind === "binary" ? String(model.positiveClass ?? model.classes?.at(-1) ?? "1") : undefined,
+      validation: model.metrics,
+      tolerance: config.drift.performance_tolerance,
+    });
   }
 
   const result = detectDrift(reference, current, {
     config: config.drift,
-    exclude: [idColumn, "split"],
+    exclude,
     target,
     currentMetadata: LOG_METADATA,
   });
   result.notes.unshift(...notes);
-  if (performance?.status === "skipped") result.notes.push(`performance: ${performance.note}`);
 
-  const date = today(now);
   const reportDir = opts.output ?? config.paths.reports;
-  const reportPath = join(reportDir, `drift_${date}.html`);
-  const perfLines = performance?.metrics
+  const modelName = model && uri ? servedName(uri) : undefined;
+  const stem = runStem(reportDir, config.paths.monitoring, modelName, now);
+  const reportPath = join(reportDir, `${stem}.html`);
+  const statsPath = join(config.paths.monitoring, statsFileOf(stem));
+  const perfLines = performance.metrics
     ? Object.entries(performance.metrics).map(([k, m]) =>
-      `${k}: ${m.current.toFixed(4)} now vs ${m.validation.toFixed(4)} at validation${
-        m.degraded ? " — DEGRADED" : ""
-      }`
+      `${k}: ${fmtScore(m.current)} now` +
+      (m.validation === null ? " (no validation value)" : ` vs ${fmtScore(m.validation)} at validation`) +
+      (m.degraded ? " — DEGRADED" : "")
     )
     : [];
+  const modelInfo = model && uri ? { uri, name: modelName!, target, kind: kind! } : undefined;
   writeTextAtomic(
     reportPath,
     renderDriftReport(result, {
+      title: `Drift report${modelName ? ` ${modelName}` : ""} ${runAt.replace(/\.\d+Z$/, "Z")}`,
       reference: referenceSource,
       current: currentSource,
       runAt,
-      performance: { lines: perfLines },
+      ...(modelInfo ? { model: modelInfo } : {}),
+      performance: { note: performance.note, lines: perfLines },
     }),
   );
   const summaryPath = join(config.paths.monitoring, "drift_summary.csv");
   appendSummaryCsv(summaryPath, runAt, result.columns);
-  const statsPath = join(config.paths.monitoring, `input_stats_${date}.json`);
   writeInputStats(statsPath, runAt, currentSource, result);
+  // the report's record, then the index of every report in the folder
+  const indexPath = recordReport(
+    reportDir,
+    driftRecord(result, performance, {
+      file: `${stem}.html`,
+      created: runAt,
+      model: modelName ?? null,
+      links: [{ label: "input stats", href: linkFrom(reportDir, statsPath) }],
+    }),
+  );
   return {
     result,
-    json: toJson(result, reportPath, performance),
+    json: toJson(result, reportPath, performance, {
+      index: indexPath,
+      ...(modelInfo ? { model: modelInfo } : {}),
+    }),
     reportPath,
     summaryPath,
     statsPath,
+    indexPath,
     referenceSource,
     currentSource,
   };

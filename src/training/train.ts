@@ -244,6 +244,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       result.report = paths.html;
       result.summary = paths.markdown;
       await store?.logArtifact(runId, "report", paths.html);
+      // its record beside it, and reports/index.html rebuilt (loaded with the report's charts)
+      (await import("../report/catalog.ts")).recordTrainReport(reportsDir, result);
     }
     await store?.endRun(runId, "FINISHED");
     return result;

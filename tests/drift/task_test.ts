@@ -63,9 +63,12 @@ Deno.test("drift task: exit 0 runs and writes the report, summary rows and input
     executeTask(spec, ["--reference", join(dir, "ref.csv"), "--current", join(dir, "same.csv"), ...common])
   );
   equal(code, 0);
-  const reports = [...Deno.readDirSync(join(dir, "reports"))].map((e) => e.name);
-  equal(reports.length, 1);
-  assert(/^drift_\d{4}-\d{2}-\d{2}\.html$/.test(reports[0]));
+  const reports = [...Deno.readDirSync(join(dir, "reports"))].map((e) => e.name).sort();
+  // the report (named by the run's UTC time: no model here), its record, and the index of reports
+  equal(reports.length, 4, reports.join());
+  assert(/^drift_\d{8}T\d{6}Z\.html$/.test(reports[0]), reports[0]);
+  equal(reports[1], reports[0].replace(/html$/, "json"));
+  assert.deepEqual(reports.slice(2), ["index.html", "index.json"]);
   const csv = Deno.readTextFileSync(join(dir, "monitoring", "drift_summary.csv")).trim().split("\n");
   equal(csv[0], SUMMARY_HEADER);
   equal(csv.length, 4); // header + 3 columns

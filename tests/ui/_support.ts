@@ -1,0 +1,71 @@
+/**
+ * Shared by the UI tests: a config whose paths point into a temp folder, a
+ * store seeded through the tracking API (with XSS payloads in names, params
+ * and tags, and a parent with children), and a fetch helper for the app.
+ */
+import { loadConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/schema.ts";
+import { TrackingStore } from "../../src/tracking/store.ts";
+
+export const XSS_NAME = `<script>window.__xss=1</script>`;
+export const XSS_ATTR = `"><img src=x onerror="window.__xss=2">`;
+
+export function testConfig(root: string, location: string, extra: string[] = []): Config {
+  Deno.writeTextFileSync(`${root}/params.yaml`, "{}\n");
+  return loadConfig({
+    path: `${root}/params.yaml`,
+    sets: [
+      `tracking.store=${location}`,
+      `paths.models=${root}/models`,
+      `paths.reports=${root}/reports`,
+      `paths.monitoring=${root}/data/monitoring`,
+      `paths.predictions=${root}/data/predictions`,
+      ...extra,
+    ],
+  });
+}
+
+/** Runs: a parent with two children, a payload run, and `n` plain runs with metrics and params. */
+export async function seedRuns(
+  location: string,
+  n = 6,
+): Promise<{ parent: string; children: string[]; xss: string; plain: string[] }> {
+  const store = await TrackingStore.open(location);
+  try {
+    const plain: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const { runId } = await store.startRun({ experiment: "exp", runName: `plain-${i}` });
+      await store.logParams(runId, { max_depth: 2 + i, algorithm: i % 2 ? "forest" : "boosting" });
+      for (let s = 0; s < 3; s++) await store.logMetrics(runId, { roc_auc: 0.6 + i * 0.05 + s * 0.001 }, s);
+      await store.logMetrics(runId, { f1: 0.5 + i * 0.03 });
+      await store.endRun(runId);
+      plain.push(runId);
+    }
+    const { runId: parent } = await store.startRun({ experiment: "exp", runName: "tune-parent" });
+    await store.logMetrics(parent, { roc_auc: 0.5 });
+    const children: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { runId } = await store.startRun({
+        experiment: "exp",
+        runName: `trial-${i}`,
+        parentRunId: parent,
+      });
+      await store.logParams(runId, { max_depth: 10 + i });
+      await store.logMetrics(runId, { roc_auc: 0.95 + i * 0.01 });
+      await store.endRun(runId);
+      children.push(runId);
+    }
+    await store.endRun(parent);
+    const { runId: xss } = await store.startRun({
+      experiment: "exp",
+      runName: XSS_NAME,
+      tags: { [XSS_ATTR]: XSS_NAME },
+    });
+    await store.logParams(xss, { [XSS_NAME]: XSS_ATTR, note: XSS_ATTR });
+    await store.logMetrics(xss, { roc_auc: 0.7 });
+    await store.endRun(xss);
+    return { parent, children, xss, plain };
+  } finally {
+    await store.close();
+  }
+}
