@@ -8,7 +8,7 @@
  * settings give its decision threshold and experiment (src/registry/settings.ts).
  */
 import { defineTask, main } from "../src/cli/task.ts";
-import { formatNumber } from "../src/core/format.ts";
+import { formatNumber, MISSING } from "../src/core/format.ts";
 import { writeTextAtomic } from "../src/core/atomic.ts";
 import { train, type TrainResult } from "../src/training/train.ts";
 
@@ -90,6 +90,8 @@ export const spec = defineTask({
     artifact: result.artifact,
     metrics: result.metrics,
     positive_class: result.positive_class,
+    ...(result.per_class ? { per_class: result.per_class } : {}),
+    ...(result.absent_classes ? { absent_classes: result.absent_classes } : {}),
     train_seconds: result.train_seconds,
     rows: result.rows,
     features: result.features,
@@ -99,15 +101,29 @@ export const spec = defineTask({
   }),
   summary(res) {
     const m = res.metrics;
-    const head = res.task === "classification"
-      ? `roc_auc ${fmt(m.roc_auc)}  pr_auc ${fmt(m.pr_auc)}  accuracy ${fmt(m.accuracy)}  f1 ${fmt(m.f1)}  ` +
-        `recall ${fmt(m.recall)}  precision ${fmt(m.precision)}  log_loss ${fmt(m.log_loss)}` +
-        (m.macro_f1 === undefined ? "" : `  macro_f1 ${fmt(m.macro_f1)}`)
-      : `rmse ${fmt(m.rmse)}  mae ${fmt(m.mae)}  r2 ${fmt(m.r2)}`;
+    const multiclass = res.task === "classification" && (res.classes?.length ?? 0) > 2;
+    const line = (keys: string[]) => keys.map((k) => `${k} ${fmt(m[k])}`).join("  ");
+    const head = res.task === "regression" ? line(["rmse", "mae", "r2"]) : multiclass
+      ? line([
+        "accuracy",
+        "macro_roc_auc",
+        "weighted_roc_auc",
+        "macro_pr_auc",
+        "macro_f1",
+        "weighted_f1",
+        "log_loss",
+      ])
+      : line(["roc_auc", "pr_auc", "accuracy", "f1", "recall", "precision", "log_loss"]);
+    const absent = res.absent_classes ?? [];
+    const cvKey = res.task === "regression" ? "rmse" : multiclass ? "macro_roc_auc" : "roc_auc";
     return [
       `run ${res.run_id} (experiment ${res.experiment}, model ${res.model_name}): ` +
       `${res.algorithm} ${res.task} on ${res.rows} rows, ${res.features} features` +
-      (res.task === "classification" ? ` (positive class ${JSON.stringify(res.positive_class)})` : ""),
+      (res.task === "classification"
+        ? multiclass
+          ? ` (${res.classes!.length} classes)`
+          : ` (positive class ${JSON.stringify(res.positive_class)})`
+        : ""),
       ...(shownThreshold(res)
         ? [
           `decision threshold ${formatNumber(res.threshold, { style: "significant", digits: 4 })} (${
@@ -116,8 +132,17 @@ export const spec = defineTask({
         ]
         : []),
       `validation (${res.validation_rows} rows): ${head}`,
+      ...(multiclass && absent.length
+        ? [
+          `note: ${absent.length} of ${res.classes!.length} classes have no validation rows (${
+            absent.slice(0, 5).map((c) => JSON.stringify(c)).join(", ")
+          }${
+            absent.length > 5 ? ", ..." : ""
+          }): left out of the macro AUC averages, per-class AUC ${MISSING}`,
+        ]
+        : []),
       ...(res.cv
-        ? [`cross-validation: roc_auc ${fmt(res.cv.mean.roc_auc)} ± ${fmt(res.cv.std.roc_auc)}`]
+        ? [`cross-validation: ${cvKey} ${fmt(res.cv.mean[cvKey])} ± ${fmt(res.cv.std[cvKey])}`]
         : []),
       `fit ${res.train_seconds.toFixed(2)} s` +
       (res.rounds_used !== undefined ? ` (${res.rounds_used} boosting rounds kept)` : ""),

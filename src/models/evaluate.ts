@@ -6,8 +6,10 @@ import { SplitError, stratifiedKFold } from "./cv.ts";
 import {
   binaryMetrics,
   calibrationBins,
+  type ClassMetrics,
   confusionMatrix,
-  multiclassMetrics,
+  multiclassClassificationMetrics,
+  perClassMetrics,
   prCurve,
   regressionMetrics,
   rocCurve,
@@ -16,9 +18,22 @@ import { type Columns, takeRows } from "./preprocess/index.ts";
 import type { Estimator, Matrix } from "./types.ts";
 import { fitModel } from "./fit.ts";
 import type { TargetInfo } from "./target.ts";
+import type { Label } from "./artifact.ts";
 
 export interface Evaluation {
+  /**
+   * The headline metrics. Binary: the positive class's accuracy, precision,
+   * recall, f1, roc_auc, pr_auc, log_loss, brier and tp/fp/tn/fn. Multiclass
+   * (k > 2): accuracy, macro_/weighted_ roc_auc, pr_auc (one-vs-rest),
+   * precision, recall, f1, and the multiclass log_loss and brier (see
+   * multiclassClassificationMetrics). A metric that is undefined on these rows
+   * is NaN (stored as NULL, printed as the missing symbol, null in JSON).
+   */
   metrics: Record<string, number>;
+  /** classification: each class's precision, recall, F1, support and one-vs-rest AUCs, in class order */
+  perClass?: (ClassMetrics & { class: Label })[];
+  /** classification: the classes with no validation row (left out of the macro AUC averages) */
+  absentClasses?: Label[];
   /** classification: k x k counts, rows = truth, columns = prediction */
   confusion?: number[][];
   roc?: { fpr: number[]; tpr: number[] };
@@ -54,23 +69,32 @@ export function evaluate(estimator: Estimator, X: Matrix, target: TargetInfo, th
   });
   const index = new Map(target.classes!.map((c, i) => [String(c), i]));
   for (let i = 0; i < X.rows; i++) predicted[i] = index.get(String(preds[i].prediction))!;
-  const metrics: Record<string, number> = binaryMetrics(truth, score, threshold);
   const yi = Int32Array.from(y);
   const confusion = confusionMatrix(yi, predicted, k);
+  const classes = target.classes!;
   if (k > 2) {
-    // the predicted class is the most probable one: accuracy, precision, recall and F1 follow it
-    Object.assign(metrics, multiclassMetrics(confusion, pos));
-  } else {
-    const neg = 1 - pos;
-    metrics.tp = confusion[pos][pos];
-    metrics.fn = confusion[pos][neg];
-    metrics.fp = confusion[neg][pos];
-    metrics.tn = confusion[neg][neg];
+    // the predicted class is the most probable one; no metric is of one class alone
+    const mc = multiclassClassificationMetrics(yi, P, k, predicted);
+    return {
+      metrics: mc.metrics,
+      confusion,
+      perClass: mc.perClass.map((c, i) => ({ class: classes[i], ...c })),
+      absentClasses: mc.absent.map((i) => classes[i]),
+    };
   }
+  const metrics: Record<string, number> = binaryMetrics(truth, score, threshold);
+  const neg = 1 - pos;
+  metrics.tp = confusion[pos][pos];
+  metrics.fn = confusion[pos][neg];
+  metrics.fp = confusion[neg][pos];
+  metrics.tn = confusion[neg][neg];
+  const perClass = perClassMetrics(yi, P, k, confusion).map((c, i) => ({ class: classes[i], ...c }));
   const both = truth.some((t) => t === 1) && truth.some((t) => t === 0);
   return {
     metrics,
     confusion,
+    perClass,
+    absentClasses: perClass.filter((c) => c.support === 0).map((c) => c.class),
     roc: both ? rocCurve(truth, score) : undefined,
     pr: both ? prCurve(truth, score) : undefined,
     calibration: calibrationBins(truth, score, 10),
@@ -124,10 +148,19 @@ export async function crossValidate(
   return { folds: results, mean, std };
 }
 
-/** A cross-validation's mean and std of each metric, as `cv_<metric>_mean` and `cv_<metric>_std` (for tracking). */
+/**
+ * A cross-validation's mean and (population) std of each metric over the
+ * folds, as `cv_mean_<metric>` and `cv_std_<metric>` (for tracking; the folds
+ * themselves are step history under `cv_fold_<metric>`, see cvFoldMetrics).
+ */
 export function cvSummaryMetrics(cv: { mean: Record<string, number>; std: Record<string, number> }) {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(cv.mean)) out[`cv_${k}_mean`] = v;
-  for (const [k, v] of Object.entries(cv.std)) out[`cv_${k}_std`] = v;
+  for (const [k, v] of Object.entries(cv.mean)) out[`cv_mean_${k}`] = v;
+  for (const [k, v] of Object.entries(cv.std)) out[`cv_std_${k}`] = v;
   return out;
+}
+
+/** One fold's metrics as `cv_fold_<metric>` (logged with step = fold). */
+export function cvFoldMetrics(fold: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(fold).map(([k, v]) => [`cv_fold_${k}`, v]));
 }

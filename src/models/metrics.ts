@@ -270,14 +270,15 @@ export function binaryMetrics(
 }
 
 /**
- * Multiclass metrics from a k x k confusion matrix (rows truth, columns
- * prediction): per-class precision/recall/F1 averaged unweighted over the
- * classes (scikit-learn's average="macro", zero_division=0), and the positive
- * class's own one-vs-rest precision/recall/F1.
+ * Precision, recall, F1 and support of each class from a k x k confusion
+ * matrix (rows truth, columns prediction), scikit-learn's
+ * precision_recall_fscore_support(average=None, zero_division=0).
  */
-export function multiclassMetrics(matrix: number[][], positive: number): Record<string, number> {
+export function perClassPrf(
+  matrix: number[][],
+): { precision: number; recall: number; f1: number; support: number; predicted: number }[] {
   const k = matrix.length;
-  const prf = (c: number) => {
+  return Array.from({ length: k }, (_, c) => {
     let col = 0, row = 0;
     for (let i = 0; i < k; i++) {
       col += matrix[i][c];
@@ -285,26 +286,213 @@ export function multiclassMetrics(matrix: number[][], positive: number): Record<
     }
     const tp = matrix[c][c];
     const p = col === 0 ? 0 : tp / col, r = row === 0 ? 0 : tp / row;
-    return { p, r, f: p + r === 0 ? 0 : (2 * p * r) / (p + r) };
-  };
-  const all = Array.from({ length: k }, (_, c) => prf(c));
-  const mean = (f: (x: { p: number; r: number; f: number }) => number) =>
-    all.reduce((a, x) => a + f(x), 0) / k;
-  let ok = 0, n = 0;
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      n += matrix[i][j];
-      if (i === j) ok += matrix[i][j];
-    }
-  }
+    return {
+      precision: p,
+      recall: r,
+      f1: p + r === 0 ? 0 : (2 * p * r) / (p + r),
+      support: row,
+      predicted: col,
+    };
+  });
+}
+
+/**
+ * Multiclass accuracy and averaged precision/recall/F1 from a k x k confusion
+ * matrix (rows truth, columns prediction), as scikit-learn's
+ * precision_score/recall_score/f1_score with zero_division=0 and labels=None:
+ * `macro_*` is the unweighted mean over the classes that occur in the truth or
+ * in the predictions (a class in neither is left out, as scikit-learn does);
+ * `weighted_*` weights each class by its support (true rows).
+ */
+export function multiclassMetrics(matrix: number[][]): Record<string, number> {
+  const all = perClassPrf(matrix);
+  const seen = all.filter((c) => c.support > 0 || c.predicted > 0);
+  const n = all.reduce((a, c) => a + c.support, 0);
+  let ok = 0;
+  for (let i = 0; i < matrix.length; i++) ok += matrix[i][i];
+  const macro = (f: (x: (typeof all)[number]) => number) =>
+    seen.length === 0 ? NaN : seen.reduce((a, x) => a + f(x), 0) / seen.length;
+  const weighted = (f: (x: (typeof all)[number]) => number) =>
+    n === 0 ? NaN : all.reduce((a, x) => a + f(x) * x.support, 0) / n;
   return {
     accuracy: n === 0 ? NaN : ok / n,
-    precision: all[positive].p,
-    recall: all[positive].r,
-    f1: all[positive].f,
-    macro_precision: mean((x) => x.p),
-    macro_recall: mean((x) => x.r),
-    macro_f1: mean((x) => x.f),
+    macro_precision: macro((x) => x.precision),
+    macro_recall: macro((x) => x.recall),
+    macro_f1: macro((x) => x.f1),
+    weighted_precision: weighted((x) => x.precision),
+    weighted_recall: weighted((x) => x.recall),
+    weighted_f1: weighted((x) => x.f1),
+  };
+}
+
+/** Column `c` of a row-major n x k probability matrix, and the 0/1 truth of "class c". */
+function oneVsRest(yTrue: ArrayLike<number>, P: ArrayLike<number>, k: number, c: number) {
+  const n = yTrue.length;
+  const truth = new Uint8Array(n), score = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    truth[i] = yTrue[i] === c ? 1 : 0;
+    score[i] = P[i * k + c];
+  }
+  return { truth, score };
+}
+
+/**
+ * Each class's one-vs-rest ROC AUC and average precision (class c against
+ * all others, scored by column c). NaN where undefined: a class with no row in
+ * the truth has no positives (and ROC AUC also needs a negative). scikit-learn
+ * refuses these cases (roc_auc_score: "Only one class present in y_true").
+ */
+export function oneVsRestAucs(
+  yTrue: ArrayLike<number>,
+  P: ArrayLike<number>,
+  k: number,
+): { roc_auc: number[]; pr_auc: number[]; support: number[] } {
+  if (P.length !== yTrue.length * k) {
+    throw new Error(`oneVsRestAucs: ${yTrue.length} labels but ${P.length / k} probability rows`);
+  }
+  const roc: number[] = [], pr: number[] = [], support: number[] = [];
+  for (let c = 0; c < k; c++) {
+    const { truth, score } = oneVsRest(yTrue, P, k, c);
+    let pos = 0;
+    for (let i = 0; i < truth.length; i++) pos += truth[i];
+    support.push(pos);
+    roc.push(pos > 0 && pos < truth.length ? rocAuc(truth, score) : NaN);
+    pr.push(pos > 0 ? prAuc(truth, score) : NaN);
+  }
+  return { roc_auc: roc, pr_auc: pr, support };
+}
+
+/**
+ * Macro (unweighted mean) and weighted (by support) averages of per-class
+ * values, over the classes whose value is defined. This is scikit-learn's
+ * average="macro"/"weighted" when every class occurs; a class with no row in
+ * the truth (whose one-vs-rest AUC is undefined, and whose support weight is
+ * 0 anyway) is left out of the macro mean rather than failing it.
+ */
+export function averageOverClasses(values: number[], support: number[]): { macro: number; weighted: number } {
+  let sum = 0, count = 0, wsum = 0, w = 0;
+  for (let c = 0; c < values.length; c++) {
+    if (Number.isNaN(values[c])) continue;
+    sum += values[c];
+    count++;
+    wsum += values[c] * support[c];
+    w += support[c];
+  }
+  return { macro: count === 0 ? NaN : sum / count, weighted: w === 0 ? NaN : wsum / w };
+}
+
+/**
+ * Multiclass log loss, scikit-learn's log_loss: the mean of -log p(true class),
+ * the probability clipped to [eps, 1 - eps]. `P` is row-major n x k.
+ */
+export function multiclassLogLoss(
+  yTrue: ArrayLike<number>,
+  P: ArrayLike<number>,
+  k: number,
+  eps = 1e-15,
+): number {
+  const n = yTrue.length;
+  if (n === 0) throw new Error("multiclassLogLoss: no rows");
+  if (P.length !== n * k) {
+    throw new Error(`multiclassLogLoss: ${n} labels but ${P.length / k} probability rows`);
+  }
+  let s = 0;
+  for (let i = 0; i < n; i++) s -= Math.log(Math.min(1 - eps, Math.max(eps, P[i * k + yTrue[i]])));
+  return s / n;
+}
+
+/**
+ * Multiclass Brier score: the mean over rows of the squared distance between
+ * the probability vector and the one-hot truth, sum_c (p_ic - y_ic)^2 (range
+ * 0 to 2; scikit-learn's brier_score_loss for multiclass targets, which halves
+ * the score only for binary ones).
+ */
+export function multiclassBrier(yTrue: ArrayLike<number>, P: ArrayLike<number>, k: number): number {
+  const n = yTrue.length;
+  if (n === 0) throw new Error("multiclassBrier: no rows");
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < k; c++) s += (P[i * k + c] - (yTrue[i] === c ? 1 : 0)) ** 2;
+  }
+  return s / n;
+}
+
+/** One class's validation metrics (the report's per-class table). */
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** rows of this class in the truth */
+  support: number;
+  /** one-vs-rest; NaN when the class has no rows (or is the only one) */
+  roc_auc: number;
+  pr_auc: number;
+}
+
+/** Per-class precision, recall, F1, support and one-vs-rest ROC/PR AUC. */
+export function perClassMetrics(
+  yTrue: ArrayLike<number>,
+  P: ArrayLike<number>,
+  k: number,
+  matrix: number[][],
+): ClassMetrics[] {
+  const prf = perClassPrf(matrix);
+  const auc = oneVsRestAucs(yTrue, P, k);
+  return prf.map((c, i) => ({
+    precision: c.precision,
+    recall: c.recall,
+    f1: c.f1,
+    support: c.support,
+    roc_auc: auc.roc_auc[i],
+    pr_auc: auc.pr_auc[i],
+  }));
+}
+
+/**
+ * The headline metrics of a multiclass model (k > 2 classes). `yTrue` holds
+ * class indices, `P` the row-major n x k probabilities, `yPred` the predicted
+ * class indices:
+ *
+ *   accuracy
+ *   macro_roc_auc, weighted_roc_auc   one-vs-rest ROC AUC (roc_auc_score(multi_class="ovr", average=...))
+ *   macro_pr_auc, weighted_pr_auc     one-vs-rest average precision, averaged the same way
+ *   macro_/weighted_ precision, recall, f1   (see multiclassMetrics)
+ *   log_loss                          -mean log p(true class)
+ *   brier                             mean sum_c (p_ic - y_ic)^2
+ *
+ * A class with no row in the truth has no one-vs-rest AUC: it is left out of
+ * the AUC averages (listed in `absent`), where scikit-learn raises an error.
+ */
+export function multiclassClassificationMetrics(
+  yTrue: ArrayLike<number>,
+  P: ArrayLike<number>,
+  k: number,
+  yPred: ArrayLike<number>,
+): { metrics: Record<string, number>; perClass: ClassMetrics[]; absent: number[] } {
+  const matrix = confusionMatrix(yTrue, yPred, k);
+  const perClass = perClassMetrics(yTrue, P, k, matrix);
+  const support = perClass.map((c) => c.support);
+  const roc = averageOverClasses(perClass.map((c) => c.roc_auc), support);
+  const pr = averageOverClasses(perClass.map((c) => c.pr_auc), support);
+  const prf = multiclassMetrics(matrix);
+  return {
+    metrics: {
+      accuracy: prf.accuracy,
+      macro_roc_auc: roc.macro,
+      weighted_roc_auc: roc.weighted,
+      macro_pr_auc: pr.macro,
+      weighted_pr_auc: pr.weighted,
+      macro_precision: prf.macro_precision,
+      macro_recall: prf.macro_recall,
+      macro_f1: prf.macro_f1,
+      weighted_precision: prf.weighted_precision,
+      weighted_recall: prf.weighted_recall,
+      weighted_f1: prf.weighted_f1,
+      log_loss: multiclassLogLoss(yTrue, P, k),
+      brier: multiclassBrier(yTrue, P, k),
+    },
+    perClass,
+    absent: support.flatMap((s, c) => (s === 0 ? [c] : [])),
   };
 }
 

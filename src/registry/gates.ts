@@ -18,7 +18,7 @@
  *   With no champion at all (the first version), comparison checks are skipped.
  *
  * - Without `greater_is_better`, the direction follows the metric's name:
- *   the losses (rmse, mae, mse, log_loss, brier, and cv_<loss>_mean) are
+ *   the losses (rmse, mae, mse, log_loss, brier, and cv_mean_<loss>) are
  *   lower-is-better, every other metric higher-is-better, so `rmse:
  *   { threshold: 5 }` means "at most 5", as a reader expects.
  *
@@ -64,7 +64,8 @@ const LOSSES = new Set(["rmse", "mae", "mse", "log_loss", "brier"]);
 
 /** Whether a higher value of `metric` is better, when a gate does not say. */
 export function greaterIsBetter(metric: string): boolean {
-  const base = metric.replace(/^cv_(.*)_mean$/, "$1");
+  // a cross-validation mean is as its metric: cv_mean_<metric> (and the older cv_<metric>_mean)
+  const base = metric.replace(/^cv_mean_(.*)$/, "$1").replace(/^cv_(.*)_mean$/, "$1");
   return !LOSSES.has(base);
 }
 

@@ -8,6 +8,9 @@ import { type Run, storeExists, TrackingStore } from "./store.ts";
 import { compareRuns, type ComparisonRow, comparisonTable, listingMetrics, runsListing } from "./format.ts";
 import { parseFilter } from "./filter.ts";
 
+/** Metrics a listing shows first when runs have them: binary, multiclass, regression headlines. */
+const LISTED = ["roc_auc", "macro_roc_auc", "f1", "macro_f1", "recall", "accuracy", "rmse"];
+
 /** The flags of `runs` (strings as parsed; validated here). */
 export interface RunsOptions {
   experiment?: string;
@@ -81,11 +84,8 @@ export async function runsCommand(
     const metricColumns = explicit ??
       listingMetrics(runs, 6, [
         ...keysIn(mentioned, "metrics"),
-        "roc_auc",
-        "f1",
-        "recall",
-        "accuracy",
-        "rmse",
+        // a train run's validation metrics, then a tuning trial's cross-validation means
+        ...LISTED.flatMap((k) => [k, `cv_mean_${k}`]),
       ]);
     return {
       command,

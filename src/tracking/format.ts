@@ -39,7 +39,8 @@ export function listingMetrics(runs: Run[], max = 6, prefer: string[] = []): str
   const counts = new Map<string, number>();
   for (const r of runs) for (const k of Object.keys(r.metrics)) counts.set(k, (counts.get(k) ?? 0) + 1);
   const chosen = [...new Set(prefer)].filter((k) => counts.has(k));
-  const rest = [...counts.entries()].filter(([k]) => !chosen.includes(k) && !/^cv_fold_/.test(k))
+  // per-fold and per-trial step histories are not headline metrics
+  const rest = [...counts.entries()].filter(([k]) => !chosen.includes(k) && !/^(cv_fold_|trial_)/.test(k))
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k);
   return [...chosen, ...rest].slice(0, Math.max(max, chosen.length));
 }

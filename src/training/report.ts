@@ -126,7 +126,11 @@ ${htmlTable(["rank", "column", `mean |SHAP| (${s.scale})`, "impurity importance"
 
 const METRIC_ORDER = [
   "roc_auc",
+  "macro_roc_auc",
+  "weighted_roc_auc",
   "pr_auc",
+  "macro_pr_auc",
+  "weighted_pr_auc",
   "accuracy",
   "precision",
   "recall",
@@ -134,6 +138,9 @@ const METRIC_ORDER = [
   "macro_precision",
   "macro_recall",
   "macro_f1",
+  "weighted_precision",
+  "weighted_recall",
+  "weighted_f1",
   "log_loss",
   "brier",
   "rmse",
@@ -147,6 +154,39 @@ const fmtParam = (v: unknown): string => (v === null ? "null" : formatValue(v));
 
 function headlineMetrics(metrics: Record<string, number>): [string, number][] {
   return METRIC_ORDER.filter((k) => k in metrics).map((k) => [k, metrics[k]]);
+}
+
+const PER_CLASS_HEADERS = [
+  "class",
+  "support",
+  "precision",
+  "recall",
+  "f1",
+  "roc_auc (vs rest)",
+  "pr_auc (vs rest)",
+];
+
+/** The per-class table's rows (a class without validation rows has no AUC: the missing symbol). */
+function perClassRows(r: TrainReportInput["result"]): unknown[][] {
+  return (r.per_class ?? []).map((
+    c,
+  ) => [String(c.class), c.support, c.precision, c.recall, c.f1, c.roc_auc, c.pr_auc]);
+}
+
+/** One sentence on what a multiclass report's averages are, and which classes they leave out. */
+function multiclassNote(r: TrainReportInput["result"]): string {
+  const k = r.classes?.length ?? 0;
+  if (r.task !== "classification" || k <= 2) return "";
+  const absent = r.absent_classes ?? [];
+  return `${k} classes: ROC and PR AUC are one-vs-rest, macro (unweighted mean over classes) and weighted (by support); ` +
+    `precision, recall and F1 are per class, then averaged the same way; log loss and Brier are multiclass.` +
+    (absent.length
+      ? ` ${absent.length} class${absent.length === 1 ? " has" : "es have"} no validation rows (${
+        absent.map((c) => JSON.stringify(c)).join(", ")
+      }): no AUC is defined for ${absent.length === 1 ? "it" : "them"}, so the macro AUC averages leave ${
+        absent.length === 1 ? "it" : "them"
+      } out.`
+      : "");
 }
 
 export function renderTrainHtml(input: TrainReportInput): string {
@@ -182,7 +222,10 @@ export function renderTrainHtml(input: TrainReportInput): string {
     r.train_seconds.toFixed(2)
   } s</p>
 <h2>Validation metrics</h2>
-${htmlTable(["metric", "value"], metricsRows)}
+${multiclassNote(r) ? `<p class="muted">${escapeHtml(multiclassNote(r))}</p>\n` : ""}${
+    htmlTable(["metric", "value"], metricsRows)
+  }
+${r.per_class?.length ? `<h2>Per class</h2>\n${htmlTable(PER_CLASS_HEADERS, perClassRows(r))}` : ""}
 ${
     r.cv
       ? `<h2>Cross-validation (${escapeHtml(String(input.params.cv_folds ?? ""))} folds)</h2>${
@@ -249,9 +292,21 @@ export function renderTrainMarkdown(input: TrainReportInput): string {
     "| --- | ---: |",
     ...headlineMetrics(r.metrics).map(([k, v]) => `| ${k} | ${fmt(v)} |`),
   ];
+  const note = multiclassNote(r);
+  if (note) lines.push("", note);
+  if (r.per_class?.length) {
+    lines.push(
+      "",
+      `| ${PER_CLASS_HEADERS.join(" | ")} |`,
+      `| --- | ${PER_CLASS_HEADERS.slice(1).map(() => "---:").join(" | ")} |`,
+    );
+    for (const row of perClassRows(r)) {
+      lines.push(`| ${row.map((v, i) => (i === 0 ? `**${v}**` : fmt(v))).join(" | ")} |`);
+    }
+  }
   if (r.cv) {
     lines.push("", "| cross-validation | mean | std |", "| --- | ---: | ---: |");
-    for (const k of ["roc_auc", "f1", "accuracy", "rmse", "r2"]) {
+    for (const k of ["roc_auc", "macro_roc_auc", "f1", "macro_f1", "accuracy", "rmse", "r2"]) {
       if (k in r.cv.mean) lines.push(`| ${k} | ${fmt(r.cv.mean[k])} | ${fmt(r.cv.std[k])} |`);
     }
   }

@@ -30,7 +30,7 @@ import { newRunId, TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
 import type { Lineage } from "../models/artifact.ts";
 import { loadPlugins, validateModelParams } from "../models/engines/registry.ts";
-import { crossValidate, cvSummaryMetrics } from "../models/evaluate.ts";
+import { crossValidate, cvFoldMetrics, cvSummaryMetrics } from "../models/evaluate.ts";
 import { resolveTarget } from "../models/target.ts";
 import { fit, fittedParams, Model } from "../models/model.ts";
 import { f1OptimalThreshold } from "../models/metrics.ts";
@@ -148,11 +148,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           threshold,
           onFold: (f, m) => {
             if (store) {
-              foldLogs.push(store.logMetrics(
-                runId,
-                Object.fromEntries(Object.entries(m).map(([k, v]) => [`cv_fold_${k}`, v])),
-                f,
-              ));
+              foldLogs.push(store.logMetrics(runId, cvFoldMetrics(m), f));
             }
             bar?.tick();
           },
@@ -217,6 +213,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       metrics,
       positive_class: target.positiveClass,
       classes: target.classes,
+      ...(evaluation.perClass ? { per_class: evaluation.perClass } : {}),
+      ...(evaluation.absentClasses?.length ? { absent_classes: evaluation.absentClasses } : {}),
       task: target.task,
       algorithm: params.algorithm,
       ...(typeof rounds === "number" ? { rounds_used: rounds } : {}),

@@ -2,11 +2,20 @@
  * Hyperparameter search: a grid (every combination) or a seeded random sample
  * of the combinations of `tune.space` (model key -> candidate values), each
  * scored by k-fold cross-validation on the training rows. The search is one
- * parent run in the tracking store; every trial is a child run with its params
- * and its fold metrics (step = fold) and their mean and std.
+ * parent run in the tracking store; every trial is a child run whose headline
+ * metrics are what the search ranks by: `cv_mean_<metric>` and
+ * `cv_std_<metric>` of every metric over the folds, with the folds themselves
+ * as step history under `cv_fold_<metric>` (step = fold), never under the
+ * plain metric name. Its params are typed (a null stays null). The parent
+ * carries the best trial's params and cv_ metrics (and `best_trial`,
+ * tag orchard.best_run_id); its `trial_cv_mean_<metric>` history (step =
+ * trial) is the search's progress.
+ *
+ * On a multiclass target a one-class metric name (roc_auc, pr_auc, f1,
+ * precision, recall) means its macro average (macro_roc_auc, ...), said once.
  */
 import { UserError } from "../core/errors.ts";
-import { ProgressBar } from "../core/progress.ts";
+import { log as stderrLog, ProgressBar } from "../core/progress.ts";
 import { describeExpected, schemaAt, typedValue } from "../config/load.ts";
 import { type Config, type ModelParams, ModelSchema } from "../config/schema.ts";
 import { Rng } from "../core/random.ts";
@@ -18,6 +27,7 @@ import { trainModelName } from "./train.ts";
 import { engineParams, getEngine, loadPlugins, validateModelParams } from "../models/engines/registry.ts";
 import {
   crossValidate,
+  cvFoldMetrics,
   cvSummaryMetrics,
   type DataOptions,
   loadTrainingData,
@@ -92,10 +102,14 @@ export interface TuneOptions extends DataOptions {
 export interface Trial {
   trial: number;
   run_id: string | null;
+  /** the candidate's values as the model takes them (typed: "None" in the space is null here) */
   params: Candidate;
+  /** cv mean and std of the metric searched */
   score: number;
   std: number;
+  /** cv mean and std of every metric */
   metrics: Record<string, number>;
+  stds: Record<string, number>;
 }
 
 export interface TuneResult {
@@ -105,6 +119,81 @@ export interface TuneResult {
   folds: number;
   best: Trial;
   trials: Trial[];
+}
+
+const CLASSIFICATION_METRICS = [
+  "roc_auc",
+  "pr_auc",
+  "accuracy",
+  "precision",
+  "recall",
+  "f1",
+  "log_loss",
+  "brier",
+];
+const MULTICLASS_METRICS = [
+  "accuracy",
+  "macro_roc_auc",
+  "weighted_roc_auc",
+  "macro_pr_auc",
+  "weighted_pr_auc",
+  "macro_f1",
+  "weighted_f1",
+  "macro_precision",
+  "weighted_precision",
+  "macro_recall",
+  "weighted_recall",
+  "log_loss",
+  "brier",
+];
+const REGRESSION_METRICS = ["rmse", "mae", "r2"];
+
+/**
+ * The metric a search ranks by: tune.metric, checked against the target's
+ * metrics; on a multiclass target a one-class name (roc_auc, f1, ...) is its
+ * macro average.
+ */
+export function tuneMetric(
+  metric: string,
+  task: "classification" | "regression",
+  multiclass: boolean,
+): string {
+  if (multiclass && ["roc_auc", "pr_auc", "f1", "precision", "recall"].includes(metric)) {
+    return `macro_${metric}`;
+  }
+  const allowed = task === "regression"
+    ? REGRESSION_METRICS
+    : multiclass
+    ? MULTICLASS_METRICS
+    : CLASSIFICATION_METRICS;
+  if (!allowed.includes(metric)) {
+    const kind = task === "regression" ? "regression" : multiclass ? "multiclass" : "binary classification";
+    throw new UserError(
+      `tune.metric = ${metric}: not a ${kind} metric (use ${allowed.join(", ")}; e.g. ${allowed[0]})`,
+    );
+  }
+  return metric;
+}
+
+/** A trial's candidate with its values as the model params took them (typed: "None" -> null). */
+function typedCandidate(params: ModelParams, candidate: Candidate): Candidate {
+  const typed = params as unknown as Record<string, Candidate[string]>;
+  return Object.fromEntries(Object.keys(candidate).map((k) => [k, typed[k] ?? null]));
+}
+
+/** What a trial run logs as params: the engine's params (typed), the searched keys, the folds. */
+function trialParams(
+  params: ModelParams,
+  candidate: Candidate,
+  kind: Parameters<typeof engineParams>[1],
+  folds: number,
+) {
+  return {
+    algorithm: params.algorithm,
+    ...engineParams(params, kind),
+    ...typedCandidate(params, candidate),
+    cv_folds: folds,
+  };
 }
 
 export async function tune(opts: TuneOptions): Promise<TuneResult> {
@@ -131,13 +220,13 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
     data.target,
   );
   for (const p of paramsList) validateModelParams(p, target.kind);
-  const probe = target.task === "classification" ? "roc_auc" : "r2";
-  const allowed = target.task === "classification"
-    ? ["roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier"]
-    : ["rmse", "mae", "r2"];
-  if (!allowed.includes(t.metric)) {
-    throw new UserError(
-      `tune.metric = ${t.metric}: not a ${target.task} metric (use ${allowed.join(", ")}; e.g. ${probe})`,
+  const multiclass = target.task === "classification" && target.classes!.length > 2;
+  const metric = tuneMetric(t.metric, target.task, multiclass);
+  if (metric !== t.metric && (opts.verbose ?? true)) {
+    stderrLog(
+      `tune.metric = ${t.metric} on a ${
+        target.classes!.length
+      }-class target: ranking by ${metric} (one-vs-rest, macro average)`,
     );
   }
   const exclude = [...data.exclude, data.target];
@@ -157,7 +246,7 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
     })).runId
     : null;
   const bar = (opts.verbose ?? true) ? new ProgressBar("tuning trials", candidates.length) : undefined;
-  const better = greaterIsBetter(t.metric);
+  const better = greaterIsBetter(metric);
   const trials: Trial[] = [];
   try {
     if (parent) {
@@ -165,7 +254,7 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
         strategy: t.strategy,
         n_trials: candidates.length,
         cv_folds: t.cv_folds,
-        metric: t.metric,
+        metric,
         space,
         data: data.train.digest.path,
       });
@@ -182,36 +271,31 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
         })).runId
         : null;
       try {
-        if (child) {
-          await store!.logParams(child, {
-            algorithm: params.algorithm,
-            ...engineParams(params, target.kind),
-            cv_folds: t.cv_folds,
-          });
-        }
+        if (child) await store!.logParams(child, trialParams(params, candidates[i], target.kind, t.cv_folds));
         const foldLogs: Promise<void>[] = [];
         const cv = await crossValidate(data.train.columns, target, params, t.cv_folds, config.split.seed, {
           exclude,
           threshold,
           onFold: (f, m) => {
-            if (child) foldLogs.push(store!.logMetrics(child, m, f));
+            if (child) foldLogs.push(store!.logMetrics(child, cvFoldMetrics(m), f));
           },
         });
         await Promise.all(foldLogs);
         const trial: Trial = {
           trial: i,
           run_id: child,
-          params: candidates[i],
-          score: cv.mean[t.metric],
-          std: cv.std[t.metric],
+          params: typedCandidate(params, candidates[i]),
+          score: cv.mean[metric],
+          std: cv.std[metric],
           metrics: cv.mean,
+          stds: cv.std,
         };
         trials.push(trial);
         if (child) {
-          await store!.logMetrics(child, cvSummaryMetrics(cv), t.cv_folds);
+          await store!.logMetrics(child, cvSummaryMetrics(cv));
           await store!.endRun(child, "FINISHED");
         }
-        if (parent) await store!.logMetric(parent, `trial_${t.metric}`, trial.score, i);
+        if (parent) await store!.logMetric(parent, `trial_cv_mean_${metric}`, trial.score, i);
       } catch (e) {
         if (child) await store!.endRun(child, "FAILED").catch(() => {});
         throw e;
@@ -219,22 +303,20 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
       bar?.tick();
     }
     const scored = trials.filter((x) => !Number.isNaN(x.score));
-    if (scored.length === 0) throw new UserError(`tune: no trial produced a ${t.metric} score`);
+    if (scored.length === 0) throw new UserError(`tune: no trial produced a ${metric} score`);
     // best score; ties go to the earlier trial
     const best = scored.reduce((a, b) => ((better ? b.score > a.score : b.score < a.score) ? b : a));
     if (parent) {
-      await store!.logParams(
-        parent,
-        Object.fromEntries(Object.entries(best.params).map(([k, v]) => [`best.${k}`, v])),
-      );
-      await store!.logMetrics(parent, {
-        [`best_${t.metric}`]: best.score,
-        [`best_${t.metric}_std`]: best.std,
+      // the best trial's params and cross-validation metrics, under the trial's own names
+      await store!.logParams(parent, {
+        ...trialParams(paramsList[best.trial], candidates[best.trial], target.kind, t.cv_folds),
+        best_trial: best.trial,
       });
+      await store!.logMetrics(parent, cvSummaryMetrics({ mean: best.metrics, std: best.stds }));
       await store!.setTags(parent, { "orchard.best_run_id": best.run_id ?? "" });
       await store!.endRun(parent, "FINISHED");
     }
-    return { parent_run_id: parent, metric: t.metric, strategy: t.strategy, folds: t.cv_folds, best, trials };
+    return { parent_run_id: parent, metric, strategy: t.strategy, folds: t.cv_folds, best, trials };
   } catch (e) {
     if (parent) {
       await store!.endRun(parent, "FAILED").catch(() => {/* keep the original error */});

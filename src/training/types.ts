@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import type { Label } from "../models/artifact.ts";
+import type { ClassMetrics } from "../models/metrics.ts";
 import type { DataOptions } from "./data.ts";
 
 export interface TrainOptions extends DataOptions {
@@ -43,7 +44,12 @@ export interface TrainResult {
   artifact: string;
   report?: string;
   summary?: string;
+  /** the validation metrics (see Evaluation.metrics in src/models/evaluate.ts); NaN: undefined on these rows */
   metrics: Record<string, number>;
+  /** classification: each class's precision, recall, F1, support and one-vs-rest ROC/PR AUC */
+  per_class?: (ClassMetrics & { class: Label })[];
+  /** classification: classes with no validation row (left out of the macro AUC averages) */
+  absent_classes?: Label[];
   positive_class?: Label;
   classes?: Label[];
   task: "classification" | "regression";

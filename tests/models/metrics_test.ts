@@ -9,6 +9,8 @@ import {
   f1,
   logLoss,
   mae,
+  multiclassClassificationMetrics,
+  multiclassLogLoss,
   multiclassMetrics,
   prAuc,
   prCurve,
@@ -124,25 +126,193 @@ Deno.test("length mismatch throws", () => {
 });
 
 Deno.test("multiclass metrics from a confusion matrix, by hand", () => {
-  // rows truth, columns prediction; class 1 is the positive class
+  // rows truth, columns prediction
   const m = [
     [5, 1, 0], // class 0: 6 rows
     [2, 3, 1], // class 1: 6 rows
     [0, 0, 4], // class 2: 4 rows
   ];
-  const r = multiclassMetrics(m, 1);
+  const r = multiclassMetrics(m);
   assertAlmostEquals(r.accuracy, 12 / 16);
-  // class 1: tp 3, predicted 4 (column), actual 6 (row) -> p 3/4, r 1/2, f1 0.6
-  assertAlmostEquals(r.precision, 0.75);
-  assertAlmostEquals(r.recall, 0.5);
-  assertAlmostEquals(r.f1, 0.6);
-  // class 0: p 5/7 r 5/6; class 2: p 4/5 r 1
+  // class 0: p 5/7 r 5/6; class 1: tp 3, predicted 4, actual 6 -> p 3/4 r 1/2 f1 0.6; class 2: p 4/5 r 1
   assertAlmostEquals(r.macro_precision, (5 / 7 + 3 / 4 + 4 / 5) / 3);
   assertAlmostEquals(r.macro_recall, (5 / 6 + 1 / 2 + 1) / 3);
   const f = (p: number, q: number) => (2 * p * q) / (p + q);
   assertAlmostEquals(r.macro_f1, (f(5 / 7, 5 / 6) + 0.6 + f(4 / 5, 1)) / 3);
-  // a class never predicted counts 0 precision (zero_division=0)
-  assertEquals(multiclassMetrics([[1, 0, 0], [0, 1, 0], [1, 0, 0]], 2).precision, 0);
+  // weighted: by support 6, 6, 4
+  assertAlmostEquals(r.weighted_recall, (6 * 5 / 6 + 6 * 1 / 2 + 4 * 1) / 16);
+  assertAlmostEquals(r.weighted_f1, (6 * f(5 / 7, 5 / 6) + 6 * 0.6 + 4 * f(4 / 5, 1)) / 16);
+  // no "positive class" metric for a multiclass target
+  assertEquals("f1" in r || "precision" in r || "recall" in r, false);
+});
+
+Deno.test("multiclass P/R/F1: a class absent from truth and predictions is left out of macro (labels=None)", () => {
+  // class 2 has no row and is never predicted: macro over classes 0 and 1 only
+  const r = multiclassMetrics([[2, 1, 0], [0, 3, 0], [0, 0, 0]]);
+  // class 0: p 1, r 2/3, f1 0.8; class 1: p 3/4, r 1, f1 6/7
+  assertAlmostEquals(r.macro_precision, (1 + 3 / 4) / 2);
+  assertAlmostEquals(r.macro_f1, (0.8 + 6 / 7) / 2);
+  // predicted but absent: it counts, with precision 0 and recall 0 (zero_division=0), as scikit-learn
+  const q = multiclassMetrics([[2, 0, 1], [0, 3, 0], [0, 0, 0]]);
+  assertAlmostEquals(q.macro_precision, (1 + 1 + 0) / 3);
+  assertAlmostEquals(q.macro_recall, (2 / 3 + 1 + 0) / 3);
+});
+
+Deno.test("one-vs-rest macro/weighted ROC AUC by hand, a class absent from the truth skipped", () => {
+  // 3 classes, 4 rows, class 2 has no row. Column 0: truth [1,1,0,0], scores [.6,.5,.3,.2] -> AUC 1.
+  const y = [0, 0, 1, 1];
+  const P = [
+    [0.6, 0.3, 0.1],
+    [0.5, 0.45, 0.05],
+    [0.3, 0.4, 0.3],
+    [0.2, 0.7, 0.1],
+  ].flat();
+  // column 1 positives .4, .7 vs negatives .3, .45: .4 < .45 loses -> 3/4
+  const r = multiclassClassificationMetrics(y, P, 3, [0, 0, 1, 1]);
+  assertEquals(r.absent, [2]);
+  assertEquals(r.perClass.map((c) => c.support), [2, 2, 0]);
+  assertAlmostEquals(r.perClass[0].roc_auc, 1);
+  assertAlmostEquals(r.perClass[1].roc_auc, 0.75);
+  assertEquals(Number.isNaN(r.perClass[2].roc_auc), true);
+  assertAlmostEquals(r.metrics.macro_roc_auc, (1 + 0.75) / 2);
+  assertAlmostEquals(r.metrics.weighted_roc_auc, (2 * 1 + 2 * 0.75) / 4);
+  // log loss: -mean log p(true) = -(log .6 + log .5 + log .4 + log .7) / 4
+  assertAlmostEquals(
+    r.metrics.log_loss,
+    -(Math.log(0.6) + Math.log(0.5) + Math.log(0.4) + Math.log(0.7)) / 4,
+  );
+  assertAlmostEquals(multiclassLogLoss([1], [0, 1, 0], 3), 0);
+  assertEquals("roc_auc" in r.metrics, false);
+});
+
+/**
+ * The raw scores of the scikit-learn cross-checks: integers from a fixed
+ * formula, normalized per row; the same formula is in the Python script that
+ * computed the expected values (scikit-learn 1.2.1, once, while developing):
+ *
+ *   y[i] = (i * mul + i // 3) % k, moved to the next class when it is `absent`
+ *   raw[i][j] = ((i*7 + j*13 + i*j) % 17) + 1 + (12 if j == y[i] and i % 4 != 0 else 0)
+ *
+ *   macro/weighted_roc_auc = roc_auc_score(Y[:, present], P[:, present], average=...)  (equal to
+ *     roc_auc_score(y, P, multi_class="ovr", average=...) when every class is present; with a class
+ *     absent that call raises "Only one class present in y_true")
+ *   macro/weighted_pr_auc = average_precision_score(Y[:, present], P[:, present], average=...)
+ *   log_loss(y, P, labels=range(k)); f1/precision/recall_score(y, P.argmax(1), average=..., zero_division=0)
+ *   brier = mean(sum((P - Y)**2, axis=1))
+ */
+function sklearnCase(n: number, k: number, absent: number[], mul: number) {
+  const y: number[] = [], P: number[] = [], pred: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let c = (i * mul + Math.floor(i / 3)) % k;
+    if (absent.includes(c)) c = (c + 1) % k;
+    y.push(c);
+    const raw = Array.from(
+      { length: k },
+      (_, j) => ((i * 7 + j * 13 + i * j) % 17) + 1 + (j === c && i % 4 !== 0 ? 12 : 0),
+    );
+    const sum = raw.reduce((a, b) => a + b, 0);
+    P.push(...raw.map((r) => r / sum));
+    let best = 0;
+    for (let j = 1; j < k; j++) if (raw[j] > raw[best]) best = j; // argmax, first on ties (numpy)
+    pred.push(best);
+  }
+  return { y, P, pred };
+}
+
+function assertMetrics(got: Record<string, number>, want: Record<string, number>) {
+  for (const [key, value] of Object.entries(want)) assertAlmostEquals(got[key], value, 1e-12, key);
+}
+
+Deno.test("3 classes, all present: scikit-learn's ovr macro/weighted AUC, AP, log loss, F1", () => {
+  const { y, P, pred } = sklearnCase(24, 3, [], 5);
+  const r = multiclassClassificationMetrics(y, P, 3, pred);
+  assertEquals(r.absent, []);
+  assertMetrics(r.metrics, {
+    macro_roc_auc: 0.8385416666666666,
+    weighted_roc_auc: 0.8385416666666666,
+    macro_pr_auc: 0.8041310541310541,
+    weighted_pr_auc: 0.8041310541310541,
+    log_loss: 0.8425027484942325,
+    brier: 0.4587982625101967,
+    accuracy: 0.7083333333333334,
+    macro_f1: 0.700280112044818,
+    macro_precision: 0.7037037037037037,
+    macro_recall: 0.7083333333333334,
+    weighted_f1: 0.700280112044818,
+  });
+  const per = [0.703125, 0.8203125, 0.9921875];
+  r.perClass.forEach((c, i) => assertAlmostEquals(c.roc_auc, per[i], 1e-12));
+});
+
+Deno.test("3 classes, one absent from validation: skipped in the AUC averages (scikit-learn raises)", () => {
+  const { y, P, pred } = sklearnCase(24, 3, [2], 5);
+  const r = multiclassClassificationMetrics(y, P, 3, pred);
+  assertEquals(r.absent, [2]);
+  assertMetrics(r.metrics, {
+    macro_roc_auc: 0.76171875,
+    weighted_roc_auc: 0.7421875,
+    macro_pr_auc: 0.797485483532878,
+    weighted_pr_auc: 0.8172847757646351,
+    log_loss: 0.8814252587130209,
+    brier: 0.48662082303582715,
+    accuracy: 0.7083333333333334,
+    macro_f1: 0.4531024531024532, // class 2 is predicted once: it counts (F1 0), as in scikit-learn
+    macro_precision: 0.47712418300653586,
+    macro_recall: 0.4375,
+    weighted_f1: 0.7157287157287158,
+    weighted_precision: 0.7320261437908496,
+    weighted_recall: 0.7083333333333334,
+  });
+  assertEquals(Number.isNaN(r.perClass[2].roc_auc) && Number.isNaN(r.perClass[2].pr_auc), true);
+});
+
+Deno.test("9 classes, one absent from validation: scikit-learn's values on the present classes", () => {
+  const { y, P, pred } = sklearnCase(60, 9, [4], 7);
+  const r = multiclassClassificationMetrics(y, P, 9, pred);
+  assertEquals(r.absent, [4]);
+  assertMetrics(r.metrics, {
+    macro_roc_auc: 0.8407083032875605,
+    weighted_roc_auc: 0.8255672199512779,
+    macro_pr_auc: 0.699171781911331,
+    weighted_pr_auc: 0.6764900705475313,
+    log_loss: 1.7901007895331587,
+    brier: 0.7662794337333554,
+    accuracy: 0.6,
+    macro_f1: 0.5506715506715507,
+    macro_precision: 0.5708994708994708,
+    macro_recall: 0.5529100529100529,
+    weighted_f1: 0.6135836385836387,
+    weighted_precision: 0.6532539682539683,
+    weighted_recall: 0.6,
+  });
+  const auc = [
+    0.7235576923076923,
+    0.8441358024691358,
+    0.8194070080862532,
+    0.9012345679012346,
+    NaN,
+    0.7701863354037267,
+    0.9166666666666667,
+    0.7520215633423181,
+    0.9984567901234568,
+  ];
+  const f1s = [
+    0.5714285714285715,
+    0.5,
+    0.7692307692307692,
+    0.6153846153846153,
+    0.0,
+    0.5833333333333334,
+    0.6666666666666666,
+    0.5,
+    0.75,
+  ];
+  r.perClass.forEach((c, i) => {
+    if (Number.isNaN(auc[i])) assertEquals(Number.isNaN(c.roc_auc), true);
+    else assertAlmostEquals(c.roc_auc, auc[i], 1e-12);
+    assertAlmostEquals(c.f1, f1s[i], 1e-12);
+  });
+  assertEquals(r.perClass.map((c) => c.support), [8, 6, 7, 6, 0, 14, 6, 7, 6]);
 });
 
 Deno.test("PR curve: one point per distinct score (ties one step), highest threshold first", () => {

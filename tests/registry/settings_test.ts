@@ -17,7 +17,11 @@ import {
   taskKindOf,
 } from "../../src/registry/settings.ts";
 import { evaluateGates } from "../../src/registry/gates.ts";
-import { binaryMetrics, multiclassMetrics, regressionMetrics } from "../../src/models/metrics.ts";
+import {
+  binaryMetrics,
+  multiclassClassificationMetrics,
+  regressionMetrics,
+} from "../../src/models/metrics.ts";
 
 /** The shipped example's settings (params.yaml). */
 const shipped = (extra: Record<string, unknown> = {}) =>
@@ -74,10 +78,19 @@ Deno.test("settings: the default gates name metrics the evaluator produces for t
   const score = [0.1, 0.8, 0.6, 0.4, 0.3, 0.2];
   const produced = {
     binary: Object.keys(binaryMetrics(truth, score)),
-    multiclass: [
-      ...Object.keys(binaryMetrics(truth, score)),
-      ...Object.keys(multiclassMetrics([[2, 1, 0], [0, 3, 1], [1, 0, 2]], 0)),
-    ],
+    multiclass: Object.keys(
+      multiclassClassificationMetrics(
+        [0, 1, 2, 1],
+        [0.8, 0.1, 0.1, 0.2, 0.7, 0.1, 0.1, 0.2, 0.7, 0.3, 0.3, 0.4],
+        3,
+        [
+          0,
+          1,
+          2,
+          2,
+        ],
+      ).metrics,
+    ),
     regression: Object.keys(regressionMetrics([1, 2, 3], [1.1, 1.9, 3.2])),
   };
   for (const kind of ["binary", "multiclass", "regression"] as const) {

@@ -127,8 +127,8 @@ Deno.test("logistic and explicit positive class; cross-validation logs fold hist
     const run = await store.getRun(r.run_id);
     await store.close();
     assertEquals(run.metricHistory.cv_fold_roc_auc.map((p) => p.step), [0, 1, 2]);
-    assertEquals(run.metrics.cv_roc_auc_mean, r.cv.mean.roc_auc);
-    assertEquals(run.metrics.cv_roc_auc_std, r.cv.std.roc_auc);
+    assertEquals(run.metrics.cv_mean_roc_auc, r.cv.mean.roc_auc);
+    assertEquals(run.metrics.cv_std_roc_auc, r.cv.std.roc_auc);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -153,7 +153,7 @@ Deno.test("regression target trains a regressor with RMSE/MAE/R2", async () => {
   }
 });
 
-Deno.test("multiclass target: argmax predictions, macro metrics, confusion matrix agrees", async () => {
+Deno.test("multiclass target: argmax predictions, macro metrics, accuracy agrees", async () => {
   const { dir, config } = setup();
   try {
     // three classes whose share depends on tenure
@@ -167,11 +167,11 @@ Deno.test("multiclass target: argmax predictions, macro metrics, confusion matri
     assertEquals(r.task, "classification");
     assertEquals(r.classes, ["loyal", "mid", "new"]);
     assertEquals(r.positive_class, "new"); // the minority class (tenure < 15)
-    for (const k of ["macro_precision", "macro_recall", "macro_f1", "roc_auc"]) {
+    for (const k of ["macro_precision", "macro_recall", "macro_f1", "macro_roc_auc", "weighted_roc_auc"]) {
       assert.ok(Number.isFinite(r.metrics[k]), k);
     }
     assert.ok(r.metrics.accuracy > 0.8, `accuracy ${r.metrics.accuracy}`);
-    // accuracy and the positive class's recall follow the argmax predictions the artifact serves
+    // accuracy and each class's recall follow the argmax predictions the artifact serves
     const model = loadArtifact(r.artifact);
     const data = loadTrainingData(config, { data: csv, target: "tier" });
     const n = data.validation.rows;
@@ -191,7 +191,7 @@ Deno.test("multiclass target: argmax predictions, macro metrics, confusion matri
       }
     }
     assertEquals(r.metrics.accuracy, ok / n);
-    assertEquals(r.metrics.recall, tpNew / allNew);
+    assertEquals(r.per_class!.find((c) => c.class === "new")!.recall, tpNew / allNew);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -303,11 +303,11 @@ Deno.test("tune: grid trials are child runs of one parent; best is the top CV sc
     const parent = await store.getRun(r.parent_run_id!);
     await store.close();
     assertEquals(children.length, 2);
-    assert.ok(children.every((c) => c.status === "FINISHED" && c.metricHistory.roc_auc.length === 2));
-    assertEquals(parent.metrics.best_roc_auc, r.best.score);
+    assert.ok(children.every((c) => c.status === "FINISHED" && c.metricHistory.cv_fold_roc_auc.length === 2));
+    assertEquals(parent.metrics.cv_mean_roc_auc, r.best.score);
     const bestChild = children.find((c) => c.runId === r.best.run_id)!;
-    assertEquals(bestChild.metrics.cv_roc_auc_mean, r.best.score);
-    assertEquals(bestChild.metrics.cv_roc_auc_std, r.best.std);
+    assertEquals(bestChild.metrics.cv_mean_roc_auc, r.best.score);
+    assertEquals(bestChild.metrics.cv_std_roc_auc, r.best.std);
     const badSpace = ConfigSchema.parse({ ...config, tune: { ...config.tune, space: { max_depth: [0] } } });
     await assertRejects(
       () => tune({ config: badSpace, data: csv, target: "churned", verbose: false }),
