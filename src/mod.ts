@@ -125,6 +125,8 @@ export {
 } from "./report/charts.ts";
 export { Plot, renderPlot } from "./report/plot.ts";
 export { escapeHtml, htmlPage, htmlTable } from "./report/html.ts";
+export { driftedColumnsChart, type DriftHistoryPoint, driftShareChart } from "./report/history.ts";
+export { readReportRecords, rebuildReportIndex, type ReportRecord } from "./report/catalog.ts";
 
 // --- notebooks: rich display in Jupyter on the Deno kernel -----------------------
 export { chart, display, grid, html, markdown, show, table } from "./notebooks/display.ts";
