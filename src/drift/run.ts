@@ -65,7 +65,7 @@ async function tryLoadModel(
   config: Config,
   uri: string,
   explicit: boolean,
-): Promise<{ model?: LoadedModel; note?: string }> {
+): Promise<{ model?: LoadedModel; name?: string; note?: string }> {
   const store = trackingLocation(config);
   if (uri.startsWith("models:") && !storeExists(store)) {
     if (explicit) throw new UserError(`--model ${uri}: no tracking store at ${store}`);
@@ -73,7 +73,9 @@ async function tryLoadModel(
   }
   try {
     // the service's resolution: registry URIs and artifact directories, checksum-verified
-    return { model: loadArtifact((await resolveUri(uri, { store, modelsDir: config.paths.models })).dir) };
+    const target = await resolveUri(uri, { store, modelsDir: config.paths.models });
+    // the name the service logs the model under (src/registry/loader.ts registryLoader)
+    return { model: loadArtifact(target.dir), name: target.name ?? basename(target.dir) };
   } catch (e) {
     if (explicit && e instanceof UserError) throw new UserError(`--model ${uri}: ${e.message}`);
     return { note: `model ${uri} unavailable: ${(e as Error).message.split("\n")[0]}` };
@@ -94,9 +96,11 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   const notes: string[] = [];
   const uri = opts.model === undefined ? `models:/${config.registry.model_name}@champion` : opts.model;
   let model: LoadedModel | undefined;
+  let loadedName: string | undefined;
   if (uri) {
     const loaded = await tryLoadModel(config, uri, opts.model !== undefined);
     model = loaded.model;
+    loadedName = loaded.name;
     if (loaded.note) notes.push(loaded.note);
   }
 
@@ -123,7 +127,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   if (opts.current) currentSource = opts.current;
   else {
     // the checked model's own records: the service logs one folder per model
-    served = uri ? servedName(uri) : undefined;
+    served = loadedName ?? (uri ? servedName(uri) : undefined);
     const day = lastLogDay(config.paths.predictions, served);
     if (!day) {
       const where = served ? `${modelFolder(served)}/date=YYYY-MM-DD/` : "model=<name>/date=YYYY-MM-DD/";
@@ -217,7 +221,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   result.notes.unshift(...notes);
 
   const reportDir = opts.output ?? config.paths.reports;
-  const modelName = model && uri ? servedName(uri) : undefined;
+  const modelName = model && uri ? loadedName ?? servedName(uri) : undefined;
   const stem = runStem(reportDir, config.paths.monitoring, modelName, now);
   const reportPath = join(reportDir, `${stem}.html`);
   const statsPath = join(config.paths.monitoring, statsFileOf(stem));

@@ -126,3 +126,26 @@ Deno.test("drift still reads a log in the older layout (date=<day>/ at the top),
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("drift --model <a registered version's folder> reads that model's log folder, and names its report by the model", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "drift_version_dir_" });
+  try {
+    const config = await setup(root);
+    const log = new PredictionLog({
+      dir: config.paths.predictions,
+      worker: "w1",
+      flushMs: 60_000,
+      batchSize: 1e6,
+    });
+    const { churn, other } = entries();
+    for (const e of [...churn, ...other]) log.push(e);
+    await log.close();
+    // the service logs a path inside the registry under the registered name, not the folder's ("1")
+    const version = join(config.paths.models, config.registry.model_name, "1");
+    const run = await runDrift({ config, model: version, now: new Date(`${DAY}T23:00:00Z`) });
+    equal(run.currentSource, join(config.paths.predictions, "model=churn", `date=${DAY}`));
+    assert(/drift_churn_\d{8}T\d{6}Z\.html$/.test(run.reportPath), run.reportPath);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
