@@ -91,10 +91,11 @@ export function parallelChart(
     height: 300,
     marginTop: 30,
     marginBottom: 30,
-    title: `Params against ${metric}`,
+    // a continuous legend needs a canvas, which the server-side DOM lacks: the title says the scale
+    title: `Params against ${metric} (colour: ${metric}, dark low to yellow high)`,
     x: { axis: null, domain: [-0.3, all.length - 0.7] },
     y: { axis: null, domain: [-0.05, 1.05] },
-    color: { legend: true, label: metric, scheme: "viridis" },
+    color: { scheme: "viridis" },
     marks: [
       Plot.ruleX(labels, { x: "axis", stroke: "#999" }),
       Plot.line(points, {
