@@ -81,14 +81,22 @@ export function parseJson<T>(text: unknown, fallback: T): T {
 }
 
 /** Metrics as JSON keep NaN and infinities (JSON.stringify would turn them into null). */
+/** Metrics as JSON: a missing one (NaN) is null; infinities as text ("Infinity"). */
 export function metricsJson(metrics: Record<string, number>): string {
   return JSON.stringify(
-    Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : String(v)])),
+    Object.fromEntries(
+      Object.entries(metrics).map((
+        [k, v],
+      ) => [k, Number.isNaN(v) ? null : Number.isFinite(v) ? v : String(v)]),
+    ),
   );
 }
+/** The metrics back: null (and the "NaN" older versions wrote) is missing, NaN in memory. */
 export function metricsFromJson(text: unknown): Record<string, number> {
-  const raw = parseJson<Record<string, number | string>>(text, {});
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "number" ? v : Number(v)]));
+  const raw = parseJson<Record<string, number | string | null>>(text, {});
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [k, typeof v === "number" ? v : v === null ? NaN : Number(v)]),
+  );
 }
 
 export function gateRecordFromRow(r: Row): GateRecord {

@@ -22,7 +22,7 @@
  * against an ISO date string.
  *
  * Semantics: a run lacking the key fails every comparison except IS NULL (as
- * SQL). Metrics compare as numbers. Params, tags and text attributes compare as
+ * SQL); a missing metric (stored NULL, NaN in memory) counts as lacking it. Metrics compare as numbers. Params, tags and text attributes compare as
  * numbers when the value is a number literal and the stored text parses as a
  * number (`params.max_depth = 10` matches "10"), otherwise as strings.
  */
@@ -478,7 +478,8 @@ export function matchesFilter(filter: Filter, run: FilterableRun): boolean {
     case "not":
       return !matchesFilter(filter.expr, run);
     case "null": {
-      const missing = keyValue(run, filter.key) === undefined;
+      const v = keyValue(run, filter.key);
+      const missing = v === undefined || (typeof v === "number" && Number.isNaN(v));
       return filter.negate ? !missing : missing;
     }
   }

@@ -14,6 +14,11 @@
  * Times are milliseconds since the epoch. Params are stored as text (strings
  * as written, anything else as JSON), as MLflow does; a param is immutable
  * once logged (re-logging the same value is allowed).
+ *
+ * A missing metric (one that could not be computed: NaN, or null as logged)
+ * is stored as SQL NULL on both backends, never as a NaN float; it reads back
+ * as NaN (the number type's "no value"), `IS NULL` matches it in a filter, it
+ * is null in JSON and prints as the missing symbol (core/format.ts MISSING).
  */
 import { UserError } from "../core/errors.ts";
 import { isPostgresUri, type Row, type Sql, type SqlDatabase, type SqlValue } from "../store/sql.ts";
@@ -145,6 +150,11 @@ function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
     metrics: {},
     tags: {},
   };
+}
+
+/** A stored metric's value: NULL (or a row flagged is_nan) is missing, NaN in memory. */
+function metricValue(row: Row): number {
+  return row.value === null || row.value === undefined || Number(row.is_nan) === 1 ? NaN : Number(row.value);
 }
 
 /** Ids per `IN (...)` list: well under SQLite's and PostgreSQL's parameter limits. */
@@ -403,16 +413,17 @@ export class TrackingStore {
     });
   }
 
-  logMetric(runId: string, key: string, value: number, step = 0): Promise<void> {
+  logMetric(runId: string, key: string, value: number | null, step = 0): Promise<void> {
     return this.logMetrics(runId, { [key]: value }, step);
   }
 
-  async logMetrics(runId: string, metrics: Record<string, number>, step = 0): Promise<void> {
+  /** Logs metrics at `step`; NaN or null is a missing metric (stored as NULL). */
+  async logMetrics(runId: string, metrics: Record<string, number | null>, step = 0): Promise<void> {
     if (!Number.isInteger(step)) throw new UserError(`metric step must be an integer (got ${step})`);
     for (const [key, value] of Object.entries(metrics)) {
       checkKey("metric", key);
-      if (typeof value !== "number") {
-        throw new UserError(`metric '${key}' must be a number (got ${typeof value})`);
+      if (typeof value !== "number" && value !== null) {
+        throw new UserError(`metric '${key}' must be a number or null (got ${typeof value})`);
       }
     }
     const now = Date.now();
@@ -422,8 +433,9 @@ export class TrackingStore {
         tx,
         "INSERT INTO metrics(run_id, key, value, is_nan, step, timestamp) VALUES",
         Object.entries(metrics).map(([key, value]) => {
-          const nan = Number.isNaN(value);
-          return [runId, key, nan ? null : value, nan ? 1 : 0, step, now];
+          // is_nan marks the row missing too (stores before NULL meant missing read it)
+          const missing = value === null || Number.isNaN(value);
+          return [runId, key, missing ? null : value, missing ? 1 : 0, step, now];
         }),
       );
     });
@@ -578,7 +590,7 @@ export class TrackingStore {
         const seen = latest.get(at);
         if (seen && (seen.step > step || (seen.step === step && seen.id > id))) continue;
         latest.set(at, { step, id });
-        run.metrics[row.key as string] = row.is_nan ? NaN : Number(row.value);
+        run.metrics[row.key as string] = metricValue(row);
       }
     }
   }
@@ -641,7 +653,7 @@ export class TrackingStore {
       )
     ) {
       const run = byId.get(m.run_id as string)!;
-      const value = m.is_nan ? NaN : Number(m.value);
+      const value = metricValue(m);
       const key = m.key as string;
       (run.metricHistory[key] ??= []).push({ value, step: Number(m.step), timestamp: Number(m.timestamp) });
       run.metrics[key] = value; // ordered by step then insertion: the last one wins

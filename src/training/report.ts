@@ -212,8 +212,10 @@ export function renderTrainHtml(input: TrainReportInput): string {
   if (ev.residuals?.length) charts.push(residualChart(ev.residuals));
   const importance = input.importances?.length ? importanceChart(input.importances) : "";
 
-  const metricsRows = headlineMetrics(r.metrics).map(([k, v]) => [k, v]);
-  const cvRows = r.cv ? Object.keys(r.cv.mean).map((k) => [k, r.cv!.mean[k], r.cv!.std[k]]) : [];
+  // metric cells formatted here: a missing metric prints MISSING, as on the CLI and in the Markdown
+  // (htmlTable leaves a blank for a missing data cell)
+  const metricsRows = headlineMetrics(r.metrics).map(([k, v]) => [k, fmt(v)]);
+  const cvRows = r.cv ? Object.keys(r.cv.mean).map((k) => [k, fmt(r.cv!.mean[k]), fmt(r.cv!.std[k])]) : [];
   const body = `
 <h1>Training run ${escapeHtml(r.run_id)}</h1>
 <p class="muted">${escapeHtml(r.algorithm)} · ${escapeHtml(r.task)}${
@@ -225,7 +227,11 @@ export function renderTrainHtml(input: TrainReportInput): string {
 ${multiclassNote(r) ? `<p class="muted">${escapeHtml(multiclassNote(r))}</p>\n` : ""}${
     htmlTable(["metric", "value"], metricsRows)
   }
-${r.per_class?.length ? `<h2>Per class</h2>\n${htmlTable(PER_CLASS_HEADERS, perClassRows(r))}` : ""}
+${
+    r.per_class?.length
+      ? `<h2>Per class</h2>\n${htmlTable(PER_CLASS_HEADERS, perClassRows(r).map((row) => row.map(fmt)))}`
+      : ""
+  }
 ${
     r.cv
       ? `<h2>Cross-validation (${escapeHtml(String(input.params.cv_folds ?? ""))} folds)</h2>${

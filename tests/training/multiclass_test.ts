@@ -95,6 +95,8 @@ Deno.test("9 classes, one absent from validation: macro/weighted OvR metrics, no
     const html = Deno.readTextFileSync(r.report!);
     assert.match(html, /<h2>Per class<\/h2>/);
     assert.ok(!html.includes("NaN"), "no NaN in the report");
+    // t4's AUCs print the missing symbol, as in the Markdown and on the CLI
+    assert.match(html, /<td>t4<\/td><td>0<\/td>(<td>[^<]*<\/td>){3}<td>-<\/td><td>-<\/td>/);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
