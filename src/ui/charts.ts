@@ -136,7 +136,10 @@ export function timeChart(
         stroke: many ? "series" : "#1f77b4",
         strokeWidth: 1.8,
       }),
-      Plot.dot(points, { x: "t", y: "value", fill: many ? "series" : "#1f77b4", r: 2.5 }),
+      // dots only while they can be told apart (and stay cheap to render)
+      ...(points.length <= 120
+        ? [Plot.dot(points, { x: "t", y: "value", fill: many ? "series" : "#1f77b4", r: 2.5 })]
+        : []),
     ];
   return renderPlot({
     width: 560,

@@ -158,11 +158,27 @@ async function runRows(store: TrackingStore, experiment?: string): Promise<Filte
   return rows.map(attributes);
 }
 
-/** The metric, param and tag keys logged in the scope (for the column chooser). */
-export async function availableKeys(
-  store: TrackingStore,
-  experiment?: string,
-): Promise<Record<"metrics" | "params" | "tags", string[]>> {
+type KeySets = Record<"metrics" | "params" | "tags", string[]>;
+const keyCache = new Map<string, { stamp: string; at: number; keys: KeySets }>();
+const KEY_TTL_MS = 10_000;
+
+/**
+ * The metric, param and tag keys logged in the scope (for the column chooser).
+ * Finding them reads every metric row of the scope, so they are kept for 10 s,
+ * or until a run is added.
+ */
+export async function availableKeys(store: TrackingStore, experiment?: string): Promise<KeySets> {
+  const stampRow = await store.db.get<Row>("SELECT COUNT(*) AS n, MAX(seq) AS s FROM runs");
+  const stamp = `${stampRow?.n}/${stampRow?.s}`;
+  const at = `${store.location}\0${experiment ?? ""}`;
+  const hit = keyCache.get(at);
+  if (hit && hit.stamp === stamp && Date.now() - hit.at < KEY_TTL_MS) return hit.keys;
+  const keys = await scanKeys(store, experiment);
+  keyCache.set(at, { stamp, at: Date.now(), keys });
+  return keys;
+}
+
+async function scanKeys(store: TrackingStore, experiment?: string): Promise<KeySets> {
   const out = { metrics: [] as string[], params: [] as string[], tags: [] as string[] };
   for (const kind of ["metrics", "params", "tags"] as const) {
     const rows = experiment === undefined

@@ -173,13 +173,19 @@ export function monitoringPage(ctx: UiContext, page = 1): Raw {
       ),
     )
     : html`<p class="muted">No drift checks yet (<code>deno task drift</code>).</p>`;
-  const recent = drift.slice(-200);
-  const columns = [...new Set(recent.flatMap((d) => d.scores.map((s) => s.column)))].sort();
-  const columnChart = recent.length
+  // per-column scores over the last 120 checks, for the 8 columns that scored highest last time
+  const recent = drift.slice(-120);
+  const top = new Set(
+    (drift.at(-1)?.scores ?? []).filter((s) => s.score !== null).sort((a, b) =>
+      (b.score ?? 0) - (a.score ?? 0)
+    )
+      .slice(0, 8).map((s) => s.column),
+  );
+  const columnChart = recent.length && top.size
     ? raw(timeChart(
-      "Drift score per column",
+      `Drift score per column (the ${top.size} highest at the last check)`,
       recent.flatMap((d) =>
-        d.scores.filter((s) => s.score !== null && columns.slice(0, 12).includes(s.column)).map((s) => ({
+        d.scores.filter((s) => s.score !== null && top.has(s.column)).map((s) => ({
           t: new Date(d.runAt),
           value: s.score as number,
           series: s.column,
