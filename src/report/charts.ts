@@ -3,7 +3,7 @@
  * by the HTML training report and notebooks. Each function takes plain data
  * (the shapes src/models/metrics.ts returns) and renders one chart.
  */
-import { Plot, renderPlot } from "./plot.ts";
+import { formatSI, Plot, renderPlot, textWidth, truncateText } from "./plot.ts";
 
 export interface ChartSize {
   width?: number;
@@ -58,40 +58,109 @@ export function prChart(
   });
 }
 
+/** Classes a confusion matrix shows in full; past this, the largest ones plus "other". */
+export const CONFUSION_MAX_CLASSES = 20;
+
+/**
+ * A confusion matrix cut to at most `maxClasses` rows and columns: the
+ * `maxClasses - 1` classes with the most true rows (ties: the first) keep
+ * their places, and the rest are summed into one last class "other" (in rows
+ * and in columns), whose members are listed in `folded`.
+ */
+export function foldConfusion(
+  matrix: number[][],
+  labels: string[],
+  maxClasses = CONFUSION_MAX_CLASSES,
+): { matrix: number[][]; labels: string[]; folded: string[] } {
+  const n = labels.length;
+  if (n <= Math.max(2, maxClasses)) return { matrix, labels, folded: [] };
+  const support = matrix.map((row) => row.reduce((a, b) => a + b, 0));
+  const keep = labels.map((_, i) => i).sort((a, b) => support[b] - support[a] || a - b)
+    .slice(0, Math.max(1, maxClasses - 1)).sort((a, b) => a - b);
+  const slot = new Array<number>(n).fill(keep.length);
+  keep.forEach((i, k) => (slot[i] = k));
+  const out = Array.from({ length: keep.length + 1 }, () => new Array<number>(keep.length + 1).fill(0));
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[slot[i]][slot[j]] += matrix[i]?.[j] ?? 0;
+  const folded = labels.filter((_, i) => slot[i] === keep.length);
+  let other = "other";
+  while (keep.some((i) => labels[i] === other)) other = `(${other})`;
+  return { matrix: out, labels: [...keep.map((i) => labels[i]), other], folded };
+}
+
+/** The widest a confusion matrix's class name is shown (px); longer ones are cut, full name as tooltip. */
+const CLASS_LABEL_WIDTH = 120;
+
 /**
  * Confusion matrix as a labelled heat map (rows: true class, columns: predicted);
  * `threshold` (binary: the positive-class probability cut) goes in the title.
+ * Sized from the class count: cells of 16-110 px with counts in SI units
+ * (12.3k) at a font that fits the widest count (8-14 px), class names cut
+ * past 120 px and turned upright when wider than a column. Past `maxClasses`
+ * (default 20) classes, the largest are kept and the rest folded into "other",
+ * named in the subtitle. Each cell's tooltip has the exact count.
  */
 export function confusionChart(
   matrix: number[][],
   labels: string[],
-  size: ChartSize & { threshold?: number } = {},
+  size: ChartSize & { threshold?: number; maxClasses?: number } = {},
 ): string {
-  const { threshold, ...dims } = size;
-  const cells = matrix.flatMap((row, i) =>
-    row.map((n, j) => ({ actual: labels[i], predicted: labels[j], n }))
+  const { threshold, maxClasses, ...dims } = size;
+  const fold = foldConfusion(matrix, labels.map(String), maxClasses);
+  const names = fold.labels;
+  const n = names.length;
+  const cells = fold.matrix.flatMap((row, i) =>
+    row.map((v, j) => ({ actual: names[i], predicted: names[j], n: v }))
   );
   const max = Math.max(1, ...cells.map((c) => c.n));
+  const shownCount = (v: number) => formatSI(v);
+  const widest = (font: number) => Math.max(...cells.map((c) => textWidth(shownCount(c.n), font)));
+  // cells from the class count, then the largest font the widest count fits, then cells that fit it
+  const plotWidth = dims.width ? Math.max(60, dims.width - 140) : 320;
+  const cell0 = Math.max(16, Math.min(110, Math.floor(plotWidth / n)));
+  let font = Math.min(14, Math.max(8, Math.floor(cell0 * 0.45)));
+  while (font > 8 && widest(font) > cell0 - 6) font--;
+  const cell = Math.max(cell0, Math.ceil(widest(font) + 6), Math.ceil(font * 1.3 + 4));
+  // margins from the longest (cut) class name: ticks (9 px), then the axis title (about 16 px)
+  const shown = names.map((l) => truncateText(l, CLASS_LABEL_WIDTH));
+  const longest = Math.max(...shown.map((l) => textWidth(l)));
+  const upright = longest > cell - 4;
+  const marginLeft = Math.ceil(longest + 9 + 18);
+  const marginBottom = Math.ceil((upright ? longest : 12) + 9 + 18);
+  const folded = fold.folded.length
+    ? `${fold.folded.length} classes with the fewest rows folded into "${names[n - 1]}": ${
+      fold.folded.join(", ")
+    }`
+    : undefined;
   return renderPlot({
-    ...SIZE,
-    ...dims,
+    width: dims.width ?? marginLeft + n * cell + 12,
+    height: dims.height ?? 12 + n * cell + marginBottom,
+    marginLeft,
+    marginBottom,
+    marginTop: 12,
+    marginRight: 12,
     title: threshold === undefined ? "Confusion matrix" : `Confusion matrix (threshold ${threshold})`,
-    // room for the longest class name (about 7 px a character at the default font)
-    marginLeft: Math.min(220, Math.max(80, 20 + 7 * Math.max(0, ...labels.map((l) => l.length)))),
-    x: { label: "Predicted", domain: labels },
-    y: { label: "Actual", domain: labels },
+    ...(folded ? { subtitle: folded } : {}),
+    x: { label: "Predicted", domain: names, tickRotate: upright ? -90 : 0 },
+    y: { label: "Actual", domain: names },
     color: { scheme: "blues", domain: [0, max] },
     marks: [
-      Plot.cell(cells, { x: "predicted", y: "actual", fill: "n", inset: 0.5 }),
+      Plot.cell(cells, {
+        x: "predicted",
+        y: "actual",
+        fill: "n",
+        inset: 0.5,
+        title: (d: { actual: string; predicted: string; n: number }) =>
+          `actual ${d.actual}, predicted ${d.predicted}: ${d.n.toLocaleString("en-US")}`,
+      }),
       Plot.text(cells, {
         x: "predicted",
         y: "actual",
-        text: (d: { n: number }) => String(d.n),
+        text: (d: { n: number }) => shownCount(d.n),
         fill: (d: { n: number }) => (d.n > max / 2 ? "white" : "black"),
-        fontSize: 14,
+        fontSize: font,
       }),
     ],
-  });
+  }, { maxLabelWidth: CLASS_LABEL_WIDTH });
 }
 
 /** Reliability diagram: mean predicted probability against observed positive share per bin. */
@@ -303,8 +372,7 @@ export function shapDependenceChart(
   const levels = [...sums].sort((a, b) => a[1].s / a[1].n - b[1].s / b[1].n).map(([k]) => k);
   return renderPlot({
     ...base,
-    marginBottom: 60,
-    x: { label: col.name, domain: levels, tickRotate: levels.some((l) => l.length > 8) ? -30 : 0 },
+    x: { label: col.name, domain: levels },
     marks: [
       Plot.ruleY([0], { stroke: "#999" }),
       Plot.boxY(pts, { x: "v", y: "s", fill: SHAP_LOW, fillOpacity: 0.25, stroke: SHAP_LOW }),

@@ -1,6 +1,23 @@
 import assert from "node:assert/strict";
-import { residualChart, rocChart, shapDependenceChart, shapSummaryChart } from "../../src/report/charts.ts";
-import { Plot, renderPlot } from "../../src/report/plot.ts";
+import { parseHTML } from "linkedom";
+import {
+  confusionChart,
+  foldConfusion,
+  residualChart,
+  rocChart,
+  shapDependenceChart,
+  shapSummaryChart,
+} from "../../src/report/charts.ts";
+import {
+  formatSI,
+  niceTicks,
+  Plot,
+  renderPlot,
+  siFormat,
+  textBoxes,
+  textWidth,
+  truncateText,
+} from "../../src/report/plot.ts";
 
 Deno.test("renderPlot: Plot options to an SVG string without a browser", () => {
   const svg = renderPlot({ marks: [Plot.dot([{ x: 1, y: 2 }, { x: 3, y: 4 }], { x: "x", y: "y" })] });
@@ -64,4 +81,67 @@ Deno.test("shapDependenceChart: value against SHAP value; numbers as dots, categ
   const cat = shapDependenceChart(shapCols[1]);
   assert.match(cat, /\(missing\)/);
   assert.match(cat, /SHAP value of plan/);
+});
+
+Deno.test("siFormat: one SI prefix an axis, decimals that tell ticks apart; formatSI: up to three digits", () => {
+  assert.deepEqual([0, 5000, 10000, 15000].map(siFormat([0, 5000, 10000, 15000])), ["0", "5k", "10k", "15k"]);
+  assert.deepEqual([1.2e6, 1.4e6].map(siFormat([1.2e6, 1.4e6])), ["1.2M", "1.4M"]);
+  assert.deepEqual([-2e7, 0, 2e7].map(siFormat([-2e7, 0, 2e7])), ["\u221220M", "0", "20M"]);
+  assert.deepEqual([999, 1234, 12345, 1_234_567, 1e7].map(formatSI), [
+    "999",
+    "1,234",
+    "12.3k",
+    "1.23M",
+    "10M",
+  ]);
+});
+
+Deno.test("niceTicks: d3's round steps", () => {
+  assert.deepEqual(niceTicks(0, 1e7, 5), [0, 2e6, 4e6, 6e6, 8e6, 1e7]);
+  assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+});
+
+Deno.test("textWidth and truncateText: DejaVu-sized estimates, cut with an ellipsis", () => {
+  // Chromium measures "200,000" at 10 px DejaVu Sans as 41.3 px
+  assert.ok(Math.abs(textWidth("200,000") - 41.3) < 2);
+  const cut = truncateText("Enterprise customers on the annual plan", 100);
+  assert.ok(cut.endsWith("…") && textWidth(cut) <= 100, cut);
+  assert.equal(truncateText("short", 100), "short");
+});
+
+Deno.test("residualChart: large values get SI ticks and a left margin wide enough for them", () => {
+  const svg = residualChart([{ y: 0, pred: 0 }, { y: 1e7, pred: 1.02e7 }]);
+  assert.ok(svg.includes(">10M</text>") && !svg.includes("10,000,000"), "SI tick labels");
+  const boxes = textBoxes(parseHTML(svg).document.querySelector("svg")!);
+  for (const b of boxes) assert.ok(b.left >= 0 && b.right <= 340, `${b.text} inside the SVG`);
+});
+
+Deno.test("foldConfusion: the largest classes keep their places, the rest sum into other", () => {
+  const m = [[5, 1, 0, 0], [1, 9, 0, 1], [0, 0, 1, 0], [2, 0, 0, 2]];
+  const f = foldConfusion(m, ["a", "b", "c", "d"], 3);
+  assert.deepEqual(f.labels, ["a", "b", "other"]);
+  assert.deepEqual(f.folded, ["c", "d"]);
+  assert.deepEqual(f.matrix, [[5, 1, 0], [1, 9, 1], [2, 0, 3]]);
+  assert.equal(f.matrix.flat().reduce((a, b) => a + b), m.flat().reduce((a, b) => a + b), "no count lost");
+  assert.deepEqual(foldConfusion(m, ["a", "b", "c", "d"], 4).folded, []);
+  assert.deepEqual(foldConfusion(m, ["a", "other", "c", "d"], 3).labels, ["a", "other", "(other)"]);
+});
+
+Deno.test("confusionChart: past maxClasses it folds and names the folded classes; long names cut with a tooltip", () => {
+  const n = 30;
+  const labels = Array.from(
+    { length: n },
+    (_, i) => (i === 0 ? "a class name far too long to show in full" : `c${i}`),
+  );
+  const m = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 100 - i : 1)));
+  const svg = confusionChart(m, labels, { maxClasses: 10 });
+  assert.match(svg, /21 classes with the fewest rows folded into "other": c9, c10/);
+  assert.match(svg, /<title>a class name far too long to show in full<\/title>/);
+  assert.match(svg, /a class name far[^<]*…/);
+  const all = confusionChart(m, labels, { maxClasses: 50 });
+  assert.ok(!all.includes("folded"));
+  assert.equal((all.match(/<rect/g) ?? []).length, n * n);
+  // big counts in SI, exact count in the cell's tooltip
+  const big = confusionChart([[12_345_678, 1], [2, 3]], ["no", "yes"]);
+  assert.ok(big.includes(">12.3M</text>") && big.includes("12,345,678"));
 });
