@@ -190,12 +190,12 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   if (!current.columns.includes(target)) {
     performance = {
       status: "skipped",
-      note: `no labels ('${target}') in the current data: performance not measured`,
+      note: `no labels ('${target}') in the current data`,
     };
   } else if (!model) {
     performance = {
       status: "skipped",
-      note: `labels ('${target}') present but no model: performance not measured`,
+      note: `labels ('${target}') present but no model to compare with`,
     };
   } else {
     const predicted = current.columns.includes("prediction")
@@ -241,7 +241,10 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
       current: currentSource,
       runAt,
       ...(modelInfo ? { model: modelInfo } : {}),
-      performance: { note: performance.note, lines: perfLines },
+      performance: {
+        note: performance.status === "skipped" ? `Not measured: ${performance.note}.` : performance.note,
+        lines: perfLines,
+      },
     }),
   );
   const summaryPath = join(config.paths.monitoring, "drift_summary.csv");
