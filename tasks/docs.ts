@@ -25,6 +25,7 @@ import { spec as storeCopy } from "./store_copy.ts";
 import { spec as serve } from "./serve.ts";
 import { spec as train } from "./train.ts";
 import { spec as tune } from "./tune.ts";
+import { spec as ui } from "./ui.ts";
 
 export const SPECS: Record<string, TaskShape> = {
   "tasks/drift.ts": drift,
@@ -44,6 +45,7 @@ export const SPECS: Record<string, TaskShape> = {
   "tasks/store_copy.ts": storeCopy,
   "tasks/train.ts": train,
   "tasks/tune.ts": tune,
+  "tasks/ui.ts": ui,
 };
 
 /** Each reference page's path and text, rendered from the current sources. */

@@ -1,9 +1,8 @@
 /**
  * Reading the two sides of a drift check: any table file (CSV, JSON, NDJSON,
  * Parquet) or a directory of them, with the prediction log's nested `inputs`
- * flattened into columns. Every file goes through the shared readTable, so a
- * CSV is read by the same rules (data.read: delimiter, decimal mark,
- * thousands, encoding) as train --data and predict --input read it.
+ * flattened into columns. Large CSVs go straight to polars' multi-threaded
+ * reader; on any failure the shared readTable produces the one-line error.
  *
  * The service logs one folder per model (model=<name>/date=<day>/, see
  * src/serve/predlog.ts), so the default current side of a drift check is the
@@ -15,7 +14,7 @@
 import pl from "nodejs-polars";
 import { join } from "node:path";
 import { UserError } from "../core/errors.ts";
-import { type ReadSettings, readTable } from "../data/io.ts";
+import { formatOf, MISSING_TOKENS, readTable } from "../data/io.ts";
 import { modelFolder } from "../serve/predlog.ts";
 
 const TABLE_EXT = /\.(csv|tsv|json|ndjson|jsonl|parquet|pq)$/i;
@@ -34,8 +33,21 @@ function tableFiles(dir: string): string[] {
   return out;
 }
 
-function readOne(path: string, read: ReadSettings | undefined): pl.DataFrame {
-  return readTable(path, { read });
+function readOne(path: string): pl.DataFrame {
+  if (formatOf(path) === "csv" && !path.toLowerCase().endsWith(".tsv")) {
+    try {
+      const info = Deno.statSync(path);
+      if (info.isFile && info.size > 0) {
+        const df = pl.readCSV(path, {
+          nullValues: MISSING_TOKENS,
+          inferSchemaLength: 10_000,
+          hasHeader: true,
+        });
+        if (df.width > 1) return df;
+      }
+    } catch { /* fall through: readTable explains what is wrong */ }
+  }
+  return readTable(path);
 }
 
 /** Flattens prediction-log records: `inputs.*` become columns, `probabilities` is dropped. */
@@ -71,12 +83,7 @@ function dropEmptyInputs(df: pl.DataFrame, before: Set<string>): pl.DataFrame {
  * Reads a file or every table file of a directory into one frame (columns
  * unioned). With `model`, only that model's rows of a prediction log.
  */
-export function readInput(
-  path: string,
-  label: string,
-  model?: string,
-  read?: ReadSettings,
-): pl.DataFrame {
+export function readInput(path: string, label: string, model?: string): pl.DataFrame {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
@@ -90,7 +97,7 @@ export function readInput(
     if (files.length === 0) {
       throw new UserError(`${label} ${path}: no .csv/.json/.ndjson/.parquet files in directory`);
     }
-    const frames = files.map((f) => flattenOne(readOne(f, read), model));
+    const frames = files.map((f) => flattenOne(readOne(f), model));
     try {
       df = frames.length === 1 ? frames[0] : pl.concat(frames, { how: "diagonalRelaxed" });
     } catch (e) {
@@ -99,7 +106,7 @@ export function readInput(
       );
     }
   } else {
-    df = flattenOne(readOne(path, read), model);
+    df = flattenOne(readOne(path), model);
   }
   return df;
 }
