@@ -94,3 +94,38 @@ Deno.test("drift --model without labels in the current data says performance was
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("drift --model on a regression model measures RMSE, MAE and R² on its own label", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "drift_model_regression_" });
+  try {
+    const data = join(root, "train.csv");
+    Deno.writeTextFileSync(data, toCsv(makeRows(400, 3)));
+    const { artifact } = await train({
+      config: ConfigSchema.parse({
+        model: { algorithm: "forest", n_estimators: 8, max_depth: 6, n_jobs: 1, random_state: 3 },
+      }),
+      data,
+      target: "monthly_charges",
+      store: null,
+      artifactsDir: join(root, "artifacts"),
+      reportsDir: null,
+      verbose: false,
+    });
+    const current = join(root, "current.csv");
+    Deno.writeTextFileSync(current, toCsv(makeRows(300, 8)));
+    const run = await runDrift({
+      config: configAt(root),
+      model: artifact,
+      current,
+      now: new Date("2026-03-02T10:00:00Z"),
+    });
+    assert(!run.result.columns.some((c) => c.column === "monthly_charges"), "the label was tested");
+    equal(run.json.model?.kind, "regression");
+    const perf = run.json.performance!;
+    equal(perf.status, "measured", perf.note);
+    assert.deepEqual(Object.keys(perf.metrics!).sort(), ["mae", "r2", "rmse"]);
+    assert(perf.metrics!.rmse.validation !== null, "compared with the model's validation RMSE");
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});

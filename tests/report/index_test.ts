@@ -1,12 +1,13 @@
 /**
  * The reports index after a train run (issue 15, part 3): the train stage
  * records its report, and reports/index.html lists it with a link and its
- * headline metrics.
+ * headline metrics; reports without a readable record are still listed.
  */
 import assert, { equal } from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { train } from "../../src/training/train.ts";
+import { readReportRecords, recordReport } from "../../src/report/catalog.ts";
 import { makeRows, toCsv } from "../serve/fixture.ts";
 
 Deno.test("the index after a train run lists its report", async () => {
@@ -35,5 +36,41 @@ Deno.test("the index after a train run lists its report", async () => {
     equal(index.reports[0].run_id, result.run_id);
   } finally {
     Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("the index lists a report without a record (or with a broken one) as verdict unknown, and skips other files", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "report_index_legacy_" });
+  try {
+    Deno.writeTextFileSync(join(dir, "drift_2026-03-01.html"), "<html></html>");
+    Deno.writeTextFileSync(join(dir, "drift_churn_20260302T090000Z.html"), "<html></html>");
+    Deno.writeTextFileSync(join(dir, "drift_churn_20260302T090000Z.json"), "{ not json");
+    Deno.writeTextFileSync(join(dir, "notes.html"), "<html></html>");
+    Deno.writeTextFileSync(join(dir, "drift_churn_20260303T090000Z.html"), "<html></html>");
+    // a record whose report was deleted is not listed
+    Deno.writeTextFileSync(join(dir, "drift_gone_20260301T090000Z.json"), "{}");
+    recordReport(dir, {
+      kind: "drift",
+      file: "drift_churn_20260303T090000Z.html",
+      created: "2026-03-03T09:00:00.000Z",
+      model: "churn",
+      verdict: "no dataset drift: 0/3 columns drifted (share 0.000)",
+      status: "pass",
+      dataset_drift: false,
+      drift_share: 0,
+      drifted_columns: [],
+    });
+    const records = readReportRecords(dir);
+    assert.deepEqual(records.map((r) => r.file).sort(), [
+      "drift_2026-03-01.html",
+      "drift_churn_20260302T090000Z.html",
+      "drift_churn_20260303T090000Z.html",
+    ]);
+    equal(records.filter((r) => /verdict unknown/.test(r.verdict)).length, 2);
+    const html = Deno.readTextFileSync(join(dir, "index.html"));
+    assert(!html.includes("notes.html"));
+    assert(html.includes("No column drifted in any run."));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });
