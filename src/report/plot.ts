@@ -374,7 +374,10 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
     top: (options.marginTop as number | undefined) ?? (ys?.range ? Math.min(...ys.range) : 20),
     bottom: (options.marginBottom as number | undefined) ?? (ys?.range ? height - Math.max(...ys.range) : 30),
   };
-  let el = plotOnce(opts as Plot.PlotOptions);
+  // the first render stands when no axis changed
+  let el = Object.keys(opts).some((k) => opts[k] !== (options as Record<string, unknown>)[k])
+    ? plotOnce(opts as Plot.PlotOptions)
+    : first;
   for (let pass = 0; pass < 4; pass++) {
     const svg = mainSvg(el);
     if (!svg) break;
