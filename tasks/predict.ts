@@ -20,7 +20,7 @@ export const spec = defineTask({
     model: { type: "string", description: "model URI (default serve.model_uri)", valueName: "uri" },
     input: {
       type: "string",
-      description: "records to score (.csv, .json, .ndjson, .parquet)",
+      description: "records to score (.csv, .tsv, .json, .ndjson, .parquet)",
       valueName: "file",
     },
     output: {
@@ -71,6 +71,7 @@ export const spec = defineTask({
       modelsDir: config.paths.models,
       explain: ctx.values.explain ?? false,
       explainTop,
+      read: config.data.read,
     });
   },
   summary: (r) =>

@@ -27,6 +27,31 @@ export const PathsSchema = z.strictObject({
   reports: z.string().default("reports").describe("HTML and Markdown reports"),
 });
 
+/** How table files are read (train --data, predict --input, drift, the service's text/csv); src/data/csv.ts. */
+export const ReadSchema = z.strictObject({
+  delimiter: z.string().refine((s) => s === "auto" || s === "tab" || s.length === 1, {
+    message: 'expected "auto", "tab" or one character',
+  }).default("auto").describe(
+    'CSV delimiter: "auto" detects comma, semicolon, tab or pipe (.tsv is tab); or one character, "tab"',
+  ),
+  quote: z.string().length(1).default('"').describe("the quote character of CSV fields"),
+  decimal: z.enum(["auto", ".", ","]).default("auto").describe(
+    'decimal mark of numbers in text: "auto" decides per file from the values (a tie: comma in a semicolon file)',
+  ),
+  thousands: z.enum(["auto", "none", ",", ".", " ", "'"]).default("auto").describe(
+    'thousands separator: "auto" accepts "," (decimal point) or "." (decimal comma) in groups of three',
+  ),
+  null_tokens: z.array(z.string()).optional().describe(
+    'cells read as missing; default "", NA, NaN, nan, null, NULL, None, N/A',
+  ),
+  encoding: z.enum(["utf-8", "latin-1", "windows-1252"]).default("utf-8").describe(
+    "text encoding of CSV/JSON files (a UTF-8 BOM is stripped); latin-1 is read as windows-1252",
+  ),
+  numeric_share: z.number().gt(0).max(1).default(0.95).describe(
+    "a text column is read as numbers when this share of its non-missing cells are numbers (the rest: missing, reported)",
+  ),
+});
+
 export const DataSchema = z.strictObject({
   sources: z.strictObject({
     customers: SourceSchema.default({ path: "data/raw/customers.csv" }).describe("the customers table"),
@@ -39,6 +64,9 @@ export const DataSchema = z.strictObject({
   }).describe("the raw sources prep reads"),
   target: z.string().default("churned").describe("the column the model predicts"),
   id_column: z.string().default("customer_id").describe("the entity key joining sources"),
+  read: ReadSchema.default(ReadSchema.parse({})).describe(
+    "how CSV and JSON files are read: delimiter, quote, decimal mark, thousands, missing tokens, encoding",
+  ),
   as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").optional().describe(
     '"as of" date for recency/tenure; defaults to the latest transaction date',
   ),

@@ -3,25 +3,47 @@
  * extension), with the bad inputs users really have turned into one-line
  * UserErrors that name the file: missing, empty, no header, wrong delimiter,
  * non-UTF-8 bytes, missing required columns, unparseable content.
+ *
+ * This is the one reader of table files: train --data, predict --input and
+ * drift's two sides all come here, so they read a file the same way. CSV
+ * follows the `data.read` settings and the detection rules of csv.ts
+ * (delimiter, decimal mark, thousands separators, mostly-numeric columns),
+ * each rule applied reported in one stderr line.
  */
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
 import { UserError } from "../core/errors.ts";
 import { isPermissionError } from "../core/fs_errors.ts";
+import { log as stderrLog } from "../core/progress.ts";
+import {
+  configuredDelimiter,
+  delimiterName,
+  detectDelimiter,
+  MISSING_TOKENS,
+  type ReadSettings,
+  typeTextColumns,
+} from "./csv.ts";
+
+export { MISSING_TOKENS, type ReadSettings } from "./csv.ts";
 
 export type TableFormat = "csv" | "json" | "ndjson" | "parquet";
-
-/** Tokens read as missing in every text source. */
-export const MISSING_TOKENS = ["", "NA", "NaN", "nan", "null", "NULL", "None", "N/A"];
 
 export interface ReadOptions {
   format?: TableFormat;
   /** read every CSV column as text (prep validates and casts itself) */
   allStrings?: boolean;
+  /** the CSV delimiter (overrides read.delimiter) */
   separator?: string;
   /** columns that must be present */
   required?: string[];
+  /** the data.read settings of params.yaml (delimiter, decimal mark, encoding...) */
+  read?: ReadSettings;
+  /** where the reading notes go (default: one line each on stderr) */
+  log?: (message: string) => void;
 }
+
+/** Every extension readTable knows, as the unsupported-type error lists them. */
+export const TABLE_EXTENSIONS = [".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl", ".parquet", ".pq"];
 
 export function formatOf(path: string): TableFormat {
   const ext = path.toLowerCase().split(".").pop() ?? "";
@@ -29,7 +51,11 @@ export function formatOf(path: string): TableFormat {
   if (ext === "ndjson" || ext === "jsonl") return "ndjson";
   if (ext === "json") return "json";
   if (ext === "csv" || ext === "tsv" || ext === "txt") return "csv";
-  throw new UserError(`${path}: unsupported file type '.${ext}' (use .csv, .json, .ndjson or .parquet)`);
+  throw new UserError(
+    `${path}: unsupported file type '.${ext}' (use ${TABLE_EXTENSIONS.slice(0, -1).join(", ")} or ${
+      TABLE_EXTENSIONS.at(-1)
+    })`,
+  );
 }
 
 /** Runs a file-system call on `path`, turning its failures into one-line UserErrors. */
@@ -88,7 +114,9 @@ function assertUtf8(path: string, bytes: Uint8Array): void {
       }
     }
     throw new UserError(
-      `${path}: not UTF-8 text (invalid byte near offset ${off + lo}); re-save it as UTF-8`,
+      `${path}: not UTF-8 text (invalid byte near offset ${
+        off + lo
+      }); re-save it as UTF-8, or set data.read.encoding: latin-1`,
     );
   }
 }
@@ -238,6 +266,23 @@ function polarsLine(e: unknown): string {
   return String((e as Error)?.message ?? e).split("\n")[0].slice(0, 200);
 }
 
+/** The UTF-8 BOM (EF BB BF): dropped from the front of any text file. */
+function withoutBom(bytes: Uint8Array): Uint8Array {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+}
+
+/** The text file's bytes as UTF-8 without a BOM: checked, or decoded from Latin-1 / Windows-1252. */
+function utf8Bytes(path: string, bytes: Uint8Array, encoding: ReadSettings["encoding"]): Uint8Array {
+  if (encoding === "latin-1" || encoding === "windows-1252") {
+    // WHATWG: "latin1" is windows-1252, a superset of ISO-8859-1's printable characters
+    const text = new TextDecoder("windows-1252").decode(bytes).replace(/^\uFEFF/, "");
+    return new TextEncoder().encode(text);
+  }
+  bytes = withoutBom(bytes);
+  if (bytes.length <= EAGER_UTF8_LIMIT) assertUtf8(path, bytes);
+  return bytes;
+}
+
 export function readTable(path: string, opts: ReadOptions = {}): pl.DataFrame {
   const format = opts.format ?? formatOf(path);
   let df: pl.DataFrame;
@@ -250,15 +295,17 @@ export function readTable(path: string, opts: ReadOptions = {}): pl.DataFrame {
       throw new UserError(`${path}: not a readable Parquet file (${polarsLine(e)})`);
     }
   } else {
-    const bytes = readBytes(path);
-    if (bytes.length === 0) throw new UserError(`${path}: file is empty`);
-    if (bytes.length <= EAGER_UTF8_LIMIT) assertUtf8(path, bytes);
+    const raw = readBytes(path);
+    if (raw.length === 0) throw new UserError(`${path}: file is empty`);
+    const bytes = utf8Bytes(path, raw, opts.read?.encoding);
     if (firstNonBlank(bytes) === -1) throw new UserError(`${path}: file is empty`);
     try {
       if (format === "csv") df = readCsvBytes(path, bytes, opts);
-      else df = readJsonBytes(path, bytes, format);
+      else df = readJsonBytes(path, bytes, format, opts.read?.encoding);
     } catch (e) {
-      if (bytes.length > EAGER_UTF8_LIMIT) assertUtf8(path, bytes);
+      if (bytes.length > EAGER_UTF8_LIMIT && (opts.read?.encoding ?? "utf-8") === "utf-8") {
+        assertUtf8(path, bytes);
+      }
       throw e;
     }
   }
@@ -269,26 +316,76 @@ export function readTable(path: string, opts: ReadOptions = {}): pl.DataFrame {
 
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-function readCsvBytes(path: string, bytes: Uint8Array, opts: ReadOptions): pl.DataFrame {
-  const separator = opts.separator ?? (path.toLowerCase().endsWith(".tsv") ? "\t" : ",");
-  checkCsvHeader(path, prefixText(bytes), separator);
-  const base = { sep: separator, nullValues: MISSING_TOKENS, hasHeader: true };
-  const body = asBuffer(bytes);
-  try {
-    if (opts.allStrings) return pl.readCSV(body, { ...base, inferSchemaLength: 0 });
-    return pl.readCSV(body, { ...base, inferSchemaLength: 10_000 });
-  } catch (e) {
-    if (!opts.allStrings) {
-      // a late value broke type inference: read as text, then cast what casts cleanly
-      try {
-        return castNumericColumns(pl.readCSV(body, { ...base, inferSchemaLength: 0 }));
-      } catch { /* fall through to the error below */ }
-    }
-    throw new UserError(`${path}: cannot parse as CSV (${polarsLine(e)})`);
+/** The CSV delimiter: set, by extension (.tsv), or detected (reported when not a comma). */
+function csvDelimiter(path: string, text: string, opts: ReadOptions, say: (m: string) => void): string {
+  const set = opts.separator ?? configuredDelimiter(opts.read);
+  if (set !== undefined) return set;
+  if (path.toLowerCase().endsWith(".tsv")) return "\t";
+  const found = detectDelimiter(text, opts.read?.quote ?? '"');
+  if (found !== ",") {
+    say(`${path}: detected delimiter ${delimiterName(found)} (set data.read.delimiter to change)`);
   }
+  return found;
 }
 
-function readJsonBytes(path: string, bytes: Uint8Array, format: TableFormat): pl.DataFrame {
+function readCsvBytes(path: string, bytes: Uint8Array, opts: ReadOptions): pl.DataFrame {
+  const say = opts.log ?? stderrLog;
+  const read = opts.read ?? {};
+  const prefix = prefixText(bytes);
+  const separator = csvDelimiter(path, prefix, opts, say);
+  checkCsvHeader(path, prefix, separator);
+  const base = {
+    sep: separator,
+    quoteChar: read.quote ?? '"',
+    nullValues: read.null_tokens ?? MISSING_TOKENS,
+    hasHeader: true,
+  };
+  const body = asBuffer(bytes);
+  let df: pl.DataFrame;
+  try {
+    if (opts.allStrings) return pl.readCSV(body, { ...base, inferSchemaLength: 0 });
+    df = pl.readCSV(body, { ...base, inferSchemaLength: 10_000 });
+  } catch (e) {
+    if (opts.allStrings) throw new UserError(`${path}: cannot parse as CSV (${polarsLine(e)})`);
+    // a late value broke type inference: read as text, then type the columns below
+    try {
+      df = pl.readCSV(body, { ...base, inferSchemaLength: 0 });
+    } catch {
+      throw new UserError(`${path}: cannot parse as CSV (${polarsLine(e)})`);
+    }
+  }
+  let typed = typeTextColumns(df, read, path, separator);
+  // with a decimal comma, polars read "1.500" as 1.5: such columns again from their text ("1.500" = 1500)
+  const floats = typed.decimal === ","
+    ? df.columns.filter((c) => /Float/.test(String(df.getColumn(c).dtype)))
+    : [];
+  if (floats.length) {
+    const text = pl.readCSV(body, {
+      ...base,
+      inferSchemaLength: 10_000,
+      dtypes: Object.fromEntries(floats.map((c) => [c, pl.Utf8])),
+    });
+    const again = typeTextColumns(text.select(...floats), { ...read, decimal: "," }, path, separator);
+    // a column the comma rule does not read (real point decimals) keeps polars' reading
+    const redone = floats.filter((c) => /Float/.test(String(again.df.getColumn(c).dtype)));
+    if (redone.length) {
+      typed = {
+        ...typed,
+        df: typed.df.withColumns(...redone.map((c) => again.df.getColumn(c))),
+        notes: [...typed.notes, ...again.notes],
+      };
+    }
+  }
+  for (const note of typed.notes) say(note);
+  return typed.df;
+}
+
+function readJsonBytes(
+  path: string,
+  bytes: Uint8Array,
+  format: TableFormat,
+  encoding?: ReadSettings["encoding"],
+): pl.DataFrame {
   // the bytes are ours (read for this call): changing them in place is safe
   const isArray = format === "json" && firstNonBlank(bytes) === 0x5b;
   if (isArray) {
@@ -297,7 +394,7 @@ function readJsonBytes(path: string, bytes: Uint8Array, format: TableFormat): pl
         return pl.readJSON(asBuffer(bytes), { format: "lines", inferSchemaLength: 10_000 });
       } catch {
         // a record spanning lines fooled the layout check: redo it byte by byte
-        bytes = readBytes(path);
+        bytes = utf8Bytes(path, readBytes(path), encoding);
       }
     }
     if (!jsonArrayToLinesInPlace(bytes)) {
@@ -320,19 +417,6 @@ function readJsonBytes(path: string, bytes: Uint8Array, format: TableFormat): pl
       `${path}: cannot parse as ${isArray ? "a JSON array of records" : "NDJSON"} (${polarsLine(e)})`,
     );
   }
-}
-
-/** Casts each text column whose non-missing values all parse as numbers. */
-function castNumericColumns(df: pl.DataFrame): pl.DataFrame {
-  const exprs = df.columns.map((name) => {
-    const s = df.getColumn(name);
-    if (s.dtype.equals(pl.Utf8) || String(s.dtype) === "String") {
-      const cast = s.cast(pl.Float64, false);
-      if (cast.nullCount() === s.nullCount()) return pl.col(name).cast(pl.Float64);
-    }
-    return pl.col(name);
-  });
-  return df.select(...exprs);
 }
 
 function requireColumns(df: pl.DataFrame, required: string[], path: string): void {

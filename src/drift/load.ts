@@ -1,8 +1,9 @@
 /**
  * Reading the two sides of a drift check: any table file (CSV, JSON, NDJSON,
  * Parquet) or a directory of them, with the prediction log's nested `inputs`
- * flattened into columns. Large CSVs go straight to polars' multi-threaded
- * reader; on any failure the shared readTable produces the one-line error.
+ * flattened into columns. Every file goes through the shared readTable, so a
+ * CSV is read by the same rules (data.read: delimiter, decimal mark,
+ * thousands, encoding) as train --data and predict --input read it.
  *
  * The service logs one folder per model (model=<name>/date=<day>/, see
  * src/serve/predlog.ts), so the default current side of a drift check is the
@@ -14,7 +15,7 @@
 import pl from "nodejs-polars";
 import { join } from "node:path";
 import { UserError } from "../core/errors.ts";
-import { formatOf, MISSING_TOKENS, readTable } from "../data/io.ts";
+import { type ReadSettings, readTable } from "../data/io.ts";
 import { modelFolder } from "../serve/predlog.ts";
 
 const TABLE_EXT = /\.(csv|tsv|json|ndjson|jsonl|parquet|pq)$/i;
@@ -33,21 +34,8 @@ function tableFiles(dir: string): string[] {
   return out;
 }
 
-function readOne(path: string): pl.DataFrame {
-  if (formatOf(path) === "csv" && !path.toLowerCase().endsWith(".tsv")) {
-    try {
-      const info = Deno.statSync(path);
-      if (info.isFile && info.size > 0) {
-        const df = pl.readCSV(path, {
-          nullValues: MISSING_TOKENS,
-          inferSchemaLength: 10_000,
-          hasHeader: true,
-        });
-        if (df.width > 1) return df;
-      }
-    } catch { /* fall through: readTable explains what is wrong */ }
-  }
-  return readTable(path);
+function readOne(path: string, read: ReadSettings | undefined): pl.DataFrame {
+  return readTable(path, { read });
 }
 
 /** Flattens prediction-log records: `inputs.*` become columns, `probabilities` is dropped. */
@@ -83,7 +71,12 @@ function dropEmptyInputs(df: pl.DataFrame, before: Set<string>): pl.DataFrame {
  * Reads a file or every table file of a directory into one frame (columns
  * unioned). With `model`, only that model's rows of a prediction log.
  */
-export function readInput(path: string, label: string, model?: string): pl.DataFrame {
+export function readInput(
+  path: string,
+  label: string,
+  model?: string,
+  read?: ReadSettings,
+): pl.DataFrame {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
@@ -97,7 +90,7 @@ export function readInput(path: string, label: string, model?: string): pl.DataF
     if (files.length === 0) {
       throw new UserError(`${label} ${path}: no .csv/.json/.ndjson/.parquet files in directory`);
     }
-    const frames = files.map((f) => flattenOne(readOne(f), model));
+    const frames = files.map((f) => flattenOne(readOne(f, read), model));
     try {
       df = frames.length === 1 ? frames[0] : pl.concat(frames, { how: "diagonalRelaxed" });
     } catch (e) {
@@ -106,7 +99,7 @@ export function readInput(path: string, label: string, model?: string): pl.DataF
       );
     }
   } else {
-    df = flattenOne(readOne(path), model);
+    df = flattenOne(readOne(path, read), model);
   }
   return df;
 }

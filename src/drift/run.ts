@@ -116,7 +116,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
       `no reference data: pass --reference, or register a champion model (${notes.at(-1) ?? ""})`,
     );
   }
-  let reference = readInput(referenceSource, "reference");
+  let reference = readInput(referenceSource, "reference", undefined, config.data.read);
   if (fromLineage && reference.columns.includes("split")) {
     reference = reference.filter(pl.col("split").eq(pl.lit("train")));
   }
@@ -136,7 +136,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     currentSource = day.dir;
     filter = day.filter;
   }
-  const current = readInput(currentSource, "current", filter);
+  const current = readInput(currentSource, "current", filter, config.data.read);
   if (current.height === 0) {
     throw new UserError(
       filter

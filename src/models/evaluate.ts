@@ -14,7 +14,7 @@ import {
   regressionMetrics,
   rocCurve,
 } from "./metrics.ts";
-import { type Columns, takeRows } from "./preprocess/index.ts";
+import { type Columns, type Exclusion, takeRows } from "./preprocess/index.ts";
 import type { Estimator, Matrix } from "./types.ts";
 import { fitModel } from "./fit.ts";
 import type { TargetInfo } from "./target.ts";
@@ -112,7 +112,7 @@ export async function crossValidate(
   folds: number,
   seed: number,
   opts: {
-    exclude?: string[];
+    exclude?: readonly Exclusion[];
     threshold?: number;
     onFold?: (fold: number, m: Record<string, number>) => void;
   } = {},

@@ -3,7 +3,7 @@ import { UserError } from "../core/errors.ts";
 import { ProgressBar } from "../core/progress.ts";
 import type { ModelParams } from "../config/schema.ts";
 import { createEstimator, engineEncoding, type EstimatorKind, progressTotal } from "./engines/registry.ts";
-import { type Columns, type Encoding, Preprocessor } from "./preprocess/index.ts";
+import { type Columns, type Encoding, type Exclusion, Preprocessor } from "./preprocess/index.ts";
 import type { Estimator, Matrix } from "./types.ts";
 
 /** "auto" encoding: what the engine asks for (one-hot for logistic regression, ordinal codes for trees). */
@@ -13,7 +13,7 @@ export function resolveEncoding(params: ModelParams): Encoding {
 }
 
 export interface FitOptions {
-  exclude?: string[];
+  exclude?: readonly Exclusion[];
   progress?: boolean;
   /** validation columns and targets, for engines that stop early on them */
   validation?: { columns: Columns; y: Float64Array };

@@ -31,6 +31,7 @@ import { fitModel, resolveEncoding } from "./fit.ts";
 import {
   type Columns,
   columnsFromRecords,
+  type Exclusion,
   isMissing,
   type Preprocessor,
   rowCount,
@@ -65,8 +66,8 @@ export type Table = pl.DataFrame | Record<string, unknown>[] | Columns;
 export interface ModelFitOptions extends Partial<ModelParams> {
   /** the column to predict */
   target: string;
-  /** columns never used as inputs (ids, leakage) */
-  exclude?: string[];
+  /** columns never used as inputs (ids, leakage); a {name, reason} is listed among the dropped columns */
+  exclude?: readonly Exclusion[];
   /** a progress bar on stderr while trees grow (default false) */
   progress?: boolean;
   /** labelled rows an engine that stops early (boosting) scores each round on, instead of holding out training rows */

@@ -14,7 +14,7 @@
 import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
 import { writeFrameAtomic } from "../core/atomic.ts";
-import { readTable } from "../data/io.ts";
+import { type ReadSettings, readTable } from "../data/io.ts";
 import { prepare } from "./holder.ts";
 import { HttpError } from "./http.ts";
 import { registryLoader } from "../registry/loader.ts";
@@ -34,6 +34,8 @@ export interface PredictFileOptions {
   explain?: boolean;
   /** with explain: contributions per record (default 5) */
   explainTop?: number;
+  /** how the input file is read (params.yaml data.read), as train --data reads it */
+  read?: ReadSettings;
 }
 
 export interface PredictFileResult {
@@ -65,7 +67,7 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
   const m = prepare(await registryLoader({ store: opts.store, modelsDir: opts.modelsDir })(opts.modelUri));
   const refusal = opts.explain ? explainRefusal(m) : null;
   if (refusal) throw new UserError(refusal);
-  const df = readTable(opts.input);
+  const df = readTable(opts.input, { read: opts.read });
   const columns = df.columns;
   const names = m.validator.columns.map((c) => c.name);
   const missing = names.filter((n) => !columns.includes(n));

@@ -8,6 +8,7 @@
 import type { SignatureColumn } from "../models/types.ts";
 import { HttpError } from "./http.ts";
 import { cellFromText } from "./validation.ts";
+import { detectDelimiter, splitCsvText } from "../data/csv_text.ts";
 
 const KEYS = ["dataframe_split", "dataframe_records", "instances", "inputs"] as const;
 
@@ -89,61 +90,23 @@ export function parseMlflowJson(body: unknown, columns: readonly string[]): Rec[
   }
 }
 
-/** Splits CSV text into rows of cells (RFC 4180: quotes, doubled quotes, CRLF). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let i = 0;
-  let quoted = false;
-  const n = text.length;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
-  while (i < n) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i++;
-        continue;
-      }
-      cell += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"' && cell === "") {
-      quoted = true;
-      i++;
-    } else if (ch === ",") {
-      row.push(cell);
-      cell = "";
-      i++;
-    } else if (ch === "\n" || ch === "\r") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i += ch === "\r" && text[i + 1] === "\n" ? 2 : 1;
-    } else {
-      cell += ch;
-      i++;
-    }
+/**
+ * Splits CSV text into rows of cells (RFC 4180: quotes, doubled quotes, CRLF),
+ * by the reading rules of table files (src/data/csv_text.ts): a BOM dropped, the
+ * delimiter detected (comma, semicolon, tab, pipe) unless given.
+ */
+export function parseCsv(text: string, delimiter = detectDelimiter(text.slice(0, 1 << 16))): string[][] {
+  try {
+    return splitCsvText(text, delimiter);
+  } catch {
+    return bad("text/csv: unterminated quoted field");
   }
-  if (quoted) bad("text/csv: unterminated quoted field");
-  if (cell !== "" || row.length) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0].trim() === ""));
 }
 
 /** Parses a text/csv body (header row first) into records typed by the signature. */
 export function parseMlflowCsv(text: string, columns: readonly SignatureColumn[]): Rec[] {
-  const rows = parseCsv(text);
+  const delimiter = detectDelimiter(text.slice(0, 1 << 16));
+  const rows = parseCsv(text, delimiter);
   if (rows.length === 0) bad("text/csv: empty body, expected a header row");
   const header = rows[0].map((h) => h.trim());
   if (new Set(header).size !== header.length) bad("text/csv: duplicate column names in the header");
@@ -157,7 +120,7 @@ export function parseMlflowCsv(text: string, columns: readonly SignatureColumn[]
     const rec: Rec = {};
     for (let j = 0; j < header.length; j++) {
       const col = byName.get(header[j]);
-      if (col) rec[header[j]] = cellFromText(col, cells[j]);
+      if (col) rec[header[j]] = cellFromText(col, cells[j], delimiter);
     }
     out.push(rec);
   }

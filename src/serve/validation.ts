@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import type { Signature, SignatureColumn } from "../models/types.ts";
+import { numberFromText } from "../data/csv_text.ts";
 import { type FieldProblem, HttpError } from "./http.ts";
 
 const BOOL_TEXT = /^(true|false|yes|no|y|n|t|f|1|0)$/i;
@@ -186,12 +187,13 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
 }
 
 /** Reads one text cell (CSV) as the column's kind expects; invalid text is left for the validator to name. */
-export function cellFromText(col: SignatureColumn, text: string): unknown {
+export function cellFromText(col: SignatureColumn, text: string, delimiter = ","): unknown {
   const t = text.trim();
   if (t === "" || t === "NA" || t === "NaN" || t === "null" || t === "None" || t === "N/A") return null;
   if (col.kind === "numeric") {
-    const n = Number(t);
-    return Number.isFinite(n) ? n : text;
+    // as table files are read: "23,800.00", or "2,5" in a semicolon body (src/data/csv_text.ts)
+    const n = numberFromText(t, {}, delimiter);
+    return n ?? text;
   }
   return text;
 }

@@ -1,20 +1,21 @@
 /**
  * Training data: the train and validation tables, from the configured feature
  * data with its split column, or any file plus an optional validation file,
- * else a seeded stratified split.
+ * else a seeded stratified split. Files are read by the shared reader with the
+ * config's data.read settings (src/data/io.ts), as predict and drift read them.
  */
 import { join } from "node:path";
 import type pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
 import { log as stderrLog } from "../core/progress.ts";
 import type { Config, ModelParams } from "../config/schema.ts";
-import { readTable } from "../data/io.ts";
+import { type ReadSettings, readTable } from "../data/io.ts";
 import { SPLIT_COLUMN } from "../data/split.ts";
 import { FEATURES_FILE } from "../config/paths.ts";
 import { fileSha256 } from "../core/digest.ts";
 import type { DataDigest } from "../models/artifact.ts";
 import { SplitError, trainValidationSplit } from "../models/cv.ts";
-import { type Columns, isMissing, takeRows } from "../models/preprocess/index.ts";
+import { type Columns, type Exclusion, isMissing, takeRows } from "../models/preprocess/index.ts";
 import { tableColumns } from "../models/model.ts";
 
 export interface TableData {
@@ -27,8 +28,8 @@ export interface TrainingData {
   train: TableData;
   validation: TableData;
   target: string;
-  /** columns never used as model inputs (id, split) */
-  exclude: string[];
+  /** columns never used as model inputs (id, split), each with the reason it is listed as dropped under */
+  exclude: Exclusion[];
   /** how the validation rows were chosen */
   source: "features" | "file+validation" | "split";
 }
@@ -42,14 +43,21 @@ export interface DataOptions {
   validation?: string;
 }
 
-function readForTraining(path: string, target: string): { df: pl.DataFrame; digest: DataDigest } {
-  const df = readTable(path);
+function readForTraining(
+  path: string,
+  target: string,
+  read: ReadSettings | undefined,
+): { df: pl.DataFrame; digest: DataDigest } {
+  const df = readTable(path, { read });
   if (!df.columns.includes(target)) {
     const shown = df.columns.slice(0, 12).join(", ") + (df.columns.length > 12 ? ", ..." : "");
     throw new UserError(`${path}: target column '${target}' not found (columns: ${shown})`);
   }
   return { df, digest: { path, sha256: fileSha256(path), rows: df.height } };
 }
+
+/** The configured id column, as it is listed among the dropped columns. */
+const idReason = (name: string) => ({ name, reason: "the configured id column (data.id_column)" });
 
 /** Stratum labels for splitting: the target's category, or none when it looks continuous. */
 function splitStrata(
@@ -86,7 +94,7 @@ export function loadTrainingData(config: Config, opts: DataOptions = {}): Traini
       }
       // anything else (e.g. no permission): readForTraining reports it as one line
     }
-    const { df, digest } = readForTraining(path, target);
+    const { df, digest } = readForTraining(path, target, config.data.read);
     if (!df.columns.includes(SPLIT_COLUMN)) {
       throw new UserError(
         `${path}: no '${SPLIT_COLUMN}' column; re-run \`deno task features\` or pass --data`,
@@ -106,16 +114,17 @@ export function loadTrainingData(config: Config, opts: DataOptions = {}): Traini
       train: { columns: takeRows(cols, tr), rows: tr.length, digest: { ...digest, rows: tr.length } },
       validation: { columns: takeRows(cols, va), rows: va.length, digest: { ...digest, rows: va.length } },
       target,
-      exclude: [idCol, SPLIT_COLUMN].filter((c) => df.columns.includes(c)),
+      exclude: [idReason(idCol), { name: SPLIT_COLUMN, reason: "the train/validation split column" }]
+        .filter((c) => df.columns.includes(c.name)),
       source: "features",
     };
   }
-  const main = readForTraining(opts.data, target);
-  const exclude = [idCol].filter((c) => main.df.columns.includes(c));
+  const main = readForTraining(opts.data, target, config.data.read);
+  const exclude = [idReason(idCol)].filter((c) => main.df.columns.includes(c.name));
   const cols = dropMissingTarget(tableColumns(main.df), target, opts.data);
   const rows = cols[target].length;
   if (opts.validation) {
-    const v = readForTraining(opts.validation, target);
+    const v = readForTraining(opts.validation, target, config.data.read);
     const vcols = dropMissingTarget(tableColumns(v.df), target, opts.validation);
     return {
       train: { columns: cols, rows, digest: main.digest },

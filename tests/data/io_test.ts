@@ -30,7 +30,9 @@ Deno.test("every bad input is one line naming the file", () => {
   rejects(`${dir}/missing.csv`, /missing\.csv: file not found/);
   rejects(file("empty.csv", ""), /empty\.csv: file is empty/);
   rejects(file("noheader.csv", "1,2,3\n4,5,6\n"), /noheader\.csv: no header row/);
-  rejects(file("semi.csv", "id;x;y\n1;2;3\n"), /semi\.csv: wrong delimiter: the header looks ';'-separated/);
+  rejects(file("semi.csv", "id;x;y\n1;2;3\n"), /semi\.csv: wrong delimiter: the header looks ';'-separated/, {
+    read: { delimiter: "," },
+  });
   rejects(file("latin1.csv", new Uint8Array([0x69, 0x64, 0x0a, 0xe9, 0x0a])), /latin1\.csv: not UTF-8/);
   rejects(file("cols.csv", "id,x\n1,2\n"), /cols\.csv: missing required column 'target'/, {
     required: ["target"],

@@ -212,7 +212,10 @@ Deno.test("default mode reads the feature parquet and its split column", async (
     pl.DataFrame(rows).writeParquet(join(config.paths.features, "customer_features.parquet"));
     const data = loadTrainingData(config);
     assertEquals([data.train.rows, data.validation.rows], [150, 50]);
-    assertEquals(data.exclude.sort(), ["customer_id", "split"]);
+    assertEquals(data.exclude.map((e) => typeof e === "string" ? e : e.name).sort(), [
+      "customer_id",
+      "split",
+    ]);
     const r = await train({ config, verbose: false, store: null, reportsDir: null });
     assertEquals(r.positive_class, 1);
     assertEquals(loadArtifact(r.artifact).signature.inputs.map((c) => c.name), ["tenure", "spend"]);

@@ -8,7 +8,9 @@
  * - Column kinds are inferred: numeric, boolean, datetime (ISO text or Date:
  *   becomes year/month/day/weekday[/hour] parts), categorical (anything else).
  * - ID-like columns (every value unique text, or a unique integer column named
- *   like an id) and all-missing columns are dropped, with the reason kept.
+ *   like an id) and all-missing columns are dropped, with the reason kept; so
+ *   are the columns excluded with a reason (the configured id column, the
+ *   split column), so every column that is not an input is listed with why.
  * - Numbers are imputed with the training median; a column that had missing
  *   values also gets a `<col>.missing` 0/1 indicator.
  * - Categoricals: one-hot of the most frequent `maxCategories` levels plus an
@@ -37,8 +39,12 @@ export interface PreprocessOptions {
   encoding?: Encoding;
   /** one-hot keeps at most this many levels per column, the rest go to "other" (default 20) */
   maxCategories?: number;
-  /** columns never used as inputs (e.g. the id column, the split column) */
-  exclude?: string[];
+  /**
+   * columns never used as inputs: a name is left out silently (the target), a
+   * {name, reason} is left out and listed in `dropped` when the table has it
+   * (the configured id column, the split column)
+   */
+  exclude?: readonly Exclusion[];
   /** detect and drop ID-like columns (default true) */
   dropIdLike?: boolean;
 }
@@ -64,6 +70,12 @@ export interface DroppedColumn {
   name: string;
   reason: string;
 }
+
+/** A column kept out of the inputs: by name (silently), or with the reason it is listed under. */
+export type Exclusion = string | DroppedColumn;
+
+/** The column name of an exclusion. */
+export const excludedName = (e: Exclusion): string => (typeof e === "string" ? e : e.name);
 
 export interface PreprocessState {
   version: 1;
@@ -289,9 +301,14 @@ export class Preprocessor {
       maxCategories: options.maxCategories ?? 20,
       dropIdLike: options.dropIdLike ?? true,
     };
-    const exclude = new Set(options.exclude ?? []);
+    const exclude = new Set((options.exclude ?? []).map(excludedName));
     const columns: ColumnSpec[] = [];
     const dropped: DroppedColumn[] = [];
+    for (const e of options.exclude ?? []) {
+      if (typeof e !== "string" && e.name in cols && !dropped.some((d) => d.name === e.name)) {
+        dropped.push({ name: e.name, reason: e.reason });
+      }
+    }
     for (const [name, values] of Object.entries(cols)) {
       if (exclude.has(name)) continue;
       const spec = fitColumn(name, values, opts);
