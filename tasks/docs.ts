@@ -12,6 +12,7 @@ import { spec as drift } from "./drift.ts";
 import { spec as driftSchedule } from "./drift_schedule.ts";
 import { spec as features } from "./features.ts";
 import { spec as featuresApply } from "./features_apply.ts";
+import { spec as featuresMaterialize } from "./features_materialize.ts";
 import { spec as featuresPlan } from "./features_plan.ts";
 import { spec as generate } from "./generate.ts";
 import { spec as models } from "./models.ts";
@@ -32,6 +33,7 @@ export const SPECS: Record<string, TaskShape> = {
   "tasks/drift_schedule.ts": driftSchedule,
   "tasks/features.ts": features,
   "tasks/features_apply.ts": featuresApply,
+  "tasks/features_materialize.ts": featuresMaterialize,
   "tasks/features_plan.ts": featuresPlan,
   "tasks/generate.ts": generate,
   "tasks/models.ts": models,

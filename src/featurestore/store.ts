@@ -8,21 +8,42 @@
 import type pl from "nodejs-polars";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
+import { UserError } from "../core/errors.ts";
 import { type Definitions, type FeatureRef, loadDefinitions, resolveFeatures } from "./definitions.ts";
 import {
   type HistoricalOptions,
   type JoinStats,
   pointInTimeJoin,
   type TimeLike,
+  toMs,
   windowJoin,
 } from "./offline.ts";
 import { apply, plan, type PlanResult, registeredVersions } from "./registry.ts";
+import type { OnlineStore } from "./online.ts";
+import { openOnlineStore } from "./open.ts";
+import {
+  lookup,
+  type LookupPlan,
+  lookupPlan,
+  type MaterializeOptions,
+  materializeViews,
+  type OnlineResult,
+  type ViewMaterialization,
+} from "./materialize.ts";
 
 export interface FeatureStoreOptions {
   /** the feature store's folder (registry.json, online.db) */
   directory: string;
   /** sqlite (online.db in directory), a SQLite file path, or redis://host:port */
   onlineStore?: string;
+  /** Redis only: the key prefix (default orchard:fs:) */
+  redisPrefix?: string;
+}
+
+export interface OnlineOptions {
+  /** the time TTL is checked against (default now) */
+  now?: TimeLike;
+  fullFeatureNames?: boolean;
 }
 
 export interface HistoricalResult {
@@ -33,6 +54,9 @@ export interface HistoricalResult {
 }
 
 export class FeatureStore {
+  private online?: Promise<OnlineStore>;
+  private readonly plans = new Map<string, LookupPlan>();
+
   constructor(readonly definitions: Definitions, readonly options: FeatureStoreOptions) {}
 
   /** The store params.yaml describes (its block and its definitions file). */
@@ -92,5 +116,65 @@ export class FeatureStore {
       ? windowJoin(this.definitions, entityTable as { start: TimeLike; end: TimeLike }, refs, opts)
       : pointInTimeJoin(this.definitions, entityTable as pl.DataFrame, refs, opts);
     return { ...out, versions };
+  }
+
+  /** The online store, opened on first use. */
+  onlineStore(): Promise<OnlineStore> {
+    this.online ??= openOnlineStore(this.onlineLocation, { prefix: this.options.redisPrefix });
+    return this.online;
+  }
+
+  /**
+   * Writes each entity's latest in-TTL row per view into the online store:
+   * `{ start, end }` (end defaults to now), or `{ incremental: true }` to go on
+   * from where each view's last run ended.
+   */
+  async materialize(opts: MaterializeOptions, log?: (line: string) => void): Promise<ViewMaterialization[]> {
+    // bad times and unknown views are reported before anything is read
+    if (opts.start !== undefined) toMs(opts.start, "--start");
+    if (opts.end !== undefined) toMs(opts.end, "--end");
+    const names = opts.views ?? [...this.definitions.views.keys()];
+    for (const v of names) {
+      if (!this.definitions.views.has(v)) {
+        throw new UserError(
+          `unknown feature view '${v}' (views: ${[...this.definitions.views.keys()].join(", ")})`,
+        );
+      }
+    }
+    const versions = registeredVersions(this.definitions, this.directory, names);
+    return materializeViews(
+      this.definitions,
+      await this.onlineStore(),
+      versions,
+      { ...opts, views: names },
+      log,
+    );
+  }
+
+  /**
+   * The online values of `features` (a feature service or view:feature refs)
+   * for the entities `{ customer_id: ["C-1", ...] }`, each with a status:
+   * present, missing (never materialized for that entity) or expired (older
+   * than its view's TTL at `now`; the value is null).
+   */
+  async getOnlineFeatures(
+    entityIds: Record<string, (string | number)[]>,
+    features: string | string[],
+    opts: OnlineOptions = {},
+  ): Promise<OnlineResult> {
+    const cacheKey = `${JSON.stringify(features)}|${opts.fullFeatureNames ?? false}`;
+    let p = this.plans.get(cacheKey);
+    if (!p) {
+      const refs = this.resolve(features);
+      p = lookupPlan(this.definitions, refs, this.versions(refs), opts.fullFeatureNames);
+      this.plans.set(cacheKey, p);
+    }
+    const now = opts.now === undefined ? Date.now() : toMs(opts.now, "now");
+    return lookup(await this.onlineStore(), p, entityIds, now);
+  }
+
+  async close(): Promise<void> {
+    if (this.online) await (await this.online).close();
+    this.online = undefined;
   }
 }

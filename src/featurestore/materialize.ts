@@ -1,0 +1,239 @@
+/**
+ * Materialize and the online lookup. `materialize(start, end)` writes, per
+ * feature view, each entity's latest row with an event timestamp in [start,
+ * end] that is still within TTL at `end` (ties to the created timestamp) into
+ * the online store, under the view's registered version. The incremental form
+ * starts each view one millisecond after the end its last run recorded (or at
+ * end - TTL for a view never materialized; at the first row for one without TTL).
+ *
+ * `getOnlineFeatures` reads each entity's stored rows and gives every value a
+ * status: present, missing (no row for that entity) or expired (the row is
+ * older than the view's TTL at read time; its value is withheld, null). TTL is
+ * enforced on read, so a stale value is never served as present.
+ */
+import pl from "nodejs-polars";
+import { UserError } from "../core/errors.ts";
+import type { Definitions, FeatureRef } from "./definitions.ts";
+import type { OnlineStore, StoredRow } from "./online.ts";
+import { tableName } from "./online.ts";
+import { CREATED, readView, TS } from "./source.ts";
+import { type TimeLike, toMs } from "./offline.ts";
+
+export interface MaterializeOptions {
+  start?: TimeLike;
+  end?: TimeLike;
+  incremental?: boolean;
+  /** only these views (default: every declared view) */
+  views?: string[];
+}
+
+export interface ViewMaterialization {
+  view: string;
+  version: number;
+  /** the window covered, epoch ms; start null when nothing needed doing */
+  start: number | null;
+  end: number;
+  /** entities with a row in the window */
+  entities: number;
+  /** rows the store took (a newer stored row is kept) */
+  written: number;
+  seconds: number;
+}
+
+const WRITE_BATCH = 50_000;
+
+/** The stored rows of one view for the window, as plain rows (latest per entity). */
+function latestRows(defs: Definitions, viewName: string, start: number, end: number): pl.DataFrame {
+  const view = defs.views.get(viewName)!;
+  const key = defs.entities.get(view.entity)!.join_key;
+  const from = view.ttl_ms === null ? start : Math.max(start, end - view.ttl_ms);
+  return readView(defs, view)
+    .filter(pl.col(TS).gtEq(from).and(pl.col(TS).ltEq(end)).and(pl.col(key).isNotNull()))
+    .sort([TS, CREATED])
+    .unique({ subset: [key], keep: "last", maintainOrder: false })
+    .collectSync();
+}
+
+export async function materializeViews(
+  defs: Definitions,
+  store: OnlineStore,
+  versions: Map<string, number>,
+  opts: MaterializeOptions,
+  log: (line: string) => void = () => {},
+): Promise<ViewMaterialization[]> {
+  const end = opts.end === undefined ? Date.now() : toMs(opts.end, "--end");
+  if (!opts.incremental && opts.start === undefined) {
+    throw new UserError("materialize needs --start (and --end, default now), or --incremental");
+  }
+  const out: ViewMaterialization[] = [];
+  for (const viewName of opts.views ?? [...defs.views.keys()]) {
+    const view = defs.views.get(viewName);
+    if (!view) {
+      throw new UserError(`unknown feature view '${viewName}' (views: ${[...defs.views.keys()].join(", ")})`);
+    }
+    const version = versions.get(viewName)!;
+    const t0 = performance.now();
+    let start: number;
+    if (opts.incremental) {
+      const last = await store.lastMaterialization(viewName, version);
+      start = last ? last.end + 1 : view.ttl_ms === null ? Number.MIN_SAFE_INTEGER : end - view.ttl_ms;
+    } else start = toMs(opts.start!, "--start");
+    if (start > end) {
+      out.push({ view: viewName, version, start: null, end, entities: 0, written: 0, seconds: 0 });
+      continue;
+    }
+    const df = latestRows(defs, viewName, start, end);
+    const key = defs.entities.get(view.entity)!.join_key;
+    const keys = df.getColumn(key).toArray();
+    const ts = df.getColumn(TS).toArray();
+    const created = df.getColumn(CREATED).toArray();
+    const cols = view.features.map((f) => df.getColumn(f.name).toArray());
+    let written = 0;
+    for (let i = 0; i < df.height; i += WRITE_BATCH) {
+      const rows: StoredRow[] = [];
+      for (let j = i; j < Math.min(df.height, i + WRITE_BATCH); j++) {
+        rows.push({
+          key: String(keys[j]),
+          ts: Number(ts[j]),
+          created: Number(created[j]),
+          values: cols.map((c) => typeof c[j] === "bigint" ? Number(c[j]) : c[j]),
+        });
+      }
+      written += await store.write(tableName(viewName, version), rows);
+    }
+    await store.recordMaterialization({
+      view: viewName,
+      version,
+      start,
+      end,
+      rows: df.height,
+      at: new Date().toISOString(),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    log(
+      `materialize ${viewName} v${version}: ${df.height} entities, ${written} written (${
+        seconds.toFixed(2)
+      } s)`,
+    );
+    out.push({ view: viewName, version, start, end, entities: df.height, written, seconds });
+  }
+  return out;
+}
+
+export type FeatureStatus = "present" | "missing" | "expired";
+
+export interface OnlineFeatureRow {
+  /** the entity's join key values, as given */
+  entity: Record<string, string | number>;
+  values: Record<string, unknown>;
+  statuses: Record<string, FeatureStatus>;
+}
+
+export interface OnlineResult {
+  /** output feature names, in request order */
+  features: string[];
+  rows: OnlineFeatureRow[];
+}
+
+/** A lookup plan: for each view, its table, TTL, join key, and where each requested feature sits. */
+export interface LookupPlan {
+  features: string[];
+  views: { table: string; ttl: number | null; joinKey: string; picks: { index: number; name: string }[] }[];
+  joinKeys: string[];
+}
+
+export function lookupPlan(
+  defs: Definitions,
+  refs: FeatureRef[],
+  versions: Record<string, number>,
+  fullFeatureNames = false,
+): LookupPlan {
+  const names = refs.map((r) => fullFeatureNames ? `${r.view}__${r.feature}` : r.feature);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) {
+    throw new UserError(
+      `two requested features are named ${dup}; ask for full feature names (view__feature)`,
+    );
+  }
+  const byView = new Map<string, { index: number; name: string }[]>();
+  refs.forEach((r, i) => {
+    const view = defs.views.get(r.view)!;
+    const index = view.features.findIndex((f) => f.name === r.feature);
+    byView.set(r.view, [...(byView.get(r.view) ?? []), { index, name: names[i] }]);
+  });
+  const views = [...byView].map(([v, picks]) => {
+    const view = defs.views.get(v)!;
+    return {
+      table: tableName(v, versions[v]),
+      ttl: view.ttl_ms,
+      joinKey: defs.entities.get(view.entity)!.join_key,
+      picks,
+    };
+  });
+  return { features: names, views, joinKeys: [...new Set(views.map((v) => v.joinKey))] };
+}
+
+/** Checks the entity ids name exactly the join keys needed, all of one length. */
+export function checkEntityIds(plan: LookupPlan, entityIds: Record<string, (string | number)[]>): number {
+  const given = Object.keys(entityIds);
+  for (const k of given) {
+    if (!plan.joinKeys.includes(k)) {
+      throw new UserError(
+        `unknown entity key '${k}' (these features are looked up by ${plan.joinKeys.join(", ")})`,
+      );
+    }
+  }
+  for (const k of plan.joinKeys) {
+    if (!(k in entityIds)) throw new UserError(`no ids for entity key '${k}' (give { ${k}: [...] })`);
+  }
+  const n = entityIds[plan.joinKeys[0]].length;
+  for (const k of plan.joinKeys) {
+    if (!Array.isArray(entityIds[k])) throw new UserError(`entity key '${k}': a list of ids expected`);
+    if (entityIds[k].length !== n) throw new UserError(`entity keys have different numbers of ids`);
+  }
+  return n;
+}
+
+/** Turns stored rows into values and statuses, TTL checked against `now`. */
+export function assemble(
+  plan: LookupPlan,
+  entityIds: Record<string, (string | number)[]>,
+  n: number,
+  stored: (StoredRow | undefined)[][],
+  now: number,
+): OnlineResult {
+  const rows: OnlineFeatureRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const entity: Record<string, string | number> = {};
+    for (const k of plan.joinKeys) entity[k] = entityIds[k][i];
+    const values: Record<string, unknown> = {};
+    const statuses: Record<string, FeatureStatus> = {};
+    plan.views.forEach((v, vi) => {
+      const row = stored[vi][i];
+      const status: FeatureStatus = !row
+        ? "missing"
+        : v.ttl !== null && now - row.ts > v.ttl
+        ? "expired"
+        : "present";
+      for (const p of v.picks) {
+        values[p.name] = status === "present" ? row!.values[p.index] ?? null : null;
+        statuses[p.name] = status;
+      }
+    });
+    rows.push({ entity, values, statuses });
+  }
+  return { features: plan.features, rows };
+}
+
+export async function lookup(
+  store: OnlineStore,
+  plan: LookupPlan,
+  entityIds: Record<string, (string | number)[]>,
+  now: number,
+): Promise<OnlineResult> {
+  const n = checkEntityIds(plan, entityIds);
+  const stored = await Promise.all(
+    plan.views.map((v) => store.read(v.table, entityIds[v.joinKey].map(String))),
+  );
+  return assemble(plan, entityIds, n, stored, now);
+}
