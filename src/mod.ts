@@ -27,6 +27,32 @@ export { validateSource } from "./data/validate.ts";
 export { buildFeatures, customerFeatures, MODEL_INPUT_COLUMNS } from "./features/customer.ts";
 export { type FeaturesResult, runFeatures } from "./features/stage.ts";
 
+// --- feature store: definitions, point-in-time retrieval, the online store -------
+export {
+  buildDefinitions,
+  defineFeatureStore,
+  type Definitions,
+  type FeatureStoreDefinitionsInput,
+  loadDefinitions,
+} from "./featurestore/definitions.ts";
+export {
+  FeatureStore,
+  type FeatureStoreOptions,
+  type HistoricalResult,
+  type OnlineOptions,
+} from "./featurestore/store.ts";
+export type { HistoricalOptions, JoinStats, TimeLike } from "./featurestore/offline.ts";
+export type {
+  FeatureStatus,
+  MaterializeOptions,
+  OnlineFeatureRow,
+  OnlineResult,
+  ViewMaterialization,
+} from "./featurestore/materialize.ts";
+export { type OnlineStore, SqliteOnlineStore } from "./featurestore/online.ts";
+export { openOnlineStore } from "./featurestore/open.ts";
+export type { Change, PlanResult } from "./featurestore/registry.ts";
+
 // --- models: fit in memory, predict, evaluate, explain, save, load; metrics -----
 export {
   type Contribution,
