@@ -70,6 +70,9 @@ export function readDriftRuns(monitoringDir: string): DriftRun[] {
 
 export interface ReportEntry {
   file: string;
+  /** the drift stage's record of the run (reports/index.json), when there is one */
+  driftedColumns?: string[];
+  threshold?: number;
   kind: "drift" | "train" | "other";
   /** ISO date or time when known */
   date?: string;
@@ -148,6 +151,8 @@ function readIndex(reportsDir: string): ReportEntry[] | undefined {
         ? x.dataset_drift
         : undefined,
       share: typeof share === "number" ? share : undefined,
+      driftedColumns: Array.isArray(x.drifted_columns) ? x.drifted_columns.map(String) : undefined,
+      threshold: typeof x.drift_share_threshold === "number" ? x.drift_share_threshold : undefined,
     });
   }
   return out;

@@ -14,6 +14,31 @@ import { cell, type UiContext, when } from "./context.ts";
 import { readService, type ServiceState } from "./service.ts";
 import { listReports, predictionTraffic, readDriftRuns } from "./monitoring_data.ts";
 import { timeChart } from "./charts.ts";
+import { driftedColumnsChart, type DriftHistoryPoint, driftShareChart } from "../report/history.ts";
+import type { ReportEntry } from "./monitoring_data.ts";
+
+/** An element id from a name (ids may not hold spaces). */
+const id = (name: string) => name.replace(/[^A-Za-z0-9_-]/g, "_");
+
+/** Per model, its drift runs from the reports index (the drift stage's records), oldest first. */
+function historyByModel(reports: ReportEntry[]): Map<string, DriftHistoryPoint[]> {
+  const out = new Map<string, DriftHistoryPoint[]>();
+  for (const r of reports) {
+    if (r.kind !== "drift" || r.share === undefined || !r.date || Number.isNaN(Date.parse(r.date))) continue;
+    const key = r.model ?? "(no model)";
+    const list = out.get(key) ?? [];
+    list.push({
+      at: r.date,
+      drift_share: r.share,
+      dataset_drift: r.drifted === true,
+      drifted_columns: r.driftedColumns ?? [],
+      ...(r.threshold !== undefined ? { threshold: r.threshold } : {}),
+    });
+    out.set(key, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  return out;
+}
 
 function mtime(path: string): number | null {
   try {
@@ -80,8 +105,8 @@ export async function statusPage(ctx: UiContext): Promise<Raw> {
     const newest = Math.max(...m.versions.map((v) => v.created));
     const lastReport = reports.find((r) => !r.model || r.model === m.name);
     const pending = lastDrift && driftFound && Date.parse(lastDrift.runAt) > newest;
-    return html`<section class="card" aria-labelledby="m-${m.name}">
-<h2 id="m-${m.name}"><a href="/models/${encodeURIComponent(m.name)}">${m.name}</a></h2>
+    return html`<section class="card" aria-labelledby="m-${id(m.name)}">
+<h2 id="m-${id(m.name)}"><a href="/models/${encodeURIComponent(m.name)}">${m.name}</a></h2>
 <table><tbody>
 <tr><th scope="row">Champion</th><td>${
       champion
@@ -207,108 +232,121 @@ export function monitoringPage(ctx: UiContext, page = 1): Raw {
     ))
     : html`<p class="muted">No prediction log under ${ctx.predictionsDir} yet.</p>`;
   const reports = listReports(ctx.reportsDir, "drift");
+  const perModel = [...historyByModel(reports)].slice(0, 20).map(([model, points]) => {
+    const recent = points.slice(-365);
+    return html`
+      <section aria-labelledby="drift-${id(model)}">
+        <h3 id="drift-${id(model)}">${model}</h3>
+        <div class="grid">
+          <figure>${raw(driftShareChart(recent))}</figure>
+          <figure>${raw(driftedColumnsChart(recent.slice(-120), {}, 20))}</figure>
+        </div>
+      </section>
+    `;
+  });
   const per = 100;
   const pages = Math.max(1, Math.ceil(reports.length / per));
   const p = Math.min(Math.max(1, page), pages);
   const last = drift.at(-1);
   return html`
-    <h1>Monitoring</h1>
-    <p
+        <h1>Monitoring</h1>
+        <p
       class="muted">The drift summary (${ctx
         .monitoringDir}/drift_summary.csv) holds the checks of the model the drift stage checked; it does not name the model.</p>
-    ${last
-      ? html`<p>Last check ${
-        when(Date.parse(last.runAt))
-      }: ${last.drifted}/${last.columns} columns drifted (${(last.share * 100).toFixed(0)}%).</p>`
-      : ""}
-    <div class="grid">
+        ${last
+          ? html`<p>Last check ${
+            when(Date.parse(last.runAt))
+          }: ${last.drifted}/${last.columns} columns drifted (${(last.share * 100).toFixed(0)}%).</p>`
+          : ""}
+        <div class="grid">
       <figure>${shareChart}</figure>
       <figure>${columnChart}</figure>
     </div>
-    ${last
-      ? html`
-        <h2>Last check, per column</h2>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Column</th>
-              <th scope="col">Score</th>
-              <th scope="col">Drifted</th>
-            </tr>
-          </thead>
-          <tbody>${last.scores.map((s) =>
-            html`
-              <tr>
-                <td>${s.column}</td>
-                <td class="num">${cell(s.score)}</td>
-                <td class="${s.drifted ? "fail" : "pass"}">${s.drifted ? "yes" : "no"}</td>
-              </tr>
-            `
-          )}</tbody>
-        </table>
-      `
-      : ""}
+        ${last
+          ? html`
+            <h2>Last check, per column</h2>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Column</th>
+                  <th scope="col">Score</th>
+                  <th scope="col">Drifted</th>
+                </tr>
+              </thead>
+              <tbody>${last.scores.map((s) =>
+                html`
+                  <tr>
+                    <td>${s.column}</td>
+                    <td class="num">${cell(s.score)}</td>
+                    <td class="${s.drifted ? "fail" : "pass"}">${s.drifted ? "yes" : "no"}</td>
+                  </tr>
+                `
+              )}</tbody>
+            </table>
+          `
+          : ""}
+        ${perModel.length ? html`<h2>Drift per model (from the reports index)</h2>${perModel}` : ""}
     <h2>Prediction traffic</h2>
-    <figure>${trafficChart}</figure>
-    ${traffic.length
-      ? html`
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col">Model</th>
-              <th scope="col">Records</th>
-            </tr>
-          </thead>
-          <tbody>${traffic.slice(-60).reverse().map((t) =>
-            html`
-              <tr>
-                <td>${t.day}</td>
-                <td>${t.model || "-"}</td>
-                <td class="num">${t.records}</td>
-              </tr>
-            `
-          )}</tbody>
-        </table>
-      `
-      : ""}
-    <h2>Drift reports (${reports.length})</h2>
-    ${reports.length
-      ? html`<ul id="reports">${
-        reports.slice((p - 1) * per, p * per).map((r) =>
-          html`<li><a href="/reports/${encodeURIComponent(r.file)}">${r.file}</a>${
-            r.model
-              ? html`
-                <span class="badge">${r.model}</span>
-              `
-              : ""
-          }${
-            r.drifted === undefined ? "" : r.drifted
-              ? html`
-                <span class="fail">drift</span>
-              `
-              : html`
-                <span class="pass">no drift</span>
-              `
-          }</li>`
-        )
-      }</ul>${
-        pages > 1
-          ? html`<nav class="pages" aria-label="Report pages">${
-            Array.from({ length: pages }, (_, i) => i + 1).filter((i) =>
-              Math.abs(i - p) <= 3 || i === 1 || i === pages
-            ).map((i) =>
-              i === p
-                ? html`
-                  <strong aria-current="page">${i}</strong>
+        <figure>${trafficChart}</figure>
+        ${traffic.length
+          ? html`
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Day</th>
+                  <th scope="col">Model</th>
+                  <th scope="col">Records</th>
+                </tr>
+              </thead>
+              <tbody>${traffic.slice(-60).reverse().map((t) =>
+                html`
+                  <tr>
+                    <td>${t.day}</td>
+                    <td>${t.model || "-"}</td>
+                    <td class="num">${t.records}</td>
+                  </tr>
                 `
-                : html`
-                  <a href="/monitoring?page=${i}">${i}</a>
-                `
+              )}</tbody>
+            </table>
+          `
+          : ""}
+        <h2>Drift reports (${reports.length})</h2>
+        ${reports.length
+          ? html`<ul id="reports">${
+            reports.slice((p - 1) * per, p * per).map((r) =>
+              html`<li><a href="/reports/${encodeURIComponent(r.file)}">${r.file}</a>${
+                r.model
+                  ? html`
+                    <span class="badge">${r.model}</span>
+                  `
+                  : ""
+              }${
+                r.drifted === undefined ? "" : r.drifted
+                  ? html`
+                    <span class="fail">drift</span>
+                  `
+                  : html`
+                    <span class="pass">no drift</span>
+                  `
+              }</li>`
             )
-          }</nav>`
-          : ""
-      }`
-      : html`<p class="muted">No drift reports in ${ctx.reportsDir} yet.</p>`}
+          }</ul>${
+            pages > 1
+              ? html`<nav class="pages" aria-label="Report pages">${
+                Array.from({ length: pages }, (_, i) => i + 1).filter((i) =>
+                  Math.abs(i - p) <= 3 || i === 1 || i === pages
+                ).map((i) =>
+                  i === p
+                    ? html`
+                      <strong aria-current="page">${i}</strong>
+                    `
+                    : html`
+                      <a href="/monitoring?page=${i}">${i}</a>
+                    `
+                )
+              }</nav>`
+              : ""
+          }`
+          : html`<p class="muted">No drift reports in ${ctx.reportsDir} yet.</p>`}
   `;
 }
