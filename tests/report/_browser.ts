@@ -5,7 +5,7 @@
  * intersect, and none may reach outside its SVG's viewBox (where it would be
  * cut). Text metrics need a real layout engine, so linkedom cannot check this.
  */
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -45,71 +45,59 @@ h3{font-size:11px;margin:2px;color:#888}
 }
 
 /**
- * Every text-overlap and clipping problem on the page, measured by the browser
- * (getBoundingClientRect of each non-empty <text> against the others in its
- * SVG and against the SVG's viewBox, mapped to the page).
+ * Every text-overlap and clipping problem on the page, measured by the browser:
+ * getBoundingClientRect of each non-empty <text> of each outermost SVG against
+ * the other texts of that SVG and against the SVG's own box (its viewBox as
+ * laid out; a text reaching outside it is cut). Charts are named by their
+ * layoutPage section, or on a report page by their figure's heading.
  */
-export function measure(page: import("playwright-core").Page): Promise<LayoutProblem[]> {
+export function measure(page: Page): Promise<LayoutProblem[]> {
   return page.evaluate(() => {
     const out: { chart: string; kind: "overlap" | "clipped"; detail: string }[] = [];
-    const EPS = 0.5, MAX = 25; // problems kept a chart
-    for (const section of Array.from(document.querySelectorAll("section[data-chart]"))) {
-      const chart = section.getAttribute("data-chart")!;
+    const EPS = 0.5, MAX = 25; // tolerance (px); problems kept a chart
+    const svgs = Array.from(document.querySelectorAll("svg")).filter((s) => !s.parentElement?.closest("svg"));
+    svgs.forEach((svg, n) => {
+      const section = svg.closest("section[data-chart]");
+      const figure = svg.closest("figure")?.parentElement?.closest("figure") ?? svg.closest("figure");
+      const chart = section?.getAttribute("data-chart") ?? figure?.querySelector("h2, h3")?.textContent ??
+        `svg ${n + 1}`;
       const start = out.length;
-      for (const svg of Array.from(section.querySelectorAll("svg"))) {
-        if (svg.parentElement?.closest("svg")) continue; // nested: measured with its outer SVG
-        const box = svg.getBoundingClientRect();
-        const vb = svg.viewBox.baseVal;
-        // the viewBox in page coordinates (Plot's SVGs are unscaled: width = viewBox width)
-        const sx = vb && vb.width ? box.width / vb.width : 1,
-          sy = vb && vb.height ? box.height / vb.height : 1;
-        const view = vb && vb.width
-          ? {
-            left: box.left,
-            top: box.top,
-            right: box.left + vb.width * sx,
-            bottom: box.top + vb.height * sy,
-          }
-          : { left: box.left, top: box.top, right: box.right, bottom: box.bottom };
-        const texts = Array.from(svg.querySelectorAll("text")).filter((t) =>
-          (t.textContent ?? "").trim() !== ""
-        );
-        const rects = texts.map((t) => t.getBoundingClientRect());
-        const label = (i: number) => JSON.stringify(texts[i].textContent);
-        rects.forEach((r, i) => {
-          if (
-            out.length - start < MAX &&
-              r.left < view.left - EPS ||
-            r.top < view.top - EPS || r.right > view.right + EPS ||
-            r.bottom > view.bottom + EPS
-          ) {
+      const view = svg.getBoundingClientRect();
+      const texts = Array.from(svg.querySelectorAll("text")).filter((t) =>
+        (t.textContent ?? "").trim() !== ""
+      );
+      const rects = texts.map((t) => t.getBoundingClientRect());
+      const label = (i: number) => JSON.stringify(texts[i].textContent);
+      const at = (r: DOMRect) =>
+        `[${Math.round(r.left - view.left)}, ${Math.round(r.top - view.top)}, ${
+          Math.round(r.right - view.left)
+        }, ${Math.round(r.bottom - view.top)}]`;
+      rects.forEach((r, i) => {
+        const outside = r.left < view.left - EPS || r.top < view.top - EPS || r.right > view.right + EPS ||
+          r.bottom > view.bottom + EPS;
+        if (outside && out.length - start < MAX) {
+          out.push({
+            chart,
+            kind: "clipped",
+            detail: `${label(i)} at ${at(r)} outside ${Math.round(view.width)}x${Math.round(view.height)}`,
+          });
+        }
+      });
+      for (let i = 0; i < rects.length; i++) {
+        for (let j = i + 1; j < rects.length; j++) {
+          const a = rects[i], b = rects[j];
+          const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+          const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+          if (w > EPS && h > EPS && out.length - start < MAX) {
             out.push({
               chart,
-              kind: "clipped",
-              detail: `${label(i)} at [${r.left - view.left | 0}, ${r.top - view.top | 0}, ${
-                r.right - view.left | 0
-              }, ${r.bottom - view.top | 0}] outside ${view.right - view.left | 0}x${
-                view.bottom - view.top | 0
-              }`,
+              kind: "overlap",
+              detail: `${label(i)} and ${label(j)} (${w.toFixed(1)} x ${h.toFixed(1)} px)`,
             });
-          }
-        });
-        for (let i = 0; i < rects.length; i++) {
-          for (let j = i + 1; j < rects.length; j++) {
-            const a = rects[i], b = rects[j];
-            const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
-            const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-            if (w > EPS && h > EPS && out.length - start < MAX) {
-              out.push({
-                chart,
-                kind: "overlap",
-                detail: `${label(i)} and ${label(j)} (${w.toFixed(1)} x ${h.toFixed(1)} px)`,
-              });
-            }
           }
         }
       }
-    }
+    });
     return out;
   });
 }
