@@ -97,7 +97,8 @@ const CLASS_LABEL_WIDTH = 120;
  * (12.3k) at a font that fits the widest count (8-14 px), class names cut
  * past 120 px and turned upright when wider than a column. Past `maxClasses`
  * (default 20) classes, the largest are kept and the rest folded into "other",
- * named in the subtitle. Each cell's tooltip has the exact count.
+ * named in the caption; the colors are scaled to the kept classes' cells
+ * (an "other" cell past them is the darkest). Each cell's tooltip has the exact count.
  */
 export function confusionChart(
   matrix: number[][],
@@ -111,7 +112,11 @@ export function confusionChart(
   const cells = fold.matrix.flatMap((row, i) =>
     row.map((v, j) => ({ actual: names[i], predicted: names[j], n: v }))
   );
-  const max = Math.max(1, ...cells.map((c) => c.n));
+  const other = fold.folded.length ? names[n - 1] : undefined;
+  const max = Math.max(
+    1,
+    ...cells.filter((c) => c.actual !== other && c.predicted !== other).map((c) => c.n),
+  );
   const shownCount = (v: number) => formatSI(v);
   const widest = (font: number) => Math.max(...cells.map((c) => textWidth(shownCount(c.n), font)));
   // cells from the class count, then the largest font the widest count fits, then cells that fit it
@@ -139,10 +144,10 @@ export function confusionChart(
     marginTop: 12,
     marginRight: 12,
     title: threshold === undefined ? "Confusion matrix" : `Confusion matrix (threshold ${threshold})`,
-    ...(folded ? { subtitle: folded } : {}),
+    ...(folded ? { caption: folded } : {}),
     x: { label: "Predicted", domain: names, tickRotate: upright ? -90 : 0 },
     y: { label: "Actual", domain: names },
-    color: { scheme: "blues", domain: [0, max] },
+    color: { scheme: "blues", domain: [0, max], clamp: true },
     marks: [
       Plot.cell(cells, {
         x: "predicted",
