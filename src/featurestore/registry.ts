@@ -83,6 +83,20 @@ export function latest(obj: RegisteredObject | undefined): RegisteredVersion | u
   return obj.versions.at(-1);
 }
 
+/** A TTL in ms as the largest whole unit: 30d, 12h, 90s; null: none. */
+function duration(ms: number | null): string {
+  if (ms === null) return "none";
+  for (
+    const [unit, size] of [["w", 604_800_000], ["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], [
+      "s",
+      1000,
+    ]] as const
+  ) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 function fieldDiff(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
   const out: string[] = [];
   for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
@@ -98,6 +112,8 @@ function fieldDiff(before: Record<string, unknown>, after: Record<string, unknow
       }
       for (const n of fa.keys()) if (!fb.has(n)) parts.push(`-${n}`);
       out.push(`features: ${parts.join(", ") || "reordered"}`);
+    } else if (k === "ttl_ms") {
+      out.push(`ttl: ${duration(a as number | null)} -> ${duration(b as number | null)}`);
     } else out.push(`${k}: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`);
   }
   return out;

@@ -93,7 +93,7 @@ Deno.test("features:plan, apply, plan again, a changed view, materialize: throug
 
     p.params("7d");
     const changed = await run("features:plan", p.config);
-    assert.match(changed.stdout, /~ feature view spend \(v1 -> v2\): ttl/);
+    assert.match(changed.stdout, /~ feature view spend \(v1 -> v2\): ttl: 30d -> 1w/);
     assert.equal((await run("features:apply", p.config)).code, 0);
     const registry = JSON.parse(Deno.readTextFileSync(join(p.abs, "fs/registry.json")));
     assert.deepEqual(registry.feature_views.spend.versions.map((v: { version: number }) => v.version), [

@@ -1,0 +1,116 @@
+/**
+ * Definitions: a TypeScript definitions file (defineFeatureStore, with a
+ * polars transform) merged with params' block; every problem reported at
+ * once; the digest that makes a new version changes with what matters (TTL,
+ * features, the transform's code) and not with how a TTL is written.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import pl from "nodejs-polars";
+import { ConfigSchema } from "../../src/config/schema.ts";
+import { UserErrors } from "../../src/core/errors.ts";
+import { buildDefinitions, digestOf, loadDefinitions } from "../../src/featurestore/definitions.ts";
+import { FeatureStore } from "../../src/featurestore/store.ts";
+
+const SRC = new URL("../../src/featurestore/definitions.ts", import.meta.url).href;
+
+Deno.test("a TypeScript definitions file with a transform, merged with params; the join uses the transform", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-defs-" });
+  try {
+    pl.DataFrame({
+      customer_id: ["C-1", "C-1", "C-2"],
+      ts: [1000, 2000, 1500],
+      spend: [10, 200, 30],
+    }).withColumns(pl.col("ts").cast(pl.Int64)).writeParquet(join(dir, "tx.parquet"));
+    Deno.writeTextFileSync(
+      join(dir, "defs.ts"),
+      `import pl from "nodejs-polars";
+import { defineFeatureStore } from "${SRC}";
+export default defineFeatureStore({
+  feature_views: {
+    big: {
+      entity: "customer",
+      source: { path: ${JSON.stringify(join(dir, "tx.parquet"))} },
+      timestamp_field: "ts",
+      features: { spend: "float64" },
+      transform: (lf) => lf.filter(pl.col("spend").gt(50)),
+    },
+  },
+  feature_services: { s: { features: ["big:spend"] } },
+});
+`,
+    );
+    const config = ConfigSchema.parse({
+      feature_store: {
+        directory: join(dir, "fs"),
+        definitions: join(dir, "defs.ts"),
+        entities: { customer: { join_key: "customer_id" } },
+      },
+    });
+    const defs = await loadDefinitions(config);
+    assert.deepEqual([...defs.views.keys()], ["big"]);
+    const store = await FeatureStore.fromConfig(config);
+    store.apply();
+    const ents = pl.DataFrame({ customer_id: ["C-1", "C-1", "C-2"], event_timestamp: [1500, 2500, 1600] })
+      .withColumns(pl.col("event_timestamp").cast(pl.Int64));
+    const { frame } = store.getHistoricalFeatures(ents, "s");
+    assert.deepEqual(
+      frame.getColumn("spend").toArray(),
+      [null, 200, null],
+      "rows the transform drops are never joined",
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("every problem at once: unknown entity, unknown feature, a feature that is also the join key", () => {
+  assert.throws(
+    () =>
+      buildDefinitions({
+        entities: { customer: { join_key: "customer_id", dtype: "string" } },
+        feature_views: {
+          a: {
+            entity: "shopper",
+            source: { path: "x.parquet" },
+            timestamp_field: "ts",
+            ttl: null,
+            features: { f: "float64" },
+          },
+          b: {
+            entity: "customer",
+            source: { path: "y.parquet" },
+            timestamp_field: "ts",
+            ttl: "1d",
+            features: { customer_id: "string" },
+          },
+        },
+        feature_services: { s: { features: ["a:nope"] } },
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof UserErrors);
+      assert.equal(e.problems.length, 3, e.problems.join("\n"));
+      assert.match(e.problems[0], /feature view a: unknown entity 'shopper'/);
+      assert.match(e.problems[1], /feature view b: feature customer_id is also its join key/);
+      assert.match(e.problems[2], /feature service s: unknown feature 'nope' in feature view a/);
+      return true;
+    },
+  );
+});
+
+Deno.test("the digest: 30d and 2592000 seconds are one version; a TTL, a feature or a transform change is a new one", () => {
+  const view = (ttl: string | number, features: Record<string, "float64" | "int64"> = { f: "float64" }) =>
+    buildDefinitions({
+      entities: { customer: { join_key: "customer_id", dtype: "string" } },
+      feature_views: {
+        v: { entity: "customer", source: { path: "x.parquet" }, timestamp_field: "ts", ttl, features },
+      },
+      feature_services: {},
+    }).views.get("v")!;
+  assert.equal(digestOf("view", view("30d")), digestOf("view", view(2_592_000)));
+  assert.notEqual(digestOf("view", view("30d")), digestOf("view", view("7d")));
+  assert.notEqual(digestOf("view", view("30d")), digestOf("view", view("30d", { f: "int64" })));
+  const a = { ...view("1d"), transform: (lf: pl.LazyDataFrame) => lf };
+  const b = { ...view("1d"), transform: (lf: pl.LazyDataFrame) => lf.limit(1) };
+  assert.notEqual(digestOf("view", a), digestOf("view", b));
+});
