@@ -330,6 +330,12 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
   const first = plotOnce(options);
   const width = Number(mainSvg(first)?.getAttribute("width")) || 640;
   const full = new Map<string, Map<string, string>>(); // axis -> shown label -> full name
+  // continuous axes whose ticks renderPlot may choose: SI past 10,000, fewer when their labels collide
+  const continuous = new Map<Scales, { lo: number; hi: number; count: number; si: boolean }>();
+  const ticksFor = (user: AxisOptions, a: { lo: number; hi: number; count: number; si: boolean }) => {
+    const ticks = niceTicks(a.lo, a.hi, a.count);
+    return { ...user, ticks, ...(a.si ? { tickFormat: siFormat(ticks) } : {}) };
+  };
   for (const k of ["x", "y", "fx", "fy"] as Scales[]) {
     const s = scaleOf(first, k);
     const user = (options[k as keyof Plot.PlotOptions] ?? {}) as AxisOptions;
@@ -338,10 +344,15 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
     if (CONTINUOUS.has(s.type) && user.ticks === undefined) {
       const d = s.domain as number[];
       const lo = Math.min(d[0], d[d.length - 1]), hi = Math.max(d[0], d[d.length - 1]);
-      if (Math.max(Math.abs(lo), Math.abs(hi)) < 1e4) continue;
       const span = s.range ? Math.abs(s.range[1] - s.range[0]) : vertical ? 250 : 300;
-      const ticks = niceTicks(lo, hi, span / (vertical ? 35 : 80));
-      opts[k] = { ...user, ticks, tickFormat: siFormat(ticks) };
+      const axis = {
+        lo,
+        hi,
+        count: span / (vertical ? 35 : 80),
+        si: Math.max(Math.abs(lo), Math.abs(hi)) >= 1e4,
+      };
+      continuous.set(k, axis);
+      if (axis.si) opts[k] = ticksFor(user, axis);
     } else if ((s.type === "band" || s.type === "point") && s.domain.length) {
       const limit = fit.maxLabelWidth ?? (vertical ? Math.max(60, 0.4 * width) : 130);
       const shown = new Map<string, string>();
@@ -378,7 +389,7 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
   let el = Object.keys(opts).some((k) => opts[k] !== (options as Record<string, unknown>)[k])
     ? plotOnce(opts as Plot.PlotOptions)
     : first;
-  for (let pass = 0; pass < 4; pass++) {
+  for (let pass = 0; pass < 5; pass++) {
     const svg = mainSvg(el);
     if (!svg) break;
     const w = Number(svg.getAttribute("width")) || width, h = Number(svg.getAttribute("height")) || height;
@@ -403,7 +414,22 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
         else grow.right = Math.max(grow.right, ow);
       }
     }
-    if (grow.left + grow.right + grow.top + grow.bottom <= 0.5) break;
+    // tick labels of a continuous axis that collide: about half as many ticks
+    let fewer = false;
+    for (const [k, a] of continuous) {
+      const ticks = boxes.filter((b) => b.role === `${k}-axis tick label`);
+      const collide = ticks.some((t, i) =>
+        ticks.slice(i + 1).some((u) =>
+          Math.min(t.right, u.right) - Math.max(t.left, u.left) > 0 &&
+          Math.min(t.bottom, u.bottom) - Math.max(t.top, u.top) > 0
+        )
+      );
+      if (!collide || a.count <= 1.5) continue;
+      a.count = Math.max(1.5, a.count / 2);
+      opts[k] = ticksFor((options[k as keyof Plot.PlotOptions] ?? {}) as AxisOptions, a);
+      fewer = true;
+    }
+    if (!fewer && grow.left + grow.right + grow.top + grow.bottom <= 0.5) break;
     for (const side of ["left", "right", "top", "bottom"] as const) {
       if (grow[side] > 0) margins[side] = Math.ceil(margins[side] + grow[side] + 2);
     }

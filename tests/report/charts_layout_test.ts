@@ -143,6 +143,11 @@ export function chartCases(): ChartCase[] {
   for (const max of [1, 1e3, 1e5, 1e7]) {
     cases.push({ name: `residual to ${max}`, html: residualChart(residuals(max)) });
   }
+  cases.push({
+    name: "residual to 1.23e7, 180 px wide",
+    html: residualChart(residuals(1.23e7), { width: 180, height: 160 }),
+  });
+  cases.push({ name: "drift numeric to 1e7, 200 px wide", html: driftChart(numericDrift(1e7), 200, 150) });
   cases.push({ name: "roc", html: rocChart(curve(50), 0.87) });
   cases.push({
     name: "pr",

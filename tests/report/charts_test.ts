@@ -145,3 +145,12 @@ Deno.test("confusionChart: past maxClasses it folds and names the folded classes
   const big = confusionChart([[12_345_678, 1], [2, 3]], ["no", "yes"]);
   assert.ok(big.includes(">12.3M</text>") && big.includes("12,345,678"));
 });
+
+Deno.test("renderPlot: a narrow chart gets fewer ticks rather than colliding tick labels", () => {
+  const svg = residualChart([{ y: 0, pred: 0 }, { y: 1.23e7, pred: 1.25e7 }], { width: 150, height: 150 });
+  const ticks = textBoxes(parseHTML(svg).document.querySelector("svg")!).filter((b) =>
+    b.role === "x-axis tick label"
+  );
+  assert.ok(ticks.length >= 2, ticks.map((t) => t.text).join(" "));
+  for (let i = 1; i < ticks.length; i++) assert.ok(ticks[i].left >= ticks[i - 1].right, "apart");
+});
