@@ -66,6 +66,7 @@ Deno.test("train -> reload artifact -> identical predictions and metrics", async
       "artifact",
       "features",
       "metrics",
+      "per_class",
       "positive_class",
       "report",
       "rows",
