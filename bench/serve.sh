@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# bench:serve — wrk against POST /predict: Orchard's service (deno serve --parallel,
-# 2 workers, prediction log on) vs the FastAPI + scikit-learn reference
-# (../shared/reference/fastapi_ref.py, uvicorn --workers 2), same model size
-# (100 trees), same requests (single records drawn from wa_churn_valid.csv),
-# 32 connections, DURATION seconds each, one after the other in the same run,
-# on 127.0.0.1 only. The load generator shares the machine's cores.
+# bench:serve — wrk against POST /predict, one server after the other in the same run, on 127.0.0.1:
+#   1. bare `deno serve --parallel` answering a constant JSON (bench/serve_bare_deno.ts): the machine's limit
+#   2. a bare Hono app under `deno serve --parallel` that parses the JSON body and answers JSON
+#      (bench/serve_bare_hono.ts): the limit for a service, and what Orchard is reported as a fraction of
+#   3. Orchard's service with the default engine (gradient boosting, its defaults), the same command line
+#      as `deno task serve` (least permissions, 2 workers, prediction log on)
+#   4. Orchard's service with a 100-tree forest (the reference's model size)
+#   5. the FastAPI + scikit-learn reference (../shared/reference/fastapi_ref.py, uvicorn --workers 2)
+# Same requests for all (single records drawn from wa_churn_valid.csv), 32 connections. The four Deno
+# servers run at once (idle ones take no CPU) and wrk visits each in turn, ROUNDS rounds of DURATION
+# seconds each (rotating the order), after a 5 s warm-up each; each round's ratios compare neighbours
+# in time, and the summary takes their medians. The load generator shares the machine's cores.
 #
-#   deno task bench:serve                 # 30 s each
-#   DURATION=5 deno task bench:serve      # a quick check
+#   deno task bench:serve                         # 3 rounds of 10 s each
+#   ROUNDS=1 DURATION=5 deno task bench:serve     # a quick check
+#   SKIP_REF=1 deno task bench:serve      # without FastAPI (its figure is then missing from the results)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION="${DURATION:-30}"
+DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
 CONNS="${CONNS:-32}"
 THREADS="${THREADS:-2}"
 WORKERS="${WORKERS:-2}"
 DATA="${DATA:-../shared/data}"
 REFDIR="${REFDIR:-../shared/reference}"
 PORT="${PORT:-8781}"
+FOREST_PORT="${FOREST_PORT:-8784}"
+BARE_PORT="${BARE_PORT:-8782}"
+HONO_PORT="${HONO_PORT:-8783}"
 REF_PORT="${REF_PORT:-8766}"
 TRAIN="$DATA/wa_churn_train.csv"
 VALID="$DATA/wa_churn_valid.csv"
@@ -44,58 +55,119 @@ run_wrk() { # port duration
   wrk -t"$THREADS" -c"$CONNS" -d"$2"s --latency -s "$WORK/predict.lua" "http://127.0.0.1:$1" | grep '^WRK_JSON' | sed 's/^WRK_JSON //'
 }
 
+stop() { # pid
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "deno $(deno --version | head -1 | cut -d' ' -f2); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 setup=$(deno run -A bench/serve_setup.ts "$WORK" "$TRAIN" "$VALID" churn)
-ART=$(echo "$setup" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["artifact"])')
-echo "model: 100-tree forest, validation roc_auc $(echo "$setup" | /usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["roc_auc"], 4))')"
+field() { echo "$setup" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+BOOSTING=$(field '["models"]["boosting"]["artifact"]')
+FOREST=$(field '["models"]["forest"]["artifact"]')
+echo "models: boosting (defaults) roc_auc $(field '["models"]["boosting"]["roc_auc"]'), 100-tree forest roc_auc $(field '["models"]["forest"]["roc_auc"]')"
 
-# --- Orchard: the same command line as `deno task serve` (least permissions), log to $WORK
-mkdir -p "$WORK/predictions"
-cmd=$(deno eval --quiet "
+# --- every Deno server up at once (idle ones take no CPU), then wrk on each in turn, ROUNDS times,
+# rotating the order: a slow stretch of the shared machine then lands on every server alike, and
+# each round's ratios compare neighbours in time
+DENO_JOBS="$WORKERS" deno serve --parallel --quiet --host=127.0.0.1 --port="$BARE_PORT" \
+  --allow-net=127.0.0.1:"$BARE_PORT" bench/serve_bare_deno.ts > "$WORK/bare.log" 2>&1 &
+PIDS+=($!)
+DENO_JOBS="$WORKERS" deno serve --parallel --quiet --host=127.0.0.1 --port="$HONO_PORT" \
+  --allow-net=127.0.0.1:"$HONO_PORT" --allow-read=node_modules bench/serve_bare_hono.ts > "$WORK/hono.log" 2>&1 &
+PIDS+=($!)
+
+# Orchard: the same command line as `deno task serve` (least permissions), log to $WORK
+orchard_up() { # artifact name port
+  local art="$1" name="$2" port="$3"
+  mkdir -p "$WORK/predictions-$name"
+  local cmd
+  cmd=$(deno eval --quiet "
 import { serveCommand } from './src/serve/launch.ts';
 import { loadConfig } from './src/config/load.ts';
-const c = serveCommand({ config: loadConfig(), host: '127.0.0.1', port: $PORT, modelUri: '$ART', workers: $WORKERS });
-c.args.splice(c.args.indexOf('--allow-read=' + c.args.find((a) => a.startsWith('--allow-read='))!.slice(13)), 1,
-  c.args.find((a) => a.startsWith('--allow-read='))! + ',$WORK');
-c.args.splice(c.args.findIndex((a) => a.startsWith('--allow-write=')), 1,
-  c.args.find((a) => a.startsWith('--allow-write='))! + ',$WORK');
+const c = serveCommand({ config: loadConfig(), host: '127.0.0.1', port: $port, modelUri: '$art', workers: $WORKERS });
+const at = (p: string) => c.args.findIndex((a) => a.startsWith(p));
+c.args[at('--allow-read=')] += ',$WORK';
+c.args[at('--allow-write=')] += ',$WORK';
 console.log(c.args.join(' '));
 ")
-ORCHARD_PREDICTIONS_DIR="$WORK/predictions" DENO_JOBS="$WORKERS" MODEL_URI="$ART" deno $cmd > "$WORK/orchard.log" 2>&1 &
-PIDS+=($!)
-ORCHARD_PID=$!
+  ORCHARD_PREDICTIONS_DIR="$WORK/predictions-$name" DENO_JOBS="$WORKERS" MODEL_URI="$art" deno $cmd > "$WORK/orchard-$name.log" 2>&1 &
+  PIDS+=($!)
+}
+orchard_up "$BOOSTING" boosting "$PORT"
+orchard_up "$FOREST" forest "$FOREST_PORT"
+wait_up "http://127.0.0.1:$BARE_PORT/" 30
+wait_up "http://127.0.0.1:$HONO_PORT/health" 30
 wait_up "http://127.0.0.1:$PORT/ready" 60
-run_wrk "$PORT" 5 > /dev/null # warm-up
-orchard=$(run_wrk "$PORT" "$DURATION")
-echo "orchard:  $orchard"
-kill -TERM "$ORCHARD_PID"; wait "$ORCHARD_PID" 2>/dev/null || true
-logged=$(cat "$WORK"/predictions/*/*/*.ndjson 2>/dev/null | wc -l)
+wait_up "http://127.0.0.1:$FOREST_PORT/ready" 60
 
-# --- reference: FastAPI + scikit-learn, 2 uvicorn workers
-REF_TRAIN="$TRAIN" REF_TARGET=churn /usr/bin/python3 -m uvicorn --app-dir "$REFDIR" fastapi_ref:app \
-  --host 127.0.0.1 --port "$REF_PORT" --workers 2 --log-level warning > "$WORK/ref.log" 2>&1 &
-PIDS+=($!)
-REF_PID=$!
-wait_up "http://127.0.0.1:$REF_PORT/health" 120
-run_wrk "$REF_PORT" 5 > /dev/null
-ref=$(run_wrk "$REF_PORT" "$DURATION")
-echo "fastapi:  $ref"
-kill -TERM "$REF_PID"; wait "$REF_PID" 2>/dev/null || true
+NAMES=(bare_deno_serve bare_hono orchard_boosting orchard_forest)
+PORTS=("$BARE_PORT" "$HONO_PORT" "$PORT" "$FOREST_PORT")
+for i in 0 1 2 3; do run_wrk "${PORTS[$i]}" 5 > /dev/null; done # warm-up
+: > "$WORK/rounds.ndjson"
+for r in $(seq 1 "$ROUNDS"); do
+  for k in 0 1 2 3; do
+    i=$(((k + r) % 4))
+    out=$(run_wrk "${PORTS[$i]}" "$DURATION")
+    echo "{\"round\":$r,\"server\":\"${NAMES[$i]}\",\"wrk\":$out}" >> "$WORK/rounds.ndjson"
+    echo "round $r ${NAMES[$i]}: $out"
+  done
+done
+for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+wait 2>/dev/null || true
+PIDS=()
+logged_boosting=$(cat "$WORK"/predictions-boosting/*/*/*.ndjson 2>/dev/null | wc -l)
+logged_forest=$(cat "$WORK"/predictions-forest/*/*/*.ndjson 2>/dev/null | wc -l)
+
+# --- 5. reference: FastAPI + scikit-learn, 2 uvicorn workers
+ref='null'
+if [ -z "${SKIP_REF:-}" ]; then
+  REF_TRAIN="$TRAIN" REF_TARGET=churn /usr/bin/python3 -m uvicorn --app-dir "$REFDIR" fastapi_ref:app \
+    --host 127.0.0.1 --port "$REF_PORT" --workers 2 --log-level warning > "$WORK/ref.log" 2>&1 &
+  PIDS+=($!)
+  REF_PID=$!
+  wait_up "http://127.0.0.1:$REF_PORT/health" 120
+  run_wrk "$REF_PORT" 5 > /dev/null
+  ref=$(run_wrk "$REF_PORT" "$DURATION")
+  echo "fastapi:           $ref"
+  stop "$REF_PID"
+fi
 
 mkdir -p bench/results
-/usr/bin/python3 - "$orchard" "$ref" "$DURATION" "$CONNS" "$logged" <<'PY' | tee bench/results/serve.json
-import json, sys, os
-o, r = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+/usr/bin/python3 - "$WORK/rounds.ndjson" "$ref" "$DURATION" "$CONNS" "$LOAD_BEFORE" "$logged_boosting" "$logged_forest" "$ROUNDS" <<'PY' | tee bench/results/serve.json
+import json, sys, statistics as st
+rows = [json.loads(l) for l in open(sys.argv[1])]
+r = json.loads(sys.argv[2])
+rounds = int(sys.argv[8])
+by = {}
+for x in rows: by.setdefault(x["server"], {})[x["round"]] = x["wrk"]
 errs = lambda x: sum(x["errors"].values())
-out = {
-  "duration_s": int(sys.argv[3]), "connections": int(sys.argv[4]),
-  "orchard": o, "fastapi_reference": r,
-  "speedup": round(o["rps"] / r["rps"], 1) if r["rps"] else None,
-  "orchard_predictions_logged": int(sys.argv[5]),
-  "targets": {"zero_errors": errs(o) == 0, "p99_under_5ms": o["p99_ms"] < 5,
-              "at_least_50x": bool(r["rps"]) and o["rps"] / r["rps"] >= 50},
-  "load_before": open("/proc/loadavg").read().split()[:3],
-}
+def summary(name):
+  runs = [by[name][k] for k in sorted(by[name])]
+  return {"rps_median": round(st.median(x["rps"] for x in runs), 1),
+          "p99_ms_median": round(st.median(x["p99_ms"] for x in runs), 3),
+          "p50_ms_median": round(st.median(x["p50_ms"] for x in runs), 3),
+          "requests": sum(x["requests"] for x in runs), "errors": sum(errs(x) for x in runs), "rounds": runs}
+out = {"duration_s": int(sys.argv[3]), "connections": int(sys.argv[4]), "rounds": rounds,
+       "load_before": sys.argv[5].split()}
+for n in ["bare_deno_serve", "bare_hono", "orchard_boosting", "orchard_forest"]: out[n] = summary(n)
+logged = {"orchard_boosting": int(sys.argv[6]), "orchard_forest": int(sys.argv[7])}
+for n in ["orchard_boosting", "orchard_forest"]:
+  o = out[n]
+  fr = [by[n][k]["rps"] / by["bare_hono"][k]["rps"] for k in sorted(by[n])]
+  p99 = [by[n][k]["p99_ms"] / by["bare_hono"][k]["p99_ms"] for k in sorted(by[n])]
+  o["of_bare_hono_per_round"] = [round(x, 3) for x in fr]
+  o["of_bare_hono"] = round(st.median(fr), 3)
+  o["p99_over_bare_hono_p99_per_round"] = [round(x, 2) for x in p99]
+  o["p99_over_bare_hono_p99"] = round(st.median(p99), 2)
+  o["of_bare_deno_serve"] = round(o["rps_median"] / out["bare_deno_serve"]["rps_median"], 3)
+  o["logged"] = logged[n]
+  o["vs_fastapi"] = round(o["rps_median"] / r["rps"], 1) if r and r["rps"] else None
+  o["targets"] = {"zero_errors": o["errors"] == 0, "at_least_60pct_of_bare_hono": o["of_bare_hono"] >= 0.6,
+                  "p99_at_most_2x_bare_hono": o["p99_over_bare_hono_p99"] <= 2,
+                  "every_request_logged": logged[n] >= o["requests"]}
+out["fastapi_reference"] = r
 print(json.dumps(out, indent=2))
 PY

@@ -1,22 +1,28 @@
 /**
- * bench:serve-path — where one POST /predict spends its time inside the app,
- * in process (no HTTP server, no load generator): each stage of the request
- * path timed on its own, then the whole app.fetch for /predict and /health.
- * Use it to see what a change to the hot path costs; the end-to-end figures
- * come from bench:serve (wrk).
+ * bench:serve-path — where a POST /predict spends its time inside the app, in
+ * process (no HTTP server, no load generator). Use it to see what a change to
+ * the hot path costs; the end-to-end figures come from bench:serve (wrk).
  *
- * Then the middleware, ours against Hono's, in the same run: the hand-written
- * envelope the service had before (request id, secure headers, streaming body
- * limit, kept below as the reference) with one piece at a time swapped for
- * hono/request-id, hono/secure-headers or hono/body-limit, all three, and the
- * service's createApp, each timed on the same POST /predict in interleaved
- * rounds. A piece whose median paired difference exceeds 5% of the
- * hand-written app.fetch, with its confidence interval above 0, stays ours in
- * src/serve (the numbers are written beside it: body-limit, in http.ts; the
- * request id and the secure headers, taken together, are Hono's, envelope.ts).
- * hono/bearer-auth is timed on an admin request: it is not on the prediction path.
+ * 1. One record: each stage of the hot path timed on its own (parse, the
+ *    compiled validator against zod, scoreTable, the answer and the log line,
+ *    the Response with the envelope's headers appended against in its init),
+ *    then the whole app.fetch for /predict (prediction log on) and /health.
+ * 2. A batch of 10,000 records (default: the model's training table, cycled):
+ *    the typed-array path (validator.table, one matrix, one predict, text
+ *    written from the arrays) stage by stage against the per-record path it
+ *    replaced (zod per record, predictRecords, a Prediction object and
+ *    JSON.stringify per record), then app.fetch for the batch, log on.
+ * 3. Explanations: app.fetch for /predict?explain=true on one record and on
+ *    batches of 100, 1,000 and 10,000.
+ * 4. With --middleware: the hand-written envelope against Hono's middleware
+ *    (hono/request-id, hono/secure-headers, hono/body-limit) in interleaved
+ *    paired rounds, and hono/bearer-auth on an admin request (the figures in
+ *    the comments of src/serve/envelope.ts and src/serve/http.ts).
  *
- *   deno task bench:serve-path [model-uri]     # default models:/churn@champion
+ * Times are medians of rounds (the machine is shared: the minimum is printed
+ * beside the median).
+ *
+ *   deno task bench:serve-path [model-uri] [--records FILE] [--batch N] [--middleware]
  */
 import { type Context, Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
@@ -26,18 +32,37 @@ import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { loadConfig } from "../src/config/load.ts";
 import { trackingLocation } from "../src/config/paths.ts";
-import { type Env, JSON_TYPE, REQUEST_ID_OPTIONS, SECURE_HEADER_OPTIONS } from "../src/serve/envelope.ts";
+import { parseArgs } from "node:util";
+import {
+  type Env,
+  JSON_TYPE,
+  reply,
+  REQUEST_ID_OPTIONS,
+  SECURE_HEADER_OPTIONS,
+} from "../src/serve/envelope.ts";
 import { ERROR_CODES } from "../src/serve/errors.ts";
 import { ModelHolder } from "../src/serve/holder.ts";
 import { HttpError, mediaType, parseJsonBody, readBodyText, requestIdFrom } from "../src/serve/http.ts";
 import { registryLoader } from "../src/registry/loader.ts";
 import { Metrics } from "../src/serve/metrics.ts";
-import { logLine } from "../src/serve/predlog.ts";
+import { logHead, logLine, PredictionLog } from "../src/serve/predlog.ts";
 import { createApp } from "../src/serve/routes.ts";
-import { predictValidated } from "../src/serve/scoring.ts";
+import { predictValidated, scoreTable, TableWriter } from "../src/serve/scoring.ts";
+import { explainRefusal } from "../src/serve/explain.ts";
+import type { LoadedModel } from "../src/models/artifact.ts";
+import { readTable } from "../src/data/io.ts";
 
+const { values: flags, positionals } = parseArgs({
+  args: Deno.args,
+  options: {
+    records: { type: "string" },
+    batch: { type: "string", default: "10000" },
+    middleware: { type: "boolean", default: false },
+  },
+  allowPositionals: true,
+});
 const config = loadConfig();
-const uri = Deno.args[0] ?? config.serve.model_uri;
+const uri = positionals[0] ?? config.serve.model_uri;
 const holder = new ModelHolder({
   uri,
   loader: registryLoader({ store: trackingLocation(config), modelsDir: config.paths.models }),
@@ -51,6 +76,7 @@ if (loaded.error) {
   Deno.exit(2);
 }
 const m = holder.current!;
+const lm = m.model as unknown as LoadedModel;
 // one record from the artifact's input example
 const inputExample = JSON.parse(await Deno.readTextFile(`${m.dir}/input_example.json`));
 const record = Array.isArray(inputExample) ? inputExample[0] : inputExample;
@@ -69,11 +95,24 @@ const HAND_SECURE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "cache-control": "no-store",
 });
 
-function time(label: string, n: number, f: () => unknown): void {
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const median = (xs: number[]) => {
+  const s = sorted(xs), h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+
+/** µs per call: the median (and min) of `rounds` rounds of n calls, after a warm-up. */
+function time(label: string, n: number, f: () => unknown, rounds = 15): number {
   for (let i = 0; i < Math.min(n, 2000); i++) f();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) f();
-  console.log(`${label.padEnd(34)} ${((performance.now() - t0) / n * 1000).toFixed(2).padStart(8)} µs`);
+  const per: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) f();
+    per.push((performance.now() - t0) / n * 1000);
+  }
+  const med = median(per);
+  console.log(`${label.padEnd(46)} ${med.toFixed(2).padStart(9)} µs  (min ${Math.min(...per).toFixed(2)})`);
+  return med;
 }
 /** µs per call of f, n calls after a warm-up. */
 async function perCall(n: number, f: () => Promise<unknown>, warm = Math.min(n, 2000)): Promise<number> {
@@ -82,19 +121,52 @@ async function perCall(n: number, f: () => Promise<unknown>, warm = Math.min(n, 
   for (let i = 0; i < n; i++) await f();
   return (performance.now() - t0) / n * 1000;
 }
-async function timeAsync(label: string, n: number, f: () => Promise<unknown>): Promise<void> {
-  const us = await perCall(n, f);
-  console.log(`${label.padEnd(34)} ${us.toFixed(2).padStart(8)} µs`);
+async function timeAsync(label: string, n: number, f: () => Promise<unknown>, rounds = 15): Promise<number> {
+  await perCall(Math.min(n, 500), f);
+  const per: number[] = [];
+  for (let r = 0; r < rounds; r++) per.push(await perCall(n, f, 0));
+  const med = median(per);
+  const unit = med >= 10_000 ? "ms" : "µs", k = unit === "ms" ? 1000 : 1;
+  console.log(
+    `${label.padEnd(46)} ${(med / k).toFixed(2).padStart(9)} ${unit}  (min ${
+      (Math.min(...per) / k).toFixed(2)
+    })`,
+  );
+  return med;
 }
+const results: Record<string, number> = {};
 
-console.log(`model ${m.name} version ${m.version} (${m.dir}), one record of ${text.length} bytes`);
+console.log(`model ${m.name} version ${m.version} (${m.dir}, engine ${lm.manifest?.engine ?? "?"})`);
+console.log(`\n1. one record of ${text.length} bytes (the artifact's input example)`);
+const parsed = JSON.parse(text);
 const records = [m.validator.one(record)];
 const preds = m.model.predictRecords(records);
 time("JSON.parse body", 20000, () => JSON.parse(text));
-const parsed = JSON.parse(text);
-time("zod validation (one record)", 20000, () => m.validator.body(parsed, 1000));
-time("predictRecords (preprocess+model)", 5000, () => m.model.predictRecords(records));
-time("prediction-log line", 20000, () =>
+time("zod (the schema, one record)", 20000, () => m.validator.record.safeParse(parsed));
+results.validate_one_us = time(
+  "compiled validator: table (one record)",
+  20000,
+  () => m.validator.table(parsed, 1000),
+);
+const cols1 = m.validator.table(parsed, 1000);
+time("predictRecords (per record: preprocess+model)", 5000, () => m.model.predictRecords(records));
+results.score_one_us = time(
+  "scoreTable (one matrix: preprocess+model)",
+  5000,
+  () => scoreTable(m, cols1, [parsed]),
+);
+const t1 = scoreTable(m, cols1, [parsed]);
+const w = TableWriter.of(m);
+time(
+  "answer text, per record (JSON.stringify)",
+  20000,
+  () => JSON.stringify({ model: m.name, version: m.version, predictions: preds }),
+);
+time("answer text, from the arrays (TableWriter)", 20000, () => {
+  const p = w.probabilities(t1, 0);
+  return w.head + w.predictionObject(t1, 0, p) + "]}";
+});
+time("log line, per record (logLine)", 20000, () =>
   logLine({
     ts: Date.now(),
     requestId: "0b6f9b1e-6d0e-4c49-9d0a-3f1c2d7e8a90",
@@ -104,29 +176,245 @@ time("prediction-log line", 20000, () =>
     prediction: preds[0].prediction,
     probabilities: preds[0].probabilities,
   }));
-time("response JSON", 20000, () => JSON.stringify({ model: m.name, version: m.version, predictions: preds }));
-time("Response with the secure headers", 20000, () =>
+time(
+  "log line, from the arrays (TableWriter)",
+  20000,
+  () => w.logLine(logHead(Date.now(), "0b6f9b1e-6d0e-4c49-9d0a-3f1c2d7e8a90"), t1, 0, w.probabilities(t1, 0)),
+);
+time("Response, 11 headers in the init", 20000, () =>
   new Response("{}", {
     headers: { ...HAND_SECURE_HEADERS, "content-type": "application/json", "x-request-id": "x" },
   }));
+time("Response, envelope.ts reply (headers appended)", 20000, () => reply("{}", 200, "x"));
 
-const MAX_BODY = 1e6;
+const MAX_BODY = 16 * 1024 * 1024, BATCH = Number(flags.batch);
+const logDir = await Deno.makeTempDir({ dir: "data", prefix: ".bench-serve-path-log-" });
+const log = new PredictionLog({ dir: logDir, worker: "bench", flushMs: 200, batchSize: 1000 }).start();
 const app = createApp({
   holder,
   metrics: new Metrics("bench"),
   worker: "bench",
-  maxBatch: 1000,
+  maxBatch: Math.max(BATCH, 10_000),
   maxBodyBytes: MAX_BODY,
+  readTimeoutMs: config.serve.read_timeout_ms,
+  log,
 });
-const headers = { "content-type": "application/json", "content-length": String(text.length) };
-const predictRequest = () => new Request("http://x/predict", { method: "POST", headers, body: text });
+const post = (body: string, path = "/predict") => () =>
+  new Request(`http://x${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "content-length": String(body.length) },
+    body,
+  });
+const predictRequest = post(text);
 const fetchAll = (a: { fetch(r: Request): Response | Promise<Response> }, r: () => Request) => async () => {
   const res = await a.fetch(r());
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`bench:serve-path: ${res.status} ${new URL(r().url).pathname}`);
 };
-await timeAsync("app.fetch POST /predict (no log)", 10000, fetchAll(app, predictRequest));
-await timeAsync("app.fetch GET /health", 10000, fetchAll(app, () => new Request("http://x/health")));
+results.fetch_one_us = await timeAsync(
+  "app.fetch POST /predict (log on)",
+  2000,
+  fetchAll(app, predictRequest),
+);
+await timeAsync("app.fetch GET /health", 2000, fetchAll(app, () => new Request("http://x/health")));
+
+// ---- 2. a batch ------------------------------------------------------------------------------------
+
+const names = m.validator.columns.map((c) => c.name);
+const source = flags.records ?? lm.lineage?.data?.train?.path;
+let pool: Record<string, unknown>[] = Array.isArray(inputExample) ? inputExample : [inputExample];
+let from = "the artifact's input example";
+if (source) {
+  try {
+    const df = readTable(source);
+    pool = (df.select(...names.filter((n) =>
+      df.columns.includes(n)
+    )).toRecords() as Record<string, unknown>[])
+      .map((r) => {
+        const o: Record<string, unknown> = {};
+        for (const n of names) {
+          const v = r[n];
+          o[n] = typeof v === "bigint" ? Number(v) : v instanceof Date ? v.toISOString() : v ?? null;
+        }
+        return o;
+      });
+    from = `${source} (${pool.length} rows)`;
+  } catch (e) {
+    console.error(
+      `bench:serve-path: cannot read ${source} (${
+        (e as Error).message.split("\n")[0]
+      }); using the input example`,
+    );
+  }
+}
+const batch = Array.from({ length: BATCH }, (_, i) => pool[i % pool.length]);
+const batchText = JSON.stringify(batch);
+console.log(
+  `\n2. a batch of ${BATCH.toLocaleString("en")} records from ${from}, ${
+    (batchText.length / 1e6).toFixed(2)
+  } MB`,
+);
+const ms = (label: string, f: () => unknown, rounds = 9) => {
+  f();
+  const per: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    f();
+    per.push(performance.now() - t0);
+  }
+  const med = median(per);
+  console.log(`${label.padEnd(46)} ${med.toFixed(2).padStart(9)} ms  (min ${Math.min(...per).toFixed(2)})`);
+  return med;
+};
+const batchParsed = JSON.parse(batchText);
+ms("JSON.parse body", () => JSON.parse(batchText));
+const before = {
+  validate: ms("per record: zod per record (the old validator)", () => {
+    const out = [];
+    for (const r of batchParsed) out.push(m.validator.record.parse(r));
+    return out;
+  }),
+};
+const batchRecords = m.validator.many(batchParsed, BATCH);
+const after = { validate: ms("typed: validator.table", () => m.validator.table(batchParsed, BATCH)) };
+const cols = m.validator.table(batchParsed, BATCH);
+Object.assign(before, {
+  transform: ms("per record: transformRecords", () => lm.preprocessor.transformRecords(batchRecords)),
+});
+const byName = Object.fromEntries(names.map((n, j) => [n, cols[j]]));
+Object.assign(after, {
+  transform: ms("typed: Preprocessor.transform (columns)", () => lm.preprocessor.transform(byName, BATCH)),
+});
+const X = lm.preprocessor.transform(byName, BATCH);
+ms(
+  "engine predict over the matrix",
+  () => lm.estimator.predictProba ? lm.estimator.predictProba(X) : lm.estimator.predict(X),
+);
+const batchPreds = m.model.predictRecords(batchRecords);
+Object.assign(before, {
+  objects: ms(
+    "per record: predictRecords (+ Prediction objects)",
+    () => m.model.predictRecords(batchRecords),
+  ),
+  answer: ms(
+    "per record: answer JSON.stringify",
+    () => JSON.stringify({ model: m.name, version: m.version, predictions: batchPreds }),
+  ),
+  log: ms("per record: log lines (logLine)", () => {
+    const ts = Date.now();
+    for (let i = 0; i < BATCH; i++) {
+      logLine({
+        ts,
+        requestId: "r",
+        model: m.name,
+        version: m.version,
+        inputs: batchRecords[i],
+        prediction: batchPreds[i].prediction,
+        probabilities: batchPreds[i].probabilities,
+      });
+    }
+  }),
+});
+Object.assign(after, {
+  score: ms("typed: scoreTable (transform + predict + decide)", () => scoreTable(m, cols, batchParsed)),
+});
+const tb = scoreTable(m, cols, batchParsed);
+const probs = Array.from({ length: BATCH }, (_, i) => w.probabilities(tb, i));
+Object.assign(after, {
+  answer: ms("typed: answer text (TableWriter)", () => {
+    let s = w.head;
+    for (let i = 0; i < BATCH; i++) s += (i ? "," : "") + w.predictionObject(tb, i, w.probabilities(tb, i));
+    return (s + "]}").length;
+  }),
+  log: ms("typed: log lines (TableWriter)", () => {
+    const head = logHead(Date.now(), "r");
+    let n = 0;
+    for (let i = 0; i < BATCH; i++) n += w.logLine(head, tb, i, probs[i]).length;
+    return n;
+  }),
+});
+const oldPath = () => { // the per-record path as it was: validate, score, log lines, answer
+  const body = JSON.parse(batchText);
+  const recs = m.validator.body(body, BATCH);
+  const out = predictValidated(m, recs);
+  const ts = Date.now();
+  for (let i = 0; i < out.length; i++) {
+    logLine({
+      ts,
+      requestId: "r",
+      model: m.name,
+      version: m.version,
+      inputs: recs[i],
+      prediction: out[i].prediction,
+      probabilities: out[i].probabilities,
+    });
+  }
+  return JSON.stringify({ model: m.name, version: m.version, predictions: out }).length;
+};
+results.batch_per_record_path_ms = ms("per record path, whole (parse..answer, no HTTP)", () => oldPath());
+const batchFetch = fetchAll(app, post(batchText));
+const fetchTimes: number[] = [];
+await batchFetch();
+for (let r = 0; r < 15; r++) {
+  const t0 = performance.now();
+  await batchFetch();
+  fetchTimes.push(performance.now() - t0);
+  await log.flush(); // the log's write between requests, as its timer would
+}
+results.batch_fetch_ms = median(fetchTimes);
+console.log(
+  `${`app.fetch POST /predict, ${BATCH.toLocaleString("en")} records (log on)`.padEnd(46)} ${
+    results.batch_fetch_ms.toFixed(2).padStart(9)
+  } ms  (min ${Math.min(...fetchTimes).toFixed(2)}; 15 requests)`,
+);
+
+// ---- 3. explanations --------------------------------------------------------------------------------
+
+console.log("\n3. /predict?explain=true (top 5 contributions per record), app.fetch, log on");
+if (explainRefusal(m)) console.log(`   skipped: ${explainRefusal(m)}`);
+else {
+  results.explain_one_us = await timeAsync(
+    "explain, one record",
+    300,
+    fetchAll(app, post(text, "/predict?explain=true")),
+    9,
+  );
+  for (const n of [100, 1000, BATCH]) {
+    const body = JSON.stringify(batch.slice(0, n));
+    const f = fetchAll(app, post(body, "/predict?explain=true"));
+    await f();
+    const per: number[] = [];
+    for (let r = 0; r < (n >= 10_000 ? 3 : 7); r++) {
+      const t0 = performance.now();
+      await f();
+      per.push(performance.now() - t0);
+      await log.flush();
+    }
+    results[`explain_${n}_ms`] = median(per);
+    console.log(
+      `${`explain, a batch of ${n.toLocaleString("en")}`.padEnd(46)} ${
+        median(per).toFixed(2).padStart(9)
+      } ms  (min ${Math.min(...per).toFixed(2)}; ${per.length} requests)`,
+    );
+  }
+}
+await log.close();
+await Deno.remove(logDir, { recursive: true });
+console.log(
+  `\nRESULT ${
+    JSON.stringify({
+      model: m.name,
+      version: m.version,
+      engine: lm.manifest?.engine,
+      batch: BATCH,
+      ...results,
+    })
+  }`,
+);
+if (!flags.middleware) {
+  holder.stop();
+  Deno.exit(0);
+}
 
 // ---- ours against Hono's middleware, same run --------------------------------------------------
 
@@ -216,11 +504,6 @@ async function rounds(apps: (() => Promise<unknown>)[], nRounds: number, n: numb
   }
   return out;
 }
-const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => {
-  const s = sorted(xs), h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-};
 /** A 95% confidence interval of the median, from order statistics (no assumption on the distribution). */
 function medianCi(xs: number[]): [number, number] {
   const s = sorted(xs), half = 0.98 * Math.sqrt(s.length);

@@ -1,11 +1,14 @@
 /**
- * bench:serve setup: trains the 100-tree forest on the wa_churn train split
- * into an artifact under the given work directory (no tracking store), and
- * writes a wrk Lua script whose requests are single records drawn (seeded)
- * from the validation split, as JSON bodies for POST /predict.
+ * bench:serve setup: trains two models on the wa_churn train split into
+ * artifacts under the given work directory (no tracking store): the default
+ * engine with its defaults (model.algorithm's default, gradient boosting; the
+ * validation split stops it early) and a 100-tree forest (the size of the
+ * FastAPI reference's forest). Writes a wrk Lua script whose requests are
+ * single records drawn (seeded) from the validation split, as JSON bodies for
+ * POST /predict.
  *
  *   deno run -A bench/serve_setup.ts <workdir> <train.csv> <valid.csv> <target>
- * prints {"artifact", "lua", "records"}
+ * prints {"models": {"<engine>": {"artifact", "roc_auc"}}, "lua", "records"}
  */
 import { ConfigSchema } from "../src/config/schema.ts";
 import { readTable } from "../src/data/io.ts";
@@ -17,17 +20,23 @@ if (!target) {
   Deno.exit(2);
 }
 await Deno.mkdir(work, { recursive: true });
-const config = ConfigSchema.parse({ model: { algorithm: "forest", n_estimators: 100, random_state: 42 } });
-const result = await train({
-  config,
-  data: trainCsv,
-  validation: validCsv,
-  target,
-  store: null,
-  artifactsDir: `${work}/artifacts`,
-  reportsDir: null,
-  verbose: false,
-});
+const models: Record<string, { artifact: string; roc_auc: number | undefined }> = {};
+for (
+  const model of [{ random_state: 42 }, { algorithm: "forest", n_estimators: 100, random_state: 42 }]
+) {
+  const config = ConfigSchema.parse({ model });
+  const result = await train({
+    config,
+    data: trainCsv,
+    validation: validCsv,
+    target,
+    store: null,
+    artifactsDir: `${work}/artifacts`,
+    reportsDir: null,
+    verbose: false,
+  });
+  models[config.model.algorithm] = { artifact: result.artifact, roc_auc: result.metrics.roc_auc };
+}
 
 const df = readTable(validCsv);
 const records = df.drop(target).toRecords().map((r) => {
@@ -53,9 +62,4 @@ const lua = [
   "end",
 ].join("\n") + "\n";
 await Deno.writeTextFile(`${work}/predict.lua`, lua);
-console.log(JSON.stringify({
-  artifact: result.artifact,
-  lua: `${work}/predict.lua`,
-  records: records.length,
-  roc_auc: result.metrics.roc_auc,
-}));
+console.log(JSON.stringify({ models, lua: `${work}/predict.lua`, records: records.length }));

@@ -18,6 +18,16 @@
  * because its id is a prepared header of the context, so a response must be
  * built with c.body, which copied the old 11-header init into a Headers object
  * one at a time. Used together, as here, the init carries the content type alone.
+ *
+ * The prediction routes (the hot path) are matched before this middleware and
+ * give themselves the same envelope with `reply`: the same headers
+ * (ENVELOPE_HEADERS, checked against the middleware's by tests/serve/envelope_test.ts),
+ * the same request id rule and the same metrics observation, in one function
+ * call and with no Headers object in the init: bench:serve-path timed a
+ * Response with these 11 headers in its init at 6-10 µs, with the content type
+ * in the init and the other ten appended to the built Response at 1.4-1.7 µs
+ * (Deno validates and copies a record or a Headers object in an init through
+ * WebIDL; append takes one pair).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { requestId, type RequestIdVariables } from "hono/request-id";
@@ -75,6 +85,41 @@ export function observe(metrics: Metrics): MiddlewareHandler<Env> {
 /** The whole envelope, outermost first: metrics time everything inside. */
 export function envelope(metrics: Metrics): MiddlewareHandler<Env>[] {
   return [observe(metrics), requestId(REQUEST_ID_OPTIONS), secureHeaders(SECURE_HEADER_OPTIONS)];
+}
+
+/**
+ * What hono/secure-headers (SECURE_HEADER_OPTIONS) and the observe middleware
+ * put on every response, besides the content type and the request id.
+ */
+export const ENVELOPE_HEADERS: readonly (readonly [string, string])[] = [
+  ["cache-control", "no-store"],
+  ["content-security-policy", "default-src 'none'; frame-ancestors 'none'"],
+  ["cross-origin-opener-policy", "same-origin"],
+  ["cross-origin-resource-policy", "same-origin"],
+  ["referrer-policy", "no-referrer"],
+  ["strict-transport-security", "max-age=15552000; includeSubDomains"],
+  ["x-content-type-options", "nosniff"],
+  ["x-frame-options", "DENY"],
+  ["x-permitted-cross-domain-policies", "none"],
+];
+
+/**
+ * A JSON response with the whole envelope, built without Hono's context (the
+ * hot path): the content type in the init, the envelope's headers, the request
+ * id and any `extra` appended to the built Response.
+ */
+export function reply(
+  text: string,
+  status: number,
+  requestId: string,
+  extra?: Record<string, string>,
+): Response {
+  const res = new Response(text, { status, headers: { "content-type": JSON_TYPE } });
+  const h = res.headers;
+  for (let i = 0; i < ENVELOPE_HEADERS.length; i++) h.append(ENVELOPE_HEADERS[i][0], ENVELOPE_HEADERS[i][1]);
+  h.append("x-request-id", requestId);
+  if (extra) { for (const k in extra) h.set(k, extra[k]); }
+  return res;
 }
 
 /** A JSON response (the envelope adds the request id and the secure headers). */

@@ -41,13 +41,14 @@ export function noModel(): HttpError {
   return new HttpError(503, "model not loaded yet (see /ready)");
 }
 
-/** app.onError: any error as our JSON body. */
-export function onError(e: Error, c: Context<Env>): Response {
-  let rid = c.get("requestId");
-  if (!rid) { // failed before the request-id middleware ran
-    rid = crypto.randomUUID();
-    c.header("x-request-id", rid);
-  }
+/** Any error as the status, JSON body and extra headers of our error answer (a bug is logged as one line). */
+export function errorAnswer(
+  e: Error,
+  rid: string,
+  route: string | undefined,
+  method: string,
+  path: string,
+): { status: number; text: string; headers: Record<string, string> | undefined } {
   let status = 500, message = "internal error";
   let details: FieldProblem[] | undefined, headers: Record<string, string> | undefined;
   if (e instanceof HttpError) {
@@ -64,14 +65,23 @@ export function onError(e: Error, c: Context<Env>): Response {
     const auth = e.res?.headers.get("www-authenticate");
     if (auth) headers = { "www-authenticate": auth };
   } else {
-    console.error(
-      `serve: internal error on ${c.req.method} ${c.req.path} [${rid}]: ${String(e).split("\n")[0]}`,
-    );
+    console.error(`serve: internal error on ${method} ${path} [${rid}]: ${String(e).split("\n")[0]}`);
   }
   const body: ErrorBody = { error: message, error_code: ERROR_CODES[status] ?? "ERROR", request_id: rid };
-  if (c.get("route") === "/invocations") body.message = message;
+  if (route === "/invocations") body.message = message;
   if (details) body.details = details;
-  return send(c, JSON.stringify(body), undefined, headers, status);
+  return { status, text: JSON.stringify(body), headers };
+}
+
+/** app.onError: any error as our JSON body. */
+export function onError(e: Error, c: Context<Env>): Response {
+  let rid = c.get("requestId");
+  if (!rid) { // failed before the request-id middleware ran
+    rid = crypto.randomUUID();
+    c.header("x-request-id", rid);
+  }
+  const a = errorAnswer(e, rid, c.get("route"), c.req.method, c.req.path);
+  return send(c, a.text, undefined, a.headers, a.status);
 }
 
 /**

@@ -15,9 +15,10 @@ import {
   notExplainable,
   topContributions,
 } from "../models/explain.ts";
-import type { ExplainScale } from "../models/types.ts";
+import type { ExplainScale, Matrix } from "../models/types.ts";
 import type { ServedModel } from "./holder.ts";
 import { HttpError } from "./http.ts";
+import { type ScoredTable, tableRecords } from "./scoring.ts";
 
 /** Contributions per record unless `top` says otherwise. */
 export const DEFAULT_TOP = 5;
@@ -112,15 +113,44 @@ export function explainRecords(
   records: Record<string, unknown>[],
   top: number,
 ): RecordExplanation[] {
+  const src = explainable(m);
+  return explained(src, src.preprocessor.transformRecords(records), top, (i, col) => records[i][col]);
+}
+
+/**
+ * The same explanations for a table scored by scoreTable: from its matrix (no
+ * second preprocessing) and its validated columns.
+ */
+export function explainTable(m: ServedModel, t: ScoredTable, top: number): RecordExplanation[] {
+  const src = explainable(m);
+  if (!t.X) return explainRecords(m, tableRecords(m, t.columns, t.rows), top);
+  const at = new Map(m.validator.columns.map((c, j) => [c.name, j]));
+  return explained(src, t.X, top, (i, col) => {
+    const j = at.get(col);
+    return j === undefined ? undefined : t.columns[j][i];
+  });
+}
+
+/** The served model's Explainable, or a 422 naming its engine. */
+function explainable(m: ServedModel): Explainable {
   const why = explainRefusal(m);
   if (why) throw new HttpError(422, why, [{ field: "explain", message: why }]);
-  const src = explainSource(m)!;
-  const e = explainMatrix(src, src.preprocessor.transformRecords(records));
-  return records.map((rec, i) => {
-    const best = topContributions(e, i, top, (col) => rec[col]);
+  return explainSource(m)!;
+}
+
+function explained(
+  src: Explainable,
+  X: Matrix,
+  top: number,
+  value: (row: number, column: string) => unknown,
+): RecordExplanation[] {
+  const e = explainMatrix(src, X);
+  const out = new Array<RecordExplanation>(X.rows);
+  for (let i = 0; i < X.rows; i++) {
+    const best = topContributions(e, i, top, (col) => value(i, col));
     let shown = 0;
     for (const b of best) shown += b.contribution;
-    return {
+    out[i] = {
       ...(e.classes ? { class: e.classes[i] } : {}),
       scale: e.scale,
       base_value: e.bias[i],
@@ -128,5 +158,6 @@ export function explainRecords(
       top: best,
       rest: e.values[i] - e.bias[i] - shown,
     };
-  });
+  }
+  return out;
 }

@@ -81,9 +81,10 @@ export class Metrics {
     h.count++;
   }
 
-  predicted(model: string, version: string, label: unknown): void {
+  /** Counts `n` (default 1) records scored as `label`. */
+  predicted(model: string, version: string, label: unknown, n = 1): void {
     const key = model + "\t" + version + "\t" + String(label);
-    this.predictions.set(key, (this.predictions.get(key) ?? 0) + 1);
+    this.predictions.set(key, (this.predictions.get(key) ?? 0) + n);
   }
 
   snapshot(model: { name: string; version: string } | null, log: LogStats): MetricsSnapshot {

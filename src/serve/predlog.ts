@@ -67,10 +67,15 @@ function isoOf(ts: number): string {
  * (about twice the cost of the line), so they are stringified on their own.
  */
 export function logLine(e: LogEntry): string {
-  return '{"ts":"' + isoOf(e.ts) + '","request_id":' + JSON.stringify(e.requestId) +
+  return logHead(e.ts, e.requestId) +
     ',"model":' + JSON.stringify(e.model) + ',"version":' + JSON.stringify(e.version) +
     ',"inputs":' + JSON.stringify(e.inputs) + ',"prediction":' + JSON.stringify(e.prediction ?? null) +
     ',"probabilities":' + JSON.stringify(e.probabilities ?? null) + "}";
+}
+
+/** A line's start, the same for every record of a request: `{"ts":"<ISO time>","request_id":"<id>"` */
+export function logHead(ts: number, requestId: string): string {
+  return '{"ts":"' + isoOf(ts) + '","request_id":' + JSON.stringify(requestId);
 }
 
 export class PredictionLog {
@@ -116,10 +121,14 @@ export class PredictionLog {
   }
 
   push(entry: LogEntry): void {
-    const line = logLine(entry);
-    if (entry.model !== this.lastModel) {
-      this.lastModel = entry.model;
-      this.lastFolder = modelFolder(entry.model);
+    this.pushLine(entry.model, logLine(entry));
+  }
+
+  /** Appends one already serialized line (logLine's text, `ts` first) of model `model`'s records. */
+  pushLine(model: string, line: string): void {
+    if (model !== this.lastModel) {
+      this.lastModel = model;
+      this.lastFolder = modelFolder(model);
     }
     if (this.closed) {
       this.writeSync(this.lastFolder, line); // after close (shutdown): nothing may wait for a timer

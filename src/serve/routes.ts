@@ -1,7 +1,8 @@
 /**
- * The service as one Hono app of small sub-apps: the envelope every response
- * gets (envelope.ts), the error policy (errors.ts), then the routes by
- * purpose, each its own app mounted with `app.route()`: ops (/health, /ready,
+ * The service as one Hono app of small sub-apps: the prediction routes first
+ * (the hot path, matched before any middleware, giving themselves the same
+ * envelope), the envelope every other response gets (envelope.ts), the error
+ * policy (errors.ts), then the routes by purpose, each its own app mounted with `app.route()`: ops (/health, /ready,
  * /model, /metrics), prediction (/predict, /invocations), docs (/openapi.json,
  * /docs) and admin (/admin/*). `createApp` takes its collaborators explicitly
  * so tests build one with `app.request()` and no server; app.ts wires the real
@@ -14,7 +15,7 @@ import type { Metrics } from "./metrics.ts";
 import { type AdminOptions, adminRoutes } from "./routes/admin.ts";
 import { type DocsOptions, docsRoutes } from "./routes/docs.ts";
 import { type OpsOptions, opsRoutes } from "./routes/ops.ts";
-import { type PredictionOptions, predictionRoutes } from "./routes/prediction.ts";
+import { predictionFallbacks, type PredictionOptions, predictionRoutes } from "./routes/prediction.ts";
 
 export type { Env } from "./envelope.ts";
 export { type ServeState, workerSnapshot } from "./routes/ops.ts";
@@ -22,9 +23,14 @@ export { type ServeState, workerSnapshot } from "./routes/ops.ts";
 /** Everything the sub-apps need, in one options object. */
 export type AppOptions = OpsOptions & PredictionOptions & DocsOptions & AdminOptions;
 
-/** The root app without routes: the envelope, the error body, the 404. Sub-apps are mounted on it. */
-export function serviceApp(metrics: Metrics): Hono<Env> {
+/**
+ * The root app: the envelope, the error body, the 404. Sub-apps are mounted on
+ * it. `hot` (the prediction routes) is routed before the envelope middleware:
+ * its handlers give themselves the envelope (routes/prediction.ts).
+ */
+export function serviceApp(metrics: Metrics, hot?: Hono<Env>): Hono<Env> {
   const app = new Hono<Env>();
+  if (hot) app.route("/", hot);
   app.use(...envelope(metrics));
   app.onError(onError);
   app.notFound(notFound);
@@ -32,8 +38,8 @@ export function serviceApp(metrics: Metrics): Hono<Env> {
 }
 
 export function createApp(opts: AppOptions): Hono<Env> {
-  return serviceApp(opts.metrics)
-    .route("/", predictionRoutes(opts))
+  return serviceApp(opts.metrics, predictionRoutes(opts))
+    .route("/", predictionFallbacks())
     .route("/", opsRoutes(opts))
     .route("/", docsRoutes(opts))
     .route("/admin", adminRoutes(opts));

@@ -10,6 +10,15 @@
  * `serve.max_string_length` characters, a number finite and at most
  * `serve.max_abs_number` in magnitude. A value past them is a 422 naming the
  * field, so it never reaches the model, the prediction log or a drift report.
+ *
+ * Compiled per model: besides the zod schema, each column gets a plain test
+ * (`accepts`) built once per load, which takes exactly the values its zod
+ * schema takes (no transforms: a value passes as it is). A record is checked
+ * with the tests alone, and zod runs only on a record a test refused, to name
+ * its problems in zod's words; so what is accepted and every error message are
+ * zod's, and a valid record never pays for zod (one record: 1.6 µs with zod).
+ * `table` validates a batch straight into one array per column (the typed-array
+ * scoring path, scoring.ts), without building a record object per row.
  */
 import { z } from "zod";
 import type { Signature, SignatureColumn } from "../models/types.ts";
@@ -66,6 +75,34 @@ function boundedString(max: number, expected = "a string"): z.ZodString {
   });
 }
 
+/** A value test that takes exactly what columnSchema's zod schema takes for the column. */
+type Accepts = (v: unknown) => boolean;
+
+function columnTest(col: SignatureColumn, limits: ValueLimits): Accepts {
+  const { maxStringLength: maxLen, maxAbsNumber: maxAbs } = limits;
+  const lo = -maxAbs;
+  switch (col.kind) {
+    case "numeric":
+      return (v) => v === null || (typeof v === "number" && v >= lo && v <= maxAbs);
+    case "boolean":
+      return (v) =>
+        v === null || typeof v === "boolean" || v === 0 || v === 1 ||
+        (typeof v === "string" && BOOL_TEXT.test(v));
+    case "datetime":
+      return (v) =>
+        v === null || (typeof v === "number" && v >= lo && v <= maxAbs) ||
+        (typeof v === "string" && v.length <= maxLen && ISO_DATE.test(v));
+    default: {
+      const cats = col.categories ?? [];
+      const coded = cats.length === 0 || cats.every((c) => CODE_TEXT.test(String(c)));
+      if (!coded) return (v) => v === null || (typeof v === "string" && v.length <= maxLen);
+      return (v) =>
+        v === null || (typeof v === "string" && v.length <= maxLen) ||
+        (typeof v === "number" && v >= lo && v <= maxAbs) || typeof v === "boolean";
+    }
+  }
+}
+
 /** The zod schema of one column's value. */
 function columnSchema(col: SignatureColumn, limits: ValueLimits): z.ZodType {
   const { maxStringLength: maxLen, maxAbsNumber: maxAbs } = limits;
@@ -105,6 +142,14 @@ export interface RecordValidator {
   body(value: unknown, maxBatch: number): Record<string, unknown>[];
   /** validates records already in hand (MLflow, CSV, batch files) */
   many(values: unknown[], maxBatch: number): Record<string, unknown>[];
+  /**
+   * validates a /predict body like `body`, into one array of values per
+   * signature column (in `columns` order), each as long as the batch: the
+   * same values `body` returns, the same 4xx and the same problems
+   */
+  table(value: unknown, maxBatch: number): unknown[][];
+  /** validates records already in hand like `many`, into one array per column */
+  tableOf(values: unknown[], maxBatch: number): unknown[][];
 }
 
 /** Turns zod issues into one problem per field. */
@@ -133,12 +178,33 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
     error: (iss) => `expected a JSON object (one record), got ${describe(iss.input)}`,
   });
 
+  const names = signature.inputs.map((c) => c.name);
+  const tests = signature.inputs.map((c) => columnTest(c, limits));
+  const width = names.length;
+
   const check = (value: unknown, index: number | undefined, sink: FieldProblem[]) => {
     const r = record.safeParse(value);
     if (r.success) return r.data as Record<string, unknown>;
     if (sink.length < MAX_REPORTED) sink.push(...problems(r.error, index));
     return undefined;
   };
+
+  /** zod's answer on a record the tests refused (or null when they take it); what zod returns is kept */
+  const isRecord = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
+  const passes = (value: unknown): boolean => {
+    if (!isRecord(value)) return false;
+    for (let j = 0; j < width; j++) if (!tests[j](value[names[j]])) return false;
+    return true;
+  };
+  /** the record zod would return: the signature's keys, in its order */
+  const pick = (value: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (let j = 0; j < width; j++) out[names[j]] = value[names[j]];
+    return out;
+  };
+  const fastCheck = (value: unknown, index: number | undefined, sink: FieldProblem[]) =>
+    passes(value) ? pick(value as Record<string, unknown>) : check(value, index, sink);
 
   const fail = (sink: FieldProblem[]): never => {
     const n = sink.length;
@@ -150,19 +216,48 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
     );
   };
 
-  const many = (values: unknown[], maxBatch: number) => {
+  const limitsOf = (values: unknown[], maxBatch: number) => {
     if (values.length === 0) throw new HttpError(422, "no records: send at least one");
     if (values.length > maxBatch) {
       throw new HttpError(413, `batch of ${values.length} records is over the limit of ${maxBatch}`);
     }
+  };
+
+  const many = (values: unknown[], maxBatch: number) => {
+    limitsOf(values, maxBatch);
     const sink: FieldProblem[] = [];
     const out = new Array<Record<string, unknown>>(values.length);
     for (let i = 0; i < values.length; i++) {
-      const r = check(values[i], i, sink);
+      const r = fastCheck(values[i], i, sink);
       if (r) out[i] = r;
     }
     if (sink.length) fail(sink);
     return out;
+  };
+
+  /** records -> one array per column; `index` false: a single record (its problems carry no index) */
+  const columnsOf = (values: unknown[], indexed: boolean): unknown[][] => {
+    const n = values.length;
+    const cols = new Array<unknown[]>(width);
+    for (let j = 0; j < width; j++) cols[j] = new Array(n);
+    let sink: FieldProblem[] | null = null;
+    for (let i = 0; i < n; i++) {
+      const value = values[i];
+      if (isRecord(value)) {
+        let j = 0;
+        for (; j < width; j++) {
+          const v = value[names[j]];
+          if (!tests[j](v)) break;
+          cols[j][i] = v;
+        }
+        if (j === width) continue;
+      }
+      sink ??= [];
+      const r = check(value, indexed ? i : undefined, sink);
+      if (r) { for (let j = 0; j < width; j++) cols[j][i] = r[names[j]]; }
+    }
+    if (sink?.length) fail(sink);
+    return cols;
   };
 
   return {
@@ -170,20 +265,36 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
     record,
     one(value, index) {
       const sink: FieldProblem[] = [];
-      const r = check(value, index, sink);
+      const r = fastCheck(value, index, sink);
       if (!r) fail(sink);
       return r!;
     },
     body(value, maxBatch) {
       if (Array.isArray(value)) return many(value, maxBatch);
       if (value !== null && typeof value === "object") return [this.one(value)];
-      throw new HttpError(
-        422,
-        `expected a JSON object (one record) or an array of records, got ${describe(value)}`,
-      );
+      throw notRecords(value);
     },
     many,
+    table(value, maxBatch) {
+      if (Array.isArray(value)) {
+        limitsOf(value, maxBatch);
+        return columnsOf(value, true);
+      }
+      if (value !== null && typeof value === "object") return columnsOf([value], false);
+      throw notRecords(value);
+    },
+    tableOf(values, maxBatch) {
+      limitsOf(values, maxBatch);
+      return columnsOf(values, true);
+    },
   };
+}
+
+function notRecords(value: unknown): HttpError {
+  return new HttpError(
+    422,
+    `expected a JSON object (one record) or an array of records, got ${describe(value)}`,
+  );
 }
 
 /** Reads one text cell (CSV) as the column's kind expects; invalid text is left for the validator to name. */

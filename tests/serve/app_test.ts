@@ -492,6 +492,14 @@ Deno.test("no response carries a stack trace, even when the model throws", async
         predictRecords: () => {
           throw new Error("boom\n    at secret (file:///x.ts:1:1)");
         },
+        // the service scores a request as one matrix through the artifact's engine: it throws there too
+        estimator: {
+          ...(r.model as unknown as { estimator: object }).estimator,
+          kind: "classifier",
+          predictProba: () => {
+            throw new Error("boom\n    at secret (file:///x.ts:1:1)");
+          },
+        },
       },
     };
   };

@@ -8,18 +8,28 @@
  * never mixes two versions within a request. `/predict?explain=true[&top=N]`
  * adds each record's largest SHAP contributions (explain.ts); without a query
  * string the route does no more than it did before explanations existed.
+ *
+ * The hot path (issue 14): `predictionRoutes` are mounted on the root app
+ * before the envelope middleware, so Hono routes POST /predict and
+ * POST /invocations by method and path straight to their handler, which gives
+ * itself the envelope (request id, headers, metrics, error body) in one pass
+ * (`enveloped`, envelope.ts `reply`). A request is scored as one table
+ * (scoring.ts scoreTable: the validator's columns, one Float64Array matrix, one
+ * predict), and its answer and log lines are written from the typed arrays
+ * (TableWriter) without a Prediction object per record. Other methods on the
+ * two paths get the 405 through the envelope middleware as before.
  */
 import { Hono } from "hono";
-import type { Prediction } from "../../models/types.ts";
-import { type Env, json } from "../envelope.ts";
-import { allowOnly, noModel } from "../errors.ts";
+import type { Context } from "hono";
+import { type Env, reply } from "../envelope.ts";
+import { allowOnly, errorAnswer, noModel } from "../errors.ts";
 import type { ModelHolder, ServedModel } from "../holder.ts";
-import { HttpError, mediaType, parseJsonBody, readBodyText } from "../http.ts";
+import { HttpError, mediaType, parseJsonBody, readBodyText, requestIdFrom } from "../http.ts";
 import type { Metrics } from "../metrics.ts";
 import { parseMlflowCsv, parseMlflowJson } from "../mlflow.ts";
-import type { PredictionLog } from "../predlog.ts";
-import { explainQuery, explainRecords } from "../explain.ts";
-import { predictValidated, scoreRecords } from "../scoring.ts";
+import { logHead, type PredictionLog } from "../predlog.ts";
+import { explainQuery, explainTable, type RecordExplanation } from "../explain.ts";
+import { type ScoredTable, scoreTable, TableWriter } from "../scoring.ts";
 
 export interface PredictionOptions {
   holder: ModelHolder;
@@ -33,70 +43,102 @@ export interface PredictionOptions {
   log?: PredictionLog | null;
 }
 
+type Handler = (req: Request, rid: string) => Promise<string>;
+
 export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
   const { holder, metrics, maxBatch } = opts;
   const bodyLimits = { maxBytes: opts.maxBodyBytes, timeoutMs: opts.readTimeoutMs };
   const log = opts.log ?? null;
   const app = new Hono<Env>();
 
-  const logPredictions = (
-    m: ServedModel,
-    rid: string,
-    records: Record<string, unknown>[],
-    preds: Prediction[],
-  ) => {
-    const ts = Date.now();
-    for (let i = 0; i < preds.length; i++) {
-      const p = preds[i];
-      metrics.predicted(m.name, m.version, p.prediction);
-      log?.push({
-        ts,
-        requestId: rid,
-        model: m.name,
-        version: m.version,
-        inputs: records[i],
-        prediction: p.prediction,
-        probabilities: p.probabilities,
-      });
-    }
+  /** Counts the table's predictions and appends one log line per record. */
+  const record = (m: ServedModel, w: TableWriter, rid: string, t: ScoredTable, probs: string[]) => {
+    w.count(t, metrics, m.name, m.version);
+    if (!log) return;
+    const head = logHead(Date.now(), rid);
+    for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]));
   };
 
-  app.post("/predict", async (c) => {
-    c.set("route", "/predict");
-    if (mediaType(c.req.header("content-type")) !== "application/json") {
-      throw new HttpError(415, "expected Content-Type: application/json");
+  /**
+   * A handler with the envelope the middleware gives other routes: request id,
+   * the headers, the error body, and one metrics observation under `route`.
+   */
+  const enveloped = (route: string, handle: Handler) => async (c: Context<Env>): Promise<Response> => {
+    const t0 = performance.now();
+    const req = c.req.raw;
+    const rid = requestIdFrom(req.headers.get("x-request-id"));
+    let res: Response;
+    try {
+      res = reply(await handle(req, rid), 200, rid);
+    } catch (e) {
+      const a = errorAnswer(e as Error, rid, route, req.method, c.req.path);
+      res = reply(a.text, a.status, rid, a.headers);
     }
-    const explain = explainQuery(c.req.url);
-    const body = parseJsonBody(await readBodyText(c.req.raw, bodyLimits));
-    const m = holder.current;
-    if (!m) throw noModel();
-    const records = m.validator.body(body, maxBatch);
-    const preds = predictValidated(m, records);
-    // explained before logging: a model that cannot explain answers 422 and logs nothing
-    const why = explain && explainRecords(m, records, explain.top);
-    logPredictions(m, c.get("requestId"), records, preds);
-    const predictions = why ? preds.map((p, i) => ({ ...p, explanation: why[i] })) : preds;
-    return json(c, { model: m.name, version: m.version, predictions });
-  });
+    metrics.observe(route, req.method, res.status, (performance.now() - t0) / 1000);
+    return res;
+  };
 
-  app.post("/invocations", async (c) => {
-    c.set("route", "/invocations");
-    const type = mediaType(c.req.header("content-type"));
-    if (type !== "application/json" && type !== "text/csv") {
-      throw new HttpError(415, "expected Content-Type: application/json or text/csv");
-    }
-    const text = await readBodyText(c.req.raw, bodyLimits);
-    const m = holder.current;
-    if (!m) throw noModel();
-    const names = m.validator.columns.map((col) => col.name);
-    const raw = type === "text/csv"
-      ? parseMlflowCsv(text, m.validator.columns)
-      : parseMlflowJson(parseJsonBody(text), names);
-    const { records, predictions: preds } = scoreRecords(m, raw, maxBatch);
-    logPredictions(m, c.get("requestId"), records, preds);
-    return json(c, { predictions: preds.map((p) => p.prediction) });
-  });
+  app.post(
+    "/predict",
+    enveloped("/predict", async (req, rid) => {
+      if (mediaType(req.headers.get("content-type")) !== "application/json") {
+        throw new HttpError(415, "expected Content-Type: application/json");
+      }
+      const explain = explainQuery(req.url);
+      const body = parseJsonBody(await readBodyText(req, bodyLimits));
+      const m = holder.current;
+      if (!m) throw noModel();
+      const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
+      // explained before logging: a model that cannot explain answers 422 and logs nothing
+      const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
+      const w = TableWriter.of(m);
+      const probs = new Array<string>(t.rows);
+      let text = w.head;
+      for (let i = 0; i < t.rows; i++) {
+        const p = probs[i] = w.probabilities(t, i);
+        const one = w.predictionObject(t, i, p);
+        if (i) text += ",";
+        text += why ? one.slice(0, -1) + ',"explanation":' + JSON.stringify(why[i]) + "}" : one;
+      }
+      record(m, w, rid, t, probs);
+      return text + "]}";
+    }),
+  );
 
+  app.post(
+    "/invocations",
+    enveloped("/invocations", async (req, rid) => {
+      const type = mediaType(req.headers.get("content-type"));
+      if (type !== "application/json" && type !== "text/csv") {
+        throw new HttpError(415, "expected Content-Type: application/json or text/csv");
+      }
+      const text = await readBodyText(req, bodyLimits);
+      const m = holder.current;
+      if (!m) throw noModel();
+      const names = m.validator.columns.map((col) => col.name);
+      const raw = type === "text/csv"
+        ? parseMlflowCsv(text, m.validator.columns)
+        : parseMlflowJson(parseJsonBody(text), names);
+      const t = scoreTable(m, m.validator.tableOf(raw, maxBatch), raw);
+      const w = TableWriter.of(m);
+      const probs = new Array<string>(t.rows);
+      let out = '{"predictions":[';
+      for (let i = 0; i < t.rows; i++) {
+        probs[i] = w.probabilities(t, i);
+        if (i) out += ",";
+        out += w.prediction(t, i);
+      }
+      record(m, w, rid, t, probs);
+      return out + "]}";
+    }),
+  );
+
+  return app;
+}
+
+/** The 405s of the prediction paths (other methods), mounted after the envelope middleware. */
+export function predictionFallbacks(): Hono<Env> {
+  const app = new Hono<Env>();
   allowOnly(app, "/predict", "POST");
   allowOnly(app, "/invocations", "POST");
   return app;

@@ -7,9 +7,10 @@ import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { ModelHolder } from "../../../src/serve/holder.ts";
 import { Metrics } from "../../../src/serve/metrics.ts";
 import type { LogEntry, PredictionLog } from "../../../src/serve/predlog.ts";
-import { predictionRoutes } from "../../../src/serve/routes/prediction.ts";
+import { predictionFallbacks, predictionRoutes } from "../../../src/serve/routes/prediction.ts";
+import { serviceApp } from "../../../src/serve/routes.ts";
 import { dirLoader, sampleRecord, trainFixture } from "../fixture.ts";
-import { counted, mount, post } from "../helpers.ts";
+import { counted, post } from "../helpers.ts";
 
 const root = await Deno.makeTempDir({ prefix: "orchard-serve-prediction-" });
 const dir = await trainFixture(`${root}/m`, { seed: 5, trees: 4 });
@@ -20,12 +21,24 @@ async function prediction(load = true) {
   if (load) await holder.reload();
   const metrics = new Metrics("test");
   const logged: LogEntry[] = [];
-  const log = { push: (e: LogEntry) => logged.push(e) } as unknown as PredictionLog;
-  const { app } = mount(
-    predictionRoutes({ holder, metrics, maxBatch: 3, maxBodyBytes: 1000, log }),
-    "/",
-    metrics,
-  );
+  // the route pushes serialized lines (logLine's text); read back into entries
+  const log = {
+    pushLine: (_model: string, line: string) => {
+      const o = JSON.parse(line);
+      logged.push({
+        ts: Date.parse(o.ts),
+        requestId: o.request_id,
+        model: o.model,
+        version: o.version,
+        inputs: o.inputs,
+        prediction: o.prediction,
+        probabilities: o.probabilities ?? undefined,
+      });
+    },
+  } as unknown as PredictionLog;
+  // as createApp mounts them: the handlers before the envelope middleware, the 405s after it
+  const app = serviceApp(metrics, predictionRoutes({ holder, metrics, maxBatch: 3, maxBodyBytes: 1000, log }))
+    .route("/", predictionFallbacks());
   return { app, holder, metrics, logged };
 }
 

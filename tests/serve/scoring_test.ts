@@ -1,0 +1,224 @@
+/**
+ * The typed-array scoring path (scoring.ts scoreTable, TableWriter, the
+ * compiled validator's table) against the per-record path it replaced: for
+ * every kind of model (forest and boosting, Yes/No and 1/0 labels, three
+ * classes, a regressor, logistic regression) a batch's /predict and
+ * /invocations answers and its prediction-log lines are the same bytes as
+ * JSON.stringify of the Prediction objects predictRecords gives record by
+ * record, and logLine of each. A bad record in a batch is still a 422 naming
+ * its index and field, and the compiled validator takes and refuses exactly
+ * what the zod schema does (fast-check).
+ */
+import { deepStrictEqual, equal, throws } from "node:assert/strict";
+import fc from "fast-check";
+import { fit } from "../../src/models/model.ts";
+import { loadArtifact } from "../../src/models/artifact.ts";
+import { HttpError } from "../../src/serve/http.ts";
+import { logLine } from "../../src/serve/predlog.ts";
+import { buildValidator } from "../../src/serve/validation.ts";
+import type { Signature } from "../../src/models/types.ts";
+import { makeRows } from "./fixture.ts";
+import { makeApp, post } from "./helpers.ts";
+
+const root = await Deno.makeTempDir({ prefix: "orchard-serve-scoring-" });
+const rows = makeRows(300, 11).map((r, i) => ({
+  ...r,
+  // a missing value now and then, and a 1/0 label column
+  monthly_charges: i % 17 === 0 ? null : r.monthly_charges,
+  label: r.churn === "Yes" ? 1 : 0,
+}));
+
+interface Case {
+  name: string;
+  target: string;
+  algorithm: string;
+  drop: string[];
+}
+const CASES: Case[] = [
+  { name: "forest, Yes/No", target: "churn", algorithm: "forest", drop: ["label"] },
+  {
+    name: "forest, 1/0 labels (integer-like probability keys)",
+    target: "label",
+    algorithm: "forest",
+    drop: ["churn"],
+  },
+  { name: "boosting, binary", target: "churn", algorithm: "boosting", drop: ["label"] },
+  { name: "boosting, three classes", target: "contract", algorithm: "boosting", drop: ["label"] },
+  { name: "boosting, regression", target: "monthly_charges", algorithm: "boosting", drop: ["label"] },
+  { name: "logistic, binary", target: "churn", algorithm: "logistic", drop: ["label"] },
+];
+
+async function served(c: Case, i: number) {
+  const table = rows.map((r) => {
+    const o: Record<string, unknown> = { ...r };
+    for (const d of c.drop) delete o[d];
+    if (c.target === "monthly_charges") o.monthly_charges ??= 50;
+    return o;
+  });
+  const model = await fit(table, {
+    target: c.target,
+    algorithm: c.algorithm,
+    n_estimators: 8,
+    max_depth: 4,
+    random_state: 3,
+  });
+  const dir = model.save(`${root}/m${i}`);
+  const loader = (uri: string) =>
+    Promise.resolve({ uri, name: "churn", version: "7", dir, model: loadArtifact(dir) });
+  const t = await makeApp(loader, { maxBatch: 1000, maxBodyBytes: 1_000_000 });
+  const inputs = t.holder.current!.validator.columns.map((col) => col.name);
+  // what a client sends: the signature's columns, sometimes in another order or with an extra key
+  const batch = table.slice(0, 120).map((r, k) => {
+    const rec: Record<string, unknown> = {};
+    const names = k % 3 === 1 ? [...inputs].reverse() : inputs;
+    for (const n of names) rec[n] = r[n] ?? null;
+    if (k % 5 === 2) rec.extra = "ignored";
+    return rec;
+  });
+  return { t, batch, inputs };
+}
+
+async function logLines(t: Awaited<ReturnType<typeof makeApp>>): Promise<string[]> {
+  await t.log.flush();
+  const out: string[] = [];
+  for await (const m of Deno.readDir(t.logDir)) {
+    for await (const d of Deno.readDir(`${t.logDir}/${m.name}`)) {
+      for await (const f of Deno.readDir(`${t.logDir}/${m.name}/${d.name}`)) {
+        const text = await Deno.readTextFile(`${t.logDir}/${m.name}/${d.name}/${f.name}`);
+        out.push(...text.split("\n").filter(Boolean));
+      }
+    }
+  }
+  return out;
+}
+
+CASES.forEach((c, i) => {
+  Deno.test(`scoring: ${c.name}: a batch's answer and log lines are the per-record path's, byte for byte`, async () => {
+    const { t, batch } = await served(c, i);
+    try {
+      const m = t.holder.current!;
+      const res = await t.app.request(
+        post("/predict", batch, "application/json", { "x-request-id": "req.1" }),
+      );
+      equal(res.status, 200);
+      const text = await res.text();
+      const records = batch.map((r) => m.validator.one(r));
+      const perRecord = records.map((r) => m.model.predictRecords([r])[0]);
+      equal(text, JSON.stringify({ model: "churn", version: "7", predictions: perRecord }));
+      // one record (an object, not an array) is a table of one row
+      const one = await t.app.request(post("/predict", batch[1]));
+      equal(await one.text(), JSON.stringify({ model: "churn", version: "7", predictions: [perRecord[1]] }));
+
+      const lines = (await logLines(t)).slice(0, batch.length);
+      equal(lines.length, batch.length);
+      const ts = Date.parse(JSON.parse(lines[0]).ts);
+      deepStrictEqual(
+        lines,
+        records.map((inputs, k) =>
+          logLine({
+            ts,
+            requestId: "req.1",
+            model: "churn",
+            version: "7",
+            inputs,
+            prediction: perRecord[k].prediction,
+            probabilities: perRecord[k].probabilities,
+          })
+        ),
+      );
+
+      const inv = await t.app.request(post("/invocations", { dataframe_records: batch }));
+      equal(await inv.text(), JSON.stringify({ predictions: perRecord.map((p) => p.prediction) }));
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+Deno.test("scoring: a bad record in a batch is a 422 naming its index and field; nothing is scored or logged", async () => {
+  const { t, batch } = await served(CASES[2], 90);
+  try {
+    const bad = batch.map((r) => ({ ...r }));
+    bad[57].tenure = "long";
+    bad[83].contract = 3;
+    delete bad[99].paperless;
+    const res = await t.app.request(post("/predict", bad));
+    equal(res.status, 422);
+    const body = await res.json();
+    deepStrictEqual(body.details.map((d: { record: number; field: string }) => [d.record, d.field]), [
+      [57, "tenure"],
+      [83, "contract"],
+      [99, "paperless"],
+    ]);
+    equal(body.details[0].message, 'expected a number, got string "long"');
+    equal(body.details[2].message, "required field is missing");
+    equal((await logLines(t)).length, 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("scoring: the compiled validator takes and refuses exactly what the zod schema does", () => {
+  const signature: Signature = {
+    inputs: [
+      { name: "n", kind: "numeric", nullable: true },
+      { name: "b", kind: "boolean", nullable: false },
+      { name: "d", kind: "datetime", nullable: false },
+      { name: "word", kind: "categorical", categories: ["a", "b"], nullable: false },
+      { name: "code", kind: "categorical", categories: ["1", "2", "true"], nullable: false },
+    ],
+    target: { name: "y", kind: "classification", classes: [0, 1] },
+  };
+  const v = buildValidator(signature, { maxStringLength: 8, maxAbsNumber: 1000 });
+  const value = fc.oneof(
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.boolean(),
+    fc.constantFrom(0, 1, -0, 1000, -1000, 1000.5, 1e308, Infinity, NaN),
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom("yes", "N", "true", "1", "0", "2024-03-01", "2024-03-01T10:00Z", "a", "b", "NA", ""),
+    fc.string({ maxLength: 12 }),
+    fc.constant([1]),
+    fc.constant({ x: 1 }),
+  );
+  const record = fc.oneof(
+    fc.record({ n: value, b: value, d: value, word: value, code: value, extra: value }, { requiredKeys: [] }),
+    value,
+  );
+  const outcome = (f: () => unknown) => {
+    try {
+      return { ok: f() };
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      return { status: e.status, message: e.message, details: e.details };
+    }
+  };
+  fc.assert(
+    fc.property(fc.array(record, { minLength: 1, maxLength: 4 }), (recs) => {
+      const parsed = recs.map((r) => v.record.safeParse(r));
+      const table = outcome(() => v.table(recs, 10));
+      const many = outcome(() => v.many(recs, 10));
+      if (parsed.every((p) => p.success)) {
+        const data = parsed.map((p) => p.data as Record<string, unknown>);
+        const names = v.columns.map((col) => col.name);
+        deepStrictEqual(table, { ok: names.map((n) => data.map((r) => r[n])) });
+        deepStrictEqual(many, { ok: data });
+      } else {
+        equal((table as { status: number }).status, 422);
+        deepStrictEqual(table, many);
+        const refused = parsed.flatMap((p, i) => (p.success ? [] : [i]));
+        deepStrictEqual([
+          ...new Set((many as { details: { record: number }[] }).details.map((d) => d.record)),
+        ], refused);
+      }
+    }),
+    { numRuns: 3000, seed: 14 },
+  );
+  throws(() => v.table([], 10), /no records/);
+  throws(() => v.table(new Array(11).fill({}), 10), /over the limit of 10/);
+});
+
+Deno.test("scoring: cleanup", async () => {
+  await Deno.remove(root, { recursive: true });
+});
