@@ -180,17 +180,62 @@ export async function availableKeys(store: TrackingStore, experiment?: string): 
 
 async function scanKeys(store: TrackingStore, experiment?: string): Promise<KeySets> {
   const out = { metrics: [] as string[], params: [] as string[], tags: [] as string[] };
+  // the distinct keys come from each table's key index; for one experiment each key is then
+  // checked with an EXISTS that stops at its first row there (a join over every row is far slower)
+  const exp = experiment === undefined
+    ? undefined
+    : (await store.db.get<Row>("SELECT experiment_id FROM experiments WHERE name = ?", [experiment]))
+      ?.experiment_id;
+  if (experiment !== undefined && exp === undefined) return out;
   for (const kind of ["metrics", "params", "tags"] as const) {
-    const rows = experiment === undefined
+    const rows = exp === undefined
       ? await store.db.all<Row>(`SELECT DISTINCT key FROM ${kind} ORDER BY key LIMIT 2000`)
       : await store.db.all<Row>(
-        `SELECT DISTINCT t.key FROM ${kind} t JOIN runs r ON r.run_id = t.run_id
-         JOIN experiments e ON e.experiment_id = r.experiment_id WHERE e.name = ? ORDER BY t.key LIMIT 2000`,
-        [experiment],
+        `SELECT k.key FROM (SELECT DISTINCT key FROM ${kind}) k WHERE EXISTS (
+           SELECT 1 FROM ${kind} t JOIN runs r ON r.run_id = t.run_id WHERE t.key = k.key AND r.experiment_id = ?
+         ) ORDER BY k.key LIMIT 2000`,
+        [exp as SqlValue],
       );
     out[kind] = rows.map((r) => r.key as string);
   }
   return out;
+}
+
+/**
+ * The scope's run rows and the keys loaded for them so far, kept between page
+ * views while the store has not changed: a filter or sort on a key already
+ * read costs no query. Changed means a run added or ended, a metric or param
+ * or tag added (counts and the highest ids, cheap to read); a tag rewritten in
+ * place is not seen, so a snapshot also lives at most 5 s.
+ */
+interface Snapshot {
+  stamp: string;
+  at: number;
+  runs: FilterableRun[];
+  loaded: Set<string>;
+}
+const snapshots = new Map<string, Snapshot>();
+const SNAPSHOT_MS = 5_000;
+
+async function storeStamp(store: TrackingStore): Promise<string> {
+  const r = await store.db.get<Row>(
+    `SELECT (SELECT COUNT(*) FROM runs) AS n, (SELECT MAX(seq) FROM runs) AS s,
+            (SELECT SUM(COALESCE(end_time, 0)) FROM runs) AS e, (SELECT MAX(id) FROM metrics) AS m,
+            (SELECT COUNT(*) FROM params) AS p, (SELECT COUNT(*) FROM tags) AS t`,
+  );
+  return r ? [r.n, r.s, r.e, r.m, r.p, r.t].map(String).join("/") : "";
+}
+
+async function snapshot(store: TrackingStore, experiment?: string): Promise<Snapshot> {
+  const stamp = await storeStamp(store);
+  const at = `${store.location}\0${experiment ?? ""}`;
+  const hit = snapshots.get(at);
+  if (hit && hit.stamp === stamp && Date.now() - hit.at < SNAPSHOT_MS && hit.loaded.size < 64) return hit;
+  const snap = { stamp, at: Date.now(), runs: await runRows(store, experiment), loaded: new Set<string>() };
+  snapshots.delete(at);
+  snapshots.set(at, snap);
+  while (snapshots.size > 8) snapshots.delete(snapshots.keys().next().value!);
+  return snap;
 }
 
 /** One page of the runs table. A filter or sort error is returned (not thrown), with the runs unfiltered. */
@@ -211,9 +256,12 @@ export async function queryRuns(store: TrackingStore, q: RunsQuery): Promise<Run
   }
   const columns = q.columns ?? [];
   const columnKeys = columns.map(columnKey).filter((k): k is Key => k !== undefined);
-  const all = await runRows(store, q.experiment);
+  const snap = await snapshot(store, q.experiment);
+  const all = snap.runs;
   const needed = [...(filter ? filterKeys(filter) : []), ...order.map((o) => o.key)];
-  await loadKeys(store, all, needed, { experiment: q.experiment });
+  const fresh = needed.filter((k) => !snap.loaded.has(`${k.kind}\0${k.name}`));
+  await loadKeys(store, all, fresh, { experiment: q.experiment });
+  for (const k of fresh) snap.loaded.add(`${k.kind}\0${k.name}`);
   const kept = filter ? all.filter((r) => matchesFilter(filter, r)) : all;
   const sorted = sortRuns(kept, order);
 
@@ -260,7 +308,7 @@ export async function queryRuns(store: TrackingStore, q: RunsQuery): Promise<Run
 
   // the shown columns' values, for this page's runs only
   const ids = rows.map((r) => r.runId);
-  const missing = columnKeys.filter((k) => !needed.some((n) => n.kind === k.kind && n.name === k.name));
+  const missing = columnKeys.filter((k) => !snap.loaded.has(`${k.kind}\0${k.name}`));
   const pageRuns = rows as FilterableRun[];
   await loadKeys(store, pageRuns, missing, { ids });
   return { rows, matched: sorted.length, groups, page, pages, pageSize, columns: columnKeys, order, error };

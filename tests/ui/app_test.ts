@@ -219,3 +219,22 @@ backendTest(
     }
   },
 );
+
+backendTest("the runs table's kept snapshot never hides a new run, metric or ended run", async (b) => {
+  await seedRuns(b.location, 2);
+  const ctx = await openUiContext(testConfig(b.root, b.location));
+  try {
+    const filter = "metrics.late > 0";
+    assert.equal((await queryRuns(ctx.store, { filter })).matched, 0);
+    const { runId } = await ctx.store.startRun({ experiment: "exp", runName: "late" });
+    assert.equal((await queryRuns(ctx.store, { filter })).matched, 0, "a new run without the metric");
+    await ctx.store.logMetrics(runId, { late: 1 });
+    assert.equal((await queryRuns(ctx.store, { filter })).matched, 1, "a metric logged since");
+    const running = await queryRuns(ctx.store, { filter: "status = 'RUNNING'" });
+    assert.equal(running.matched, 1);
+    await ctx.store.endRun(runId);
+    assert.equal((await queryRuns(ctx.store, { filter: "status = 'RUNNING'" })).matched, 0, "an ended run");
+  } finally {
+    await ctx.store.close();
+  }
+});
