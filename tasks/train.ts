@@ -134,9 +134,9 @@ export const spec = defineTask({
       `validation (${res.validation_rows} rows): ${head}`,
       ...(multiclass && absent.length
         ? [
-          `note: ${absent.length} of ${res.classes!.length} classes have no validation rows (${
-            absent.slice(0, 5).map((c) => JSON.stringify(c)).join(", ")
-          }${
+          `note: ${absent.length} of ${res.classes!.length} classes ${
+            absent.length === 1 ? "has" : "have"
+          } no validation rows (${absent.slice(0, 5).map((c) => JSON.stringify(c)).join(", ")}${
             absent.length > 5 ? ", ..." : ""
           }): left out of the macro AUC averages, per-class AUC ${MISSING}`,
         ]

@@ -82,7 +82,7 @@ Deno.test("9 classes, one absent from validation: macro/weighted OvR metrics, no
     assert.ok(!/ roc_auc /.test(summary.replace(/(macro|weighted)_roc_auc/g, "")), summary);
     assert.match(
       summary,
-      /1 of 9 classes have no validation rows \("t4"\): left out of the macro AUC averages/,
+      /1 of 9 classes has no validation rows \("t4"\): left out of the macro AUC averages/,
     );
     // the report has the per-class table, with the missing symbol for t4's AUC
     const md = Deno.readTextFileSync(r.summary!);
