@@ -249,104 +249,156 @@ export function monitoringPage(ctx: UiContext, page = 1): Raw {
   const p = Math.min(Math.max(1, page), pages);
   const last = drift.at(-1);
   return html`
-        <h1>Monitoring</h1>
-        <p
+            <h1>Monitoring</h1>
+            <p
       class="muted">The drift summary (${ctx
         .monitoringDir}/drift_summary.csv) holds the checks of the model the drift stage checked; it does not name the model.</p>
-        ${last
-          ? html`<p>Last check ${
-            when(Date.parse(last.runAt))
-          }: ${last.drifted}/${last.columns} columns drifted (${(last.share * 100).toFixed(0)}%).</p>`
-          : ""}
-        <div class="grid">
+            ${last
+              ? html`<p>Last check ${
+                when(Date.parse(last.runAt))
+              }: ${last.drifted}/${last.columns} columns drifted (${(last.share * 100).toFixed(0)}%).</p>`
+              : ""}
+            <div class="grid">
       <figure>${shareChart}</figure>
       <figure>${columnChart}</figure>
     </div>
-        ${last
-          ? html`
-            <h2>Last check, per column</h2>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Column</th>
-                  <th scope="col">Score</th>
-                  <th scope="col">Drifted</th>
-                </tr>
-              </thead>
-              <tbody>${last.scores.map((s) =>
-                html`
-                  <tr>
-                    <td>${s.column}</td>
-                    <td class="num">${cell(s.score)}</td>
-                    <td class="${s.drifted ? "fail" : "pass"}">${s.drifted ? "yes" : "no"}</td>
-                  </tr>
-                `
-              )}</tbody>
-            </table>
-          `
-          : ""}
-        ${perModel.length ? html`<h2>Drift per model (from the reports index)</h2>${perModel}` : ""}
-    <h2>Prediction traffic</h2>
-        <figure>${trafficChart}</figure>
-        ${traffic.length
-          ? html`
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  <th scope="col">Model</th>
-                  <th scope="col">Records</th>
-                </tr>
-              </thead>
-              <tbody>${traffic.slice(-60).reverse().map((t) =>
-                html`
-                  <tr>
-                    <td>${t.day}</td>
-                    <td>${t.model || "-"}</td>
-                    <td class="num">${t.records}</td>
-                  </tr>
-                `
-              )}</tbody>
-            </table>
-          `
-          : ""}
-        <h2>Drift reports (${reports.length})</h2>
-        ${reports.length
-          ? html`<ul id="reports">${
-            reports.slice((p - 1) * per, p * per).map((r) =>
-              html`<li><a href="/reports/${encodeURIComponent(r.file)}">${r.file}</a>${
-                r.model
-                  ? html`
-                    <span class="badge">${r.model}</span>
-                  `
-                  : ""
-              }${
-                r.drifted === undefined ? "" : r.drifted
-                  ? html`
-                    <span class="fail">drift</span>
-                  `
-                  : html`
-                    <span class="pass">no drift</span>
-                  `
-              }</li>`
-            )
-          }</ul>${
-            pages > 1
-              ? html`<nav class="pages" aria-label="Report pages">${
-                Array.from({ length: pages }, (_, i) => i + 1).filter((i) =>
-                  Math.abs(i - p) <= 3 || i === 1 || i === pages
-                ).map((i) =>
-                  i === p
-                    ? html`
-                      <strong aria-current="page">${i}</strong>
+            ${last
+              ? html`
+                <h2>Last check, per column</h2>
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Column</th>
+                      <th scope="col">Score</th>
+                      <th scope="col">Drifted</th>
+                    </tr>
+                  </thead>
+                  <tbody>${last.scores.map((s) =>
+                    html`
+                      <tr>
+                        <td>${s.column}</td>
+                        <td class="num">${cell(s.score)}</td>
+                        <td class="${s.drifted ? "fail" : "pass"}">${s.drifted ? "yes" : "no"}</td>
+                      </tr>
                     `
-                    : html`
-                      <a href="/monitoring?page=${i}">${i}</a>
+                  )}</tbody>
+                </table>
+              `
+              : ""}
+            ${qualitySection(prepOutputs(ctx.config.paths).quality)}
+    ${perModel.length ? html`<h2>Drift per model (from the reports index)</h2>${perModel}` : ""}
+        <h2>Prediction traffic</h2>
+            <figure>${trafficChart}</figure>
+            ${traffic.length
+              ? html`
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Day</th>
+                      <th scope="col">Model</th>
+                      <th scope="col">Records</th>
+                    </tr>
+                  </thead>
+                  <tbody>${traffic.slice(-60).reverse().map((t) =>
+                    html`
+                      <tr>
+                        <td>${t.day}</td>
+                        <td>${t.model || "-"}</td>
+                        <td class="num">${t.records}</td>
+                      </tr>
                     `
+                  )}</tbody>
+                </table>
+              `
+              : ""}
+            <h2>Drift reports (${reports.length})</h2>
+            ${reports.length
+              ? html`<ul id="reports">${
+                reports.slice((p - 1) * per, p * per).map((r) =>
+                  html`<li><a href="/reports/${encodeURIComponent(r.file)}">${r.file}</a>${
+                    r.model
+                      ? html`
+                        <span class="badge">${r.model}</span>
+                      `
+                      : ""
+                  }${
+                    r.drifted === undefined ? "" : r.drifted
+                      ? html`
+                        <span class="fail">drift</span>
+                      `
+                      : html`
+                        <span class="pass">no drift</span>
+                      `
+                  }</li>`
                 )
-              }</nav>`
-              : ""
-          }`
-          : html`<p class="muted">No drift reports in ${ctx.reportsDir} yet.</p>`}
+              }</ul>${
+                pages > 1
+                  ? html`<nav class="pages" aria-label="Report pages">${
+                    Array.from({ length: pages }, (_, i) => i + 1).filter((i) =>
+                      Math.abs(i - p) <= 3 || i === 1 || i === pages
+                    ).map((i) =>
+                      i === p
+                        ? html`
+                          <strong aria-current="page">${i}</strong>
+                        `
+                        : html`
+                          <a href="/monitoring?page=${i}">${i}</a>
+                        `
+                    )
+                  }</nav>`
+                  : ""
+              }`
+              : html`<p class="muted">No drift reports in ${ctx.reportsDir} yet.</p>`}
+  `;
+}
+
+/** The prep stage's data-quality gate (data/processed/quality.json), when prep has run. */
+function qualitySection(path: string): Raw | "" {
+  let q: {
+    as_of?: string;
+    sources?: Record<string, { rows_in?: number; kept?: number; rejected?: number }>;
+    gate?: { passed?: boolean; failures?: string[]; max_rejected_share?: number; max_missing_share?: number };
+  };
+  try {
+    q = JSON.parse(Deno.readTextFileSync(path));
+  } catch {
+    return "";
+  }
+  const sources = Object.entries(q.sources ?? {});
+  return html`
+    <h2>Data quality (prep)</h2>
+    <p>Quality gate ${q.gate?.passed
+      ? html`<span class="pass">passed</span>`
+      : html`<span class="fail">failed</span>`} (rejected share at most ${cell(
+        q.gate?.max_rejected_share,
+      )}, missing share at most ${cell(q.gate?.max_missing_share)})${q.as_of
+      ? `, data as of ${q.as_of}`
+      : ""}.${(q.gate?.failures ?? []).length
+      ? html`
+        Failures: ${(q.gate?.failures ?? []).join("; ")}
+      `
+      : ""}</p>
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Source</th>
+          <th scope="col">Rows in</th>
+          <th scope="col">Kept</th>
+          <th scope="col">Rejected</th>
+        </tr>
+      </thead>
+      <tbody>${sources.map(([name, x]) =>
+        html`
+          <tr>
+            <td>${name}</td>
+            <td class="num">${cell(x.rows_in)}</td>
+            <td class="num">${cell(x.kept)}</td>
+            <td class="num">${cell(x.rejected)}</td>
+          </tr>
+        `
+      )}</tbody>
+    </table>
+    <p
+      class="muted">A drift check's own input checks (missing columns, types, new categories, ranges) are in its report.</p>
   `;
 }
