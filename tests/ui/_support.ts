@@ -6,6 +6,7 @@
 import { loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
+import { DENO_JSON, denoRunTasks, repo } from "../permissions/_project.ts";
 
 export const XSS_NAME = `<script>window.__xss=1</script>`;
 export const XSS_ATTR = `"><img src=x onerror="window.__xss=2">`;
@@ -68,4 +69,57 @@ export async function seedRuns(
   } finally {
     await store.close();
   }
+}
+
+/** Starts `deno task ui` (its deno.json flags) in `cwd`; resolves with its URL once it listens. */
+export async function startUiProcess(
+  cwd: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ url: string; stop(): Promise<void>; stderr(): string }> {
+  const task = denoRunTasks().ui;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--config", DENO_JSON, ...task.flags, repo(task.script), "--port", "0", ...args],
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ORCHARD_DEBUG: "", ...env },
+  }).spawn();
+  let text = "";
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ui did not start:\n${text}`)), 60_000);
+    (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+        const m = / on (http:\/\/[^\s]+)/.exec(text);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      }
+      clearTimeout(timer);
+      reject(new Error(`ui exited:\n${text}`));
+    })().catch(() => {});
+  });
+  // keep draining stderr so the child never blocks on a full pipe
+  (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) break;
+      text += value;
+    }
+  })();
+  return {
+    url,
+    stderr: () => text,
+    stop: async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+  };
 }

@@ -15,8 +15,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runTask, tempProject } from "../permissions/_project.ts";
-import { startUiProcess } from "./task_test.ts";
-import { seedRuns, XSS_ATTR, XSS_NAME } from "./_support.ts";
+import { seedRuns, startUiProcess, XSS_ATTR, XSS_NAME } from "./_support.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = (() => {

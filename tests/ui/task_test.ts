@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DENO_JSON, denoRunTasks, repo, runTask } from "../permissions/_project.ts";
+import { runTask } from "../permissions/_project.ts";
+import { startUiProcess } from "./_support.ts";
 
 function oneLine(stderr: string): string {
   const lines = stderr.split("\n").filter((l) => l.trim() !== "");
@@ -61,59 +62,6 @@ Deno.test("ui: a port in use is one line, exit 2", async () => {
     Deno.removeSync(dir, { recursive: true });
   }
 });
-
-/** Starts `deno task ui` (its deno.json flags) in `cwd`; resolves with its URL once it listens. */
-export async function startUiProcess(
-  cwd: string,
-  args: string[] = [],
-  env: Record<string, string> = {},
-): Promise<{ url: string; stop(): Promise<void>; stderr(): string }> {
-  const task = denoRunTasks().ui;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--config", DENO_JSON, ...task.flags, repo(task.script), "--port", "0", ...args],
-    cwd,
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1", ORCHARD_DEBUG: "", ...env },
-  }).spawn();
-  let text = "";
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ui did not start:\n${text}`)), 60_000);
-    (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += value;
-        const m = / on (http:\/\/[^\s]+)/.exec(text);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      }
-      clearTimeout(timer);
-      reject(new Error(`ui exited:\n${text}`));
-    })().catch(() => {});
-  });
-  // keep draining stderr so the child never blocks on a full pipe
-  (async () => {
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) break;
-      text += value;
-    }
-  })();
-  return {
-    url,
-    stderr: () => text,
-    stop: async () => {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-    },
-  };
-}
 
 Deno.test("ui: starts on a free port and answers every page", async () => {
   const dir = project();
