@@ -43,7 +43,8 @@ async function timed(cmd: string[]) {
   const out = dec.decode(o.stdout), err = dec.decode(o.stderr);
   const m = /TIME ([\d.]+) (\d+)\s*$/.exec(err);
   if (o.code !== 0) throw new Error(`${cmd.join(" ")} failed (${o.code}): ${err.slice(-600)}`);
-  const json = JSON.parse(out.trim().split("\n").at(-1)!);
+  const last = out.trim().split("\n").at(-1);
+  const json = last ? JSON.parse(last) : {};
   return { ...json, process_seconds: Number(m?.[1]), peak_rss_mb: Math.round(Number(m?.[2]) / 1024) };
 }
 

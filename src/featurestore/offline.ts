@@ -78,37 +78,61 @@ function byView(refs: FeatureRef[], names: string[]): Map<string, { feature: str
 }
 
 /**
- * One view's rows ready for the as-of join: deduplicated to one row per (key,
- * event timestamp), the latest created, sorted by event timestamp.
+ * The as-of join runs on a narrow frame (key, event time, created time and a
+ * row id) and the features come afterwards by that row id: sorting and
+ * deduplicating a wide view (tens of feature columns) would move every value
+ * twice, when only the winning rows' values are wanted.
  */
-function viewFrame(
+const RID = "__rid";
+const ridCol = (view: string) => `__rid_${view}`;
+
+/**
+ * One view's rows ready for the as-of join: deduplicated to one row per (key,
+ * event timestamp), the latest created, sorted by event timestamp; and its
+ * feature values by row id.
+ */
+function viewFrames(
   defs: Definitions,
   viewName: string,
   features: { feature: string; name: string }[],
-): pl.LazyDataFrame {
+): { narrow: pl.LazyDataFrame; values: pl.LazyDataFrame } {
   const view = defs.views.get(viewName)!;
   const key = defs.entities.get(view.entity)!.join_key;
-  return readView(defs, view, features.map((f) => f.feature))
+  const base = readView(defs, view, features.map((f) => f.feature)).withRowIndex(RID);
+  const narrow = base
+    .select(pl.col(key), pl.col(TS), pl.col(CREATED), pl.col(RID))
     .filter(pl.col(key).isNotNull().and(pl.col(TS).isNotNull()))
     .sort([TS, CREATED])
     .unique({ subset: [key, TS], keep: "last", maintainOrder: true })
     .select(
       pl.col(key).alias(keyCol(view.entity)),
       pl.col(TS).alias(tsCol(viewName)),
-      ...features.map((f) => pl.col(f.feature).alias(f.name)),
+      pl.col(RID).alias(ridCol(viewName)),
     );
+  const values = base.select(
+    pl.col(RID).alias(ridCol(viewName)),
+    ...features.map((f) => pl.col(f.feature).alias(f.name)),
+  );
+  return { narrow, values };
 }
 
-/** Joins every view's features onto `left` (sorted by ETS, with the key columns), lazily. */
+/**
+ * Joins every view's features onto `left` (sorted by ETS, with the key
+ * columns), lazily: first every as-of join on the narrow frames (the order by
+ * ETS they need is kept), then each view's values by row id (a hash join).
+ * The result is in no particular order; callers sort it.
+ */
 function joinViews(
   defs: Definitions,
   left: pl.LazyDataFrame,
   groups: Map<string, { feature: string; name: string }[]>,
 ): pl.LazyDataFrame {
   let out = left;
+  const values: [string, pl.LazyDataFrame][] = [];
   for (const [viewName, features] of groups) {
     const view = defs.views.get(viewName)!;
-    out = out.joinAsof(viewFrame(defs, viewName, features), {
+    const frames = viewFrames(defs, viewName, features);
+    out = out.joinAsof(frames.narrow, {
       leftOn: ETS,
       rightOn: tsCol(viewName),
       by: keyCol(view.entity),
@@ -116,7 +140,9 @@ function joinViews(
       ...(view.ttl_ms !== null ? { tolerance: view.ttl_ms } : {}),
       checkSortedness: false,
     });
+    values.push([viewName, frames.values]);
   }
+  for (const [viewName, v] of values) out = out.join(v, { on: ridCol(viewName), how: "left" });
   return out;
 }
 
