@@ -238,3 +238,58 @@ backendTest("the runs table's kept snapshot never hides a new run, metric or end
     await ctx.store.close();
   }
 });
+
+Deno.test("status page: a reachable service's version, request rate, p99 and log health; an unreachable one says so", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "orchard-ui-svc-" });
+  const metrics = [
+    "# TYPE orchard_http_requests_total counter",
+    'orchard_http_requests_total{route="/predict",method="POST",status="200"} 990',
+    'orchard_http_requests_total{route="/predict",method="POST",status="422"} 7',
+    'orchard_http_requests_total{route="/predict",method="POST",status="500"} 3',
+    'orchard_http_requests_total{route="/metrics",method="GET",status="200"} 50',
+    'orchard_http_request_duration_seconds_bucket{route="/predict",le="0.001"} 500',
+    'orchard_http_request_duration_seconds_bucket{route="/predict",le="0.005"} 980',
+    'orchard_http_request_duration_seconds_bucket{route="/predict",le="0.01"} 1000',
+    'orchard_http_request_duration_seconds_bucket{route="/predict",le="+Inf"} 1000',
+    'orchard_model_info{model="m",version="2"} 2',
+    "orchard_prediction_log_written_total 990",
+    "orchard_prediction_log_write_errors_total 0",
+    "orchard_prediction_log_dropped_total 0",
+    "orchard_prediction_log_pending 4",
+    "orchard_prediction_log_failing 0",
+    `orchard_start_time_seconds ${Math.floor(Date.now() / 1000) - 100}`,
+  ].join("\n");
+  const service = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/ready") return new Response('{"ready":true}');
+    if (path === "/metrics") return new Response(metrics);
+    return new Response("no", { status: 404 });
+  });
+  try {
+    const location = `${root}/models/orchard.db`;
+    const config = await withModel({ root, location });
+    const port = (service.addr as Deno.NetAddr).port;
+    const ctx = await openUiContext(config, { service: `http://127.0.0.1:${port}` });
+    try {
+      await ctx.registry.promote("m", 2, { alias: "champion", force: true, reason: "test" });
+      const page = await (await createUiApp(ctx).fetch(new Request("http://ui/"))).text();
+      assert.match(page, /Version served<\/th>\s*<td>v2<\/td>/);
+      assert.match(page, /p99 latency<\/th>\s*<td class="num">7\.5 ms<\/td>/);
+      assert.match(page, /3 5xx, 7 4xx of 1000/);
+      assert.match(page, /healthy/);
+      assert.match(page, /Requests\/s<\/th>\s*<td class="num">\d+\.\d\d/);
+    } finally {
+      await ctx.store.close();
+    }
+    const down = await openUiContext(config, { service: "http://127.0.0.1:9" });
+    try {
+      const page = await (await createUiApp(down).fetch(new Request("http://ui/"))).text();
+      assert.match(page, /Service http:\/\/127\.0\.0\.1:9 unreachable/);
+    } finally {
+      await down.store.close();
+    }
+  } finally {
+    await service.shutdown();
+    Deno.removeSync(root, { recursive: true });
+  }
+});
