@@ -10,7 +10,7 @@ import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
 import { writeFrameAtomic, writeJsonAtomic } from "../core/atomic.ts";
-import { formatOf, readTable, type TableFormat } from "./io.ts";
+import { formatOf, type ReadSettings, readTable, type TableFormat } from "./io.ts";
 import { customersSchema, type SourceSchema, transactionsSchema } from "./schemas.ts";
 import { SPLIT_COLUMN, stratifiedSplit } from "./split.ts";
 import { FEATURES_FILE, prepOutputs } from "../config/paths.ts";
@@ -28,6 +28,8 @@ export interface CleanOptions {
   transactions: SourceRef;
   /** batch mode: the target column may be absent (a production batch without labels) */
   targetOptional?: boolean;
+  /** how the files are read (params.yaml data.read: delimiter, quote, null tokens, encoding) */
+  read?: ReadSettings;
   log?: (message: string) => void;
 }
 
@@ -39,9 +41,9 @@ export interface CleanResult {
 }
 
 /** Reads a raw source; CSV cells all as text (validation casts them itself). */
-export function readSource(ref: SourceRef): pl.DataFrame {
+export function readSource(ref: SourceRef, read?: ReadSettings): pl.DataFrame {
   const format = ref.format ?? formatOf(ref.path);
-  return readTable(ref.path, { format, allStrings: format === "csv" });
+  return readTable(ref.path, { format, allStrings: format === "csv", read });
 }
 
 function elapsed(t0: number): string {
@@ -52,10 +54,10 @@ function elapsed(t0: number): string {
 export function cleanSources(opts: CleanOptions): CleanResult {
   const log = opts.log ?? (() => {});
   let t0 = performance.now();
-  const customersRaw = readSource(opts.customers);
+  const customersRaw = readSource(opts.customers, opts.read);
   log(`prep: read ${opts.customers.path}: ${customersRaw.height} rows (${elapsed(t0)})`);
   t0 = performance.now();
-  const transactionsRaw = readSource(opts.transactions);
+  const transactionsRaw = readSource(opts.transactions, opts.read);
   log(`prep: read ${opts.transactions.path}: ${transactionsRaw.height} rows (${elapsed(t0)})`);
 
   const cSchema = customersSchema(opts.idColumn, opts.target);
@@ -187,6 +189,7 @@ export function runPrep(cfg: Config, log: (m: string) => void = () => {}): PrepR
     target,
     customers: cfg.data.sources.customers,
     transactions: cfg.data.sources.transactions,
+    read: cfg.data.read,
     log,
   });
   const outputs: Record<string, string> = prepOutputs(cfg.paths);
