@@ -104,6 +104,20 @@ export async function runsPage(ctx: UiContext, p: RunsParams): Promise<Raw> {
       : r.tags[k.name];
     return html`<td class="${k.kind === "metrics" ? "num" : ""}">${cell(v)}</td>`;
   };
+  const more = (r: { runId: string; depth: number; hiddenChildren?: number }) =>
+    r.hiddenChildren
+      ? html`
+        <tr class="child more">
+          <td></td>
+          <td class="name"
+            colspan="${6 + result.columns.length}"><a href="/runs${qs({
+              ...base,
+              q: `parent_run_id = '${r.runId}'`,
+              sort: p.sort,
+            })}">${r.hiddenChildren} more child runs of ${short(r.runId)}</a></td>
+        </tr>
+      `
+      : "";
   const rows = result.rows.map((r) =>
     html`<tr class="${[r.depth > 0 ? "child" : "", r.context ? "context" : ""].join(" ").trim()}">
 <td>${
@@ -127,6 +141,15 @@ ${p.experiment ? "" : html`<td>${r.experiment}</td>`}
 ${result.columns.map((k) => value(r, k))}
 </tr>`
   );
+  // a parent's "N more" row goes after its last shown descendant
+  const withMore: (Raw | "")[] = [];
+  const open: typeof result.rows = [];
+  result.rows.forEach((r, i) => {
+    while (open.length && open[open.length - 1].depth >= r.depth) withMore.push(more(open.pop()!));
+    withMore.push(rows[i]);
+    if (r.hiddenChildren) open.push(r);
+  });
+  while (open.length) withMore.push(more(open.pop()!));
   const pageLinks = [];
   for (let i = Math.max(1, result.page - 3); i <= Math.min(result.pages, result.page + 3); i++) {
     pageLinks.push(
@@ -196,7 +219,7 @@ ${result.columns.map((k) => value(r, k))}
     ${result.columns.map(colHeader)}</tr>
         </thead>
         <tbody>
-    ${rows}
+    ${withMore}
         </tbody>
       </table>
     </form>

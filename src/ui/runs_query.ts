@@ -42,7 +42,12 @@ export interface RunRow extends FilterableRun {
   depth: number;
   /** shown only as the parent of matching children; it did not match itself */
   context: boolean;
+  /** matching children not shown under this run (past CHILDREN_SHOWN) */
+  hiddenChildren?: number;
 }
+
+/** Children shown under one parent; the rest are a link (a filter on the parent's id). */
+export const CHILDREN_SHOWN = 50;
 
 export interface RunsPage {
   rows: RunRow[];
@@ -292,9 +297,10 @@ export async function queryRuns(store: TrackingStore, q: RunsQuery): Promise<Run
   const walk = (run: FilterableRun, depth: number, context: boolean) => {
     if (seen.has(run.runId) || depth > 20) return;
     seen.add(run.runId);
-    rows.push({ ...run, depth, context });
-    for (const c of children.get(run.runId) ?? []) walk(c, depth + 1, false);
-    // a grandchild whose parent is context (not matched) but present: its parent comes as context too
+    const kids = children.get(run.runId) ?? [];
+    const hidden = Math.max(0, kids.length - CHILDREN_SHOWN);
+    rows.push({ ...run, depth, context, ...(hidden ? { hiddenChildren: hidden } : {}) });
+    for (const c of kids.slice(0, CHILDREN_SHOWN)) walk(c, depth + 1, false);
   };
   for (const t of tops.slice((page - 1) * pageSize, page * pageSize)) walk(t.run, 0, t.context);
   // children of a non-matching, non-top parent (deeper nesting): show them at the top level rather than lose them

@@ -14,6 +14,7 @@ import { queryRuns } from "../../src/ui/runs_query.ts";
 import { runsCommand } from "../../src/tracking/commands.ts";
 import { seedRuns, testConfig, XSS_ATTR, XSS_NAME } from "./_support.ts";
 import { escapeHtml } from "../../src/report/html.ts";
+import { TrackingStore } from "../../src/tracking/store.ts";
 
 backendTest("runs table: the CLI's filter, inline errors, sort, nesting and paging", async (b) => {
   const seeded = await seedRuns(b.location);
@@ -291,5 +292,30 @@ Deno.test("status page: a reachable service's version, request rate, p99 and log
   } finally {
     await service.shutdown();
     Deno.removeSync(root, { recursive: true });
+  }
+});
+
+backendTest("a parent with more than 50 matching children shows 50 and a link to the rest", async (b) => {
+  const store = await TrackingStore.open(b.location);
+  const { runId: parent } = await store.startRun({ experiment: "big", runName: "sweep" });
+  for (let i = 0; i < 53; i++) {
+    const { runId } = await store.startRun({ experiment: "big", runName: `t${i}`, parentRunId: parent });
+    await store.endRun(runId);
+  }
+  await store.endRun(parent);
+  await store.close();
+  const ctx = await openUiContext(testConfig(b.root, b.location));
+  try {
+    const page = await queryRuns(ctx.store, { experiment: "big" });
+    assert.equal(page.rows.length, 51);
+    assert.equal(page.rows[0].hiddenChildren, 3);
+    const text = await (await createUiApp(ctx).fetch(new Request("http://ui/runs?experiment=big"))).text();
+    assert.match(text, /3 more child runs of/);
+    assert.ok(
+      text.includes(new URLSearchParams({ q: `parent_run_id = '${parent}'` }).toString()),
+      "a link filtering on the parent",
+    );
+  } finally {
+    await ctx.store.close();
   }
 });
