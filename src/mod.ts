@@ -17,7 +17,7 @@ export { BATCH_FEATURES_FILE, FEATURES_FILE } from "./config/paths.ts";
 
 // --- data: generate, read, validate, prep, split -------------------------------
 export { type GenerateOptions, type GenerateResult, generateWorld, type Scenario } from "./data/generate.ts";
-export { type ReadOptions, readTable, type TableFormat } from "./data/io.ts";
+export { type ReadOptions, type ReadSettings, readTable, type TableFormat } from "./data/io.ts";
 export { cleanSources, type PrepResult, qualityGate, readSource, resolveAsOf, runPrep } from "./data/prep.ts";
 export { stratifiedSplit } from "./data/split.ts";
 export { customersSchema, transactionsSchema } from "./data/schemas.ts";
