@@ -36,6 +36,7 @@ import {
   leafOut,
   MODE_BUILD,
   MODE_NONE,
+  MODE_ROOT,
   MODE_SUBTRACT,
   R_BIN,
   R_CL,
@@ -175,7 +176,9 @@ export class TreeGrower {
 
   /**
    * Grows a tree over rows sample[0..nRows) (ascending) with the gradients at
-   * gh[ghOff..], splitting only on `features`.
+   * gh[ghOff..], splitting only on `features`. `root`: the tree takes every
+   * row and a JOB_GRAD_ROOT job (over these features) left the root's
+   * histogram in the segments, with these sums.
    * Calls `onLeaf(rows, start, end, value)` with every leaf's row ids rows[start..end).
    */
   grow(
@@ -184,12 +187,10 @@ export class TreeGrower {
     ghOff: number,
     features: ArrayLike<number>,
     onLeaf: (rows: Int32Array, start: number, end: number, value: number) => void,
+    root?: { G: number; H: number },
   ): BoostTree {
-    const s = this.s, nBins = this.d.nBins, a = this.a;
-    let m = 0;
-    for (let q = 0; q < features.length; q++) if (nBins[features[q]] > 0) this.feats[m++] = features[q];
-    this.m = m;
-    a.feats.set(this.feats.subarray(0, m));
+    const s = this.s, a = this.a;
+    this.useFeatures(features);
     this.oFeat = [-1];
     this.oThr = [0];
     this.oBin = [0];
@@ -203,20 +204,25 @@ export class TreeGrower {
     const gh = a.gh, rows = a.rows;
     rows.set(sample.subarray(0, nRows));
     let G = 0, H = 0;
-    for (let i = 0; i < nRows; i++) {
-      const r = rows[i];
-      G += gh[ghOff + 2 * r];
-      H += gh[ghOff + 2 * r + 1];
+    if (root) {
+      G = root.G;
+      H = root.H;
+    } else {
+      for (let i = 0; i < nRows; i++) {
+        const r = rows[i];
+        G += gh[ghOff + 2 * r];
+        H += gh[ghOff + 2 * r + 1];
+      }
     }
     this.ghOff = ghOff;
-    const root = this.newLeaf(0, 0, nRows, 0, G, H, -Infinity, Infinity);
+    const top = this.newLeaf(0, 0, nRows, 0, G, H, -Infinity, Infinity);
     const done: Leaf[] = [];
     this.open = [];
-    if (this.canSplit(root)) {
-      root.slot = this.takeSlot();
-      this.runJob(root, MODE_BUILD, true, null, MODE_NONE, false);
+    if (this.canSplit(top)) {
+      top.slot = this.takeSlot();
+      this.runJob(top, root ? MODE_ROOT : MODE_BUILD, true, null, MODE_NONE, false);
     }
-    (root.f >= 0 ? this.open : done).push(root);
+    (top.f >= 0 ? this.open : done).push(top);
     let nLeaves = 1;
     const open = this.open;
     while (nLeaves < s.maxLeaves) {
@@ -262,6 +268,19 @@ export class TreeGrower {
       catWords: Uint8Array.from(this.oCatW),
       catBits: Uint32Array.from(this.oBits),
     };
+  }
+
+  /**
+   * Makes `features` (those with a present value) the current tree's, in the
+   * arena too; returns how many. A JOB_GRAD_ROOT job before `grow` needs them.
+   */
+  useFeatures(features: ArrayLike<number>): number {
+    const nBins = this.d.nBins;
+    let m = 0;
+    for (let q = 0; q < features.length; q++) if (nBins[features[q]] > 0) this.feats[m++] = features[q];
+    this.m = m;
+    this.a.feats.set(this.feats.subarray(0, m));
+    return m;
   }
 
   /** A free histogram slot; when none is left, the open leaf with the smallest gain gives its up. */

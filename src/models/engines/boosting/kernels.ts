@@ -36,21 +36,37 @@ export const R_NANCNT = 9;
 export const SET_WORDS = 8;
 
 /** Job kinds and the layout of `Arena.job` (one Float64Array; integers are exact in it). */
-export const JOB_TREE = 1, JOB_GRAD = 2, JOB_ROUTE = 3, JOB_VROUTE = 4;
+export const JOB_TREE = 1, JOB_GRAD = 2, JOB_APPLY = 3, JOB_GRAD_ROOT = 4;
 export const J_TYPE = 0, J_BLOCKS = 1, J_M = 2;
 export const J_GHOFF = 3;
 /** target A at J_A, target B at J_B: slot, mode, start, end, find, G, H, C, lo, hi */
 export const J_A = 4, J_B = 14;
 export const T_SLOT = 0, T_MODE = 1, T_START = 2, T_END = 3, T_FIND = 4;
 export const T_G = 5, T_H = 6, T_C = 7, T_LO = 8, T_HI = 9;
-/** target modes: no histogram work, build from its rows, or its slot (the parent's) minus target A's */
-export const MODE_NONE = 0, MODE_BUILD = 1, MODE_SUBTRACT = 2;
+/**
+ * target modes: no histogram work, build from its rows, its slot (the parent's)
+ * minus target A's, or (the root of a tree on every row) the sum of the
+ * segments' histograms from the JOB_GRAD_ROOT job, with the counts of all rows
+ */
+export const MODE_NONE = 0, MODE_BUILD = 1, MODE_SUBTRACT = 2, MODE_ROOT = 3;
 /** gradient job: loss, outputs, rows */
 export const J_LOSS = 2, J_W = 3, J_N = 4;
-/** route job (the rows out of the tree's sample get its value): also the output */
-export const J_K = 5, J_DEPTH = 6;
 /** gradient job: also write GOSS's score |g h| (summed over outputs) per row */
 export const J_SCORE = 7;
+/**
+ * apply job (the current tree's values added to the scores): blocks
+ * [0, J_TBLOCKS) are training rows (J_TMODE: by the leaves' row lists, or
+ * routed through the tree when it was grown on a sample), the rest validation
+ * rows; the output k, the tree's depth, the leaves, the validation rows
+ */
+export const J_K = 5, J_DEPTH = 6, J_TMODE = 8, J_TBLOCKS = 9, J_LEAVES = 10, J_NV = 11;
+/** apply job: the depth for the validation rows' side-by-side walk, or -1 (a tree with category sets) */
+export const J_VDEPTH = 12;
+/** apply job: also each validation block's weighted loss and weight (one output; J_LOSS the loss) */
+export const J_VLOSS = 13;
+export const TMODE_NONE = 0, TMODE_LEAVES = 1, TMODE_ROUTE = 2;
+/** gradient-and-root job (one output, every row): the features histogrammed (the first J_RM of `feats`) */
+export const J_RM = 8;
 export const JOB_FIELDS = 24;
 /** rows per histogram block (their codes and gradients gathered first: 8 KB and 4 KB at 32 bytes a row) */
 export const HIST_BLOCK = 256;
@@ -58,8 +74,11 @@ export const HIST_BLOCK = 256;
 export const LOSS_SQUARED = 0;
 export const LOSS_BINARY = 1;
 export const LOSS_MULTICLASS = 2;
-/** rows per gradient block */
+/** rows per gradient block, and per segment of the root's histogram (JOB_GRAD_ROOT) */
 export const GRAD_BLOCK = 16384;
+/** rows per block of the apply job */
+export const APPLY_BLOCK = 8192;
+export const VALID_BLOCK = 2048;
 
 /** The split search's settings, the same on every thread. */
 export interface SplitSettings {
@@ -120,9 +139,26 @@ export interface Arena {
   tCat: Uint8Array;
   /** GOSS: per row |g h| of the round */
   score: Float64Array;
+  /**
+   * JOB_GRAD_ROOT: per segment of GRAD_BLOCK rows its (g, h) histograms (the
+   * layout of a slot), and its gradient and hessian sums; the root's
+   * histogram is their sum in segment order, so any thread count gives it
+   */
+  seg: Float64Array;
+  segGH: Float64Array;
+  /** per feature and bin, the count of all rows (the root's counts when a tree takes every row) */
+  rootCnt: Int32Array;
+  /** the current tree's leaves for the apply job: row-list slices and values */
+  lStart: Int32Array;
+  lEnd: Int32Array;
+  lValue: Float64Array;
   /** the validation rows (raw values, row-major) and their raw scores */
   vX: Float64Array;
   vRaw: Float64Array;
+  /** the validation rows' targets and weights, and per block of them the weighted loss and weight (J_VLOSS) */
+  vY: Float64Array;
+  vW: Float64Array;
+  vLoss: Float64Array;
   /** gradient inputs: raw scores (n x W), targets, weights */
   raw: Float64Array;
   y: Float64Array;
@@ -149,24 +185,33 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
     if (job[J_SCORE]) gossScore(a, W, n, r0, r1);
     return;
   }
-  if (type === JOB_ROUTE) {
+  if (type === JOB_GRAD_ROOT) {
     const n = job[J_N];
-    route(a, job[J_K], job[J_W], job[J_DEPTH], b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
+    gradRoot(a, job[J_LOSS], job[J_RM], b, b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
     return;
   }
-  if (type === JOB_VROUTE) {
-    const n = job[J_N];
-    routeRaw(a, job[J_K], job[J_W], b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
+  if (type === JOB_APPLY) {
+    const tb = job[J_TBLOCKS], k = job[J_K], W = job[J_W];
+    if (b < tb) {
+      const n = job[J_N], r0 = b * APPLY_BLOCK, r1 = Math.min(n, r0 + APPLY_BLOCK);
+      if (job[J_TMODE] === TMODE_LEAVES) applyLeaves(a, k, W, job[J_LEAVES], r0, r1);
+      else route(a, k, W, job[J_DEPTH], r0, r1);
+    } else {
+      const r0 = (b - tb) * VALID_BLOCK, r1 = Math.min(job[J_NV], r0 + VALID_BLOCK);
+      routeRaw(a, k, W, job[J_VDEPTH], r0, r1);
+      if (job[J_VLOSS]) validLoss(a, job[J_LOSS], b - tb, r0, r1);
+    }
     return;
   }
   const m = job[J_M], nb = job[J_BLOCKS];
   const j0 = Math.floor((b * m) / nb), j1 = Math.floor(((b + 1) * m) / nb);
   if (j0 >= j1) return;
   const sa = job[J_A + T_SLOT], sb = job[J_B + T_SLOT], modeB = job[J_B + T_MODE], ghOff = job[J_GHOFF];
-  if (job[J_A + T_MODE] === MODE_BUILD) {
+  const modeA = job[J_A + T_MODE];
+  if (modeA === MODE_BUILD) {
     zero(a, sa, j0, j1);
     build(a, sa, job[J_A + T_START], job[J_A + T_END], j0, j1, ghOff, scratch);
-  }
+  } else if (modeA === MODE_ROOT) sumSegments(a, sa, j0, j1);
   if (modeB === MODE_BUILD) {
     zero(a, sb, j0, j1);
     build(a, sb, job[J_B + T_START], job[J_B + T_END], j0, j1, ghOff, scratch);
@@ -209,6 +254,7 @@ function build(
   const tw = scratch.words, tc = scratch.codes, tg = scratch.gh;
   const base = slot * p;
   const pairs = j0 + ((j1 - j0) & ~1);
+  const run = feats[j1 - 1] - feats[j0] === j1 - 1 - j0 ? 0 : -1;
   for (let b0 = start; b0 < end; b0 += HIST_BLOCK) {
     const k = Math.min(end - b0, HIST_BLOCK);
     // gather: independent loads, so the cache misses of sparse rows overlap
@@ -243,6 +289,29 @@ function build(
         tg[2 * i] = gh[ghOff + 2 * r];
         tg[2 * i + 1] = gh[ghOff + 2 * r + 1];
       }
+    }
+    if (run >= 0) {
+      // the features are a run f0..f1 (every feature, without column sampling): no lookup per update
+      const f0 = base + feats[j0], f1 = f0 + (j1 - j0), fp = f0 + ((j1 - j0) & ~1), c0 = -base;
+      for (let i = 0, ro = c0; i < k; i++, ro += stride) {
+        const gi = tg[2 * i], hi = tg[2 * i + 1];
+        for (let f = f0; f < fp; f += 2) {
+          const x = (f << 8) + tc[ro + f], y = ((f + 1) << 8) + tc[ro + f + 1];
+          hist[2 * x] += gi;
+          hist[2 * x + 1] += hi;
+          cnt[x]++;
+          hist[2 * y] += gi;
+          hist[2 * y + 1] += hi;
+          cnt[y]++;
+        }
+        if (fp < f1) {
+          const x = (fp << 8) + tc[ro + fp];
+          hist[2 * x] += gi;
+          hist[2 * x + 1] += hi;
+          cnt[x]++;
+        }
+      }
+      continue;
     }
     for (let i = 0, ro = 0; i < k; i++, ro += stride) {
       const gi = tg[2 * i], hi = tg[2 * i + 1];
@@ -281,6 +350,115 @@ function subtract(a: Arena, to: number, from: number, j0: number, j1: number): v
     hist[2 * (xt + NAN_BIN)] -= hist[2 * (xf + NAN_BIN)];
     hist[2 * (xt + NAN_BIN) + 1] -= hist[2 * (xf + NAN_BIN) + 1];
     cnt[xt + NAN_BIN] -= cnt[xf + NAN_BIN];
+  }
+}
+
+/** The root's histograms of features feats[j0..j1) in a slot: the segments' sums (in order), all rows' counts. */
+function sumSegments(a: Arena, slot: number, j0: number, j1: number): void {
+  const p = a.p, hist = a.hist, cnt = a.cnt, feats = a.feats, nBins = a.nBins, seg = a.seg;
+  const nSeg = Math.ceil(a.n / GRAD_BLOCK), segStride = 2 * p * 256;
+  for (let j = j0; j < j1; j++) {
+    const f = feats[j], x = (slot * p + f) << 8, nb = nBins[f];
+    cnt.set(a.rootCnt.subarray(f << 8, (f << 8) + nb), x);
+    cnt[x + NAN_BIN] = a.rootCnt[(f << 8) + NAN_BIN];
+    for (let b = 0; b <= nb; b++) {
+      const bin = b === nb ? NAN_BIN : b, xs = 2 * ((f << 8) + bin);
+      let g = 0, h = 0;
+      for (let q = 0, o = xs; q < nSeg; q++, o += segStride) {
+        g += seg[o];
+        h += seg[o + 1];
+      }
+      hist[2 * (x + bin)] = g;
+      hist[2 * (x + bin) + 1] = h;
+    }
+  }
+}
+
+/**
+ * One output's gradients and hessians of rows [r0, r1) (segment `q`), and
+ * their (g, h) histograms over the first m of `feats` into the segment's
+ * slice of `seg`: the rows are contiguous, so their codes are read in order,
+ * and each is read while its gradient is at hand.
+ */
+function gradRoot(a: Arena, loss: number, m: number, q: number, r0: number, r1: number): void {
+  const raw = a.raw, y = a.y, w = a.w, gh = a.gh, codes = a.codes, stride = a.stride, feats = a.feats;
+  const p = a.p, seg = a.seg, nBins = a.nBins;
+  const base = q * p;
+  for (let j = 0; j < m; j++) {
+    const x = (base + feats[j]) << 8;
+    seg.fill(0, 2 * x, 2 * (x + nBins[feats[j]]));
+    seg[2 * (x + NAN_BIN)] = 0;
+    seg[2 * (x + NAN_BIN) + 1] = 0;
+  }
+  const run = m > 0 && feats[m - 1] - feats[0] === m - 1;
+  const f0 = m > 0 ? feats[0] : 0, f1 = f0 + m, fp = f0 + (m & ~1);
+  const pairs = m & ~1;
+  let G = 0, H = 0;
+  for (let i = r0; i < r1; i++) {
+    let g: number, h: number;
+    if (loss === LOSS_BINARY) {
+      const pr = 1 / (1 + Math.exp(-raw[i]));
+      g = w[i] * (pr - y[i]);
+      h = w[i] * Math.max(pr * (1 - pr), 1e-16);
+    } else {
+      g = w[i] * (raw[i] - y[i]);
+      h = w[i];
+    }
+    gh[2 * i] = g;
+    gh[2 * i + 1] = h;
+    G += g;
+    H += h;
+    const ro = i * stride;
+    if (run) {
+      for (let f = f0; f < fp; f += 2) {
+        const x = ((base + f) << 8) + codes[ro + f], x2 = ((base + f + 1) << 8) + codes[ro + f + 1];
+        seg[2 * x] += g;
+        seg[2 * x + 1] += h;
+        seg[2 * x2] += g;
+        seg[2 * x2 + 1] += h;
+      }
+      if (fp < f1) {
+        const x = ((base + fp) << 8) + codes[ro + fp];
+        seg[2 * x] += g;
+        seg[2 * x + 1] += h;
+      }
+    } else {
+      for (let j = 0; j < pairs; j += 2) {
+        const f = feats[j], f2 = feats[j + 1];
+        const x = ((base + f) << 8) + codes[ro + f], x2 = ((base + f2) << 8) + codes[ro + f2];
+        seg[2 * x] += g;
+        seg[2 * x + 1] += h;
+        seg[2 * x2] += g;
+        seg[2 * x2 + 1] += h;
+      }
+      if (pairs < m) {
+        const f = feats[pairs], x = ((base + f) << 8) + codes[ro + f];
+        seg[2 * x] += g;
+        seg[2 * x + 1] += h;
+      }
+    }
+  }
+  a.segGH[2 * q] = G;
+  a.segGH[2 * q + 1] = H;
+}
+
+/** Per feature and bin, the count of every row (the root's counts of a tree on all rows). */
+export function countAll(a: Arena): void {
+  const { n, p, stride, codes, rootCnt } = a;
+  rootCnt.fill(0);
+  for (let i = 0; i < n; i++) {
+    const ro = i * stride;
+    for (let f = 0; f < p; f++) rootCnt[(f << 8) + codes[ro + f]]++;
+  }
+}
+
+/** Adds each leaf's value to output k of its rows that sit at positions [r0, r1) of `rows`. */
+function applyLeaves(a: Arena, k: number, W: number, nLeaves: number, r0: number, r1: number): void {
+  const rows = a.rows, raw = a.raw, ls = a.lStart, le = a.lEnd, lv = a.lValue;
+  for (let l = 0; l < nLeaves; l++) {
+    const s = ls[l] > r0 ? ls[l] : r0, e = le[l] < r1 ? le[l] : r1, v = lv[l];
+    if (W === 1) { for (let i = s; i < e; i++) raw[rows[i]] += v; }
+    else for (let i = s; i < e; i++) raw[rows[i] * W + k] += v;
   }
 }
 
@@ -559,12 +737,36 @@ function route(a: Arena, k: number, W: number, depth: number, r0: number, r1: nu
   }
 }
 
-/** Adds the current tree's value to output k of validation rows [r0, r1), routed on their raw values. */
-function routeRaw(a: Arena, k: number, W: number, r0: number, r1: number): void {
+/**
+ * Adds the current tree's value to output k of validation rows [r0, r1),
+ * routed on their raw values. A tree without category sets walks four rows
+ * side by side for its depth (a leaf's threshold is +Infinity and its missing
+ * values stay: it loops to itself).
+ */
+function routeRaw(a: Arena, k: number, W: number, depth: number, r0: number, r1: number): void {
   const x = a.vX, vRaw = a.vRaw, p = a.p;
   const feat = a.tFeat, child = a.tChild, value = a.tValue, right = a.tRight;
   const thr = a.tThr, nanRight = a.tNanRight, cat = a.tCat;
-  for (let i = r0; i < r1; i++) {
+  let i = r0;
+  if (depth >= 0) {
+    for (; i + 3 < r1; i += 4) {
+      const o0 = i * p, o1 = o0 + p, o2 = o1 + p, o3 = o2 + p;
+      let n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+      for (let d = 0; d < depth; d++) {
+        const v0 = x[o0 + feat[n0]], v1 = x[o1 + feat[n1]], v2 = x[o2 + feat[n2]], v3 = x[o3 + feat[n3]];
+        const t0 = thr[n0], t1 = thr[n1], t2 = thr[n2], t3 = thr[n3];
+        n0 = child[n0] + (v0 <= t0 ? 0 : v0 > t0 ? 1 : nanRight[n0]);
+        n1 = child[n1] + (v1 <= t1 ? 0 : v1 > t1 ? 1 : nanRight[n1]);
+        n2 = child[n2] + (v2 <= t2 ? 0 : v2 > t2 ? 1 : nanRight[n2]);
+        n3 = child[n3] + (v3 <= t3 ? 0 : v3 > t3 ? 1 : nanRight[n3]);
+      }
+      vRaw[i * W + k] += value[n0];
+      vRaw[(i + 1) * W + k] += value[n1];
+      vRaw[(i + 2) * W + k] += value[n2];
+      vRaw[(i + 3) * W + k] += value[n3];
+    }
+  }
+  for (; i < r1; i++) {
     const o = i * p;
     let node = 0;
     while (child[node] !== node) {
@@ -580,6 +782,28 @@ function routeRaw(a: Arena, k: number, W: number, r0: number, r1: number): void 
     }
     vRaw[i * W + k] += value[node];
   }
+}
+
+const EPS = 1e-15;
+
+/** Validation rows [r0, r1)'s weighted loss (one output) and weight, as block q's in `vLoss`. */
+function validLoss(a: Arena, loss: number, q: number, r0: number, r1: number): void {
+  const raw = a.vRaw, y = a.vY, w = a.vW;
+  let s = 0, sw = 0;
+  for (let i = r0; i < r1; i++) {
+    let l: number;
+    if (loss === LOSS_BINARY) {
+      const p = Math.min(1 - EPS, Math.max(EPS, 1 / (1 + Math.exp(-raw[i]))));
+      l = y[i] === 1 ? -Math.log(p) : -Math.log(1 - p);
+    } else {
+      const e = y[i] - raw[i];
+      l = 0.5 * e * e;
+    }
+    s += w[i] * l;
+    sw += w[i];
+  }
+  a.vLoss[2 * q] = s;
+  a.vLoss[2 * q + 1] = sw;
 }
 
 /** GOSS's per-row score: |g h| summed over the outputs. */

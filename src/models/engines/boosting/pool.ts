@@ -14,6 +14,8 @@ import type { BoostBins } from "./bins.ts";
 import type { Executor } from "./grower.ts";
 import {
   type Arena,
+  countAll,
+  GRAD_BLOCK,
   JOB_FIELDS,
   RF,
   rowStride,
@@ -21,6 +23,7 @@ import {
   Scratch,
   SET_WORDS,
   type SplitSettings,
+  VALID_BLOCK,
 } from "./kernels.ts";
 import {
   C_BLOCKS,
@@ -60,7 +63,9 @@ export function createArena(
   nSlots: number,
   maxNodes: number,
   goss: boolean,
-  valid: Float64Array | undefined,
+  /** trees may take every row: the JOB_GRAD_ROOT buffers and all rows' counts */
+  rootJobs: boolean,
+  valid: { X: Float64Array; y: Float64Array; w: Float64Array } | undefined,
   mono: Int8Array,
   y: Float64Array,
   w: Float64Array,
@@ -76,7 +81,7 @@ export function createArena(
     s.set(a as never);
     return s;
   };
-  return {
+  const a: Arena = {
     n,
     p,
     stride,
@@ -102,12 +107,23 @@ export function createArena(
     tNanRight: u8(maxNodes),
     tCat: u8(maxNodes),
     score: f64(goss ? n : 0),
-    vX: valid ? share(valid) : f64(0),
-    vRaw: f64(valid ? (valid.length / p) * W : 0),
+    vX: valid ? share(valid.X) : f64(0),
+    vRaw: f64(valid ? valid.y.length * W : 0),
+    vY: valid ? share(valid.y) : f64(0),
+    vW: valid ? share(valid.w) : f64(0),
+    vLoss: f64(valid ? 2 * Math.ceil(valid.y.length / VALID_BLOCK) : 0),
     raw: f64(n * W),
     y: share(y),
     w: share(w),
+    seg: f64(rootJobs ? Math.ceil(n / GRAD_BLOCK) * p * 512 : 0),
+    segGH: f64(rootJobs ? 2 * Math.ceil(n / GRAD_BLOCK) : 0),
+    rootCnt: i32(rootJobs ? p * 256 : 0),
+    lStart: i32(maxNodes),
+    lEnd: i32(maxNodes),
+    lValue: f64(maxNodes),
   };
+  if (rootJobs) countAll(a);
+  return a;
 }
 
 export class LocalExecutor implements Executor {

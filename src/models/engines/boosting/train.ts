@@ -21,21 +21,32 @@ import { type BoostBins, boostBins } from "./bins.ts";
 import { sigmoid, softmaxInPlace } from "./flat.ts";
 import { type BoostTree, type Executor, type GrowSettings, loadRouteTree, TreeGrower } from "./grower.ts";
 import {
+  APPLY_BLOCK,
   GRAD_BLOCK,
   J_DEPTH,
   J_K,
+  J_LEAVES,
   J_LOSS,
   J_N,
+  J_NV,
+  J_RM,
   J_SCORE,
+  J_TBLOCKS,
+  J_TMODE,
   J_TYPE,
+  J_VDEPTH,
+  J_VLOSS,
   J_W,
+  JOB_APPLY,
   JOB_GRAD,
-  JOB_ROUTE,
-  JOB_VROUTE,
+  JOB_GRAD_ROOT,
   LOSS_BINARY,
   LOSS_MULTICLASS,
   LOSS_SQUARED,
   type SplitSettings,
+  TMODE_LEAVES,
+  TMODE_ROUTE,
+  VALID_BLOCK,
 } from "./kernels.ts";
 import type { ResolvedBoostingParams } from "./params.ts";
 import { createArena, LocalExecutor, slotCount, WorkerPool } from "./pool.ts";
@@ -265,6 +276,12 @@ function gossSample(
   return m;
 }
 
+/** Whether a tree has a categorical (set) split. */
+function hasSets(t: BoostTree): boolean {
+  for (let i = 0; i < t.nNodes; i++) if (t.feature[i] >= 0 && t.catStart[i] >= 0) return true;
+  return false;
+}
+
 /** Sorted draw of m of p features. */
 function sampleFeatures(rng: Rng, p: number, m: number): Int32Array {
   const all = new Int32Array(p);
@@ -320,13 +337,15 @@ export async function boost(
     // nodes of a tree: 2 leaves - 1, leaves bounded by max_leaf_nodes and by min_samples_leaf
     const maxNodes = 2 * Math.min(settings.maxLeaves, Math.ceil(n / settings.minSamplesLeaf) + 1);
     const goss = p.data_sample_strategy === "goss";
+    const nSample = p.subsample < 1 ? Math.max(1, Math.round(p.subsample * n)) : n;
     const arena = createArena(
       binned,
       W,
       nSlots,
       maxNodes,
       goss,
-      valid?.X.data,
+      W === 1 && !goss && nSample === n,
+      valid ? { X: valid.X.data, y: valid.y, w: valid.w } : undefined,
       settings.monotone ?? new Int8Array(nf),
       y,
       w,
@@ -348,7 +367,6 @@ export async function boost(
     const rawV = arena.vRaw;
     for (let i = 0; i < nv; i++) for (let k = 0; k < W; k++) rawV[i * W + k] = baseline[k];
     const sample = new Int32Array(n);
-    const nSample = p.subsample < 1 ? Math.max(1, Math.round(p.subsample * n)) : n;
     const nCols = Math.max(1, Math.round(p.colsample * nf));
     // LightGBM's rule: all rows while the early rounds' gradients are still large everywhere
     const gossFrom = Math.floor(1 / p.learning_rate);
@@ -362,51 +380,84 @@ export async function boost(
     const lowerBetter = p.scoring === "loss";
     let best = lowerBetter ? Infinity : -Infinity, bestRounds = 0;
     const nGradBlocks = Math.ceil(n / GRAD_BLOCK);
+    const fused = W === 1 && !goss && nSample === n;
+    const nVBlocks = Math.ceil(nv / VALID_BLOCK);
+    const blockLoss = nv > 0 && W === 1 && p.scoring === "loss";
     let lastYield = performance.now();
     for (let r = 0; r < n; r++) sample[r] = r;
     for (let round = 0; round < p.max_iter; round++) {
       const job = arena.job;
-      job[J_TYPE] = JOB_GRAD;
-      job[J_LOSS] = loss;
-      job[J_W] = W;
-      job[J_N] = n;
-      const gossRound = goss && round >= gossFrom;
-      job[J_SCORE] = gossRound ? 1 : 0;
-      exec.run(nGradBlocks);
       let nRows = nSample;
-      if (gossRound) nRows = gossSample(arena.gh, n, W, nTop, nOther, rng, sample, arena.score, gossBucket);
-      else if (goss) {
-        for (let r = 0; r < n; r++) sample[r] = r;
-        nRows = n;
-      } else if (nSample < n) sampleRows(rng, n, nSample, sample);
+      // one output on every row: the gradients and the root's histogram in one pass over the rows
+      let fusedFeats: Int32Array | undefined;
+      let rootSums: { G: number; H: number } | undefined;
+      if (fused) {
+        fusedFeats = sampleFeatures(rng, nf, nCols);
+        job[J_TYPE] = JOB_GRAD_ROOT;
+        job[J_LOSS] = loss;
+        job[J_N] = n;
+        job[J_RM] = grower.useFeatures(fusedFeats);
+        exec.run(nGradBlocks);
+        let G = 0, H = 0;
+        for (let q = 0; q < nGradBlocks; q++) {
+          G += arena.segGH[2 * q];
+          H += arena.segGH[2 * q + 1];
+        }
+        rootSums = { G, H };
+      } else {
+        job[J_TYPE] = JOB_GRAD;
+        job[J_LOSS] = loss;
+        job[J_W] = W;
+        job[J_N] = n;
+        const gossRound = goss && round >= gossFrom;
+        job[J_SCORE] = gossRound ? 1 : 0;
+        exec.run(nGradBlocks);
+        if (gossRound) nRows = gossSample(arena.gh, n, W, nTop, nOther, rng, sample, arena.score, gossBucket);
+        else if (goss) {
+          for (let r = 0; r < n; r++) sample[r] = r;
+          nRows = n;
+        } else if (nSample < n) sampleRows(rng, n, nSample, sample);
+      }
       for (let k = 0; k < W; k++) {
-        const feats = sampleFeatures(rng, nf, nCols);
-        // a tree on all rows moves their scores by its leaves' row lists; on a sample, every row goes through it
-        const tree = grower.grow(sample, nRows, k * 2 * n, feats, (rows, start, end, v) => {
-          if (nRows === n) { for (let i = start; i < end; i++) raw[rows[i] * W + k] += v; }
-        });
+        const feats = fusedFeats ?? sampleFeatures(rng, nf, nCols);
+        let nLeaves = 0;
+        const tree = grower.grow(sample, nRows, k * 2 * n, feats, (_rows, start, end, v) => {
+          arena.lStart[nLeaves] = start;
+          arena.lEnd[nLeaves] = end;
+          arena.lValue[nLeaves++] = v;
+        }, rootSums);
+        // the tree's values to the scores: a tree on all rows by its leaves' row lists, on a sample by routing
+        // every row through it; the validation rows by routing
         const depth = nRows < n || nv > 0 ? loadRouteTree(tree, arena) : 0;
-        if (nRows < n) {
-          job[J_TYPE] = JOB_ROUTE;
-          job[J_DEPTH] = depth;
-          job[J_K] = k;
-          job[J_W] = W;
-          job[J_N] = n;
-          exec.run(nGradBlocks);
-        }
-        if (nv > 0) {
-          job[J_TYPE] = JOB_VROUTE;
-          job[J_K] = k;
-          job[J_W] = W;
-          job[J_N] = nv;
-          exec.run(Math.ceil(nv / GRAD_BLOCK));
-        }
+        const tBlocks = Math.ceil(n / APPLY_BLOCK);
+        job[J_TYPE] = JOB_APPLY;
+        job[J_TMODE] = nRows === n ? TMODE_LEAVES : TMODE_ROUTE;
+        job[J_TBLOCKS] = tBlocks;
+        job[J_LEAVES] = nLeaves;
+        job[J_DEPTH] = depth;
+        job[J_VDEPTH] = hasSets(tree) ? -1 : depth;
+        job[J_K] = k;
+        job[J_W] = W;
+        job[J_N] = n;
+        job[J_NV] = nv;
+        job[J_VLOSS] = blockLoss ? 1 : 0;
+        job[J_LOSS] = loss;
+        exec.run(tBlocks + nVBlocks);
         trees.push(tree);
       }
       trainLoss.push(meanLoss(loss, raw, y, w, W, lossRows));
       opts.onProgress?.(round + 1, p.max_iter);
       if (valid) {
-        const sc = validationScore(p.scoring, loss, rawV, valid.y, valid.w, W);
+        let sc: number;
+        if (blockLoss) {
+          // the validation loss, summed by blocks in the apply job
+          let sl = 0, sw = 0;
+          for (let q = 0; q < nVBlocks; q++) {
+            sl += arena.vLoss[2 * q];
+            sw += arena.vLoss[2 * q + 1];
+          }
+          sc = sw > 0 ? sl / sw : 0;
+        } else sc = validationScore(p.scoring, loss, rawV, valid.y, valid.w, W);
         validationScores.push(sc);
         if (lowerBetter ? sc < best - p.tol : sc > best + p.tol) {
           best = sc;

@@ -14,8 +14,13 @@ import {
   type WorkerReply,
 } from "./protocol.ts";
 
-/** Checks before sleeping: jobs come back to back while a tree grows. */
-const SPINS = 20000;
+/**
+ * How long a worker keeps checking for the next job before it sleeps: while a
+ * tree grows, jobs come back to back (the main thread partitions a leaf's rows
+ * in between, up to a millisecond or two), and waking a sleeping thread takes
+ * longer than most jobs.
+ */
+const SPIN_MS = 5;
 
 // deno-lint-ignore no-explicit-any
 const scope = self as any;
@@ -38,9 +43,12 @@ scope.onmessage = (e: MessageEvent<WorkerInit>) => {
       if (Atomics.add(ctl, C_DONE, 1) + 1 >= nBlocks) Atomics.notify(ctl, C_DONE);
       continue;
     }
-    let spins = 0;
+    let spins = 0, since = 0;
     while (Atomics.load(ctl, C_WORD) === w) {
-      if (++spins > SPINS) Atomics.wait(ctl, C_WORD, w);
+      if ((++spins & 1023) !== 0) continue;
+      const now = performance.now();
+      if (since === 0) since = now;
+      else if (now - since > SPIN_MS) Atomics.wait(ctl, C_WORD, w);
     }
   }
   scope.close();
