@@ -73,6 +73,11 @@ export function logLine(e: LogEntry): string {
     ',"probabilities":' + JSON.stringify(e.probabilities ?? null) + "}";
 }
 
+/** The UTC day (YYYY-MM-DD) of epoch ms: the date folder of a line whose `ts` it is. */
+export function logDay(ts: number): string {
+  return isoOf(ts).slice(0, 10);
+}
+
 /** A line's start, the same for every record of a request: `{"ts":"<ISO time>","request_id":"<id>"` */
 export function logHead(ts: number, requestId: string): string {
   return '{"ts":"' + isoOf(ts) + '","request_id":' + JSON.stringify(requestId);
@@ -81,11 +86,13 @@ export function logHead(ts: number, requestId: string): string {
 export class PredictionLog {
   /** serialized lines waiting to be written, oldest first */
   private pending: string[] = [];
-  /** the model folder of each pending line (same index) */
-  private pendingFolders: string[] = [];
+  /** the partition of each pending line (same index): "model=<name>/date=<day>" */
+  private pendingParts: string[] = [];
   /** modelFolder of the last model seen: a worker serves one model at a time */
   private lastModel = "";
   private lastFolder = "";
+  private lastDay = "";
+  private lastPart = "";
   private timer: ReturnType<typeof setInterval> | undefined;
   private flushing: Promise<void> | null = null;
   private again = false;
@@ -124,20 +131,33 @@ export class PredictionLog {
     this.pushLine(entry.model, logLine(entry));
   }
 
-  /** Appends one already serialized line (logLine's text, `ts` first) of model `model`'s records. */
-  pushLine(model: string, line: string): void {
+  /**
+   * Appends one already serialized line (logLine's text, `ts` first) of model
+   * `model`'s records; `day` (logDay of its ts) saves reading the date back
+   * out of the line (a slice of a line built from pieces flattens it).
+   */
+  pushLine(model: string, line: string, day: string = dateOf(line)): void {
     if (model !== this.lastModel) {
       this.lastModel = model;
       this.lastFolder = modelFolder(model);
+      this.lastDay = "";
+    }
+    if (day !== this.lastDay) {
+      this.lastDay = day;
+      this.lastPart = this.lastFolder + "/date=" + day;
     }
     if (this.closed) {
-      this.writeSync(this.lastFolder, line); // after close (shutdown): nothing may wait for a timer
+      this.writeSync(this.lastPart, line); // after close (shutdown): nothing may wait for a timer
       return;
     }
     this.pending.push(line);
-    this.pendingFolders.push(this.lastFolder);
+    this.pendingParts.push(this.lastPart);
     this.dropOverCap();
-    if (this.pending.length >= this.opts.batchSize && !this.flushing) queueMicrotask(() => void this.flush());
+    if (this.pending.length >= this.opts.batchSize) {
+      // a batch filled while a write is in flight: that writer goes round again
+      if (this.flushing) this.again = true;
+      else queueMicrotask(() => void this.flush());
+    }
   }
 
   /** Writes everything buffered so far; concurrent calls share one writer. Never rejects. */
@@ -185,7 +205,7 @@ export class PredictionLog {
     const over = this.pending.length - this.maxPending;
     if (over > 0) {
       this.pending.splice(0, over);
-      this.pendingFolders.splice(0, over);
+      this.pendingParts.splice(0, over);
       this.dropped += over;
     }
   }
@@ -196,10 +216,10 @@ export class PredictionLog {
   }
 
   /** Groups serialized lines by model folder and UTC date: "model=<name>/date=<day>" -> lines. */
-  private byPartition(lines: string[], folders: string[]): Map<string, string[]> {
+  private byPartition(lines: string[], parts: string[]): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (let i = 0; i < lines.length; i++) {
-      const key = folders[i] + "/date=" + dateOf(lines[i]);
+      const key = parts[i];
       let group = out.get(key);
       if (!group) out.set(key, group = []);
       group.push(lines[i]);
@@ -207,9 +227,9 @@ export class PredictionLog {
     return out;
   }
 
-  private writeSync(folder: string, line: string): void {
+  private writeSync(partition: string, line: string): void {
     try {
-      const dir = `${this.opts.dir}/${folder}/date=${dateOf(line)}`;
+      const dir = `${this.opts.dir}/${partition}`;
       Deno.mkdirSync(dir, { recursive: true });
       Deno.writeTextFileSync(`${dir}/${this.worker}-final.ndjson`, line + "\n", { append: true });
       this.written++;
@@ -220,11 +240,11 @@ export class PredictionLog {
   }
 
   private async writeOut(): Promise<void> {
-    const batch = this.pending, folders = this.pendingFolders;
+    const batch = this.pending, parts = this.pendingParts;
     this.pending = [];
-    this.pendingFolders = [];
-    let failed: string[] = [], failedFolders: string[] = [];
-    for (const [partition, lines] of this.byPartition(batch, folders)) {
+    this.pendingParts = [];
+    let failed: string[] = [], failedParts: string[] = [];
+    for (const [partition, lines] of this.byPartition(batch, parts)) {
       const text = lines.join("\n") + "\n";
       try {
         const path = await this.fileFor(partition, text.length);
@@ -235,13 +255,13 @@ export class PredictionLog {
       } catch (e) {
         this.noteWriteError(e);
         failed = failed.concat(lines);
-        failedFolders = failedFolders.concat(lines.map(() => partition.slice(0, partition.indexOf("/"))));
+        failedParts = failedParts.concat(lines.map(() => partition));
       }
     }
     if (failed.length) {
       // retry later, oldest first, within the cap
       this.pending = failed.concat(this.pending);
-      this.pendingFolders = failedFolders.concat(this.pendingFolders);
+      this.pendingParts = failedParts.concat(this.pendingParts);
       this.dropOverCap();
     }
   }

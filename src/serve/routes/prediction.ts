@@ -27,7 +27,7 @@ import type { ModelHolder, ServedModel } from "../holder.ts";
 import { HttpError, mediaType, parseJsonBody, readBodyText, requestIdFrom } from "../http.ts";
 import type { Metrics } from "../metrics.ts";
 import { parseMlflowCsv, parseMlflowJson } from "../mlflow.ts";
-import { logHead, type PredictionLog } from "../predlog.ts";
+import { logDay, logHead, type PredictionLog } from "../predlog.ts";
 import { explainQuery, explainTable, type RecordExplanation } from "../explain.ts";
 import { type ScoredTable, scoreTable, TableWriter } from "../scoring.ts";
 
@@ -55,8 +55,8 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
   const record = (m: ServedModel, w: TableWriter, rid: string, t: ScoredTable, probs: string[]) => {
     w.count(t, metrics, m.name, m.version);
     if (!log) return;
-    const head = logHead(Date.now(), rid);
-    for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]));
+    const ts = Date.now(), head = logHead(ts, rid), day = logDay(ts);
+    for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]), day);
   };
 
   /**
