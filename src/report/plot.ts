@@ -294,7 +294,12 @@ export function textBoxes(svg: Element): TextBox[] {
 // ---------------------------------------------------------------- rendering
 
 type Scales = "x" | "y" | "fx" | "fy";
-type AxisOptions = Record<string, unknown> & { tickFormat?: unknown; ticks?: unknown; axis?: unknown };
+type AxisOptions = Record<string, unknown> & {
+  tickFormat?: unknown;
+  ticks?: unknown;
+  axis?: unknown;
+  label?: unknown;
+};
 interface PlotElement extends Element {
   scale(name: string): { type: string; domain: unknown[]; range?: number[]; bandwidth?: number } | undefined;
 }
@@ -338,7 +343,12 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
   };
   for (const k of ["x", "y", "fx", "fy"] as Scales[]) {
     const s = scaleOf(first, k);
-    const user = (options[k as keyof Plot.PlotOptions] ?? {}) as AxisOptions;
+    let user = (options[k as keyof Plot.PlotOptions] ?? {}) as AxisOptions;
+    // an axis title longer than the chart is cut (its arrow and a margin kept)
+    if (s && typeof user.label === "string" && textWidth(user.label) > width - 24) {
+      user = { ...user, label: truncateText(user.label, width - 24) };
+      opts[k] = user;
+    }
     if (!s || user.axis === null || user.tickFormat !== undefined) continue;
     const vertical = k === "y" || k === "fy";
     if (CONTINUOUS.has(s.type) && user.ticks === undefined) {
@@ -395,7 +405,7 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
     const w = Number(svg.getAttribute("width")) || width, h = Number(svg.getAttribute("height")) || height;
     const boxes = textBoxes(svg);
     const grow = { left: 0, right: 0, top: 0, bottom: 0 };
-    for (const b of boxes) {
+    for (const b of boxes.filter((b) => b.right - b.left < w && b.bottom - b.top < h)) {
       grow.left = Math.max(grow.left, -b.left);
       grow.right = Math.max(grow.right, b.right - w);
       grow.top = Math.max(grow.top, -b.top);
@@ -426,7 +436,7 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
       );
       if (!collide || a.count <= 1.5) continue;
       a.count = Math.max(1.5, a.count / 2);
-      opts[k] = ticksFor((options[k as keyof Plot.PlotOptions] ?? {}) as AxisOptions, a);
+      opts[k] = ticksFor({ ...(opts[k] as AxisOptions), ticks: undefined, tickFormat: undefined }, a);
       fewer = true;
     }
     if (!fewer && grow.left + grow.right + grow.top + grow.bottom <= 0.5) break;

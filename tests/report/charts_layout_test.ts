@@ -175,6 +175,13 @@ export function chartCases(): ChartCase[] {
     html: shapDependenceChart(cols[0], { output: "P(yes)" }),
   });
   cases.push({
+    name: "shap dependence, a very long column name",
+    html: shapDependenceChart({
+      ...cols[0],
+      name: "monthly_recurring_revenue_after_discounts_and_taxes_rolling_90_days",
+    }),
+  });
+  cases.push({
     name: "shap dependence categorical",
     html: shapDependenceChart(cols[2], { output: "P(yes)" }),
   });
