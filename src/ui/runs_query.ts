@@ -225,10 +225,10 @@ const SNAPSHOT_MS = 5_000;
 async function storeStamp(store: TrackingStore): Promise<string> {
   const r = await store.db.get<Row>(
     `SELECT (SELECT COUNT(*) FROM runs) AS n, (SELECT MAX(seq) FROM runs) AS s,
-            (SELECT SUM(COALESCE(end_time, 0)) FROM runs) AS e, (SELECT MAX(id) FROM metrics) AS m,
+            (SELECT COUNT(end_time) FROM runs) AS e, (SELECT MAX(end_time) FROM runs) AS x, (SELECT MAX(id) FROM metrics) AS m,
             (SELECT COUNT(*) FROM params) AS p, (SELECT COUNT(*) FROM tags) AS t`,
   );
-  return r ? [r.n, r.s, r.e, r.m, r.p, r.t].map(String).join("/") : "";
+  return r ? [r.n, r.s, r.e, r.x, r.m, r.p, r.t].map(String).join("/") : "";
 }
 
 async function snapshot(store: TrackingStore, experiment?: string): Promise<Snapshot> {
