@@ -381,7 +381,7 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
       if (!vertical && user.tickRotate === undefined && widest > Math.max(band, step) - 4) {
         next.tickRotate = -90;
       }
-      opts[k] = next;
+      if (Object.keys(next).some((key) => next[key] !== user[key])) opts[k] = next;
     }
   }
   // margins from the first render's frame

@@ -182,6 +182,15 @@ export function chartCases(): ChartCase[] {
     }),
   });
   cases.push({
+    name: "shap dependence datetime",
+    html: shapDependenceChart({
+      ...cols[1],
+      name: "signup_date",
+      kind: "datetime",
+      values: cols[1].values.map((_, i) => new Date(Date.UTC(2020, 0, 1) + i * 9 * 86_400_000)),
+    }),
+  });
+  cases.push({
     name: "shap dependence categorical",
     html: shapDependenceChart(cols[2], { output: "P(yes)" }),
   });
