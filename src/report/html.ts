@@ -27,7 +27,7 @@ h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid 
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}
 th{background:#f4f6f8}td:first-child,th:first-child{text-align:left}
 .pass{color:#1a7f37}.fail{color:#cf222e;font-weight:600}.muted{color:#666}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:1rem}.grid .wide{grid-column:1/-1}
 figure{margin:0}svg{max-width:100%;height:auto}
 </style></head><body>
 ${body}

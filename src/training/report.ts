@@ -98,6 +98,9 @@ export function reportShap(
   }
 }
 
+/** Past this many classes the confusion matrix gets a full row of the report's chart grid. */
+const WIDE_CONFUSION_CLASSES = 6;
+
 /** Dependence charts for this many top columns. */
 const SHAP_DEPENDENCE = 4;
 
@@ -209,8 +212,11 @@ export function renderTrainHtml(input: TrainReportInput): string {
       : undefined;
     charts.push(prChart(ev.pr, { ap: r.metrics.pr_auc, baseline: base }));
   }
+  // a confusion matrix of many classes takes a whole row of the grid, else the page shrinks it unreadably
+  let wideChart = -1;
   if (ev.confusion && r.classes) {
     const threshold = r.classes.length === 2 ? input.params.threshold : undefined;
+    if (r.classes.length > WIDE_CONFUSION_CLASSES) wideChart = charts.length;
     charts.push(
       confusionChart(ev.confusion, r.classes.map(String), {
         threshold: typeof threshold === "number" ? threshold : undefined,
@@ -249,7 +255,10 @@ ${
       : ""
   }
 <h2>Charts</h2>
-<div class="grid">${charts.map((c) => `<figure>${c}</figure>`).join("\n")}</div>
+<div class="grid">${
+    charts.map((c, i) => i === wideChart ? `<figure class="wide">${c}</figure>` : `<figure>${c}</figure>`)
+      .join("\n")
+  }</div>
 ${importance ? `<figure>${importance}</figure>` : ""}
 ${shapSection(input.shap, input.importances)}
 <h2>Params</h2>

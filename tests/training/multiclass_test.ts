@@ -97,6 +97,8 @@ Deno.test("9 classes, one absent from validation: macro/weighted OvR metrics, no
     assert.ok(!html.includes("NaN"), "no NaN in the report");
     // t4's AUCs print the missing symbol, as in the Markdown and on the CLI
     assert.match(html, /<td>t4<\/td><td>0<\/td>(<td>[^<]*<\/td>){3}<td>-<\/td><td>-<\/td>/);
+    // nine classes: the confusion matrix takes a whole row of the chart grid (the CSS would shrink it to a third)
+    assert.match(html, /<figure class="wide"><figure[^>]*><h2>Confusion matrix<\/h2>/);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
