@@ -153,6 +153,37 @@ function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
 }
 
 /** A stored metric's value: NULL (or a row flagged is_nan) is missing, NaN in memory. */
+/**
+ * Puts key rows (run_id, key, value; metrics also is_nan, step, id) into their
+ * runs: a param or tag as its text, a metric as its latest value (highest
+ * step, then last logged; no ORDER BY needed), NULL or NaN as NaN. The store's
+ * search and the UI's runs table both fill runs this way.
+ */
+export function fillKeyedRows(
+  byId: Map<string, FilterableRun>,
+  kind: "params" | "tags" | "metrics",
+  rows: Row[],
+): void {
+  if (kind !== "metrics") {
+    for (const row of rows) {
+      const run = byId.get(row.run_id as string);
+      if (run) run[kind][row.key as string] = row.value as string;
+    }
+    return;
+  }
+  const latest = new Map<string, { step: number; id: number }>();
+  for (const row of rows) {
+    const run = byId.get(row.run_id as string);
+    if (!run) continue;
+    const at = `${row.run_id}\0${row.key}`;
+    const step = Number(row.step), id = Number(row.id);
+    const seen = latest.get(at);
+    if (seen && (seen.step > step || (seen.step === step && seen.id > id))) continue;
+    latest.set(at, { step, id });
+    run.metrics[row.key as string] = metricValue(row);
+  }
+}
+
 function metricValue(row: Row): number {
   return row.value === null || row.value === undefined || Number(row.is_nan) === 1 ? NaN : Number(row.value);
 }
@@ -573,25 +604,7 @@ export class TrackingStore {
           : `SELECT t.run_id, t.key, t.value FROM ${scoped(kind)} t.key IN (${placeholders(names.length)})`,
         [...args, ...names],
       );
-      if (kind !== "metrics") {
-        for (const row of rows) {
-          const run = byId.get(row.run_id as string);
-          if (run) run[kind][row.key as string] = row.value as string;
-        }
-        continue;
-      }
-      // a metric's value is its latest: highest step, then last logged (no ORDER BY: one pass here)
-      const latest = new Map<string, { step: number; id: number }>();
-      for (const row of rows) {
-        const run = byId.get(row.run_id as string);
-        if (!run) continue;
-        const at = `${row.run_id}\0${row.key}`;
-        const step = Number(row.step), id = Number(row.id);
-        const seen = latest.get(at);
-        if (seen && (seen.step > step || (seen.step === step && seen.id > id))) continue;
-        latest.set(at, { step, id });
-        run.metrics[row.key as string] = metricValue(row);
-      }
+      fillKeyedRows(byId, kind, rows);
     }
   }
 

@@ -13,7 +13,7 @@
  * tears a child from its family. Paging counts top-level groups.
  */
 import type { Row, SqlValue } from "../store/sql.ts";
-import type { TrackingStore } from "../tracking/store.ts";
+import { fillKeyedRows, type TrackingStore } from "../tracking/store.ts";
 import {
   type FilterableRun,
   filterKeys,
@@ -130,25 +130,8 @@ async function loadKeys(
       `SELECT ${cols} FROM ${from} t.key IN (${placeholders(names.length)})`,
       args,
     );
-    if (kind !== "metrics") {
-      for (const row of rows) {
-        const run = byId.get(row.run_id as string);
-        if (run) run[kind][row.key as string] = row.value as string;
-      }
-      continue;
-    }
-    // the latest value: highest step, then last logged (as the store's search)
-    const latest = new Map<string, { step: number; id: number }>();
-    for (const row of rows) {
-      const run = byId.get(row.run_id as string);
-      if (!run) continue;
-      const at = `${row.run_id}\0${row.key}`;
-      const step = Number(row.step), id = Number(row.id);
-      const seen = latest.get(at);
-      if (seen && (seen.step > step || (seen.step === step && seen.id > id))) continue;
-      latest.set(at, { step, id });
-      run.metrics[row.key as string] = row.is_nan ? NaN : Number(row.value);
-    }
+    // a NULL (missing) metric is NaN, as in the store's own search
+    fillKeyedRows(byId, kind, rows);
   }
 }
 

@@ -319,3 +319,31 @@ backendTest("a parent with more than 50 matching children shows 50 and a link to
     await ctx.store.close();
   }
 });
+
+backendTest(
+  "runs table: a missing (NULL) metric is missing, not 0, as in the store's own search",
+  async (b) => {
+    const store = await TrackingStore.open(b.location);
+    let runId: string;
+    try {
+      ({ runId } = await store.startRun({ experiment: "nulls", runName: "no-auc" }));
+      await store.logMetrics(runId, { roc_auc: null, f1: 0.4 });
+    } finally {
+      await store.close();
+    }
+    const ctx = await openUiContext(testConfig(b.root, b.location));
+    try {
+      const page = await queryRuns(ctx.store, {
+        experiment: "nulls",
+        columns: ["metrics.roc_auc", "metrics.f1"],
+      });
+      const row = page.rows.find((r) => r.runId === runId)!;
+      assert.ok(Number.isNaN(row.metrics.roc_auc), `roc_auc ${row.metrics.roc_auc}`);
+      assert.equal(row.metrics.f1, 0.4);
+      const empty = await queryRuns(ctx.store, { experiment: "nulls", filter: "metrics.roc_auc IS NULL" });
+      assert.deepEqual(empty.rows.map((r) => r.runId), [runId]);
+    } finally {
+      await ctx.store.close();
+    }
+  },
+);
