@@ -136,8 +136,8 @@ function checkKey(kind: string, key: string): void {
  */
 const PROCESS_LEASES = new Map<string, Promise<string>>();
 
-/** A run row's attributes, with empty params, metrics and tags to fill in. */
-function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
+/** A run row's attributes, with empty params, metrics and tags to fill in (the UI's runs table reads runs so too). */
+export function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
   return {
     runId: r.run_id as string,
     experiment: r.experiment as string,
@@ -152,7 +152,6 @@ function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
   };
 }
 
-/** A stored metric's value: NULL (or a row flagged is_nan) is missing, NaN in memory. */
 /**
  * Puts key rows (run_id, key, value; metrics also is_nan, step, id) into their
  * runs: a param or tag as its text, a metric as its latest value (highest
@@ -184,6 +183,7 @@ export function fillKeyedRows(
   }
 }
 
+/** A stored metric's value: NULL (or a row flagged is_nan) is missing, NaN in memory. */
 function metricValue(row: Row): number {
   return row.value === null || row.value === undefined || Number(row.is_nan) === 1 ? NaN : Number(row.value);
 }

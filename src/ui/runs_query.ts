@@ -13,7 +13,7 @@
  * tears a child from its family. Paging counts top-level groups.
  */
 import type { Row, SqlValue } from "../store/sql.ts";
-import { fillKeyedRows, type TrackingStore } from "../tracking/store.ts";
+import { fillKeyedRows, runAttributes, type TrackingStore } from "../tracking/store.ts";
 import {
   type FilterableRun,
   filterKeys,
@@ -85,21 +85,6 @@ function placeholders(n: number): string {
   return Array.from({ length: n }, () => "?").join(", ");
 }
 
-function attributes(r: Row): FilterableRun {
-  return {
-    runId: r.run_id as string,
-    experiment: r.experiment as string,
-    runName: (r.run_name as string | null) ?? null,
-    status: r.status as string,
-    startTime: Number(r.start_time),
-    endTime: r.end_time == null ? null : Number(r.end_time),
-    parentRunId: (r.parent_run_id as string | null) ?? null,
-    params: {},
-    metrics: {},
-    tags: {},
-  };
-}
-
 /** Loads the named keys of `runs` (all runs of the scope, or just some ids). */
 async function loadKeys(
   store: TrackingStore,
@@ -143,7 +128,7 @@ async function runRows(store: TrackingStore, experiment?: string): Promise<Filte
      ${experiment !== undefined ? "WHERE e.name = ?" : ""} ORDER BY r.start_time DESC, r.seq DESC`,
     experiment !== undefined ? [experiment] : [],
   );
-  return rows.map(attributes);
+  return rows.map(runAttributes);
 }
 
 type KeySets = Record<"metrics" | "params" | "tags", string[]>;

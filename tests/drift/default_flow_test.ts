@@ -8,37 +8,15 @@ import assert, { equal } from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { runDrift } from "../../src/drift/run.ts";
-import { ModelRegistry } from "../../src/registry/registry.ts";
-import { TrackingStore } from "../../src/tracking/store.ts";
 import { makeRows, trainFixture } from "../serve/fixture.ts";
 import { flipByte } from "../models/_tamper.ts";
+import { championProject } from "./_champion.ts";
 import { UserError } from "../../src/core/errors.ts";
 
 Deno.test("drift with no arguments: champion's training data vs the last log day, with prediction drift", async () => {
   const root = Deno.makeTempDirSync({ prefix: "drift_default_" });
   try {
-    const artifact = await trainFixture(join(root, "t"), { seed: 5, trees: 6, intLabels: true });
-    const config = ConfigSchema.parse({
-      paths: {
-        models: join(root, "models"),
-        predictions: join(root, "predictions"),
-        reports: join(root, "reports"),
-        monitoring: join(root, "monitoring"),
-      },
-      tracking: { store: join(root, "models", "orchard.db") },
-      data: { target: "churn" },
-    });
-    Deno.mkdirSync(config.paths.models, { recursive: true });
-    const store = await TrackingStore.open(config.tracking.store);
-    const { runId } = await store.startRun({ experiment: "drift-test" });
-    await store.logArtifact(runId, "model", artifact);
-    await store.endRun(runId, "FINISHED");
-    await (await ModelRegistry.open(store, { modelsDir: config.paths.models })).register({
-      runId,
-      name: config.registry.model_name,
-      alias: "champion",
-    });
-    await store.close();
+    const config = await championProject(root);
 
     // two days of log; the later one sees much higher monthly charges (all predicted churners)
     for (const [day, shift] of [["2026-03-01", 0], ["2026-03-02", 60]] as const) {

@@ -7,41 +7,13 @@
  */
 import assert, { equal } from "node:assert/strict";
 import { join } from "node:path";
-import { ConfigSchema } from "../../src/config/schema.ts";
 import { runDrift } from "../../src/drift/run.ts";
-import { ModelRegistry } from "../../src/registry/registry.ts";
 import { PredictionLog } from "../../src/serve/predlog.ts";
-import { TrackingStore } from "../../src/tracking/store.ts";
-import { makeRows, trainFixture } from "../serve/fixture.ts";
+import { makeRows } from "../serve/fixture.ts";
+import { championProject } from "./_champion.ts";
 
 const DAY = "2026-03-02";
 const TS = Date.parse(`${DAY}T10:00:00Z`);
-
-async function setup(root: string) {
-  const artifact = await trainFixture(join(root, "t"), { seed: 5, trees: 6, intLabels: true });
-  const config = ConfigSchema.parse({
-    paths: {
-      models: join(root, "models"),
-      predictions: join(root, "predictions"),
-      reports: join(root, "reports"),
-      monitoring: join(root, "monitoring"),
-    },
-    tracking: { store: join(root, "models", "orchard.db") },
-    data: { target: "churn" },
-  });
-  Deno.mkdirSync(config.paths.models, { recursive: true });
-  const store = await TrackingStore.open(config.tracking.store);
-  const { runId } = await store.startRun({ experiment: "drift-test" });
-  await store.logArtifact(runId, "model", artifact);
-  await store.endRun(runId, "FINISHED");
-  await (await ModelRegistry.open(store, { modelsDir: config.paths.models })).register({
-    runId,
-    name: config.registry.model_name,
-    alias: "champion",
-  });
-  await store.close();
-  return config;
-}
 
 /** The champion's records and another model's, with 80 columns of its own, on the same day. */
 function entries() {
@@ -72,7 +44,7 @@ function extraColumns(run: Awaited<ReturnType<typeof runDrift>>) {
 Deno.test("drift by default reads the champion's own folder of the prediction log, not another model's", async () => {
   const root = Deno.makeTempDirSync({ prefix: "drift_per_model_" });
   try {
-    const config = await setup(root);
+    const config = await championProject(root);
     const log = new PredictionLog({
       dir: config.paths.predictions,
       worker: "w1",
@@ -102,7 +74,7 @@ Deno.test("drift by default reads the champion's own folder of the prediction lo
 Deno.test("drift still reads a log in the older layout (date=<day>/ at the top), filtered to its model", async () => {
   const root = Deno.makeTempDirSync({ prefix: "drift_legacy_log_" });
   try {
-    const config = await setup(root);
+    const config = await championProject(root);
     const dir = join(config.paths.predictions, `date=${DAY}`);
     Deno.mkdirSync(dir, { recursive: true });
     const { churn, other } = entries();
@@ -130,7 +102,7 @@ Deno.test("drift still reads a log in the older layout (date=<day>/ at the top),
 Deno.test("drift --model <a registered version's folder> reads that model's log folder, and names its report by the model", async () => {
   const root = Deno.makeTempDirSync({ prefix: "drift_version_dir_" });
   try {
-    const config = await setup(root);
+    const config = await championProject(root);
     const log = new PredictionLog({
       dir: config.paths.predictions,
       worker: "w1",
