@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { postgresAnswers } from "./_postgres.ts";
 import { TrackingStore } from "../src/tracking/store.ts";
 import { ModelRegistry } from "../src/registry/registry.ts";
 import { resolveModelUri } from "../src/registry/uri.ts";
@@ -38,18 +39,6 @@ const ms = (t0: number) => performance.now() - t0;
 const fmt = (x: number) => x.toFixed(x < 10 ? 2 : 0);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const SHA = "ab".repeat(32);
-
-async function postgresAnswers(uri: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
 
 async function logRun(store: TrackingStore, i: number): Promise<void> {
   const { runId } = await store.startRun({

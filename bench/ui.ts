@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { postgresAnswers } from "./_postgres.ts";
 import { TrackingStore } from "../src/tracking/store.ts";
 import { REGISTRY_SCHEMA } from "../src/registry/registry.ts";
 import type { Sql, SqlValue } from "../src/store/sql.ts";
@@ -277,18 +278,6 @@ async function bench(
   return { backend: kind, fill_s: fillS, pages, chromium: chromiumTimes };
 }
 
-async function pgReachable(uri: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: uri, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
 const results: BackendResult[] = [];
 const root = Deno.makeTempDirSync({ prefix: "orchard-bench-ui-" });
 const started = new Date().toISOString();
@@ -301,7 +290,7 @@ console.log(
 try {
   monitoringFiles(root);
   results.push(await bench("sqlite", join(root, "models/orchard.db"), root, true));
-  if (!values["no-postgres"] && await pgReachable(PG_URI)) {
+  if (!values["no-postgres"] && await postgresAnswers(PG_URI)) {
     const schema = `bench_ui_${Date.now().toString(36)}`;
     const url = new URL(PG_URI);
     url.searchParams.set("schema", schema);
