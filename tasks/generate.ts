@@ -1,13 +1,20 @@
 /**
  * `deno task data:generate`: writes the example churn world to data/raw
- * (customers.csv, transactions.json, generation.json); `--scenario drift`
- * writes a later production batch to data/raw/drift.
+ * (customers.csv, transactions.json, labels.csv, generation.json); `--scenario
+ * drift` writes a later production batch to data/raw/drift.
  */
 import { join } from "node:path";
 import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
 import { log } from "../src/core/progress.ts";
-import { type GenerateResult, generateWorld, type Scenario, SCENARIOS } from "../src/data/generate.ts";
+import {
+  addMissingLabels,
+  type GenerateResult,
+  generateWorld,
+  LABELS_FILE,
+  type Scenario,
+  SCENARIOS,
+} from "../src/data/generate.ts";
 
 function positiveInt(flag: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
@@ -29,11 +36,12 @@ function exists(path: string): boolean {
 
 const isScenario = (name: string): name is Scenario => Object.hasOwn(SCENARIOS, name);
 
-type Result = GenerateResult | { skipped: true; reason: string; out_dir: string };
+type Result = GenerateResult | { skipped: true; reason: string; out_dir: string; labels?: string };
 
 export const spec = defineTask({
   name: "data:generate",
-  description: "Write the example churn world (customers.csv, transactions.json, generation.json).\n" +
+  description:
+    "Write the example churn world (customers.csv, transactions.json, labels.csv, generation.json).\n" +
     "baseline goes to data/raw; --scenario drift writes a later, shifted batch to data/raw/drift.",
   options: {
     customers: {
@@ -46,6 +54,12 @@ export const spec = defineTask({
       type: "string",
       description: "months of transactions (default generate.months)",
       valueName: "M",
+    },
+    "label-cutoffs": {
+      type: "string",
+      description:
+        "monthly cut-offs of the label history labels.csv (default generate.label_cutoffs; 0: none)",
+      valueName: "K",
     },
     scenario: { type: "string", description: "baseline | drift (default baseline)", valueName: "name" },
     out: {
@@ -63,16 +77,29 @@ export const spec = defineTask({
     }
     const outDir = ctx.values.out ??
       (scenario === "drift" ? join(cfg.paths.raw, "drift") : cfg.paths.raw);
-    if (ctx.values["if-missing"]) {
-      const files = ["customers.csv", "transactions.json"].map((f) => join(outDir, f));
-      if (files.every(exists)) {
-        log(`data:generate: ${outDir} already holds the raw data; nothing to do (--if-missing)`);
-        return { skipped: true, reason: "raw data present", out_dir: outDir };
-      }
-    }
     const customers = positiveInt("customers", ctx.values.customers, cfg.generate.customers);
     const seed = positiveInt("seed", ctx.values.seed, cfg.generate.seed, 0);
     const months = positiveInt("months", ctx.values.months, cfg.generate.months);
+    const labelCutoffs = positiveInt(
+      "label-cutoffs",
+      ctx.values["label-cutoffs"],
+      cfg.generate.label_cutoffs,
+      0,
+    );
+    if (ctx.values["if-missing"]) {
+      const files = ["customers.csv", "transactions.json"].map((f) => join(outDir, f));
+      if (files.every(exists)) {
+        const base = { skipped: true as const, reason: "raw data present", out_dir: outDir };
+        if (labelCutoffs === 0 || exists(join(outDir, LABELS_FILE))) {
+          log(`data:generate: ${outDir} already holds the raw data; nothing to do (--if-missing)`);
+          return base;
+        }
+        // raw data from before the label history: its labels, only if the generator wrote that data
+        const added = addMissingLabels({ customers, seed, months, scenario, outDir, labelCutoffs });
+        log(`data:generate: ${added.note}`);
+        return { ...base, ...(added.path ? { labels: added.path } : {}) };
+      }
+    }
     const t0 = performance.now();
     log(`data:generate: ${customers} customers, ${months} months, seed ${seed}, scenario ${scenario}`);
     const result = generateWorld({
@@ -81,13 +108,17 @@ export const spec = defineTask({
       months,
       scenario,
       outDir,
+      labelCutoffs,
       onProgress: (done, total) => log(`data:generate: ${done}/${total} customers`),
     });
     log(`data:generate: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     return result;
   },
   summary(r) {
-    if ("skipped" in r) return `data:generate: skipped, ${r.out_dir} already has raw data`;
+    if ("skipped" in r) {
+      return `data:generate: skipped, ${r.out_dir} already has raw data` +
+        (r.labels ? ` (added its label history ${r.labels})` : "");
+    }
     const d = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     return [
       `data:generate (${r.scenario}, seed ${r.seed}) -> ${r.out_dir}`,
@@ -96,6 +127,13 @@ export const spec = defineTask({
         d(r.defects.transactions)
       } with defects), ${r.window_start} .. ${r.as_of}`,
       `  churn rate:   ${(r.churn_rate * 100).toFixed(1)}%`,
+      ...(r.labels
+        ? [
+          `  labels:       ${r.labels.rows} rows at ${r.labels.cutoffs.length} cut-offs (${
+            r.labels.cutoffs[0]
+          } .. ${r.labels.cutoffs.at(-1)}), ${(r.labels.positive_rate * 100).toFixed(1)}% churned`,
+        ]
+        : []),
     ].join("\n");
   },
 });

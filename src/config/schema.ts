@@ -95,6 +95,9 @@ export const GenerateSchema = z.strictObject({
     "seed of the generator: the same seed writes the same files",
   ),
   months: z.number().int().positive().default(12).describe("months of transactions to generate"),
+  label_cutoffs: z.number().int().nonnegative().default(6).describe(
+    "monthly cut-offs of the label history (labels.csv: customer_id, cutoff, churned), at most months - 1; 0: none",
+  ),
 });
 
 export const ModelSchema = z.strictObject({

@@ -13,6 +13,14 @@
  *
  * transactions.json is a JSON array written in chunks (never one big string),
  * so millions of rows stay practical.
+ *
+ * labels.csv is the label history: churn observed at monthly cut-offs before
+ * the snapshot date (customer_id, cutoff, churned), one row per customer
+ * signed up by the cut-off. The transactions go on past every cut-off, so a
+ * training set built from it leaks the future unless each row's features are
+ * taken as of its cut-off (the point-in-time join). It is drawn from the true
+ * churn flags, without defects, and takes no draws of its own: the other files
+ * are the same bytes with or without it.
  */
 import { join } from "node:path";
 import { atomically, ensureDir, writeJsonAtomic } from "../core/atomic.ts";
@@ -113,7 +121,9 @@ export interface GenerateOptions {
   /** months of transaction history before the snapshot date */
   months: number;
   scenario: Scenario;
-  /** the directory that receives customers.csv, transactions.json and generation.json */
+  /** monthly cut-offs of the label history (labels.csv); 0: no label history (default 0) */
+  labelCutoffs?: number;
+  /** the directory that receives customers.csv, transactions.json, labels.csv and generation.json */
   outDir: string;
   onProgress?: (customersDone: number, total: number) => void;
 }
@@ -122,13 +132,15 @@ export interface GenerateResult {
   scenario: Scenario;
   seed: number;
   out_dir: string;
-  files: { customers: string; transactions: string; manifest: string };
+  files: { customers: string; transactions: string; manifest: string; labels?: string };
   as_of: string;
   window_start: string;
   customers: number;
   customer_rows: number;
   transactions: number;
   churn_rate: number;
+  /** the label history: its cut-offs (YYYY-MM-DD, oldest first) and rows */
+  labels?: { cutoffs: string[]; rows: number; positive_rate: number };
   /** injected defects, by kind: what prep should find */
   defects: { customers: Record<string, number>; transactions: Record<string, number> };
 }
@@ -206,6 +218,8 @@ export function generateWorld(opts: GenerateOptions): GenerateResult {
   // the raw file has the columns the prep stage validates, in the same order
   const header = customersSchema().columns.map((c) => c.name);
   const customerRows: CustomerRow[] = [];
+  // the truth the label history is drawn from: signup time and churn flag, before any defect
+  const truth: { id: string; signupMs: number; churned: number }[] = [];
   let churners = 0, txnCount = 0, txnId = 0;
   const pad = Math.max(7, String(opts.customers).length);
 
@@ -276,6 +290,7 @@ export function generateWorld(opts: GenerateOptions): GenerateResult {
         0.015 * (charges - 50) + 0.35 * (payment === "invoice" ? 1 : 0) + rng.normal(0, 0.9);
       const churned = rng.chance(sigmoid(z)) ? 1 : 0;
       churners += churned;
+      truth.push({ id, signupMs, churned });
 
       // behaviour: monthly visits, fading for most churners before they leave
       const baseRate = PLAN_RATE[plan] * world.frequencyFactor * Math.exp(0.45 * engagement);
@@ -372,19 +387,107 @@ export function generateWorld(opts: GenerateOptions): GenerateResult {
     file.close();
   });
 
+  const labels = opts.labelCutoffs
+    ? writeLabels(join(opts.outDir, LABELS_FILE), truth, asOfMs, Math.min(opts.labelCutoffs, opts.months - 1))
+    : undefined;
+
   const result: GenerateResult = {
     scenario: opts.scenario,
     seed: opts.seed,
     out_dir: opts.outDir,
-    files: { customers: customersPath, transactions: transactionsPath, manifest: manifestPath },
+    files: {
+      customers: customersPath,
+      transactions: transactionsPath,
+      manifest: manifestPath,
+      ...(labels ? { labels: labels.path } : {}),
+    },
     as_of: world.asOf,
     window_start: isoDate(windowStartMs),
     customers: opts.customers,
     customer_rows: customerRows.length,
     transactions: txnCount,
     churn_rate: opts.customers ? churners / opts.customers : 0,
+    ...(labels
+      ? { labels: { cutoffs: labels.cutoffs, rows: labels.rows, positive_rate: labels.positiveRate } }
+      : {}),
     defects: { customers: custDefects, transactions: txnDefects },
   };
   writeJsonAtomic(manifestPath, result);
   return result;
+}
+
+export const LABELS_FILE = "labels.csv";
+
+/** The label history's cut-offs: the same day of each of the `n` months before the snapshot, oldest first. */
+export function labelCutoffs(asOf: string, n: number): string[] {
+  const asOfMs = Date.parse(asOf + "T00:00:00Z");
+  return Array.from({ length: n }, (_, i) => isoDate(addMonths(asOfMs, -(n - i))));
+}
+
+/**
+ * labels.csv: for each cut-off (oldest first), every customer signed up by
+ * then, with whether they churned by the snapshot date (the world's churners
+ * all leave at its end, so a row says whether the customer, still active at
+ * the cut-off, leaves within the rest of the window).
+ */
+function writeLabels(
+  path: string,
+  truth: { id: string; signupMs: number; churned: number }[],
+  asOfMs: number,
+  n: number,
+): { path: string; cutoffs: string[]; rows: number; positiveRate: number } {
+  const cutoffs = labelCutoffs(isoDate(asOfMs), Math.max(0, n));
+  let rows = 0, positive = 0;
+  atomically(path, (tmp) => {
+    const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    const out = new ChunkWriter(file);
+    out.push("customer_id,cutoff,churned\n");
+    for (const c of cutoffs) {
+      const cMs = Date.parse(c + "T00:00:00Z");
+      for (const t of truth) {
+        if (t.signupMs > cMs) continue;
+        out.push(`${t.id},${c},${t.churned}\n`);
+        rows++;
+        positive += t.churned;
+      }
+    }
+    out.flush();
+    file.close();
+  });
+  return { path, cutoffs, rows, positiveRate: rows ? positive / rows : 0 };
+}
+
+/**
+ * `--if-missing` on raw data written before the label history existed: the
+ * world is generated again into a scratch folder beside it, and its labels.csv
+ * is moved in only when the customers and transactions there are byte for byte
+ * the ones present (the same generator, seed and size). Raw data of one's own
+ * is never given labels it does not have.
+ */
+export function addMissingLabels(
+  opts: Omit<GenerateOptions, "onProgress"> & { labelCutoffs: number },
+): { path?: string; note: string } {
+  const scratch = Deno.makeTempDirSync({ dir: opts.outDir, prefix: ".labels-" });
+  try {
+    const r = generateWorld({ ...opts, outDir: scratch });
+    const same = (f: string) => {
+      try {
+        const a = Deno.readFileSync(join(scratch, f)), b = Deno.readFileSync(join(opts.outDir, f));
+        return a.length === b.length && a.every((x, i) => x === b[i]);
+      } catch {
+        return false;
+      }
+    };
+    if (!same("customers.csv") || !same("transactions.json")) {
+      return {
+        note: `${opts.outDir} has raw data this generator (seed ${opts.seed}, ${opts.customers} customers, ` +
+          `${opts.months} months) did not write: no label history added`,
+      };
+    }
+    const path = join(opts.outDir, LABELS_FILE);
+    Deno.renameSync(r.files.labels!, path);
+    return { path, note: `${opts.outDir} already holds the raw data; added its label history ${path}` };
+  } finally {
+    Deno.removeSync(scratch, { recursive: true });
+  }
 }
