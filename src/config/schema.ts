@@ -420,6 +420,28 @@ export const FeatureStoreSchema = z.strictObject({
   ),
 });
 
+/** Training on a feature service: a label table with timestamps, joined point-in-time (src/training/feature_set.ts). */
+export const TrainingSetSchema = z.strictObject({
+  feature_service: FS_NAME.nullable().default(null).describe(
+    "train (without --data) on this feature service's point-in-time join with the label table; null: on paths.features/customer_features.parquet",
+  ),
+  labels: z.strictObject({
+    path: z.string().min(1).default("data/raw/labels.csv").describe("the label table (CSV, Parquet, JSON)"),
+    entity_key: z.string().min(1).default("customer_id").describe(
+      "its entity column (the join key of the service's views)",
+    ),
+    timestamp: z.string().min(1).default("cutoff").describe(
+      "its timestamp column: each row's features are taken as of this time",
+    ),
+    label: z.string().min(1).optional().describe("its label column (default data.target)"),
+  }).default({ path: "data/raw/labels.csv", entity_key: "customer_id", timestamp: "cutoff" }).describe(
+    "the label table: one row per (entity, timestamp) with the label observed then",
+  ),
+  missing: z.enum(["drop", "keep"]).default("drop").describe(
+    "rows for which a view found no row in time (or within TTL): drop them, or keep them with missing values",
+  ),
+});
+
 export const ConfigSchema = z.strictObject({
   paths: PathsSchema.default(PathsSchema.parse({})).describe("where each stage reads and writes"),
   data: DataSchema.default(DataSchema.parse({})).describe("the raw sources, target and entity key"),
@@ -437,6 +459,9 @@ export const ConfigSchema = z.strictObject({
   feature_store: FeatureStoreSchema.default(FeatureStoreSchema.parse({})).describe(
     "the feature store: entities, feature views, feature services and the online store",
   ),
+  training_set: TrainingSetSchema.default(TrainingSetSchema.parse({})).describe(
+    "train on a feature service joined point-in-time with a label table",
+  ),
 }).strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -446,3 +471,4 @@ export type RegistryConfig = z.infer<typeof RegistrySchema>;
 export type MetricThreshold = z.infer<typeof MetricThresholdSchema>;
 export type FeatureStoreConfig = z.infer<typeof FeatureStoreSchema>;
 export type FeatureViewConfig = z.infer<typeof FeatureViewSchema>;
+export type TrainingSetConfig = z.infer<typeof TrainingSetSchema>;
