@@ -12,6 +12,8 @@ import pl from "nodejs-polars";
 import { UserError } from "../../src/core/errors.ts";
 import { buildDefinitions } from "../../src/featurestore/definitions.ts";
 import { FeatureStore } from "../../src/featurestore/store.ts";
+import { resolveFeatures } from "../../src/featurestore/definitions.ts";
+import { hashKey, type KeyCoder, pointInTimeJoin } from "../../src/featurestore/offline.ts";
 import { bruteForce, type EntityRow, storeFor, TTL_MS, world } from "./_world.ts";
 
 const entityFrame = (rows: EntityRow[]) =>
@@ -79,6 +81,61 @@ Deno.test("property: any small world, any entity rows: the join equals brute for
         },
       ),
       { numRuns: 40, seed: 17 },
+    );
+  } finally {
+    s.cleanup();
+  }
+});
+
+Deno.test("property: the hashed key join equals the string join and brute force, colliding hashes included", () => {
+  const s = storeFor(11);
+  try {
+    const defs = s.store.definitions;
+    const refs = resolveFeatures(defs, "both");
+    // every key hashes alike, or two thirds of them do: the collision check must catch it and redo
+    const coders: (KeyCoder | null)[] = [
+      hashKey,
+      null,
+      () => pl.lit(7).cast(pl.UInt64),
+      (k) => k.str.lengths().cast(pl.UInt64),
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ id: fc.integer({ min: 0, max: 31 }), t: fc.integer({ min: -10, max: 400 }) }), {
+          minLength: 1,
+          maxLength: 80,
+        }),
+        fc.constantFrom(...coders),
+        (ents, coder) => {
+          // ids 30 and 31 are a null key and one no view knows
+          const rows = ents.map((e) => ({
+            customer_id: e.id === 30 ? null : `C-${e.id}`,
+            event_timestamp: e.t,
+          }));
+          const df = pl.DataFrame({
+            customer_id: rows.map((r) => r.customer_id),
+            event_timestamp: rows.map((r) => r.event_timestamp),
+          }).withColumns(pl.col("event_timestamp").cast(pl.Int64).cast(pl.Datetime("ms")));
+          const { frame, stats } = pointInTimeJoin(defs, df, refs, {}, coder);
+          const a = frame.getColumn("a").toArray(), b = frame.getColumn("b").toArray();
+          const a2 = frame.getColumn("a2").toArray();
+          let matched = 0;
+          rows.forEach((e, i) => {
+            const want = e.customer_id === null
+              ? undefined
+              : bruteForce(s.w.rows, e.customer_id, e.event_timestamp, TTL_MS);
+            if (want) matched++;
+            assert.equal(a[i], want?.a ?? null, `row ${i} ${e.customer_id}@${e.event_timestamp}`);
+            assert.equal(b[i], want ? want.b : null);
+            const want2 = e.customer_id === null
+              ? undefined
+              : bruteForce(s.w.rows2, e.customer_id, e.event_timestamp, null);
+            assert.equal(a2[i], want2?.a ?? null);
+          });
+          assert.equal(stats.matched.v1, matched);
+        },
+      ),
+      { numRuns: 60, seed: 23 },
     );
   } finally {
     s.cleanup();
