@@ -11,7 +11,8 @@ export const spec = defineTask({
   name: "features",
   description: "Build per-customer features (tenure, recency, frequency, monetary total and average,\n" +
     "last 3 months against the 3 before) from prep's outputs into\n" +
-    "data/features/customer_features.parquet. With --batch, clean a later raw batch with prep's code\n" +
+    "data/features/customer_features.parquet, and the same features as of every month-end into\n" +
+    "data/features/customer_snapshots.parquet (the feature store's source). With --batch, clean a later raw batch with prep's code\n" +
     "(no split, quality gate reported but not enforced) and build the same columns.",
   options: {
     batch: {
@@ -45,6 +46,13 @@ export const spec = defineTask({
       `  as of ${r.as_of}; model inputs: ${r.model_inputs.join(", ")}`,
     ];
     if (r.split) lines.push(`  split: ${r.split.train} train, ${r.split.validation} validation`);
+    if (r.snapshots) {
+      lines.push(
+        `  snapshots: ${r.snapshots.rows} rows at ${r.snapshots.dates.length} month-ends (${
+          r.snapshots.dates[0]
+        } .. ${r.snapshots.dates.at(-1)}) -> ${r.snapshots.output}`,
+      );
+    }
     if (r.batch) {
       lines.push(
         `  batch ${r.batch.source}: rejected ${r.batch.rejected.customers} customers, ${r.batch.rejected.transactions} transactions; quality gate ${

@@ -24,7 +24,8 @@ export const spec = defineTask({
     "Train a model on the configured feature data (or any CSV/Parquet/JSON with --data), evaluate it on the " +
     "validation rows, record the run in the tracking store, save the model artifact under models/artifacts/<run>/ " +
     "and write reports/train_<run>.html and .md.",
-  usage: "train [--data FILE --target COL [--validation FILE]] [--set model.KEY=VALUE ...] [--json]",
+  usage:
+    "train [--data FILE --target COL [--validation FILE] | --feature-service NAME] [--set model.KEY=VALUE ...] [--json]",
   options: {
     data: {
       type: "string",
@@ -40,6 +41,12 @@ export const spec = defineTask({
       type: "string",
       description: "a separate validation file (default: seeded stratified split of --data)",
       valueName: "file",
+    },
+    "feature-service": {
+      type: "string",
+      description: "train on this feature service joined point-in-time with training_set.labels " +
+        "(default: training_set.feature_service, when --data is not given)",
+      valueName: "name",
     },
     experiment: {
       type: "string",
@@ -77,6 +84,7 @@ export const spec = defineTask({
       data: v.data,
       target: v.target,
       validation: v.validation,
+      featureService: v["feature-service"],
       experiment: v.experiment,
       modelName: v["model-name"],
       runName: v["run-name"],

@@ -95,8 +95,8 @@ export const GenerateSchema = z.strictObject({
     "seed of the generator: the same seed writes the same files",
   ),
   months: z.number().int().positive().default(12).describe("months of transactions to generate"),
-  label_cutoffs: z.number().int().nonnegative().default(6).describe(
-    "monthly cut-offs of the label history (labels.csv: customer_id, cutoff, churned), at most months - 1; 0: none",
+  label_cutoffs: z.number().int().nonnegative().default(3).describe(
+    "monthly cut-offs of the label history (labels.csv: customer_id, cutoff, churned), the last at the snapshot date; at most months; 0: none",
   ),
 });
 

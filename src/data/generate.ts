@@ -14,7 +14,7 @@
  * transactions.json is a JSON array written in chunks (never one big string),
  * so millions of rows stay practical.
  *
- * labels.csv is the label history: churn observed at monthly cut-offs before
+ * labels.csv is the label history: churn observed at monthly cut-offs up to
  * the snapshot date (customer_id, cutoff, churned), one row per customer
  * signed up by the cut-off. The transactions go on past every cut-off, so a
  * training set built from it leaks the future unless each row's features are
@@ -388,7 +388,7 @@ export function generateWorld(opts: GenerateOptions): GenerateResult {
   });
 
   const labels = opts.labelCutoffs
-    ? writeLabels(join(opts.outDir, LABELS_FILE), truth, asOfMs, Math.min(opts.labelCutoffs, opts.months - 1))
+    ? writeLabels(join(opts.outDir, LABELS_FILE), truth, asOfMs, Math.min(opts.labelCutoffs, opts.months))
     : undefined;
 
   const result: GenerateResult = {
@@ -418,17 +418,18 @@ export function generateWorld(opts: GenerateOptions): GenerateResult {
 
 export const LABELS_FILE = "labels.csv";
 
-/** The label history's cut-offs: the same day of each of the `n` months before the snapshot, oldest first. */
+/** The label history's cut-offs: the snapshot date and the same day of the `n - 1` months before, oldest first. */
 export function labelCutoffs(asOf: string, n: number): string[] {
   const asOfMs = Date.parse(asOf + "T00:00:00Z");
-  return Array.from({ length: n }, (_, i) => isoDate(addMonths(asOfMs, -(n - i))));
+  return Array.from({ length: n }, (_, i) => isoDate(addMonths(asOfMs, -(n - 1 - i))));
 }
 
 /**
  * labels.csv: for each cut-off (oldest first), every customer signed up by
- * then, with whether they churned by the snapshot date (the world's churners
- * all leave at its end, so a row says whether the customer, still active at
- * the cut-off, leaves within the rest of the window).
+ * then, with whether they churn by the snapshot date (the world's churners
+ * all leave at its end: a row says whether the customer, active at the
+ * cut-off, leaves within the rest of the window; at the last cut-off, the
+ * snapshot itself, it is customers.csv's churned).
  */
 function writeLabels(
   path: string,

@@ -1,7 +1,9 @@
 /**
  * The features stage as library code. Normal mode reads prep's outputs
  * (processed train/validation customers, interim filtered_sales) and writes
- * data/features/customer_features.parquet with a `split` column. Batch mode
+ * data/features/customer_features.parquet with a `split` column, and the same
+ * computed features as of every month-end (customer_snapshots.parquet, the
+ * feature store's source for point-in-time training sets). Batch mode
  * (--batch DIR) cleans a later raw batch with prep's own code (no split; the
  * quality gate is reported, never fatal) and builds the same feature columns.
  */
@@ -17,6 +19,7 @@ import { SPLIT_COLUMN } from "../data/split.ts";
 import { castToSchema } from "../data/validate.ts";
 import { BATCH_FEATURES_FILE, FEATURES_FILE, prepOutputs } from "../config/paths.ts";
 import { buildFeatures, MODEL_INPUT_COLUMNS } from "./customer.ts";
+import { buildSnapshots, snapshotDates, SNAPSHOTS_FILE } from "./snapshots.ts";
 
 export interface FeaturesOptions {
   /** a raw batch directory holding customers.* and transactions.* */
@@ -33,6 +36,8 @@ export interface FeaturesResult {
   columns: string[];
   model_inputs: readonly string[];
   split?: { train: number; validation: number };
+  /** normal mode: the features as of every month-end */
+  snapshots?: { output: string; dates: string[]; rows: number };
   /** batch mode: what cleaning the batch rejected, and the gate's verdict (not enforced) */
   batch?: { source: string; rejected: Record<string, number>; gate: GateResult };
   seconds: number;
@@ -138,6 +143,21 @@ export function runFeatures(cfg: Config, opts: FeaturesOptions = {}, log: (m: st
     } s)`,
   );
   writeFrameAtomic(features, output);
+  let snapshots: FeaturesResult["snapshots"];
+  if (!opts.batch) {
+    const t3 = performance.now();
+    const first = sales.select(pl.col("date").min().cast(pl.Utf8)).getColumn("date").toArray()[0];
+    const dates = snapshotDates(String(first ?? asOf), asOf);
+    const snap = buildSnapshots(customers, sales, dates, { idColumn: id });
+    const snapOut = join(cfg.paths.features, SNAPSHOTS_FILE);
+    writeFrameAtomic(snap, snapOut);
+    snapshots = { output: snapOut, dates, rows: snap.height };
+    log(
+      `features: ${snap.height} snapshot rows at ${dates.length} month-ends (${
+        ((performance.now() - t3) / 1000).toFixed(2)
+      } s)`,
+    );
+  }
   const result: FeaturesResult = {
     mode: opts.batch ? "batch" : "train",
     output,
@@ -148,6 +168,7 @@ export function runFeatures(cfg: Config, opts: FeaturesOptions = {}, log: (m: st
     seconds: (performance.now() - t0) / 1000,
   };
   if (batchInfo) result.batch = batchInfo;
+  if (snapshots) result.snapshots = snapshots;
   if (!opts.batch) {
     const nValid = features.filter(pl.col(SPLIT_COLUMN).eq(pl.lit("validation"))).height;
     result.split = { train: features.height - nValid, validation: nValid };

@@ -1,7 +1,8 @@
 /**
- * Training data: the train and validation tables, from the configured feature
- * data with its split column, or any file plus an optional validation file,
- * else a seeded stratified split. Files are read by the shared reader with the
+ * Training data: the train and validation tables, from a feature service
+ * joined point-in-time with a label table (training_set, feature_set.ts), the
+ * configured feature data with its split column, or any file plus an optional
+ * validation file, else a seeded stratified split. Files are read by the shared reader with the
  * config's data.read settings (src/data/io.ts), as predict and drift read them.
  */
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import type { DataDigest } from "../models/artifact.ts";
 import { SplitError, trainValidationSplit } from "../models/cv.ts";
 import { type Columns, type Exclusion, isMissing, takeRows } from "../models/preprocess/index.ts";
 import { tableColumns } from "../models/model.ts";
+import { type FeatureSet, loadFeatureSet } from "./feature_set.ts";
 
 export interface TableData {
   columns: Columns;
@@ -31,7 +33,14 @@ export interface TrainingData {
   /** columns never used as model inputs (id, split), each with the reason it is listed as dropped under */
   exclude: Exclusion[];
   /** how the validation rows were chosen */
-  source: "features" | "file+validation" | "split";
+  source: "features" | "file+validation" | "split" | "feature_service";
+  /** a feature service's training set: the joined rows and their lineage (the run records them) */
+  featureSet?: FeatureSet;
+  /**
+   * boosting on a feature set: the training rows split by entity into the rows fitted and the
+   * rows early stopping scores (a row-level holdout would score entities it trains on)
+   */
+  earlyStopping?: { fit: Columns; holdout: Columns };
 }
 
 export interface DataOptions {
@@ -41,6 +50,46 @@ export interface DataOptions {
   target?: string;
   /** a separate validation file (otherwise a seeded stratified split of `data`) */
   validation?: string;
+  /** train on this feature service joined with training_set.labels (default training_set.feature_service, unless --data) */
+  featureService?: string;
+}
+
+/**
+ * The training data the options and config describe: a feature service's
+ * point-in-time training set when one is named (--feature-service, or
+ * training_set.feature_service without --data), else loadTrainingData.
+ */
+export async function loadTrainingInput(config: Config, opts: DataOptions = {}): Promise<TrainingData> {
+  if (opts.featureService && opts.data) {
+    throw new UserError("--feature-service and --data are two sources of training rows: give one");
+  }
+  const service = opts.featureService ??
+    (opts.data ? undefined : config.training_set.feature_service ?? undefined);
+  if (!service) return loadTrainingData(config, opts);
+  const set = await loadFeatureSet(config, { featureService: service, target: opts.target });
+  const cols = tableColumns(set.frame);
+  const split = cols[SPLIT_COLUMN];
+  const tr: number[] = [], va: number[] = [];
+  for (let i = 0; i < set.frame.height; i++) (split[i] === "validation" ? va : tr).push(i);
+  let earlyStopping: TrainingData["earlyStopping"];
+  if (config.model.algorithm === "boosting" && set.earlyStoppingHoldout) {
+    const hold = set.earlyStoppingHoldout;
+    const fitRows = tr.filter((i) => !hold[i]), holdRows = tr.filter((i) => hold[i]);
+    if (fitRows.length && holdRows.length) {
+      earlyStopping = { fit: takeRows(cols, fitRows), holdout: takeRows(cols, holdRows) };
+    }
+  }
+  // the digests point at the label table until the run writes the joined rows (recordFeatureSet)
+  const digest = { path: set.lineage.labels.path, sha256: set.lineage.labels.sha256 };
+  return {
+    train: { columns: takeRows(cols, tr), rows: tr.length, digest: { ...digest, rows: tr.length } },
+    validation: { columns: takeRows(cols, va), rows: va.length, digest: { ...digest, rows: va.length } },
+    target: set.lineage.labels.label,
+    exclude: set.exclude,
+    source: "feature_service",
+    featureSet: set,
+    ...(earlyStopping ? { earlyStopping } : {}),
+  };
 }
 
 function readForTraining(

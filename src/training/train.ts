@@ -2,8 +2,9 @@
  * The training stage as functions a task or a notebook can call (each step
  * lives in its own module and is re-exported here):
  *
- *   loadTrainingData  (data.ts)       -> the train and validation tables
- *                        (configured feature data with its split column, or
+ *   loadTrainingInput (data.ts)       -> the train and validation tables
+ *                        (a feature service joined point-in-time with a label
+ *                        table, feature_set.ts; the configured feature data with its split column, or
  *                        any file + optional validation file, else a seeded
  *                        stratified split)
  *   resolveTarget     (models/target.ts)    -> task, classes, positive class, encoded labels
@@ -43,11 +44,13 @@ import {
 } from "../registry/settings.ts";
 import { type Config, ModelNameSchema } from "../config/schema.ts";
 import type { Columns } from "../models/preprocess/index.ts";
-import { loadTrainingData } from "./data.ts";
+import { loadTrainingInput } from "./data.ts";
+import { recordFeatureSet } from "./feature_set.ts";
 import type { TrainOptions, TrainResult } from "./types.ts";
 
 // the stage's steps, importable from this module as before the split (tasks and notebooks use it)
 export * from "./data.ts";
+export * from "./feature_set.ts";
 export * from "../models/target.ts";
 export * from "../models/fit.ts";
 export * from "../models/evaluate.ts";
@@ -65,7 +68,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const reportModule = reportsDir ? import("./report.ts") : undefined;
   reportModule?.catch(() => {}); // a load error surfaces where it is awaited
   const say = (m: string) => verbose && stderrLog(m);
-  const data = loadTrainingData(config, opts);
+  const data = await loadTrainingInput(config, opts);
   const target = resolveTarget(
     data.train.columns[data.target],
     data.validation.columns[data.target],
@@ -114,6 +117,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     })).runId
     : newRunId();
   try {
+    if (data.featureSet) {
+      // the joined rows and their lineage go with the run; the model's lineage points at them
+      const rec = await recordFeatureSet(
+        store,
+        runId,
+        data.featureSet,
+        join(config.paths.models, "training_sets"),
+      );
+      for (const part of [data.train, data.validation]) {
+        part.digest = { path: rec.path, sha256: rec.sha256, rows: part.rows };
+      }
+    }
     const fitted = fittedParams(fitParams, target, data.target);
     if (auto) {
       // the chosen threshold is logged once it is known (params are immutable)
@@ -162,14 +177,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     const t0 = performance.now();
     // the in-memory model object (src/models/model.ts); the stage adds tracking, lineage and reports
-    let model = await fit(data.train.columns, {
+    // a feature set's rows repeat entities across cut-offs: boosting's early stopping holds out whole entities
+    const grouped = params.early_stopping_on === "train" ? data.earlyStopping : undefined;
+    let model = await fit(grouped?.fit ?? data.train.columns, {
       ...fitParams,
       target: data.target,
       exclude: data.exclude,
       progress: verbose,
       // early_stopping_on = validation: an engine that stops early (boosting) scores the validation
       // rows each round, as XGBoost's eval_set; otherwise it holds out training rows itself
-      ...(params.early_stopping_on === "validation" ? { validation: data.validation.columns } : {}),
+      ...(params.early_stopping_on === "validation"
+        ? { validation: data.validation.columns }
+        : grouped
+        ? { validation: grouped.holdout }
+        : {}),
     });
     const { preprocessor, estimator } = model;
     const trainSeconds = (performance.now() - t0) / 1000;
