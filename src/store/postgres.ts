@@ -39,6 +39,9 @@ function queryable(client: pg.Pool | pg.PoolClient): Sql {
     (await client.query(numberPlaceholders(sql), args as unknown[])).rows as T[];
   return {
     all,
+    values: async (sql: string, args: readonly SqlValue[] = []) =>
+      (await client.query({ text: numberPlaceholders(sql), values: args as unknown[], rowMode: "array" }))
+        .rows as unknown[][],
     get: async <T>(sql: string, args: readonly SqlValue[] = []) => (await all<T>(sql, args))[0],
     run: async (sql: string, args: readonly SqlValue[] = []) => ({
       changes: (await client.query(numberPlaceholders(sql), args as unknown[])).rowCount ?? 0,
@@ -128,6 +131,10 @@ export class PostgresDatabase implements SqlDatabase {
   get<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T | undefined> {
     outsideTransaction(this);
     return this.direct.get<T>(sql, args);
+  }
+  values(sql: string, args?: readonly SqlValue[]): Promise<unknown[][]> {
+    outsideTransaction(this);
+    return this.direct.values(sql, args);
   }
   run(sql: string, args?: readonly SqlValue[]): Promise<{ changes: number }> {
     outsideTransaction(this);

@@ -16,6 +16,11 @@ export type Dialect = "sqlite" | "postgres";
 export interface Sql {
   all<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T[]>;
   get<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T | undefined>;
+  /**
+   * Rows as arrays of values in the SELECT's column order: for reads of
+   * many thousands of rows (no object per row to build, about half the cost).
+   */
+  values(sql: string, args?: readonly SqlValue[]): Promise<unknown[][]>;
   /** Runs a write; `changes` is the number of rows it touched. */
   run(sql: string, args?: readonly SqlValue[]): Promise<{ changes: number }>;
 }

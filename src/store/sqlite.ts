@@ -60,8 +60,19 @@ export class SqliteDatabase implements SqlDatabase {
     };
     const all = <T>(sql: string, args: readonly SqlValue[] = []) =>
       Promise.resolve(prepare(sql).all(...(args as SQLInputValue[])) as T[]);
+    const values = (sql: string, args: readonly SqlValue[] = []) => {
+      const statement = prepare(sql);
+      // the statement is shared and cached: arrays for this call only (it runs synchronously)
+      statement.setReturnArrays(true);
+      try {
+        return Promise.resolve(statement.all(...(args as SQLInputValue[])) as unknown as unknown[][]);
+      } finally {
+        statement.setReturnArrays(false);
+      }
+    };
     this.direct = {
       all,
+      values,
       get: async <T>(sql: string, args: readonly SqlValue[] = []) =>
         (await all<T>(sql, args))[0] as T | undefined,
       run: (sql: string, args: readonly SqlValue[] = []) =>
@@ -149,6 +160,9 @@ export class SqliteDatabase implements SqlDatabase {
   }
   get<T = Row>(sql: string, args?: readonly SqlValue[]): Promise<T | undefined> {
     return this.serial(() => this.direct.get<T>(sql, args));
+  }
+  values(sql: string, args?: readonly SqlValue[]): Promise<unknown[][]> {
+    return this.serial(() => this.direct.values(sql, args));
   }
   run(sql: string, args?: readonly SqlValue[]): Promise<{ changes: number }> {
     return this.serial(() => this.direct.run(sql, args));

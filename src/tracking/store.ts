@@ -153,33 +153,42 @@ export function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
 }
 
 /**
- * Puts key rows (run_id, key, value; metrics also is_nan, step, id) into their
+ * The query for some keys' rows: `from` is the FROM clause and filter up to
+ * a trailing WHERE or AND (e.g. "metrics t WHERE"). Rows come in the order of
+ * the covering index (key, run_id, step, id; schema v3), so SQL sorts
+ * nothing and a run's latest metric row is its last.
+ */
+export function keyedRowsSql(kind: "params" | "tags" | "metrics", from: string, keys: number): string {
+  const cols = kind === "metrics" ? "t.run_id, t.key, t.value, t.is_nan" : "t.run_id, t.key, t.value";
+  const order = kind === "metrics" ? "t.key, t.run_id, t.step, t.id" : "t.key, t.run_id";
+  return `SELECT ${cols} FROM ${from} t.key IN (${placeholders(keys)}) ORDER BY ${order}`;
+}
+
+/**
+ * Puts key rows read with keyedRowsSql (as arrays: Sql.values) into their
  * runs: a param or tag as its text, a metric as its latest value (highest
- * step, then last logged; no ORDER BY needed), NULL or NaN as NaN. The store's
- * search and the UI's runs table both fill runs this way.
+ * step, then last logged: the last row, as the query orders them), NULL or
+ * NaN as NaN. The store's search and the UI's runs table both fill runs so.
  */
 export function fillKeyedRows(
   byId: Map<string, FilterableRun>,
   kind: "params" | "tags" | "metrics",
-  rows: Row[],
+  rows: unknown[][],
 ): void {
   if (kind !== "metrics") {
-    for (const row of rows) {
-      const run = byId.get(row.run_id as string);
-      if (run) run[kind][row.key as string] = row.value as string;
+    for (const [runId, key, value] of rows) {
+      const run = byId.get(runId as string);
+      if (run) run[kind][key as string] = value as string;
     }
     return;
   }
-  const latest = new Map<string, { step: number; id: number }>();
-  for (const row of rows) {
-    const run = byId.get(row.run_id as string);
-    if (!run) continue;
-    const at = `${row.run_id}\0${row.key}`;
-    const step = Number(row.step), id = Number(row.id);
-    const seen = latest.get(at);
-    if (seen && (seen.step > step || (seen.step === step && seen.id > id))) continue;
-    latest.set(at, { step, id });
-    run.metrics[row.key as string] = metricValue(row);
+  for (const [runId, key, value, isNan] of rows) {
+    const run = byId.get(runId as string);
+    if (run) {
+      run.metrics[key as string] = value === null || value === undefined || Number(isNan) === 1
+        ? NaN
+        : Number(value);
+    }
   }
 }
 
@@ -596,14 +605,7 @@ export class TrackingStore {
     for (const kind of ["params", "tags", "metrics"] as const) {
       const names = [...new Set(keys.filter((k) => k.kind === kind).map((k) => k.name))];
       if (names.length === 0) continue;
-      const rows = await this.db.all<Row>(
-        kind === "metrics"
-          ? `SELECT t.run_id, t.key, t.value, t.is_nan, t.step, t.id FROM ${scoped("metrics")} t.key IN (${
-            placeholders(names.length)
-          })`
-          : `SELECT t.run_id, t.key, t.value FROM ${scoped(kind)} t.key IN (${placeholders(names.length)})`,
-        [...args, ...names],
-      );
+      const rows = await this.db.values(keyedRowsSql(kind, scoped(kind), names.length), [...args, ...names]);
       fillKeyedRows(byId, kind, rows);
     }
   }

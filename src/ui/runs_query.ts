@@ -13,7 +13,7 @@
  * tears a child from its family. Paging counts top-level groups.
  */
 import type { Row, SqlValue } from "../store/sql.ts";
-import { fillKeyedRows, runAttributes, type TrackingStore } from "../tracking/store.ts";
+import { fillKeyedRows, keyedRowsSql, runAttributes, type TrackingStore } from "../tracking/store.ts";
 import {
   type FilterableRun,
   filterKeys,
@@ -108,15 +108,8 @@ async function loadKeys(
       args.push(scope.experiment);
     } else from = `${kind} t WHERE`;
     args.push(...names);
-    const cols = kind === "metrics"
-      ? "t.run_id, t.key, t.value, t.is_nan, t.step, t.id"
-      : "t.run_id, t.key, t.value";
-    const rows = await store.db.all<Row>(
-      `SELECT ${cols} FROM ${from} t.key IN (${placeholders(names.length)})`,
-      args,
-    );
     // a NULL (missing) metric is NaN, as in the store's own search
-    fillKeyedRows(byId, kind, rows);
+    fillKeyedRows(byId, kind, await store.db.values(keyedRowsSql(kind, from, names.length), args));
   }
 }
 

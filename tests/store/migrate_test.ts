@@ -17,7 +17,7 @@ backendTest("a new store is migrated once, even when many openers race to open i
     const rows = await opens[0].db.all<{ component: string; version: number }>(
       "SELECT component, version FROM orchard_schema ORDER BY component",
     );
-    assert.deepEqual(rows.map((r) => [r.component, Number(r.version)]), [["store", 1], ["tracking", 2]]);
+    assert.deepEqual(rows.map((r) => [r.component, Number(r.version)]), [["store", 1], ["tracking", 3]]);
   } finally {
     for (const s of opens) await s.close();
   }
@@ -30,7 +30,7 @@ backendTest("a store written by a newer Orchard is refused, not misread", async 
   await db.close();
   await assert.rejects(
     () => TrackingStore.open(b.location),
-    isUserError(/tracking schema is version 99, newer than this Orchard knows \(2\)/),
+    isUserError(/tracking schema is version 99, newer than this Orchard knows \(3\)/),
   );
 });
 
