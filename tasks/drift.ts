@@ -6,6 +6,8 @@
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { runDrift } from "../src/drift/run.ts";
+import { parseWindow } from "../src/drift/feature_view.ts";
+import { UserError } from "../src/core/errors.ts";
 import { type DriftJson, fmtScore } from "../src/drift/outputs.ts";
 
 export function summaryText(j: DriftJson): string {
@@ -66,6 +68,23 @@ export const spec = defineTask({
         "from its signature and lineage (default models:/<name>@champion)",
       valueName: "uri",
     },
+    "feature-view": {
+      type: "string",
+      description: "compare two time windows of this feature view (feature_store.feature_views) instead of " +
+        "--reference and --current; needs --reference-window and --current-window",
+      valueName: "name",
+    },
+    "reference-window": {
+      type: "string",
+      description:
+        "with --feature-view: the reference window START..END (inclusive), e.g. 2024-01-01..2024-06-30",
+      valueName: "start..end",
+    },
+    "current-window": {
+      type: "string",
+      description: "with --feature-view: the current window START..END (inclusive)",
+      valueName: "start..end",
+    },
     "fail-on-drift": { type: "boolean", description: "exit 1 when the dataset drifted" },
   },
   // deno.json keeps --allow-write=data,reports,models: drift also runs unattended
@@ -78,7 +97,25 @@ export const spec = defineTask({
     { path: ctx.config.paths.monitoring, dir: true, source: "paths.monitoring" },
   ],
   async run(ctx) {
+    const v = ctx.values;
+    const view = v["feature-view"];
+    if (!view && (v["reference-window"] || v["current-window"])) {
+      throw new UserError("--reference-window and --current-window need --feature-view");
+    }
+    if (view && (!v["reference-window"] || !v["current-window"])) {
+      throw new UserError(
+        `--feature-view ${view}: give --reference-window START..END and --current-window START..END`,
+      );
+    }
+    const featureView = view
+      ? {
+        name: view,
+        reference: parseWindow(v["reference-window"]!, "--reference-window"),
+        current: parseWindow(v["current-window"]!, "--current-window"),
+      }
+      : undefined;
     const run = await runDrift({
+      featureView,
       config: ctx.config,
       reference: ctx.values.reference,
       current: ctx.values.current,

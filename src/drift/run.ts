@@ -17,6 +17,7 @@ import { storeExists } from "../tracking/store.ts";
 import { renderDriftReport } from "./report.ts";
 import { detectDrift, type DriftResult, LOG_METADATA } from "./detect.ts";
 import { lastLogDay, readInput } from "./load.ts";
+import { featureViewSides, type TimeWindow } from "./feature_view.ts";
 import { modelFolder } from "../serve/predlog.ts";
 import { parseModelUri } from "../registry/uri.ts";
 import { type TaskKind, taskKindOfTarget } from "../registry/settings.ts";
@@ -39,6 +40,8 @@ export interface DriftRunOptions {
   model?: string | null;
   /** the run time (tests pin it) */
   now?: Date;
+  /** a feature view's rows in two time windows as the two sides (instead of reference and current) */
+  featureView?: { name: string; reference: TimeWindow; current: TimeWindow };
 }
 
 export interface DriftRun {
@@ -94,7 +97,17 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   const now = opts.now ?? new Date();
   const runAt = now.toISOString();
   const notes: string[] = [];
-  const uri = opts.model === undefined ? `models:/${config.registry.model_name}@champion` : opts.model;
+  const fv = opts.featureView;
+  if (fv && (opts.reference || opts.current)) {
+    throw new UserError(
+      "--feature-view compares two windows of the view: leave out --reference and --current",
+    );
+  }
+  const sides = fv ? await featureViewSides(config, fv.name, fv.reference, fv.current) : undefined;
+  // a feature view is checked on its own, unless a model is named
+  const uri = opts.model === undefined
+    ? (fv ? null : `models:/${config.registry.model_name}@champion`)
+    : opts.model;
   let model: LoadedModel | undefined;
   let loadedName: string | undefined;
   if (uri) {
@@ -107,7 +120,8 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   // reference
   let referenceSource: string;
   let fromLineage = false;
-  if (opts.reference) referenceSource = opts.reference;
+  if (sides) referenceSource = sides.referenceSource;
+  else if (opts.reference) referenceSource = opts.reference;
   else if (model) {
     referenceSource = model.lineage.data.train.path;
     fromLineage = true;
@@ -116,7 +130,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
       `no reference data: pass --reference, or register a champion model (${notes.at(-1) ?? ""})`,
     );
   }
-  let reference = readInput(referenceSource, "reference", undefined, config.data.read);
+  let reference = sides?.reference ?? readInput(referenceSource, "reference", undefined, config.data.read);
   if (fromLineage && reference.columns.includes("split")) {
     reference = reference.filter(pl.col("split").eq(pl.lit("train")));
   }
@@ -124,7 +138,8 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
   // current
   let currentSource: string;
   let served: string | undefined, filter: string | undefined;
-  if (opts.current) currentSource = opts.current;
+  if (sides) currentSource = sides.currentSource;
+  else if (opts.current) currentSource = opts.current;
   else {
     // the checked model's own records: the service logs one folder per model
     served = loadedName ?? (uri ? servedName(uri) : undefined);
@@ -136,7 +151,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     currentSource = day.dir;
     filter = day.filter;
   }
-  const current = readInput(currentSource, "current", filter, config.data.read);
+  const current = sides?.current ?? readInput(currentSource, "current", filter, config.data.read);
   if (current.height === 0) {
     throw new UserError(
       filter
@@ -144,7 +159,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
         : `current ${currentSource}: no rows`,
     );
   }
-  if (served && !opts.current) {
+  if (served && !opts.current && !sides) {
     notes.push(`current: the prediction log of model ${served} (${currentSource})`);
   }
 
@@ -154,7 +169,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     ? taskKindOfTarget({ task: model.manifest.task, classes: model.classes })
     : undefined;
   const idColumn = config.data.id_column;
-  const exclude = [idColumn, "split"];
+  const exclude = [idColumn, "split", ...(sides?.exclude ?? [])];
   if (model) {
     // only the model's inputs are its features: the label, ids and columns it never saw are not tested
     const inputs = new Set(model.signature.inputs.map((c) => c.name));
@@ -222,7 +237,12 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
 
   const reportDir = opts.output ?? config.paths.reports;
   const modelName = model && uri ? loadedName ?? servedName(uri) : undefined;
-  const stem = runStem(reportDir, config.paths.monitoring, modelName, now);
+  const stem = runStem(
+    reportDir,
+    config.paths.monitoring,
+    modelName ?? (fv ? `view_${fv.name}` : undefined),
+    now,
+  );
   const reportPath = join(reportDir, `${stem}.html`);
   const statsPath = join(config.paths.monitoring, statsFileOf(stem));
   const perfLines = performance.metrics
