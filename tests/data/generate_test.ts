@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DEFECT_RATES, generateWorld } from "../../src/data/generate.ts";
+import { addMissingLabels, DEFECT_RATES, generateWorld, labelCutoffs } from "../../src/data/generate.ts";
 
 const tmp = Deno.makeTempDirSync({ prefix: "orchard-gen-" });
 const gen = (name: string, customers: number, seed: number, scenario: "baseline" | "drift" = "baseline") =>
@@ -69,4 +69,80 @@ Deno.test("generate: the drift scenario is later and shifted", () => {
   assert.ok(share(drift.files.customers, 2, "basic") > share(base.files.customers, 2, "basic") + 0.1);
   assert.ok(rows(drift.files.customers).every((r) => r[0].startsWith("D")));
   assert.ok(drift.churn_rate > base.churn_rate);
+});
+
+Deno.test("generate: the label history (labels.csv) at monthly cut-offs, and the other files unchanged by it", () => {
+  const without = gen("nolabels", 400, 21);
+  const r = generateWorld({
+    customers: 400,
+    seed: 21,
+    months: 12,
+    scenario: "baseline",
+    outDir: `${tmp}/labels`,
+    labelCutoffs: 3,
+  });
+  assert.equal(without.files.labels, undefined);
+  for (const f of ["customers.csv", "transactions.json"]) {
+    assert.equal(
+      Deno.readTextFileSync(`${tmp}/labels/${f}`),
+      Deno.readTextFileSync(`${tmp}/nolabels/${f}`),
+      f,
+    );
+  }
+  assert.deepEqual(r.labels!.cutoffs, ["2024-10-31", "2024-11-30", "2024-12-31"]);
+  assert.deepEqual(labelCutoffs("2024-12-31", 2), ["2024-11-30", "2024-12-31"]);
+  const lines = Deno.readTextFileSync(r.files.labels!).trimEnd().split("\n");
+  assert.equal(lines[0], "customer_id,cutoff,churned");
+  const rows = lines.slice(1).map((l) => l.split(","));
+  assert.equal(rows.length, r.labels!.rows);
+  // the truth: customers.csv's rows without a defect in signup_date or churned
+  const cust = new Map<string, { signup: string; churned: string }>();
+  for (const l of Deno.readTextFileSync(r.files.customers).trimEnd().split("\n").slice(1)) {
+    const c = l.split(",");
+    if (l.includes('"')) continue; // a quoted cell ("12,50") holds a comma
+    if (/^\d{4}-\d{2}-\d{2}$/.test(c[1]) && c[8] !== "") cust.set(c[0], { signup: c[1], churned: c[8] });
+  }
+  const perCutoff = new Map<string, Set<string>>();
+  for (const [id, cutoff, churned] of rows) {
+    const c = cust.get(id);
+    if (c) {
+      assert.equal(churned, c.churned, `${id}: churned`);
+      assert.ok(c.signup <= cutoff, `${id} signed up ${c.signup}, after cut-off ${cutoff}`);
+    }
+    perCutoff.set(cutoff, (perCutoff.get(cutoff) ?? new Set()).add(id));
+  }
+  // at the snapshot date every customer has a row; earlier, those signed up by then
+  assert.equal(perCutoff.get("2024-12-31")!.size, 400);
+  for (const [id, c] of cust) {
+    for (const cutoff of r.labels!.cutoffs) {
+      assert.equal(perCutoff.get(cutoff)!.has(id), c.signup <= cutoff, `${id} at ${cutoff}`);
+    }
+  }
+  // transactions go on past the earlier cut-offs
+  const txns = JSON.parse(Deno.readTextFileSync(r.files.transactions)) as { date: string }[];
+  assert.ok(txns.filter((t) => t.date > "2024-10-31").length > 1000);
+  assert.equal(JSON.parse(Deno.readTextFileSync(r.files.manifest)).labels.rows, rows.length);
+});
+
+Deno.test("generate: --if-missing adds the label history only to raw data this generator wrote", () => {
+  const opts = { customers: 150, seed: 4, months: 12, scenario: "baseline" as const, labelCutoffs: 3 };
+  generateWorld({ ...opts, outDir: `${tmp}/old`, labelCutoffs: 0 });
+  const added = addMissingLabels({ ...opts, outDir: `${tmp}/old` });
+  assert.equal(added.path, `${tmp}/old/labels.csv`);
+  generateWorld({ ...opts, outDir: `${tmp}/fresh` });
+  assert.equal(
+    Deno.readTextFileSync(`${tmp}/old/labels.csv`),
+    Deno.readTextFileSync(`${tmp}/fresh/labels.csv`),
+  );
+  // someone's own customers: no labels made up for them, and no scratch folder left behind
+  generateWorld({ ...opts, outDir: `${tmp}/own`, labelCutoffs: 0 });
+  Deno.writeTextFileSync(`${tmp}/own/customers.csv`, "customer_id,signup_date\nZ1,2024-01-01\n");
+  const refused = addMissingLabels({ ...opts, outDir: `${tmp}/own` });
+  assert.equal(refused.path, undefined);
+  assert.match(refused.note, /did not write: no label history added/);
+  assert.deepEqual([...Deno.readDirSync(`${tmp}/own`)].map((e) => e.name).sort(), [
+    "customers.csv",
+    "generation.json",
+    "transactions.json",
+  ]);
 });
