@@ -25,6 +25,8 @@ export interface ModelsOptions {
   stage?: string;
   force?: boolean;
   reason?: string;
+  /** who the moves are recorded as (default: ORCHARD_ACTOR, else the OS user) */
+  actor?: string;
 }
 
 export const MODELS_USAGE = "models [list]\n" +
@@ -112,7 +114,11 @@ export async function modelsCommand(
   }
   const store = await TrackingStore.open(trackingLocation(config));
   try {
-    const registry = await ModelRegistry.open(store, { modelsDir, gates: config.registry.gates });
+    const registry = await ModelRegistry.open(store, {
+      modelsDir,
+      gates: config.registry.gates,
+      actor: v.actor,
+    });
     let result: ModelsResult;
     switch (command) {
       case "list":
@@ -166,6 +172,7 @@ export async function modelsCommand(
         const kind = taskKindOf(await registry.getVersion(ref.name, ref.version));
         const gated = await ModelRegistry.open(store, {
           modelsDir,
+          actor: v.actor,
           gates: modelSettings(config, ref.name, kind).gates,
         });
         const outcome = await gated.promote(ref.name, ref.version, {

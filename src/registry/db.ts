@@ -67,7 +67,11 @@ CREATE INDEX IF NOT EXISTS model_events_target ON model_events(name, target, id)
 
 export const REGISTRY_SCHEMA: Component = {
   name: "registry",
-  migrations: [{ version: 1, description: "models, versions, aliases, gate results, events", up: V1 }],
+  migrations: [
+    { version: 1, description: "models, versions, aliases, gate results, events", up: V1 },
+    // who made each event (NULL for events recorded before: shown as unknown)
+    { version: 2, description: "event actor", up: "ALTER TABLE model_events ADD COLUMN actor TEXT" },
+  ],
   legacyVersion: async (tx, dialect) => (await tableExists(tx, dialect, "model_versions")) ? 1 : 0,
 };
 
@@ -130,7 +134,7 @@ export async function stageVersion(db: Sql, name: string, stage: Stage): Promise
   return row === undefined ? undefined : Number(row.version);
 }
 
-/** Appends to model_events, the history `rollback` reads. */
+/** Appends to model_events, the history `rollback` reads and the UI's timeline shows. */
 export async function recordEvent(
   db: Sql,
   name: string,
@@ -140,9 +144,10 @@ export async function recordEvent(
   previous: number | null,
   reason: string | null,
   time: number,
+  actor: string | null,
 ): Promise<void> {
   await db.run(
-    "INSERT INTO model_events(name, version, action, target, previous_version, reason, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    [name, version, action, target, previous, reason, time],
+    "INSERT INTO model_events(name, version, action, target, previous_version, reason, time, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [name, version, action, target, previous, reason, time, actor],
   );
 }

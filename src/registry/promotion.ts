@@ -12,6 +12,8 @@ import { CHAMPION, type GateRecord, type PromotionOutcome, type Stage } from "./
 export interface PromotionContext {
   tx: Sql;
   gates: Record<string, GateSpec>;
+  /** who the moves are recorded as (null: not known) */
+  actor: string | null;
 }
 
 /** The version that is the baseline for a gated target, excluding `exclude`. */
@@ -107,14 +109,15 @@ export async function applyTarget(
       return { target: label, applied: false, gated, gates, previousVersion: previous };
     }
   }
-  const why = gates?.forced ? reason : null;
+  // the reason given is the move's "why" in the history (a forced move always has one)
+  const why = reason?.trim() || null;
   if (target.alias !== undefined) {
     await tx.run(
       `INSERT INTO model_aliases(name, alias, version, updated) VALUES (?, ?, ?, ?)
        ON CONFLICT(name, alias) DO UPDATE SET version = excluded.version, updated = excluded.updated`,
       [name, target.alias, version, now],
     );
-    await recordEvent(tx, name, version, "alias_set", target.alias, previous, why, now);
+    await recordEvent(tx, name, version, "alias_set", target.alias, previous, why, now, ctx.actor);
   } else {
     const stage = target.stage!;
     if (stage === "Production" && previous !== null) {
@@ -131,6 +134,7 @@ export async function applyTarget(
         null,
         `replaced in Production by version ${version}`,
         now,
+        ctx.actor,
       );
     }
     await tx.run("UPDATE model_versions SET stage = ? WHERE name = ? AND version = ?", [
@@ -138,7 +142,7 @@ export async function applyTarget(
       name,
       version,
     ]);
-    await recordEvent(tx, name, version, "stage_set", stage, previous, why, now);
+    await recordEvent(tx, name, version, "stage_set", stage, previous, why, now, ctx.actor);
   }
   if (gated) {
     await tx.run("UPDATE model_versions SET status = 'promoted' WHERE name = ? AND version = ?", [

@@ -45,6 +45,7 @@ import { applyTarget, checkGates, type PromotionContext } from "./promotion.ts";
 import type { GateSpec } from "./gates.ts";
 import { compareVersions } from "./compare.ts";
 import { previousAliasVersion } from "./history.ts";
+import { defaultActor } from "./actor.ts";
 import { checkNextVersion, describeSchemaChange } from "./compat.ts";
 import {
   CHAMPION,
@@ -70,13 +71,21 @@ export class ModelRegistry {
   readonly modelsDir: string;
   readonly gates: Record<string, GateSpec>;
   readonly artifacts: ArtifactStore;
+  /** who this registry's events are recorded as (null: not known, shown as unknown) */
+  readonly actor: string | null;
   private readonly clock: () => number;
 
-  private constructor(readonly store: TrackingStore, opts: RegistryOptions) {
+  private constructor(readonly store: TrackingStore, private readonly opts: RegistryOptions) {
     this.modelsDir = opts.modelsDir ?? "models";
     this.gates = opts.gates ?? {};
     this.clock = opts.clock ?? Date.now;
     this.artifacts = opts.artifacts ?? new LocalArtifactStore(this.modelsDir, store.storeId);
+    this.actor = opts.actor ?? defaultActor() ?? null;
+  }
+
+  /** The same registry, recording its events as `actor` (the UI: one per logged-in user). */
+  withActor(actor: string): ModelRegistry {
+    return new ModelRegistry(this.store, { ...this.opts, artifacts: this.artifacts, actor });
   }
 
   /**
@@ -93,7 +102,7 @@ export class ModelRegistry {
   }
 
   private promotion(tx: Sql): PromotionContext {
-    return { tx, gates: this.gates };
+    return { tx, gates: this.gates, actor: this.actor };
   }
 
   /** The directory a version lives in. */
@@ -235,6 +244,7 @@ export class ModelRegistry {
     previousVersion: number | null;
     reason: string | null;
     time: number;
+    actor: string | null;
   }[]> {
     return (await this.db.all<Row>("SELECT * FROM model_events WHERE name = ? ORDER BY id", [name])).map((
       r,
@@ -245,6 +255,7 @@ export class ModelRegistry {
       previousVersion: r.previous_version == null ? null : Number(r.previous_version),
       reason: r.reason as string | null,
       time: Number(r.time),
+      actor: (r.actor as string | null | undefined) ?? null,
     }));
   }
 
@@ -344,7 +355,7 @@ export class ModelRegistry {
           ],
         );
         const changed = schemaChange && `input signature changed (${describeSchemaChange(schemaChange)})`;
-        await recordEvent(tx, opts.name, version, "register", null, null, changed, now);
+        await recordEvent(tx, opts.name, version, "register", null, null, changed, now, this.actor);
         const gates = await checkGates(
           this.promotion(tx),
           opts.name,
@@ -440,7 +451,7 @@ export class ModelRegistry {
       const v = await aliasVersion(tx, name, alias);
       if (v === undefined) throw new UserError(`model '${name}' has no alias '${alias}'`);
       await tx.run("DELETE FROM model_aliases WHERE name = ? AND alias = ?", [name, alias]);
-      await recordEvent(tx, name, null, "alias_delete", alias, v, null, this.clock());
+      await recordEvent(tx, name, null, "alias_delete", alias, v, null, this.clock(), this.actor);
     }, { lock: `registry:${name}` });
   }
 
@@ -465,14 +476,34 @@ export class ModelRegistry {
       const now = this.clock();
       for (const alias of v.aliases) {
         await tx.run("DELETE FROM model_aliases WHERE name = ? AND alias = ?", [name, alias]);
-        await recordEvent(tx, name, null, "alias_delete", alias, version, opts.reason ?? "archived", now);
+        await recordEvent(
+          tx,
+          name,
+          null,
+          "alias_delete",
+          alias,
+          version,
+          opts.reason ?? "archived",
+          now,
+          this.actor,
+        );
       }
       if (v.stage !== "Archived") {
         await tx.run("UPDATE model_versions SET stage = 'Archived' WHERE name = ? AND version = ?", [
           name,
           version,
         ]);
-        await recordEvent(tx, name, version, "stage_set", "Archived", null, opts.reason ?? null, now);
+        await recordEvent(
+          tx,
+          name,
+          version,
+          "stage_set",
+          "Archived",
+          null,
+          opts.reason ?? null,
+          now,
+          this.actor,
+        );
       }
       return { removedAliases: v.aliases };
     }, { lock: `registry:${name}` });
@@ -517,7 +548,7 @@ export class ModelRegistry {
          ON CONFLICT(name, alias) DO UPDATE SET version = excluded.version, updated = excluded.updated`,
         [name, alias, to, now],
       );
-      await recordEvent(tx, name, to, "alias_rollback", alias, current, null, now);
+      await recordEvent(tx, name, to, "alias_rollback", alias, current, null, now, this.actor);
       return { alias, from: current, to };
     }, { lock: `registry:${name}` });
   }

@@ -106,6 +106,8 @@ export interface RegistryOptions {
   gates?: Record<string, GateSpec>;
   /** the time source (ms), for tests */
   clock?: () => number;
+  /** who events are recorded as (default: ORCHARD_ACTOR, else the OS user; see actor.ts) */
+  actor?: string;
 }
 
 export function checkModelName(name: string): void {

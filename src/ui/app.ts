@@ -17,7 +17,15 @@ import { join, resolve, sep } from "node:path";
 import { UserError } from "../core/errors.ts";
 import { CLIENT_JS, html, page, type Raw, type Viewer } from "./html.ts";
 import type { UiContext } from "./context.ts";
-import { cookie, LOGIN_COOKIE, readCookie, sameSecret, SESSION_COOKIE, Sessions } from "./auth.ts";
+import {
+  cookie,
+  LOGIN_COOKIE,
+  readCookie,
+  sameSecret,
+  SESSION_COOKIE,
+  SESSION_MS,
+  Sessions,
+} from "./auth.ts";
 import { comparePage, listFiles, runPage, runsPage } from "./runs_pages.ts";
 import { type Flash, modelComparePage, modelPage, modelsIndex } from "./models_pages.ts";
 import { monitoringPage, statusPage } from "./status_pages.ts";
@@ -33,7 +41,7 @@ export { Sessions };
 
 function viewerOf(c: Context, sessions: Sessions): Viewer {
   const s = sessions.get(readCookie(c.req.header("cookie"), SESSION_COOKIE));
-  return { adminEnabled: sessions.enabled, admin: !!s, csrf: s?.csrf };
+  return { adminEnabled: sessions.enabled, admin: !!s, csrf: s?.csrf, name: s?.name };
 }
 
 function send(c: Context, title: string, current: string, viewer: Viewer, body: Raw, status = 200): Response {
@@ -271,6 +279,8 @@ export function createUiApp(ctx: UiContext): Hono {
     const name = c.req.param("name")!;
     const force = form.force === "1" || form.force === "on";
     const reason = form.reason?.trim() || undefined;
+    // recorded in the registry's history as who made the move
+    const actor = `ui:${viewer.name ?? "admin"}`;
     let flash: Flash;
     let status = 200;
     try {
@@ -279,12 +289,18 @@ export function createUiApp(ctx: UiContext): Hono {
           alias: form.alias?.trim() || "champion",
           force,
           reason,
+          actor,
         })
         : verb === "stage"
-        ? await ctx.modelsAction(["promote", name, form.version ?? ""], { stage: form.stage, force, reason })
+        ? await ctx.modelsAction(["promote", name, form.version ?? ""], {
+          stage: form.stage,
+          force,
+          reason,
+          actor,
+        })
         : verb === "archive"
-        ? await ctx.modelsAction(["archive", name, form.version ?? ""], { force, reason })
-        : await ctx.modelsAction(["rollback", name], { alias: form.alias?.trim() || "champion" });
+        ? await ctx.modelsAction(["archive", name, form.version ?? ""], { force, reason, actor })
+        : await ctx.modelsAction(["rollback", name], { alias: form.alias?.trim() || "champion", actor });
       flash = { ok: describeResult(r) };
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
@@ -364,13 +380,24 @@ export function createUiApp(ctx: UiContext): Hono {
         403,
       );
     }
-    const started = sessions.login(typeof body.token === "string" ? body.token : "");
+    let started;
+    try {
+      started = sessions.login(
+        typeof body.token === "string" ? body.token : "",
+        typeof body.name === "string" ? body.name : "",
+      );
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      const token = Sessions.newLoginToken();
+      c.header("set-cookie", cookie(LOGIN_COOKIE, token, 600));
+      return send(c, "Log in", "", viewer, loginForm(token, false, e.message), 400);
+    }
     if (!started) {
       const token = Sessions.newLoginToken();
       c.header("set-cookie", cookie(LOGIN_COOKIE, token, 600));
       return send(c, "Log in", "", viewer, loginForm(token, true), 401);
     }
-    c.header("set-cookie", cookie(SESSION_COOKIE, started.id, 8 * 3600), { append: true });
+    c.header("set-cookie", cookie(SESSION_COOKIE, started.cookie, SESSION_MS / 1000), { append: true });
     c.header("set-cookie", cookie(LOGIN_COOKIE, "", 0), { append: true });
     return c.redirect("/models", 303);
   });
@@ -385,12 +412,21 @@ export function createUiApp(ctx: UiContext): Hono {
   return app;
 }
 
-function loginForm(csrf: string, failed: boolean): Raw {
+function loginForm(csrf: string, failed: boolean, nameError?: string): Raw {
   return html`<h1>Log in</h1>
 <form method="post" action="/login" aria-labelledby="login-h">
 <h2 id="login-h">Admin token</h2>
 ${failed ? html`<p class="error" role="alert" id="login-error">That is not the admin token.</p>` : ""}
+${nameError ? html`<p class="error" role="alert" id="name-error">${nameError}</p>` : ""}
 <input type="hidden" name="csrf" value="${csrf}">
+<p><label for="login-name">Your name (recorded with your actions as ui:&lt;name&gt;)</label>
+<input type="text" id="login-name" name="name" value="admin" required pattern="[A-Za-z0-9._@\-]{1,64}" autocomplete="username"${
+    nameError
+      ? html`
+        aria-describedby="name-error"
+      `
+      : ""
+  }></p>
 <p><label for="token">Token (ORCHARD_ADMIN_TOKEN)</label>
 <input type="password" id="token" name="token" required autocomplete="current-password" autofocus${
     failed

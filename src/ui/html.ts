@@ -42,6 +42,8 @@ export interface Viewer {
   admin: boolean;
   /** the session's CSRF token (logged in only) */
   csrf?: string;
+  /** who logged in (actions are recorded as "ui:<name>") */
+  name?: string;
 }
 
 const CSS = `
@@ -95,7 +97,7 @@ export function page(title: string, current: string, viewer: Viewer, body: Raw):
   const nav = [["/", "Status"], ["/runs", "Runs"], ["/models", "Models"], ["/monitoring", "Monitoring"]];
   const who = viewer.admin
     ? html`
-      <form class="inline" method="post"
+      <span class="muted">ui:${viewer.name ?? "admin"}</span> <form class="inline" method="post"
         action="/logout"><input type="hidden" name="csrf" value="${viewer
           .csrf}"><button type="submit">Log out</button></form>
     `

@@ -226,7 +226,9 @@ export async function modelPage(
             <li
               class="${e.action === "alias_rollback" ? "rollback" : e.action}"><time datetime="${new Date(
                 e.time,
-              ).toISOString()}">${when(e.time)}</time> — <strong>${describe(e)}</strong>${e.reason
+              ).toISOString()}">${when(e.time)}</time> — <strong>${describe(e)}</strong> by ${e.actor
+                ? html`<span class="actor">${e.actor}</span>`
+                : html`<span class="actor unknown">unknown</span>`}${e.reason
                 ? html`
                   — <span class="muted">why: ${e.reason}</span>
                 `
@@ -238,7 +240,7 @@ export async function modelPage(
           `
         )}</ol>
         <p
-          class="muted">The registry records what moved, when and why (a forced promotion's or an archive's reason); it records no user name.</p>
+          class="muted">Each move is recorded with who made it (the CLI: ORCHARD_ACTOR or the OS user; this UI: ui:&lt;name&gt; of the login), when, and why (the reason given). Moves recorded before actors were (registry schema v2) show unknown.</p>
       `
       : html`<p class="muted">No moves recorded.</p>`}
   `;
