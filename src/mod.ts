@@ -16,7 +16,13 @@ export { type Config, ConfigSchema, type ModelParams, ModelSchema } from "./conf
 export { BATCH_FEATURES_FILE, FEATURES_FILE } from "./config/paths.ts";
 
 // --- data: generate, read, validate, prep, split -------------------------------
-export { type GenerateOptions, type GenerateResult, generateWorld, type Scenario } from "./data/generate.ts";
+export {
+  type GenerateOptions,
+  type GenerateResult,
+  generateWorld,
+  labelCutoffs,
+  type Scenario,
+} from "./data/generate.ts";
 export { type ReadOptions, type ReadSettings, readTable, type TableFormat } from "./data/io.ts";
 export { cleanSources, type PrepResult, qualityGate, readSource, resolveAsOf, runPrep } from "./data/prep.ts";
 export { stratifiedSplit } from "./data/split.ts";
@@ -26,6 +32,7 @@ export { validateSource } from "./data/validate.ts";
 // --- features ------------------------------------------------------------------
 export { buildFeatures, customerFeatures, MODEL_INPUT_COLUMNS } from "./features/customer.ts";
 export { type FeaturesResult, runFeatures } from "./features/stage.ts";
+export { buildSnapshots, snapshotDates } from "./features/snapshots.ts";
 
 // --- feature store: definitions, point-in-time retrieval, the online store -------
 export {
@@ -115,7 +122,13 @@ export type { Estimator, ExplainScale, FitOptions, Matrix, Prediction, Signature
 
 // --- training: the tracked stage, its data, and search ----------------------------
 export { train, type TrainOptions, type TrainResult } from "./training/train.ts";
-export { loadTrainingData, type TrainingData } from "./training/data.ts";
+export { loadTrainingData, loadTrainingInput, type TrainingData } from "./training/data.ts";
+export {
+  type FeatureSet,
+  type FeatureSetLineage,
+  loadFeatureSet,
+  recordFeatureSet,
+} from "./training/feature_set.ts";
 export { tune, type TuneOptions, type TuneResult } from "./training/tune.ts";
 
 // --- tracking: runs, params, metrics, artifacts ---------------------------------
@@ -139,6 +152,7 @@ export { predictFile, type PredictFileOptions } from "./serve/batch.ts";
 
 // --- drift: data and prediction drift, and the statistics behind it --------------
 export { type DriftRun, type DriftRunOptions, runDrift } from "./drift/run.ts";
+export { featureViewSides, parseWindow } from "./drift/feature_view.ts";
 export { detectDrift, type DriftResult } from "./drift/detect.ts";
 export { chiSquare, jensenShannon, ks2samp, psi, wassersteinNormed } from "./drift/stats.ts";
 

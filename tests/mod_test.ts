@@ -8,13 +8,15 @@ Deno.test("mod.ts exports each stage's entry points", () => {
     "generateWorld",
     "readTable",
     "runPrep", // data
-    "runFeatures", // features
+    "runFeatures",
+    "buildSnapshots", // features
     "fit",
     "load",
     "Model",
     "loadArtifact",
     "rocAuc", // models
     "train",
+    "loadFeatureSet",
     "tune", // training
     "TrackingStore", // tracking
     "ModelRegistry",
@@ -22,6 +24,7 @@ Deno.test("mod.ts exports each stage's entry points", () => {
     "createApp",
     "predictFile", // serve
     "runDrift",
+    "featureViewSides",
     "ks2samp", // drift
     "rocChart",
     "htmlPage",
