@@ -13,8 +13,8 @@
  */
 import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
-import type { Definitions, FeatureRef } from "./definitions.ts";
-import type { OnlineStore, StoredRow } from "./online.ts";
+import type { Definitions, FeatureRef, FeatureType } from "./definitions.ts";
+import type { EncodedRow, OnlineStore, StoredRow } from "./online.ts";
 import { tableName } from "./online.ts";
 import { CREATED, readView, TS } from "./source.ts";
 import { type TimeLike, toMs } from "./offline.ts";
@@ -41,17 +41,67 @@ export interface ViewMaterialization {
 }
 
 const WRITE_BATCH = 50_000;
+const RID = "__rid", JSON_COL = "__json";
+/** The values' JSON is built in this many parts, so that polars formats them on several threads. */
+const JSON_PARTS = 4;
 
-/** The stored rows of one view for the window, as plain rows (latest per entity). */
+/**
+ * The rows to store for the window: each entity's latest row (by event time,
+ * then created time), as key, times and row id, sorted by key, which makes
+ * SQLite's inserts appends to its index rather than page splits all over it.
+ */
 function latestRows(defs: Definitions, viewName: string, start: number, end: number): pl.DataFrame {
   const view = defs.views.get(viewName)!;
   const key = defs.entities.get(view.entity)!.join_key;
   const from = view.ttl_ms === null ? start : Math.max(start, end - view.ttl_ms);
-  return readView(defs, view)
+  return readView(defs, view, []).withRowIndex(RID)
     .filter(pl.col(TS).gtEq(from).and(pl.col(TS).ltEq(end)).and(pl.col(key).isNotNull()))
     .sort([TS, CREATED])
     .unique({ subset: [key], keep: "last", maintainOrder: false })
+    .sort(key)
     .collectSync();
+}
+
+/** One value as JSON text, as JSON.stringify writes it (NaN and infinities as null, -0 as 0). */
+function jsonValue(c: pl.Expr, name: string, dtype: FeatureType): pl.Expr {
+  if (dtype === "string") {
+    // the struct's encoder escapes the string: {"name":"..."} less its braces and field name
+    const prefix = JSON.stringify(name).length + 2;
+    // (the text ends `"}` or `null}`: only the struct's brace is stripped)
+    return pl.struct([c.alias(name)]).struct.jsonEncode().str.slice(prefix).str.stripCharsEnd("}");
+  }
+  const finite = dtype === "float64"
+    ? pl.when(c.isNan().or(c.isInfinite())).then(pl.lit(null)).when(c.eq(0)).then(pl.lit(0)).otherwise(c)
+    : c;
+  return finite.cast(pl.Utf8).fillNull("null");
+}
+
+/** Each stored row's values (the view's features at `rid`, in declared order) as a JSON array. */
+function valuesJson(defs: Definitions, viewName: string, rid: pl.Series): pl.Series {
+  const view = defs.views.get(viewName)!;
+  if (view.features.length === 0) return pl.Series(JSON_COL, Array(rid.len()).fill("[]"));
+  const per = Math.ceil(view.features.length / JSON_PARTS);
+  const parts: pl.Expr[] = [];
+  for (let i = 0; i < view.features.length; i += per) {
+    parts.push(
+      pl.concatString(
+        view.features.slice(i, i + per).map((f) => jsonValue(pl.col(f.name).gather(rid), f.name, f.dtype)),
+        ",",
+      ).alias(`__part${i}`),
+    );
+  }
+  return readView(defs, view)
+    .select(...parts)
+    .select(
+      pl.concatString([
+        pl.lit("["),
+        pl.concatString(parts.map((_, i) => pl.col(`__part${i * per}`)), ","),
+        pl.lit("]"),
+      ], "")
+        .alias(JSON_COL),
+    )
+    .collectSync()
+    .getColumn(JSON_COL);
 }
 
 export async function materializeViews(
@@ -84,22 +134,20 @@ export async function materializeViews(
     }
     const df = latestRows(defs, viewName, start, end);
     const key = defs.entities.get(view.entity)!.join_key;
-    const keys = df.getColumn(key).toArray();
-    const ts = df.getColumn(TS).toArray();
-    const created = df.getColumn(CREATED).toArray();
-    const cols = view.features.map((f) => df.getColumn(f.name).toArray());
+    const json = valuesJson(defs, viewName, df.getColumn(RID));
+    const table = tableName(viewName, version);
     let written = 0;
     for (let i = 0; i < df.height; i += WRITE_BATCH) {
-      const rows: StoredRow[] = [];
-      for (let j = i; j < Math.min(df.height, i + WRITE_BATCH); j++) {
-        rows.push({
-          key: String(keys[j]),
-          ts: Number(ts[j]),
-          created: Number(created[j]),
-          values: cols.map((c) => typeof c[j] === "bigint" ? Number(c[j]) : c[j]),
-        });
+      const n = Math.min(WRITE_BATCH, df.height - i);
+      const part = df.slice(i, n);
+      const keys = part.getColumn(key).toArray();
+      const ts = part.getColumn(TS).toArray(), created = part.getColumn(CREATED).toArray();
+      const values = json.slice(i, n).toArray() as string[];
+      const rows: EncodedRow[] = [];
+      for (let j = 0; j < n; j++) {
+        rows.push({ key: String(keys[j]), ts: Number(ts[j]), created: Number(created[j]), json: values[j] });
       }
-      written += await store.write(tableName(viewName, version), rows);
+      written += await store.writeEncoded(table, rows);
     }
     await store.recordMaterialization({
       view: viewName,

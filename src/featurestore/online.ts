@@ -26,6 +26,19 @@ export interface StoredRow {
   values: unknown[];
 }
 
+/** A row whose values are already JSON (materialize encodes a whole view in polars, not row by row). */
+export interface EncodedRow {
+  key: string;
+  ts: number;
+  created: number;
+  /** the values as a JSON array */
+  json: string;
+}
+
+export function encodeRow(r: StoredRow): EncodedRow {
+  return { key: r.key, ts: r.ts, created: r.created, json: JSON.stringify(r.values) };
+}
+
 /** What one materialize run of a view version covered. */
 export interface MaterializationRecord {
   view: string;
@@ -40,6 +53,8 @@ export interface OnlineStore {
   readonly kind: "sqlite" | "redis";
   /** upserts, keeping whichever row is newer (event timestamp, then created); returns rows written */
   write(table: string, rows: StoredRow[]): Promise<number>;
+  /** `write` for rows already encoded */
+  writeEncoded(table: string, rows: EncodedRow[]): Promise<number>;
   /** the stored rows of `keys` (undefined where none), in order */
   read(table: string, keys: string[]): Promise<(StoredRow | undefined)[]>;
   /** the latest materialization of a view version (incremental materialize starts after its end) */
@@ -109,6 +124,10 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   write(table: string, rows: StoredRow[]): Promise<number> {
+    return this.writeEncoded(table, rows.map(encodeRow));
+  }
+
+  writeEncoded(table: string, rows: EncodedRow[]): Promise<number> {
     const name = this.ensure(table);
     const upsert = this.prepare(
       `INSERT INTO ${name} (entity_key, event_ms, created_ms, vals) VALUES (?, ?, ?, ?) ` +
@@ -120,7 +139,7 @@ export class SqliteOnlineStore implements OnlineStore {
     this.db.exec("BEGIN IMMEDIATE");
     try {
       for (const r of rows) {
-        written += Number(upsert.run(r.key, r.ts, r.created, JSON.stringify(r.values)).changes);
+        written += Number(upsert.run(r.key, r.ts, r.created, r.json).changes);
       }
       this.db.exec("COMMIT");
     } catch (e) {

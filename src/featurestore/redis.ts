@@ -8,7 +8,13 @@
  */
 import { createClient } from "redis";
 import { UserError } from "../core/errors.ts";
-import type { MaterializationRecord, OnlineStore, StoredRow } from "./online.ts";
+import {
+  type EncodedRow,
+  encodeRow,
+  type MaterializationRecord,
+  type OnlineStore,
+  type StoredRow,
+} from "./online.ts";
 
 const UPSERT = `
 local n = 0
@@ -56,7 +62,11 @@ export class RedisOnlineStore implements OnlineStore {
     return `${this.prefix}${table}:${key}`;
   }
 
-  async write(table: string, rows: StoredRow[]): Promise<number> {
+  write(table: string, rows: StoredRow[]): Promise<number> {
+    return this.writeEncoded(table, rows.map(encodeRow));
+  }
+
+  async writeEncoded(table: string, rows: EncodedRow[]): Promise<number> {
     let written = 0;
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < rows.length; i += BATCH) {
@@ -64,7 +74,7 @@ export class RedisOnlineStore implements OnlineStore {
       pending.push(
         this.client.eval(UPSERT, {
           keys: batch.map((r) => this.key(table, r.key)),
-          arguments: batch.flatMap((r) => [String(r.ts), String(r.created), JSON.stringify(r.values)]),
+          arguments: batch.flatMap((r) => [String(r.ts), String(r.created), r.json]),
         }).then((n) => written += Number(n)),
       );
       if (pending.length >= 8) await Promise.all(pending.splice(0));
