@@ -1,7 +1,9 @@
 /**
  * `deno task runs`: list, filter and sort tracked runs; `deno task runs compare
  * <id> <id> ...` puts runs side by side. Run ids may be abbreviated to a unique
- * prefix (the listing shows 8 characters) or given as "latest".
+ * prefix (the listing shows 8 characters) or given as "latest". `deno task
+ * runs diff A B` shows what changed from run A to run B: params, metrics with
+ * deltas, and the data digests.
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { runsCommand, runsSummary } from "../src/tracking/commands.ts";
@@ -10,12 +12,13 @@ import { trackingLocation } from "../src/config/paths.ts";
 export const spec = defineTask({
   name: "runs",
   description: "List tracked runs (newest first), filter them with a small query language, sort,\n" +
-    "or compare runs side by side. Filter example:\n" +
+    "compare runs side by side, or diff two runs (runs diff A B: the params that changed, every\n" +
+    "metric with its B - A delta, and each dataset's digest and row count). Filter example:\n" +
     '  --filter "metrics.roc_auc > 0.8 and (params.max_depth = 10 or params.max_depth = 12)"\n' +
     "Keys: metrics.<name>, params.<name>, tags.<name>, and attributes run_id, run_name, status,\n" +
     "experiment, parent_run_id, start_time, end_time, duration. Operators: = != < <= > >= LIKE\n" +
     "ILIKE IN (...) IS [NOT] NULL, joined with AND, OR, NOT and parentheses.",
-  usage: "runs [list] [options] | runs compare <run_id> <run_id> ...",
+  usage: "runs [list] [options] | runs compare <run_id> <run_id> ... | runs diff <run_a> <run_b>",
   positionals: true,
   options: {
     experiment: { type: "string", description: "only this experiment", valueName: "name" },

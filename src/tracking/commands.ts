@@ -1,12 +1,14 @@
 /**
  * The `deno task runs` subcommands: list, filter and sort tracked runs, or
- * compare runs side by side. Run ids may be abbreviated to a unique prefix
+ * compare runs side by side, or diff two runs (params changed, metric deltas,
+ * data digests: `runs diff A B`). Run ids may be abbreviated to a unique prefix
  * (the listing shows 8 characters) or given as "latest".
  */
 import { UserError } from "../core/errors.ts";
 import { type Run, storeExists, TrackingStore } from "./store.ts";
 import { compareRuns, type ComparisonRow, comparisonTable, listingMetrics, runsListing } from "./format.ts";
 import { parseFilter } from "./filter.ts";
+import { diffRuns, type RunDiff, runDiffText } from "./diff.ts";
 
 /** Metrics a listing shows first when runs have them: binary, multiclass, regression headlines. */
 const LISTED = ["roc_auc", "macro_roc_auc", "f1", "macro_f1", "recall", "accuracy", "rmse"];
@@ -30,7 +32,8 @@ export type RunsResult =
     metricColumns: string[];
     paramColumns: string[];
   }
-  | { command: "compare"; store: string; runs: Run[]; rows: ComparisonRow[] };
+  | { command: "compare"; store: string; runs: Run[]; rows: ComparisonRow[] }
+  | { command: "diff"; store: string; diff: RunDiff };
 
 function keysIn(text: string | undefined, kind: "params" | "metrics"): string[] {
   if (!text) return [];
@@ -38,15 +41,20 @@ function keysIn(text: string | undefined, kind: "params" | "metrics"): string[] 
   return [...new Set([...text.matchAll(re)].map((m) => m[1].replace(/\.+$/, "")))];
 }
 
-/** Runs `runs [list]` or `runs compare <id> <id> ...` against the store at `path`. */
+/** Runs `runs [list]`, `runs compare <id> <id> ...` or `runs diff <a> <b>` against the store at `path`. */
 export async function runsCommand(
   path: string,
   positionals: string[],
   v: RunsOptions,
 ): Promise<RunsResult> {
   const [command = "list", ...ids] = positionals;
-  if (command !== "list" && command !== "compare") {
-    throw new UserError(`unknown subcommand '${command}' (use: runs [list] or runs compare <id> <id> ...)`);
+  if (command !== "list" && command !== "compare" && command !== "diff") {
+    throw new UserError(
+      `unknown subcommand '${command}' (use: runs [list], runs compare <id> <id> ... or runs diff <a> <b>)`,
+    );
+  }
+  if (command === "diff" && ids.length !== 2) {
+    throw new UserError(`runs diff needs two run ids (got ${ids.length})`);
   }
   if (command === "list" && ids.length) throw new UserError(`unexpected argument '${ids[0]}' (see --help)`);
   let limit: number | undefined;
@@ -58,13 +66,17 @@ export async function runsCommand(
   }
   if (v.filter?.trim()) parseFilter(v.filter); // syntax errors before opening
   if (!storeExists(path)) {
-    if (command === "compare") {
+    if (command !== "list") {
       throw new UserError(`no tracking store at ${path} yet (run \`deno task train\` first)`);
     }
     return { command: "list", store: path, count: 0, runs: [], metricColumns: [], paramColumns: [] };
   }
   const store = await TrackingStore.open(path);
   try {
+    if (command === "diff") {
+      const [a, b] = [await store.resolveRunId(ids[0]), await store.resolveRunId(ids[1])];
+      return { command, store: store.location, diff: diffRuns(await store.getRun(a), await store.getRun(b)) };
+    }
     if (command === "compare") {
       if (ids.length < 2) throw new UserError("runs compare needs at least two run ids");
       const runs: Run[] = [];
@@ -102,6 +114,7 @@ export async function runsCommand(
 
 /** The human summary of a RunsResult. */
 export function runsSummary(r: RunsResult): string {
+  if (r.command === "diff") return runDiffText(r.diff);
   if (r.command === "compare") {
     const differing = r.rows.filter((x) => x.differs).length;
     return `${
