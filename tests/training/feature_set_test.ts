@@ -230,7 +230,7 @@ Deno.test({
       const held = new Map<string, Set<number>>();
       ids.forEach((id, i) => held.set(id, (held.get(id) ?? new Set()).add(hold[i])));
       assert.ok([...held.values()].every((s) => s.size === 1));
-      assert.ok(ids.every((id, i) => hold[i] === 0 || split[i] === "train"));
+      assert.ok(ids.every((_id, i) => hold[i] === 0 || split[i] === "train"));
       const data = await loadTrainingInput(w.config);
       assert.equal(data.source, "feature_service");
       assert.equal(data.train.rows + data.validation.rows, counts.rows_used);
