@@ -18,6 +18,8 @@ export interface UiContext {
   reportsDir: string;
   predictionsDir: string;
   monitoringDir: string;
+  /** the project folder: its deno.json's pipeline:* tasks are the stages the status page shows */
+  projectDir: string;
   /** a running service's base URL (its /ready and /metrics are read), if any */
   serviceUrl?: string;
   sessions: Sessions;

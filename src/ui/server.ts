@@ -21,6 +21,8 @@ export interface UiOptions {
   service?: string;
   /** default: ORCHARD_ADMIN_TOKEN */
   adminToken?: string;
+  /** the project folder whose deno.json declares the pipeline stages (default: the working directory) */
+  projectDir?: string;
 }
 
 export function parsePort(text: string | number | undefined, fallback = 5000): number {
@@ -70,6 +72,7 @@ export async function openUiContext(config: Config, opts: UiOptions = {}): Promi
     reportsDir: config.paths.reports,
     predictionsDir: config.paths.predictions,
     monitoringDir: config.paths.monitoring,
+    projectDir: opts.projectDir ?? Deno.cwd(),
     serviceUrl: parseService(opts.service),
     sessions: new Sessions(token),
     modelsAction: (positionals, v) => modelsCommand(config, positionals, v),

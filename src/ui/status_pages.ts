@@ -3,7 +3,8 @@
  * champion and challenger, what a reachable service serves (req/s, p99,
  * errors, prediction-log health), the last drift verdict with its report,
  * whether a retrain is pending (dataset drift after the newest version was
- * registered), and when each pipeline stage's output was last written.
+ * registered), and each pipeline stage's last run and whether it is cached
+ * or stale (pipeline_state.ts: from deno.json's declared inputs and outputs).
  * Monitoring: drift share and per-column drift scores over time, prediction
  * traffic per day per model, and links to every drift report.
  */
@@ -14,6 +15,7 @@ import { cell, type UiContext, when } from "./context.ts";
 import { readService, type ServiceState } from "./service.ts";
 import { listReports, predictionTraffic, readDriftRuns } from "./monitoring_data.ts";
 import { timeChart } from "./charts.ts";
+import { pipelineStages, type StageState, type StageStatus } from "./pipeline_state.ts";
 import { driftedColumnsChart, type DriftHistoryPoint, driftShareChart } from "../report/history.ts";
 import type { ReportEntry } from "./monitoring_data.ts";
 
@@ -102,9 +104,7 @@ export async function statusPage(ctx: UiContext): Promise<Raw> {
   const cards = models.map((m) => {
     const champion = m.versions.find((v) => v.aliases.includes("champion"));
     const challenger = m.versions.find((v) => v.aliases.includes("challenger"));
-    const newest = Math.max(...m.versions.map((v) => v.created));
     const lastReport = reports.find((r) => !r.model || r.model === m.name);
-    const pending = lastDrift && driftFound && Date.parse(lastDrift.runAt) > newest;
     return html`<section class="card" aria-labelledby="m-${id(m.name)}">
 <h2 id="m-${id(m.name)}"><a href="/models/${encodeURIComponent(m.name)}">${m.name}</a></h2>
 <table><tbody>
@@ -139,48 +139,167 @@ export async function statusPage(ctx: UiContext): Promise<Raw> {
         }`
         : html`<span class="muted">no drift check yet</span>`
     }</td></tr>
-<tr><th scope="row">Retrain</th><td>${
-      pending ? html`<span class="fail">pending</span> (drift after the newest version)` : "not pending"
-    }</td></tr>
+<tr><th scope="row">Retrain</th><td>${retrainState(ctx, m, lastDrift, driftFound)}</td></tr>
 </tbody></table>
 <h3>Serving</h3>
 ${serviceBlock(service, m.name)}
 </section>`;
   });
-  const prep = prepOutputs(ctx.config.paths);
-  const stages: [string, string][] = [
-    ["prep", prep.train],
-    ["features", join(ctx.config.paths.features, "customer_features.parquet")],
-    ["train", join(ctx.config.paths.models, "pipeline_run.txt")],
-    ["drift", join(ctx.monitoringDir, "drift_summary.csv")],
-  ];
   return html`
     <h1>Status</h1>
     ${models.length
       ? html`<div class="cards">${cards}</div>`
       : html`<p class="muted">No model is registered yet (<code>deno task pipeline</code>).</p>`}
+    ${await stagesBlock(ctx, lastDrift?.runAt)}
+  `;
+}
+
+const STATE_CLASS: Record<StageState, string> = {
+  "up to date": "pass",
+  stale: "fail",
+  "never run": "fail",
+  "not cached": "muted",
+};
+
+/** The pipeline:* stages of deno.json: last run and cached/stale state, and what that is based on. */
+async function stagesBlock(ctx: UiContext, lastDriftAt: string | undefined): Promise<Raw> {
+  const stages = pipelineStages(ctx.projectDir);
+  if (stages.length === 0) {
+    return html`
+      <h2>Pipeline stages</h2>
+      <p class="muted">No <code>pipeline:*</code> tasks in ${join(ctx.projectDir, "deno.json")}.</p>
+    `;
+  }
+  // the stages deno.json cannot cache: their last run comes from what they record
+  const pipelineRun = readText(join(ctx.config.paths.models, "pipeline_run.txt"));
+  const registered = pipelineRun ? await registrationOf(ctx, pipelineRun) : undefined;
+  const extra = (task: string): Raw | string => {
+    if (task === "pipeline:register") {
+      return registered
+        ? html`${when(registered.created)}: ${registered.name} v${registered.version} (run ${
+          pipelineRun!.slice(0, 8)
+        })`
+        : pipelineRun
+        ? html`run ${pipelineRun.slice(0, 8)} of models/pipeline_run.txt is not registered`
+        : "";
+    }
+    if (task === "pipeline:drift" && lastDriftAt) {
+      return html`last drift check ${when(Date.parse(lastDriftAt))}`;
+    }
+    return "";
+  };
+  return html`
     <h2>Pipeline stages</h2>
-    <table>
+    <table id="stages">
       <thead>
         <tr>
           <th scope="col">Stage</th>
-          <th scope="col">Output</th>
-          <th scope="col">Last written</th>
+          <th scope="col">State</th>
+          <th scope="col">Last run</th>
+          <th scope="col">Why</th>
         </tr>
       </thead>
-      <tbody>${stages.map(([s, p]) =>
+      <tbody>${stages.map((s) =>
         html`
           <tr>
-            <td>${s}</td>
-            <td class="mono">${p}</td>
-            <td>${when(mtime(p))}</td>
+            <td class="mono">${s.task}</td>
+            <td><span class="${STATE_CLASS[s.state]}">${s.state}</span></td>
+            <td>${s.lastRun !== null ? when(s.lastRun) : extra(s.task) || "-"}</td>
+            <td>${stageWhy(s)}${s.lastRun !== null && extra(s.task)
+              ? html`
+                — ${extra(s.task)}
+              `
+              : ""}</td>
           </tr>
         `
       )}</tbody>
     </table>
-    <p
-      class="muted">Whether a stage is cached or stale is decided by <code>deno task pipeline</code> from its inputs; the UI shows when each last wrote its output.</p>
+    <p class="muted">Based on file times: a stage is stale when one of the inputs its deno.json task declares
+      (<code>files</code>) was modified after its oldest output, never run when an output is missing, and up to
+      date otherwise. <code>deno task</code> itself decides by the inputs' content, so an input saved unchanged
+      shows stale here but is skipped there. Stages without declared inputs and outputs run every time.</p>
   `;
+}
+
+function stageWhy(s: StageStatus): Raw | string {
+  switch (s.state) {
+    case "never run":
+      return html`missing output${s.missingOutputs.length > 1 ? "s" : ""}: <span class="mono">${
+        s.missingOutputs.join(", ")
+      }</span>`;
+    case "stale":
+      return html`changed since: <span class="mono">${s.newerInputs.join(", ")}</span>${
+        s.newerInputs.length >= 5 ? " ..." : ""
+      }`;
+    case "up to date":
+      return `${s.inputs} input files older than its ${s.outputs.length} output${
+        s.outputs.length > 1 ? "s" : ""
+      }${s.missingInputs.length ? ` (declared but missing: ${s.missingInputs.join(", ")})` : ""}`;
+    default:
+      return "runs every time (no files/output declared)";
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The registered version made from `runId`, if any. */
+async function registrationOf(
+  ctx: UiContext,
+  runId: string,
+): Promise<{ name: string; version: number; created: number } | undefined> {
+  const row = await ctx.store.db.get<{ name: string; version: number; created: number }>(
+    "SELECT name, version, created FROM model_versions WHERE run_id = ? ORDER BY created DESC LIMIT 1",
+    [runId],
+  );
+  return row ? { name: row.name, version: Number(row.version), created: Number(row.created) } : undefined;
+}
+
+/**
+ * Whether a retrain is pending for a model: the last drift check found
+ * dataset drift after its newest version was registered. drift:schedule
+ * retrains on such a check (train writes models/retrain_run.txt, then
+ * register); a retrain run trained but not registered is named.
+ */
+function retrainState(
+  ctx: UiContext,
+  m: { versions: { created: number; runId: string }[] },
+  lastDrift: { runAt: string } | undefined,
+  driftFound: boolean,
+): Raw {
+  const newest = Math.max(...m.versions.map((v) => v.created));
+  const driftAt = lastDrift ? Date.parse(lastDrift.runAt) : NaN;
+  const retrainFile = join(ctx.config.paths.models, "retrain_run.txt");
+  const retrainRun = readText(retrainFile);
+  const retrainAt = mtime(retrainFile);
+  const unregistered = retrainRun && !m.versions.some((v) => v.runId === retrainRun) &&
+      retrainAt !== null && retrainAt > newest
+    ? html`
+      — retrain run <a class="mono" href="/runs/${retrainRun}">${retrainRun.slice(0, 8)}</a> trained ${when(
+        retrainAt,
+      )} but not registered
+    `
+    : "";
+  if (lastDrift && driftFound && driftAt > newest) {
+    return html`
+      <span
+        class="fail">pending</span> (dataset drift at ${when(
+          driftAt,
+        )}, after the newest version, registered ${when(newest)})${unregistered}
+    `;
+  }
+  return html`not pending (${
+    !lastDrift
+      ? "no drift check yet"
+      : !driftFound
+      ? "the last drift check found no dataset drift"
+      : `a version was registered after the drift at ${when(driftAt)}`
+  })${unregistered}`;
 }
 
 export function monitoringPage(ctx: UiContext, page = 1): Raw {
