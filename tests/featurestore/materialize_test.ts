@@ -12,6 +12,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import pl from "nodejs-polars";
 import { buildDefinitions } from "../../src/featurestore/definitions.ts";
+import { SqliteOnlineStore } from "../../src/featurestore/online.ts";
 import { FeatureStore } from "../../src/featurestore/store.ts";
 
 const FLOATS = [
@@ -123,5 +124,49 @@ Deno.test("property: materialized values read back as JSON.stringify of the late
       },
     ),
     { numRuns: 25, seed: 31 },
+  );
+});
+
+Deno.test("property: an SQLite write of many rows (several to a statement) = upserting them one by one", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.record({
+          k: fc.integer({ min: 0, max: 30 }),
+          ts: fc.integer({ min: 0, max: 5 }),
+          c: fc.integer({ min: 0, max: 2 }),
+        }),
+        { minLength: 0, maxLength: 260, size: "max" },
+      ),
+      async (spec) => {
+        const store = SqliteOnlineStore.open(":memory:");
+        try {
+          const rows = spec.map((r, i) => ({ key: `K-${r.k}`, ts: r.ts, created: r.c, json: `[${i}]` }));
+          // the reference: one row at a time, a newer or equal (event, created) row replaces the stored one
+          const want = new Map<string, { ts: number; created: number; json: string }>();
+          let changes = 0;
+          for (const r of rows) {
+            const cur = want.get(r.key);
+            if (!cur || r.ts > cur.ts || (r.ts === cur.ts && r.created >= cur.created)) {
+              want.set(r.key, r);
+              changes++;
+            }
+          }
+          assert.equal(await store.writeEncoded("t__v1", rows), changes);
+          const keys = Array.from({ length: 31 }, (_, k) => `K-${k}`);
+          const got = await store.read("t__v1", keys);
+          keys.forEach((k, i) => {
+            const w = want.get(k);
+            assert.deepEqual(
+              got[i],
+              w ? { key: k, ts: w.ts, created: w.created, values: JSON.parse(w.json) } : undefined,
+            );
+          });
+        } finally {
+          await store.close();
+        }
+      },
+    ),
+    { numRuns: 40, seed: 5 },
   );
 });
