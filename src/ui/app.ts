@@ -420,7 +420,7 @@ ${failed ? html`<p class="error" role="alert" id="login-error">That is not the a
 ${nameError ? html`<p class="error" role="alert" id="name-error">${nameError}</p>` : ""}
 <input type="hidden" name="csrf" value="${csrf}">
 <p><label for="login-name">Your name (recorded with your actions as ui:&lt;name&gt;)</label>
-<input type="text" id="login-name" name="name" value="admin" required pattern="[A-Za-z0-9._@\-]{1,64}" autocomplete="username"${
+<input type="text" id="login-name" name="name" value="admin" required pattern="[A-Za-z0-9._@\\-]{1,64}" autocomplete="username"${
     nameError
       ? html`
         aria-describedby="name-error"

@@ -234,6 +234,9 @@ Deno.test({
           "token",
           "the token field has focus",
         );
+        // the name the moves are recorded under (ui:<name>), then the token
+        await page.getByLabel(/Your name/).fill("carol");
+        await page.locator("#token").focus();
         await page.keyboard.type(TOKEN);
         await page.keyboard.press("Tab");
         assert.equal(
@@ -261,13 +264,19 @@ Deno.test({
         assert.match(await page.getByRole("status").textContent() ?? "", /@champion -> version 2 \(was v1\)/);
         const first = await page.locator("#history li").first().textContent() ?? "";
         assert.match(first, /@champion -> v2 \(was v1\)/);
+        // who moved it, and why
+        assert.match(first, /by ui:carol/);
+        assert.match(first, /why: challenger wins/);
+        assert.equal(await page.locator("#history li .actor").first().textContent(), "ui:carol");
         await page.screenshot({ path: join(SHOTS, "model_admin.png"), fullPage: true });
         await page.locator("#rollback-alias").selectOption("champion");
         await page.getByRole("button", { name: "Roll back" }).click();
         await page.waitForLoadState("load");
         assert.match(await page.getByRole("status").textContent() ?? "", /rolled back to version 1/);
         const top = await page.locator("#history li").first();
-        assert.match(await top.textContent() ?? "", /@champion rolled back to v1 \(was v2\)/);
+        assert.match(await top.textContent() ?? "", /@champion rolled back to v1 \(was v2\) by ui:carol/);
+        // the CLI's registrations, recorded under the OS user or ORCHARD_ACTOR
+        assert.match(await page.locator("#history li").last().textContent() ?? "", /v1 registered by \S+/);
         assert.equal(await top.getAttribute("class"), "rollback");
         // the same session without the CSRF token: 403, nothing moved
         const r = await page.request.post(`${ui.url}/models/churnui/promote`, {
