@@ -33,7 +33,7 @@ export type RunsResult =
     paramColumns: string[];
   }
   | { command: "compare"; store: string; runs: Run[]; rows: ComparisonRow[] }
-  | { command: "diff"; store: string; diff: RunDiff };
+  | { command: "diff"; store: string; runs: Run[]; diff: RunDiff };
 
 function keysIn(text: string | undefined, kind: "params" | "metrics"): string[] {
   if (!text) return [];
@@ -74,8 +74,9 @@ export async function runsCommand(
   const store = await TrackingStore.open(path);
   try {
     if (command === "diff") {
-      const [a, b] = [await store.resolveRunId(ids[0]), await store.resolveRunId(ids[1])];
-      return { command, store: store.location, diff: diffRuns(await store.getRun(a), await store.getRun(b)) };
+      const runs = [await store.getRun(await store.resolveRunId(ids[0]))];
+      runs.push(await store.getRun(await store.resolveRunId(ids[1])));
+      return { command, store: store.location, runs, diff: diffRuns(runs[0], runs[1]) };
     }
     if (command === "compare") {
       if (ids.length < 2) throw new UserError("runs compare needs at least two run ids");

@@ -8,11 +8,12 @@
  * minutes; every other command is the workflow's own.
  */
 import assert from "node:assert/strict";
-import { dirname, fromFileUrl, join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { type Job, runJob, type Step } from "./_actions.ts";
 
-const ROOT = join(dirname(fromFileUrl(import.meta.url)), "..", "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WORKFLOW = join(ROOT, ".github", "workflows", "ct.yml");
 /** The Tests step's subset here (the whole suite is what `.ci/run` runs). */
 const TEST_SUBSET = "tests/core/format_test.ts tests/ct/compare_test.ts";
