@@ -211,7 +211,10 @@ export async function runJob(
       note({ step: label, status: "skipped: uses" });
       continue;
     }
-    if (step.if !== undefined && !isTrue(evaluate(step.if, { ...ctx, env: { ...ctx.env, ...step.env } }))) {
+    // the step's own env is in its if:'s env context, as on GitHub
+    const stepCtx = { ...ctx, env: { ...ctx.env } };
+    for (const [k, v] of Object.entries(step.env ?? {})) stepCtx.env[k] = interpolate(String(v), stepCtx);
+    if (step.if !== undefined && !isTrue(evaluate(step.if, stepCtx))) {
       note({ step: label, status: "skipped: if" });
       continue;
     }
@@ -219,8 +222,6 @@ export async function runJob(
       note({ step: label, status: "skipped: needs GitHub" });
       continue;
     }
-    const stepCtx = { ...ctx, env: { ...ctx.env } };
-    for (const [k, v] of Object.entries(step.env ?? {})) stepCtx.env[k] = interpolate(String(v), stepCtx);
     const script = interpolate(step.run!, stepCtx);
     const files = {
       GITHUB_ENV: join(opts.runnerTemp, `env_${n}`),
