@@ -52,6 +52,8 @@ export interface DataOptions {
   validation?: string;
   /** train on this feature service joined with training_set.labels (default training_set.feature_service, unless --data) */
   featureService?: string;
+  /** messages on stderr (default true) */
+  verbose?: boolean;
 }
 
 /**
@@ -66,7 +68,20 @@ export async function loadTrainingInput(config: Config, opts: DataOptions = {}):
   const service = opts.featureService ??
     (opts.data ? undefined : config.training_set.feature_service ?? undefined);
   if (!service) return loadTrainingData(config, opts);
+  const t0 = performance.now();
   const set = await loadFeatureSet(config, { featureService: service, target: opts.target });
+  const { counts, feature_views: views, labels } = set.lineage;
+  if (opts.verbose !== false) {
+    stderrLog(
+      `training set: feature service ${service} (${
+        Object.entries(views).map(([v, n]) => `${v} v${n}`).join(", ")
+      }) as of ${labels.path}'s ${labels.timestamp}: ${counts.entity_rows} label rows, ${counts.rows_with_features} with features, ${counts.rows_missing_features} missing some (${
+        set.lineage.missing === "drop" ? "dropped" : "kept"
+      }); ${set.lineage.split.train_entities} train / ${set.lineage.split.validation_entities} validation entities (${labels.entity_key}; ${
+        ((performance.now() - t0) / 1000).toFixed(2)
+      } s)`,
+    );
+  }
   const cols = tableColumns(set.frame);
   const split = cols[SPLIT_COLUMN];
   const tr: number[] = [], va: number[] = [];
