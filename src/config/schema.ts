@@ -290,6 +290,9 @@ export const RegistrySchema = z.strictObject({
   ),
 });
 
+/** What /predict by entity id does with a feature the online store has no fresh value for. */
+const OnMissing = z.enum(["reject", "missing"]);
+
 export const ServeSchema = z.strictObject({
   model_uri: z.string().default("models:/churn@champion").describe(
     "the model the service loads (models:/name@alias, models:/name/version, or a path)",
@@ -318,6 +321,16 @@ export const ServeSchema = z.strictObject({
   log_batch: z.number().int().positive().default(500).describe("prediction log: lines per write"),
   reload_poll_ms: z.number().int().positive().default(5000).describe(
     "how often the service checks whether its URI points at a new version",
+  ),
+  feature_store: z.strictObject({
+    on_missing: OnMissing.default("reject").describe(
+      "a model trained on a feature service, asked by entity id: a feature missing or expired in the online store (and not in the request) is a 422 naming it (reject) or a missing value the model imputes (missing)",
+    ),
+    models: z.record(z.string().min(1), OnMissing).default({}).describe(
+      "per-model on_missing: model name -> reject | missing",
+    ),
+  }).default({ on_missing: "reject", models: {} }).describe(
+    "predicting by entity id (the model's feature service joined from feature_store's online store)",
   ),
 });
 

@@ -74,6 +74,27 @@ export interface SignatureColumn {
 export interface Signature {
   inputs: SignatureColumn[];
   target: { name: string; kind: "classification" | "regression"; classes?: (string | number | boolean)[] };
+  /** the feature service the model was trained on (train --feature-service): /predict can join its online features by entity id */
+  feature_service?: SignatureFeatureService;
+}
+
+/**
+ * Where a model's inputs live in the online store: its feature service, the
+ * entity's join key, and per feature view the version trained on, its TTL and
+ * each feature's position in the view's stored row. Enough to look a record up
+ * without the feature store's definitions (the service loads no polars).
+ */
+export interface SignatureFeatureService {
+  name: string;
+  entity: string;
+  join_key: string;
+  views: {
+    view: string;
+    version: number;
+    /** null: values never expire */
+    ttl_ms: number | null;
+    features: { name: string; index: number }[];
+  }[];
 }
 
 /** One scored record. */

@@ -26,6 +26,8 @@ import { ModelHolder } from "./holder.ts";
 import { optionalEnv as env } from "../core/env.ts";
 import { registryLoader, registryResolver } from "../registry/loader.ts";
 import { Metrics } from "./metrics.ts";
+import { featureSource } from "./entity.ts";
+import { join } from "node:path";
 import { PredictionLog } from "./predlog.ts";
 import { createApp, type ServeState, workerSnapshot } from "./routes.ts";
 
@@ -82,6 +84,14 @@ const cluster = new Cluster("orchard-serve", worker, {
   flush: () => log.flush(),
 });
 
+// /predict by entity id and /features: the online store opens on the first lookup
+const fsc = config.feature_store;
+const features = featureSource({
+  location: fsc.online_store === "sqlite" ? join(fsc.directory, "online.db") : fsc.online_store,
+  onMissing: config.serve.feature_store.on_missing,
+  models: config.serve.feature_store.models,
+});
+
 const docs = loadDocsAssets();
 docs.catch(() => console.error(`serve[${worker}]: swagger-ui-dist not readable; /docs is unavailable`));
 
@@ -99,6 +109,7 @@ try {
     adminToken: env("ORCHARD_ADMIN_TOKEN") ?? null,
     docs,
     state,
+    features,
   });
 } catch (e) { // a token no Authorization header can carry
   console.error(`serve: ${errorLine(e)}`);
@@ -114,6 +125,7 @@ async function shutdown(signal: string): Promise<void> {
   await log.close(); // later predictions are written synchronously
   await cluster.shutdown();
   cluster.close();
+  await features.close().catch(() => {});
   const s = log.stats();
   console.log(
     `serve[${worker}]: ${signal}: prediction log flushed (${s.written} written, ${s.dropped} dropped)`,

@@ -2,7 +2,8 @@
  * The `deno serve` command line for `deno task serve`: --parallel workers,
  * and only the permissions the service needs (listen on one address; read
  * the config, models, store and the Swagger UI package; write the prediction
- * log and the store's folder; a fixed list of environment variables).
+ * log and the store's folder; the online feature store's folder, or its Redis
+ * address; a fixed list of environment variables).
  */
 import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
@@ -72,7 +73,16 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
   if (config.model.plugins.length) reads.add(resolve(dirname(entry), ".."));
   // the service logs where ORCHARD_PREDICTIONS_DIR says, else paths.predictions: grant that folder
   const writes = new Set([optionalEnv("ORCHARD_PREDICTIONS_DIR") ?? config.paths.predictions, storeDir]);
+  // /predict by entity id reads the online store: SQLite in the feature store's folder (WAL files), or Redis
+  const online = config.feature_store.online_store;
+  const redis = /^rediss?:\/\//.test(online) ? new URL(online) : null;
+  if (!redis) {
+    const dir = online === "sqlite" ? config.feature_store.directory : dirname(online) || ".";
+    reads.add(dir);
+    writes.add(dir);
+  }
   const nets = [`${host.includes(":") ? `[${host}]` : host}:${port}`];
+  if (redis) nets.push(`${redis.hostname}:${redis.port || "6379"}`);
   if (postgres) {
     const url = new URL(location);
     nets.push(`${url.hostname}:${url.port || "5432"}`);

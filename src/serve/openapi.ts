@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { ServedModel } from "./holder.ts";
 import { DEFAULT_TOP, MAX_TOP } from "./explain.ts";
+import { entityPlan } from "./entity.ts";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -84,6 +85,25 @@ const ModelInfoSchema = z.object({
   classes: z.array(z.string()),
 });
 
+const FeatureStatusSchema = z.enum(["present", "missing", "expired"]);
+
+/** /features' answer; each row also carries the entity's id under the join key. */
+const FeaturesResponseSchema = z.object({
+  model: z.string(),
+  version: z.string(),
+  feature_service: z.string(),
+  join_key: z.string().describe("the entity's join key, e.g. customer_id"),
+  features: z.array(z.string()).describe("the features answered, in order"),
+  rows: z.array(
+    z.object({
+      values: z.record(z.string(), z.unknown()).describe("feature -> value (null unless present)"),
+      statuses: z.record(z.string(), FeatureStatusSchema).describe(
+        "feature -> present, missing (never materialized) or expired (older than its view's TTL)",
+      ),
+    }).catchall(z.unknown()),
+  ),
+});
+
 const ReloadRequestSchema = z.object({
   model_uri: z.string().optional().describe("serve this URI from now on (default: the configured one)"),
 });
@@ -99,6 +119,29 @@ const err = (description: string) => ({ description, content: json("Error") });
 
 export function buildOpenApi(model: ServedModel | null, maxBatch: number): Record<string, unknown> {
   const record = model ? js(model.validator.record) : { type: "object", additionalProperties: true };
+  // a model trained on a feature service also takes its entity id, the rest joined from the online store
+  const plan = model && entityPlan(model);
+  const key = plan?.joinKey ?? "customer_id";
+  const entityRecord = {
+    type: "object",
+    description: plan
+      ? `${key}, and any inputs to override: the others are read from feature service ${plan.service.name}'s online features`
+      : "only for a model trained on a feature service (this one is not)",
+    required: [key],
+    properties: {
+      [key]: { oneOf: [{ type: "string", minLength: 1, maxLength: 1024 }, { type: "integer" }] },
+      ...((record.properties as Record<string, unknown> | undefined) ?? {}),
+    },
+  };
+  const recordOrEntity = plan
+    ? { oneOf: [{ $ref: "#/components/schemas/Record" }, { $ref: "#/components/schemas/EntityRecord" }] }
+    : { $ref: "#/components/schemas/Record" };
+  const featureErrors = {
+    "404": err("the model has no feature service, or the online store has nothing for an entity (named)"),
+    "413": err("more entities than serve.max_batch"),
+    "422": err("a missing or bad entity id, an unknown feature or query field (named)"),
+    "503": err("model not loaded yet, or the online store unavailable"),
+  };
   const predictErrors = {
     "400": err("malformed JSON"),
     "413": err("body or batch too large"),
@@ -142,10 +185,10 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
               "application/json": {
                 schema: {
                   oneOf: [
-                    { $ref: "#/components/schemas/Record" },
+                    recordOrEntity,
                     {
                       type: "array",
-                      items: { $ref: "#/components/schemas/Record" },
+                      items: recordOrEntity,
                       maxItems: maxBatch,
                       minItems: 1,
                     },
@@ -157,9 +200,11 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
           responses: {
             "200": { description: "predictions", content: json("PredictResponse") },
             ...predictErrors,
+            "404": err("by entity id: the online store has no features for the entity (named)"),
             "422": err(
               "records do not match the model's signature (one entry per field), a bad explain or top, " +
-                "or explain=true for an engine without SHAP values",
+                "explain=true for an engine without SHAP values, or by entity id a feature missing or " +
+                "expired online under serve.feature_store.on_missing: reject (each named with the entity)",
             ),
           },
         },
@@ -180,6 +225,62 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
           responses: {
             "200": { description: "predicted labels", content: json("InvocationsResponse") },
             ...predictErrors,
+          },
+        },
+      },
+      "/features": {
+        get: {
+          summary:
+            "The online features of the model's feature service for an entity, with a status per value",
+          parameters: [
+            {
+              name: key,
+              in: "query",
+              required: true,
+              description: "the entity id (repeat for several)",
+              schema: { type: "string" },
+            },
+            {
+              name: "features",
+              in: "query",
+              required: false,
+              description: "comma-separated feature names (default: all of the service's)",
+              schema: { type: "string" },
+            },
+          ],
+          responses: {
+            "200": { description: "values and statuses", content: json("FeaturesResponse") },
+            ...featureErrors,
+          },
+        },
+        post: {
+          summary: "The online features of one or more entities",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: [key],
+                  additionalProperties: false,
+                  properties: {
+                    [key]: {
+                      oneOf: [{ type: "string" }, { type: "integer" }, {
+                        type: "array",
+                        items: { oneOf: [{ type: "string" }, { type: "integer" }] },
+                        minItems: 1,
+                        maxItems: maxBatch,
+                      }],
+                    },
+                    features: { type: "array", items: { type: "string" }, minItems: 1 },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": { description: "values and statuses", content: json("FeaturesResponse") },
+            ...featureErrors,
           },
         },
       },
@@ -236,6 +337,8 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       schemas: {
         Record: record,
+        EntityRecord: entityRecord,
+        FeaturesResponse: js(FeaturesResponseSchema),
         Prediction: js(PredictionSchema),
         Explanation: js(ExplanationSchema),
         PredictResponse: js(PredictResponseSchema),

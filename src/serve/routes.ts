@@ -3,7 +3,7 @@
  * (the hot path, matched before any middleware, giving themselves the same
  * envelope), the envelope every other response gets (envelope.ts), the error
  * policy (errors.ts), then the routes by purpose, each its own app mounted with `app.route()`: ops (/health, /ready,
- * /model, /metrics), prediction (/predict, /invocations), docs (/openapi.json,
+ * /model, /metrics), prediction (/predict, /invocations), features (/features), docs (/openapi.json,
  * /docs) and admin (/admin/*). `createApp` takes its collaborators explicitly
  * so tests build one with `app.request()` and no server; app.ts wires the real
  * ones for `deno serve`.
@@ -14,6 +14,7 @@ import { notFound, onError } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
 import { type AdminOptions, adminRoutes } from "./routes/admin.ts";
 import { type DocsOptions, docsRoutes } from "./routes/docs.ts";
+import { type FeaturesOptions, featuresRoutes } from "./routes/features.ts";
 import { type OpsOptions, opsRoutes } from "./routes/ops.ts";
 import { predictionFallbacks, type PredictionOptions, predictionRoutes } from "./routes/prediction.ts";
 
@@ -21,7 +22,7 @@ export type { Env } from "./envelope.ts";
 export { type ServeState, workerSnapshot } from "./routes/ops.ts";
 
 /** Everything the sub-apps need, in one options object. */
-export type AppOptions = OpsOptions & PredictionOptions & DocsOptions & AdminOptions;
+export type AppOptions = OpsOptions & PredictionOptions & FeaturesOptions & DocsOptions & AdminOptions;
 
 /**
  * The root app: the envelope, the error body, the 404. Sub-apps are mounted on
@@ -41,6 +42,7 @@ export function createApp(opts: AppOptions): Hono<Env> {
   return serviceApp(opts.metrics, predictionRoutes(opts))
     .route("/", predictionFallbacks())
     .route("/", opsRoutes(opts))
+    .route("/", featuresRoutes(opts))
     .route("/", docsRoutes(opts))
     .route("/admin", adminRoutes(opts));
 }

@@ -46,6 +46,8 @@ import { type Config, ModelNameSchema } from "../config/schema.ts";
 import type { Columns } from "../models/preprocess/index.ts";
 import { loadTrainingInput } from "./data.ts";
 import { recordFeatureSet } from "./feature_set.ts";
+import { signatureFeatureService, withFeatureService } from "./serving_signature.ts";
+import { loadDefinitions } from "../featurestore/definitions.ts";
 import type { TrainOptions, TrainResult } from "./types.ts";
 
 // the stage's steps, importable from this module as before the split (tasks and notebooks use it)
@@ -206,6 +208,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       runParams.threshold = threshold;
       await store?.logParams(runId, { threshold });
       if (params.cv_folds >= 2) cv = await crossValidation(threshold);
+    }
+    if (data.featureSet) {
+      // the signature names the service, so /predict can take an entity id (serving_signature.ts)
+      const fs = signatureFeatureService(await loadDefinitions(config), data.featureSet.lineage);
+      model = new Model({ ...model, signature: withFeatureService(model.signature, fs) });
     }
     if (preprocessor.dropped.length) {
       say(`dropped columns: ${preprocessor.dropped.map((d) => `${d.name} (${d.reason})`).join(", ")}`);

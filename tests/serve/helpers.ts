@@ -7,6 +7,7 @@ import { type AppOptions, createApp, type Env, serviceApp } from "../../src/serv
 import { loadDocsAssets } from "../../src/serve/docs.ts";
 import type { ModelLoader } from "../../src/serve/types.ts";
 import type { ValueLimits } from "../../src/serve/validation.ts";
+import type { FeatureSource } from "../../src/serve/entity.ts";
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -28,6 +29,7 @@ export async function makeApp(
     readTimeoutMs?: number;
     limits?: ValueLimits;
     docs?: boolean;
+    features?: FeatureSource | null;
   } = {},
 ): Promise<TestApp> {
   const logDir = await Deno.makeTempDir({ prefix: "orchard-predlog-" });
@@ -49,6 +51,7 @@ export async function makeApp(
       log,
       adminToken: opts.adminToken ?? null,
       docs: opts.docs ? loadDocsAssets() : null,
+      features: opts.features ?? null,
     } satisfies AppOptions,
   );
   return {

@@ -18,6 +18,12 @@
  * predict), and its answer and log lines are written from the typed arrays
  * (TableWriter) without a Prediction object per record. Other methods on the
  * two paths get the 405 through the envelope middleware as before.
+ *
+ * By entity id (issue 17): for a model trained on a feature service, a
+ * /predict record that gives the service's join key (`{"customer_id": "C-1"}`)
+ * and lacks inputs gets them from the online store (entity.ts joinEntities);
+ * fields it gives override the stored ones. A model without a feature service
+ * pays one WeakMap lookup for it.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -29,6 +35,7 @@ import type { Metrics } from "../metrics.ts";
 import { parseMlflowCsv, parseMlflowJson } from "../mlflow.ts";
 import { logDay, logHead, type PredictionLog } from "../predlog.ts";
 import { explainQuery, explainTable, type RecordExplanation } from "../explain.ts";
+import { entityPlan, type FeatureSource, joinEntities } from "../entity.ts";
 import { type ScoredTable, scoreTable, TableWriter } from "../scoring.ts";
 
 export interface PredictionOptions {
@@ -41,6 +48,8 @@ export interface PredictionOptions {
   /** a body not received in full this long after the handler starts is a 408 (absent: no deadline) */
   readTimeoutMs?: number;
   log?: PredictionLog | null;
+  /** the online store for /predict by entity id (absent: records must carry every input) */
+  features?: FeatureSource | null;
 }
 
 type Handler = (req: Request, rid: string) => Promise<string>;
@@ -49,6 +58,7 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
   const { holder, metrics, maxBatch } = opts;
   const bodyLimits = { maxBytes: opts.maxBodyBytes, timeoutMs: opts.readTimeoutMs };
   const log = opts.log ?? null;
+  const features = opts.features ?? null;
   const app = new Hono<Env>();
 
   /** Counts the table's predictions and appends one log line per record. */
@@ -85,9 +95,12 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
         throw new HttpError(415, "expected Content-Type: application/json");
       }
       const explain = explainQuery(req.url);
-      const body = parseJsonBody(await readBodyText(req, bodyLimits));
+      let body = parseJsonBody(await readBodyText(req, bodyLimits));
       const m = holder.current;
       if (!m) throw noModel();
+      // by entity id (entity.ts): only a model trained on a feature service looks anything up
+      const ep = features && entityPlan(m);
+      if (ep) body = await joinEntities(ep, features!, features!.onMissing(m.name), body, maxBatch);
       const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
       // explained before logging: a model that cannot explain answers 422 and logs nothing
       const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
