@@ -34,6 +34,32 @@ Deno.test({
       assert.equal(both.code, 2);
       assert.match(both.stderr.trim(), /^train: --feature-service and --data are two sources/);
 
+      // a service naming a feature its view does not have: one line from the definitions' check
+      const badService = {
+        ...config,
+        feature_store: {
+          ...config.feature_store,
+          feature_services: { churn: { features: ["customer_activity:spend_9m"] } },
+        },
+      };
+      Deno.writeTextFileSync(join(w.dir, "params.yaml"), JSON.stringify(badService));
+      const feature = await runTask(w.dir, "train", ["--no-report"]);
+      assert.equal(feature.code, 2);
+      assert.match(
+        feature.stderr.trim(),
+        /^train: feature service churn: unknown feature 'spend_9m' in feature view customer_activity \(features: tenure_months, /,
+      );
+      assert.equal(feature.stderr.trim().split("\n").length, 1);
+      // zod: a service name the store cannot have
+      Deno.writeTextFileSync(
+        join(w.dir, "params.yaml"),
+        JSON.stringify({ ...config, training_set: { ...config.training_set, feature_service: "9 lives" } }),
+      );
+      const name = await runTask(w.dir, "train", ["--no-report"]);
+      assert.equal(name.code, 2);
+      assert.match(name.stderr, /training_set\.feature_service/);
+      Deno.writeTextFileSync(join(w.dir, "params.yaml"), JSON.stringify(config));
+
       const snap = w.config.feature_store.feature_views.customer_activity.source.path;
       const { default: pl } = await import("nodejs-polars");
       pl.readParquet(snap).drop("frequency").writeParquet(snap);
