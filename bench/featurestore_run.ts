@@ -2,6 +2,7 @@
  * The measured half of bench/featurestore.ts, one job per process (so GNU
  * time's peak RSS is that job's): `gen <dir>` writes the generated sources;
  * `join <dir> big|feast` runs the point-in-time join and prints its seconds;
+ * `read <dir> big` reads the views whole (the big join's same-run reference);
  * `online <dir> sqlite|redis://...` materializes the 50-feature view and
  * times one-entity lookups; `materialize <dir> sqlite|redis://...` times
  * materialize of 1,000,000 entities into a fresh online store. Generation is polars expressions over a row index
@@ -118,6 +119,17 @@ async function main() {
     );
     return;
   }
+  if (cmd === "read") {
+    // the reference for the big join, same run: reading every view's rows and columns from Parquet
+    const t0 = performance.now();
+    let cells = 0;
+    for (const v of Object.keys(block(dir, arg as Shape).feature_views)) {
+      const df = pl.readParquet(join(dir, `${v}.parquet`));
+      cells += df.height * df.width;
+    }
+    console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, cells }));
+    return;
+  }
   if (cmd === "materialize") {
     // a fresh online store each run: a second run over a full one would write nothing (nothing is newer)
     const b = block(dir, "materialize", arg);
@@ -195,7 +207,7 @@ async function main() {
     }));
     return;
   }
-  throw new Error(`usage: gen|join|materialize|online <dir> <arg>`);
+  throw new Error(`usage: gen|join|read|materialize|online <dir> <arg>`);
 }
 
 if (import.meta.main) await main();

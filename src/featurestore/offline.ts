@@ -3,9 +3,10 @@
  * of an entity table, each feature view gives its latest row at or before that
  * timestamp, no older than the view's TTL; of two rows with the same entity
  * and event timestamp, the later created timestamp wins. One polars `joinAsof`
- * per view (by the join key, strategy backward, the TTL as its inclusive
- * tolerance) over lazy frames, collected once: no row loops. The entity table
- * may come in any order; the result keeps its rows in that order.
+ * per view (strategy backward, the TTL as its inclusive tolerance; ./asof.ts
+ * finds the rows), then the features gathered by the picked row ids: no row
+ * loops. The entity table may come in any order; the result keeps its rows in
+ * that order.
  *
  * The time-window form needs no entity table: every (entity, event timestamp)
  * the requested views saw in [start, end] is a row, joined the same way.
@@ -13,7 +14,8 @@
 import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
 import type { Definitions, FeatureRef } from "./definitions.ts";
-import { CREATED, epochMs, readView, TS } from "./source.ts";
+import { ETS, keyCol, type MatchOptions, matchRows, ridCol } from "./asof.ts";
+import { epochMs, readView, TS } from "./source.ts";
 
 export interface HistoricalOptions {
   /** the entity table's timestamp column (default event_timestamp) */
@@ -38,25 +40,6 @@ export function toMs(t: TimeLike, what = "time"): number {
   }
   return ms;
 }
-
-/**
- * How the as-of join finds rows: by an integer code of the join key, not the
- * string (grouping by a 64-bit hash is about 40% faster than by the string).
- * Two keys may share a hash, so every picked row's key is checked against the
- * entity's afterwards and, on any mismatch, the join is redone on the strings.
- * A check on picked rows suffices: within one hash group the backward search
- * takes the latest row; if that row has the entity's own key it is the right
- * answer, and if the TTL rules it out, every older row of that key is out too.
- */
-export type KeyCoder = (key: pl.Expr) => pl.Expr;
-export const hashKey: KeyCoder = (k) => k.hash(0x6f72, 0x6368, 0x6172, 0x64);
-
-/** What the join reads and writes besides the features: internal column names. */
-const ROW = "__row", ETS = "__ets", RID = "__rid";
-const keyCol = (entity: string) => `__key_${entity}`;
-const codeCol = (entity: string) => `__code_${entity}`;
-const tsCol = (view: string) => `__ts_${view}`;
-const ridCol = (view: string) => `__rid_${view}`;
 
 /** Values gathered per step (rows x columns): bounds the memory a wide view needs at once. */
 const GATHER_VALUES = 48_000_000;
@@ -96,89 +79,6 @@ function byView(refs: FeatureRef[], names: string[]): Map<string, { feature: str
 }
 
 /**
- * The as-of joins run on narrow frames (code, event time, row id) and the
- * feature values are gathered afterwards by row id, in the output's order:
- * sorting a wide view, or the wide result, would move every value when only
- * the winning rows' values are wanted. A view's rows are not deduplicated:
- * sorted by (event time, created time), the backward search's pick among rows
- * of one event time is the last, the latest created.
- */
-function coded(entity: { name: string; dtype: string }, coder: KeyCoder | null): pl.Expr {
-  const k = pl.col(keyCol(entity.name));
-  if (entity.dtype === "int64" || coder === null) return k.alias(codeCol(entity.name));
-  return pl.when(k.isNull()).then(pl.lit(null).cast(pl.UInt64)).otherwise(coder(k)).alias(
-    codeCol(entity.name),
-  );
-}
-
-/**
- * For each spine row (ETS and the entities' key columns), each view's latest
- * row at or before ETS within TTL, as its event time and row id (null: none):
- * one as-of join per view, by the key's code, in spine order. Each step is one
- * lazy plan: a frame handed to JavaScript keeps its memory until the garbage
- * collector finds it, which for the sorted views would be gigabytes.
- */
-function matchRows(
-  defs: Definitions,
-  spine: pl.DataFrame,
-  viewNames: string[],
-  coder: KeyCoder | null = hashKey,
-): pl.DataFrame {
-  const entities = [...new Set(viewNames.map((v) => defs.views.get(v)!.entity))].map((e) =>
-    defs.entities.get(e)!
-  );
-  const hashed = (e: { dtype: string }) => coder !== null && e.dtype !== "int64";
-  const pickedKey = (view: string) => `__pickedkey_${view}`;
-  let left = spine.lazy().withRowIndex(ROW).select(
-    pl.col(ROW),
-    pl.col(ETS),
-    ...entities.map((e) => coded(e, coder)),
-    ...entities.filter(hashed).map((e) => pl.col(keyCol(e.name))),
-  ).sort(ETS).collectSync();
-  for (const viewName of viewNames) {
-    const view = defs.views.get(viewName)!;
-    const entity = defs.entities.get(view.entity)!;
-    const right = readView(defs, view, []).withRowIndex(RID)
-      .filter(pl.col(entity.join_key).isNotNull().and(pl.col(TS).isNotNull()))
-      .select(
-        pl.col(entity.join_key).alias(keyCol(entity.name)),
-        pl.col(TS).alias(tsCol(viewName)),
-        pl.col(CREATED),
-        pl.col(RID).alias(ridCol(viewName)),
-      )
-      .select(
-        coded(entity, coder),
-        pl.col(tsCol(viewName)),
-        pl.col(CREATED),
-        pl.col(ridCol(viewName)),
-        // the picked row's own key, for the collision check
-        ...(hashed(entity) ? [pl.col(keyCol(entity.name)).alias(pickedKey(viewName))] : []),
-      )
-      // without a created timestamp every row's is 0: a second sort key would only cost
-      .sort(view.created_timestamp_field ? [tsCol(viewName), CREATED] : [tsCol(viewName)])
-      .drop(CREATED);
-    left = left.lazy().joinAsof(right, {
-      leftOn: ETS,
-      rightOn: tsCol(viewName),
-      by: codeCol(entity.name),
-      strategy: "backward",
-      ...(view.ttl_ms !== null ? { tolerance: view.ttl_ms } : {}),
-      checkSortedness: false,
-    }).collectSync();
-  }
-  for (const viewName of viewNames) {
-    const entity = defs.entities.get(defs.views.get(viewName)!.entity)!;
-    if (!hashed(entity)) continue;
-    const [own, picked] = [pl.col(keyCol(entity.name)), pl.col(pickedKey(viewName))];
-    const collisions = left.lazy().filter(picked.isNotNull().and(own.isNull().or(own.neq(picked))))
-      .select(pl.len()).collectSync().getColumn("len").get(0);
-    if (collisions > 0) return matchRows(defs, spine, viewNames, null);
-  }
-  return left.lazy().sort(ROW).select(...viewNames.flatMap((v) => [pl.col(tsCol(v)), pl.col(ridCol(v))]))
-    .collectSync();
-}
-
-/**
  * One view's requested features at the picked row ids (null where none), a
  * few columns per lazy plan, so that the whole view is never in memory at
  * once. Row ids index the view's rows as read for the match: the source must
@@ -211,10 +111,10 @@ function joinViews(
   defs: Definitions,
   spine: pl.DataFrame,
   groups: Map<string, { feature: string; name: string }[]>,
-  coder: KeyCoder | null,
+  match: MatchOptions,
 ): { values: pl.Series[]; stats: JoinStats } {
   const viewNames = [...groups.keys()];
-  const frame = matchRows(defs, spine, viewNames, coder);
+  const frame = matchRows(defs, spine, viewNames, match);
   const values: pl.Series[] = [];
   const matched: Record<string, number> = {};
   for (const v of viewNames) {
@@ -228,15 +128,15 @@ function joinViews(
 /**
  * The point-in-time join of `entityTable` (the views' join keys and a
  * timestamp column) with the requested features. Returns the entity table's
- * columns, in its row order, followed by one column per feature. `coder`
- * (tests only) replaces the key hash, null joining on the strings themselves.
+ * columns, in its row order, followed by one column per feature. `match`
+ * (tests) picks the matching strategy and key coding (./asof.ts).
  */
 export function pointInTimeJoin(
   defs: Definitions,
   entityTable: pl.DataFrame,
   refs: FeatureRef[],
   opts: HistoricalOptions = {},
-  coder: KeyCoder | null = hashKey,
+  match: MatchOptions = {},
 ): { frame: pl.DataFrame; stats: JoinStats } {
   const tsName = opts.timestampColumn ?? "event_timestamp";
   const columns = entityTable.columns;
@@ -267,7 +167,7 @@ export function pointInTimeJoin(
       return pl.col(ent.join_key).cast(ent.dtype === "int64" ? pl.Int64 : pl.Utf8).alias(keyCol(e));
     }),
   ).collectSync();
-  const { values, stats } = joinViews(defs, spine, groups, coder);
+  const { values, stats } = joinViews(defs, spine, groups, match);
   return {
     frame: pl.DataFrame([...entityTable.getColumns(), ...values]).select(...columns, ...names),
     stats,
@@ -309,7 +209,7 @@ export function windowJoin(
     ),
     { how: "vertical" },
   ).unique().sort([ETS, keyCol(entity.name)]).collectSync();
-  const { values, stats } = joinViews(defs, spine, groups, hashKey);
+  const { values, stats } = joinViews(defs, spine, groups, {});
   const frame = pl.DataFrame([
     ...spine.select(
       pl.col(keyCol(entity.name)).alias(entity.join_key),

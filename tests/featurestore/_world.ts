@@ -100,11 +100,11 @@ export function bruteForce(
   return best;
 }
 
-export function rowsFrame(rows: FeatureRow[], withCreated: boolean): pl.DataFrame {
+export function rowsFrame(rows: FeatureRow[], withCreated: boolean, shift = 0): pl.DataFrame {
   return pl.DataFrame({
     customer_id: rows.map((r) => r.customer_id),
-    ts: rows.map((r) => r.ts),
-    ...(withCreated ? { created: rows.map((r) => r.created) } : {}),
+    ts: rows.map((r) => r.ts + shift),
+    ...(withCreated ? { created: rows.map((r) => r.created + shift) } : {}),
     a: rows.map((r) => r.a),
     b: rows.map((r) => r.b),
   }).withColumns(
@@ -140,15 +140,19 @@ export function fsBlock(dir: string, extra: Partial<FeatureStoreConfig> = {}): F
   };
 }
 
-/** A temp folder holding the world's sources, and a store over them, applied. */
-export function storeFor(seed: number, extra: Partial<FeatureStoreConfig> = {}) {
+/**
+ * A temp folder holding the world's sources, and a store over them, applied.
+ * `shift` (ms) moves every event and created time by that much: epoch-sized
+ * times, where the world's own are a few hundred ms.
+ */
+export function storeFor(seed: number, extra: Partial<FeatureStoreConfig> = {}, shift = 0) {
   const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-" });
   const w = world(seed);
-  rowsFrame(w.rows, true).writeParquet(join(dir, "v1.parquet"));
+  rowsFrame(w.rows, true, shift).writeParquet(join(dir, "v1.parquet"));
   // the CSV holds epoch-ms integers for ts: the other timestamp form a source may use
   pl.DataFrame({
     customer_id: w.rows2.map((r) => r.customer_id),
-    ts: w.rows2.map((r) => r.ts),
+    ts: w.rows2.map((r) => r.ts + shift),
     a: w.rows2.map((r) => r.a),
     b: w.rows2.map((r) => r.b),
   }).withColumns(pl.col("ts").cast(pl.Int64), pl.col("a").cast(pl.Int64)).writeCSV(join(dir, "v2.csv"));
