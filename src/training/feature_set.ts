@@ -226,8 +226,10 @@ export async function loadFeatureSet(config: Config, opts: FeatureSetOptions = {
 /**
  * Records a feature set with its run: the joined rows under
  * `<dir>/<run>.parquet` and the lineage beside them (`<run>.json`), the
- * service, view versions and row counts as run params, the service as a tag,
- * both files as artifacts. Returns the parquet's path and digest.
+ * service and view versions as tags, the label table as a dataset, both files
+ * as artifacts. Returns the parquet's path and digest. (The service, view
+ * versions and row counts are run params: `featureSetParams`, which train
+ * logs with the run's other params.)
  */
 export async function recordFeatureSet(
   store: TrackingStore | undefined,
@@ -243,7 +245,6 @@ export async function recordFeatureSet(
   writeJsonAtomic(lineagePath, set.lineage);
   const l = set.lineage;
   if (store) {
-    await store.logParams(runId, featureSetParams(l));
     await store.setTags(runId, {
       "orchard.feature_service": l.feature_service,
       "orchard.feature_views": Object.entries(l.feature_views).map(([v, n]) => `${v}@${n}`).join(","),

@@ -45,7 +45,7 @@ import {
 import { type Config, ModelNameSchema } from "../config/schema.ts";
 import type { Columns } from "../models/preprocess/index.ts";
 import { loadTrainingInput } from "./data.ts";
-import { recordFeatureSet } from "./feature_set.ts";
+import { featureSetParams, recordFeatureSet } from "./feature_set.ts";
 import { signatureFeatureService, withFeatureService } from "./serving_signature.ts";
 import { loadDefinitions } from "../featurestore/definitions.ts";
 import type { TrainOptions, TrainResult } from "./types.ts";
@@ -145,6 +145,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       ...(data.source === "split"
         ? { split_seed: config.split.seed, validation_fraction: config.split.validation_fraction }
         : {}),
+      // a feature set's lineage: service, view versions, the join's row counts (artifact params.json too)
+      ...(data.featureSet ? featureSetParams(data.featureSet.lineage) : {}),
     };
     await store?.logParams(runId, runParams);
     await store?.logDataset(runId, { name: "train", ...data.train.digest });

@@ -292,6 +292,10 @@ Deno.test({
           "the joined rows are an artifact",
         );
         // the model's lineage points at the joined rows (drift's default reference reads them)
+        const saved = JSON.parse(Deno.readTextFileSync(join(res.artifact, "params.json")));
+        assert.equal(saved.feature_service, "churn");
+        assert.equal(saved["feature_view.customer_activity"], 1);
+        assert.equal(saved["training_set.rows_used"], lineage.counts.rows_used);
         const modelLineage = JSON.parse(Deno.readTextFileSync(join(res.artifact, "lineage.json")));
         assert.equal(
           modelLineage.data.train.path,
