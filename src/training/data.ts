@@ -82,6 +82,12 @@ export async function loadTrainingInput(config: Config, opts: DataOptions = {}):
       } s)`,
     );
   }
+  if (config.model.cv_folds >= 2 && opts.verbose !== false) {
+    stderrLog(
+      `model.cv_folds = ${config.model.cv_folds}: its folds are by row, so an entity's cut-offs fall in several ` +
+        "folds and the cross-validation scores are optimistic; the validation rows are split by entity",
+    );
+  }
   const cols = tableColumns(set.frame);
   const split = cols[SPLIT_COLUMN];
   const tr: number[] = [], va: number[] = [];
