@@ -142,3 +142,20 @@ Deno.test("ct: a worse candidate is a regression, not registered; --fail-on-regr
     Deno.removeSync(p.dir, { recursive: true });
   }
 });
+
+Deno.test("ct on a regression target: rmse decides (lower is better); predicted-vs-actual and residual charts", async () => {
+  const p = ctProject(300);
+  try {
+    const config = p.config({ ...STRONG, task: "regression" });
+    const r = await runCt({ config, data: p.csv, target: "tenure", verbose: false });
+    assert.equal(r.kind, "regression");
+    assert.deepEqual(r.verdict.primary, { metric: "rmse", greaterIsBetter: false });
+    assert.deepEqual(r.charts.map((c) => c.file), ["residuals.png"]);
+    // the example model's gates are on roc_auc, which a regression has not: they fail, and say so
+    assert.equal(r.gates.passed, false);
+    assert.match(r.gates.reasons[0], /roc_auc: the candidate has no value/);
+    assert.match(Deno.readTextFileSync(r.report), /\*\*rmse\*\* \(primary\)/);
+  } finally {
+    Deno.removeSync(p.dir, { recursive: true });
+  }
+});
