@@ -133,6 +133,7 @@ export { tune, type TuneOptions, type TuneResult } from "./training/tune.ts";
 
 // --- tracking: runs, params, metrics, artifacts ---------------------------------
 export { type Run, type RunStatus, TrackingStore } from "./tracking/store.ts";
+export { diffRuns, type RunDiff } from "./tracking/diff.ts";
 
 // --- stores: SQLite or PostgreSQL, artifact storage, copying a store -----------
 export type { Sql, SqlDatabase } from "./store/sql.ts";
@@ -149,6 +150,10 @@ export { evaluateGates, type GateReport } from "./registry/gates.ts";
 // --- serve: the Hono app, and batch scoring through the same code path ----------
 export { type AppOptions, createApp } from "./serve/routes.ts";
 export { predictFile, type PredictFileOptions } from "./serve/batch.ts";
+
+// --- continuous training: candidate vs champion, gates, @challenger, the PR report --
+export { type CtOptions, type CtResult, runCt } from "./ct/run.ts";
+export { PRIMARY_METRIC } from "./ct/compare.ts";
 
 // --- drift: data and prediction drift, and the statistics behind it --------------
 export { type DriftRun, type DriftRunOptions, runDrift } from "./drift/run.ts";
@@ -169,6 +174,8 @@ export {
   shapSummaryChart,
 } from "./report/charts.ts";
 export { Plot, renderPlot } from "./report/plot.ts";
+export { rocOverlayChart, sideBySide } from "./report/compare_charts.ts";
+export { svgToPng } from "./report/png.ts";
 export { escapeHtml, htmlPage, htmlTable } from "./report/html.ts";
 export { driftedColumnsChart, type DriftHistoryPoint, driftShareChart } from "./report/history.ts";
 export { readReportRecords, rebuildReportIndex, type ReportRecord } from "./report/catalog.ts";

@@ -18,7 +18,9 @@ Deno.test("mod.ts exports each stage's entry points", () => {
     "train",
     "loadFeatureSet",
     "tune", // training
-    "TrackingStore", // tracking
+    "TrackingStore",
+    "diffRuns", // tracking
+    "runCt", // continuous training
     "ModelRegistry",
     "parseModelUri", // registry
     "createApp",
@@ -27,6 +29,7 @@ Deno.test("mod.ts exports each stage's entry points", () => {
     "featureViewSides",
     "ks2samp", // drift
     "rocChart",
+    "svgToPng",
     "htmlPage",
     "shapSummaryChart", // report
     "show",
