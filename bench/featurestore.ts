@@ -63,7 +63,7 @@ function exists(p: string): boolean {
 
 function load(): string {
   try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+    return Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
   } catch {
     return "unknown";
   }

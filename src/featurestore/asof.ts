@@ -62,11 +62,14 @@ function coded(e: Entity, column: string, coder: KeyCoder | null): pl.Expr {
     .alias(CODE);
 }
 
+/** Each view's rows as ./source.ts reads them (readView), built once per join: each costs schema reads. */
+export type Sources = Map<string, pl.LazyDataFrame>;
+
 /** One view's rows as the match reads them: key, times, row id (the row's index in the source). */
-function viewRows(defs: Definitions, viewName: string): pl.LazyDataFrame {
+function viewRows(defs: Definitions, sources: Sources, viewName: string): pl.LazyDataFrame {
   const view = defs.views.get(viewName)!;
   const key = defs.entities.get(view.entity)!.join_key;
-  return readView(defs, view, []).withRowIndex(RID)
+  return sources.get(viewName)!.withRowIndex(RID)
     .filter(pl.col(key).isNotNull().and(pl.col(TS).isNotNull()));
 }
 
@@ -87,6 +90,7 @@ function asofOptions(defs: Definitions, viewName: string) {
 /** The by-key strategy for one entity's views: a frame of ROW and each view's time and row id. */
 function byKeyMatch(
   defs: Definitions,
+  sources: Sources,
   spine: pl.DataFrame,
   entity: Entity,
   viewNames: string[],
@@ -96,7 +100,7 @@ function byKeyMatch(
     .select(pl.col(ROW), pl.col(ETS), coded(entity, keyCol(entity.name), coder))
     .sort(ETS).collectSync();
   for (const v of viewNames) {
-    const right = viewRows(defs, v)
+    const right = viewRows(defs, sources, v)
       .select(
         coded(entity, entity.join_key, coder),
         pl.col(TS).alias(tsCol(v)),
@@ -120,6 +124,7 @@ const one = (df: pl.DataFrame): number | null => {
 /** The sorted-key strategy for one entity's views, or null when its codes times span would not fit. */
 function sortedKeyMatch(
   defs: Definitions,
+  sources: Sources,
   spine: pl.DataFrame,
   entity: Entity,
   viewNames: string[],
@@ -134,7 +139,9 @@ function sortedKeyMatch(
   if (tmax === null || dict.height === 0) return null;
   let tmin = one(codes.select(pl.col(ETS).min()))!;
   for (const v of viewNames) {
-    const m = one(viewRows(defs, v).filter(pl.col(TS).ltEq(tmax)).select(pl.col(TS).min()).collectSync());
+    const m = one(
+      viewRows(defs, sources, v).filter(pl.col(TS).ltEq(tmax)).select(pl.col(TS).min()).collectSync(),
+    );
     if (m !== null) tmin = Math.min(tmin, m);
   }
   const span = tmax - tmin + 1;
@@ -149,7 +156,7 @@ function sortedKeyMatch(
   let left = withDense.filter(matchable).select(pl.col(ROW), pl.col(DENSE), comb(ETS).alias(COMB))
     .sort(COMB).collectSync();
   for (const v of viewNames) {
-    const right = viewRows(defs, v)
+    const right = viewRows(defs, sources, v)
       .filter(pl.col(TS).ltEq(tmax))
       .select(coded(entity, entity.join_key, coder), pl.col(TS), pl.col(CREATED), pl.col(RID))
       .join(dict.lazy(), { on: CODE, how: "inner" })
@@ -178,10 +185,16 @@ function sortedKeyMatch(
 }
 
 /** Rows whose picked row has another key than the spine's (a hash collision). */
-function collisions(defs: Definitions, spine: pl.DataFrame, viewName: string, rid: pl.Series): number {
+function collisions(
+  defs: Definitions,
+  sources: Sources,
+  spine: pl.DataFrame,
+  viewName: string,
+  rid: pl.Series,
+): number {
   const view = defs.views.get(viewName)!;
   const key = defs.entities.get(view.entity)!.join_key;
-  const picked = readView(defs, view, []).select(pl.col(key).gather(rid).alias("p")).collectSync();
+  const picked = sources.get(viewName)!.select(pl.col(key).gather(rid).alias("p")).collectSync();
   const own = spine.getColumn(keyCol(view.entity)).alias("e");
   return pl.DataFrame([picked.getColumn("p"), own]).lazy()
     .filter(pl.col("p").isNotNull().and(pl.col("e").isNull().or(pl.col("e").neq(pl.col("p")))))
@@ -194,6 +207,7 @@ export function matchRows(
   spine: pl.DataFrame,
   viewNames: string[],
   opts: MatchOptions = {},
+  sources: Sources = new Map(viewNames.map((v) => [v, readView(defs, defs.views.get(v)!, [])])),
 ): pl.DataFrame {
   const coder = opts.coder === undefined ? hashKey : opts.coder;
   const byEntity = new Map<string, string[]>();
@@ -204,8 +218,8 @@ export function matchRows(
   const columns: pl.Series[] = [];
   for (const [e, views] of byEntity) {
     const entity = defs.entities.get(e)!;
-    const found = (opts.byKey ? null : sortedKeyMatch(defs, spine, entity, views, coder)) ??
-      byKeyMatch(defs, spine, entity, views, coder);
+    const found = (opts.byKey ? null : sortedKeyMatch(defs, sources, spine, entity, views, coder)) ??
+      byKeyMatch(defs, sources, spine, entity, views, coder);
     const ordered = found.sort(ROW);
     columns.push(...views.flatMap((v) => [ordered.getColumn(tsCol(v)), ordered.getColumn(ridCol(v))]));
   }
@@ -213,8 +227,8 @@ export function matchRows(
   if (coder !== null) {
     for (const v of viewNames) {
       if (!isHashed(defs.entities.get(defs.views.get(v)!.entity)!, coder)) continue;
-      if (collisions(defs, spine, v, frame.getColumn(ridCol(v))) > 0) {
-        return matchRows(defs, spine, viewNames, { ...opts, coder: null });
+      if (collisions(defs, sources, spine, v, frame.getColumn(ridCol(v))) > 0) {
+        return matchRows(defs, spine, viewNames, { ...opts, coder: null }, sources);
       }
     }
   }

@@ -43,6 +43,8 @@ export function toMs(t: TimeLike, what = "time"): number {
 
 /** Values gathered per step (rows x columns): bounds the memory a wide view needs at once. */
 const GATHER_VALUES = 48_000_000;
+/** Views of at least this many rows are gathered in row id order. */
+const SORTED_GATHER_ROWS = 1_000_000;
 
 /** Output column names for the refs: the feature's name unless asked for view__feature or two collide. */
 function outputNames(refs: FeatureRef[], taken: string[], full: boolean): string[] {
@@ -81,29 +83,33 @@ function byView(refs: FeatureRef[], names: string[]): Map<string, { feature: str
 /**
  * One view's requested features at the picked row ids (null where none), a
  * few columns per lazy plan, so that the whole view is never in memory at
- * once. The values are read in row id order (sequential reads through the
- * column, a quarter faster than random ones) and then put in spine order. Row
+ * once. A long view's values are read in row id order (sequential reads
+ * through the column, a quarter faster than random ones), then put in spine
+ * order. Row
  * ids index the view's rows as read for the match: the source must not change
  * during the call.
  */
-function gatherValues(
-  defs: Definitions,
-  viewName: string,
+export function gatherValues(
+  source: pl.LazyDataFrame,
   features: { feature: string; name: string }[],
   rid: pl.Series,
+  sortedFrom = SORTED_GATHER_ROWS,
 ): pl.Series[] {
-  const view = defs.views.get(viewName)!;
-  const height = Number(readView(defs, view, []).select(pl.len()).collectSync().getColumn("len").get(0));
+  const height = Number(source.select(pl.len()).collectSync().getColumn("len").get(0));
   const step = Math.max(1, Math.floor(GATHER_VALUES / Math.max(1, height)));
-  // nulls (no match) sort last and gather to null; `back` puts each value at its spine row
-  const order = pl.DataFrame([rid.alias("rid")]).withRowIndex("pos").sort("rid", false, true);
-  const sorted = order.getColumn("rid"), back = order.getColumn("pos").argSort();
+  let at = (c: pl.Expr) => c.gather(rid);
+  // (a view of fewer rows is in cache anyway: one gather)
+  if (height >= sortedFrom) {
+    // nulls (no match) sort last and gather to null; `back` puts each value at its spine row
+    const order = pl.DataFrame([rid.alias("rid")]).withRowIndex("pos").sort("rid", false, true);
+    const sorted = order.getColumn("rid"), back = order.getColumn("pos").argSort();
+    at = (c) => c.gather(sorted).gather(back);
+  }
   const out: pl.Series[] = [];
   for (let i = 0; i < features.length; i += step) {
     const part = features.slice(i, i + step);
     out.push(
-      ...readView(defs, view, part.map((f) => f.feature))
-        .select(...part.map((f) => pl.col(f.feature).gather(sorted).gather(back).alias(f.name)))
+      ...source.select(...part.map((f) => at(pl.col(f.feature)).alias(f.name)))
         .collectSync()
         .getColumns(),
     );
@@ -119,13 +125,16 @@ function joinViews(
   match: MatchOptions,
 ): { values: pl.Series[]; stats: JoinStats } {
   const viewNames = [...groups.keys()];
-  const frame = matchRows(defs, spine, viewNames, match);
+  const sources = new Map(
+    viewNames.map((v) => [v, readView(defs, defs.views.get(v)!, groups.get(v)!.map((f) => f.feature))]),
+  );
+  const frame = matchRows(defs, spine, viewNames, match, sources);
   const values: pl.Series[] = [];
   const matched: Record<string, number> = {};
   for (const v of viewNames) {
     const rid = frame.getColumn(ridCol(v));
     matched[v] = frame.height - rid.nullCount();
-    values.push(...gatherValues(defs, v, groups.get(v)!, rid));
+    values.push(...gatherValues(sources.get(v)!, groups.get(v)!, rid));
   }
   return { values, stats: { rows: frame.height, matched } };
 }

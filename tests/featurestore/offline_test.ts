@@ -13,7 +13,7 @@ import { UserError } from "../../src/core/errors.ts";
 import { buildDefinitions } from "../../src/featurestore/definitions.ts";
 import { FeatureStore } from "../../src/featurestore/store.ts";
 import { resolveFeatures } from "../../src/featurestore/definitions.ts";
-import { pointInTimeJoin } from "../../src/featurestore/offline.ts";
+import { gatherValues, pointInTimeJoin } from "../../src/featurestore/offline.ts";
 import { hashKey, type KeyCoder } from "../../src/featurestore/asof.ts";
 import { bruteForce, type EntityRow, storeFor, TTL_MS, world } from "./_world.ts";
 
@@ -146,6 +146,31 @@ Deno.test("property: both match strategies, hashed or string keys, equal brute f
   } finally {
     for (const st of stores) st.cleanup();
   }
+});
+
+Deno.test("property: gathering values by row id, directly or in row id order, puts each at its row (null: none)", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.option(fc.double({ noNaN: true }), { nil: null }), { minLength: 1, maxLength: 50 }),
+      fc.array(fc.option(fc.nat(), { nil: null }), { maxLength: 60 }),
+      fc.integer({ min: 0, max: 100 }),
+      (values, picks, sortedFrom) => {
+        const rid = picks.map((p) => p === null ? null : p % values.length);
+        const source = pl.DataFrame({ x: values, y: values.map((v) => v === null ? null : -v) }).lazy();
+        const ridSeries = pl.DataFrame({ r: rid }).select(pl.col("r").cast(pl.UInt32)).getColumn("r");
+        const [x, y] = gatherValues(
+          source,
+          [{ feature: "x", name: "a" }, { feature: "y", name: "b" }],
+          ridSeries,
+          sortedFrom,
+        );
+        assert.deepEqual([x.name, y.name], ["a", "b"]);
+        assert.deepEqual(x.toArray(), rid.map((r) => r === null ? null : values[r]));
+        assert.deepEqual(y.toArray(), rid.map((r) => r === null || values[r] === null ? null : -values[r]!));
+      },
+    ),
+    { numRuns: 60, seed: 3 },
+  );
 });
 
 Deno.test("time-window form: every (entity, event time) the views saw in [start, end], joined point in time", () => {
