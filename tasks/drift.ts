@@ -71,18 +71,21 @@ export const spec = defineTask({
     "feature-view": {
       type: "string",
       description: "compare two time windows of this feature view (feature_store.feature_views) instead of " +
-        "--reference and --current; needs --reference-window and --current-window",
+        "--reference and --current (default windows: the view's latest TTL, or 30 days, and the period before)",
       valueName: "name",
     },
     "reference-window": {
       type: "string",
       description:
-        "with --feature-view: the reference window START..END (inclusive), e.g. 2024-01-01..2024-06-30",
+        "with --feature-view: the reference window START..END (inclusive), e.g. 2024-01-01..2024-06-30 " +
+        "(default: as long as the current window, just before it)",
       valueName: "start..end",
     },
     "current-window": {
       type: "string",
-      description: "with --feature-view: the current window START..END (inclusive)",
+      description:
+        "with --feature-view: the current window START..END (inclusive; default: the view's latest " +
+        "TTL, or 30 days, up to its last event; after --reference-window when only that is given)",
       valueName: "start..end",
     },
     "fail-on-drift": { type: "boolean", description: "exit 1 when the dataset drifted" },
@@ -102,16 +105,13 @@ export const spec = defineTask({
     if (!view && (v["reference-window"] || v["current-window"])) {
       throw new UserError("--reference-window and --current-window need --feature-view");
     }
-    if (view && (!v["reference-window"] || !v["current-window"])) {
-      throw new UserError(
-        `--feature-view ${view}: give --reference-window START..END and --current-window START..END`,
-      );
-    }
     const featureView = view
       ? {
         name: view,
-        reference: parseWindow(v["reference-window"]!, "--reference-window"),
-        current: parseWindow(v["current-window"]!, "--current-window"),
+        reference: v["reference-window"]
+          ? parseWindow(v["reference-window"], "--reference-window")
+          : undefined,
+        current: v["current-window"] ? parseWindow(v["current-window"], "--current-window") : undefined,
       }
       : undefined;
     const run = await runDrift({

@@ -4,13 +4,18 @@
  * entity table), so a view can be watched before any model serves from it.
  * Each side is every (entity, event timestamp) the view recorded in its
  * window, with the view's features; the join key and the timestamp are not
- * tested.
+ * tested. Windows left out default to the view's latest period (its TTL, or
+ * 30 days without one) and the period before it.
  */
-import type pl from "nodejs-polars";
+import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
 import { FeatureStore } from "../featurestore/store.ts";
 import { toMs } from "../featurestore/offline.ts";
+import { readView, TS } from "../featurestore/source.ts";
+
+const DEFAULT_PERIOD_MS = 30 * 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 export interface TimeWindow {
   start: string;
@@ -38,12 +43,17 @@ export interface FeatureViewSides {
   version: number;
 }
 
-/** The view's rows in the reference and current windows. An unknown view, or an empty window, is a user error. */
+/**
+ * The view's rows in the reference and current windows. Without a current
+ * window: the view's latest period (TTL, else 30 days) up to its last event;
+ * without a reference window: the period of the same length just before the
+ * current one. An unknown view, or an empty window, is a user error.
+ */
 export async function featureViewSides(
   config: Config,
   view: string,
-  reference: TimeWindow,
-  current: TimeWindow,
+  referenceWindow?: TimeWindow,
+  currentWindow?: TimeWindow,
 ): Promise<FeatureViewSides> {
   const store = await FeatureStore.fromConfig(config);
   const def = store.definitions.views.get(view);
@@ -53,6 +63,22 @@ export async function featureViewSides(
         [...store.definitions.views.keys()].join(", ") || "none"
       })`,
     );
+  }
+  let current = currentWindow, reference = referenceWindow;
+  if (!current || !reference) {
+    const period = def.ttl_ms && def.ttl_ms > 0 ? def.ttl_ms : DEFAULT_PERIOD_MS;
+    if (!current) {
+      const last = readView(store.definitions, def, []).select(pl.col(TS).max()).collectSync()
+        .getColumn(TS).toArray()[0] as number | bigint | null;
+      if (last === null) throw new UserError(`--feature-view ${view}: the view has no rows`);
+      const end = Number(last);
+      const start = reference ? toMs(reference.end) + 1 : end - period + 1;
+      current = { start: iso(start), end: iso(end) };
+    }
+    if (!reference) {
+      const start = toMs(current.start), length = toMs(current.end) - start + 1;
+      reference = { start: iso(start - length), end: iso(start - 1) };
+    }
   }
   const read = (w: TimeWindow, flag: string) => {
     const { frame, versions } = store.getHistoricalFeatures(w, [`${view}:*`]);

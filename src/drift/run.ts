@@ -41,7 +41,7 @@ export interface DriftRunOptions {
   /** the run time (tests pin it) */
   now?: Date;
   /** a feature view's rows in two time windows as the two sides (instead of reference and current) */
-  featureView?: { name: string; reference: TimeWindow; current: TimeWindow };
+  featureView?: { name: string; reference?: TimeWindow; current?: TimeWindow };
 }
 
 export interface DriftRun {

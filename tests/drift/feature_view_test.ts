@@ -150,10 +150,6 @@ Deno.test({
         assert.match(r.err[0], re);
       };
       await bad(["--feature-view", "nope", ...windows], /unknown feature view \(views: spend_daily\)/);
-      await bad(
-        ["--feature-view", "spend_daily"],
-        /give --reference-window START\.\.END and --current-window/,
-      );
       await bad(windows, /need --feature-view/);
       await bad(
         ["--feature-view", "spend_daily", ...windows, "--current", "x.csv"],
@@ -174,6 +170,38 @@ Deno.test({
         ["--feature-view", "spend_daily", "--reference-window", "jan", windows[2], windows[3]],
         /expected START\.\.END/,
       );
+    } finally {
+      p.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "drift on a feature view: default windows are the latest period (TTL, else 30 days) and the one before",
+  sanitizeResources: false,
+  async fn() {
+    const p = project(true);
+    try {
+      (await FeatureStore.fromConfig(p.config)).apply();
+      // the last event is 2024-02-29: current = the 30 days up to it (Jan 31..Feb 29), reference = the 30 before
+      const sides = await featureViewSides(p.config, "spend_daily");
+      assert.match(sides.currentSource, /v1 2024-01-30T00:00:00\.001Z\.\.2024-02-29T00:00:00\.000Z$/);
+      assert.match(sides.referenceSource, /v1 2023-12-31T00:00:00\.001Z\.\.2024-01-30T00:00:00\.000Z$/);
+      assert.equal(sides.current.height, 30 * 200);
+      assert.equal(sides.reference.height, 30 * 200);
+      // only the current window: the reference is as long, just before it
+      const only = await featureViewSides(p.config, "spend_daily", undefined, FEB);
+      assert.match(only.referenceSource, /2024-01-03T23:59:59\.999Z\.\.2024-01-31T23:59:59\.999Z$/);
+      assert.equal(only.reference.height, 28 * 200); // Jan 4..Jan 31: as long as Feb 1..Feb 29 00:00
+      // only the reference: the current window runs from its end to the last event
+      const after = await featureViewSides(p.config, "spend_daily", JAN);
+      assert.equal(after.current.height, 29 * 200);
+      const cli = await quietly(() =>
+        executeTask(spec, ["--feature-view", "spend_daily", "--config", join(p.dir, "params.yaml")])
+      );
+      assert.equal(cli.code, 0, cli.err.join("\n"));
+      assert.match(cli.out.join("\n"), /DATASET DRIFT/);
     } finally {
       p.cleanup();
     }
