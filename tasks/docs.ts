@@ -8,6 +8,7 @@ import { defineTask, main, type TaskShape } from "../src/cli/task.ts";
 import { type DenoTask, renderCliReference } from "../src/cli/reference.ts";
 import { renderConfigReference } from "../src/config/reference.ts";
 import { writeTextAtomic } from "../src/core/atomic.ts";
+import { spec as ct } from "./ct.ts";
 import { spec as drift } from "./drift.ts";
 import { spec as driftSchedule } from "./drift_schedule.ts";
 import { spec as features } from "./features.ts";
@@ -29,6 +30,7 @@ import { spec as tune } from "./tune.ts";
 import { spec as ui } from "./ui.ts";
 
 export const SPECS: Record<string, TaskShape> = {
+  "tasks/ct.ts": ct,
   "tasks/drift.ts": drift,
   "tasks/drift_schedule.ts": driftSchedule,
   "tasks/features.ts": features,
