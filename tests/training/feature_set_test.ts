@@ -384,6 +384,42 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "feature set: a label table whose key and label have their own names (entity_key, label)",
+  sanitizeResources: false,
+  async fn() {
+    const w = pitWorld(150, 13);
+    try {
+      await applyStore(w.config);
+      const path = join(w.dir, "labels_own.parquet");
+      pl.readCSV(w.config.training_set.labels.path)
+        .rename({ customer_id: "cust", cutoff: "as_of_day", churned: "left" })
+        .writeParquet(path);
+      const own = ConfigSchema.parse({
+        ...w.config,
+        training_set: {
+          ...w.config.training_set,
+          labels: { path, entity_key: "cust", timestamp: "as_of_day", label: "left" },
+        },
+      });
+      const set = await loadFeatureSet(own);
+      const base = await loadFeatureSet(w.config);
+      assert.deepEqual(set.frame.columns.slice(0, 3), ["cust", "as_of_day", "left"]);
+      assert.deepEqual(set.exclude.map((e) => e.name), ["cust", "as_of_day", "split"]);
+      assert.equal(set.lineage.labels.label, "left");
+      // the same rows and features as under the views' own names
+      assert.equal(
+        csv(set.frame.drop("cust", "as_of_day", "left")),
+        csv(base.frame.drop("customer_id", "cutoff", "churned")),
+      );
+      const data = await loadTrainingInput(own, { verbose: false });
+      assert.equal(data.target, "left");
+    } finally {
+      w.cleanup();
+    }
+  },
+});
+
 Deno.test("pitConfig: the project's own feature store and training set, moved into the folder", () => {
   const c = pitConfig("/tmp/x");
   assert.equal(c.training_set.feature_service, "churn");
