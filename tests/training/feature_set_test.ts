@@ -20,6 +20,7 @@ import { loadTrainingInput } from "../../src/training/data.ts";
 import { train } from "../../src/training/train.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
 import { applyStore, pitConfig, pitWorld } from "./_pit_world.ts";
+import { backendTest } from "../_support/backends.ts";
 
 const DAY = 86_400_000;
 const csv = (df: pl.DataFrame) => df.writeCSV().toString();
@@ -258,16 +259,15 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "lineage: the run records the feature service, view versions, row counts and the joined rows",
-  sanitizeResources: false,
-  async fn() {
+backendTest(
+  "lineage: the run records the feature service, view versions, row counts and the joined rows",
+  async (backend) => {
     const w = pitWorld(300, 10);
     try {
       await applyStore(w.config);
       const config = ConfigSchema.parse({ ...w.config, model: { ...w.config.model, max_iter: 30 } });
-      const res = await train({ config, reportsDir: null, verbose: false });
-      const store = await TrackingStore.open(config.tracking.store);
+      const res = await train({ config, store: backend.location, reportsDir: null, verbose: false });
+      const store = await TrackingStore.open(backend.location);
       try {
         const run = await store.getRun(res.run_id);
         assert.equal(run.params.feature_service, "churn");
@@ -315,7 +315,12 @@ Deno.test({
           },
         });
         await applyStore(changed);
-        const res2 = await train({ config: changed, reportsDir: null, verbose: false });
+        const res2 = await train({
+          config: changed,
+          store: backend.location,
+          reportsDir: null,
+          verbose: false,
+        });
         const run2 = await store.getRun(res2.run_id);
         assert.equal(Number(run2.params["feature_view.customer_activity"]), 2);
       } finally {
@@ -325,7 +330,7 @@ Deno.test({
       w.cleanup();
     }
   },
-});
+);
 
 Deno.test({
   name:
