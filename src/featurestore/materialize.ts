@@ -13,11 +13,11 @@
  */
 import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
-import type { Definitions, FeatureRef, FeatureType } from "./definitions.ts";
+import type { Definitions, FeatureRef, FeatureType, FeatureView } from "./definitions.ts";
 import type { EncodedRow, OnlineStore, StoredRow } from "./online.ts";
 import { tableName } from "./online.ts";
 import { CREATED, readView, TS } from "./source.ts";
-import { type TimeLike, toMs } from "./offline.ts";
+import { gatherValues, type TimeLike, toMs } from "./offline.ts";
 
 export interface MaterializeOptions {
   start?: TimeLike;
@@ -43,7 +43,7 @@ export interface ViewMaterialization {
 const WRITE_BATCH = 50_000;
 const RID = "__rid", JSON_COL = "__json";
 /** The values' JSON is built in this many parts, so that polars formats them on several threads. */
-const JSON_PARTS = 4;
+const JSON_PARTS = 2;
 
 /**
  * The rows to store for the window: each entity's latest row (by event time,
@@ -76,32 +76,21 @@ function jsonValue(c: pl.Expr, name: string, dtype: FeatureType): pl.Expr {
   return finite.cast(pl.Utf8).fillNull("null");
 }
 
-/** Each stored row's values (the view's features at `rid`, in declared order) as a JSON array. */
-function valuesJson(defs: Definitions, viewName: string, rid: pl.Series): pl.Series {
-  const view = defs.views.get(viewName)!;
-  if (view.features.length === 0) return pl.Series(JSON_COL, Array(rid.len()).fill("[]"));
+/** An expression for each row's values (the view's features, in declared order) as a JSON array. */
+function valuesJson(view: FeatureView): pl.Expr {
+  if (view.features.length === 0) return pl.lit("[]").alias(JSON_COL);
+  // in parts, so that polars formats them on several threads
   const per = Math.ceil(view.features.length / JSON_PARTS);
   const parts: pl.Expr[] = [];
   for (let i = 0; i < view.features.length; i += per) {
     parts.push(
       pl.concatString(
-        view.features.slice(i, i + per).map((f) => jsonValue(pl.col(f.name).gather(rid), f.name, f.dtype)),
+        view.features.slice(i, i + per).map((f) => jsonValue(pl.col(f.name), f.name, f.dtype)),
         ",",
-      ).alias(`__part${i}`),
+      ),
     );
   }
-  return readView(defs, view)
-    .select(...parts)
-    .select(
-      pl.concatString([
-        pl.lit("["),
-        pl.concatString(parts.map((_, i) => pl.col(`__part${i * per}`)), ","),
-        pl.lit("]"),
-      ], "")
-        .alias(JSON_COL),
-    )
-    .collectSync()
-    .getColumn(JSON_COL);
+  return pl.concatString([pl.lit("["), pl.concatString(parts, ","), pl.lit("]")], "").alias(JSON_COL);
 }
 
 export async function materializeViews(
@@ -134,20 +123,35 @@ export async function materializeViews(
     }
     const df = latestRows(defs, viewName, start, end);
     const key = defs.entities.get(view.entity)!.join_key;
-    const json = valuesJson(defs, viewName, df.getColumn(RID));
+    const values = gatherValues(
+      readView(defs, view),
+      view.features.map((f) => ({ feature: f.name, name: f.name })),
+      df.getColumn(RID),
+    );
+    const rows = pl.DataFrame([...df.select(key, TS, CREATED).getColumns(), ...values]);
+    const json = valuesJson(view);
+    // each batch's JSON is built by polars on its threads while the batch before is being written
+    const encode = (i: number) =>
+      rows.slice(i, WRITE_BATCH).lazy().select(pl.col(key), pl.col(TS), pl.col(CREATED), json).collect();
     const table = tableName(viewName, version);
     let written = 0;
+    let next = df.height > 0 ? encode(0) : undefined;
     for (let i = 0; i < df.height; i += WRITE_BATCH) {
-      const n = Math.min(WRITE_BATCH, df.height - i);
-      const part = df.slice(i, n);
-      const keys = part.getColumn(key).toArray();
-      const ts = part.getColumn(TS).toArray(), created = part.getColumn(CREATED).toArray();
-      const values = json.slice(i, n).toArray() as string[];
-      const rows: EncodedRow[] = [];
-      for (let j = 0; j < n; j++) {
-        rows.push({ key: String(keys[j]), ts: Number(ts[j]), created: Number(created[j]), json: values[j] });
+      const batch = await next!;
+      next = i + WRITE_BATCH < df.height ? encode(i + WRITE_BATCH) : undefined;
+      const keys = batch.getColumn(key).toArray();
+      const ts = batch.getColumn(TS).toArray(), created = batch.getColumn(CREATED).toArray();
+      const texts = batch.getColumn(JSON_COL).toArray() as string[];
+      const encoded: EncodedRow[] = [];
+      for (let j = 0; j < batch.height; j++) {
+        encoded.push({
+          key: String(keys[j]),
+          ts: Number(ts[j]),
+          created: Number(created[j]),
+          json: texts[j],
+        });
       }
-      written += await store.writeEncoded(table, rows);
+      written += await store.writeEncoded(table, encoded);
     }
     await store.recordMaterialization({
       view: viewName,
