@@ -11,6 +11,7 @@
 import { defineTask, main } from "../src/cli/task.ts";
 import { formatNumber } from "../src/core/format.ts";
 import { type CtResult, runCt } from "../src/ct/run.ts";
+import { spec as train } from "./train.ts";
 
 export function ctSummary(r: CtResult): string {
   const fmt = (v: number | null) => formatNumber(v, { digits: 4 });
@@ -45,26 +46,11 @@ export const spec = defineTask({
     "multiclass macro_roc_auc, regression rmse). Exit 0 when the job ran, whatever the gates decided.",
   usage: "ct [--data FILE --target COL [--validation FILE]] [--fail-on-regression] [--json]",
   options: {
-    data: {
-      type: "string",
-      description: "train the candidate on this file (skips the pipeline)",
-      valueName: "file",
-    },
-    target: {
-      type: "string",
-      description: "the column to predict (default: data.target)",
-      valueName: "column",
-    },
-    validation: {
-      type: "string",
-      description: "a separate validation file (default: seeded split of --data)",
-      valueName: "file",
-    },
-    "feature-service": {
-      type: "string",
-      description: "train on this feature service (default: training_set.feature_service, without --data)",
-      valueName: "name",
-    },
+    // the candidate's data options are train's own
+    data: { ...train.options!.data, description: "train the candidate on this file (skips the pipeline)" },
+    target: train.options!.target,
+    validation: train.options!.validation,
+    "feature-service": train.options!["feature-service"],
     "model-name": {
       type: "string",
       description: "the registered model (default: registry.model_name; with --data, the file's stem)",

@@ -59,6 +59,9 @@ export interface CtOptions extends DataOptions {
   verbose?: boolean;
 }
 
+/** Params that name a run's data files (train logs them); the data diff covers what they hold. */
+const DATA_PARAMS = new Set(["data", "validation_data"]);
+
 /** The pipeline task whose stages ct runs before training (raw data, prep, features). */
 export const PIPELINE_TASK = "pipeline:features";
 
@@ -257,7 +260,10 @@ export async function runCt(opts: CtOptions): Promise<CtResult> {
       gates_from: settings.from.gates,
       registered,
       ...(registrationNote ? { registration_note: registrationNote } : {}),
-      params: champion ? diff.params : [],
+      // a run's data path is a param too: when the bytes are the same, a new path is no change
+      params: champion
+        ? diff.params.filter((p) => !(DATA_PARAMS.has(p.key) && diff.datasets.every((d) => d.same)))
+        : [],
       unchanged_params: champion ? diff.unchangedParams : 0,
       // a = the champion's run, b = the candidate's
       datasets: diff.datasets,
