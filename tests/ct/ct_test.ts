@@ -159,3 +159,16 @@ Deno.test("ct on a regression target: rmse decides (lower is better); predicted-
     Deno.removeSync(p.dir, { recursive: true });
   }
 });
+
+Deno.test("ct on a multiclass target: macro_roc_auc decides; confusion matrices and per-class charts", async () => {
+  const p = ctProject(300);
+  try {
+    const r = await runCt({ config: p.config(STRONG), data: p.csv, target: "plan", verbose: false });
+    assert.equal(r.kind, "multiclass");
+    assert.equal(r.verdict.primary.metric, "macro_roc_auc");
+    assert.deepEqual(r.charts.map((c) => c.file), ["confusion.png", "per_class.png"]);
+    for (const c of r.charts) assert.ok(isPng(join(r.report, "..", c.file)), c.file);
+  } finally {
+    Deno.removeSync(p.dir, { recursive: true });
+  }
+});
