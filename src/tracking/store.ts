@@ -21,7 +21,14 @@
  * is null in JSON and prints as the missing symbol (core/format.ts MISSING).
  */
 import { UserError } from "../core/errors.ts";
-import { isPostgresUri, type Row, type Sql, type SqlDatabase, type SqlValue } from "../store/sql.ts";
+import {
+  type Dialect,
+  isPostgresUri,
+  type Row,
+  type Sql,
+  type SqlDatabase,
+  type SqlValue,
+} from "../store/sql.ts";
 import { openDatabase } from "../store/open.ts";
 import { type Component, migrate } from "../store/migrate.ts";
 import { readStoreId, STORE_SCHEMA } from "../store/identity.ts";
@@ -154,14 +161,26 @@ export function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
 
 /**
  * The query for some keys' rows: `from` is the FROM clause and filter up to
- * a trailing WHERE or AND (e.g. "metrics t WHERE"). Rows come in the order of
- * the covering index (key, run_id, step, id; schema v3), so SQL sorts
- * nothing and a run's latest metric row is its last.
+ * a trailing WHERE or AND (e.g. "metrics t WHERE"). A run's metric rows come
+ * oldest step first, so its latest is its last row: on SQLite in the order of
+ * the covering index (key, run_id, step, id; schema v3), which sorts nothing;
+ * on PostgreSQL, whose read is a bitmap scan either way, by (step, id) alone
+ * (sorting 10,000 run ids as text under the database's collation costs more
+ * than the read). A param or tag has one row per run: no order.
  */
-export function keyedRowsSql(kind: "params" | "tags" | "metrics", from: string, keys: number): string {
-  const cols = kind === "metrics" ? "t.run_id, t.key, t.value, t.is_nan" : "t.run_id, t.key, t.value";
-  const order = kind === "metrics" ? "t.key, t.run_id, t.step, t.id" : "t.key, t.run_id";
-  return `SELECT ${cols} FROM ${from} t.key IN (${placeholders(keys)}) ORDER BY ${order}`;
+export function keyedRowsSql(
+  kind: "params" | "tags" | "metrics",
+  from: string,
+  keys: number,
+  dialect: Dialect,
+): string {
+  const head = kind === "metrics" ? "t.run_id, t.key, t.value, t.is_nan" : "t.run_id, t.key, t.value";
+  const order = kind !== "metrics"
+    ? ""
+    : dialect === "sqlite"
+    ? " ORDER BY t.key, t.run_id, t.step, t.id"
+    : " ORDER BY t.step, t.id";
+  return `SELECT ${head} FROM ${from} t.key IN (${placeholders(keys)})${order}`;
 }
 
 /**
@@ -605,7 +624,10 @@ export class TrackingStore {
     for (const kind of ["params", "tags", "metrics"] as const) {
       const names = [...new Set(keys.filter((k) => k.kind === kind).map((k) => k.name))];
       if (names.length === 0) continue;
-      const rows = await this.db.values(keyedRowsSql(kind, scoped(kind), names.length), [...args, ...names]);
+      const rows = await this.db.values(
+        keyedRowsSql(kind, scoped(kind), names.length, this.db.dialect),
+        [...args, ...names],
+      );
       fillKeyedRows(byId, kind, rows);
     }
   }

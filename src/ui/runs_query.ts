@@ -109,7 +109,11 @@ async function loadKeys(
     } else from = `${kind} t WHERE`;
     args.push(...names);
     // a NULL (missing) metric is NaN, as in the store's own search
-    fillKeyedRows(byId, kind, await store.db.values(keyedRowsSql(kind, from, names.length), args));
+    fillKeyedRows(
+      byId,
+      kind,
+      await store.db.values(keyedRowsSql(kind, from, names.length, store.db.dialect), args),
+    );
   }
 }
 
