@@ -25,6 +25,8 @@ export interface MaterializeOptions {
   incremental?: boolean;
   /** only these views (default: every declared view) */
   views?: string[];
+  /** rows per write batch (default 50,000; each batch is one transaction) */
+  batchRows?: number;
 }
 
 export interface ViewMaterialization {
@@ -131,14 +133,15 @@ export async function materializeViews(
     const rows = pl.DataFrame([...df.select(key, TS, CREATED).getColumns(), ...values]);
     const json = valuesJson(view);
     // each batch's JSON is built by polars on its threads while the batch before is being written
+    const batchRows = Math.max(1, Math.floor(opts.batchRows ?? WRITE_BATCH));
     const encode = (i: number) =>
-      rows.slice(i, WRITE_BATCH).lazy().select(pl.col(key), pl.col(TS), pl.col(CREATED), json).collect();
+      rows.slice(i, batchRows).lazy().select(pl.col(key), pl.col(TS), pl.col(CREATED), json).collect();
     const table = tableName(viewName, version);
     let written = 0;
     let next = df.height > 0 ? encode(0) : undefined;
-    for (let i = 0; i < df.height; i += WRITE_BATCH) {
+    for (let i = 0; i < df.height; i += batchRows) {
       const batch = await next!;
-      next = i + WRITE_BATCH < df.height ? encode(i + WRITE_BATCH) : undefined;
+      next = i + batchRows < df.height ? encode(i + batchRows) : undefined;
       const keys = batch.getColumn(key).toArray();
       const ts = batch.getColumn(TS).toArray(), created = batch.getColumn(CREATED).toArray();
       const texts = batch.getColumn(JSON_COL).toArray() as string[];

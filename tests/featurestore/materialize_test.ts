@@ -82,7 +82,7 @@ function storeWith(rows: Row[]) {
 
 const value = <T>(pool: T[]) => fc.option(fc.constantFrom(...pool), { nil: null, freq: 5 });
 
-Deno.test("property: materialized values read back as JSON.stringify of the latest row would store them", async () => {
+Deno.test("property: materialized values read back as JSON.stringify of the latest row would store them (any batch size)", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(
@@ -96,13 +96,14 @@ Deno.test("property: materialized values read back as JSON.stringify of the late
         }),
         { minLength: 1, maxLength: 120 },
       ),
-      async (rows) => {
+      fc.constantFrom(1, 7, 50_000),
+      async (rows, batchRows) => {
         // one row per (entity, event time): without a created timestamp a tie has no winner
         const seen = new Set<string>();
         rows = rows.filter((r) => !seen.has(`${r.id}|${r.ts}`) && seen.add(`${r.id}|${r.ts}`));
         const s = storeWith(rows);
         try {
-          const [m] = await s.store.materialize({ start: 0, end: 1000 });
+          const [m] = await s.store.materialize({ start: 0, end: 1000, batchRows });
           const latest = new Map<string, Row>();
           for (const r of rows) if (!latest.has(r.id) || latest.get(r.id)!.ts < r.ts) latest.set(r.id, r);
           assert.equal(m.entities, latest.size);
