@@ -78,12 +78,41 @@ function isFrame(t: Table): t is pl.DataFrame {
   return typeof (t as pl.DataFrame).getColumn === "function" && Array.isArray((t as pl.DataFrame).columns);
 }
 
+/** Numeric dtypes whose typed arrays hold the numbers toArray gives. */
+const NUMERIC_DTYPES = new Set([
+  "Float64",
+  "Float32",
+  "Int64",
+  "Int32",
+  "Int16",
+  "Int8",
+  "UInt32",
+  "UInt16",
+  "UInt8",
+]);
+
+/**
+ * A series as a plain array. A numeric one without nulls goes through its
+ * typed array: polars' toArray makes one value at a time (measured: 1.8 s
+ * against 0.1 s for 200,000 x 30), with the same numbers.
+ */
+function seriesValues(s: pl.Series): unknown[] {
+  if (NUMERIC_DTYPES.has(s.dtype.variant) && s.nullCount() === 0) {
+    const typed = s.toTypedArray(), n = typed.length, out = new Array<unknown>(n);
+    // Int64 comes as a BigInt64Array: Number() rounds as toArray does. (A loop: Array.from costs 8x.)
+    if (typed instanceof BigInt64Array) { for (let i = 0; i < n; i++) out[i] = Number(typed[i]); }
+    else for (let i = 0, t = typed as ArrayLike<number>; i < n; i++) out[i] = t[i];
+    return out;
+  }
+  return s.toArray() as unknown[];
+}
+
 /** Any Table as columns by name (a DataFrame's columns become plain arrays once). */
 export function tableColumns(table: Table): Columns {
   if (Array.isArray(table)) return columnsFromRecords(table);
   if (isFrame(table)) {
     const out: Columns = {};
-    for (const name of table.columns) out[name] = table.getColumn(name).toArray() as unknown[];
+    for (const name of table.columns) out[name] = seriesValues(table.getColumn(name));
     return out;
   }
   if (table === null || typeof table !== "object") {

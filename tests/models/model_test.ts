@@ -323,3 +323,24 @@ Deno.test("tableColumns: records, DataFrames and columns give the same columns",
   assert.deepEqual(tableColumns(pl.DataFrame(records)), { a: [1, 2], b: ["x", "y"] });
   assert.deepEqual(tableColumns({ a: [1, 2] }), { a: [1, 2] });
 });
+
+Deno.test("tableColumns: numeric DataFrame columns (typed-array path) hold what toArray gives, nulls and -0 included", () => {
+  const df = pl.DataFrame({
+    i64: pl.Series("i64", [1, 2, 9007199254740993, -5]).cast(pl.Int64),
+    f64: [0.1, -0, 1e300, -2.5],
+    withNull: [1.5, null, 2, 3],
+    i32: pl.Series("i32", [1, -2, 3, 4]).cast(pl.Int32),
+    u8: pl.Series("u8", [0, 255, 3, 4]).cast(pl.UInt8),
+    f32: pl.Series("f32", [0.1, 2, 3, 4]).cast(pl.Float32),
+    s: ["x", "y", null, "z"],
+  });
+  const cols = tableColumns(df);
+  for (const name of df.columns) {
+    const want = df.getColumn(name).toArray() as unknown[], got = cols[name] as unknown[];
+    assert.ok(Array.isArray(got), name);
+    assert.equal(got.length, want.length, name);
+    for (let i = 0; i < want.length; i++) {
+      assert.ok(Object.is(got[i], want[i]), `${name}[${i}]: ${got[i]} vs ${want[i]}`);
+    }
+  }
+});
