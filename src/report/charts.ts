@@ -208,14 +208,30 @@ export function importanceChart(
   });
 }
 
-/** Regression: predicted against actual values with the identity line. */
-export function residualChart(points: { y: number; pred: number }[], size: ChartSize = {}): string {
+/** The smallest and largest truth or prediction of the points (Infinity, -Infinity when there are none). */
+export function pointsExtent(points: Iterable<{ y: number; pred: number }>): [number, number] {
   // a loop, not Math.min(...points): spreading a large array overflows the call stack
   let lo = Infinity, hi = -Infinity;
   for (const p of points) {
     lo = Math.min(lo, p.y, p.pred);
     hi = Math.max(hi, p.y, p.pred);
   }
+  return [lo, hi];
+}
+
+/** The dashed identity line y = x from lo to hi, under a predicted-vs-actual chart's points. */
+export function identityLine(lo: number, hi: number) {
+  return Plot.line([{ x: lo, y: lo }, { x: hi, y: hi }], {
+    x: "x",
+    y: "y",
+    stroke: "#bbb",
+    strokeDasharray: "4 4",
+  });
+}
+
+/** Regression: predicted against actual values with the identity line. */
+export function residualChart(points: { y: number; pred: number }[], size: ChartSize = {}): string {
+  const [lo, hi] = pointsExtent(points);
   return renderPlot({
     ...SIZE,
     ...size,
@@ -223,12 +239,7 @@ export function residualChart(points: { y: number; pred: number }[], size: Chart
     x: { label: "Actual" },
     y: { label: "Predicted", grid: true },
     marks: [
-      Plot.line([{ x: lo, y: lo }, { x: hi, y: hi }], {
-        x: "x",
-        y: "y",
-        stroke: "#bbb",
-        strokeDasharray: "4 4",
-      }),
+      identityLine(lo, hi),
       Plot.dot(points, { x: "y", y: "pred", r: 2, fill: "#1f77b4", fillOpacity: 0.5 }),
     ],
   });

@@ -6,6 +6,7 @@
  * under their titles. Every chart keeps its title and legend inside its SVG,
  * so a rasterised PNG (png.ts) shows them.
  */
+import { identityLine, pointsExtent } from "./charts.ts";
 import { Plot, renderPlot, textWidth } from "./plot.ts";
 import { svgOnly } from "./png.ts";
 
@@ -66,10 +67,7 @@ export function predictedActualOverlayChart(
   series: Series<{ y: number; pred: number }[]>[],
   size: { width?: number; height?: number } = {},
 ): string {
-  let lo = Infinity, hi = -Infinity;
-  for (const s of series) {
-    for (const p of s.data) (lo = Math.min(lo, p.y, p.pred), hi = Math.max(hi, p.y, p.pred));
-  }
+  let [lo, hi] = pointsExtent(series.flatMap((s) => s.data));
   if (!(hi > lo)) (lo = Number.isFinite(lo) ? lo - 1 : 0, hi = lo + 2);
   const colors = series.map(colorOf);
   const pad = (hi - lo) * 0.02;
@@ -79,12 +77,7 @@ export function predictedActualOverlayChart(
     x: { label: "Actual", domain: [lo - pad, hi + pad] },
     y: { label: "Predicted", domain: [lo - pad, hi + pad], grid: true },
     marks: [
-      Plot.line([{ x: lo, y: lo }, { x: hi, y: hi }], {
-        x: "x",
-        y: "y",
-        stroke: "#bbb",
-        strokeDasharray: "4 4",
-      }),
+      identityLine(lo, hi),
       ...series.map((s, i) =>
         Plot.dot(s.data, { x: "y", y: "pred", r: 2, fill: colors[i], fillOpacity: 0.45 })
       ),
