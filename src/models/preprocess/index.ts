@@ -114,11 +114,62 @@ export function rowCount(cols: Columns): number {
 const ID_NAME_RE = /(^id$|^id[_ -]|[_ -]id$|^uuid|^guid|_key$|^key$)/i;
 const looksIdName = (name: string) => ID_NAME_RE.test(name) || /[a-z]Id$/.test(name);
 
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const s = Float64Array.from(values).sort();
-  const m = s.length >> 1;
+/**
+ * The median, as a sorted copy gives it (Float64Array order: -0 before 0),
+ * found by selection: sorting 200,000 values took 24 ms a column.
+ */
+export function median(values: number[]): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  const a = Float64Array.from(values);
+  let neg = 0, negZero = 0;
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    if (v !== v) return medianBySort(a); // NaN: sorted last
+    if (v < 0) neg++;
+    else if (v === 0 && 1 / v < 0) negZero++;
+  }
+  const m = n >> 1;
+  // the value of sorted rank r, with the sign a sort gives a zero
+  const signed = (v: number, r: number) => (v === 0 ? (r < neg + negZero ? -0 : 0) : v);
+  const hi = signed(select(a, m), m);
+  if (n % 2) return hi;
+  // after select, a[0..m) holds the m smallest: the largest of them is rank m - 1
+  let lo = a[0];
+  for (let i = 1; i < m; i++) if (a[i] > lo) lo = a[i];
+  return (signed(lo, m - 1) + hi) / 2;
+}
+
+function medianBySort(a: Float64Array): number {
+  const s = a.sort(), m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Hoare's selection in place: a[k] becomes the k-th smallest, smaller-or-equal values before it. */
+function select(a: Float64Array, k: number): number {
+  let l = 0, r = a.length - 1;
+  while (r > l) {
+    // median of three as the pivot keeps sorted and constant input linear
+    const mid = (l + r) >> 1;
+    const x = a[l], y = a[mid], z = a[r];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    let i = l, j = r;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) r = j;
+    else if (k >= i) l = i;
+    else break;
+  }
+  return a[k];
 }
 
 function dateParts(ms: number, parts: DatePart[], out: Float64Array | number[], offset: number): void {

@@ -1,7 +1,9 @@
+import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import {
   columnsFromRecords,
   isMissing,
+  median,
   parseDate,
   Preprocessor,
 } from "../../../src/models/preprocess/index.ts";
@@ -146,4 +148,25 @@ Deno.test("column importances sum a column's features", () => {
     name: "x",
     importance: 0.5,
   }]);
+});
+
+Deno.test("median by selection: the value a sorted copy gives, for any values (zeros' signs, ties, NaN, infinities)", () => {
+  const bySort = (v: number[]) => {
+    const s = Float64Array.from(v).sort(), m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  };
+  const value = fc.oneof(
+    fc.constantFrom(0, -0, 1, -1, NaN, Infinity, -Infinity),
+    fc.double({ noNaN: true, min: -5, max: 5 }),
+  );
+  fc.assert(
+    fc.property(fc.array(value, { minLength: 1, maxLength: 60 }), (v) => Object.is(median(v), bySort(v))),
+    {
+      numRuns: 2000,
+    },
+  );
+  assert.equal(median([]), 0);
+  const big = Array.from({ length: 100_001 }, (_, i) => (i * 7919) % 100_001);
+  assert.equal(median(big), 50_000);
+  assert.equal(median(Array(1000).fill(3)), 3);
 });
