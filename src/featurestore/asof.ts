@@ -137,11 +137,17 @@ function sortedKeyMatch(
     .withRowIndex(DENSE).collectSync();
   const tmax = one(codes.select(pl.col(ETS).max()));
   if (tmax === null || dict.height === 0) return null;
-  let tmin = one(codes.select(pl.col(ETS).min()))!;
+  const first = one(codes.select(pl.col(ETS).min()))!;
+  // a view's rows older than its TTL before the first entity time can match nothing: they are left
+  // out, and bound t0 without a scan; a view without TTL has its oldest row looked up
+  const oldest = new Map<string, number>();
+  let tmin = first;
   for (const v of viewNames) {
-    const m = one(
-      viewRows(defs, sources, v).filter(pl.col(TS).ltEq(tmax)).select(pl.col(TS).min()).collectSync(),
-    );
+    const ttl = defs.views.get(v)!.ttl_ms;
+    if (ttl !== null) oldest.set(v, first - ttl);
+    const m = ttl !== null
+      ? first - ttl
+      : one(viewRows(defs, sources, v).filter(pl.col(TS).ltEq(tmax)).select(pl.col(TS).min()).collectSync());
     if (m !== null) tmin = Math.min(tmin, m);
   }
   const span = tmax - tmin + 1;
@@ -157,7 +163,9 @@ function sortedKeyMatch(
     .sort(COMB).collectSync();
   for (const v of viewNames) {
     const right = viewRows(defs, sources, v)
-      .filter(pl.col(TS).ltEq(tmax))
+      .filter(
+        oldest.has(v) ? pl.col(TS).ltEq(tmax).and(pl.col(TS).gtEq(oldest.get(v)!)) : pl.col(TS).ltEq(tmax),
+      )
       .select(coded(entity, entity.join_key, coder), pl.col(TS), pl.col(CREATED), pl.col(RID))
       .join(dict.lazy(), { on: CODE, how: "inner" })
       .select(
