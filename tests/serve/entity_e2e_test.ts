@@ -18,7 +18,6 @@ import { join } from "node:path";
 import { createClient } from "redis";
 import { loadConfig } from "../../src/config/load.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
-import { FeatureStore } from "../../src/featurestore/store.ts";
 import { openOnlineStore } from "../../src/featurestore/open.ts";
 import { ModelRegistry } from "../../src/registry/registry.ts";
 import { serveCommand } from "../../src/serve/launch.ts";
