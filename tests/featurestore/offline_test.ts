@@ -173,6 +173,70 @@ Deno.test("property: gathering values by row id, directly or in row id order, pu
   );
 });
 
+Deno.test("two entities, one keyed by int64: each view joins by its own key, both strategies = brute force", () => {
+  const s = storeFor(12);
+  try {
+    // a shop view: int64 keys 0..8 (9 never appears), its own TTL, created-time ties resolved as in v1
+    const shopRows = s.w.rows.map((r, i) => ({ ...r, customer_id: `S${i % 9}`, a: r.a * 2 + 1 }));
+    pl.DataFrame({
+      shop_id: shopRows.map((_, i) => i % 9),
+      ts: shopRows.map((r) => r.ts),
+      created: shopRows.map((r) => r.created),
+      x: shopRows.map((r) => r.a),
+    }).withColumns(
+      pl.col("shop_id").cast(pl.Int64),
+      pl.col("ts").cast(pl.Int64).cast(pl.Datetime("ms")),
+      pl.col("created").cast(pl.Int64).cast(pl.Datetime("ms")),
+      pl.col("x").cast(pl.Int64),
+    ).writeParquet(join(s.dir, "v3.parquet"));
+    const block = {
+      ...s.block,
+      entities: { ...s.block.entities, shop: { join_key: "shop_id", dtype: "int64" as const } },
+      feature_views: {
+        ...s.block.feature_views,
+        v3: {
+          entity: "shop",
+          source: { path: join(s.dir, "v3.parquet") },
+          timestamp_field: "ts",
+          created_timestamp_field: "created",
+          ttl: "30ms",
+          features: { x: "int64" as const },
+        },
+      },
+    };
+    const defs = buildDefinitions(block);
+    const refs = resolveFeatures(defs, ["v1:a", "v3:x"]);
+    const ents = s.w.entities.map((e, i) => ({ ...e, shop: i % 11 === 0 ? null : i % 10 }));
+    const df = pl.DataFrame({
+      customer_id: ents.map((e) => e.customer_id),
+      shop_id: ents.map((e) => e.shop),
+      event_timestamp: ents.map((e) => e.event_timestamp),
+    }).withColumns(
+      pl.col("shop_id").cast(pl.Int64),
+      pl.col("event_timestamp").cast(pl.Int64).cast(pl.Datetime("ms")),
+    );
+    for (const byKey of [false, true]) {
+      const { frame, stats } = pointInTimeJoin(defs, df, refs, {}, { byKey });
+      const a = frame.getColumn("a").toArray(), x = frame.getColumn("x").toArray();
+      let matched = 0;
+      ents.forEach((e, i) => {
+        assert.equal(
+          a[i],
+          bruteForce(s.w.rows, e.customer_id, e.event_timestamp, TTL_MS)?.a ?? null,
+          `a ${i}`,
+        );
+        const want = e.shop === null ? undefined : bruteForce(shopRows, `S${e.shop}`, e.event_timestamp, 30);
+        if (want) matched++;
+        assert.equal(x[i], want?.a ?? null, `x ${i} shop ${e.shop}@${e.event_timestamp}`);
+      });
+      assert.equal(stats.matched.v3, matched);
+      assert.ok(matched > 0 && matched < ents.length);
+    }
+  } finally {
+    s.cleanup();
+  }
+});
+
 Deno.test("time-window form: every (entity, event time) the views saw in [start, end], joined point in time", () => {
   const s = storeFor(4);
   try {
