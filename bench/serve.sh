@@ -6,6 +6,8 @@
 #   3. Orchard's service with the default engine (gradient boosting, its defaults), the same command line
 #      as `deno task serve` (least permissions, 2 workers, prediction log on)
 #   4. Orchard's service with a 100-tree forest (the reference's model size)
+#   4b. Orchard's service with the boosting model trained on a feature service, asked by entity id
+#      ({"customer_id"}, the record joined from a SQLite online store): reported against 3 in each round
 #   5. the FastAPI + scikit-learn reference (../shared/reference/fastapi_ref.py, uvicorn --workers 2)
 # Same requests for all (single records drawn from wa_churn_valid.csv), 32 connections. The four Deno
 # servers run at once (idle ones take no CPU) and wrk visits each in turn, ROUNDS rounds of DURATION
@@ -26,6 +28,7 @@ DATA="${DATA:-../shared/data}"
 REFDIR="${REFDIR:-../shared/reference}"
 PORT="${PORT:-8781}"
 FOREST_PORT="${FOREST_PORT:-8784}"
+BYID_PORT="${BYID_PORT:-8785}"
 BARE_PORT="${BARE_PORT:-8782}"
 HONO_PORT="${HONO_PORT:-8783}"
 REF_PORT="${REF_PORT:-8766}"
@@ -51,8 +54,8 @@ wait_up() { # url seconds
   exit 1
 }
 
-run_wrk() { # port duration
-  wrk -t"$THREADS" -c"$CONNS" -d"$2"s --latency -s "$WORK/predict.lua" "http://127.0.0.1:$1" | grep '^WRK_JSON' | sed 's/^WRK_JSON //'
+run_wrk() { # port duration [script]
+  wrk -t"$THREADS" -c"$CONNS" -d"$2"s --latency -s "$WORK/${3:-predict.lua}" "http://127.0.0.1:$1" | grep '^WRK_JSON' | sed 's/^WRK_JSON //'
 }
 
 stop() { # pid
@@ -67,6 +70,8 @@ setup=$(deno run -A bench/serve_setup.ts "$WORK" "$TRAIN" "$VALID" churn)
 field() { echo "$setup" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 BOOSTING=$(field '["models"]["boosting"]["artifact"]')
 FOREST=$(field '["models"]["forest"]["artifact"]')
+BYID=$(field '["models"]["boosting_by_id"]["artifact"]')
+FSDIR=$(field '["featurestore"]')
 echo "models: boosting (defaults) roc_auc $(field '["models"]["boosting"]["roc_auc"]'), 100-tree forest roc_auc $(field '["models"]["forest"]["roc_auc"]')"
 
 # --- every Deno server up at once (idle ones take no CPU), then wrk on each in turn, ROUNDS times,
@@ -80,37 +85,44 @@ DENO_JOBS="$WORKERS" deno serve --parallel --quiet --host=127.0.0.1 --port="$HON
 PIDS+=($!)
 
 # Orchard: the same command line as `deno task serve` (least permissions), log to $WORK
-orchard_up() { # artifact name port
-  local art="$1" name="$2" port="$3"
+orchard_up() { # artifact name port [--set override]
+  local art="$1" name="$2" port="$3" sets="${4:-}"
   mkdir -p "$WORK/predictions-$name"
   local cmd
   cmd=$(deno eval --quiet "
 import { serveCommand } from './src/serve/launch.ts';
 import { loadConfig } from './src/config/load.ts';
-const c = serveCommand({ config: loadConfig(), host: '127.0.0.1', port: $port, modelUri: '$art', workers: $WORKERS });
+const sets = '$sets' ? ['$sets'] : [];
+const c = serveCommand({ config: loadConfig({ sets }), host: '127.0.0.1', port: $port, modelUri: '$art', workers: $WORKERS });
 const at = (p: string) => c.args.findIndex((a) => a.startsWith(p));
 c.args[at('--allow-read=')] += ',$WORK';
 c.args[at('--allow-write=')] += ',$WORK';
 console.log(c.args.join(' '));
 ")
-  ORCHARD_PREDICTIONS_DIR="$WORK/predictions-$name" DENO_JOBS="$WORKERS" MODEL_URI="$art" deno $cmd > "$WORK/orchard-$name.log" 2>&1 &
+  local env_sets=()
+  [ -n "$sets" ] && env_sets=("ORCHARD_SETS=[\"$sets\"]")
+  env "${env_sets[@]}" ORCHARD_PREDICTIONS_DIR="$WORK/predictions-$name" DENO_JOBS="$WORKERS" MODEL_URI="$art" deno $cmd > "$WORK/orchard-$name.log" 2>&1 &
   PIDS+=($!)
 }
 orchard_up "$BOOSTING" boosting "$PORT"
 orchard_up "$FOREST" forest "$FOREST_PORT"
+orchard_up "$BYID" boosting_by_id "$BYID_PORT" "feature_store.directory=$FSDIR"
 wait_up "http://127.0.0.1:$BARE_PORT/" 30
 wait_up "http://127.0.0.1:$HONO_PORT/health" 30
 wait_up "http://127.0.0.1:$PORT/ready" 60
 wait_up "http://127.0.0.1:$FOREST_PORT/ready" 60
+wait_up "http://127.0.0.1:$BYID_PORT/ready" 60
 
-NAMES=(bare_deno_serve bare_hono orchard_boosting orchard_forest)
-PORTS=("$BARE_PORT" "$HONO_PORT" "$PORT" "$FOREST_PORT")
-for i in 0 1 2 3; do run_wrk "${PORTS[$i]}" 5 > /dev/null; done # warm-up
+NAMES=(bare_deno_serve bare_hono orchard_boosting orchard_forest orchard_boosting_by_id)
+PORTS=("$BARE_PORT" "$HONO_PORT" "$PORT" "$FOREST_PORT" "$BYID_PORT")
+SCRIPTS=(predict.lua predict.lua predict.lua predict.lua predict_by_id.lua)
+N=${#NAMES[@]}
+for i in $(seq 0 $((N - 1))); do run_wrk "${PORTS[$i]}" 5 "${SCRIPTS[$i]}" > /dev/null; done # warm-up
 : > "$WORK/rounds.ndjson"
 for r in $(seq 1 "$ROUNDS"); do
-  for k in 0 1 2 3; do
-    i=$(((k + r) % 4))
-    out=$(run_wrk "${PORTS[$i]}" "$DURATION")
+  for k in $(seq 0 $((N - 1))); do
+    i=$(((k + r) % N))
+    out=$(run_wrk "${PORTS[$i]}" "$DURATION" "${SCRIPTS[$i]}")
     echo "{\"round\":$r,\"server\":\"${NAMES[$i]}\",\"wrk\":$out}" >> "$WORK/rounds.ndjson"
     echo "round $r ${NAMES[$i]}: $out"
   done
@@ -120,6 +132,7 @@ wait 2>/dev/null || true
 PIDS=()
 logged_boosting=$(cat "$WORK"/predictions-boosting/*/*/*.ndjson 2>/dev/null | wc -l)
 logged_forest=$(cat "$WORK"/predictions-forest/*/*/*.ndjson 2>/dev/null | wc -l)
+logged_by_id=$(cat "$WORK"/predictions-boosting_by_id/*/*/*.ndjson 2>/dev/null | wc -l)
 
 # --- 5. reference: FastAPI + scikit-learn, 2 uvicorn workers
 ref='null'
@@ -136,7 +149,7 @@ if [ -z "${SKIP_REF:-}" ]; then
 fi
 
 mkdir -p bench/results
-/usr/bin/python3 - "$WORK/rounds.ndjson" "$ref" "$DURATION" "$CONNS" "$LOAD_BEFORE" "$logged_boosting" "$logged_forest" "$ROUNDS" <<'PY' | tee bench/results/serve.json
+/usr/bin/python3 - "$WORK/rounds.ndjson" "$ref" "$DURATION" "$CONNS" "$LOAD_BEFORE" "$logged_boosting" "$logged_forest" "$ROUNDS" "$logged_by_id" <<'PY' | tee bench/results/serve.json
 import json, sys, statistics as st
 rows = [json.loads(l) for l in open(sys.argv[1])]
 r = json.loads(sys.argv[2])
@@ -152,9 +165,9 @@ def summary(name):
           "requests": sum(x["requests"] for x in runs), "errors": sum(errs(x) for x in runs), "rounds": runs}
 out = {"duration_s": int(sys.argv[3]), "connections": int(sys.argv[4]), "rounds": rounds,
        "load_before": sys.argv[5].split()}
-for n in ["bare_deno_serve", "bare_hono", "orchard_boosting", "orchard_forest"]: out[n] = summary(n)
-logged = {"orchard_boosting": int(sys.argv[6]), "orchard_forest": int(sys.argv[7])}
-for n in ["orchard_boosting", "orchard_forest"]:
+for n in ["bare_deno_serve", "bare_hono", "orchard_boosting", "orchard_forest", "orchard_boosting_by_id"]: out[n] = summary(n)
+logged = {"orchard_boosting": int(sys.argv[6]), "orchard_forest": int(sys.argv[7]), "orchard_boosting_by_id": int(sys.argv[9])}
+for n in ["orchard_boosting", "orchard_forest", "orchard_boosting_by_id"]:
   o = out[n]
   fr = [by[n][k]["rps"] / by["bare_hono"][k]["rps"] for k in sorted(by[n])]
   p99 = [by[n][k]["p99_ms"] / by["bare_hono"][k]["p99_ms"] for k in sorted(by[n])]
@@ -168,6 +181,12 @@ for n in ["orchard_boosting", "orchard_forest"]:
   o["targets"] = {"zero_errors": o["errors"] == 0, "at_least_60pct_of_bare_hono": o["of_bare_hono"] >= 0.6,
                   "p99_at_most_2x_bare_hono": o["p99_over_bare_hono_p99"] <= 2,
                   "every_request_logged": logged[n] >= o["requests"]}
+# by entity id against the full record, same model, round by round (issue 17's target: at least 0.8)
+b = out["orchard_boosting_by_id"]
+fr = [by["orchard_boosting_by_id"][k]["rps"] / by["orchard_boosting"][k]["rps"] for k in sorted(by["orchard_boosting"])]
+b["of_full_record_per_round"] = [round(x, 3) for x in fr]
+b["of_full_record"] = round(st.median(fr), 3)
+b["targets"]["at_least_80pct_of_full_record"] = b["of_full_record"] >= 0.8
 out["fastapi_reference"] = r
 print(json.dumps(out, indent=2))
 PY

@@ -5,7 +5,9 @@
  * validation split stops it early) and a 100-tree forest (the size of the
  * FastAPI reference's forest). Writes a wrk Lua script whose requests are
  * single records drawn (seeded) from the validation split, as JSON bodies for
- * POST /predict.
+ * POST /predict. For /predict by entity id, also the boosting model with a
+ * feature service in its signature, an online store (SQLite) holding every
+ * validation record under an id, and predict_by_id.lua sending those ids.
  *
  *   deno run -A bench/serve_setup.ts <workdir> <train.csv> <valid.csv> <target>
  * prints {"models": {"<engine>": {"artifact", "roc_auc"}}, "lua", "records"}
@@ -62,4 +64,51 @@ const lua = [
   "end",
 ].join("\n") + "\n";
 await Deno.writeTextFile(`${work}/predict.lua`, lua);
-console.log(JSON.stringify({ models, lua: `${work}/predict.lua`, records: records.length }));
+
+// /predict by entity id (issue 17): the boosting model saved again with a feature service in its
+// signature (one view holding every input, in signature order, never expiring) and an online store
+// (SQLite) holding each validation record under the id V-<i>; predict_by_id.lua sends {"customer_id"}
+// for the same records predict.lua sends in full
+const entityWork = `${work}/featurestore`;
+{
+  const { Model } = await import("../src/models/model.ts");
+  const { SqliteOnlineStore, tableName } = await import("../src/featurestore/online.ts");
+  const m = Model.load(models.boosting.artifact);
+  const names = m.signature.inputs.map((c) => c.name);
+  const entity = new Model({
+    ...m,
+    signature: {
+      ...m.signature,
+      feature_service: {
+        name: "bench",
+        entity: "customer",
+        join_key: "customer_id",
+        views: [{
+          view: "bench_customer",
+          version: 1,
+          ttl_ms: null,
+          features: names.map((name, index) => ({ name, index })),
+        }],
+      },
+    },
+  });
+  const artifact = entity.save(`${work}/artifacts/boosting-by-id`);
+  const store = SqliteOnlineStore.open(`${entityWork}/online.db`);
+  const now = Date.now();
+  await store.write(
+    tableName("bench_customer", 1),
+    records.map((r, i) => ({ key: `V-${i}`, ts: now, created: 0, values: names.map((n) => r[n] ?? null) })),
+  );
+  await store.close();
+  models.boosting_by_id = { artifact, roc_auc: models.boosting.roc_auc };
+}
+const idLua = lua.replace(
+  /local bodies = \{\n[\s\S]*?\n\}\n/,
+  "local bodies = {\n" +
+    records.map((_, i) => `  ${JSON.stringify(JSON.stringify({ customer_id: `V-${i}` }))},`).join("\n") +
+    "\n}\n",
+).replace("one validation record per request", "one validation record's id per request (by entity id)");
+await Deno.writeTextFile(`${work}/predict_by_id.lua`, idLua);
+console.log(
+  JSON.stringify({ models, lua: `${work}/predict.lua`, records: records.length, featurestore: entityWork }),
+);

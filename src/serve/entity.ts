@@ -29,6 +29,8 @@ export type FeatureStatus = "present" | "missing" | "expired";
 export interface FeatureSource {
   /** the online store, opened on first use */
   store(): Promise<OnlineStore>;
+  /** the store once open (null before): the lookup then skips a promise */
+  readonly current: OnlineStore | null;
   /** the model's policy for a missing or expired feature */
   onMissing(model: string): OnMissing;
   close(): Promise<void>;
@@ -47,18 +49,23 @@ export interface FeatureSourceOptions {
 /** The online store at `location`, opened once on first use (a failed open is retried by the next request). */
 export function featureSource(opts: FeatureSourceOptions): FeatureSource {
   let opened: Promise<OnlineStore> | undefined;
+  let ready: OnlineStore | null = null;
   return {
     store() {
-      opened ??= openOnlineStore(opts.location, { prefix: opts.prefix }).catch((e) => {
+      opened ??= openOnlineStore(opts.location, { prefix: opts.prefix }).then((s) => ready = s, (e) => {
         opened = undefined;
         throw e;
       });
       return opened;
     },
+    get current() {
+      return ready;
+    },
     onMissing: (model) => opts.models?.[model] ?? opts.onMissing ?? "reject",
     async close() {
       if (opened) await (await opened.catch(() => null))?.close();
       opened = undefined;
+      ready = null;
     },
   };
 }
@@ -128,7 +135,10 @@ export async function readRows(
   ids: string[],
 ): Promise<(StoredRow | undefined)[][]> {
   try {
-    const store = await source.store();
+    const store = source.current ?? await source.store();
+    // SQLite answers synchronously: no promise per view
+    const sync = (store as { readSync?: (t: string, k: string[]) => (StoredRow | undefined)[] }).readSync;
+    if (sync) return plan.views.map((v) => sync.call(store, v.table, ids));
     return await Promise.all(plan.views.map((v) => store.read(v.table, ids)));
   } catch (e) {
     throw new HttpError(
