@@ -273,6 +273,13 @@ export async function runCt(opts: CtOptions): Promise<CtResult> {
     };
     writeJsonAtomic(join(dir, "report.json"), result);
     writeTextAtomic(report, renderCtReport(result));
+    // the run says what ct found, for `runs --filter "tags.orchard.ct.gates = 'passed'"` and the UI
+    await store.setTags(trained.run_id, {
+      "orchard.ct.champion": champion ? String(champion.version) : "none",
+      "orchard.ct.gates": gates.passed ? "passed" : "failed",
+      "orchard.ct.regression": String(v.regression),
+    });
+    await store.logArtifact(trained.run_id, "ct_report", report);
     return result;
   } finally {
     await store.close();

@@ -61,6 +61,11 @@ Deno.test("ct: a better candidate passes the gates and becomes @challenger; numb
       assert.equal(await registry.aliasVersion("churn", "challenger"), r.registered!.version);
       assert.equal(await registry.aliasVersion("churn", "champion"), champ.version, "champion unchanged");
       const cand = await store.getRun(r.candidate.run_id);
+      assert.equal(cand.tags["orchard.ct"], "candidate");
+      assert.equal(cand.tags["orchard.ct.gates"], "passed");
+      assert.equal(cand.tags["orchard.ct.champion"], String(champ.version));
+      assert.equal(cand.tags["orchard.ct.regression"], "false");
+      assert.equal(cand.artifacts.ct_report, r.report);
       const old = await store.getRun(champ.runId);
       // the report's numbers are the runs' stored metrics: the candidate's, and the champion's
       // (scored on the same validation rows it was validated on when trained)
