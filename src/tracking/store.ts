@@ -21,14 +21,7 @@
  * is null in JSON and prints as the missing symbol (core/format.ts MISSING).
  */
 import { UserError } from "../core/errors.ts";
-import {
-  type Dialect,
-  isPostgresUri,
-  type Row,
-  type Sql,
-  type SqlDatabase,
-  type SqlValue,
-} from "../store/sql.ts";
+import { isPostgresUri, type Row, type Sql, type SqlDatabase, type SqlValue } from "../store/sql.ts";
 import { openDatabase } from "../store/open.ts";
 import { type Component, migrate } from "../store/migrate.ts";
 import { readStoreId, STORE_SCHEMA } from "../store/identity.ts";
@@ -160,54 +153,44 @@ export function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
 }
 
 /**
- * The query for some keys' rows: `from` is the FROM clause and filter up to
- * a trailing WHERE or AND (e.g. "metrics t WHERE"). A run's metric rows come
- * oldest step first, so its latest is its last row: on SQLite in the order of
- * the covering index (key, run_id, step, id; schema v3), which sorts nothing;
- * on PostgreSQL, whose read is a bitmap scan either way, by (step, id) alone
- * (sorting 10,000 run ids as text under the database's collation costs more
- * than the read). A param or tag has one row per run: no order.
+ * The query for one key's rows, one row per (run, step): `from` is the FROM
+ * clause and filter up to a trailing WHERE or AND (e.g. "metrics t WHERE"),
+ * the key is its last argument. Two columns, run id and value (a NaN metric
+ * as NULL), read from the covering index (schema v3) in its order, so a
+ * run's latest metric row is its last and the database sorts nothing
+ * (PostgreSQL: an index-only scan once the table is vacuumed). One key per
+ * query: PostgreSQL 15 reads `key IN (...)` with a sort. A param or tag has
+ * one row per run and needs no order.
  */
-export function keyedRowsSql(
-  kind: "params" | "tags" | "metrics",
-  from: string,
-  keys: number,
-  dialect: Dialect,
-): string {
-  const head = kind === "metrics" ? "t.run_id, t.key, t.value, t.is_nan" : "t.run_id, t.key, t.value";
-  const order = kind !== "metrics"
-    ? ""
-    : dialect === "sqlite"
-    ? " ORDER BY t.key, t.run_id, t.step, t.id"
-    : " ORDER BY t.step, t.id";
-  return `SELECT ${head} FROM ${from} t.key IN (${placeholders(keys)})${order}`;
+export function keyedRowsSql(kind: "params" | "tags" | "metrics", from: string): string {
+  return kind === "metrics"
+    ? `SELECT t.run_id, CASE WHEN t.is_nan = 1 THEN NULL ELSE t.value END FROM ${from} t.key = ? ORDER BY t.key, t.run_id, t.step, t.id`
+    : `SELECT t.run_id, t.value FROM ${from} t.key = ?`;
 }
 
 /**
- * Puts key rows read with keyedRowsSql (as arrays: Sql.values) into their
- * runs: a param or tag as its text, a metric as its latest value (highest
- * step, then last logged: the last row, as the query orders them), NULL or
- * NaN as NaN. The store's search and the UI's runs table both fill runs so.
+ * Puts one key's rows read with keyedRowsSql (as arrays: Sql.values) into
+ * their runs: a param or tag as its text, a metric as its latest value
+ * (highest step, then last logged: the last row, as the query orders them),
+ * NULL as NaN (missing). The store's search and the UI's runs table both
+ * fill runs so.
  */
 export function fillKeyedRows(
   byId: Map<string, FilterableRun>,
   kind: "params" | "tags" | "metrics",
+  key: string,
   rows: unknown[][],
 ): void {
   if (kind !== "metrics") {
-    for (const [runId, key, value] of rows) {
+    for (const [runId, value] of rows) {
       const run = byId.get(runId as string);
-      if (run) run[kind][key as string] = value as string;
+      if (run) run[kind][key] = value as string;
     }
     return;
   }
-  for (const [runId, key, value, isNan] of rows) {
+  for (const [runId, value] of rows) {
     const run = byId.get(runId as string);
-    if (run) {
-      run.metrics[key as string] = value === null || value === undefined || Number(isNan) === 1
-        ? NaN
-        : Number(value);
-    }
+    if (run) run.metrics[key] = value === null || value === undefined ? NaN : Number(value);
   }
 }
 
@@ -624,11 +607,14 @@ export class TrackingStore {
     for (const kind of ["params", "tags", "metrics"] as const) {
       const names = [...new Set(keys.filter((k) => k.kind === kind).map((k) => k.name))];
       if (names.length === 0) continue;
-      const rows = await this.db.values(
-        keyedRowsSql(kind, scoped(kind), names.length, this.db.dialect),
-        [...args, ...names],
-      );
-      fillKeyedRows(byId, kind, rows);
+      for (const name of names) {
+        fillKeyedRows(
+          byId,
+          kind,
+          name,
+          await this.db.values(keyedRowsSql(kind, scoped(kind)), [...args, name]),
+        );
+      }
     }
   }
 

@@ -107,13 +107,10 @@ async function loadKeys(
         `${kind} t JOIN runs r ON r.run_id = t.run_id JOIN experiments e ON e.experiment_id = r.experiment_id WHERE e.name = ? AND`;
       args.push(scope.experiment);
     } else from = `${kind} t WHERE`;
-    args.push(...names);
     // a NULL (missing) metric is NaN, as in the store's own search
-    fillKeyedRows(
-      byId,
-      kind,
-      await store.db.values(keyedRowsSql(kind, from, names.length, store.db.dialect), args),
-    );
+    for (const name of names) {
+      fillKeyedRows(byId, kind, name, await store.db.values(keyedRowsSql(kind, from), [...args, name]));
+    }
   }
 }
 

@@ -77,7 +77,7 @@ backendTest(
       const after = new Date(v.created + 3600_000).toISOString();
       write(`${root}/data/monitoring/drift_summary.csv`, driftCsv(after, true));
       page = await status();
-      assert.match(page, /<span class="fail">pending<\/span> \(dataset drift at/);
+      assert.match(page, /class="fail">pending<\/span>\s*\(dataset drift at/);
       assert.match(page, /last drift check/);
       // a retrain run trained after the drift but never registered is named
       const { runId: retrain } = await ctx.store.startRun({ experiment: "exp", runName: "retrain" });
