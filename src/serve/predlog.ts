@@ -200,9 +200,14 @@ export class PredictionLog {
     };
   }
 
-  /** Past maxPending, drops the oldest lines (counted). */
+  /**
+   * Past maxPending, drops the oldest lines (counted), down to 90% of the cap:
+   * dropping one line per push would move the whole buffer on every request
+   * while the disk is stuck (a 100,000-line splice is 50-400 µs).
+   */
   private dropOverCap(): void {
-    const over = this.pending.length - this.maxPending;
+    if (this.pending.length <= this.maxPending) return;
+    const over = this.pending.length - Math.floor(this.maxPending * 0.9);
     if (over > 0) {
       this.pending.splice(0, over);
       this.pendingParts.splice(0, over);

@@ -1,7 +1,7 @@
 /** Unit tests of the service's pieces: prediction log, metrics, MLflow parsing, validation, launch command. */
 import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
 import { ConfigSchema } from "../../src/config/schema.ts";
-import { HttpError, mediaType, requestIdFrom } from "../../src/serve/http.ts";
+import { HttpError, mediaType, readBodyText, requestIdFrom } from "../../src/serve/http.ts";
 import { serveCommand } from "../../src/serve/launch.ts";
 import { Metrics, renderMetrics } from "../../src/serve/metrics.ts";
 import { parseCsv, parseMlflowCsv, parseMlflowJson } from "../../src/serve/mlflow.ts";
@@ -134,6 +134,47 @@ Deno.test("prediction log: write errors are counted, retried, and past the cap t
   throws(() => new PredictionLog({ dir: "x", worker: "../evil", flushMs: 1, batchSize: 1 }));
   failing = false;
   await log.close();
+});
+
+Deno.test("prediction log: past the cap it drops the oldest down to 90% of it, not one line per push", async () => {
+  const log = new PredictionLog({
+    dir: "/nonexistent-never-used",
+    worker: "w4",
+    flushMs: 60_000,
+    batchSize: 1000,
+    maxPending: 100,
+    append: () => Promise.reject(new Error("EIO")),
+  });
+  for (let i = 0; i < 101; i++) log.push(entry(i));
+  let s = log.stats();
+  equal(s.pending, 90);
+  equal(s.dropped, 11);
+  for (let i = 101; i < 110; i++) log.push(entry(i));
+  s = log.stats();
+  equal(s.pending, 99, "under the cap again: nothing more dropped");
+  equal(s.dropped, 11);
+});
+
+Deno.test("readBodyText: UTF-8 with or without Content-Length; bytes that are not UTF-8, or U+FFFD, are a 400", async () => {
+  const req = (bytes: Uint8Array<ArrayBuffer>, length: boolean) =>
+    new Request("http://x/", {
+      method: "POST",
+      headers: length ? { "content-length": String(bytes.byteLength) } : {},
+      body: length ? bytes : new Blob([bytes]).stream(),
+    });
+  const enc = new TextEncoder();
+  for (const length of [true, false]) {
+    equal(await readBodyText(req(enc.encode('{"city":"Zürich"}'), length), 1000), '{"city":"Zürich"}');
+    for (const bad of [new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), enc.encode('{"a":"\uFFFD"}')]) {
+      try {
+        await readBodyText(req(bad, length), 1000);
+        if (length || bad[1] === 0xff) throw new Error("accepted");
+      } catch (e) {
+        ok(e instanceof HttpError && e.status === 400, String(e));
+        match(e.message, /not valid UTF-8/);
+      }
+    }
+  }
 });
 
 Deno.test("metrics: snapshots of several workers merge into one exposition", () => {
