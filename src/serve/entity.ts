@@ -161,6 +161,17 @@ function quoted(id: string): string {
   return JSON.stringify(id.length > 64 ? id.slice(0, 61) + "..." : id);
 }
 
+/** Whether a /predict body has a record that gives the join key (only then is there anything to look up). */
+export function namesEntity(plan: EntityPlan, body: unknown): boolean {
+  const key = plan.joinKey;
+  if (!Array.isArray(body)) return isRecord(body) && body[key] !== undefined;
+  for (let i = 0; i < body.length; i++) {
+    const r = body[i];
+    if (isRecord(r) && r[key] !== undefined) return true;
+  }
+  return false;
+}
+
 /**
  * A /predict body with each record that names an entity (its join key) and
  * lacks some input completed from the online store: a new record with the
