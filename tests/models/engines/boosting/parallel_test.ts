@@ -30,6 +30,8 @@ Deno.test("boosting: the same seed gives the same bytes with 1, 2 and 3 threads"
       max_iter: 8,
       random_state: 4,
       colsample: 0.8,
+      // early stopping would hold out 10% of the rows, leaving too few for workers (PARALLEL_MIN_CELLS)
+      early_stopping: false,
       n_jobs,
       ...params,
     });
@@ -46,8 +48,18 @@ Deno.test("boosting: the same seed gives the same bytes with 1, 2 and 3 threads"
   assert.deepEqual(await bytes(2, goss), await bytes(1, goss));
   const reg = async (n_jobs: number) => {
     const gb = new GradientBoostingRegressor({ max_iter: 6, subsample: 0.7, n_jobs, early_stopping: true });
-    await gb.fit(X, y);
+    // a given validation set keeps every training row (held-out rows would leave too few for workers)
+    await gb.fit(X, y, { validation: { X: data(2).X, y: data(2).y } });
     return gb.toBytes();
   };
   assert.deepEqual(await reg(2), await reg(1));
+  // binary on every feature (gradients and root histogram in one job; each thread gathers part of each row)
+  const binary = async (n_jobs: number) => {
+    const gb = new GradientBoostingClassifier({ max_iter: 6, random_state: 4, early_stopping: false, n_jobs });
+    await gb.fit(X, y.map((v) => (v === 2 ? 1 : 0)), { categorical });
+    return gb.toBytes();
+  };
+  const b1 = await binary(1);
+  assert.deepEqual(await binary(2), b1);
+  assert.deepEqual(await binary(3), b1);
 });
