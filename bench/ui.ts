@@ -2,7 +2,8 @@
  * Benchmark of the web UI (issue 16), on SQLite in a temp dir and, when a
  * server answers, PostgreSQL in a fresh schema: a store of 10,000 runs x 50
  * metrics x 30 params (10% of them children of 100 parents), written through
- * the store's SQL interface in bulk; then the runs page's server time
+ * the store's SQL interface in bulk (PostgreSQL then vacuumed, as autovacuum
+ * would soon do); then the runs page's server time
  * (app.fetch, in process: median of --reps after a warm-up), a filter plus a
  * sort, one run's page and a compare of 5 runs; the monitoring page over an
  * index of 5,000 drift reports and a year of drift checks; and whole page
@@ -172,6 +173,13 @@ async function bench(
   const t0 = performance.now();
   const store = await TrackingStore.open(location, { components: [REGISTRY_SCHEMA] });
   const ids = await fill(store);
+  // what autovacuum does soon after a bulk insert (PostgreSQL 13+ vacuums on inserts): the visibility map
+  // lets the covering indexes answer by index-only scans; measured right after the load, they cannot
+  if (kind === "postgres") {
+    for (const t of ["experiments", "runs", "params", "metrics", "tags"]) {
+      await store.db.run(`VACUUM ANALYZE ${t}`);
+    }
+  }
   await store.close();
   const fillS = (performance.now() - t0) / 1000;
   Deno.writeTextFileSync(join(root, "params.yaml"), "{}\n");
