@@ -136,7 +136,7 @@ Deno.test("prediction log: write errors are counted, retried, and past the cap t
   await log.close();
 });
 
-Deno.test("prediction log: past the cap it drops the oldest down to 90% of it, not one line per push", async () => {
+Deno.test("prediction log: past the cap it drops the oldest down to 90% of it, not one line per push", () => {
   const log = new PredictionLog({
     dir: "/nonexistent-never-used",
     worker: "w4",
