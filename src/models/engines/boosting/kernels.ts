@@ -255,25 +255,10 @@ function build(
   const base = slot * p;
   const pairs = j0 + ((j1 - j0) & ~1);
   const run = feats[j1 - 1] - feats[j0] === j1 - 1 - j0 ? 0 : -1;
-  // the words of a row that hold these features' codes (feats is sorted): a thread with part of the
-  // features copies five of a row's eight words, w0..w0 + 4 (w0 <= 3, within the row), not all
-  const w0 = Math.min(feats[j0] >> 2, 3), w1 = (feats[j1 - 1] >> 2) + 1;
-  const part = nw === 8 && w1 - w0 <= 5;
   for (let b0 = start; b0 < end; b0 += HIST_BLOCK) {
     const k = Math.min(end - b0, HIST_BLOCK);
     // gather: independent loads, so the cache misses of sparse rows overlap
-    if (part) {
-      for (let i = 0; i < k; i++) {
-        const r = rows[b0 + i], so = (r << 3) + w0, dO = (i << 3) + w0;
-        tw[dO] = words[so];
-        tw[dO + 1] = words[so + 1];
-        tw[dO + 2] = words[so + 2];
-        tw[dO + 3] = words[so + 3];
-        tw[dO + 4] = words[so + 4];
-        tg[2 * i] = gh[ghOff + 2 * r];
-        tg[2 * i + 1] = gh[ghOff + 2 * r + 1];
-      }
-    } else if (nw === 8) {
+    if (nw === 8) {
       for (let i = 0; i < k; i++) {
         const r = rows[b0 + i], so = r << 3, dO = i << 3;
         tw[dO] = words[so];
