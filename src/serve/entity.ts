@@ -15,9 +15,10 @@
  * no polars in the service), and a model without a feature service, or a
  * request that carries every input, costs one WeakMap lookup and no await.
  */
-import type { OnlineStore, StoredRow } from "../featurestore/online.ts";
+import type { StoredRow } from "../featurestore/online.ts";
 import { tableName } from "../featurestore/online.ts";
-import { openOnlineStore } from "../featurestore/open.ts";
+import { isRedisUri, openOnlineStore } from "../featurestore/open.ts";
+import { type OnlineReader, SqliteSnapshotReader } from "./snapshot_reader.ts";
 import type { SignatureFeatureService } from "../models/types.ts";
 import type { ServedModel } from "./holder.ts";
 import { type FieldProblem, HttpError } from "./http.ts";
@@ -28,9 +29,9 @@ export type FeatureStatus = "present" | "missing" | "expired";
 /** Where the service finds online features, and what each model does without one. */
 export interface FeatureSource {
   /** the online store, opened on first use */
-  store(): Promise<OnlineStore>;
+  store(): Promise<OnlineReader>;
   /** the store once open (null before): the lookup then skips a promise */
-  readonly current: OnlineStore | null;
+  readonly current: OnlineReader | null;
   /** the model's policy for a missing or expired feature */
   onMissing(model: string): OnMissing;
   close(): Promise<void>;
@@ -46,13 +47,21 @@ export interface FeatureSourceOptions {
   models?: Record<string, OnMissing>;
 }
 
-/** The online store at `location`, opened once on first use (a failed open is retried by the next request). */
+/**
+ * The online store at `location`, opened once on first use (a failed open is
+ * retried by the next request): Redis through the feature store's client, a
+ * SQLite file through a snapshot reader (snapshot_reader.ts).
+ */
 export function featureSource(opts: FeatureSourceOptions): FeatureSource {
-  let opened: Promise<OnlineStore> | undefined;
-  let ready: OnlineStore | null = null;
+  let opened: Promise<OnlineReader> | undefined;
+  let ready: OnlineReader | null = null;
+  const open = (): Promise<OnlineReader> =>
+    isRedisUri(opts.location)
+      ? openOnlineStore(opts.location, { prefix: opts.prefix })
+      : Promise.resolve().then(() => SqliteSnapshotReader.open(opts.location));
   return {
     store() {
-      opened ??= openOnlineStore(opts.location, { prefix: opts.prefix }).then((s) => ready = s, (e) => {
+      opened ??= open().then((s) => ready = s, (e) => {
         opened = undefined;
         throw e;
       });
@@ -137,8 +146,7 @@ export async function readRows(
   try {
     const store = source.current ?? await source.store();
     // SQLite answers synchronously: no promise per view
-    const sync = (store as { readSync?: (t: string, k: string[]) => (StoredRow | undefined)[] }).readSync;
-    if (sync) return plan.views.map((v) => sync.call(store, v.table, ids));
+    if (store.readSync) return plan.views.map((v) => store.readSync!(v.table, ids));
     return await Promise.all(plan.views.map((v) => store.read(v.table, ids)));
   } catch (e) {
     throw new HttpError(
