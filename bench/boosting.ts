@@ -17,6 +17,7 @@
  *   deno task bench:boosting                 # both datasets
  *   deno task bench:boosting --quick         # wa_churn only
  *   deno task bench:boosting --rounds 3      # runs per tool and dataset (default 3 wa_churn, 1 make_big)
+ *   deno task bench:boosting --big /work/bdata   # make_big's CSVs from (or generated into) another folder
  *
  * Figures go to stdout and bench/results/boosting.json; docs/benchmarks.md quotes them.
  */
@@ -34,6 +35,8 @@ const { values: flags } = parseArgs({
     rounds: { type: "string" },
     ref: { type: "string", default: "../shared/reference" },
     data: { type: "string", default: "../shared/data" },
+    // where make_big's big_train.csv / big_valid.csv are (generated there when missing)
+    big: { type: "string", default: "data/bench" },
   },
 });
 const REF = flags.ref!, DATA = flags.data!;
@@ -80,10 +83,10 @@ const datasets: Dataset[] = [{
   runs: flags.rounds ? Number(flags.rounds) : 3,
 }];
 if (!flags.quick) {
-  const dir = "data/bench";
+  const dir = flags.big!;
   if (!existsSync(join(dir, "big_train.csv"))) {
     await Deno.mkdir(dir, { recursive: true });
-    console.error("generating make_big 200,000 x 30 into data/bench ...");
+    console.error(`generating make_big 200,000 x 30 into ${dir} ...`);
     await run(PYTHON, [join(REF, "make_big.py"), "200000", dir]);
   }
   datasets.push({

@@ -167,10 +167,7 @@ export class TreeGrower {
   ) {
     this.feats = new Int32Array(d.p);
     this.tmp = new Int32Array(d.n);
-    const { n, p, codes } = d;
-    const col = new Uint8Array(n * p);
-    for (let f = 0; f < p; f++) for (let i = 0, o = f; i < n; i++, o += p) col[f * n + i] = codes[o];
-    this.colCodes = col;
+    this.colCodes = a.colCodes;
     for (let i = nSlots - 1; i >= 0; i--) this.free.push(i);
   }
 

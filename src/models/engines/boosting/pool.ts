@@ -74,6 +74,8 @@ export function createArena(
   const stride = rowStride(p);
   const codes = u8(n * stride);
   for (let i = 0; i < n; i++) codes.set(bins.codes.subarray(i * p, (i + 1) * p), i * stride);
+  const colCodes = u8(n * p);
+  for (let f = 0; f < p; f++) for (let i = 0, o = f; i < n; i++, o += p) colCodes[f * n + i] = bins.codes[o];
   const share = <T extends Int32Array | Float64Array | Uint8Array | Int8Array>(a: T): T => {
     if (!canShare) return a;
     const C = a.constructor as { new (b: SharedArrayBuffer): T };
@@ -87,6 +89,7 @@ export function createArena(
     stride,
     codes,
     words: new Int32Array(codes.buffer),
+    colCodes,
     rows: i32(n),
     nBins: share(bins.nBins),
     isCat: share(bins.isCat),
