@@ -150,6 +150,12 @@ export { evaluateGates, type GateReport } from "./registry/gates.ts";
 // --- serve: the Hono app, and batch scoring through the same code path ----------
 export { type AppOptions, createApp } from "./serve/routes.ts";
 export { predictFile, type PredictFileOptions } from "./serve/batch.ts";
+export {
+  type FeatureSource,
+  featureSource,
+  type FeatureSourceOptions,
+  type OnMissing,
+} from "./serve/entity.ts";
 
 // --- continuous training: candidate vs champion, gates, @challenger, the PR report --
 export { type CtOptions, type CtResult, runCt } from "./ct/run.ts";
