@@ -257,6 +257,10 @@ export function workspaceConfig(config: Config, workDir: string): Config {
       },
     },
     tracking: { ...config.tracking, store: join(workDir, "orchard.db") },
+    // The workspace has no feature store or label history of its own, so a
+    // notebook trains on the workspace's feature table (as of the snapshot);
+    // the pipeline's point-in-time training set is `deno task train`'s.
+    training_set: { ...config.training_set, feature_service: null },
   };
 }
 

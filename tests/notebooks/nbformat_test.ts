@@ -164,8 +164,10 @@ Deno.test("notebookEnv: headless runs write under ORCHARD_NOTEBOOK_DIR, with the
 Deno.test("workspaceConfig moves every path under the work directory and keeps the rest", async () => {
   const { ConfigSchema } = await import("@/config/schema.ts");
   const { workspaceConfig } = await import("@/notebooks/nbformat.ts");
-  const cfg = ConfigSchema.parse({ model: { n_estimators: 7 } });
+  const cfg = ConfigSchema.parse({ model: { n_estimators: 7 }, training_set: { feature_service: "churn" } });
   const w = workspaceConfig(cfg, "/tmp/w");
+  // no feature store or label history in the workspace: its feature table is trained on
+  assert.equal(w.training_set.feature_service, null);
   for (const [k, v] of Object.entries(w.paths)) assert.ok(v.startsWith("/tmp/w/"), `paths.${k} = ${v}`);
   assert.equal(w.data.sources.customers.path, "/tmp/w/raw/customers.csv");
   assert.equal(w.data.sources.transactions.path, "/tmp/w/raw/transactions.json");
