@@ -17,6 +17,7 @@ import pg from "pg";
 import { TrackingStore as NewStore } from "../src/tracking/store.ts";
 import { queryRuns as newQuery } from "../src/ui/runs_query.ts";
 import { postgresAnswers } from "./_postgres.ts";
+import { fillRunsStore } from "./_ui_store.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -31,66 +32,8 @@ const before = resolve(values.before);
 const { TrackingStore: OldStore } = await import(`${before}/src/tracking/store.ts`) as any;
 // deno-lint-ignore no-explicit-any
 const { queryRuns: oldQuery } = await import(`${before}/src/ui/runs_query.ts`) as any;
-type SqlValue = string | number | null;
 const RUNS = 10000, METRICS = 50, PARAMS = 30, ROUNDS = Number(values.rounds);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Bulk rows through the store's own SQL interface: one transaction, 200-row INSERTs. */
-// deno-lint-ignore no-explicit-any
-async function fill(store: any): Promise<string[]> {
-  const expId = await store.experimentId("bench");
-  const ids = Array.from({ length: RUNS }, (_, i) => `b${String(i).padStart(31, "0")}`);
-  const t0 = Date.now() - RUNS * 1000;
-  let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  // deno-lint-ignore no-explicit-any
-  let tx: any = store.db;
-  const insert = async (head: string, rows: SqlValue[][]) => {
-    for (let i = 0; i < rows.length; i += 200) {
-      const part = rows.slice(i, i + 200);
-      const tuple = `(${part[0].map(() => "?").join(", ")})`;
-      await tx.run(`${head} ${part.map(() => tuple).join(", ")}`, part.flat());
-    }
-  };
-  await store.transaction(async (t: typeof tx) => {
-    tx = t;
-    const runRows: SqlValue[][] = ids.map((id, i) => {
-      // runs 100..1099 are children of runs 0..99
-      const parent = i >= 100 && i < 1100 ? ids[(i - 100) % 100] : null;
-      return [id, expId, `run-${i}`, "FINISHED", t0 + i * 1000, t0 + i * 1000 + 500, parent, i + 1];
-    });
-    await insert(
-      "INSERT INTO runs(run_id, experiment_id, run_name, status, start_time, end_time, parent_run_id, seq) VALUES",
-      runRows,
-    );
-    const params: SqlValue[][] = [];
-    const metrics: SqlValue[][] = [];
-    for (const [i, id] of ids.entries()) {
-      for (let p = 0; p < PARAMS; p++) {
-        params.push([id, `p_${p}`, p % 3 === 0 ? ["a", "b", "c"][i % 3] : String((i * (p + 1)) % 97)]);
-      }
-      for (let m = 0; m < METRICS; m++) metrics.push([id, `m_${m}`, rnd(), 0, 0, t0 + i * 1000]);
-      if (params.length >= 20_000) {
-        await insert("INSERT INTO params(run_id, key, value) VALUES", params.splice(0));
-      }
-      if (metrics.length >= 20_000) {
-        await insert(
-          "INSERT INTO metrics(run_id, key, value, is_nan, step, timestamp) VALUES",
-          metrics.splice(0),
-        );
-      }
-    }
-    await insert("INSERT INTO params(run_id, key, value) VALUES", params);
-    await insert("INSERT INTO metrics(run_id, key, value, is_nan, step, timestamp) VALUES", metrics);
-    // one run with step histories, for the run page's charts
-    const hist: SqlValue[][] = [];
-    for (let s = 1; s <= 100; s++) {
-      for (let m = 0; m < 5; m++) hist.push([ids[Math.floor(RUNS / 2)], `m_${m}`, rnd(), 0, s, t0 + s]);
-    }
-    await insert("INSERT INTO metrics(run_id, key, value, is_nan, step, timestamp) VALUES", hist);
-  });
-  return ids;
-}
 
 const PG = Deno.env.get("ORCHARD_TEST_POSTGRES_URI") ??
   "postgresql://orchard:orchard@127.0.0.1:5432/orchard_test";
@@ -108,9 +51,9 @@ try {
       return u.toString();
     };
     const oldStore = await OldStore.open(loc("before"));
-    await fill(oldStore);
+    await fillRunsStore(oldStore, { runs: RUNS, metrics: METRICS, params: PARAMS });
     const newStore = await NewStore.open(loc("after"));
-    await fill(newStore);
+    await fillRunsStore(newStore, { runs: RUNS, metrics: METRICS, params: PARAMS });
     if (backend === "postgres") {
       for (const s of [oldStore, newStore]) {
         for (const t of ["runs", "params", "metrics", "tags"]) await s.db.run(`VACUUM ANALYZE ${t}`);
