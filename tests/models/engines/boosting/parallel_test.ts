@@ -55,7 +55,12 @@ Deno.test("boosting: the same seed gives the same bytes with 1, 2 and 3 threads"
   assert.deepEqual(await reg(2), await reg(1));
   // binary on every feature (gradients and root histogram in one job; each thread gathers part of each row)
   const binary = async (n_jobs: number) => {
-    const gb = new GradientBoostingClassifier({ max_iter: 6, random_state: 4, early_stopping: false, n_jobs });
+    const gb = new GradientBoostingClassifier({
+      max_iter: 6,
+      random_state: 4,
+      early_stopping: false,
+      n_jobs,
+    });
     await gb.fit(X, y.map((v) => (v === 2 ? 1 : 0)), { categorical });
     return gb.toBytes();
   };
