@@ -81,9 +81,14 @@ export class Cluster {
   private async onMessage(m: Msg): Promise<void> {
     if (!m || typeof m !== "object" || m.from === this.worker) return;
     switch (m.t) {
-      case "hb":
+      case "hb": {
+        const known = this.peers.has(m.from);
         this.peers.set(m.from, { seen: Date.now(), snap: m.snap });
+        // a new peer missed our start-up heartbeat (it was not listening yet): introduce ourselves now,
+        // so a SIGTERM before the next beat still finds it in the shutdown barrier
+        if (!known) this.heartbeat();
         break;
+      }
       case "collect":
         this.post({ t: "snap", from: this.worker, to: m.from, id: m.id, snap: this.h.snapshot() });
         break;
