@@ -3,17 +3,20 @@
  * <id> <id> ...` puts runs side by side. Run ids may be abbreviated to a unique
  * prefix (the listing shows 8 characters) or given as "latest". `deno task
  * runs diff A B` shows what changed from run A to run B: params, metrics with
- * deltas, and the data digests.
+ * deltas, the data digests, and the drift share between the two training sets
+ * (the comparison deno task ct's report makes).
  */
 import { defineTask, main } from "../src/cli/task.ts";
-import { runsCommand, runsSummary } from "../src/tracking/commands.ts";
+import { runsCommand, type RunsResult, runsSummary } from "../src/tracking/commands.ts";
+import { runsTrainingSetDrift, type TrainingSetDrift, trainingSetDriftText } from "../src/ct/data.ts";
 import { trackingLocation } from "../src/config/paths.ts";
 
 export const spec = defineTask({
   name: "runs",
   description: "List tracked runs (newest first), filter them with a small query language, sort,\n" +
     "compare runs side by side, or diff two runs (runs diff A B: the params that changed, every\n" +
-    "metric with its B - A delta, and each dataset's digest and row count). Filter example:\n" +
+    "metric with its B - A delta, each dataset's digest and row count, and the drift share between\n" +
+    "the two training sets). Filter example:\n" +
     '  --filter "metrics.roc_auc > 0.8 and (params.max_depth = 10 or params.max_depth = 12)"\n' +
     "Keys: metrics.<name>, params.<name>, tags.<name>, and attributes run_id, run_name, status,\n" +
     "experiment, parent_run_id, start_time, end_time, duration. Operators: = != < <= > >= LIKE\n" +
@@ -35,8 +38,13 @@ export const spec = defineTask({
       valueName: "m1,m2",
     },
   },
-  run: (ctx) => runsCommand(trackingLocation(ctx.config), ctx.positionals, ctx.values),
-  summary: runsSummary,
+  run: async (ctx): Promise<RunsResult & { training_set_drift?: TrainingSetDrift }> => {
+    const r = await runsCommand(trackingLocation(ctx.config), ctx.positionals, ctx.values);
+    if (r.command !== "diff") return r;
+    return { ...r, training_set_drift: runsTrainingSetDrift(ctx.config, r.runs[0], r.runs[1]) };
+  },
+  summary: (r) =>
+    runsSummary(r) + (r.training_set_drift ? `\n\n${trainingSetDriftText(r.training_set_drift)}` : ""),
 });
 
 if (import.meta.main) await main(spec);

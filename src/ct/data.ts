@@ -18,7 +18,7 @@ import { UserError } from "../core/errors.ts";
 import { readTable } from "../data/io.ts";
 import { SPLIT_COLUMN } from "../data/split.ts";
 import { detectDrift } from "../drift/detect.ts";
-import type { DatasetInput } from "../tracking/store.ts";
+import type { DatasetInput, Run } from "../tracking/store.ts";
 
 export type TrainingSetDrift =
   | {
@@ -42,8 +42,12 @@ function readTraining(config: Config, d: Digest, who: string): pl.DataFrame | st
   let sha: string;
   try {
     sha = fileSha256(d.path);
-  } catch {
-    return `${who}'s training data ${d.path} is gone`;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return `${who}'s training data ${d.path} is gone`;
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      return `${who}'s training data ${d.path} may not be read here (permission denied)`;
+    }
+    return `${who}'s training data ${d.path} cannot be read (${(e as Error).message})`;
   }
   if (sha !== d.sha256) {
     return `${who}'s training data ${d.path} has changed since it was trained (sha256 ${
@@ -64,12 +68,13 @@ export function trainingSetDrift(
   champion: Digest | null,
   candidate: Digest | null,
   target: string,
+  names: [reference: string, current: string] = ["the champion", "the candidate"],
 ): TrainingSetDrift {
   if (!champion) return { measured: false, note: "no champion training set to compare with" };
   if (!candidate) return { measured: false, note: "the candidate run recorded no training set" };
-  const ref = readTraining(config, champion, "the champion");
+  const ref = readTraining(config, champion, names[0]);
   if (typeof ref === "string") return { measured: false, note: ref };
-  const cur = readTraining(config, candidate, "the candidate");
+  const cur = readTraining(config, candidate, names[1]);
   if (typeof cur === "string") return { measured: false, note: cur };
   const labels = config.training_set.labels;
   try {
@@ -94,4 +99,32 @@ export function trainingSetDrift(
     if (e instanceof UserError) return { measured: false, note: `drift not measured: ${e.message}` };
     throw e;
   }
+}
+
+/**
+ * `runs diff A B`'s data drift: run B's training set against run A's (the
+ * reference), each read from the "train" dataset its run recorded, on the
+ * target B's params name (else data.target).
+ */
+export function runsTrainingSetDrift(config: Config, a: Run, b: Run): TrainingSetDrift {
+  const train = (r: Run) => r.datasets.find((d) => d.name === "train") ?? null;
+  const target = String(b.params.target ?? a.params.target ?? config.data.target);
+  const ta = train(a), tb = train(b);
+  if (!ta) return { measured: false, note: `run ${a.runId.slice(0, 8)} recorded no training set` };
+  if (!tb) return { measured: false, note: `run ${b.runId.slice(0, 8)} recorded no training set` };
+  return trainingSetDrift(config, ta, tb, target, [
+    `run ${a.runId.slice(0, 8)}`,
+    `run ${b.runId.slice(0, 8)}`,
+  ]);
+}
+
+/** One line for a terminal: the training sets' drift share, or why it was not measured. */
+export function trainingSetDriftText(d: TrainingSetDrift): string {
+  if (!d.measured) return `Drift between the training sets: not measured (${d.note})`;
+  return `Drift between the training sets (A's as the reference): share ${
+    d.share.toFixed(3)
+  } of ${d.tested_columns} ` +
+    `columns, dataset drift ${d.dataset_drift ? "YES" : "no"} (from ${d.threshold})` +
+    (d.drifted_columns.length ? `; drifted: ${d.drifted_columns.join(", ")}` : "") +
+    ` [${d.reference_rows} vs ${d.current_rows} rows]`;
 }
