@@ -11,6 +11,11 @@
 # the image would (deno install, then deno task serve, then the HEALTHCHECK's request to /ready).
 FROM denoland/deno:debian-2.9.6
 
+# a font for the text of ct's PNG charts (the rasteriser draws text with a system font; the base
+# image has none)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+  && rm -rf /var/lib/apt/lists/*
+
 # the image's own non-root user (uid 1993); the app folder and the Deno dir are its own
 WORKDIR /app
 RUN chown deno:deno /app && mkdir -p /deno-dir && chown deno:deno /deno-dir
