@@ -8,7 +8,8 @@
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { runsCommand, type RunsResult, runsSummary } from "../src/tracking/commands.ts";
-import { runsTrainingSetDrift, type TrainingSetDrift, trainingSetDriftText } from "../src/ct/data.ts";
+import type { TrainingSetDrift } from "../src/ct/data.ts";
+import { trainingSetDriftText } from "../src/ct/drift_text.ts";
 import { trackingLocation } from "../src/config/paths.ts";
 
 export const spec = defineTask({
@@ -41,7 +42,18 @@ export const spec = defineTask({
   run: async (ctx): Promise<RunsResult & { training_set_drift?: TrainingSetDrift }> => {
     const r = await runsCommand(trackingLocation(ctx.config), ctx.positionals, ctx.values);
     if (r.command !== "diff") return r;
-    return { ...r, training_set_drift: runsTrainingSetDrift(ctx.config, r.runs[0], r.runs[1]) };
+    // polars (the training sets' reader) loads only for a diff: list and compare need no native addon
+    let training_set_drift: TrainingSetDrift;
+    try {
+      const { runsTrainingSetDrift } = await import("../src/ct/data.ts");
+      training_set_drift = runsTrainingSetDrift(ctx.config, r.runs[0], r.runs[1]);
+    } catch (e) {
+      training_set_drift = {
+        measured: false,
+        note: `the data reader could not load: ${(e as Error).message}`,
+      };
+    }
+    return { ...r, training_set_drift };
   },
   summary: (r) =>
     runsSummary(r) + (r.training_set_drift ? `\n\n${trainingSetDriftText(r.training_set_drift)}` : ""),

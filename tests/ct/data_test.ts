@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { fileSha256 } from "../../src/core/digest.ts";
-import { runsTrainingSetDrift, trainingSetDrift, trainingSetDriftText } from "../../src/ct/data.ts";
+import { runsTrainingSetDrift, trainingSetDrift } from "../../src/ct/data.ts";
+import { trainingSetDriftText } from "../../src/ct/drift_text.ts";
 import type { Run } from "../../src/tracking/store.ts";
 import { churnRows, toCsv } from "../models/_data.ts";
 
