@@ -87,6 +87,12 @@ function asofOptions(defs: Definitions, viewName: string) {
   };
 }
 
+/** The spine as both strategies read it: row number, event time, the entity's key code. */
+function spineCodes(spine: pl.DataFrame, entity: Entity, coder: KeyCoder | null): pl.LazyDataFrame {
+  return spine.lazy().withRowIndex(ROW)
+    .select(pl.col(ROW), pl.col(ETS), coded(entity, keyCol(entity.name), coder));
+}
+
 /** The by-key strategy for one entity's views: a frame of ROW and each view's time and row id. */
 function byKeyMatch(
   defs: Definitions,
@@ -96,9 +102,7 @@ function byKeyMatch(
   viewNames: string[],
   coder: KeyCoder | null,
 ): pl.DataFrame {
-  let left = spine.lazy().withRowIndex(ROW)
-    .select(pl.col(ROW), pl.col(ETS), coded(entity, keyCol(entity.name), coder))
-    .sort(ETS).collectSync();
+  let left = spineCodes(spine, entity, coder).sort(ETS).collectSync();
   for (const v of viewNames) {
     const right = viewRows(defs, sources, v)
       .select(
@@ -130,9 +134,7 @@ function sortedKeyMatch(
   viewNames: string[],
   coder: KeyCoder | null,
 ): pl.DataFrame | null {
-  const codes = spine.lazy().withRowIndex(ROW)
-    .select(pl.col(ROW), pl.col(ETS), coded(entity, keyCol(entity.name), coder))
-    .collectSync();
+  const codes = spineCodes(spine, entity, coder).collectSync();
   const dict = codes.lazy().select(pl.col(CODE)).filter(pl.col(CODE).isNotNull()).unique()
     .withRowIndex(DENSE).collectSync();
   const tmax = one(codes.select(pl.col(ETS).max()));
