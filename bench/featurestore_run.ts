@@ -42,6 +42,18 @@ type Shape = keyof typeof SHAPES;
 const BASE = Date.UTC(2026, 0, 1);
 const YEAR_S = 365 * 86_400;
 
+/** materialize's window: every generated event time (a year from BASE) */
+const WINDOW = { start: BASE - 86_400_000, end: BASE + YEAR_S * 1000 };
+
+/** Empties a Redis online store (the next run starts from nothing; sqlite's is a file under the run's dir), then closes. */
+async function closeStore(store: FeatureStore, arg: string): Promise<void> {
+  if (arg !== "sqlite") {
+    const online = await store.onlineStore() as unknown as { clear(): Promise<void> };
+    await online.clear();
+  }
+  await store.close();
+}
+
 function index(n: number): pl.LazyDataFrame {
   return pl.DataFrame([(pl.intRange(0, n, 1, pl.Int64, true) as unknown as pl.Series).alias("i")]).lazy();
 }
@@ -146,13 +158,9 @@ async function main() {
     });
     store.apply();
     const t0 = performance.now();
-    const [mat] = await store.materialize({ start: BASE - 86_400_000, end: BASE + YEAR_S * 1000 });
+    const [mat] = await store.materialize(WINDOW);
     const seconds = (performance.now() - t0) / 1000;
-    if (arg !== "sqlite") {
-      const online = await store.onlineStore() as unknown as { clear(): Promise<void> };
-      await online.clear();
-    }
-    await store.close();
+    await closeStore(store, arg);
     console.log(JSON.stringify({
       backend: arg === "sqlite" ? "sqlite" : "redis",
       seconds,
@@ -175,7 +183,7 @@ async function main() {
     });
     store.apply();
     const m0 = performance.now();
-    const [mat] = await store.materialize({ start: BASE - 86_400_000, end: BASE + YEAR_S * 1000 });
+    const [mat] = await store.materialize(WINDOW);
     const materializeSeconds = (performance.now() - m0) / 1000;
     const features = Object.keys(v.features).map((f) => `view0:${f}`);
     const ids = Array.from({ length: 2000 }, (_, i) => `C-${(i * 7919) % SHAPES.feast.entities}`);
@@ -191,11 +199,7 @@ async function main() {
     }
     times.sort((a, b) => a - b);
     const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
-    if (arg !== "sqlite") {
-      const online = await store.onlineStore() as unknown as { clear(): Promise<void> };
-      await online.clear();
-    }
-    await store.close();
+    await closeStore(store, arg);
     console.log(JSON.stringify({
       backend: arg === "sqlite" ? "sqlite" : "redis",
       entities: mat.entities,
