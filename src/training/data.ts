@@ -130,7 +130,7 @@ function readForTraining(
 const idReason = (name: string) => ({ name, reason: "the configured id column (data.id_column)" });
 
 /** Stratum labels for splitting: the target's category, or none when it looks continuous. */
-function splitStrata(
+export function splitStrata(
   values: ArrayLike<unknown>,
   task: ModelParams["task"],
 ): { ids: Int32Array; names: string[] } | undefined {

@@ -22,6 +22,7 @@ import { FeatureStore } from "../featurestore/store.ts";
 import type { FeatureRef } from "../featurestore/definitions.ts";
 import { SplitError, trainValidationSplit } from "../models/cv.ts";
 import type { TrackingStore } from "../tracking/store.ts";
+import { splitStrata } from "./data.ts";
 
 export interface FeatureSetCounts {
   /** label rows in */
@@ -153,21 +154,15 @@ export async function loadFeatureSet(config: Config, opts: FeatureSetOptions = {
     .sort(key);
   const ids = perEntity.getColumn(key).toArray() as unknown[];
   const ys = perEntity.getColumn("__y").toArray() as string[];
-  let strata: Int32Array | undefined, strataNames: string[] | undefined;
-  if (config.split.stratify && config.model.task !== "regression") {
-    const m = new Map<string, number>();
-    strata = Int32Array.from(ys, (y) => m.get(y) ?? (m.set(y, m.size), m.size - 1));
-    strataNames = [...m.keys()];
-    if (config.model.task === "auto" && m.size > 20) strata = strataNames = undefined;
-  }
+  const strata = config.split.stratify ? splitStrata(ys, config.model.task) : undefined;
   let parts;
   try {
     parts = trainValidationSplit(
       ids.length,
       config.split.validation_fraction,
       config.split.seed,
-      strata,
-      strataNames,
+      strata?.ids,
+      strata?.names,
     );
   } catch (e) {
     if (e instanceof SplitError) throw new UserError(`${path}: too few entities to split: ${e.message}`);
