@@ -12,8 +12,8 @@
  *
  * Lean by construction: the plan is built once per loaded version, the lookup
  * reads only the signature and the online store (no feature-store definitions,
- * no polars in the service), and a model without a feature service, or a
- * request that carries every input, costs one WeakMap lookup and no await.
+ * no polars in the service), and a model without a feature service costs one
+ * WeakMap lookup; a request that carries every input, one scan and no await.
  */
 import type { StoredRow } from "../featurestore/online.ts";
 import { tableName } from "../featurestore/online.ts";
@@ -169,35 +169,16 @@ function quoted(id: string): string {
   return JSON.stringify(id.length > 64 ? id.slice(0, 61) + "..." : id);
 }
 
-/** Whether a /predict body has a record that gives the join key (only then is there anything to look up). */
-export function namesEntity(plan: EntityPlan, body: unknown): boolean {
-  const key = plan.joinKey;
-  if (!Array.isArray(body)) return isRecord(body) && body[key] !== undefined;
-  for (let i = 0; i < body.length; i++) {
-    const r = body[i];
-    if (isRecord(r) && r[key] !== undefined) return true;
-  }
-  return false;
-}
-
 /**
- * A /predict body with each record that names an entity (its join key) and
- * lacks some input completed from the online store: a new record with the
- * signature's keys in order, the request's values where given, else the
- * stored ones. Records without the key, or with every input, stay as they are
- * (so the request costs no lookup). `maxBatch`: a longer body is left to the
- * validator's 413 without a lookup.
+ * The /predict body's records that name an entity (give the join key) and lack
+ * some input, by index; null when there are none (records without the key, or
+ * with every input, cost no lookup) or when the body is longer than `maxBatch`
+ * (left to the validator's 413 without a lookup). Synchronous: a request with
+ * nothing to look up costs no await.
  */
-export async function joinEntities(
-  plan: EntityPlan,
-  source: FeatureSource,
-  policy: OnMissing,
-  body: unknown,
-  maxBatch: number,
-): Promise<unknown> {
-  const batch = Array.isArray(body);
-  const records: unknown[] = batch ? body as unknown[] : [body];
-  if (records.length > maxBatch) return body;
+export function lookupAt(plan: EntityPlan, body: unknown, maxBatch: number): number[] | null {
+  const records: unknown[] = Array.isArray(body) ? body : [body];
+  if (records.length > maxBatch) return null;
   const key = plan.joinKey, names = plan.names;
   let at: number[] | null = null;
   for (let i = 0; i < records.length; i++) {
@@ -210,7 +191,25 @@ export async function joinEntities(
       }
     }
   }
-  if (at === null) return body;
+  return at;
+}
+
+/**
+ * A /predict body with the records at `at` (lookupAt: they name an entity
+ * and lack some input) completed from the online store: a new record with the
+ * signature's keys in order, the request's values where given, else the
+ * stored ones. Other records stay as they are.
+ */
+export async function joinEntities(
+  plan: EntityPlan,
+  source: FeatureSource,
+  policy: OnMissing,
+  body: unknown,
+  at: number[],
+): Promise<unknown> {
+  const batch = Array.isArray(body);
+  const records: unknown[] = batch ? body as unknown[] : [body];
+  const key = plan.joinKey, names = plan.names;
   const ids = at.map((i) =>
     entityId((records[i] as Record<string, unknown>)[key], key, batch ? i : undefined)
   );

@@ -35,7 +35,7 @@ import type { Metrics } from "../metrics.ts";
 import { parseMlflowCsv, parseMlflowJson } from "../mlflow.ts";
 import { logDay, logHead, type PredictionLog } from "../predlog.ts";
 import { explainQuery, explainTable, type RecordExplanation } from "../explain.ts";
-import { entityPlan, type FeatureSource, joinEntities, namesEntity } from "../entity.ts";
+import { entityPlan, type FeatureSource, joinEntities, lookupAt } from "../entity.ts";
 import { type ScoredTable, scoreTable, TableWriter } from "../scoring.ts";
 
 export interface PredictionOptions {
@@ -100,9 +100,8 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
       if (!m) throw noModel();
       // by entity id (entity.ts): only a model trained on a feature service looks anything up
       const ep = features && entityPlan(m);
-      if (ep && namesEntity(ep, body)) {
-        body = await joinEntities(ep, features!, features!.onMissing(m.name), body, maxBatch);
-      }
+      const at = ep && lookupAt(ep, body, maxBatch);
+      if (at) body = await joinEntities(ep!, features!, features!.onMissing(m.name), body, at);
       const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
       // explained before logging: a model that cannot explain answers 422 and logs nothing
       const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
