@@ -169,9 +169,8 @@ export async function loadFeatureSet(config: Config, opts: FeatureSetOptions = {
     throw e;
   }
   const validationIds = new Set(parts.validation.map((i) => String(ids[i])));
-  const split = (rows.getColumn(key).toArray() as unknown[]).map((k) =>
-    validationIds.has(String(k)) ? "validation" : "train"
-  );
+  const rowKeys = (rows.getColumn(key).toArray() as unknown[]).map(String);
+  const split = rowKeys.map((k) => validationIds.has(k) ? "validation" : "train");
   const out = rows.withColumns(pl.Series(SPLIT_COLUMN, split));
   // of the train entities, a seeded share whose rows early stopping scores instead of fitting
   const trainIds = parts.train.map((i) => String(ids[i]));
@@ -180,10 +179,7 @@ export async function loadFeatureSet(config: Config, opts: FeatureSetOptions = {
     const es = trainValidationSplit(trainIds.length, config.model.validation_fraction, config.split.seed + 1);
     for (const i of es.validation) esIds.add(trainIds[i]);
   }
-  const earlyStoppingHoldout = Uint8Array.from(
-    rows.getColumn(key).toArray() as unknown[],
-    (k) => esIds.has(String(k)) ? 1 : 0,
-  );
+  const earlyStoppingHoldout = Uint8Array.from(rowKeys, (k) => esIds.has(k) ? 1 : 0);
 
   const withFeatures = frame.height - missingRows;
   return {
