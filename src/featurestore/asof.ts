@@ -43,7 +43,7 @@ export interface MatchOptions {
 /** Internal column names; the spine brings ETS and keyCol(entity) for each entity. */
 export const ETS = "__ets";
 export const keyCol = (entity: string) => `__key_${entity}`;
-export const tsCol = (view: string) => `__ts_${view}`;
+const tsCol = (view: string) => `__ts_${view}`;
 export const ridCol = (view: string) => `__rid_${view}`;
 const ROW = "__row", RID = "__rid", CODE = "__code", DENSE = "__dense", COMB = "__comb";
 const rDense = (view: string) => `__dense_${view}`;
