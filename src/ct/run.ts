@@ -27,7 +27,6 @@ import { Model } from "../models/model.ts";
 import { evaluateGates } from "../registry/gates.ts";
 import { CHAMPION, ModelRegistry } from "../registry/registry.ts";
 import { modelSettings, taskKindOfTarget } from "../registry/settings.ts";
-import { resolveModelUri } from "../registry/uri.ts";
 import { diffRuns } from "../tracking/diff.ts";
 import { type Run, TrackingStore } from "../tracking/store.ts";
 import { type DataOptions, loadTrainingInput, train } from "../training/train.ts";
@@ -79,17 +78,14 @@ async function defaultPipeline(): Promise<void> {
 
 /** The current champion, loaded and checksum-verified, or why there is none. */
 async function loadChampion(
-  store: TrackingStore,
   registry: ModelRegistry,
-  config: Config,
   name: string,
 ): Promise<{ version: number; runId: string; dir: string; metrics: Record<string, number> } | string> {
   if (!(await registry.hasModel(name))) return `model '${name}' is not registered yet`;
   const version = await registry.aliasVersion(name, CHAMPION);
   if (version === undefined) return `model '${name}' has no @${CHAMPION}`;
-  const r = await resolveModelUri(`models:/${name}/${version}`, { store, modelsDir: config.paths.models });
   const v = await registry.getVersion(name, version);
-  return { version, runId: v.runId, dir: r.dir, metrics: v.metrics };
+  return { version, runId: v.runId, dir: await registry.verify(name, version), metrics: v.metrics };
 }
 
 const sameData = (a?: { sha256: string; rows: number }, b?: { sha256: string; rows: number }) =>
@@ -152,7 +148,7 @@ export async function runCt(opts: CtOptions): Promise<CtResult> {
     let championEval: Evaluation | undefined;
     let championModel: Model | undefined;
     let championRun: Run | undefined;
-    const found = await loadChampion(store, registry, config, name).catch((e) => {
+    const found = await loadChampion(registry, name).catch((e) => {
       if (e instanceof UserError) return `the champion cannot be loaded: ${e.message}`;
       throw e;
     });
