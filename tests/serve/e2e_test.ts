@@ -11,6 +11,7 @@ import { ModelRegistry } from "../../src/registry/registry.ts";
 import { serveCommand } from "../../src/serve/launch.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
 import { sampleRecord, trainFixture } from "./fixture.ts";
+import { writeServeParams } from "./params_yaml.ts";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -40,21 +41,11 @@ Deno.test({
     const root = await Deno.makeTempDir({ prefix: "orchard-serve-e2e-" });
     const a1 = await trainFixture(`${root}/t1`, { seed: 3, trees: 8 });
     const a2 = await trainFixture(`${root}/t2`, { seed: 19, trees: 8 });
-    const cfgPath = `${root}/params.yaml`;
-    await Deno.writeTextFile(
-      cfgPath,
-      [
-        "paths:",
-        `  models: ${root}/models`,
-        `  predictions: ${root}/predictions`,
-        "tracking:",
-        `  store: ${root}/models/orchard.db`,
-        "serve:",
-        "  log_flush_ms: 60000", // only SIGTERM flushes in this test
-        "  reload_poll_ms: 60000",
-        "",
-      ].join("\n"),
-    );
+    const cfgPath = await writeServeParams(root, [
+      "serve:",
+      "  log_flush_ms: 60000", // only SIGTERM flushes in this test
+      "  reload_poll_ms: 60000",
+    ]);
     const config = loadConfig({ path: cfgPath });
     const store = await TrackingStore.open(config.tracking.store);
     const registry = await ModelRegistry.open(store, { modelsDir: config.paths.models });

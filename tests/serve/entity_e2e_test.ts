@@ -25,6 +25,7 @@ import { TrackingStore } from "../../src/tracking/store.ts";
 import { train } from "../../src/training/train.ts";
 import { applyStore, pitWorld } from "../training/_pit_world.ts";
 import { C1, fillStore, makeService, REDIS_URI, redisUp, trainEntityModel } from "./entity_fixture.ts";
+import { writeServeParams } from "./params_yaml.ts";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -220,20 +221,7 @@ Deno.test({
     const online = await openOnlineStore(REDIS_URI);
     const tables = await fillStore(online, Date.now(), service);
     await online.close();
-    const cfgPath = `${root}/params.yaml`;
-    Deno.writeTextFileSync(
-      cfgPath,
-      [
-        "paths:",
-        `  models: ${root}/models`,
-        `  predictions: ${root}/predictions`,
-        "tracking:",
-        `  store: ${root}/models/orchard.db`,
-        "feature_store:",
-        `  online_store: ${REDIS_URI}`,
-        "",
-      ].join("\n"),
-    );
+    const cfgPath = await writeServeParams(root, ["feature_store:", `  online_store: ${REDIS_URI}`]);
     let svc: Awaited<ReturnType<typeof startService>> | undefined;
     try {
       svc = await startService(cfgPath, dir);

@@ -7,6 +7,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { trainFixture } from "./fixture.ts";
+import { writeServeParams } from "./params_yaml.ts";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -16,18 +17,7 @@ function freePort(): number {
 }
 
 async function writeConfig(root: string): Promise<string> {
-  const cfg = join(root, "params.yaml");
-  await Deno.writeTextFile(
-    cfg,
-    [
-      "paths:",
-      `  models: ${root}/models`,
-      `  predictions: ${root}/predictions`,
-      "tracking:",
-      `  store: ${root}/models/orchard.db`,
-      "",
-    ].join("\n"),
-  );
+  const cfg = await writeServeParams(root);
   await Deno.mkdir(join(root, "models"), { recursive: true });
   return cfg;
 }

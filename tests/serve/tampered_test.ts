@@ -17,6 +17,7 @@ import { ModelHolder } from "../../src/serve/holder.ts";
 import { readTable } from "../../src/data/io.ts";
 import { makeRows, toCsv } from "./fixture.ts";
 import { makeApp, post } from "./helpers.ts";
+import { writeServeParams } from "./params_yaml.ts";
 import { flipLeafValue } from "../models/_tamper.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -179,20 +180,7 @@ async function readyBody(base: string): Promise<{ status: number; body: Record<s
 
 /** `deno serve` with the command line and permissions of `deno task serve`, on a path model. */
 async function startService(root: string, model: string, stderr: "null" | "piped" = "null") {
-  const cfgPath = join(root, "params.yaml");
-  await Deno.writeTextFile(
-    cfgPath,
-    [
-      "paths:",
-      `  models: ${root}/models`,
-      `  predictions: ${root}/predictions`,
-      "tracking:",
-      `  store: ${root}/models/orchard.db`,
-      "serve:",
-      "  reload_poll_ms: 200",
-      "",
-    ].join("\n"),
-  );
+  const cfgPath = await writeServeParams(root, ["serve:", "  reload_poll_ms: 200"]);
   const config = loadConfig({ path: cfgPath });
   const port = freePort();
   const cmd = serveCommand({
