@@ -169,6 +169,22 @@ function quoted(id: string): string {
   return JSON.stringify(id.length > 64 ? id.slice(0, 61) + "..." : id);
 }
 
+/** The first ten ids, quoted, and how many more. */
+function listed(ids: string[]): string {
+  const more = ids.length > 10 ? ` and ${ids.length - 10} more` : "";
+  return ids.slice(0, 10).map(quoted).join(", ") + more;
+}
+
+/** The 404 for entities the store has no row for in any view. */
+function unknownEntities(plan: EntityPlan, ids: string[]): HttpError {
+  return new HttpError(
+    404,
+    `unknown entity: the online store has no features for ${plan.joinKey} ${
+      listed(ids)
+    } (feature service ${plan.service.name})`,
+  );
+}
+
 /**
  * The /predict body's records that name an entity (give the join key) and lack
  * some input, by index; null when there are none (records without the key, or
@@ -250,24 +266,13 @@ export async function joinEntities(
     }
     out[i] = merged;
   }
-  if (unknown.length) {
-    throw new HttpError(
-      404,
-      `unknown entity: the online store has no features for ${key} ${
-        unknown.slice(0, 10).map(quoted).join(", ")
-      }${
-        unknown.length > 10 ? ` and ${unknown.length - 10} more` : ""
-      } (feature service ${plan.service.name})`,
-    );
-  }
+  if (unknown.length) throw unknownEntities(plan, unknown);
   if (problems.length) {
     const fields = [...new Set(problems.map((p) => p.field))].slice(0, 10).join(", ");
     throw new HttpError(
       422,
       `missing or expired online features (${fields}) for ${key} ${
-        [...refused].slice(0, 10).map(quoted).join(", ")
-      }${
-        refused.size > 10 ? ` and ${refused.size - 10} more` : ""
+        listed([...refused])
       }; send them in the request, or set serve.feature_store.on_missing: missing`,
       problems,
     );
@@ -317,15 +322,6 @@ export async function lookupFeatures(
     }
     return { values, statuses };
   });
-  if (unknown.length) {
-    throw new HttpError(
-      404,
-      `unknown entity: the online store has no features for ${plan.joinKey} ${
-        unknown.slice(0, 10).map(quoted).join(", ")
-      }${
-        unknown.length > 10 ? ` and ${unknown.length - 10} more` : ""
-      } (feature service ${plan.service.name})`,
-    );
-  }
+  if (unknown.length) throw unknownEntities(plan, unknown);
   return { features: want, rows: out };
 }
