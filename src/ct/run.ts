@@ -88,9 +88,6 @@ async function loadChampion(
   return { version, runId: v.runId, dir: await registry.verify(name, version), metrics: v.metrics };
 }
 
-const sameData = (a?: { sha256: string; rows: number }, b?: { sha256: string; rows: number }) =>
-  a !== undefined && b !== undefined && a.sha256 === b.sha256 && a.rows === b.rows;
-
 /** Runs the job; writes the report; returns what it found. */
 export async function runCt(opts: CtOptions): Promise<CtResult> {
   const { config } = opts;
@@ -143,7 +140,6 @@ export async function runCt(opts: CtOptions): Promise<CtResult> {
     const candidateModel = Model.load(trained.artifact);
     const candidateEval = candidateModel.evaluate(rows);
 
-    let champion: CtChampion | null = null;
     let championNote: string | undefined;
     let championEval: Evaluation | undefined;
     let championModel: Model | undefined;
@@ -163,19 +159,19 @@ export async function runCt(opts: CtOptions): Promise<CtResult> {
           `champion v${found.version} cannot score the candidate's validation rows: ${e.message}`;
       }
       championRun = await store.getRun(found.runId).catch(() => undefined);
-      if (championEval) {
-        const own = championRun?.datasets.find((d) => d.name === "validation");
-        const mine = candidateRun.datasets.find((d) => d.name === "validation");
-        champion = {
-          version: found.version,
-          run_id: found.runId,
-          uri: `models:/${name}/${found.version}`,
-          metrics: championEval.metrics,
-          registered_metrics: found.metrics,
-          same_validation: sameData(own, mine),
-        };
-      }
     }
+    // a = the champion's run (none: an empty one), b = the candidate's
+    const diff = diffRuns(championRun ?? { runId: "", params: {}, metrics: {}, datasets: [] }, candidateRun);
+    const champion: CtChampion | null = typeof found !== "string" && championEval
+      ? {
+        version: found.version,
+        run_id: found.runId,
+        uri: `models:/${name}/${found.version}`,
+        metrics: championEval.metrics,
+        registered_metrics: found.metrics,
+        same_validation: diff.datasets.find((d) => d.name === "validation")?.same ?? false,
+      }
+      : null;
 
     const candidateMetrics = candidateRun.metrics;
     const gates = evaluateGates(
@@ -207,10 +203,6 @@ export async function runCt(opts: CtOptions): Promise<CtResult> {
       }
     } else say(`ct: gates failed (${gates.reasons.join("; ")}): not registered`);
 
-    const diff = championRun ? diffRuns(championRun, candidateRun) : diffRuns(
-      { runId: "", params: {}, metrics: {}, datasets: [] },
-      candidateRun,
-    );
     const train0 = (r: Run | undefined) => r?.datasets.find((d) => d.name === "train") ?? null;
     const drift = trainingSetDrift(
       config,
