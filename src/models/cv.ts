@@ -5,6 +5,7 @@
  * shares. Same labels and seed, same indices.
  */
 import { Rng } from "../core/random.ts";
+import type { ModelParams } from "../config/schema.ts";
 
 function shuffle(idx: number[], rng: Rng): number[] {
   for (let i = idx.length - 1; i > 0; i--) {
@@ -92,4 +93,22 @@ export function stratifiedKFold(
     out.push({ train, test });
   }
   return out;
+}
+
+/** Stratum labels for splitting: the target's category, or none when it looks continuous. */
+export function splitStrata(
+  values: ArrayLike<unknown>,
+  task: ModelParams["task"],
+): { ids: Int32Array; names: string[] } | undefined {
+  if (task === "regression") return undefined;
+  const ids = new Map<string, number>();
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const key = String(values[i]);
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, id = ids.size);
+    out[i] = id;
+  }
+  if (task === "auto" && ids.size > 20) return undefined;
+  return { ids: out, names: [...ids.keys()] };
 }

@@ -9,13 +9,13 @@ import { join } from "node:path";
 import type pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
 import { log as stderrLog } from "../core/progress.ts";
-import type { Config, ModelParams } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import { type ReadSettings, readTable } from "../data/io.ts";
 import { SPLIT_COLUMN } from "../data/split.ts";
 import { FEATURES_FILE } from "../config/paths.ts";
 import { fileSha256 } from "../core/digest.ts";
 import type { DataDigest } from "../models/artifact.ts";
-import { SplitError, trainValidationSplit } from "../models/cv.ts";
+import { SplitError, splitStrata, trainValidationSplit } from "../models/cv.ts";
 import { type Columns, type Exclusion, isMissing, takeRows } from "../models/preprocess/index.ts";
 import { tableColumns } from "../models/model.ts";
 import { type FeatureSet, loadFeatureSet } from "./feature_set.ts";
@@ -128,24 +128,6 @@ function readForTraining(
 
 /** The configured id column, as it is listed among the dropped columns. */
 const idReason = (name: string) => ({ name, reason: "the configured id column (data.id_column)" });
-
-/** Stratum labels for splitting: the target's category, or none when it looks continuous. */
-export function splitStrata(
-  values: ArrayLike<unknown>,
-  task: ModelParams["task"],
-): { ids: Int32Array; names: string[] } | undefined {
-  if (task === "regression") return undefined;
-  const ids = new Map<string, number>();
-  const out = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const key = String(values[i]);
-    let id = ids.get(key);
-    if (id === undefined) ids.set(key, id = ids.size);
-    out[i] = id;
-  }
-  if (task === "auto" && ids.size > 20) return undefined;
-  return { ids: out, names: [...ids.keys()] };
-}
 
 /** Reads the training and validation tables described by the options and config. */
 export function loadTrainingData(config: Config, opts: DataOptions = {}): TrainingData {

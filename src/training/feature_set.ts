@@ -20,9 +20,8 @@ import { readTable } from "../data/io.ts";
 import { SPLIT_COLUMN } from "../data/split.ts";
 import { FeatureStore } from "../featurestore/store.ts";
 import type { FeatureRef } from "../featurestore/definitions.ts";
-import { SplitError, trainValidationSplit } from "../models/cv.ts";
+import { SplitError, splitStrata, trainValidationSplit } from "../models/cv.ts";
 import type { TrackingStore } from "../tracking/store.ts";
-import { splitStrata } from "./data.ts";
 
 export interface FeatureSetCounts {
   /** label rows in */
