@@ -122,7 +122,8 @@ export function entityPlan(m: ServedModel): EntityPlan | null {
   return p;
 }
 
-const MAX_ID_LENGTH = 1024;
+/** The longest entity id taken (a string; openapi.ts states it). */
+export const MAX_ID_LENGTH = 1024;
 
 /** An entity id as given: a string or a whole number (the join key's dtype is string or int64). */
 export function entityId(v: unknown, key: string, record?: number): string {

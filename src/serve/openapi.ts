@@ -5,7 +5,7 @@
 import { z } from "zod";
 import type { ServedModel } from "./holder.ts";
 import { DEFAULT_TOP, MAX_TOP } from "./explain.ts";
-import { entityPlan } from "./entity.ts";
+import { entityPlan, MAX_ID_LENGTH } from "./entity.ts";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -129,7 +129,7 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
       : "only for a model trained on a feature service (this one is not)",
     required: [key],
     properties: {
-      [key]: { oneOf: [{ type: "string", minLength: 1, maxLength: 1024 }, { type: "integer" }] },
+      [key]: { oneOf: [{ type: "string", minLength: 1, maxLength: MAX_ID_LENGTH }, { type: "integer" }] },
       ...((record.properties as Record<string, unknown> | undefined) ?? {}),
     },
   };
