@@ -62,6 +62,10 @@ function readTraining(config: Config, d: Digest, who: string): pl.DataFrame | st
   return df;
 }
 
+/** The "train" dataset a run recorded (null: none, or no run). */
+export const trainDataset = (r: Pick<Run, "datasets"> | undefined): DatasetInput | null =>
+  r?.datasets.find((d) => d.name === "train") ?? null;
+
 /** Drift of the candidate's training set against the champion's (the reference). */
 export function trainingSetDrift(
   config: Config,
@@ -107,9 +111,8 @@ export function trainingSetDrift(
  * target B's params name (else data.target).
  */
 export function runsTrainingSetDrift(config: Config, a: Run, b: Run): TrainingSetDrift {
-  const train = (r: Run) => r.datasets.find((d) => d.name === "train") ?? null;
   const target = String(b.params.target ?? a.params.target ?? config.data.target);
-  const ta = train(a), tb = train(b);
+  const ta = trainDataset(a), tb = trainDataset(b);
   if (!ta) return { measured: false, note: `run ${a.runId.slice(0, 8)} recorded no training set` };
   if (!tb) return { measured: false, note: `run ${b.runId.slice(0, 8)} recorded no training set` };
   return trainingSetDrift(config, ta, tb, target, [

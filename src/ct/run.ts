@@ -32,7 +32,7 @@ import { type Run, TrackingStore } from "../tracking/store.ts";
 import { type DataOptions, loadTrainingInput, train } from "../training/train.ts";
 import { type Scored, writeComparisonCharts } from "./charts.ts";
 import { metricRows, primaryMetric, verdict } from "./compare.ts";
-import { trainingSetDrift } from "./data.ts";
+import { trainDataset, trainingSetDrift } from "./data.ts";
 import { renderCtReport } from "./report.ts";
 import type { CtChampion, CtResult } from "./types.ts";
 
@@ -203,11 +203,10 @@ export async function runCt(opts: CtOptions): Promise<CtResult> {
       }
     } else say(`ct: gates failed (${gates.reasons.join("; ")}): not registered`);
 
-    const train0 = (r: Run | undefined) => r?.datasets.find((d) => d.name === "train") ?? null;
     const drift = trainingSetDrift(
       config,
-      champion ? train0(championRun) : null,
-      train0(candidateRun),
+      champion ? trainDataset(championRun) : null,
+      trainDataset(candidateRun),
       data.target,
     );
 
