@@ -7,6 +7,7 @@
  * so a rasterised PNG (png.ts) shows them.
  */
 import { identityLine, pointsExtent } from "./charts.ts";
+import { escapeHtml } from "./html.ts";
 import { Plot, renderPlot, textWidth } from "./plot.ts";
 import { svgOnly } from "./png.ts";
 
@@ -148,14 +149,10 @@ export function keyLine(names: string[], colors: string[] = names.map((_, i) => 
   const parts: string[] = [];
   names.forEach((n, i) => {
     parts.push(`<rect x="${x}" y="-9" width="10" height="10" fill="${colors[i]}"/>`);
-    parts.push(`<text x="${x + 14}" y="0" font-size="11">${escapeXml(n)}</text>`);
+    parts.push(`<text x="${x + 14}" y="0" font-size="11">${escapeHtml(n)}</text>`);
     x += 14 + textWidth(n, 11) + 16;
   });
   return parts.join("");
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 function sizeOf(svg: string): { width: number; height: number } {
@@ -187,7 +184,7 @@ export function sideBySide(
   const head: string[] = [];
   if (opts.heading) {
     top += 16;
-    head.push(`<text x="8" y="${top}" font-size="15" font-weight="bold">${escapeXml(opts.heading)}</text>`);
+    head.push(`<text x="8" y="${top}" font-size="15" font-weight="bold">${escapeHtml(opts.heading)}</text>`);
     top += 8;
   }
   if (opts.key) {
@@ -201,7 +198,7 @@ export function sideBySide(
   svgs.forEach((s, i) => {
     const { width, height } = sizes[i];
     body.push(
-      `<text x="${x}" y="${top + 15}" font-size="13" font-weight="bold">${escapeXml(s.title)}</text>`,
+      `<text x="${x}" y="${top + 15}" font-size="13" font-weight="bold">${escapeHtml(s.title)}</text>`,
       placeSvg(s.svg, x, top + titleHeight, width, height),
     );
     x += width + gap;
