@@ -11,14 +11,7 @@ import { ModelRegistry } from "../../src/registry/registry.ts";
 import { serveCommand } from "../../src/serve/launch.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
 import { sampleRecord, trainFixture } from "./fixture.ts";
-import { writeServeParams } from "./params_yaml.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort, writeServeParams } from "./launch_helpers.ts";
 
 async function waitReady(base: string, ms = 30_000): Promise<Record<string, unknown>> {
   const until = Date.now() + ms;

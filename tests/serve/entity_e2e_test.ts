@@ -25,14 +25,7 @@ import { TrackingStore } from "../../src/tracking/store.ts";
 import { train } from "../../src/training/train.ts";
 import { applyStore, pitWorld } from "../training/_pit_world.ts";
 import { C1, fillStore, makeService, REDIS_URI, redisUp, trainEntityModel } from "./entity_fixture.ts";
-import { writeServeParams } from "./params_yaml.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort, writeServeParams } from "./launch_helpers.ts";
 
 /** Starts the service as `deno task serve` does; returns its base URL and a stop that flushes (SIGTERM). */
 async function startService(cfgPath: string, modelUri: string) {

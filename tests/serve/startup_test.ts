@@ -7,14 +7,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { trainFixture } from "./fixture.ts";
-import { writeServeParams } from "./params_yaml.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort, writeServeParams } from "./launch_helpers.ts";
 
 async function writeConfig(root: string): Promise<string> {
   const cfg = await writeServeParams(root);

@@ -17,7 +17,7 @@ import { ModelHolder } from "../../src/serve/holder.ts";
 import { readTable } from "../../src/data/io.ts";
 import { makeRows, toCsv } from "./fixture.ts";
 import { makeApp, post } from "./helpers.ts";
-import { writeServeParams } from "./params_yaml.ts";
+import { freePort, writeServeParams } from "./launch_helpers.ts";
 import { flipLeafValue } from "../models/_tamper.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -161,13 +161,6 @@ Deno.test("tampered path artifact: deno task predict exits 2 with one line namin
     await Deno.remove(root, { recursive: true });
   }
 });
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function readyBody(base: string): Promise<{ status: number; body: Record<string, unknown> } | null> {
   try {

@@ -1,4 +1,4 @@
-/** The params.yaml the service tests start from. */
+/** For the tests that launch the service: its params.yaml, and a free port. */
 import { join } from "node:path";
 
 /**
@@ -20,4 +20,12 @@ export async function writeServeParams(root: string, extra: string[] = []): Prom
     ].join("\n"),
   );
   return path;
+}
+
+/** A port nothing listens on now (the OS picks it). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
 }
