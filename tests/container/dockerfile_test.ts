@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { championProject } from "../drift/_champion.ts";
+import { freePort } from "../serve/launch_helpers.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -120,13 +121,6 @@ async function waitReady(port: number, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 300));
   }
   return false;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 Deno.test({
