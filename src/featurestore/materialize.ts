@@ -14,8 +14,8 @@
 import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
 import type { Definitions, FeatureRef, FeatureType, FeatureView } from "./definitions.ts";
-import type { EncodedRow, OnlineStore, StoredRow } from "./online.ts";
-import { tableName } from "./online.ts";
+import type { EncodedRow, FeatureStatus, OnlineStore, StoredRow } from "./online.ts";
+import { rowStatus, tableName } from "./online.ts";
 import { CREATED, readView, TS } from "./source.ts";
 import { gatherValues, type TimeLike, toMs } from "./offline.ts";
 
@@ -175,7 +175,7 @@ export async function materializeViews(
   return out;
 }
 
-export type FeatureStatus = "present" | "missing" | "expired";
+export type { FeatureStatus } from "./online.ts";
 
 export interface OnlineFeatureRow {
   /** the entity's join key values, as given */
@@ -265,11 +265,7 @@ export function assemble(
     const statuses: Record<string, FeatureStatus> = {};
     plan.views.forEach((v, vi) => {
       const row = stored[vi][i];
-      const status: FeatureStatus = !row
-        ? "missing"
-        : v.ttl !== null && now - row.ts > v.ttl
-        ? "expired"
-        : "present";
+      const status = rowStatus(row, v.ttl, now);
       for (const p of v.picks) {
         values[p.name] = status === "present" ? row!.values[p.index] ?? null : null;
         statuses[p.name] = status;

@@ -16,6 +16,14 @@ import { UserError } from "../core/errors.ts";
 import { describeFsError } from "../core/fs_errors.ts";
 
 /** One entity's stored values of one view version. */
+/** A value read from the online store: present, missing (no row) or expired (older than its view's TTL). */
+export type FeatureStatus = "present" | "missing" | "expired";
+
+/** A stored row's status at `now`: missing (none), expired (older than the view's TTL, ms) or present. */
+export function rowStatus(row: StoredRow | undefined, ttl: number | null, now: number): FeatureStatus {
+  return !row ? "missing" : ttl !== null && now - row.ts > ttl ? "expired" : "present";
+}
+
 export interface StoredRow {
   key: string;
   /** event timestamp, epoch ms */

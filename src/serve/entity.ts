@@ -15,8 +15,8 @@
  * no polars in the service), and a model without a feature service costs one
  * WeakMap lookup; a request that carries every input, one scan and no await.
  */
-import type { StoredRow } from "../featurestore/online.ts";
-import { tableName } from "../featurestore/online.ts";
+import type { FeatureStatus, StoredRow } from "../featurestore/online.ts";
+import { rowStatus, tableName } from "../featurestore/online.ts";
 import { isRedisUri, openOnlineStore } from "../featurestore/open.ts";
 import { type OnlineReader, SqliteSnapshotReader } from "./snapshot_reader.ts";
 import type { SignatureFeatureService } from "../models/types.ts";
@@ -24,7 +24,7 @@ import type { ServedModel } from "./holder.ts";
 import { type FieldProblem, HttpError } from "./http.ts";
 
 export type OnMissing = "reject" | "missing";
-export type FeatureStatus = "present" | "missing" | "expired";
+export type { FeatureStatus } from "../featurestore/online.ts";
 
 /** Where the service finds online features, and what each model does without one. */
 export interface FeatureSource {
@@ -155,11 +155,6 @@ export async function readRows(
       `online store unavailable: ${String((e as Error)?.message ?? e).split("\n")[0]}`,
     );
   }
-}
-
-/** A stored row's status at `now`: missing (none), expired (older than the view's TTL) or present. */
-export function rowStatus(row: StoredRow | undefined, ttl: number | null, now: number): FeatureStatus {
-  return !row ? "missing" : ttl !== null && now - row.ts > ttl ? "expired" : "present";
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
