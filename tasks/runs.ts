@@ -43,17 +43,14 @@ export const spec = defineTask({
     const r = await runsCommand(trackingLocation(ctx.config), ctx.positionals, ctx.values);
     if (r.command !== "diff") return r;
     // polars (the training sets' reader) loads only for a diff: list and compare need no native addon
-    let training_set_drift: TrainingSetDrift;
+    let data: typeof import("../src/ct/data.ts");
     try {
-      const { runsTrainingSetDrift } = await import("../src/ct/data.ts");
-      training_set_drift = runsTrainingSetDrift(ctx.config, r.runs[0], r.runs[1]);
+      data = await import("../src/ct/data.ts");
     } catch (e) {
-      training_set_drift = {
-        measured: false,
-        note: `the data reader could not load: ${(e as Error).message}`,
-      };
+      const note = `the data reader could not load: ${(e as Error).message}`;
+      return { ...r, training_set_drift: { measured: false, note } };
     }
-    return { ...r, training_set_drift };
+    return { ...r, training_set_drift: data.runsTrainingSetDrift(ctx.config, r.runs[0], r.runs[1]) };
   },
   summary: (r) =>
     runsSummary(r) + (r.training_set_drift ? `\n\n${trainingSetDriftText(r.training_set_drift)}` : ""),
