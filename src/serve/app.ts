@@ -104,6 +104,7 @@ try {
     maxBatch: config.serve.max_batch,
     maxBodyBytes: config.serve.max_body_bytes,
     readTimeoutMs: config.serve.read_timeout_ms,
+    predictionHeaders: config.serve.prediction_headers,
     log,
     cluster,
     adminToken: env("ORCHARD_ADMIN_TOKEN") ?? null,

@@ -104,19 +104,42 @@ export const ENVELOPE_HEADERS: readonly (readonly [string, string])[] = [
 ];
 
 /**
- * A JSON response with the whole envelope, built without Hono's context (the
- * hot path): the content type in the init, the envelope's headers, the request
- * id and any `extra` appended to the built Response.
+ * The headers of the prediction routes' answers by default (serve.prediction_headers
+ * "api"): the two that matter to an API client or a proxy. The other seven of
+ * ENVELOPE_HEADERS only tell a browser how to treat a document (framing,
+ * scripts, referrers, opener, HSTS, which a browser ignores over plain HTTP),
+ * and each header costs Deno's HTTP layer about 2.5 µs of CPU per response:
+ * a bare `deno serve` handler measured 20 µs of CPU a request with one header
+ * and 45-48 µs with the envelope's eleven, under wrk on 2 cores (docs/benchmarks.md).
+ * "full" gives the prediction routes the whole envelope.
+ */
+export const API_HEADERS: readonly (readonly [string, string])[] = [
+  ["cache-control", "no-store"],
+  ["x-content-type-options", "nosniff"],
+];
+
+/** Which header set the prediction routes answer with (serve.prediction_headers). */
+export type PredictionHeaders = "api" | "full";
+
+export function predictionHeaderSet(which: PredictionHeaders): readonly (readonly [string, string])[] {
+  return which === "full" ? ENVELOPE_HEADERS : API_HEADERS;
+}
+
+/**
+ * A JSON response with the envelope, built without Hono's context (the hot
+ * path): the content type in the init, then `headers` (default the whole
+ * envelope), the request id and any `extra` appended to the built Response.
  */
 export function reply(
   text: string,
   status: number,
   requestId: string,
   extra?: Record<string, string>,
+  headers: readonly (readonly [string, string])[] = ENVELOPE_HEADERS,
 ): Response {
   const res = new Response(text, { status, headers: { "content-type": JSON_TYPE } });
   const h = res.headers;
-  for (let i = 0; i < ENVELOPE_HEADERS.length; i++) h.append(ENVELOPE_HEADERS[i][0], ENVELOPE_HEADERS[i][1]);
+  for (let i = 0; i < headers.length; i++) h.append(headers[i][0], headers[i][1]);
   h.append("x-request-id", requestId);
   if (extra) { for (const k in extra) h.set(k, extra[k]); }
   return res;

@@ -17,12 +17,17 @@ async function body(res: Response) {
   return text ? JSON.parse(text) : null;
 }
 
-function checkEnvelope(res: Response) {
+/** What every response carries, the prediction routes' API header set included (envelope.ts API_HEADERS). */
+function checkEnvelope(res: Response, path: string) {
   ok(res.headers.get("x-request-id"), "x-request-id header");
   equal(res.headers.get("x-content-type-options"), "nosniff");
-  equal(res.headers.get("x-frame-options"), "DENY");
-  ok(res.headers.get("content-security-policy"));
-  equal(res.headers.get("referrer-policy"), "no-referrer");
+  equal(res.headers.get("cache-control"), "no-store");
+  if (path !== "/predict" && path !== "/invocations") {
+    // routes other than the prediction ones also carry the browser's secure headers
+    equal(res.headers.get("x-frame-options"), "DENY");
+    ok(res.headers.get("content-security-policy"));
+    equal(res.headers.get("referrer-policy"), "no-referrer");
+  }
 }
 
 Deno.test("ready is 503 before the model loads and 200 with name and version after", async () => {
@@ -30,7 +35,7 @@ Deno.test("ready is 503 before the model loads and 200 with name and version aft
   try {
     let res = await t.app.request("/ready");
     equal(res.status, 503);
-    checkEnvelope(res);
+    checkEnvelope(res, "/ready");
     equal((await body(res)).status, "loading");
     res = await t.app.request(post("/predict", sampleRecord()));
     equal(res.status, 503);
@@ -57,7 +62,7 @@ Deno.test("predict: one record and a batch, in the agreed shape, same as the art
     const rec = sampleRecord(5);
     let res = await t.app.request(post("/predict", rec));
     equal(res.status, 200);
-    checkEnvelope(res);
+    checkEnvelope(res, "/predict");
     const one = await body(res);
     equal(one.model, "churn");
     equal(one.version, "1");
@@ -127,7 +132,7 @@ Deno.test("predict: missing and mistyped fields get 422 listing each field", asy
     const { tenure: _, ...rec } = sampleRecord(2);
     let res = await t.app.request(post("/predict", { ...rec, monthly_charges: "cheap", contract: { a: 1 } }));
     equal(res.status, 422);
-    checkEnvelope(res);
+    checkEnvelope(res, "/predict");
     const b = await body(res);
     const fields = b.details.map((d: { field: string }) => d.field).sort();
     deepStrictEqual(fields, ["contract", "monthly_charges", "tenure"]);
@@ -175,7 +180,7 @@ Deno.test("hardening: 400 malformed JSON, 413 too large, 415 content type, 404, 
       const desc = `${req.method} ${new URL(req.url).pathname} ${req.headers.get("content-type")}`;
       const res = await t.app.request(req);
       equal(res.status, status, desc);
-      checkEnvelope(res);
+      checkEnvelope(res, req.method === "POST" ? new URL(req.url).pathname : "");
       const b = await body(res);
       equal(typeof b.error, "string", desc);
       ok(!b.error.includes("\n"), "one line");
@@ -510,7 +515,7 @@ Deno.test("no response carries a stack trace, even when the model throws", async
   try {
     const res = await t.app.request(post("/predict", sampleRecord()));
     equal(res.status, 500);
-    checkEnvelope(res);
+    checkEnvelope(res, "/predict");
     const b = await body(res);
     deepStrictEqual(Object.keys(b).sort(), ["error", "error_code", "request_id"]);
     equal(b.error, "internal error");

@@ -94,59 +94,78 @@ Deno.test("envelope: every answer is counted under its route's label, unknown pa
   );
 });
 
-Deno.test("envelope: the prediction routes (matched before the middleware) answer with the same envelope", async () => {
+const PREDICTION_CASES = (
+  sampleRecord: (i?: number) => Record<string, unknown>,
+  post: typeof import("./helpers.ts").post,
+) =>
+  [
+    [post("/predict", sampleRecord(), "application/json", { "x-request-id": "h-1" }), 200],
+    [post("/predict", [sampleRecord(1), sampleRecord(2)]), 200],
+    [post("/predict", { tenure: "x" }), 422],
+    [post("/predict", "{", "application/json"), 400],
+    [post("/predict", "x", "text/plain"), 415],
+    [post("/invocations", { instances: [sampleRecord()] }), 200],
+    [post("/invocations", { nope: 1 }), 400],
+  ] as [Request, number][];
+
+Deno.test("envelope: the prediction routes answer with the API header set by default, the whole envelope with prediction_headers full", async () => {
   const { loadArtifact } = await import("../../src/models/artifact.ts");
+  const { API_HEADERS } = await import("../../src/serve/envelope.ts");
   const { makeApp, post } = await import("./helpers.ts");
   const { sampleRecord, trainFixture } = await import("./fixture.ts");
   const root = await Deno.makeTempDir({ prefix: "orchard-envelope-" });
   const dir = await trainFixture(`${root}/m`, { trees: 3 });
-  const t = await makeApp((uri) =>
-    Promise.resolve({ uri, name: "churn", version: "1", dir, model: loadArtifact(dir) })
-  );
-  try {
-    const names = (res: Response) =>
-      [...res.headers.keys()].filter((k) => k !== "content-length" && k !== "allow").sort();
-    const health = await t.app.request("/health", { headers: { "x-request-id": "h-1" } });
-    await health.body?.cancel();
-    const cases: [Request, number][] = [
-      [post("/predict", sampleRecord(), "application/json", { "x-request-id": "h-1" }), 200],
-      [post("/predict", [sampleRecord(1), sampleRecord(2)]), 200],
-      [post("/predict", { tenure: "x" }), 422],
-      [post("/predict", "{", "application/json"), 400],
-      [post("/predict", "x", "text/plain"), 415],
-      [post("/invocations", { instances: [sampleRecord()] }), 200],
-      [post("/invocations", { nope: 1 }), 400],
-      [new Request("http://local/predict"), 405],
-    ];
-    for (const [req, status] of cases) {
-      const what = `${req.method} ${new URL(req.url).pathname} ${status}`;
-      const res = await t.app.request(req);
-      equal(res.status, status, what);
-      deepStrictEqual(names(res), names(health), what);
-      assertSecure(res, what);
-      equal(res.headers.get("content-type"), "application/json; charset=utf-8", what);
-      const body = await res.json();
-      if (status !== 200) equal(body.request_id, res.headers.get("x-request-id"), what);
+  const loader = (uri: string) =>
+    Promise.resolve({ uri, name: "churn", version: "1", dir, model: loadArtifact(dir) });
+  const names = (res: Response) =>
+    [...res.headers.keys()].filter((k) => k !== "content-length" && k !== "allow").sort();
+  const api = ["content-type", "x-request-id", ...API_HEADERS.map(([k]) => k)].sort();
+  for (const which of ["api", "full"] as const) {
+    const t = await makeApp(loader, { predictionHeaders: which === "api" ? undefined : "full" });
+    try {
+      const health = await t.app.request("/health", { headers: { "x-request-id": "h-1" } });
+      await health.body?.cancel();
+      assertSecure(health, `${which} /health`);
+      for (const [req, status] of PREDICTION_CASES(sampleRecord, post)) {
+        const what = `${which}: ${req.method} ${new URL(req.url).pathname} ${status}`;
+        const res = await t.app.request(req);
+        equal(res.status, status, what);
+        if (which === "full") {
+          deepStrictEqual(names(res), names(health), what);
+          assertSecure(res, what);
+        } else {
+          deepStrictEqual(names(res), api, what);
+          for (const [k, v] of API_HEADERS) equal(res.headers.get(k), v, `${what}: ${k}`);
+        }
+        equal(res.headers.get("content-type"), "application/json; charset=utf-8", what);
+        const body = await res.json();
+        if (status !== 200) equal(body.request_id, res.headers.get("x-request-id"), what);
+      }
+      // another method on a prediction path goes through the envelope middleware: the whole envelope
+      const wrong = await t.app.request(new Request("http://local/predict"));
+      equal(wrong.status, 405);
+      deepStrictEqual(names(wrong), names(health));
+      await wrong.body?.cancel();
+      const echoed = await t.app.request(
+        post("/predict", sampleRecord(), "application/json", { "x-request-id": "p.1:2" }),
+      );
+      equal(echoed.headers.get("x-request-id"), "p.1:2");
+      await echoed.body?.cancel();
+      deepStrictEqual(
+        Object.entries(counted(t.metrics)).filter(([k]) => !k.startsWith("/health")).sort(),
+        [
+          ["/invocations POST 200", 1],
+          ["/invocations POST 400", 1],
+          ["/predict GET 405", 1],
+          ["/predict POST 200", 3],
+          ["/predict POST 400", 1],
+          ["/predict POST 415", 1],
+          ["/predict POST 422", 1],
+        ],
+      );
+    } finally {
+      await t.close();
     }
-    const echoed = await t.app.request(
-      post("/predict", sampleRecord(), "application/json", { "x-request-id": "p.1:2" }),
-    );
-    equal(echoed.headers.get("x-request-id"), "p.1:2");
-    await echoed.body?.cancel();
-    deepStrictEqual(
-      Object.entries(counted(t.metrics)).filter(([k]) => !k.startsWith("/health")).sort(),
-      [
-        ["/invocations POST 200", 1],
-        ["/invocations POST 400", 1],
-        ["/predict GET 405", 1],
-        ["/predict POST 200", 3],
-        ["/predict POST 400", 1],
-        ["/predict POST 415", 1],
-        ["/predict POST 422", 1],
-      ],
-    );
-  } finally {
-    await t.close();
-    await Deno.remove(root, { recursive: true });
   }
+  await Deno.remove(root, { recursive: true });
 });

@@ -30,6 +30,7 @@ export async function makeApp(
     limits?: ValueLimits;
     docs?: boolean;
     features?: FeatureSource | null;
+    predictionHeaders?: "api" | "full";
   } = {},
 ): Promise<TestApp> {
   const logDir = await Deno.makeTempDir({ prefix: "orchard-predlog-" });
@@ -52,6 +53,7 @@ export async function makeApp(
       adminToken: opts.adminToken ?? null,
       docs: opts.docs ? loadDocsAssets() : null,
       features: opts.features ?? null,
+      predictionHeaders: opts.predictionHeaders,
     } satisfies AppOptions,
   );
   return {

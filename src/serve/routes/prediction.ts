@@ -13,7 +13,8 @@
  * before the envelope middleware, so Hono routes POST /predict and
  * POST /invocations by method and path straight to their handler, which gives
  * itself the envelope (request id, headers, metrics, error body) in one pass
- * (`enveloped`, envelope.ts `reply`). A request is scored as one table
+ * (`enveloped`, envelope.ts `reply`), by default with the API header set
+ * (envelope.ts API_HEADERS: the browser-only headers cost more CPU than the model). A request is scored as one table
  * (scoring.ts scoreTable: the validator's columns, one Float64Array matrix, one
  * predict), and its answer and log lines are written from the typed arrays
  * (TableWriter) without a Prediction object per record. Other methods on the
@@ -27,7 +28,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { type Env, reply } from "../envelope.ts";
+import { type Env, type PredictionHeaders, predictionHeaderSet, reply } from "../envelope.ts";
 import { allowOnly, errorAnswer, noModel } from "../errors.ts";
 import type { ModelHolder, ServedModel } from "../holder.ts";
 import { HttpError, mediaType, parseJsonBody, readBodyText, requestIdFrom } from "../http.ts";
@@ -50,6 +51,8 @@ export interface PredictionOptions {
   log?: PredictionLog | null;
   /** the online store for /predict by entity id (absent: records must carry every input) */
   features?: FeatureSource | null;
+  /** the header set of the answers (serve.prediction_headers; default "api", envelope.ts API_HEADERS) */
+  predictionHeaders?: PredictionHeaders;
 }
 
 type Handler = (req: Request, rid: string) => Promise<string>;
@@ -59,6 +62,7 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
   const bodyLimits = { maxBytes: opts.maxBodyBytes, timeoutMs: opts.readTimeoutMs };
   const log = opts.log ?? null;
   const features = opts.features ?? null;
+  const headers = predictionHeaderSet(opts.predictionHeaders ?? "api");
   const app = new Hono<Env>();
 
   /** Counts the table's predictions and appends one log line per record. */
@@ -79,10 +83,10 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
     const rid = requestIdFrom(req.headers.get("x-request-id"));
     let res: Response;
     try {
-      res = reply(await handle(req, rid), 200, rid);
+      res = reply(await handle(req, rid), 200, rid, undefined, headers);
     } catch (e) {
       const a = errorAnswer(e as Error, rid, route, req.method, c.req.path);
-      res = reply(a.text, a.status, rid, a.headers);
+      res = reply(a.text, a.status, rid, a.headers, headers);
     }
     metrics.observe(route, req.method, res.status, (performance.now() - t0) / 1000);
     return res;
