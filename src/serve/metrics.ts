@@ -18,6 +18,15 @@ const KNOWN_METHODS: ReadonlySet<string> = new Set([
   "CONNECT",
 ]);
 
+/** Predicted-class series one model version may have; later labels count as "other". */
+export const MAX_CLASS_SERIES = 100;
+
+/** The key of a count of predictions: "model\tversion\tclass" (a tab in the class reads as a space). */
+export function predictionKey(model: string, version: string, label: unknown): string {
+  const l = String(label);
+  return model + "\t" + version + "\t" + (l.includes("\t") ? l.replaceAll("\t", " ") : l);
+}
+
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export interface Histogram {
@@ -54,6 +63,8 @@ export class Metrics {
   private requests = new Map<string, number>();
   private latency = new Map<string, Histogram>();
   private predictions = new Map<string, number>();
+  /** "model\tversion" -> predicted-class series it has (at most MAX_CLASS_SERIES) */
+  private labelsPer = new Map<string, number>();
   reloads = 0;
   reloadFailures = 0;
   readonly startedAt = Date.now();
@@ -81,10 +92,33 @@ export class Metrics {
     h.count++;
   }
 
-  /** Counts `n` (default 1) records scored as `label`. */
+  /**
+   * Counts `n` (default 1) records scored as `label` (a regressor's: "", one
+   * series per model version). The series are bounded whatever a model
+   * predicts: a version's first MAX_CLASS_SERIES labels get their own, later
+   * ones count as "other" (a plugin classifier of free-text labels cannot grow
+   * /metrics without end).
+   */
   predicted(model: string, version: string, label: unknown, n = 1): void {
-    const key = model + "\t" + version + "\t" + String(label);
-    this.predictions.set(key, (this.predictions.get(key) ?? 0) + n);
+    this.predictedAt(predictionKey(model, version, label), n);
+  }
+
+  /** `predicted` with its key made once (predictionKey): the hot path counts a class per request. */
+  predictedAt(key: string, n: number): void {
+    const c = this.predictions.get(key);
+    if (c !== undefined) {
+      this.predictions.set(key, c + n);
+      return;
+    }
+    const version = key.slice(0, key.lastIndexOf("\t"));
+    const seen = this.labelsPer.get(version) ?? 0;
+    if (seen >= MAX_CLASS_SERIES) {
+      const other = version + "\tother";
+      this.predictions.set(other, (this.predictions.get(other) ?? 0) + n);
+      return;
+    }
+    this.labelsPer.set(version, seen + 1);
+    this.predictions.set(key, n);
   }
 
   snapshot(model: { name: string; version: string } | null, log: LogStats): MetricsSnapshot {
@@ -175,7 +209,11 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
     out.push(`orchard_http_request_duration_seconds_sum{route="${esc(route)}"} ${fmt(h.sum)}`);
     out.push(`orchard_http_request_duration_seconds_count{route="${esc(route)}"} ${h.count}`);
   }
-  head("orchard_predictions_total", "counter", "Records scored, by model, version and predicted class.");
+  head(
+    "orchard_predictions_total",
+    "counter",
+    "Records scored, by model, version and predicted class (empty for a regressor; past 100 classes, other).",
+  );
   for (const [k, v] of [...predictions].sort()) {
     const [model, version, label] = k.split("\t");
     out.push(

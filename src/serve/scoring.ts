@@ -17,10 +17,9 @@
  * own predictRecords.
  */
 import type { LoadedModel } from "../models/artifact.ts";
-import type { Columns } from "../models/preprocess/index.ts";
 import type { Estimator, Matrix, Prediction } from "../models/types.ts";
 import type { ServedModel } from "./holder.ts";
-import type { Metrics } from "./metrics.ts";
+import { type Metrics, predictionKey } from "./metrics.ts";
 
 /** Validates raw records (422 naming each bad field) and scores them. */
 export function scoreRecords(
@@ -67,6 +66,8 @@ export interface ScoredTable {
 /** What scoring a table needs of a served model, built once per loaded version. */
 interface Plan {
   names: string[];
+  /** for each preprocessing column, the index of its signature column (-1: not in the signature) */
+  positions: number[];
   /** the artifact's preprocessing and engine (null: not an Orchard artifact) */
   pre: LoadedModel["preprocessor"] | null;
   estimator: Estimator | null;
@@ -86,8 +87,10 @@ function planOf(m: ServedModel): Plan {
   const classes = model.classes ?? [];
   const pos = classes.findIndex((c) => c === model.positiveClass);
   const orchard = model.preprocessor && model.estimator && model.manifest;
+  const names = m.validator.columns.map((c) => c.name);
   p = {
-    names: m.validator.columns.map((c) => c.name),
+    names,
+    positions: orchard ? model.preprocessor!.columns.map((c) => names.indexOf(c.name)) : [],
     pre: orchard ? model.preprocessor! : null,
     estimator: orchard ? model.estimator! : null,
     regression: (model.manifest?.task ?? m.model.signature.target.kind) === "regression",
@@ -139,9 +142,9 @@ export function scoreTable(
     out.predictions = predictValidated(m, tableRecords(m, columns, rows));
     return out;
   }
-  const byName: Columns = {};
-  for (let j = 0; j < p.names.length; j++) byName[p.names[j]] = columns[j];
-  const X = p.pre.transform(byName, rows);
+  const at = p.positions, values = new Array<unknown[] | undefined>(at.length);
+  for (let c = 0; c < at.length; c++) values[c] = at[c] < 0 ? undefined : columns[at[c]];
+  const X = p.pre.transformByPosition(values, rows);
   out.X = X;
   if (p.regression) {
     out.values = p.estimator.predict(X);
@@ -193,7 +196,12 @@ export class TableWriter {
   private readonly probKeys: string[];
   private readonly probOrder: number[];
   private readonly logTail: string;
-  private readonly classes: readonly (string | number | boolean)[];
+  /** the metrics keys (predictionKey) of each class, and of a regressor's predictions */
+  private readonly classKeys: string[];
+  private readonly valueKey: string;
+  private readonly regression: boolean;
+  private readonly name: string;
+  private readonly version: string;
 
   private constructor(m: ServedModel) {
     const names = m.validator.columns.map((c) => c.name);
@@ -211,7 +219,11 @@ export class TableWriter {
     this.orderedNames = this.inputOrder.map((j) => names[j]);
     this.inputKeys = this.inputOrder.map((j, n) => (n ? "," : "{") + JSON.stringify(names[j]) + ":");
     const classes = (m.model as Partial<LoadedModel>).classes ?? [];
-    this.classes = classes;
+    this.name = m.name;
+    this.version = m.version;
+    this.classKeys = classes.map((c) => predictionKey(m.name, m.version, c));
+    this.valueKey = predictionKey(m.name, m.version, "");
+    this.regression = planOf(m).regression;
     this.labels = classes.map((c) => JSON.stringify(c));
     const keys = classes.map(String);
     this.probOrder = order(keys);
@@ -284,16 +296,23 @@ export class TableWriter {
       ',"probabilities":' + (t.proba ? probs : this.probabilities(t, i)) + "}";
   }
 
-  /** Counts the table's predictions in the metrics (by class: one update per class, not per row). */
-  count(t: ScoredTable, metrics: Metrics, name: string, version: string): void {
+  /**
+   * Counts the table's predictions in the metrics: a classifier's by class (one
+   * update per class, not per row), a regressor's as one count per model
+   * version (a series per predicted value would grow without end).
+   */
+  count(t: ScoredTable, metrics: Metrics): void {
     if (t.label) {
-      const n = new Float64Array(this.classes.length);
+      if (t.rows === 1) return metrics.predictedAt(this.classKeys[t.label[0]], 1);
+      const n = new Array<number>(this.classKeys.length).fill(0);
       for (let i = 0; i < t.rows; i++) n[t.label[i]]++;
-      for (let c = 0; c < n.length; c++) if (n[c]) metrics.predicted(name, version, this.classes[c], n[c]);
-    } else if (t.values) {
-      for (let i = 0; i < t.rows; i++) metrics.predicted(name, version, t.values[i]);
+      for (let c = 0; c < n.length; c++) if (n[c]) metrics.predictedAt(this.classKeys[c], n[c]);
+    } else if (t.values || this.regression) {
+      if (t.rows) metrics.predictedAt(this.valueKey, t.rows);
     } else {
-      for (const p of t.predictions!) metrics.predicted(name, version, p.prediction);
+      for (const p of t.predictions!) {
+        metrics.predictedAt(predictionKey(this.name, this.version, p.prediction), 1);
+      }
     }
   }
 }

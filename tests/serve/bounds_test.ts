@@ -5,8 +5,10 @@
  * TCP socket against a real Deno.serve, trickling bytes).
  */
 import { equal, match, ok } from "node:assert/strict";
-import { renderMetrics } from "../../src/serve/metrics.ts";
-import { dirLoader, sampleRecord, trainFixture } from "./fixture.ts";
+import { loadArtifact } from "../../src/models/artifact.ts";
+import { fit } from "../../src/models/model.ts";
+import { Metrics, renderMetrics } from "../../src/serve/metrics.ts";
+import { dirLoader, makeRows, sampleRecord, trainFixture } from "./fixture.ts";
 import { makeApp, post } from "./helpers.ts";
 
 const root = await Deno.makeTempDir({ prefix: "orchard-serve-bounds-" });
@@ -38,6 +40,49 @@ Deno.test("bounds: 3,000 requests with made-up method names add one metric serie
   } finally {
     await t.close();
   }
+});
+
+Deno.test("bounds: a regressor's predictions are one metric series per model version, not one per predicted value", async () => {
+  const rows = makeRows(300, 5).map((r) => ({ ...r, churn: undefined }));
+  const model = await fit(rows, {
+    target: "monthly_charges",
+    algorithm: "boosting",
+    n_estimators: 8,
+    random_state: 3,
+  });
+  const dir = model.save(`${root}/regressor`);
+  const reg = (uri: string) =>
+    Promise.resolve({ uri, name: "charges", version: "2", dir, model: loadArtifact(dir) });
+  const t = await makeApp(reg, { maxBatch: 1000, maxBodyBytes: 1_000_000 });
+  try {
+    const batch = rows.map(({ monthly_charges: _, churn: __, ...r }) => r);
+    const res = await t.app.fetch(post("/predict", batch));
+    const values = new Set((await res.json()).predictions.map((p: { prediction: number }) => p.prediction));
+    ok(values.size > 20, `the regressor predicted ${values.size} distinct values`);
+    for (const r of batch.slice(0, 50)) await (await t.app.fetch(post("/predict", r))).body?.cancel();
+    const text = renderMetrics([t.metrics.snapshot(null, NO_LOG)]);
+    const series = text.split("\n").filter((l) => l.startsWith("orchard_predictions_total{"));
+    equal(series.length, 1, series.slice(0, 5).join("\n"));
+    equal(series[0], 'orchard_predictions_total{model="charges",version="2",class=""} 350');
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test('bounds: a model version\'s predicted-class series stop at 100; later labels count as class="other"', () => {
+  const m = new Metrics("w");
+  for (let i = 0; i < 1000; i++) m.predicted("plugin", "1", `label-${i}`);
+  m.predicted("plugin", "1", "label-5", 2); // a label it already counts keeps its own series
+  m.predicted("plugin", "2", "label-999"); // another version has its own 100
+  const text = renderMetrics([m.snapshot(null, NO_LOG)]);
+  const series = text.split("\n").filter((l) => l.startsWith("orchard_predictions_total{"));
+  equal(series.length, 102);
+  ok(
+    series.includes('orchard_predictions_total{model="plugin",version="1",class="other"} 900'),
+    series.join("\n"),
+  );
+  ok(series.includes('orchard_predictions_total{model="plugin",version="1",class="label-5"} 3'));
+  ok(series.includes('orchard_predictions_total{model="plugin",version="2",class="label-999"} 1'));
 });
 
 Deno.test("bounds: a string over serve.max_string_length is a 422 naming the field, and is not logged", async () => {

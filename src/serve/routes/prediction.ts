@@ -67,7 +67,7 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
 
   /** Counts the table's predictions and appends one log line per record. */
   const record = (m: ServedModel, w: TableWriter, rid: string, t: ScoredTable, probs: string[]) => {
-    w.count(t, metrics, m.name, m.version);
+    w.count(t, metrics);
     if (!log) return;
     const ts = Date.now(), head = logHead(ts, rid), day = logDay(ts);
     for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]), day);
