@@ -66,11 +66,18 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   /** Counts the table's predictions and appends one log line per record. */
-  const record = (m: ServedModel, w: TableWriter, rid: string, t: ScoredTable, probs: string[]) => {
+  const record = (
+    m: ServedModel,
+    w: TableWriter,
+    rid: string,
+    t: ScoredTable,
+    probs: string[],
+    body: string | null = null,
+  ) => {
     w.count(t, metrics);
     if (!log) return;
     const ts = Date.now(), head = logHead(ts, rid), day = logDay(ts);
-    for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]), day);
+    for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i], body), day);
   };
 
   /**
@@ -99,27 +106,30 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
         throw new HttpError(415, "expected Content-Type: application/json");
       }
       const explain = explainQuery(req.url);
-      let body = parseJsonBody(await readBodyText(req, bodyLimits));
+      const received = await readBodyText(req, bodyLimits);
+      let body = parseJsonBody(received);
       const m = holder.current;
       if (!m) throw noModel();
       // by entity id (entity.ts): only a model trained on a feature service looks anything up
       const ep = features && entityPlan(m);
       const at = ep && lookupAt(ep, body, maxBatch);
       if (at) body = await joinEntities(ep!, features!, features!.onMissing(m.name), body, at);
+      // the log line takes the record's text as received when it is the record scored (TableWriter.inputsFrom)
+      const text = at ? null : received;
       const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
       // explained before logging: a model that cannot explain answers 422 and logs nothing
       const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
       const w = TableWriter.of(m);
       const probs = new Array<string>(t.rows);
-      let text = w.head;
+      let out = w.head;
       for (let i = 0; i < t.rows; i++) {
         const p = probs[i] = w.probabilities(t, i);
         const one = w.predictionObject(t, i, p);
-        if (i) text += ",";
-        text += why ? one.slice(0, -1) + ',"explanation":' + JSON.stringify(why[i]) + "}" : one;
+        if (i) out += ",";
+        out += why ? one.slice(0, -1) + ',"explanation":' + JSON.stringify(why[i]) + "}" : one;
       }
-      record(m, w, rid, t, probs);
-      return text + "]}";
+      record(m, w, rid, t, probs, text);
+      return out + "]}";
     }),
   );
 
