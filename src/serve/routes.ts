@@ -16,7 +16,13 @@ import { type AdminOptions, adminRoutes } from "./routes/admin.ts";
 import { type DocsOptions, docsRoutes } from "./routes/docs.ts";
 import { type FeaturesOptions, featuresRoutes } from "./routes/features.ts";
 import { type OpsOptions, opsRoutes } from "./routes/ops.ts";
-import { predictionFallbacks, type PredictionOptions, predictionRoutes } from "./routes/prediction.ts";
+import {
+  predictionFallbacks,
+  type PredictionHandlers,
+  predictionHandlers,
+  type PredictionOptions,
+  predictionRoutes,
+} from "./routes/prediction.ts";
 
 export type { Env } from "./envelope.ts";
 export { type ServeState, workerSnapshot } from "./routes/ops.ts";
@@ -39,10 +45,39 @@ export function serviceApp(metrics: Metrics, hot?: Hono<Env>): Hono<Env> {
 }
 
 export function createApp(opts: AppOptions): Hono<Env> {
-  return serviceApp(opts.metrics, predictionRoutes(opts))
+  const hot = predictionHandlers(opts);
+  const app = serviceApp(opts.metrics, predictionRoutes(hot))
     .route("/", predictionFallbacks())
     .route("/", opsRoutes(opts))
     .route("/", featuresRoutes(opts))
     .route("/", docsRoutes(opts))
     .route("/admin", adminRoutes(opts));
+  return withHotPath(app, hot);
+}
+
+/** The path of a request URL (`http://host/path?query` -> `/path`), as Hono's router reads it. */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  return q < 0 ? url.slice(start) : url.slice(start, q);
+}
+
+/**
+ * The app's fetch, with POST /predict and POST /invocations dispatched by
+ * method and path straight to their handlers before Hono's router and context
+ * (the same handlers the app routes them to: `app.request()` and a mounted
+ * app answer the same). Every other request is Hono's.
+ */
+function withHotPath(app: Hono<Env>, hot: PredictionHandlers): Hono<Env> {
+  const routed = app.fetch;
+  app.fetch = (req, env, ctx) => {
+    if (req.method === "POST") {
+      const path = pathOf(req.url);
+      if (path === "/predict") return hot.predict(req);
+      if (path === "/invocations") return hot.invocations(req);
+    }
+    return routed(req, env, ctx);
+  };
+  return app;
 }

@@ -1,6 +1,8 @@
 import { deepStrictEqual, equal, match as assertMatch, ok } from "node:assert/strict";
 import { dirLoader, makeRows, sampleRecord, trainFixture } from "./fixture.ts";
 import { makeApp, noStack, post } from "./helpers.ts";
+import { Hono } from "hono";
+import { pathOf } from "../../src/serve/routes.ts";
 
 const root = await Deno.makeTempDir({ prefix: "orchard-serve-test-" });
 const v1 = await trainFixture(`${root}/v1`, { seed: 3 });
@@ -522,6 +524,41 @@ Deno.test("no response carries a stack trace, even when the model throws", async
     equal(errors.length, 1);
   } finally {
     console.error = orig;
+    await t.close();
+  }
+});
+
+Deno.test("app: pathOf reads a request URL's path as Hono's router does", () => {
+  equal(pathOf("http://127.0.0.1:8000/predict"), "/predict");
+  equal(pathOf("http://h/predict?explain=true&top=3"), "/predict");
+  equal(pathOf("http://h/predict/"), "/predict/");
+  equal(pathOf("http://h"), "/");
+  equal(pathOf("http://h/a/b?c=/d"), "/a/b");
+});
+
+Deno.test("app: POST /predict and /invocations dispatched before Hono answer as the routed app does, mounted or not", async () => {
+  const t = await makeApp(loader);
+  try {
+    // createApp's own fetch takes the direct dispatch; a parent app that mounts it goes through Hono's router
+    const parent = new Hono().route("/", t.app);
+    for (
+      const [path, body] of [["/predict", sampleRecord()], ["/invocations", {
+        dataframe_records: [sampleRecord()],
+      }]] as const
+    ) {
+      const direct = await t.app.fetch(post(path, body, "application/json", { "x-request-id": "same.id" }));
+      const routed = await parent.fetch(post(path, body, "application/json", { "x-request-id": "same.id" }));
+      equal(direct.status, 200);
+      equal(routed.status, 200);
+      equal(await direct.text(), await routed.text());
+      deepStrictEqual([...direct.headers], [...routed.headers]);
+    }
+    // only POST on the exact paths: a query string is still /predict, other methods and paths are Hono's
+    equal((await t.app.fetch(post("/predict?x=1", sampleRecord()))).status, 200);
+    equal((await t.app.fetch(new Request("http://local/predict", { method: "PUT" }))).status, 405);
+    equal((await t.app.fetch(post("/predict/", sampleRecord()))).status, 404);
+    equal((await t.app.fetch(new Request("http://local/predict"))).status, 405);
+  } finally {
     await t.close();
   }
 });

@@ -15,7 +15,7 @@ import { fit } from "../../src/models/model.ts";
 import { loadArtifact } from "../../src/models/artifact.ts";
 import { HttpError } from "../../src/serve/http.ts";
 import { logLine } from "../../src/serve/predlog.ts";
-import { oneLinePairs } from "../../src/serve/scoring.ts";
+import { plainObjectKeys } from "../../src/serve/scoring.ts";
 import { buildValidator } from "../../src/serve/validation.ts";
 import type { Signature } from "../../src/models/types.ts";
 import { makeRows } from "./fixture.ts";
@@ -136,13 +136,16 @@ CASES.forEach((c, i) => {
   });
 });
 
-Deno.test("scoring: oneLinePairs counts a JSON object's top-level pairs, -1 for a line break", () => {
-  equal(oneLinePairs('{"a":1,"b":"x:y","c":null}'), 3);
-  equal(oneLinePairs('{"a":"say \\"k\\": v","b":[1,{"c":2}],"d":{"e":":"}}'), 3);
-  equal(oneLinePairs('{ "a" : 1 ,\t"a": 2 }'), 2);
-  equal(oneLinePairs('{"a":1,\n"b":2}'), -1);
-  equal(oneLinePairs('{"a":1,\r"b":2}'), -1);
-  equal(oneLinePairs("{}"), 0);
+Deno.test("scoring: plainObjectKeys counts a JSON object's keys from its text, or says it cannot (-1)", () => {
+  equal(plainObjectKeys('{"a":1,"b":"x y","c":null}'), 3);
+  equal(plainObjectKeys('{"a": 1, "b": "x", "c": true}'), 3); // Python's json.dumps
+  equal(plainObjectKeys('{"a":1,"a":2}'), 2); // a repeated key counts twice
+  equal(plainObjectKeys('{"a":1,"a" :2}'), -1); // a key not followed by its colon at once
+  equal(plainObjectKeys('{"a":1,"a"\t:2}'), -1);
+  equal(plainObjectKeys('{"a":"x\\":","b":2}'), -1); // an escape: a quote may be inside a string
+  equal(plainObjectKeys('{"a":1,\n"b":2}'), -1);
+  equal(plainObjectKeys('{"a":1,\r"b":2}'), -1);
+  equal(plainObjectKeys("{}"), 0);
 });
 
 Deno.test("scoring: one record's log line carries its body text when that is the record scored, else the record as validated", async () => {
@@ -151,7 +154,7 @@ Deno.test("scoring: one record's log line carries its body text when that is the
     const rec: Record<string, unknown> = {};
     for (const n of inputs) rec[n] = rows[3][n as keyof (typeof rows)[number]] ?? null;
     const exact = JSON.stringify(rec);
-    const spaced = " " + exact.replaceAll(",", " ,\t").replaceAll(":", ": ") + " ";
+    const spaced = " " + exact.replaceAll('","', '", "').replaceAll('":', '": ') + " "; // json.dumps' separators
     const [k0] = inputs;
     const duplicated = exact.slice(0, -1) + "," + JSON.stringify(k0) + ":" + JSON.stringify(rec[k0]) + "}";
     const multiline = exact.replaceAll(",", ",\n");

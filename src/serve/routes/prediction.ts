@@ -27,7 +27,6 @@
  * pays one WeakMap lookup for it.
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { type Env, type PredictionHeaders, predictionHeaderSet, reply } from "../envelope.ts";
 import { allowOnly, errorAnswer, noModel } from "../errors.ts";
 import type { ModelHolder, ServedModel } from "../holder.ts";
@@ -57,13 +56,27 @@ export interface PredictionOptions {
 
 type Handler = (req: Request, rid: string) => Promise<string>;
 
-export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
+/** The two prediction routes as plain handlers of a Request, each giving itself the envelope. */
+export interface PredictionHandlers {
+  predict: (req: Request) => Promise<Response>;
+  invocations: (req: Request) => Promise<Response>;
+}
+
+/** The prediction routes as a Hono app (POST /predict, POST /invocations). */
+export function predictionRoutes(opts: PredictionOptions | PredictionHandlers): Hono<Env> {
+  const h = "predict" in opts ? opts : predictionHandlers(opts);
+  const app = new Hono<Env>();
+  app.post("/predict", (c) => h.predict(c.req.raw));
+  app.post("/invocations", (c) => h.invocations(c.req.raw));
+  return app;
+}
+
+export function predictionHandlers(opts: PredictionOptions): PredictionHandlers {
   const { holder, metrics, maxBatch } = opts;
   const bodyLimits = { maxBytes: opts.maxBodyBytes, timeoutMs: opts.readTimeoutMs };
   const log = opts.log ?? null;
   const features = opts.features ?? null;
   const headers = predictionHeaderSet(opts.predictionHeaders ?? "api");
-  const app = new Hono<Env>();
 
   /** Counts the table's predictions and appends one log line per record. */
   const record = (
@@ -84,84 +97,77 @@ export function predictionRoutes(opts: PredictionOptions): Hono<Env> {
    * A handler with the envelope the middleware gives other routes: request id,
    * the headers, the error body, and one metrics observation under `route`.
    */
-  const enveloped = (route: string, handle: Handler) => async (c: Context<Env>): Promise<Response> => {
+  const enveloped = (route: string, handle: Handler) => async (req: Request): Promise<Response> => {
     const t0 = performance.now();
-    const req = c.req.raw;
     const rid = requestIdFrom(req.headers.get("x-request-id"));
     let res: Response;
     try {
       res = reply(await handle(req, rid), 200, rid, undefined, headers);
     } catch (e) {
-      const a = errorAnswer(e as Error, rid, route, req.method, c.req.path);
+      const a = errorAnswer(e as Error, rid, route, req.method, route);
       res = reply(a.text, a.status, rid, a.headers, headers);
     }
     metrics.observe(route, req.method, res.status, (performance.now() - t0) / 1000);
     return res;
   };
 
-  app.post(
-    "/predict",
-    enveloped("/predict", async (req, rid) => {
-      if (mediaType(req.headers.get("content-type")) !== "application/json") {
-        throw new HttpError(415, "expected Content-Type: application/json");
-      }
-      const explain = explainQuery(req.url);
-      const received = await readBodyText(req, bodyLimits);
-      let body = parseJsonBody(received);
-      const m = holder.current;
-      if (!m) throw noModel();
-      // by entity id (entity.ts): only a model trained on a feature service looks anything up
-      const ep = features && entityPlan(m);
-      const at = ep && lookupAt(ep, body, maxBatch);
-      if (at) body = await joinEntities(ep!, features!, features!.onMissing(m.name), body, at);
-      // the log line takes the record's text as received when it is the record scored (TableWriter.inputsFrom)
-      const text = at ? null : received;
-      const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
-      // explained before logging: a model that cannot explain answers 422 and logs nothing
-      const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
-      const w = TableWriter.of(m);
-      const probs = new Array<string>(t.rows);
-      let out = w.head;
-      for (let i = 0; i < t.rows; i++) {
-        const p = probs[i] = w.probabilities(t, i);
-        const one = w.predictionObject(t, i, p);
-        if (i) out += ",";
-        out += why ? one.slice(0, -1) + ',"explanation":' + JSON.stringify(why[i]) + "}" : one;
-      }
-      record(m, w, rid, t, probs, text);
-      return out + "]}";
-    }),
-  );
+  const predict = enveloped("/predict", async (req, rid) => {
+    if (mediaType(req.headers.get("content-type")) !== "application/json") {
+      throw new HttpError(415, "expected Content-Type: application/json");
+    }
+    const explain = explainQuery(req.url);
+    const received = await readBodyText(req, bodyLimits);
+    let body = parseJsonBody(received);
+    const m = holder.current;
+    if (!m) throw noModel();
+    // by entity id (entity.ts): only a model trained on a feature service looks anything up
+    const ep = features && entityPlan(m);
+    const at = ep && lookupAt(ep, body, maxBatch);
+    if (at) body = await joinEntities(ep!, features!, features!.onMissing(m.name), body, at);
+    // the log line takes the record's text as received when it is the record scored (TableWriter.inputsFrom)
+    const text = at ? null : received;
+    const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
+    // explained before logging: a model that cannot explain answers 422 and logs nothing
+    const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
+    const w = TableWriter.of(m);
+    const probs = new Array<string>(t.rows);
+    let out = w.head;
+    for (let i = 0; i < t.rows; i++) {
+      const p = probs[i] = w.probabilities(t, i);
+      const one = w.predictionObject(t, i, p);
+      if (i) out += ",";
+      out += why ? one.slice(0, -1) + ',"explanation":' + JSON.stringify(why[i]) + "}" : one;
+    }
+    record(m, w, rid, t, probs, text);
+    return out + "]}";
+  });
 
-  app.post(
-    "/invocations",
-    enveloped("/invocations", async (req, rid) => {
-      const type = mediaType(req.headers.get("content-type"));
-      if (type !== "application/json" && type !== "text/csv") {
-        throw new HttpError(415, "expected Content-Type: application/json or text/csv");
-      }
-      const text = await readBodyText(req, bodyLimits);
-      const m = holder.current;
-      if (!m) throw noModel();
-      const names = m.validator.columns.map((col) => col.name);
-      const raw = type === "text/csv"
-        ? parseMlflowCsv(text, m.validator.columns)
-        : parseMlflowJson(parseJsonBody(text), names);
-      const t = scoreTable(m, m.validator.tableOf(raw, maxBatch), raw);
-      const w = TableWriter.of(m);
-      const probs = new Array<string>(t.rows);
-      let out = '{"predictions":[';
-      for (let i = 0; i < t.rows; i++) {
-        probs[i] = w.probabilities(t, i);
-        if (i) out += ",";
-        out += w.prediction(t, i);
-      }
-      record(m, w, rid, t, probs);
-      return out + "]}";
-    }),
-  );
+  const invocations = enveloped("/invocations", async (req, rid) => {
+    const type = mediaType(req.headers.get("content-type"));
+    if (type !== "application/json" && type !== "text/csv") {
+      throw new HttpError(415, "expected Content-Type: application/json or text/csv");
+    }
+    const text = await readBodyText(req, bodyLimits);
+    const m = holder.current;
+    if (!m) throw noModel();
+    const names = m.validator.columns.map((col) => col.name);
+    const raw = type === "text/csv"
+      ? parseMlflowCsv(text, m.validator.columns)
+      : parseMlflowJson(parseJsonBody(text), names);
+    const t = scoreTable(m, m.validator.tableOf(raw, maxBatch), raw);
+    const w = TableWriter.of(m);
+    const probs = new Array<string>(t.rows);
+    let out = '{"predictions":[';
+    for (let i = 0; i < t.rows; i++) {
+      probs[i] = w.probabilities(t, i);
+      if (i) out += ",";
+      out += w.prediction(t, i);
+    }
+    record(m, w, rid, t, probs);
+    return out + "]}";
+  });
 
-  return app;
+  return { predict, invocations };
 }
 
 /** The 405s of the prediction paths (other methods), mounted after the envelope middleware. */
