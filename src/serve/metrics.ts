@@ -18,6 +18,11 @@ const KNOWN_METHODS: ReadonlySet<string> = new Set([
   "CONNECT",
 ]);
 
+/** The key of a count of requests: "route\tmethod\tstatus", a method outside HTTP's own as "other". */
+export function requestKey(route: string, method: string, status: number): string {
+  return route + "\t" + (KNOWN_METHODS.has(method) ? method : "other") + "\t" + status;
+}
+
 /** Predicted-class series one model version may have; later labels count as "other". */
 export const MAX_CLASS_SERIES = 100;
 
@@ -78,7 +83,11 @@ export class Metrics {
    * made 3,019 series).
    */
   observe(route: string, method: string, status: number, seconds: number): void {
-    const key = route + "\t" + (KNOWN_METHODS.has(method) ? method : "other") + "\t" + status;
+    this.observeAt(requestKey(route, method, status), route, seconds);
+  }
+
+  /** `observe` with its key made once (requestKey): the hot path's usual answer. */
+  observeAt(key: string, route: string, seconds: number): void {
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     let h = this.latency.get(route);
     if (!h) {

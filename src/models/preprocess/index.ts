@@ -25,6 +25,7 @@ import {
   looksBoolean,
   looksDate,
   looksNumber,
+  MISSING_TEXT,
   parseDate,
   toBoolean,
   toNumber,
@@ -316,17 +317,25 @@ function encoderOf(spec: ColumnSpec): CellEncoder {
     case "categorical": {
       const index = new Map(spec.levels.map((l, i) => [l, i]));
       const nLevels = spec.levels.length;
+      /** the level of a value: its index, -1 missing, -2 unseen (text: trimmed once, looked up once) */
+      const levelOf = (value: unknown): number => {
+        if (typeof value === "string") {
+          // a fitted level is never missing text, so a found level is not missing
+          const t = value.trim(), i = index.get(t);
+          return i !== undefined ? i : MISSING_TEXT.has(t) ? -1 : -2;
+        }
+        return isMissing(value) ? -1 : (index.get(categoryOf(value)) ?? -2);
+      };
       if (spec.encoding === "ordinal") {
         return (value, out, offset) => {
-          if (isMissing(value)) out[offset] = -1;
-          else out[offset] = index.get(categoryOf(value)) ?? nLevels; // unseen: one past the levels
+          const idx = levelOf(value);
+          out[offset] = idx >= 0 ? idx : idx === -1 ? -1 : nLevels; // unseen: one past the levels
         };
       }
       const { other, missingLevel } = spec;
       const width = nLevels + (other ? 1 : 0) + (missingLevel ? 1 : 0);
       return (value, out, offset) => {
-        const miss = isMissing(value);
-        const idx = miss ? -1 : (index.get(categoryOf(value)) ?? -2);
+        const idx = levelOf(value), miss = idx === -1;
         for (let j = 0; j < width; j++) out[offset + j] = 0;
         if (idx >= 0) out[offset + idx] = 1;
         else if (miss) {

@@ -31,7 +31,7 @@ import { type Env, type PredictionHeaders, predictionHeaderSet, reply } from "..
 import { allowOnly, errorAnswer, noModel } from "../errors.ts";
 import type { ModelHolder, ServedModel } from "../holder.ts";
 import { HttpError, mediaType, parseJsonBody, readBodyText, requestIdFrom } from "../http.ts";
-import type { Metrics } from "../metrics.ts";
+import { type Metrics, requestKey } from "../metrics.ts";
 import { parseMlflowCsv, parseMlflowJson } from "../mlflow.ts";
 import { logDay, logHead, type PredictionLog } from "../predlog.ts";
 import { explainQuery, explainTable, type RecordExplanation } from "../explain.ts";
@@ -97,18 +97,24 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
    * A handler with the envelope the middleware gives other routes: request id,
    * the headers, the error body, and one metrics observation under `route`.
    */
-  const enveloped = (route: string, handle: Handler) => async (req: Request): Promise<Response> => {
-    const t0 = performance.now();
-    const rid = requestIdFrom(req.headers.get("x-request-id"));
-    let res: Response;
-    try {
-      res = reply(await handle(req, rid), 200, rid, undefined, headers);
-    } catch (e) {
-      const a = errorAnswer(e as Error, rid, route, req.method, route);
-      res = reply(a.text, a.status, rid, a.headers, headers);
-    }
-    metrics.observe(route, req.method, res.status, (performance.now() - t0) / 1000);
-    return res;
+  const enveloped = (route: string, handle: Handler) => {
+    // the route's one method: a 200 is always this key
+    const answered = requestKey(route, "POST", 200);
+    return async (req: Request): Promise<Response> => {
+      const t0 = performance.now();
+      const rid = requestIdFrom(req.headers.get("x-request-id"));
+      let res: Response;
+      try {
+        res = reply(await handle(req, rid), 200, rid, undefined, headers);
+      } catch (e) {
+        const a = errorAnswer(e as Error, rid, route, req.method, route);
+        res = reply(a.text, a.status, rid, a.headers, headers);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      if (res.status === 200) metrics.observeAt(answered, route, seconds);
+      else metrics.observe(route, req.method, res.status, seconds);
+      return res;
+    };
   };
 
   const predict = enveloped("/predict", async (req, rid) => {

@@ -85,6 +85,18 @@ Deno.test("ordinal: codes by frequency, unseen = number of levels, missing = -1"
   assertEquals(p.featureNames, ["c"]);
   const enc = (v: unknown) => p.transformRecord({ c: v })[0];
   assertEquals([enc("b"), enc("a"), enc("c"), enc("zzz"), enc(null)], [0, 1, 2, 3, -1]);
+  // text is trimmed; missing text (padded too) is missing; a number or boolean reads as its text
+  assertEquals([enc(" a "), enc(" NA "), enc(""), enc("None"), enc(NaN), enc(undefined)], [
+    1,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+  ]);
+  const n = Preprocessor.fit({ c: [1, 2, 2, true, 1, 2] }, { encoding: "ordinal" });
+  const code = (v: unknown) => n.transformRecord({ c: v })[0];
+  assertEquals([code(2), code("2"), code(" 1"), code(true), code("true"), code(3)], [0, 0, 1, 2, 2, 3]);
 });
 
 Deno.test("numeric: median imputation and a missing indicator only where training had gaps", () => {
