@@ -181,29 +181,6 @@ function jsonValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * The keys of a JSON object's text (valid JSON: it has been parsed) when that
- * can be told by native searches alone, else -1. Without a backslash, every
- * `"` delimits a string, so a `"` followed by `:` ends a key and nothing else;
- * without a `"` followed by a space or a tab, every key is followed by its `:`
- * at once, so those `":` are all the keys, repeated ones included. A line
- * break (only whitespace can hold one) is -1 too: a log line cannot hold it.
- * Python's json.dumps and JSON.stringify write text this reads; text with an
- * escape goes the slower way.
- */
-export function plainObjectKeys(text: string): number {
-  if (
-    text.indexOf("\\") >= 0 || text.indexOf("\n") >= 0 || text.indexOf("\r") >= 0 ||
-    text.indexOf('" ') >= 0 || text.indexOf('"\t') >= 0
-  ) return -1;
-  let keys = 0;
-  for (let i = text.indexOf('":'); i >= 0; i = text.indexOf('":', i + 2)) keys++;
-  return keys;
-}
-
 /**
  * The JSON pieces of a served model's answers, built once per loaded version:
  * the keys in the order JSON.stringify would write them (an object's
@@ -275,23 +252,6 @@ export class TableWriter {
     return s + "}";
   }
 
-  /**
-   * JSON text of row i's record for the log, from the request's body text
-   * when that is the record as received: one record, its keys exactly the
-   * signature's (sameKeys), each key once and on one line (plainObjectKeys), at
-   * most 16 KiB (whitespace cannot bloat the log). It parses to what
-   * JSON.stringify of the record would write, without the stringify (a fifth
-   * of the handler's JavaScript time under load). Otherwise `inputs`.
-   */
-  inputsFrom(t: ScoredTable, i: number, body: string | null): string {
-    if (
-      body !== null && t.rows === 1 && body.length <= 16_384 && isRecord(t.raw?.[0]) &&
-      this.sameKeys(t.raw![0] as Record<string, unknown>) &&
-      plainObjectKeys(body) === this.orderedNames.length
-    ) return body.trim();
-    return this.inputs(t, i);
-  }
-
   /** whether a record's own keys, as enumerated, are the signature's names in enumeration order */
   private sameKeys(r: Record<string, unknown>): boolean {
     const names = this.orderedNames;
@@ -330,12 +290,9 @@ export class TableWriter {
       : '{"prediction":' + this.prediction(t, i) + "}";
   }
 
-  /**
-   * The prediction-log line of row i (predlog.ts logLine's text), from its
-   * pieces; `body` is the request's text when the table is its one record (inputsFrom).
-   */
-  logLine(head: string, t: ScoredTable, i: number, probs: string, body: string | null = null): string {
-    return head + this.logTail + this.inputsFrom(t, i, body) + ',"prediction":' + this.prediction(t, i) +
+  /** the prediction-log line of row i (predlog.ts logLine's text), from its pieces */
+  logLine(head: string, t: ScoredTable, i: number, probs: string): string {
+    return head + this.logTail + this.inputs(t, i) + ',"prediction":' + this.prediction(t, i) +
       ',"probabilities":' + (t.proba ? probs : this.probabilities(t, i)) + "}";
   }
 

@@ -15,7 +15,6 @@ import { fit } from "../../src/models/model.ts";
 import { loadArtifact } from "../../src/models/artifact.ts";
 import { HttpError } from "../../src/serve/http.ts";
 import { logLine } from "../../src/serve/predlog.ts";
-import { plainObjectKeys } from "../../src/serve/scoring.ts";
 import { buildValidator } from "../../src/serve/validation.ts";
 import type { Signature } from "../../src/models/types.ts";
 import { makeRows } from "./fixture.ts";
@@ -134,55 +133,6 @@ CASES.forEach((c, i) => {
       await t.close();
     }
   });
-});
-
-Deno.test("scoring: plainObjectKeys counts a JSON object's keys from its text, or says it cannot (-1)", () => {
-  equal(plainObjectKeys('{"a":1,"b":"x y","c":null}'), 3);
-  equal(plainObjectKeys('{"a": 1, "b": "x", "c": true}'), 3); // Python's json.dumps
-  equal(plainObjectKeys('{"a":1,"a":2}'), 2); // a repeated key counts twice
-  equal(plainObjectKeys('{"a":1,"a" :2}'), -1); // a key not followed by its colon at once
-  equal(plainObjectKeys('{"a":1,"a"\t:2}'), -1);
-  equal(plainObjectKeys('{"a":"x\\":","b":2}'), -1); // an escape: a quote may be inside a string
-  equal(plainObjectKeys('{"a":1,\n"b":2}'), -1);
-  equal(plainObjectKeys('{"a":1,\r"b":2}'), -1);
-  equal(plainObjectKeys("{}"), 0);
-});
-
-Deno.test("scoring: one record's log line carries its body text when that is the record scored, else the record as validated", async () => {
-  const { t, inputs } = await served(CASES[2], 91);
-  try {
-    const rec: Record<string, unknown> = {};
-    for (const n of inputs) rec[n] = rows[3][n as keyof (typeof rows)[number]] ?? null;
-    const exact = JSON.stringify(rec);
-    const spaced = " " + exact.replaceAll('","', '", "').replaceAll('":', '": ') + " "; // json.dumps' separators
-    const [k0] = inputs;
-    const duplicated = exact.slice(0, -1) + "," + JSON.stringify(k0) + ":" + JSON.stringify(rec[k0]) + "}";
-    const multiline = exact.replaceAll(",", ",\n");
-    const extra = exact.slice(0, -1) + ',"extra":1}';
-    const padded = exact.slice(0, -1) + " ".repeat(20_000) + "}";
-    for (const body of [exact, spaced, duplicated, multiline, extra, padded]) {
-      const res = await t.app.request(
-        new Request("http://local/predict", {
-          method: "POST",
-          body,
-          headers: { "content-type": "application/json" },
-        }),
-      );
-      equal(res.status, 200, await res.text());
-    }
-    const lines = await logLines(t);
-    equal(lines.length, 6);
-    const logged = lines.map((l) => l.slice(l.indexOf(',"inputs":') + 10, l.indexOf(',"prediction":')));
-    // the text as received: exact, and with spaces and tabs (trimmed)
-    equal(logged[0], exact);
-    equal(logged[1], spaced.trim());
-    // a repeated key, a line break, a key outside the signature, 16 KiB of padding: the validated record
-    for (const k of [2, 3, 4, 5]) equal(logged[k], exact, `body ${k}`);
-    // every line parses to the same record, and is one line
-    for (const l of lines) deepStrictEqual(JSON.parse(l).inputs, rec);
-  } finally {
-    await t.close();
-  }
 });
 
 Deno.test("scoring: a bad record in a batch is a 422 naming its index and field; nothing is scored or logged", async () => {

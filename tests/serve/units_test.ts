@@ -89,8 +89,12 @@ Deno.test("prediction log: a full batch flushes without the timer; files roll ov
     for (let i = 0; i < 9; i++) {
       log.push(entry(i));
       if (i % 3 === 2) {
-        await new Promise((r) => setTimeout(r, 5)); // the full batch flushes by itself
+        // the full batch flushes by itself (no timer for a minute): wait for its write, however slow the disk
+        for (let waited = 0; log.stats().written < i + 1 && waited < 10_000; waited += 5) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
         equal(log.stats().pending, 0);
+        equal(log.stats().written, i + 1);
       }
     }
     equal(log.stats().written, 9);

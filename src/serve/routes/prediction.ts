@@ -85,12 +85,11 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     rid: string,
     t: ScoredTable,
     probs: string[],
-    body: string | null = null,
   ) => {
     w.count(t, metrics);
     if (!log) return;
     const ts = Date.now(), head = logHead(ts, rid), day = logDay(ts);
-    for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i], body), day);
+    for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]), day);
   };
 
   /**
@@ -122,16 +121,13 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
       throw new HttpError(415, "expected Content-Type: application/json");
     }
     const explain = explainQuery(req.url);
-    const received = await readBodyText(req, bodyLimits);
-    let body = parseJsonBody(received);
+    let body = parseJsonBody(await readBodyText(req, bodyLimits));
     const m = holder.current;
     if (!m) throw noModel();
     // by entity id (entity.ts): only a model trained on a feature service looks anything up
     const ep = features && entityPlan(m);
     const at = ep && lookupAt(ep, body, maxBatch);
     if (at) body = await joinEntities(ep!, features!, features!.onMissing(m.name), body, at);
-    // the log line takes the record's text as received when it is the record scored (TableWriter.inputsFrom)
-    const text = at ? null : received;
     const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
     // explained before logging: a model that cannot explain answers 422 and logs nothing
     const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
@@ -144,7 +140,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
       if (i) out += ",";
       out += why ? one.slice(0, -1) + ',"explanation":' + JSON.stringify(why[i]) + "}" : one;
     }
-    record(m, w, rid, t, probs, text);
+    record(m, w, rid, t, probs);
     return out + "]}";
   });
 
