@@ -189,7 +189,7 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
   }
   if (type === JOB_GRAD_ROOT) {
     const n = job[J_N];
-    gradRoot(a, job[J_LOSS], job[J_RM], b, b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK));
+    gradRoot(a, job[J_LOSS], job[J_RM], b, b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK), scratch);
     return;
   }
   if (type === JOB_APPLY) {
@@ -211,11 +211,9 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
   const sa = job[J_A + T_SLOT], sb = job[J_B + T_SLOT], modeB = job[J_B + T_MODE], ghOff = job[J_GHOFF];
   const modeA = job[J_A + T_MODE];
   if (modeA === MODE_BUILD) {
-    zero(a, sa, j0, j1);
     build(a, sa, job[J_A + T_START], job[J_A + T_END], j0, j1, ghOff, scratch);
   } else if (modeA === MODE_ROOT) sumSegments(a, sa, j0, j1);
   if (modeB === MODE_BUILD) {
-    zero(a, sb, j0, j1);
     build(a, sb, job[J_B + T_START], job[J_B + T_END], j0, j1, ghOff, scratch);
   } else if (modeB === MODE_SUBTRACT) subtract(a, sb, sa, j0, j1);
   if (job[J_A + T_FIND]) findSplits(a, s, 0, J_A, j0, j1, scratch);
@@ -227,20 +225,13 @@ export function rowStride(p: number): number {
   return p <= 16 ? 16 : p <= 32 ? 32 : (p + 3) & ~3;
 }
 
-/** Clears the used bins (and the missing bin) of features feats[j0..j1) in a slot. */
-function zero(a: Arena, slot: number, j0: number, j1: number): void {
-  const p = a.p, hist = a.hist, cnt = a.cnt, feats = a.feats, nBins = a.nBins;
-  for (let j = j0; j < j1; j++) {
-    const f = feats[j], x = (slot * p + f) << 8;
-    hist.fill(0, 2 * x, 2 * (x + nBins[f]));
-    cnt.fill(0, x, x + nBins[f]);
-    hist[2 * (x + NAN_BIN)] = 0;
-    hist[2 * (x + NAN_BIN) + 1] = 0;
-    cnt[x + NAN_BIN] = 0;
-  }
-}
-
-/** Adds rows[start..end)'s (g, h, 1) to the slot's histograms of features feats[j0..j1), a block of rows at a time. */
+/**
+ * The slot's histograms of features feats[j0..j1) over rows[start..end), a
+ * block of rows at a time: the block's rows are gathered, then its updates go
+ * four features at a time into thread-local bins (the four features' 20 KB stay
+ * in L1, and their updates are independent), which are copied to the slot at
+ * the end. Each bin adds its rows in row order.
+ */
 function build(
   a: Arena,
   slot: number,
@@ -252,11 +243,16 @@ function build(
   scratch: Scratch,
 ): void {
   const p = a.p, stride = a.stride, nw = stride >> 2, feats = a.feats, hist = a.hist, cnt = a.cnt;
-  const rows = a.rows, words = a.words, gh = a.gh;
-  const tw = scratch.words, tc = scratch.codes, tg = scratch.gh;
-  const base = slot * p;
-  const pairs = j0 + ((j1 - j0) & ~1);
-  const run = feats[j1 - 1] - feats[j0] === j1 - 1 - j0 ? 0 : -1;
+  const rows = a.rows, words = a.words, gh = a.gh, nBins = a.nBins;
+  const tw = scratch.words, tc = scratch.codes, tg = scratch.gh, lh = scratch.hist, lc = scratch.cnt;
+  for (let j = j0; j < j1; j++) {
+    const x = feats[j] << 8, nb = nBins[feats[j]];
+    lh.fill(0, 2 * x, 2 * (x + nb));
+    lc.fill(0, x, x + nb);
+    lh[2 * (x + NAN_BIN)] = 0;
+    lh[2 * (x + NAN_BIN) + 1] = 0;
+    lc[x + NAN_BIN] = 0;
+  }
   for (let b0 = start; b0 < end; b0 += HIST_BLOCK) {
     const k = Math.min(end - b0, HIST_BLOCK);
     // gather: independent loads, so the cache misses of sparse rows overlap
@@ -292,49 +288,45 @@ function build(
         tg[2 * i + 1] = gh[ghOff + 2 * r + 1];
       }
     }
-    if (run >= 0) {
-      // the features are a run f0..f1 (every feature, without column sampling): no lookup per update
-      const f0 = base + feats[j0], f1 = f0 + (j1 - j0), fp = f0 + ((j1 - j0) & ~1), c0 = -base;
-      for (let i = 0, ro = c0; i < k; i++, ro += stride) {
+    let j = j0;
+    for (; j + 3 < j1; j += 4) {
+      const f0 = feats[j], f1 = feats[j + 1], f2 = feats[j + 2], f3 = feats[j + 3];
+      const x0 = f0 << 8, x1 = f1 << 8, x2 = f2 << 8, x3 = f3 << 8;
+      for (let i = 0, ro = 0; i < k; i++, ro += stride) {
         const gi = tg[2 * i], hi = tg[2 * i + 1];
-        for (let f = f0; f < fp; f += 2) {
-          const x = (f << 8) + tc[ro + f], y = ((f + 1) << 8) + tc[ro + f + 1];
-          hist[2 * x] += gi;
-          hist[2 * x + 1] += hi;
-          cnt[x]++;
-          hist[2 * y] += gi;
-          hist[2 * y + 1] += hi;
-          cnt[y]++;
-        }
-        if (fp < f1) {
-          const x = (fp << 8) + tc[ro + fp];
-          hist[2 * x] += gi;
-          hist[2 * x + 1] += hi;
-          cnt[x]++;
-        }
-      }
-      continue;
-    }
-    for (let i = 0, ro = 0; i < k; i++, ro += stride) {
-      const gi = tg[2 * i], hi = tg[2 * i + 1];
-      // two features per step: independent updates overlap
-      for (let j = j0; j < pairs; j += 2) {
-        const f = feats[j], f2 = feats[j + 1];
-        const x = ((base + f) << 8) + tc[ro + f], y = ((base + f2) << 8) + tc[ro + f2];
-        hist[2 * x] += gi;
-        hist[2 * x + 1] += hi;
-        cnt[x]++;
-        hist[2 * y] += gi;
-        hist[2 * y + 1] += hi;
-        cnt[y]++;
-      }
-      if (pairs < j1) {
-        const f = feats[pairs], x = ((base + f) << 8) + tc[ro + f];
-        hist[2 * x] += gi;
-        hist[2 * x + 1] += hi;
-        cnt[x]++;
+        const a0 = x0 + tc[ro + f0], a1 = x1 + tc[ro + f1], a2 = x2 + tc[ro + f2], a3 = x3 + tc[ro + f3];
+        lh[2 * a0] += gi;
+        lh[2 * a0 + 1] += hi;
+        lc[a0]++;
+        lh[2 * a1] += gi;
+        lh[2 * a1 + 1] += hi;
+        lc[a1]++;
+        lh[2 * a2] += gi;
+        lh[2 * a2 + 1] += hi;
+        lc[a2]++;
+        lh[2 * a3] += gi;
+        lh[2 * a3 + 1] += hi;
+        lc[a3]++;
       }
     }
+    for (; j < j1; j++) {
+      const f0 = feats[j], x0 = f0 << 8;
+      for (let i = 0, ro = 0; i < k; i++, ro += stride) {
+        const a0 = x0 + tc[ro + f0];
+        lh[2 * a0] += tg[2 * i];
+        lh[2 * a0 + 1] += tg[2 * i + 1];
+        lc[a0]++;
+      }
+    }
+  }
+  const base = slot * p;
+  for (let j = j0; j < j1; j++) {
+    const f = feats[j], x = f << 8, xs = (base + f) << 8, nb = nBins[f];
+    hist.set(lh.subarray(2 * x, 2 * (x + nb)), 2 * xs);
+    cnt.set(lc.subarray(x, x + nb), xs);
+    hist[2 * (xs + NAN_BIN)] = lh[2 * (x + NAN_BIN)];
+    hist[2 * (xs + NAN_BIN) + 1] = lh[2 * (x + NAN_BIN) + 1];
+    cnt[xs + NAN_BIN] = lc[x + NAN_BIN];
   }
 }
 
@@ -379,58 +371,82 @@ function sumSegments(a: Arena, slot: number, j0: number, j1: number): void {
 /**
  * One output's gradients and hessians of rows [r0, r1) (segment `q`), then
  * their (g, h) histograms over the first m of `feats` into the segment's
- * slice of `seg`, a feature at a time: the codes (column-major) and the
- * gradients are read in order, and one feature's 256 bins (4 KB) stay in L1,
- * where a row at a time updated 30 features' bins spread over 120 KB. Each
- * bin still adds its rows in row order, so the sums are the same.
+ * slice of `seg`, four features at a time: the codes (column-major) and the
+ * gradients (copied to a thread-local buffer) are read in order, and the four
+ * features' bins (16 KB, thread-local, copied to `seg` after) stay in L1; four
+ * independent updates a row overlap, where one feature at a time waited on its
+ * own bins (6.8 ns an update against 2.6 here). Each bin still adds its rows in
+ * row order, so the sums are the same.
  */
-function gradRoot(a: Arena, loss: number, m: number, q: number, r0: number, r1: number): void {
+function gradRoot(
+  a: Arena,
+  loss: number,
+  m: number,
+  q: number,
+  r0: number,
+  r1: number,
+  scratch: Scratch,
+): void {
   const raw = a.raw, y = a.y, w = a.w, gh = a.gh, col = a.colCodes, n = a.n, feats = a.feats;
   const p = a.p, seg = a.seg, nBins = a.nBins;
-  const base = q * p;
+  const tg = scratch.rootGh, h = scratch.rootHist;
+  const base = q * p, k = r1 - r0;
   let G = 0, H = 0;
-  for (let i = r0; i < r1; i++) {
-    let g: number, h: number;
+  for (let i = r0, t = 0; i < r1; i++, t += 2) {
+    let g: number, hh: number;
     if (loss === LOSS_BINARY) {
       const pr = 1 / (1 + Math.exp(-raw[i]));
       g = w[i] * (pr - y[i]);
-      h = w[i] * Math.max(pr * (1 - pr), 1e-16);
+      hh = w[i] * Math.max(pr * (1 - pr), 1e-16);
     } else {
       g = w[i] * (raw[i] - y[i]);
-      h = w[i];
+      hh = w[i];
     }
-    gh[2 * i] = g;
-    gh[2 * i + 1] = h;
+    tg[t] = g;
+    tg[t + 1] = hh;
     G += g;
-    H += h;
+    H += hh;
   }
-  for (let j = 0; j < m; j++) {
-    const f = feats[j], x = (base + f) << 8, x2 = 2 * x, co = f * n;
-    seg.fill(0, x2, 2 * (x + nBins[f]));
-    seg[2 * (x + NAN_BIN)] = 0;
-    seg[2 * (x + NAN_BIN) + 1] = 0;
-    let i = r0;
-    for (; i + 3 < r1; i += 4) {
-      const c = co + i, o0 = x2 + 2 * col[c], o1 = x2 + 2 * col[c + 1];
-      const o2 = x2 + 2 * col[c + 2], o3 = x2 + 2 * col[c + 3];
-      const g = 2 * i;
-      seg[o0] += gh[g];
-      seg[o0 + 1] += gh[g + 1];
-      seg[o1] += gh[g + 2];
-      seg[o1 + 1] += gh[g + 3];
-      seg[o2] += gh[g + 4];
-      seg[o2 + 1] += gh[g + 5];
-      seg[o3] += gh[g + 6];
-      seg[o3 + 1] += gh[g + 7];
+  gh.set(tg.subarray(0, 2 * k), 2 * r0);
+  let j = 0;
+  for (; j + 3 < m; j += 4) {
+    const c0 = feats[j] * n + r0, c1 = feats[j + 1] * n + r0, c2 = feats[j + 2] * n + r0;
+    const c3 = feats[j + 3] * n + r0;
+    h.fill(0);
+    for (let i = 0; i < k; i++) {
+      const o0 = 2 * col[c0 + i], o1 = 512 + 2 * col[c1 + i], o2 = 1024 + 2 * col[c2 + i];
+      const o3 = 1536 + 2 * col[c3 + i];
+      const g = tg[2 * i], hh = tg[2 * i + 1];
+      h[o0] += g;
+      h[o0 + 1] += hh;
+      h[o1] += g;
+      h[o1 + 1] += hh;
+      h[o2] += g;
+      h[o2 + 1] += hh;
+      h[o3] += g;
+      h[o3 + 1] += hh;
     }
-    for (; i < r1; i++) {
-      const o = x2 + 2 * col[co + i];
-      seg[o] += gh[2 * i];
-      seg[o + 1] += gh[2 * i + 1];
+    for (let u = 0; u < 4; u++) storeSeg(seg, h, 512 * u, (base + feats[j + u]) << 9, nBins[feats[j + u]]);
+  }
+  for (; j < m; j++) {
+    const c0 = feats[j] * n + r0;
+    h.fill(0, 0, 512);
+    for (let i = 0; i < k; i++) {
+      const o0 = 2 * col[c0 + i];
+      h[o0] += tg[2 * i];
+      h[o0 + 1] += tg[2 * i + 1];
     }
+    storeSeg(seg, h, 0, (base + feats[j]) << 9, nBins[feats[j]]);
   }
   a.segGH[2 * q] = G;
   a.segGH[2 * q + 1] = H;
+}
+
+/** A feature's (g, h) bins from a local histogram at `from` into `to` at `at`: its nb value bins and the missing bin. */
+function storeSeg(to: Float64Array, from: Float64Array, at: number, x2: number, nb: number): void {
+  to.set(from.subarray(at, at + 2 * nb), x2);
+  to[x2 + 2 * NAN_BIN] = from[at + 2 * NAN_BIN];
+  to[x2 + 2 * NAN_BIN + 1] = from[at + 2 * NAN_BIN + 1];
 }
 
 /** Per feature and bin, the count of every row (the root's counts of a tree on all rows). */
@@ -460,7 +476,15 @@ export class Scratch {
   readonly gh = new Float64Array(2 * HIST_BLOCK);
   readonly order = new Int32Array(256);
   readonly key = new Float64Array(256);
-  constructor(stride: number) {
+  /** gradRoot: a segment's (g, h), and four features' (g, h) bins */
+  readonly rootGh = new Float64Array(2 * GRAD_BLOCK);
+  readonly rootHist = new Float64Array(4 * 512);
+  /** build: the features' (g, h) bins and counts, feature f's at f * 256 */
+  readonly hist: Float64Array;
+  readonly cnt: Int32Array;
+  constructor(stride: number, p: number) {
+    this.hist = new Float64Array(p * 512);
+    this.cnt = new Int32Array(p * 256);
     this.words = new Int32Array((HIST_BLOCK * stride) >> 2);
     this.codes = new Uint8Array(this.words.buffer);
   }

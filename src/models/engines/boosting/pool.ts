@@ -133,7 +133,7 @@ export class LocalExecutor implements Executor {
   readonly featureBlocks = 1;
   private readonly scratch: Scratch;
   constructor(private readonly a: Arena, private readonly s: SplitSettings) {
-    this.scratch = new Scratch(a.stride);
+    this.scratch = new Scratch(a.stride, a.p);
   }
   run(nBlocks: number): void {
     for (let b = 0; b < nBlocks; b++) runBlock(this.a, this.s, b, this.scratch);
@@ -163,7 +163,7 @@ export class WorkerPool implements Executor {
   ) {
     // one block per thread: each gathers the leaf's rows for its features, so more blocks gather more
     this.featureBlocks = workers.length + 1;
-    this.scratch = new Scratch(a.stride);
+    this.scratch = new Scratch(a.stride, a.p);
   }
 
   /** Hands the arena to started workers and waits until each is listening. */
