@@ -44,6 +44,13 @@ export interface Estimator {
   /** classifier only: rows x nClasses, row-major; each row sums to 1 */
   predictProba?(X: Matrix): Float64Array;
   /**
+   * optional one-row fast paths (the service's single record), the same numbers
+   * as predict/predictProba on a one-row matrix: a classifier's probabilities
+   * written into `out` (nClasses long, returned), a regressor's value
+   */
+  predictProbaRow?(x: ArrayLike<number>, out?: Float64Array): Float64Array;
+  predictRow?(x: ArrayLike<number>): number;
+  /**
    * per-row SHAP values, if the engine has them: bias[i] (the expected value) + the
    * row's contributions (rows x cols, row-major) = row i's raw output for class
    * `classes[i]` (classifier; default: its predicted class) or its prediction

@@ -432,6 +432,19 @@ export class Preprocessor {
     return matrix(rows, w, data);
   }
 
+  /**
+   * Row i of columns given by position (transformByPosition's input) into
+   * `out` (width long): one record without allocating its matrix.
+   */
+  transformRowByPosition(
+    values: readonly (ArrayLike<unknown> | undefined)[],
+    i: number,
+    out: Float64Array,
+  ): Float64Array {
+    for (let c = 0; c < this.encoders.length; c++) this.encoders[c](values[c]?.[i], out, this.offsets[c]);
+    return out;
+  }
+
   /** Transforms one record (the serving path) with the same per-cell code. */
   transformRecord(
     record: Record<string, unknown>,

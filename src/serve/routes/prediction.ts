@@ -128,7 +128,10 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     const ep = features && entityPlan(m);
     const at = ep && lookupAt(ep, body, maxBatch);
     if (at) body = await joinEntities(ep!, features!, features!.onMissing(m.name), body, at);
-    const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
+    // reuse: this handler is done with the table before it awaits anything
+    const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body], {
+      reuse: true,
+    });
     // explained before logging: a model that cannot explain answers 422 and logs nothing
     const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
     const w = TableWriter.of(m);
@@ -156,7 +159,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     const raw = type === "text/csv"
       ? parseMlflowCsv(text, m.validator.columns)
       : parseMlflowJson(parseJsonBody(text), names);
-    const t = scoreTable(m, m.validator.tableOf(raw, maxBatch), raw);
+    const t = scoreTable(m, m.validator.tableOf(raw, maxBatch), raw, { reuse: true });
     const w = TableWriter.of(m);
     const probs = new Array<string>(t.rows);
     let out = '{"predictions":[';

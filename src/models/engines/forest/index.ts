@@ -309,6 +309,9 @@ export class RandomForestClassifier extends BaseForest {
   }
 }
 
+/** predictRow's one-value buffer: read back at once, so every call can share it (a typed array costs 0.5-0.8 µs to allocate in Deno) */
+const ROW_VALUE = new Float64Array(1);
+
 export class RandomForestRegressor extends BaseForest {
   readonly kind = "regressor" as const;
 
@@ -327,7 +330,7 @@ export class RandomForestRegressor extends BaseForest {
   }
 
   predictRow(x: ArrayLike<number>): number {
-    return predictRowInto(this.fittedForRow(x), x, new Float64Array(1))[0];
+    return predictRowInto(this.fittedForRow(x), x, ROW_VALUE)[0];
   }
 
   static fromBytes(bytes: Uint8Array): RandomForestRegressor {
