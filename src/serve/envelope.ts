@@ -105,18 +105,16 @@ export const ENVELOPE_HEADERS: readonly (readonly [string, string])[] = [
 
 /**
  * The headers of the prediction routes' answers by default (serve.prediction_headers
- * "api"): the two that matter to an API client or a proxy. The other seven of
- * ENVELOPE_HEADERS only tell a browser how to treat a document (framing,
- * scripts, referrers, opener, HSTS, which a browser ignores over plain HTTP),
- * and each header costs Deno's HTTP layer about 2.5 µs of CPU per response:
- * a bare `deno serve` handler measured 20 µs of CPU a request with one header
- * and 45-48 µs with the envelope's eleven, under wrk on 2 cores (docs/benchmarks.md).
- * "full" gives the prediction routes the whole envelope.
+ * "api"), besides Content-Type and X-Request-Id: none. The answer to a POST is
+ * stored by no cache unless it says how long it is fresh (RFC 9111 4.2.1; it
+ * never does), so `Cache-Control: no-store` changes nothing there, and the
+ * other headers of ENVELOPE_HEADERS tell a browser how to treat a document it
+ * loads by GET (framing, sniffing a script or a style, referrers, HSTS). Each
+ * header costs Deno's HTTP layer about 1-2.5 µs of CPU per response under
+ * wrk (docs/benchmarks.md). "full"
+ * gives the prediction routes the whole envelope.
  */
-export const API_HEADERS: readonly (readonly [string, string])[] = [
-  ["cache-control", "no-store"],
-  ["x-content-type-options", "nosniff"],
-];
+export const API_HEADERS: readonly (readonly [string, string])[] = [];
 
 /** Which header set the prediction routes answer with (serve.prediction_headers). */
 export type PredictionHeaders = "api" | "full";

@@ -51,12 +51,28 @@ const dateOf = (line: string): string => line.slice(7, 17);
 
 let lastTs = NaN;
 let lastIso = "";
-/** ISO time of epoch ms, cached: a burst of requests shares the millisecond. */
+let secondStart = NaN;
+let secondPrefix = "";
+/** the epoch ms whose ISO text is `YYYY-MM-DDTHH:MM:SS.mmmZ` (years 0000-9999) */
+const ISO_PLAIN_MAX = 253402300799999;
+
+/**
+ * ISO time of epoch ms, as toISOString writes it, cached: a burst of requests
+ * shares the millisecond, and the millisecond only changes the last digits of
+ * its second's text (a Date and its text per millisecond cost more than the model).
+ */
 function isoOf(ts: number): string {
-  if (ts !== lastTs) {
-    lastIso = new Date(ts).toISOString();
-    lastTs = ts;
+  if (ts === lastTs) return lastIso;
+  if (!(ts >= 0 && ts <= ISO_PLAIN_MAX && Number.isInteger(ts))) lastIso = new Date(ts).toISOString();
+  else {
+    const ms = ts % 1000, second = ts - ms;
+    if (second !== secondStart) {
+      secondPrefix = new Date(second).toISOString().slice(0, 20); // through the "."
+      secondStart = second;
+    }
+    lastIso = secondPrefix + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms + "Z";
   }
+  lastTs = ts;
   return lastIso;
 }
 

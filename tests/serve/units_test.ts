@@ -5,7 +5,8 @@ import { HttpError, mediaType, readBodyText, requestIdFrom } from "../../src/ser
 import { serveCommand } from "../../src/serve/launch.ts";
 import { Metrics, renderMetrics } from "../../src/serve/metrics.ts";
 import { parseCsv, parseMlflowCsv, parseMlflowJson } from "../../src/serve/mlflow.ts";
-import { type LogEntry, logLine, PredictionLog } from "../../src/serve/predlog.ts";
+import { logDay, type LogEntry, logHead, logLine, PredictionLog } from "../../src/serve/predlog.ts";
+import fc from "fast-check";
 import { buildValidator } from "../../src/serve/validation.ts";
 import type { Signature } from "../../src/models/types.ts";
 
@@ -363,4 +364,35 @@ Deno.test("serveCommand grants the prediction log's folder from ORCHARD_PREDICTI
   } finally {
     Deno.env.delete("ORCHARD_PREDICTIONS_DIR");
   }
+});
+
+Deno.test("prediction log: a line's time is toISOString's, whatever the millisecond (cached per second)", () => {
+  const head = (ts: number) => logHead(ts, "r1");
+  const want = (ts: number) => `{"ts":"${new Date(ts).toISOString()}","request_id":"r1"`;
+  // the same second, then its neighbours, then anywhere: every ts alike
+  const base = Date.UTC(2026, 11, 3, 6, 7, 18);
+  for (
+    const ts of [
+      base,
+      base + 1,
+      base + 9,
+      base + 10,
+      base + 99,
+      base + 100,
+      base + 999,
+      base + 1000,
+      base - 1,
+    ]
+  ) {
+    equal(head(ts), want(ts));
+  }
+  fc.assert(
+    fc.property(fc.integer({ min: -62_000_000_000_000, max: 8_640_000_000_000_000 }), (ts) => {
+      equal(head(ts), want(ts));
+      equal(logDay(ts), new Date(ts).toISOString().slice(0, 10));
+    }),
+    { numRuns: 2000 },
+  );
+  equal(head(253402300800000), want(253402300800000)); // year 10000: +010000-01-01...
+  equal(head(1.5), want(1.5));
 });

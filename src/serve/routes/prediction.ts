@@ -14,7 +14,7 @@
  * POST /invocations by method and path straight to their handler, which gives
  * itself the envelope (request id, headers, metrics, error body) in one pass
  * (`enveloped`, envelope.ts `reply`), by default with the API header set
- * (envelope.ts API_HEADERS: the browser-only headers cost more CPU than the model). A request is scored as one table
+ * (Content-Type and X-Request-Id: envelope.ts API_HEADERS). A request is scored as one table
  * (scoring.ts scoreTable: the validator's columns, one Float64Array matrix, one
  * predict), and its answer and log lines are written from the typed arrays
  * (TableWriter) without a Prediction object per record. Other methods on the
