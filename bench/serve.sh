@@ -12,7 +12,10 @@
 # Same requests for all (single records drawn from wa_churn_valid.csv), 32 connections. The four Deno
 # servers run at once (idle ones take no CPU) and wrk visits each in turn, ROUNDS rounds of DURATION
 # seconds each (rotating the order), after a 5 s warm-up each; each round's ratios compare neighbours
-# in time, and the summary takes their medians. The load generator shares the machine's cores.
+# in time, and the summary takes their medians. The load generator shares the machine's cores. Each run
+# also records the server's CPU time per request (/proc/PID/stat, all its threads), reported against bare
+# Hono's in the same round: on a machine whose hypervisor steals time, req/s swings by 2x between rounds
+# while the CPU a request costs does not.
 #
 #   deno task bench:serve                         # 3 rounds of 10 s each
 #   ROUNDS=1 DURATION=5 deno task bench:serve     # a quick check
@@ -113,6 +116,9 @@ wait_up "http://127.0.0.1:$PORT/ready" 60
 wait_up "http://127.0.0.1:$FOREST_PORT/ready" 60
 wait_up "http://127.0.0.1:$BYID_PORT/ready" 60
 
+# the server's CPU time (user + system, all its threads) in clock ticks: what a request costs the machine,
+# which a neighbour's load or the hypervisor's steal does not inflate the way it does wall-clock req/s
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 NAMES=(bare_deno_serve bare_hono orchard_boosting orchard_forest orchard_boosting_by_id)
 PORTS=("$BARE_PORT" "$HONO_PORT" "$PORT" "$FOREST_PORT" "$BYID_PORT")
 SCRIPTS=(predict.lua predict.lua predict.lua predict.lua predict_by_id.lua)
@@ -122,8 +128,10 @@ for i in $(seq 0 $((N - 1))); do run_wrk "${PORTS[$i]}" 5 "${SCRIPTS[$i]}" > /de
 for r in $(seq 1 "$ROUNDS"); do
   for k in $(seq 0 $((N - 1))); do
     i=$(((k + r) % N))
+    c0=$(cpu_ticks "${PIDS[$i]}")
     out=$(run_wrk "${PORTS[$i]}" "$DURATION" "${SCRIPTS[$i]}")
-    echo "{\"round\":$r,\"server\":\"${NAMES[$i]}\",\"wrk\":$out}" >> "$WORK/rounds.ndjson"
+    c1=$(cpu_ticks "${PIDS[$i]}")
+    echo "{\"round\":$r,\"server\":\"${NAMES[$i]}\",\"wrk\":$out,\"cpu_ticks\":$((c1 - c0))}" >> "$WORK/rounds.ndjson"
     echo "round $r ${NAMES[$i]}: $out"
   done
 done
@@ -149,17 +157,21 @@ if [ -z "${SKIP_REF:-}" ]; then
 fi
 
 mkdir -p bench/results
-/usr/bin/python3 - "$WORK/rounds.ndjson" "$ref" "$DURATION" "$CONNS" "$LOAD_BEFORE" "$logged_boosting" "$logged_forest" "$ROUNDS" "$logged_by_id" <<'PY' | tee bench/results/serve.json
+/usr/bin/python3 - "$WORK/rounds.ndjson" "$ref" "$DURATION" "$CONNS" "$LOAD_BEFORE" "$logged_boosting" "$logged_forest" "$ROUNDS" "$logged_by_id" "$(getconf CLK_TCK)" <<'PY' | tee bench/results/serve.json
 import json, sys, statistics as st
 rows = [json.loads(l) for l in open(sys.argv[1])]
 r = json.loads(sys.argv[2])
 rounds = int(sys.argv[8])
+TICK = int(sys.argv[10])
 by = {}
 for x in rows: by.setdefault(x["server"], {})[x["round"]] = x["wrk"]
 errs = lambda x: sum(x["errors"].values())
+cpu = {}
+for x in rows: cpu.setdefault(x["server"], {})[x["round"]] = x["cpu_ticks"] / TICK / x["wrk"]["requests"] * 1e6
 def summary(name):
   runs = [by[name][k] for k in sorted(by[name])]
   return {"rps_median": round(st.median(x["rps"] for x in runs), 1),
+          "server_cpu_us_per_request_median": round(st.median(cpu[name].values()), 1),
           "p99_ms_median": round(st.median(x["p99_ms"] for x in runs), 3),
           "p50_ms_median": round(st.median(x["p50_ms"] for x in runs), 3),
           "requests": sum(x["requests"] for x in runs), "errors": sum(errs(x) for x in runs), "rounds": runs}
@@ -172,6 +184,8 @@ for n in ["orchard_boosting", "orchard_forest", "orchard_boosting_by_id"]:
   fr = [by[n][k]["rps"] / by["bare_hono"][k]["rps"] for k in sorted(by[n])]
   p99 = [by[n][k]["p99_ms"] / by["bare_hono"][k]["p99_ms"] for k in sorted(by[n])]
   o["of_bare_hono_per_round"] = [round(x, 3) for x in fr]
+  # the CPU a request costs against bare Hono's, round by round (the steal-proof view of the same run)
+  o["cpu_per_request_over_bare_hono"] = round(st.median(cpu[n][k] / cpu["bare_hono"][k] for k in sorted(cpu[n])), 2)
   o["of_bare_hono"] = round(st.median(fr), 3)
   o["p99_over_bare_hono_p99_per_round"] = [round(x, 2) for x in p99]
   o["p99_over_bare_hono_p99"] = round(st.median(p99), 2)
