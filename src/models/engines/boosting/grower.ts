@@ -31,13 +31,20 @@ import {
   J_BLOCKS,
   J_GHOFF,
   J_M,
+  J_PEND,
+  J_PFEAT,
+  J_PMID,
+  J_PSRC,
+  J_PSTART,
   J_TYPE,
+  JOB_PART,
   JOB_TREE,
   leafOut,
   MODE_BUILD,
   MODE_NONE,
   MODE_ROOT,
   MODE_SUBTRACT,
+  partitionBlock,
   R_BIN,
   R_CL,
   R_GAIN,
@@ -50,6 +57,7 @@ import {
   R_WR,
   RF,
   SET_WORDS,
+  T_BUF,
   T_C,
   T_END,
   T_FIND,
@@ -61,6 +69,9 @@ import {
   T_SLOT,
   T_START,
 } from "./kernels.ts";
+
+/** Leaves with fewer rows are partitioned on the calling thread (a job's hand-off costs more than half of it saves). */
+const PARALLEL_PARTITION_ROWS = 4096;
 
 export interface GrowSettings {
   /** Infinity for no limit */
@@ -111,6 +122,8 @@ export interface BoostTree {
 /** An open leaf: its rows, totals, bounds, histogram slot, and best split. */
 interface Leaf {
   node: number;
+  /** its rows: rows[start..end) of row buffer `buf` (0: Arena.rows, 1: Arena.rows2) */
+  buf: number;
   start: number;
   end: number;
   depth: number;
@@ -138,10 +151,7 @@ interface Leaf {
 export class TreeGrower {
   private readonly free: number[] = [];
   private readonly feats: Int32Array;
-  /** column-major codes: a partition reads one feature of each of its rows */
-  private readonly colCodes: Uint8Array;
-  private readonly tmp: Int32Array;
-  private readonly lut = new Uint8Array(256);
+  private readonly lut: Uint8Array;
   private ghOff = 0;
   private m = 0;
   private open: Leaf[] = [];
@@ -166,8 +176,7 @@ export class TreeGrower {
     nSlots: number,
   ) {
     this.feats = new Int32Array(d.p);
-    this.tmp = new Int32Array(d.n);
-    this.colCodes = a.colCodes;
+    this.lut = a.lut;
     for (let i = nSlots - 1; i >= 0; i--) this.free.push(i);
   }
 
@@ -176,7 +185,8 @@ export class TreeGrower {
    * gh[ghOff..], splitting only on `features`. `root`: the tree takes every
    * row and a JOB_GRAD_ROOT job (over these features) left the root's
    * histogram in the segments, with these sums.
-   * Calls `onLeaf(rows, start, end, value)` with every leaf's row ids rows[start..end).
+   * Calls `onLeaf(rows, start, end, value)` with every leaf's row ids rows[start..end) (rows: one of
+   * the arena's two row buffers).
    */
   grow(
     sample: Int32Array,
@@ -212,7 +222,7 @@ export class TreeGrower {
       }
     }
     this.ghOff = ghOff;
-    const top = this.newLeaf(0, 0, nRows, 0, G, H, -Infinity, Infinity);
+    const top = this.newLeaf(0, 0, 0, nRows, 0, G, H, -Infinity, Infinity);
     const done: Leaf[] = [];
     this.open = [];
     if (this.canSplit(top)) {
@@ -243,7 +253,7 @@ export class TreeGrower {
       this.giveSlot(leaf);
       const v = leafOut(leaf.G, leaf.H, lambda, leaf.lo, leaf.hi) * lr;
       this.oVal[leaf.node] = v;
-      onLeaf(a.rows, leaf.start, leaf.end, v);
+      onLeaf(leaf.buf ? a.rows2 : a.rows, leaf.start, leaf.end, v);
     }
     this.open = [];
     const n = this.oFeat.length;
@@ -299,6 +309,7 @@ export class TreeGrower {
 
   private newLeaf(
     node: number,
+    buf: number,
     start: number,
     end: number,
     depth: number,
@@ -309,6 +320,7 @@ export class TreeGrower {
   ): Leaf {
     return {
       node,
+      buf,
       start,
       end,
       depth,
@@ -344,6 +356,7 @@ export class TreeGrower {
     job[at + T_FIND] = leaf && find ? 1 : 0;
     if (!leaf) return;
     job[at + T_SLOT] = leaf.slot;
+    job[at + T_BUF] = leaf.buf;
     job[at + T_START] = leaf.start;
     job[at + T_END] = leaf.end;
     job[at + T_G] = leaf.G;
@@ -466,9 +479,10 @@ export class TreeGrower {
         rHi = Math.min(rHi, mv);
       }
     }
-    const L = this.newLeaf(left, leaf.start, mid, leaf.depth + 1, leaf.GL, leaf.HL, lLo, lHi);
+    const L = this.newLeaf(left, 1 - leaf.buf, leaf.start, mid, leaf.depth + 1, leaf.GL, leaf.HL, lLo, lHi);
     const R = this.newLeaf(
       left + 1,
+      1 - leaf.buf,
       mid,
       leaf.end,
       leaf.depth + 1,
@@ -505,26 +519,31 @@ export class TreeGrower {
     return [L, R];
   }
 
-  /** Stable partition of the leaf's rows by the split's lookup table on feature f's codes; returns the first right row. */
+  /**
+   * Stable partition of the leaf's rows by the split's lookup table on feature
+   * f's codes, into the other row buffer (kernels.ts partitionBlock: two
+   * halves, on the executor's threads for a large leaf); returns the first
+   * right row.
+   */
   private partition(leaf: Leaf, f: number): number {
-    const rows = this.a.rows, tmp = this.tmp, lut = this.lut, start = leaf.start, end = leaf.end;
-    const col = this.colCodes, co = f * this.d.n;
-    let l = start, t = 0;
-    for (let i = start; i < end; i++) {
-      const r = rows[i];
-      const left = lut[col[co + r]];
-      // branch-free: the row is written to both places, one cursor advances
-      rows[l] = r;
-      tmp[t] = r;
-      l += left;
-      t += 1 - left;
+    const a = this.a, job = a.job, start = leaf.start, end = leaf.end, mid = start + leaf.CL;
+    job[J_TYPE] = JOB_PART;
+    job[J_PSTART] = start;
+    job[J_PEND] = end;
+    job[J_PMID] = mid;
+    job[J_PFEAT] = f;
+    job[J_PSRC] = leaf.buf;
+    if (end - start >= PARALLEL_PARTITION_ROWS) this.exec.run(2);
+    else {
+      partitionBlock(a, 0);
+      partitionBlock(a, 1);
     }
-    rows.set(tmp.subarray(0, t), l);
     // the histogram's count is exact: a mismatch would be a bug in the split search
-    if (l !== start + leaf.CL) {
-      throw new Error(`boosting: partition found ${l - start} left rows, the histogram ${leaf.CL}`);
+    if (a.part[0] !== a.part[1] + 1) {
+      const found = a.part[0] - start + mid - 1 - a.part[1];
+      throw new Error(`boosting: partition found ${found} left rows, the histogram ${leaf.CL}`);
     }
-    return l;
+    return mid;
   }
 }
 

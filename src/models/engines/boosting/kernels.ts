@@ -36,13 +36,13 @@ export const R_NANCNT = 9;
 export const SET_WORDS = 8;
 
 /** Job kinds and the layout of `Arena.job` (one Float64Array; integers are exact in it). */
-export const JOB_TREE = 1, JOB_GRAD = 2, JOB_APPLY = 3, JOB_GRAD_ROOT = 4;
+export const JOB_TREE = 1, JOB_GRAD = 2, JOB_APPLY = 3, JOB_GRAD_ROOT = 4, JOB_PART = 5;
 export const J_TYPE = 0, J_BLOCKS = 1, J_M = 2;
 export const J_GHOFF = 3;
-/** target A at J_A, target B at J_B: slot, mode, start, end, find, G, H, C, lo, hi */
-export const J_A = 4, J_B = 14;
+/** target A at J_A, target B at J_B: slot, mode, start, end, find, G, H, C, lo, hi, and which row buffer */
+export const J_A = 4, J_B = 15;
 export const T_SLOT = 0, T_MODE = 1, T_START = 2, T_END = 3, T_FIND = 4;
-export const T_G = 5, T_H = 6, T_C = 7, T_LO = 8, T_HI = 9;
+export const T_G = 5, T_H = 6, T_C = 7, T_LO = 8, T_HI = 9, T_BUF = 10;
 /**
  * target modes: no histogram work, build from its rows, its slot (the parent's)
  * minus target A's, or (the root of a tree on every row) the sum of the
@@ -67,7 +67,14 @@ export const J_VLOSS = 13;
 export const TMODE_NONE = 0, TMODE_LEAVES = 1, TMODE_ROUTE = 2;
 /** gradient-and-root job (one output, every row): the features histogrammed (the first J_RM of `feats`) */
 export const J_RM = 8;
-export const JOB_FIELDS = 24;
+/**
+ * partition job (a split leaf's rows, from one row buffer into the other):
+ * its slice [start, end) of buffer J_PSRC, the first right position
+ * (start + its left count, known from the histogram), the split feature;
+ * the split's lookup table is `Arena.lut`
+ */
+export const J_PSTART = 2, J_PEND = 3, J_PMID = 4, J_PFEAT = 5, J_PSRC = 6;
+export const JOB_FIELDS = 32;
 /** rows per histogram block (their codes and gradients gathered first: 8 KB and 4 KB at 32 bytes a row) */
 export const HIST_BLOCK = 256;
 
@@ -105,8 +112,16 @@ export interface Arena {
   words: Int32Array;
   /** column-major codes, n a feature: partitions, and the root's histogram (one feature's bins stay in L1) */
   colCodes: Uint8Array;
-  /** the rows of the tree, each leaf's a contiguous ascending slice */
+  /**
+   * the rows of the tree, each leaf's a contiguous ascending slice of one of
+   * two buffers (a split's children are in the other buffer than their parent)
+   */
   rows: Int32Array;
+  rows2: Int32Array;
+  /** the current split's lookup table: 1 for a code that goes left */
+  lut: Uint8Array;
+  /** the partition job's two blocks' final left cursors */
+  part: Int32Array;
   /** value bins per feature (categorical: one per code, the rare bin included) */
   nBins: Int32Array;
   /** 1 for a categorical feature */
@@ -154,6 +169,8 @@ export interface Arena {
   lStart: Int32Array;
   lEnd: Int32Array;
   lValue: Float64Array;
+  /** and which row buffer holds each leaf's rows */
+  lBuf: Uint8Array;
   /** the validation rows (raw values, row-major) and their raw scores */
   vX: Float64Array;
   vRaw: Float64Array;
@@ -192,6 +209,10 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
     gradRoot(a, job[J_LOSS], job[J_RM], b, b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK), scratch);
     return;
   }
+  if (type === JOB_PART) {
+    partitionBlock(a, b);
+    return;
+  }
   if (type === JOB_APPLY) {
     const tb = job[J_TBLOCKS], k = job[J_K], W = job[J_W];
     if (b < tb) {
@@ -211,10 +232,30 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
   const sa = job[J_A + T_SLOT], sb = job[J_B + T_SLOT], modeB = job[J_B + T_MODE], ghOff = job[J_GHOFF];
   const modeA = job[J_A + T_MODE];
   if (modeA === MODE_BUILD) {
-    build(a, sa, job[J_A + T_START], job[J_A + T_END], j0, j1, ghOff, scratch);
+    build(
+      a,
+      sa,
+      job[J_A + T_BUF] ? a.rows2 : a.rows,
+      job[J_A + T_START],
+      job[J_A + T_END],
+      j0,
+      j1,
+      ghOff,
+      scratch,
+    );
   } else if (modeA === MODE_ROOT) sumSegments(a, sa, j0, j1);
   if (modeB === MODE_BUILD) {
-    build(a, sb, job[J_B + T_START], job[J_B + T_END], j0, j1, ghOff, scratch);
+    build(
+      a,
+      sb,
+      job[J_B + T_BUF] ? a.rows2 : a.rows,
+      job[J_B + T_START],
+      job[J_B + T_END],
+      j0,
+      j1,
+      ghOff,
+      scratch,
+    );
   } else if (modeB === MODE_SUBTRACT) subtract(a, sb, sa, j0, j1);
   if (job[J_A + T_FIND]) findSplits(a, s, 0, J_A, j0, j1, scratch);
   if (job[J_B + T_FIND]) findSplits(a, s, 1, J_B, j0, j1, scratch);
@@ -235,6 +276,7 @@ export function rowStride(p: number): number {
 function build(
   a: Arena,
   slot: number,
+  rows: Int32Array,
   start: number,
   end: number,
   j0: number,
@@ -243,7 +285,7 @@ function build(
   scratch: Scratch,
 ): void {
   const p = a.p, stride = a.stride, nw = stride >> 2, feats = a.feats, hist = a.hist, cnt = a.cnt;
-  const rows = a.rows, words = a.words, gh = a.gh, nBins = a.nBins;
+  const words = a.words, gh = a.gh, nBins = a.nBins;
   const tw = scratch.words, tc = scratch.codes, tg = scratch.gh, lh = scratch.hist, lc = scratch.cnt;
   for (let j = j0; j < j1; j++) {
     const x = feats[j] << 8, nb = nBins[feats[j]];
@@ -461,11 +503,49 @@ export function countAll(a: Arena): void {
 
 /** Adds each leaf's value to output k of its rows that sit at positions [r0, r1) of `rows`. */
 function applyLeaves(a: Arena, k: number, W: number, nLeaves: number, r0: number, r1: number): void {
-  const rows = a.rows, raw = a.raw, ls = a.lStart, le = a.lEnd, lv = a.lValue;
+  const raw = a.raw, ls = a.lStart, le = a.lEnd, lv = a.lValue;
   for (let l = 0; l < nLeaves; l++) {
     const s = ls[l] > r0 ? ls[l] : r0, e = le[l] < r1 ? le[l] : r1, v = lv[l];
+    const rows = a.lBuf[l] ? a.rows2 : a.rows;
     if (W === 1) { for (let i = s; i < e; i++) raw[rows[i]] += v; }
     else for (let i = s; i < e; i++) raw[rows[i] * W + k] += v;
+  }
+}
+
+/**
+ * Block b (0 or 1) of the partition job: the first half of the leaf's slice
+ * read forward, its left rows written from `start` on and its right ones from
+ * the first right position on; the second half read backward, its left rows
+ * written down from just before the first right position and its right ones
+ * down from the end. So every row's place is known without the halves'
+ * counts, the two halves run on any threads, and each side stays ascending
+ * (stable). The final left cursors go to `part` (they meet when the
+ * histogram's left count was right).
+ */
+export function partitionBlock(a: Arena, b: number): void {
+  const job = a.job, start = job[J_PSTART], end = job[J_PEND], mid = job[J_PMID];
+  const fromSecond = job[J_PSRC] === 1;
+  const src = fromSecond ? a.rows2 : a.rows, dst = fromSecond ? a.rows : a.rows2;
+  const col = a.colCodes, co = job[J_PFEAT] * a.n, lut = a.lut, h = start + ((end - start) >> 1);
+  if (b === 0) {
+    let l = start, r = mid;
+    for (let i = start; i < h; i++) {
+      const row = src[i], left = lut[col[co + row]];
+      // branch-free: the row's place is one cursor or the other, and that cursor advances
+      dst[r + (l - r) * left] = row;
+      l += left;
+      r += 1 - left;
+    }
+    a.part[0] = l;
+  } else {
+    let l = mid - 1, r = end - 1;
+    for (let i = end - 1; i >= h; i--) {
+      const row = src[i], left = lut[col[co + row]];
+      dst[r + (l - r) * left] = row;
+      l -= left;
+      r -= 1 - left;
+    }
+    a.part[1] = l;
   }
 }
 

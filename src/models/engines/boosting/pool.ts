@@ -91,6 +91,9 @@ export function createArena(
     words: new Int32Array(codes.buffer),
     colCodes,
     rows: i32(n),
+    rows2: i32(n),
+    lut: u8(256),
+    part: i32(2),
     nBins: share(bins.nBins),
     isCat: share(bins.isCat),
     rareBin: share(bins.rareBin),
@@ -124,6 +127,7 @@ export function createArena(
     lStart: i32(maxNodes),
     lEnd: i32(maxNodes),
     lValue: f64(maxNodes),
+    lBuf: u8(maxNodes),
   };
   if (rootJobs) countAll(a);
   return a;

@@ -421,7 +421,8 @@ export async function boost(
       for (let k = 0; k < W; k++) {
         const feats = fusedFeats ?? sampleFeatures(rng, nf, nCols);
         let nLeaves = 0;
-        const tree = grower.grow(sample, nRows, k * 2 * n, feats, (_rows, start, end, v) => {
+        const tree = grower.grow(sample, nRows, k * 2 * n, feats, (rows, start, end, v) => {
+          arena.lBuf[nLeaves] = rows === arena.rows ? 0 : 1;
           arena.lStart[nLeaves] = start;
           arena.lEnd[nLeaves] = end;
           arena.lValue[nLeaves++] = v;
