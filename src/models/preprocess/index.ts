@@ -412,7 +412,6 @@ export class Preprocessor {
 
   /** Transforms a table by column; missing input columns read as missing values. */
   transform(cols: Columns, rows: number = rowCount(cols)): Matrix {
-    const w = this.width;
     return this.transformByPosition(this.columns.map((spec) => cols[spec.name]), rows);
   }
 
