@@ -37,9 +37,6 @@ export interface PredictionLogOptions {
   append?: (path: string, text: string) => Promise<void>;
 }
 
-/** lines per append of a flush (a flush of more is several appends, one after the other) */
-export const FLUSH_LINES = 100;
-
 async function defaultAppend(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(path, text, { append: true, create: true });
 }
@@ -269,25 +266,17 @@ export class PredictionLog {
     this.pendingParts = [];
     let failed: string[] = [], failedParts: string[] = [];
     for (const [partition, lines] of this.byPartition(batch, parts)) {
-      // in writes of FLUSH_LINES lines: joining and encoding 500 lines holds the worker for about
-      // 0.8 ms, and each await between writes lets the requests queued meanwhile through
-      for (let a = 0; a < lines.length; a += FLUSH_LINES) {
-        const chunk = lines.length <= FLUSH_LINES ? lines : lines.slice(a, a + FLUSH_LINES);
-        const text = chunk.join("\n") + "\n";
-        try {
-          const path = await this.fileFor(partition, text.length);
-          await this.append(path, text);
-          this.files.get(partition)!.bytes += text.length;
-          this.written += chunk.length;
-          this.lastError = null;
-        } catch (e) {
-          // this write and the rest of the partition are retried; what was written stays written
-          this.noteWriteError(e);
-          const rest = a === 0 ? lines : lines.slice(a);
-          failed = failed.concat(rest);
-          failedParts = failedParts.concat(rest.map(() => partition));
-          break;
-        }
+      const text = lines.join("\n") + "\n";
+      try {
+        const path = await this.fileFor(partition, text.length);
+        await this.append(path, text);
+        this.files.get(partition)!.bytes += text.length;
+        this.written += lines.length;
+        this.lastError = null;
+      } catch (e) {
+        this.noteWriteError(e);
+        failed = failed.concat(lines);
+        failedParts = failedParts.concat(lines.map(() => partition));
       }
     }
     if (failed.length) {

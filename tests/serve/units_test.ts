@@ -5,14 +5,7 @@ import { HttpError, mediaType, readBodyText, requestIdFrom } from "../../src/ser
 import { serveCommand } from "../../src/serve/launch.ts";
 import { Metrics, renderMetrics } from "../../src/serve/metrics.ts";
 import { parseCsv, parseMlflowCsv, parseMlflowJson } from "../../src/serve/mlflow.ts";
-import {
-  FLUSH_LINES,
-  logDay,
-  type LogEntry,
-  logHead,
-  logLine,
-  PredictionLog,
-} from "../../src/serve/predlog.ts";
+import { logDay, type LogEntry, logHead, logLine, PredictionLog } from "../../src/serve/predlog.ts";
 import fc from "fast-check";
 import { buildValidator } from "../../src/serve/validation.ts";
 import type { Signature } from "../../src/models/types.ts";
@@ -402,36 +395,4 @@ Deno.test("prediction log: a line's time is toISOString's, whatever the millisec
   );
   equal(head(253402300800000), want(253402300800000)); // year 10000: +010000-01-01...
   equal(head(1.5), want(1.5));
-});
-
-Deno.test("prediction log: a flush writes 100 lines at a time; a failed write is retried from its first line, in order", async () => {
-  const writes: string[] = [];
-  let calls = 0;
-  const dir = await Deno.makeTempDir();
-  const log = new PredictionLog({
-    dir,
-    worker: "w5",
-    flushMs: 60_000,
-    batchSize: 10_000,
-    append: (_p, text) => {
-      // the second write fails once
-      if (++calls === 2) return Promise.reject(new Error("EIO: the disk hiccupped"));
-      writes.push(text);
-      return Promise.resolve();
-    },
-  });
-  for (let i = 0; i < 250; i++) log.push(entry(i));
-  await log.flush();
-  equal(FLUSH_LINES, 100);
-  equal(writes.length, 1);
-  equal(log.stats().written, 100);
-  equal(log.stats().pending, 150);
-  equal(log.stats().writeErrors, 1);
-  await log.flush();
-  equal(log.stats().written, 250);
-  equal(log.stats().pending, 0);
-  const lines = writes.join("").trim().split("\n").map((l) => JSON.parse(l).request_id);
-  deepStrictEqual(lines, Array.from({ length: 250 }, (_, i) => entry(i).requestId));
-  deepStrictEqual(writes.map((w) => w.trim().split("\n").length), [100, 100, 50]);
-  await Deno.remove(dir, { recursive: true });
 });
