@@ -9,16 +9,19 @@
  * adds each record's largest SHAP contributions (explain.ts); without a query
  * string the route does no more than it did before explanations existed.
  *
- * The hot path (issue 14): `predictionRoutes` are mounted on the root app
- * before the envelope middleware, so Hono routes POST /predict and
- * POST /invocations by method and path straight to their handler, which gives
+ * The hot path (issue 14): the two routes are plain handlers of a Request
+ * (`predictionHandlers`). createApp's fetch dispatches POST /predict and
+ * POST /invocations to them by method and path before Hono (routes.ts), and
+ * `predictionRoutes` mounts the same handlers on the root app before the
+ * envelope middleware for an app that is mounted elsewhere. Each handler gives
  * itself the envelope (request id, headers, metrics, error body) in one pass
- * (`enveloped`, envelope.ts `reply`), by default with the API header set
- * (Content-Type and X-Request-Id: envelope.ts API_HEADERS). A request is scored as one table
- * (scoring.ts scoreTable: the validator's columns, one Float64Array matrix, one
- * predict), and its answer and log lines are written from the typed arrays
- * (TableWriter) without a Prediction object per record. Other methods on the
- * two paths get the 405 through the envelope middleware as before.
+ * (`enveloped`, envelope.ts `reply`), by default with Content-Type and
+ * X-Request-Id only (envelope.ts API_HEADERS). A request is scored as one
+ * table (scoring.ts scoreTable: the validator's columns, one Float64Array
+ * matrix, one predict; one record into its model's own buffers), and its
+ * answer and log lines are written from the typed arrays (TableWriter) without
+ * a Prediction object per record. Other methods on the two paths get the 405
+ * through the envelope middleware as before.
  *
  * By entity id (issue 17): for a model trained on a feature service, a
  * /predict record that gives the service's join key (`{"customer_id": "C-1"}`)
