@@ -19,10 +19,12 @@
  * built with c.body, which copied the old 11-header init into a Headers object
  * one at a time. Used together, as here, the init carries the content type alone.
  *
- * The prediction routes (the hot path) are matched before this middleware and
- * give themselves the same envelope with `reply`: the same headers
- * (ENVELOPE_HEADERS, checked against the middleware's by tests/serve/envelope_test.ts),
- * the same request id rule and the same metrics observation, in one function
+ * The prediction routes (the hot path) are dispatched before this middleware
+ * and give themselves the envelope with `reply`: by default Content-Type and
+ * X-Request-Id only (API_HEADERS), with serve.prediction_headers full the same
+ * headers as the middleware's (ENVELOPE_HEADERS, checked against it by
+ * tests/serve/envelope_test.ts); the same request id rule and the same metrics
+ * observation, in one function
  * call and with no Headers object in the init: bench:serve-path timed a
  * Response with these 11 headers in its init at 6-10 µs, with the content type
  * in the init and the other ten appended to the built Response at 1.4-1.7 µs

@@ -1,7 +1,8 @@
 /**
  * The service as one Hono app of small sub-apps: the prediction routes first
- * (the hot path, matched before any middleware, giving themselves the same
- * envelope), the envelope every other response gets (envelope.ts), the error
+ * (the hot path, dispatched by method and path before Hono in the app's fetch,
+ * and matched before any middleware when the app is mounted; they give
+ * themselves the envelope), the envelope every other response gets (envelope.ts), the error
  * policy (errors.ts), then the routes by purpose, each its own app mounted with `app.route()`: ops (/health, /ready,
  * /model, /metrics), prediction (/predict, /invocations), features (/features), docs (/openapi.json,
  * /docs) and admin (/admin/*). `createApp` takes its collaborators explicitly
