@@ -6,6 +6,7 @@ import {
 } from "../../../../src/models/engines/boosting/index.ts";
 import { r2, rocAuc } from "../../../../src/models/metrics.ts";
 import { Rng } from "../../../../src/core/random.ts";
+import { sortValues } from "../../../../src/models/engines/boosting/bins.ts";
 import type { Matrix } from "../../../../src/models/types.ts";
 import { blobs, fromRows, gaussian, xor } from "../forest/helpers.ts";
 
@@ -289,4 +290,37 @@ Deno.test("max_depth and max_leaf_nodes limit the trees; bad params are refused"
   assert.throws(() => new GradientBoostingRegressor({ class_weight: "balanced" }));
   await assert.rejects(() => gb.fit(X, Float64Array.from(y, (v) => v + 0.5)));
   assert.throws(() => gb.predict({ data: new Float64Array(5), rows: 1, cols: 5 }));
+});
+
+Deno.test("binning's radix sort orders values as Float64Array.prototype.sort does (-0 before +0, infinities, ties)", () => {
+  const rng = new Rng(7);
+  const cases: Float64Array[] = [new Float64Array(9000).fill(2.5)];
+  const mixed = new Float64Array(70000);
+  for (let i = 0; i < mixed.length; i++) {
+    const u = rng.next();
+    mixed[i] = u < 0.1
+      ? 0
+      : u < 0.2
+      ? -0
+      : u < 0.22
+      ? Infinity
+      : u < 0.24
+      ? -Infinity
+      : u < 0.3
+      ? Math.round(u * 100) - 30
+      : (rng.next() - 0.5) * 10 ** (rng.next() * 40 - 20);
+  }
+  cases.push(mixed, mixed.subarray(123, 60000), Float64Array.from({ length: 5000 }, (_, i) => i % 3 - 1));
+  for (const c of cases) {
+    const ours = sortValues(Float64Array.from(c)), ref = Float64Array.from(c).sort();
+    assert.equal(ours.length, ref.length);
+    for (let i = 0; i < ref.length; i++) {
+      assert.ok(Object.is(ours[i], ref[i]), `position ${i}: ${ours[i]} vs ${ref[i]}`);
+    }
+  }
+  // in place on a view with an offset
+  const base = Float64Array.from(mixed), ref = Float64Array.from(mixed);
+  sortValues(base.subarray(1000, 65000));
+  ref.subarray(1000, 65000).sort();
+  for (let i = 0; i < ref.length; i++) assert.ok(Object.is(base[i], ref[i]), `view position ${i}`);
 });
