@@ -222,10 +222,11 @@ export function rawScores(fb: FlatBoost, data: ArrayLike<number>, rows: number):
           const v0 = data[o0 + feature[n0]], v1 = data[o1 + feature[n1]];
           const v2 = data[o2 + feature[n2]], v3 = data[o3 + feature[n3]];
           const t0 = threshold[n0], t1 = threshold[n1], t2 = threshold[n2], t3 = threshold[n3];
-          const m0 = child[n0] + (v0 <= t0 ? 0 : v0 > t0 ? 1 : nanRight[n0]);
-          const m1 = child[n1] + (v1 <= t1 ? 0 : v1 > t1 ? 1 : nanRight[n1]);
-          const m2 = child[n2] + (v2 <= t2 ? 0 : v2 > t2 ? 1 : nanRight[n2]);
-          const m3 = child[n3] + (v3 <= t3 ? 0 : v3 > t3 ? 1 : nanRight[n3]);
+          // branch-free: 1 past the threshold, or missing (v !== v) and sent right (a ?: mispredicts)
+          const m0 = child[n0] + (+(v0 > t0) | (nanRight[n0] & +(v0 !== v0)));
+          const m1 = child[n1] + (+(v1 > t1) | (nanRight[n1] & +(v1 !== v1)));
+          const m2 = child[n2] + (+(v2 > t2) | (nanRight[n2] & +(v2 !== v2)));
+          const m3 = child[n3] + (+(v3 > t3) | (nanRight[n3] & +(v3 !== v3)));
           if (m0 === n0 && m1 === n1 && m2 === n2 && m3 === n3) break;
           n0 = m0;
           n1 = m1;

@@ -850,10 +850,11 @@ function routeRaw(a: Arena, k: number, W: number, depth: number, r0: number, r1:
       for (let d = 0; d < depth; d++) {
         const v0 = x[o0 + feat[n0]], v1 = x[o1 + feat[n1]], v2 = x[o2 + feat[n2]], v3 = x[o3 + feat[n3]];
         const t0 = thr[n0], t1 = thr[n1], t2 = thr[n2], t3 = thr[n3];
-        n0 = child[n0] + (v0 <= t0 ? 0 : v0 > t0 ? 1 : nanRight[n0]);
-        n1 = child[n1] + (v1 <= t1 ? 0 : v1 > t1 ? 1 : nanRight[n1]);
-        n2 = child[n2] + (v2 <= t2 ? 0 : v2 > t2 ? 1 : nanRight[n2]);
-        n3 = child[n3] + (v3 <= t3 ? 0 : v3 > t3 ? 1 : nanRight[n3]);
+        // branch-free: 1 past the threshold, or missing (v !== v) and sent right (a ?: mispredicts)
+        n0 = child[n0] + (+(v0 > t0) | (nanRight[n0] & +(v0 !== v0)));
+        n1 = child[n1] + (+(v1 > t1) | (nanRight[n1] & +(v1 !== v1)));
+        n2 = child[n2] + (+(v2 > t2) | (nanRight[n2] & +(v2 !== v2)));
+        n3 = child[n3] + (+(v3 > t3) | (nanRight[n3] & +(v3 !== v3)));
       }
       vRaw[i * W + k] += value[n0];
       vRaw[(i + 1) * W + k] += value[n1];
