@@ -65,9 +65,8 @@ export interface PredictionHandlers {
   invocations: (req: Request) => Promise<Response>;
 }
 
-/** The prediction routes as a Hono app (POST /predict, POST /invocations). */
-export function predictionRoutes(opts: PredictionOptions | PredictionHandlers): Hono<Env> {
-  const h = "predict" in opts ? opts : predictionHandlers(opts);
+/** The prediction handlers as a Hono app (POST /predict, POST /invocations). */
+export function predictionRoutes(h: PredictionHandlers): Hono<Env> {
   const app = new Hono<Env>();
   app.post("/predict", (c) => h.predict(c.req.raw));
   app.post("/invocations", (c) => h.invocations(c.req.raw));
@@ -82,13 +81,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
   const headers = predictionHeaderSet(opts.predictionHeaders ?? "api");
 
   /** Counts the table's predictions and appends one log line per record. */
-  const record = (
-    m: ServedModel,
-    w: TableWriter,
-    rid: string,
-    t: ScoredTable,
-    probs: string[],
-  ) => {
+  const record = (m: ServedModel, w: TableWriter, rid: string, t: ScoredTable, probs: string[]) => {
     w.count(t, metrics);
     if (!log) return;
     const ts = Date.now(), head = logHead(ts, rid), day = logDay(ts);

@@ -7,7 +7,11 @@ import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { ModelHolder } from "../../../src/serve/holder.ts";
 import { Metrics } from "../../../src/serve/metrics.ts";
 import type { LogEntry, PredictionLog } from "../../../src/serve/predlog.ts";
-import { predictionFallbacks, predictionRoutes } from "../../../src/serve/routes/prediction.ts";
+import {
+  predictionFallbacks,
+  predictionHandlers,
+  predictionRoutes,
+} from "../../../src/serve/routes/prediction.ts";
 import { serviceApp } from "../../../src/serve/routes.ts";
 import { dirLoader, sampleRecord, trainFixture } from "../fixture.ts";
 import { counted, post } from "../helpers.ts";
@@ -37,7 +41,10 @@ async function prediction(load = true) {
     },
   } as unknown as PredictionLog;
   // as createApp mounts them: the handlers before the envelope middleware, the 405s after it
-  const app = serviceApp(metrics, predictionRoutes({ holder, metrics, maxBatch: 3, maxBodyBytes: 1000, log }))
+  const app = serviceApp(
+    metrics,
+    predictionRoutes(predictionHandlers({ holder, metrics, maxBatch: 3, maxBodyBytes: 1000, log })),
+  )
     .route("/", predictionFallbacks());
   return { app, holder, metrics, logged };
 }

@@ -397,10 +397,10 @@ export function loadBoosting(bytes: Uint8Array): GradientBoostingClassifier | Gr
     : new GradientBoostingRegressor(s.params).restore(s);
 }
 
-/** [1 - p, p] from a log-odds (or [1] for a one-class model). */
 /** predictRow's one-value buffer: read back at once, so every call can share it (allocating one costs more than the trees) */
 const ROW_VALUE = new Float64Array(1);
 
+/** [1 - p, p] from a log-odds (or [1] for a one-class model). */
 function binaryInto(z: number, K: number, out: Float64Array, o: number): void {
   if (K === 1) {
     out[o] = 1;
