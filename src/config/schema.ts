@@ -318,7 +318,7 @@ export const ServeSchema = z.strictObject({
     "a request body not received in full this long after its headers is answered 408",
   ),
   prediction_headers: z.enum(["api", "full"]).default("api").describe(
-    "headers of /predict and /invocations answers: api (Content-Type and X-Request-Id) or full (also Cache-Control: no-store and the secure headers every other route sends; each header costs about 1-2.5 µs of CPU per response)",
+    "headers of /predict and /invocations answers: api (Content-Type and X-Request-Id; a 200 from /predict to a caller that sent no X-Request-Id has its id in the body and Content-Type alone, Deno's fast path) or full (also Cache-Control: no-store and the secure headers every other route sends; each header costs about 1-2.5 µs of CPU per response)",
   ),
   log_flush_ms: z.number().int().positive().default(1000).describe("prediction log: flush interval"),
   log_batch: z.number().int().positive().default(500).describe("prediction log: lines per write"),

@@ -35,6 +35,9 @@ const PredictionSchema = z.object({
 const PredictResponseSchema = z.object({
   model: z.string(),
   version: z.string(),
+  request_id: z.string().describe(
+    "the caller's X-Request-Id when it is safe, else a new UUID; the prediction log's request_id",
+  ),
   predictions: z.array(PredictionSchema),
 });
 

@@ -240,8 +240,8 @@ function jsonValue(v: unknown): string {
  * integer-like keys come first, ascending), each label's text.
  */
 export class TableWriter {
-  /** `{"model":..,"version":..,"predictions":[` */
-  readonly head: string;
+  /** `{"model":..,"version":..,"request_id":"` */
+  private readonly head: string;
   private readonly inputKeys: string[];
   private readonly inputOrder: number[];
   private readonly orderedNames: string[];
@@ -259,7 +259,7 @@ export class TableWriter {
   private constructor(m: ServedModel) {
     const names = m.validator.columns.map((c) => c.name);
     this.head = '{"model":' + JSON.stringify(m.name) + ',"version":' + JSON.stringify(m.version) +
-      ',"predictions":[';
+      ',"request_id":"';
     this.logTail = ',"model":' + JSON.stringify(m.name) + ',"version":' + JSON.stringify(m.version) +
       ',"inputs":';
     // the order an object built in signature order enumerates its keys in
@@ -281,6 +281,14 @@ export class TableWriter {
     const keys = classes.map(String);
     this.probOrder = order(keys);
     this.probKeys = this.probOrder.map((c, n) => (n ? "," : "{") + JSON.stringify(keys[c]) + ":");
+  }
+
+  /**
+   * `{"model":..,"version":..,"request_id":..,"predictions":[`: /predict's answer up to its first
+   * prediction. A request id is 1-128 of `A-Za-z0-9._:-` or a UUID (http.ts requestIdFrom): JSON text as it is.
+   */
+  headOf(requestId: string): string {
+    return this.head + requestId + '","predictions":[';
   }
 
   static of(m: ServedModel): TableWriter {

@@ -43,7 +43,7 @@ async function error(app: Hono<Env>, path: string, init?: RequestInit) {
   const res = await app.request(path, { ...init, headers: { "x-request-id": "rid-7", ...init?.headers } });
   const text = await res.text();
   equal(noStack(text), true, text);
-  equal(res.headers.get("content-type"), "application/json; charset=utf-8");
+  equal(res.headers.get("content-type"), "application/json");
   return { res, body: JSON.parse(text) };
 }
 

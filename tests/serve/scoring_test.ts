@@ -104,10 +104,18 @@ CASES.forEach((c, i) => {
       const text = await res.text();
       const records = batch.map((r) => m.validator.one(r));
       const perRecord = records.map((r) => m.model.predictRecords([r])[0]);
-      equal(text, JSON.stringify({ model: "churn", version: "7", predictions: perRecord }));
+      equal(
+        text,
+        JSON.stringify({ model: "churn", version: "7", request_id: "req.1", predictions: perRecord }),
+      );
       // one record (an object, not an array) is a table of one row
-      const one = await t.app.request(post("/predict", batch[1]));
-      equal(await one.text(), JSON.stringify({ model: "churn", version: "7", predictions: [perRecord[1]] }));
+      const one = await t.app.request(
+        post("/predict", batch[1], "application/json", { "x-request-id": "r2" }),
+      );
+      equal(
+        await one.text(),
+        JSON.stringify({ model: "churn", version: "7", request_id: "r2", predictions: [perRecord[1]] }),
+      );
 
       const lines = (await logLines(t)).slice(0, batch.length);
       equal(lines.length, batch.length);

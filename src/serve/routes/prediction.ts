@@ -16,7 +16,9 @@
  * envelope middleware for an app that is mounted elsewhere. Each handler gives
  * itself the envelope (request id, headers, metrics, error body) in one pass
  * (`enveloped`, envelope.ts `reply`), by default with Content-Type and
- * X-Request-Id only (envelope.ts API_HEADERS). A request is scored as one
+ * X-Request-Id only (envelope.ts API_HEADERS); a 200 from /predict to a
+ * caller that sent no X-Request-Id names its id in the body and has
+ * Content-Type alone (envelope.ts `lean`, Deno's fast path). A request is scored as one
  * table (scoring.ts scoreTable: the validator's columns, one Float64Array
  * matrix, one predict; one record into its model's own buffers), and its
  * answer and log lines are written from the typed arrays (TableWriter) without
@@ -30,7 +32,7 @@
  * pays one WeakMap lookup for it.
  */
 import { Hono } from "hono";
-import { type Env, type PredictionHeaders, predictionHeaderSet, reply } from "../envelope.ts";
+import { type Env, lean, type PredictionHeaders, predictionHeaderSet, reply } from "../envelope.ts";
 import { allowOnly, errorAnswer, noModel } from "../errors.ts";
 import type { ModelHolder, ServedModel } from "../holder.ts";
 import { HttpError, mediaType, parseJsonBody, readBodyText, requestIdFrom } from "../http.ts";
@@ -79,6 +81,9 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
   const log = opts.log ?? null;
   const features = opts.features ?? null;
   const headers = predictionHeaderSet(opts.predictionHeaders ?? "api");
+  // the api header set: a route whose answer carries its request id in the body answers a caller that
+  // sent no X-Request-Id on Deno's fast path (envelope.ts lean): no header but the content type
+  const leanAnswers = headers.length === 0;
 
   /** Counts the table's predictions and appends one log line per record. */
   const record = (m: ServedModel, w: TableWriter, rid: string, t: ScoredTable, probs: string[]) => {
@@ -91,16 +96,22 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
   /**
    * A handler with the envelope the middleware gives other routes: request id,
    * the headers, the error body, and one metrics observation under `route`.
+   * `idInBody`: the route's answer names its request id in the body, so with
+   * the api header set a 200 to a caller that sent no X-Request-Id is `lean`
+   * (a caller's id is echoed in the header, as on every other answer).
    */
-  const enveloped = (route: string, handle: Handler) => {
+  const enveloped = (route: string, handle: Handler, idInBody: boolean) => {
     // the route's one method: a 200 is always this key
     const answered = requestKey(route, "POST", 200);
+    const leanWhenNoId = idInBody && leanAnswers;
     return async (req: Request): Promise<Response> => {
       const t0 = performance.now();
-      const rid = requestIdFrom(req.headers.get("x-request-id"));
+      const sent = req.headers.get("x-request-id");
+      const rid = requestIdFrom(sent);
       let res: Response;
       try {
-        res = reply(await handle(req, rid), 200, rid, undefined, headers);
+        const text = await handle(req, rid);
+        res = leanWhenNoId && sent === null ? lean(text) : reply(text, 200, rid, undefined, headers);
       } catch (e) {
         const a = errorAnswer(e as Error, rid, route, req.method, route);
         res = reply(a.text, a.status, rid, a.headers, headers);
@@ -132,7 +143,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
     const w = TableWriter.of(m);
     const probs = new Array<string>(t.rows);
-    let out = w.head;
+    let out = w.headOf(rid);
     for (let i = 0; i < t.rows; i++) {
       const p = probs[i] = w.probabilities(t, i);
       const one = w.predictionObject(t, i, p);
@@ -141,7 +152,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     }
     record(m, w, rid, t, probs);
     return out + "]}";
-  });
+  }, true);
 
   const invocations = enveloped("/invocations", async (req, rid) => {
     const type = mediaType(req.headers.get("content-type"));
@@ -166,7 +177,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     }
     record(m, w, rid, t, probs);
     return out + "]}";
-  });
+  }, false); // MLflow's answer is {"predictions": [...]}: its request id stays in the header
 
   return { predict, invocations };
 }

@@ -61,7 +61,7 @@ Deno.test("prediction: /predict answers model, version and one prediction per re
   const res = await app.request(post("/predict", [sampleRecord(1), sampleRecord(2)]));
   equal(res.status, 200);
   const body = await res.json();
-  deepStrictEqual(Object.keys(body), ["model", "version", "predictions"]);
+  deepStrictEqual(Object.keys(body), ["model", "version", "request_id", "predictions"]);
   deepStrictEqual([body.model, body.version, body.predictions.length], ["churn", "2", 2]);
   deepStrictEqual(
     body.predictions,
