@@ -165,7 +165,7 @@ time(
 );
 time("answer text, from the arrays (TableWriter)", 20000, () => {
   const p = w.probabilities(t1, 0);
-  return w.head + w.predictionObject(t1, 0, p) + "]}";
+  return w.headOf("bench") + w.predictionObject(t1, 0, p) + "]}";
 });
 time("log line, per record (logLine)", 20000, () =>
   logLine({
@@ -338,7 +338,7 @@ const tb = scoreTable(m, cols, batchParsed);
 const probs = Array.from({ length: BATCH }, (_, i) => w.probabilities(tb, i));
 Object.assign(after, {
   answer: ms("typed: answer text (TableWriter)", () => {
-    let s = w.head;
+    let s = w.headOf("bench");
     for (let i = 0; i < BATCH; i++) s += (i ? "," : "") + w.predictionObject(tb, i, w.probabilities(tb, i));
     return (s + "]}").length;
   }),
