@@ -122,8 +122,10 @@ Deno.test("prediction log: write errors are counted, retried, and past the cap t
     flushMs: 60_000,
     batchSize: 1000,
     maxPending: 4,
-    append: (_p, text) =>
-      failing ? Promise.reject(new Error("ENOSPC: no space left")) : (written.push(text), Promise.resolve()),
+    append: (_p, bytes) =>
+      failing
+        ? Promise.reject(new Error("ENOSPC: no space left"))
+        : (written.push(new TextDecoder().decode(bytes)), Promise.resolve()),
   });
   // the directory cannot be created either: both paths count as write errors
   for (let i = 0; i < 3; i++) log.push(entry(i));
@@ -139,6 +141,35 @@ Deno.test("prediction log: write errors are counted, retried, and past the cap t
   throws(() => new PredictionLog({ dir: "x", worker: "../evil", flushMs: 1, batchSize: 1 }));
   failing = false;
   await log.close();
+  // the retry writes the lines kept, whole and in order: the two oldest were dropped
+  const ids = written.join("").trim().split("\n").map((l) => JSON.parse(l).request_id);
+  deepStrictEqual(ids, ["r2", "r3", "r4", "r5"]);
+  equal(log.stats().written, 4);
+});
+
+Deno.test("prediction log: lines spanning many chunks, and one larger than a chunk, are written whole, in order, as UTF-8", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = new PredictionLog({ dir, worker: "w5", flushMs: 60_000, batchSize: 100_000 });
+    const big = "Zürich ✓ ".repeat(40_000); // ~400 K UTF-16 units, over 1 MB of UTF-8: its own chunk
+    const entries: LogEntry[] = [];
+    for (let i = 0; i < 3000; i++) {
+      entries.push({
+        ...entry(i),
+        inputs: { x: i, city: i === 1500 ? big : `Zürich-${i}-${"é".repeat(i % 50)}` },
+      });
+    }
+    for (const e of entries) log.push(e);
+    equal(log.stats().pending, 3000);
+    await log.close();
+    const text = await Deno.readTextFile(`${dir}/model=churn/date=2025-01-02/w5-0.ndjson`);
+    const lines = text.split("\n");
+    equal(lines.pop(), "", "ends with a newline");
+    deepStrictEqual(lines, entries.map(logLine));
+    deepStrictEqual(log.stats(), { written: 3000, writeErrors: 0, dropped: 0, pending: 0, lastError: null });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("prediction log: past the cap it drops the oldest down to 90% of it, not one line per push", () => {
