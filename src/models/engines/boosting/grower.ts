@@ -26,22 +26,27 @@ import { midpoint, NAN_BIN } from "../forest/binning.ts";
 import type { BoostBins } from "./bins.ts";
 import {
   type Arena,
+  chunkCount,
   J_A,
   J_B,
   J_BLOCKS,
   J_GHOFF,
   J_M,
+  J_NCA,
+  J_NCB,
   J_PEND,
   J_PFEAT,
   J_PMID,
   J_PSRC,
   J_PSTART,
   J_TYPE,
+  JOB_CHUNKS,
   JOB_PART,
   JOB_TREE,
   leafOut,
   MODE_BUILD,
   MODE_NONE,
+  MODE_REDUCE,
   MODE_ROOT,
   MODE_SUBTRACT,
   partitionBlock,
@@ -366,7 +371,14 @@ export class TreeGrower {
     job[at + T_HI] = leaf.hi;
   }
 
-  /** One tree job on up to two leaves (A, then B), then each searched leaf's best split from the per-feature results. */
+  /**
+   * One tree job on up to two leaves (A, then B), then each searched leaf's
+   * best split from the per-feature results. A large leaf to build is first
+   * histogrammed by row chunks (a JOB_CHUNKS job; kernels.ts chunkCount), and
+   * the tree job sums its partials; a small one is built in the tree job, a
+   * block of features a thread (each block gathers the leaf's rows, so no more
+   * blocks than threads).
+   */
   private runJob(
     A: Leaf,
     modeA: number,
@@ -375,13 +387,26 @@ export class TreeGrower {
     modeB: number,
     findB: boolean,
   ): void {
-    const job = this.a.job, nb = Math.min(this.exec.featureBlocks, this.m);
-    job[J_TYPE] = JOB_TREE;
-    job[J_BLOCKS] = nb;
-    job[J_M] = this.m;
+    const a = this.a, job = a.job, m = this.m, fb = this.exec.featureBlocks;
+    job[J_M] = m;
     job[J_GHOFF] = this.ghOff;
     this.setTarget(J_A, A, modeA, findA);
     this.setTarget(J_B, B, modeB, findB);
+    const ncA = modeA === MODE_BUILD ? chunkCount(A.end - A.start, a.maxChunks) : 1;
+    const ncB = B && modeB === MODE_BUILD ? chunkCount(B.end - B.start, a.maxChunks) : 1;
+    if (ncA > 1 || ncB > 1) {
+      job[J_TYPE] = JOB_CHUNKS;
+      job[J_NCA] = ncA > 1 ? ncA : 0;
+      job[J_NCB] = ncB > 1 ? ncB : 0;
+      this.exec.run(job[J_NCA] + job[J_NCB]);
+      if (ncA > 1) job[J_A + T_MODE] = MODE_REDUCE;
+      if (ncB > 1) job[J_B + T_MODE] = MODE_REDUCE;
+    }
+    const gathers = job[J_A + T_MODE] === MODE_BUILD || job[J_B + T_MODE] === MODE_BUILD;
+    // without a gather, more blocks than threads cost little and balance a descheduled thread's share
+    const nb = Math.min(m, gathers || fb === 1 ? fb : 4 * fb);
+    job[J_TYPE] = JOB_TREE;
+    job[J_BLOCKS] = nb;
     this.exec.run(nb);
     if (findA) this.bestOf(A, 0);
     if (B && findB) this.bestOf(B, 1);

@@ -36,7 +36,7 @@ export const R_NANCNT = 9;
 export const SET_WORDS = 8;
 
 /** Job kinds and the layout of `Arena.job` (one Float64Array; integers are exact in it). */
-export const JOB_TREE = 1, JOB_GRAD = 2, JOB_APPLY = 3, JOB_GRAD_ROOT = 4, JOB_PART = 5;
+export const JOB_TREE = 1, JOB_GRAD = 2, JOB_APPLY = 3, JOB_GRAD_ROOT = 4, JOB_PART = 5, JOB_CHUNKS = 6;
 export const J_TYPE = 0, J_BLOCKS = 1, J_M = 2;
 export const J_GHOFF = 3;
 /** target A at J_A, target B at J_B: slot, mode, start, end, find, G, H, C, lo, hi, and which row buffer */
@@ -49,6 +49,13 @@ export const T_G = 5, T_H = 6, T_C = 7, T_LO = 8, T_HI = 9, T_BUF = 10;
  * segments' histograms from the JOB_GRAD_ROOT job, with the counts of all rows
  */
 export const MODE_NONE = 0, MODE_BUILD = 1, MODE_SUBTRACT = 2, MODE_ROOT = 3;
+/** target mode: the sum, in chunk order, of its row chunks' partial histograms (a JOB_CHUNKS job left them) */
+export const MODE_REDUCE = 4;
+/**
+ * tree and chunk jobs: how many row chunks target A and target B are cut into
+ * (0: not chunked); A's partials are chunks [0, J_NCA), B's the J_NCB after
+ */
+export const J_NCA = 26, J_NCB = 27;
 /** gradient job: loss, outputs, rows */
 export const J_LOSS = 2, J_W = 3, J_N = 4;
 /** gradient job: also write GOSS's score |g h| (summed over outputs) per row */
@@ -81,8 +88,39 @@ export const HIST_BLOCK = 256;
 export const LOSS_SQUARED = 0;
 export const LOSS_BINARY = 1;
 export const LOSS_MULTICLASS = 2;
-/** rows per gradient block, and per segment of the root's histogram (JOB_GRAD_ROOT) */
+/** rows per gradient block, and at most per segment of the root's histogram (JOB_GRAD_ROOT) */
 export const GRAD_BLOCK = 16384;
+
+/**
+ * Segments of the root's histogram over n rows: an even number (two threads
+ * take the same share) of at most GRAD_BLOCK rows, of equal size within a row;
+ * fixed by n alone, so the root's sums do not depend on the threads.
+ */
+export function rootSegments(n: number): number {
+  return Math.max(1, 2 * Math.ceil(n / (2 * GRAD_BLOCK)));
+}
+
+/** The first row of segment (or chunk) q of nq over [0, n). */
+export function cut(n: number, nq: number, q: number): number {
+  return Math.floor((q * n) / nq);
+}
+
+/**
+ * Row chunks of a leaf's histogram. A leaf of CHUNK_MIN_ROWS rows or more is
+ * histogrammed by rows: cut into an even number of chunks of at most
+ * CHUNK_ROWS rows, one partial histogram each (on any thread), summed in chunk
+ * order; so every row is gathered once, and threads balance by claiming
+ * chunks. Smaller leaves are one chunk, histogrammed a block of features a
+ * thread. Either way a bin's sum depends only on the leaf's rows, never on
+ * the number of threads.
+ */
+export const CHUNK_ROWS = 8192, CHUNK_MIN_ROWS = 16384;
+
+/** Chunks of a leaf of `rows` rows (1: not chunked), at most `maxChunks` (even, >= 2). */
+export function chunkCount(rows: number, maxChunks: number): number {
+  if (rows < CHUNK_MIN_ROWS) return 1;
+  return Math.min(maxChunks, 2 * Math.ceil(rows / (2 * CHUNK_ROWS)));
+}
 /** rows per block of the apply job */
 export const APPLY_BLOCK = 8192;
 export const VALID_BLOCK = 2048;
@@ -171,6 +209,11 @@ export interface Arena {
   lValue: Float64Array;
   /** and which row buffer holds each leaf's rows */
   lBuf: Uint8Array;
+  /** per row chunk (chunkCount) its partial histogram, the layout of a slot: (g, h) and counts */
+  chunkHist: Float64Array;
+  chunkCnt: Int32Array;
+  /** the most chunks a leaf is cut into (even; the partials' room) */
+  maxChunks: number;
   /** the validation rows (raw values, row-major) and their raw scores */
   vX: Float64Array;
   vRaw: Float64Array;
@@ -206,7 +249,30 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
   }
   if (type === JOB_GRAD_ROOT) {
     const n = job[J_N];
-    gradRoot(a, job[J_LOSS], job[J_RM], b, b * GRAD_BLOCK, Math.min(n, (b + 1) * GRAD_BLOCK), scratch);
+    const ns = rootSegments(n);
+    gradRoot(a, job[J_LOSS], job[J_RM], b, cut(n, ns, b), cut(n, ns, b + 1), scratch);
+    return;
+  }
+  if (type === JOB_CHUNKS) {
+    // chunk b of target A's rows, or (after A's) of target B's: its partial over all the tree's features
+    const ncA = job[J_NCA],
+      t = b < ncA ? J_A : J_B,
+      q = b < ncA ? b : b - ncA,
+      nq = b < ncA ? ncA : job[J_NCB];
+    const start = job[t + T_START], c = job[t + T_END] - start;
+    build(
+      a,
+      a.chunkHist,
+      a.chunkCnt,
+      b * a.p,
+      job[t + T_BUF] ? a.rows2 : a.rows,
+      start + cut(c, nq, q),
+      start + cut(c, nq, q + 1),
+      0,
+      job[J_M],
+      job[J_GHOFF],
+      scratch,
+    );
     return;
   }
   if (type === JOB_PART) {
@@ -234,7 +300,9 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
   if (modeA === MODE_BUILD) {
     build(
       a,
-      sa,
+      a.hist,
+      a.cnt,
+      sa * a.p,
       job[J_A + T_BUF] ? a.rows2 : a.rows,
       job[J_A + T_START],
       job[J_A + T_END],
@@ -244,10 +312,13 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
       scratch,
     );
   } else if (modeA === MODE_ROOT) sumSegments(a, sa, j0, j1);
+  else if (modeA === MODE_REDUCE) reduceChunks(a, sa, 0, job[J_NCA], j0, j1);
   if (modeB === MODE_BUILD) {
     build(
       a,
-      sb,
+      a.hist,
+      a.cnt,
+      sb * a.p,
       job[J_B + T_BUF] ? a.rows2 : a.rows,
       job[J_B + T_START],
       job[J_B + T_END],
@@ -257,6 +328,7 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
       scratch,
     );
   } else if (modeB === MODE_SUBTRACT) subtract(a, sb, sa, j0, j1);
+  else if (modeB === MODE_REDUCE) reduceChunks(a, sb, job[J_NCA], job[J_NCB], j0, j1);
   if (job[J_A + T_FIND]) findSplits(a, s, 0, J_A, j0, j1, scratch);
   if (job[J_B + T_FIND]) findSplits(a, s, 1, J_B, j0, j1, scratch);
 }
@@ -267,15 +339,19 @@ export function rowStride(p: number): number {
 }
 
 /**
- * The slot's histograms of features feats[j0..j1) over rows[start..end), a
- * block of rows at a time: the block's rows are gathered, then its updates go
- * four features at a time into thread-local bins (the four features' 20 KB stay
- * in L1, and their updates are independent), which are copied to the slot at
- * the end. Each bin adds its rows in row order.
+ * The histograms of features feats[j0..j1) over rows[start..end) into
+ * (hist, cnt) at feature f's place (base + f) * 256 (a slot: base = slot * p;
+ * a chunk's partial: base = chunk * p), a block of rows at a time: the block's
+ * rows are gathered, then its updates go four features at a time into
+ * thread-local bins (the four features' 20 KB stay in L1, and their updates
+ * are independent), which are copied out at the end. Each bin adds its rows
+ * in row order.
  */
 function build(
   a: Arena,
-  slot: number,
+  hist: Float64Array,
+  cnt: Int32Array,
+  base: number,
   rows: Int32Array,
   start: number,
   end: number,
@@ -284,7 +360,7 @@ function build(
   ghOff: number,
   scratch: Scratch,
 ): void {
-  const p = a.p, stride = a.stride, nw = stride >> 2, feats = a.feats, hist = a.hist, cnt = a.cnt;
+  const stride = a.stride, nw = stride >> 2, feats = a.feats;
   const words = a.words, gh = a.gh, nBins = a.nBins;
   const tw = scratch.words, tc = scratch.codes, tg = scratch.gh, lh = scratch.hist, lc = scratch.cnt;
   for (let j = j0; j < j1; j++) {
@@ -361,7 +437,6 @@ function build(
       }
     }
   }
-  const base = slot * p;
   for (let j = j0; j < j1; j++) {
     const f = feats[j], x = f << 8, xs = (base + f) << 8, nb = nBins[f];
     hist.set(lh.subarray(2 * x, 2 * (x + nb)), 2 * xs);
@@ -389,10 +464,41 @@ function subtract(a: Arena, to: number, from: number, j0: number, j1: number): v
   }
 }
 
+/** Slot `to` = the sum of partials [q0, q0 + nq) in chunk order, for features feats[j0..j1). */
+function reduceChunks(a: Arena, to: number, q0: number, nq: number, j0: number, j1: number): void {
+  const p = a.p,
+    hist = a.hist,
+    cnt = a.cnt,
+    feats = a.feats,
+    nBins = a.nBins,
+    ph = a.chunkHist,
+    pc = a.chunkCnt;
+  for (let j = j0; j < j1; j++) {
+    const f = feats[j], xt = (to * p + f) << 8, nb = nBins[f];
+    const x0 = (q0 * p + f) << 8;
+    hist.set(ph.subarray(2 * x0, 2 * (x0 + nb)), 2 * xt);
+    cnt.set(pc.subarray(x0, x0 + nb), xt);
+    hist[2 * (xt + NAN_BIN)] = ph[2 * (x0 + NAN_BIN)];
+    hist[2 * (xt + NAN_BIN) + 1] = ph[2 * (x0 + NAN_BIN) + 1];
+    cnt[xt + NAN_BIN] = pc[x0 + NAN_BIN];
+    for (let q = 1; q < nq; q++) {
+      const xq = ((q0 + q) * p + f) << 8;
+      for (let b = 0; b < nb; b++) {
+        hist[2 * (xt + b)] += ph[2 * (xq + b)];
+        hist[2 * (xt + b) + 1] += ph[2 * (xq + b) + 1];
+        cnt[xt + b] += pc[xq + b];
+      }
+      hist[2 * (xt + NAN_BIN)] += ph[2 * (xq + NAN_BIN)];
+      hist[2 * (xt + NAN_BIN) + 1] += ph[2 * (xq + NAN_BIN) + 1];
+      cnt[xt + NAN_BIN] += pc[xq + NAN_BIN];
+    }
+  }
+}
+
 /** The root's histograms of features feats[j0..j1) in a slot: the segments' sums (in order), all rows' counts. */
 function sumSegments(a: Arena, slot: number, j0: number, j1: number): void {
   const p = a.p, hist = a.hist, cnt = a.cnt, feats = a.feats, nBins = a.nBins, seg = a.seg;
-  const nSeg = Math.ceil(a.n / GRAD_BLOCK), segStride = 2 * p * 256;
+  const nSeg = rootSegments(a.n), segStride = 2 * p * 256;
   for (let j = j0; j < j1; j++) {
     const f = feats[j], x = (slot * p + f) << 8, nb = nBins[f];
     cnt.set(a.rootCnt.subarray(f << 8, (f << 8) + nb), x);

@@ -14,10 +14,11 @@ import type { BoostBins } from "./bins.ts";
 import type { Executor } from "./grower.ts";
 import {
   type Arena,
+  chunkCount,
   countAll,
-  GRAD_BLOCK,
   JOB_FIELDS,
   RF,
+  rootSegments,
   rowStride,
   runBlock,
   Scratch,
@@ -56,6 +57,16 @@ export function slotCount(p: number, maxLeaves: number): number {
   return Math.max(3, Math.min(Number.isFinite(maxLeaves) ? maxLeaves + 1 : cap, cap));
 }
 
+/**
+ * The most row chunks a leaf's histogram is cut into: as many as the whole
+ * data would take, within about 32 MB of partials (room is kept for two
+ * targets' chunks in one job).
+ */
+export function maxChunkCount(n: number, p: number): number {
+  const cap = Math.max(2, 2 * Math.floor((32 << 20) / (p * 256 * 20) / 2));
+  return Math.min(cap, chunkCount(n, Infinity));
+}
+
 /** The arena of one fit: the binned data and every buffer the jobs touch. */
 export function createArena(
   bins: BoostBins,
@@ -72,6 +83,7 @@ export function createArena(
 ): Arena {
   const { n, p } = bins;
   const stride = rowStride(p);
+  const maxChunks = maxChunkCount(n, p), room = maxChunks > 1 ? 2 * maxChunks : 0;
   const codes = u8(n * stride);
   for (let i = 0; i < n; i++) codes.set(bins.codes.subarray(i * p, (i + 1) * p), i * stride);
   const colCodes = u8(n * p);
@@ -121,8 +133,11 @@ export function createArena(
     raw: f64(n * W),
     y: share(y),
     w: share(w),
-    seg: f64(rootJobs ? Math.ceil(n / GRAD_BLOCK) * p * 512 : 0),
-    segGH: f64(rootJobs ? 2 * Math.ceil(n / GRAD_BLOCK) : 0),
+    seg: f64(rootJobs ? rootSegments(n) * p * 512 : 0),
+    segGH: f64(rootJobs ? 2 * rootSegments(n) : 0),
+    chunkHist: f64(room * p * 512),
+    chunkCnt: i32(room * p * 256),
+    maxChunks,
     rootCnt: i32(rootJobs ? p * 256 : 0),
     lStart: i32(maxNodes),
     lEnd: i32(maxNodes),
@@ -196,9 +211,13 @@ export class WorkerPool implements Executor {
 
   run(nBlocks: number): void {
     const ctl = this.ctl;
+    // First a word no thread can claim from, so a worker that read the last job's word (its ticket past that
+    // job's blocks) cannot claim with it once the new, larger count is up: its compare-and-swap would succeed on
+    // the unchanged word, run a block of the new job before the word is published, and count it done early.
+    this.gen = (this.gen + 1) & GEN_MASK;
+    Atomics.store(ctl, C_WORD, (this.gen << TICKET_BITS) | TICKET_MASK);
     Atomics.store(ctl, C_BLOCKS, nBlocks);
     Atomics.store(ctl, C_DONE, 0);
-    this.gen = (this.gen + 1) & GEN_MASK;
     Atomics.store(ctl, C_WORD, this.gen << TICKET_BITS);
     Atomics.notify(ctl, C_WORD);
     for (;;) {

@@ -43,6 +43,7 @@ import {
   LOSS_BINARY,
   LOSS_MULTICLASS,
   LOSS_SQUARED,
+  rootSegments,
   type SplitSettings,
   TMODE_LEAVES,
   TMODE_ROUTE,
@@ -397,9 +398,10 @@ export async function boost(
         job[J_LOSS] = loss;
         job[J_N] = n;
         job[J_RM] = grower.useFeatures(fusedFeats);
-        exec.run(nGradBlocks);
+        const nSeg = rootSegments(n);
+        exec.run(nSeg);
         let G = 0, H = 0;
-        for (let q = 0; q < nGradBlocks; q++) {
+        for (let q = 0; q < nSeg; q++) {
           G += arena.segGH[2 * q];
           H += arena.segGH[2 * q + 1];
         }

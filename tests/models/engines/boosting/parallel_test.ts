@@ -68,3 +68,40 @@ Deno.test("boosting: the same seed gives the same bytes with 1, 2 and 3 threads"
   assert.deepEqual(await binary(2), b1);
   assert.deepEqual(await binary(3), b1);
 });
+
+Deno.test("boosting: leaves histogrammed by row chunks give the same bytes with 1, 2 and 3 threads", async () => {
+  // 40,000 rows: the root's children (and the multiclass root) are cut into row chunks (kernels.ts chunkCount)
+  const n = 40000, p = 16, rng = new Rng(9);
+  const X = new Float64Array(n * p), y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < p; f++) X[i * p + f] = rng.chance(0.03) ? NaN : rng.normal();
+    const z = X[i * p] - 0.7 * X[i * p + 1] + (X[i * p + 2] > 0.3 ? 0.8 : 0) + 0.8 * rng.normal();
+    y[i] = z > 0.9 ? 2 : z > -0.2 ? 1 : 0;
+  }
+  const M: Matrix = { data: X, rows: n, cols: p };
+  assert.ok(n * p >= PARALLEL_MIN_CELLS, "big enough for workers");
+  const fit = async (n_jobs: number, classes: 2 | 3) => {
+    const gb = new GradientBoostingClassifier({
+      max_iter: 5,
+      random_state: 2,
+      early_stopping: false,
+      n_jobs,
+    });
+    await gb.fit(M, classes === 2 ? y.map((v) => (v === 0 ? 0 : 1)) : y);
+    return gb;
+  };
+  for (const classes of [2, 3] as const) {
+    const one = await fit(1, classes);
+    assert.deepEqual((await fit(2, classes)).toBytes(), one.toBytes());
+    assert.deepEqual((await fit(3, classes)).toBytes(), one.toBytes());
+    // the summed partials are the histograms: the trees learned the signal
+    const proba = one.predictProba(M);
+    let ok = 0;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let k = 1; k < classes; k++) if (proba[i * classes + k] > proba[i * classes + best]) best = k;
+      if (best === (classes === 2 ? (y[i] === 0 ? 0 : 1) : y[i])) ok++;
+    }
+    assert.ok(ok / n > 0.7, `accuracy ${ok / n}`);
+  }
+});
