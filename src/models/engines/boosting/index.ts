@@ -17,7 +17,8 @@
 import { UserError } from "../../../core/errors.ts";
 import { Rng } from "../../../core/random.ts";
 import type { Estimator, ExplainScale, FitOptions, Matrix } from "../../types.ts";
-import { type FlatBoost, flattenBoost, rawRowInto, rawScores, sigmoid, softmaxInPlace } from "./flat.ts";
+import { type FlatBoost, flattenBoost, rawScores, sigmoid, softmaxInPlace } from "./flat.ts";
+import { rowScorerOf } from "./compiled.ts";
 import {
   type BoostingParams,
   resolveBoostingParams,
@@ -308,14 +309,15 @@ export class GradientBoostingClassifier extends BaseBoosting {
 
   /** Class probabilities of one row (the serving path); writes into `out` when given. */
   predictProbaRow(x: ArrayLike<number>, out: Float64Array = new Float64Array(this.nClasses)): Float64Array {
-    const fb = this.fittedForRow(x), K = this._nClasses;
+    // the trees as compiled code (compiled.ts): the same sums as rawRowInto, in half the time
+    const score = rowScorerOf(this.fittedForRow(x)), K = this._nClasses;
     if (K > 2) {
-      rawRowInto(fb, x, 0, out, 0);
+      score(x, 0, out, 0);
       softmaxInPlace(out, 0, K);
       return out;
     }
     // the raw score goes through out[0]: a typed array costs 0.5-0.8 µs to allocate in Deno
-    rawRowInto(fb, x, 0, out, 0);
+    score(x, 0, out, 0);
     binaryInto(out[0], K, out, 0);
     return out;
   }
@@ -371,7 +373,7 @@ export class GradientBoostingRegressor extends BaseBoosting {
   }
 
   predictRow(x: ArrayLike<number>): number {
-    rawRowInto(this.fittedForRow(x), x, 0, ROW_VALUE, 0);
+    rowScorerOf(this.fittedForRow(x))(x, 0, ROW_VALUE, 0);
     return ROW_VALUE[0];
   }
 
