@@ -61,6 +61,14 @@ export const J_LOSS = 2, J_W = 3, J_N = 4;
 /** gradient job: also write GOSS's score |g h| (summed over outputs) per row */
 export const J_SCORE = 7;
 /**
+ * gradient jobs (one output): also each block's weighted training loss at the
+ * scores the gradients are taken at (the last round's), over the rows
+ * `LOSS_ROWS` follows, into `tLoss`
+ */
+export const J_TLOSS = 9;
+/** the training loss is followed on at most this many rows, evenly spaced (as HistGradientBoosting does) */
+export const LOSS_ROWS = 10000;
+/**
  * apply job (the current tree's values added to the scores): blocks
  * [0, J_TBLOCKS) are training rows (J_TMODE: by the leaves' row lists, or
  * routed through the tree when it was grown on a sample), the rest validation
@@ -221,6 +229,8 @@ export interface Arena {
   vY: Float64Array;
   vW: Float64Array;
   vLoss: Float64Array;
+  /** per gradient block (or root segment), its rows' training loss and weight (J_TLOSS) */
+  tLoss: Float64Array;
   /** gradient inputs: raw scores (n x W), targets, weights */
   raw: Float64Array;
   y: Float64Array;
@@ -245,12 +255,14 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
     const r0 = b * GRAD_BLOCK, r1 = Math.min(n, (b + 1) * GRAD_BLOCK), W = job[J_W];
     gradients(a, job[J_LOSS], W, n, r0, r1);
     if (job[J_SCORE]) gossScore(a, W, n, r0, r1);
+    if (job[J_TLOSS]) trainLossBlock(a, job[J_LOSS], b, r0, r1);
     return;
   }
   if (type === JOB_GRAD_ROOT) {
     const n = job[J_N];
     const ns = rootSegments(n);
     gradRoot(a, job[J_LOSS], job[J_RM], b, cut(n, ns, b), cut(n, ns, b + 1), scratch);
+    if (job[J_TLOSS]) trainLossBlock(a, job[J_LOSS], b, cut(n, ns, b), cut(n, ns, b + 1));
     return;
   }
   if (type === JOB_CHUNKS) {
@@ -987,6 +999,33 @@ function routeRaw(a: Arena, k: number, W: number, depth: number, r0: number, r1:
 }
 
 const EPS = 1e-15;
+
+/**
+ * The weighted loss (one output) of the followed training rows in [r0, r1) —
+ * all rows up to LOSS_ROWS of them, else rows floor(i n / LOSS_ROWS) — and
+ * their weight, as block q's in `tLoss` (train.ts meanLoss's terms).
+ */
+function trainLossBlock(a: Arena, loss: number, q: number, r0: number, r1: number): void {
+  const raw = a.raw, y = a.y, w = a.w, n = a.n, L = LOSS_ROWS;
+  let s = 0, sw = 0;
+  const all = n <= L;
+  for (let j = all ? r0 : Math.ceil((r0 * L) / n); j < (all ? r1 : L); j++) {
+    const i = all ? j : Math.floor((j * n) / L);
+    if (i >= r1) break;
+    let l: number;
+    if (loss === LOSS_BINARY) {
+      const p = Math.min(1 - EPS, Math.max(EPS, 1 / (1 + Math.exp(-raw[i]))));
+      l = y[i] === 1 ? -Math.log(p) : -Math.log(1 - p);
+    } else {
+      const e = y[i] - raw[i];
+      l = 0.5 * e * e;
+    }
+    s += w[i] * l;
+    sw += w[i];
+  }
+  a.tLoss[2 * q] = s;
+  a.tLoss[2 * q + 1] = sw;
+}
 
 /** Validation rows [r0, r1)'s weighted loss (one output) and weight, as block q's in `vLoss`. */
 function validLoss(a: Arena, loss: number, q: number, r0: number, r1: number): void {

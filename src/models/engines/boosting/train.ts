@@ -32,6 +32,7 @@ import {
   J_RM,
   J_SCORE,
   J_TBLOCKS,
+  J_TLOSS,
   J_TMODE,
   J_TYPE,
   J_VDEPTH,
@@ -42,6 +43,7 @@ import {
   JOB_GRAD_ROOT,
   LOSS_BINARY,
   LOSS_MULTICLASS,
+  LOSS_ROWS,
   LOSS_SQUARED,
   rootSegments,
   type SplitSettings,
@@ -82,10 +84,18 @@ export interface BoostResult {
 }
 
 const EPS = 1e-15;
-/** the training loss is followed on at most this many rows (as HistGradientBoosting does) */
-const LOSS_ROWS = 10000;
 /** how often the loop lets queued events (timers, messages) run */
 const YIELD_EVERY_MS = 250;
+
+/** Weighted loss over weight of blocks' (loss, weight) pairs, summed in block order. */
+function blockSum(pairs: Float64Array, nBlocks: number): number {
+  let s = 0, sw = 0;
+  for (let q = 0; q < nBlocks; q++) {
+    s += pairs[2 * q];
+    sw += pairs[2 * q + 1];
+  }
+  return sw > 0 ? s / sw : 0;
+}
 
 /** Weighted mean loss of raw scores `raw` (n x W) against y, over rows `idx` (or all). */
 export function meanLoss(
@@ -384,6 +394,8 @@ export async function boost(
     const fused = W === 1 && !goss && nSample === n;
     const nVBlocks = Math.ceil(nv / VALID_BLOCK);
     const blockLoss = nv > 0 && W === 1 && p.scoring === "loss";
+    // one output: each round's training loss is summed by blocks in the next round's gradient job
+    const jobLoss = W === 1;
     let lastYield = performance.now();
     for (let r = 0; r < n; r++) sample[r] = r;
     for (let round = 0; round < p.max_iter; round++) {
@@ -398,8 +410,10 @@ export async function boost(
         job[J_LOSS] = loss;
         job[J_N] = n;
         job[J_RM] = grower.useFeatures(fusedFeats);
+        job[J_TLOSS] = jobLoss && round > 0 ? 1 : 0;
         const nSeg = rootSegments(n);
         exec.run(nSeg);
+        if (job[J_TLOSS]) trainLoss.push(blockSum(arena.tLoss, nSeg));
         let G = 0, H = 0;
         for (let q = 0; q < nSeg; q++) {
           G += arena.segGH[2 * q];
@@ -413,7 +427,9 @@ export async function boost(
         job[J_N] = n;
         const gossRound = goss && round >= gossFrom;
         job[J_SCORE] = gossRound ? 1 : 0;
+        job[J_TLOSS] = jobLoss && round > 0 ? 1 : 0;
         exec.run(nGradBlocks);
+        if (job[J_TLOSS]) trainLoss.push(blockSum(arena.tLoss, nGradBlocks));
         if (gossRound) nRows = gossSample(arena.gh, n, W, nTop, nOther, rng, sample, arena.score, gossBucket);
         else if (goss) {
           for (let r = 0; r < n; r++) sample[r] = r;
@@ -448,7 +464,7 @@ export async function boost(
         exec.run(tBlocks + nVBlocks);
         trees.push(tree);
       }
-      trainLoss.push(meanLoss(loss, raw, y, w, W, lossRows));
+      if (!jobLoss) trainLoss.push(meanLoss(loss, raw, y, w, W, lossRows));
       opts.onProgress?.(round + 1, p.max_iter);
       if (valid) {
         let sc: number;
@@ -472,6 +488,8 @@ export async function boost(
         lastYield = performance.now();
       }
     }
+    // the last round's loss (the others' came with the next round's gradients)
+    if (jobLoss && trees.length > 0) trainLoss.push(meanLoss(loss, raw, y, w, W, lossRows));
     const nIter = valid ? Math.max(1, bestRounds) : trees.length / W;
     trees.length = nIter * W;
     return { trees, baseline, nIter, trainLoss, validationScore: validationScores };
