@@ -24,6 +24,7 @@
  * of a float one here). Bin 255 (NAN_BIN) holds the missing values.
  */
 import { NAN_BIN } from "../forest/binning.ts";
+import { type SimdKernels, simdKernels } from "./simd.ts";
 
 /** Fields of one per-(target, feature) split result in `Arena.res`. */
 export const RF = 10;
@@ -222,6 +223,8 @@ export interface Arena {
   chunkCnt: Int32Array;
   /** the most chunks a leaf is cut into (even; the partials' room) */
   maxChunks: number;
+  /** 1: the threads' histogram loops run as WebAssembly SIMD where available (simd.ts) */
+  simd: number;
   /** the validation rows (raw values, row-major) and their raw scores */
   vX: Float64Array;
   vRaw: Float64Array;
@@ -419,6 +422,32 @@ function build(
       }
     }
     let j = j0;
+    const sk = scratch.k;
+    if (sk) {
+      const oc = scratch.oCodes, og = scratch.oGh, oh = scratch.oHist, on = scratch.oCnt;
+      for (; j + 3 < j1; j += 4) {
+        const f0 = feats[j], f1 = feats[j + 1], f2 = feats[j + 2], f3 = feats[j + 3];
+        sk.leaf4(
+          oc,
+          stride,
+          f0,
+          f1,
+          f2,
+          f3,
+          og,
+          oh + (f0 << 12),
+          oh + (f1 << 12),
+          oh + (f2 << 12),
+          oh + (f3 << 12),
+          on + (f0 << 10),
+          on + (f1 << 10),
+          on + (f2 << 10),
+          on + (f3 << 10),
+          k,
+        );
+      }
+      for (; j < j1; j++) sk.leaf1(oc, stride, feats[j], og, oh + (feats[j] << 12), on + (feats[j] << 10), k);
+    }
     for (; j + 3 < j1; j += 4) {
       const f0 = feats[j], f1 = feats[j + 1], f2 = feats[j + 2], f3 = feats[j + 3];
       const x0 = f0 << 8, x1 = f1 << 8, x2 = f2 << 8, x3 = f3 << 8;
@@ -569,6 +598,27 @@ function gradRoot(
   }
   gh.set(tg.subarray(0, 2 * k), 2 * r0);
   let j = 0;
+  const sk = scratch.k;
+  if (sk) {
+    // the features' codes of the segment copied into the module's memory, four at a time
+    const cb = scratch.colBuf, oc = scratch.oCol, og = scratch.oRootGh, oh = scratch.oRootHist;
+    for (; j + 3 < m; j += 4) {
+      for (let u = 0; u < 4; u++) {
+        const c = feats[j + u] * n + r0;
+        cb.set(col.subarray(c, c + k), u * GRAD_BLOCK);
+      }
+      h.fill(0);
+      sk.root4(og, oc, oc + GRAD_BLOCK, oc + 2 * GRAD_BLOCK, oc + 3 * GRAD_BLOCK, oh, k);
+      for (let u = 0; u < 4; u++) storeSeg(seg, h, 512 * u, (base + feats[j + u]) << 9, nBins[feats[j + u]]);
+    }
+    for (; j < m; j++) {
+      const c = feats[j] * n + r0;
+      cb.set(col.subarray(c, c + k), 0);
+      h.fill(0, 0, 512);
+      sk.root1(og, oc, oh, k);
+      storeSeg(seg, h, 0, (base + feats[j]) << 9, nBins[feats[j]]);
+    }
+  }
   for (; j + 3 < m; j += 4) {
     const c0 = feats[j] * n + r0, c1 = feats[j + 1] * n + r0, c2 = feats[j + 2] * n + r0;
     const c3 = feats[j + 3] * n + r0;
@@ -667,24 +717,62 @@ export function partitionBlock(a: Arena, b: number): void {
   }
 }
 
-/** Reusable per-thread buffers: a histogram block's gathered rows, and the categorical search's order. */
+/**
+ * Reusable per-thread buffers: a histogram block's gathered rows, the local
+ * bins, and the categorical search's order. With `simd`, the histogram
+ * buffers are views of the thread's WebAssembly memory (simd.ts), at the byte
+ * offsets `o*`, and `k` holds its kernels; else (or where WebAssembly SIMD is
+ * missing) `k` is null and the JavaScript loops run.
+ */
 export class Scratch {
   readonly words: Int32Array;
   readonly codes: Uint8Array;
-  readonly gh = new Float64Array(2 * HIST_BLOCK);
+  readonly gh: Float64Array;
   readonly order = new Int32Array(256);
   readonly key = new Float64Array(256);
-  /** gradRoot: a segment's (g, h), and four features' (g, h) bins */
-  readonly rootGh = new Float64Array(2 * GRAD_BLOCK);
-  readonly rootHist = new Float64Array(4 * 512);
+  /** gradRoot: a segment's (g, h), four features' (g, h) bins, and (SIMD) four features' codes */
+  readonly rootGh: Float64Array;
+  readonly rootHist: Float64Array;
+  readonly colBuf: Uint8Array;
   /** build: the features' (g, h) bins and counts, feature f's at f * 256 */
   readonly hist: Float64Array;
   readonly cnt: Int32Array;
-  constructor(stride: number, p: number) {
-    this.hist = new Float64Array(p * 512);
-    this.cnt = new Int32Array(p * 256);
-    this.words = new Int32Array((HIST_BLOCK * stride) >> 2);
-    this.codes = new Uint8Array(this.words.buffer);
+  readonly k: SimdKernels | null;
+  readonly oRootGh: number;
+  readonly oGh: number;
+  readonly oRootHist: number;
+  readonly oCol: number;
+  readonly oCodes: number;
+  readonly oHist: number;
+  readonly oCnt: number;
+  constructor(stride: number, p: number, simd = true) {
+    // byte offsets in one buffer, each 16-aligned
+    const sizes = [
+      16 * GRAD_BLOCK,
+      16 * HIST_BLOCK,
+      4 * 4096,
+      4 * GRAD_BLOCK,
+      HIST_BLOCK * stride,
+      p * 4096,
+      p * 1024,
+    ];
+    const at: number[] = [];
+    let bytes = 0;
+    for (const z of sizes) {
+      at.push(bytes);
+      bytes += (z + 15) & ~15;
+    }
+    this.k = simd ? simdKernels(bytes) : null;
+    const buf = this.k ? this.k.memory.buffer : new ArrayBuffer(bytes);
+    [this.oRootGh, this.oGh, this.oRootHist, this.oCol, this.oCodes, this.oHist, this.oCnt] = at;
+    this.rootGh = new Float64Array(buf, at[0], 2 * GRAD_BLOCK);
+    this.gh = new Float64Array(buf, at[1], 2 * HIST_BLOCK);
+    this.rootHist = new Float64Array(buf, at[2], 4 * 512);
+    this.colBuf = new Uint8Array(buf, at[3], 4 * GRAD_BLOCK);
+    this.words = new Int32Array(buf, at[4], (HIST_BLOCK * stride) >> 2);
+    this.codes = new Uint8Array(buf, at[4], HIST_BLOCK * stride);
+    this.hist = new Float64Array(buf, at[5], p * 512);
+    this.cnt = new Int32Array(buf, at[6], p * 256);
   }
 }
 

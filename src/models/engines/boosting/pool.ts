@@ -68,6 +68,13 @@ export function maxChunkCount(n: number, p: number): number {
   return Math.min(cap, chunkCount(n, Infinity));
 }
 
+let useSimd = true;
+
+/** Whether fits started from now on run the histogram loops as WebAssembly SIMD (the default), for tests. */
+export function setSimdKernels(on: boolean): void {
+  useSimd = on;
+}
+
 /** The arena of one fit: the binned data and every buffer the jobs touch. */
 export function createArena(
   bins: BoostBins,
@@ -140,6 +147,7 @@ export function createArena(
     chunkHist: f64(room * p * 512),
     chunkCnt: i32(room * p * 256),
     maxChunks,
+    simd: useSimd ? 1 : 0,
     rootCnt: i32(rootJobs ? p * 256 : 0),
     lStart: i32(maxNodes),
     lEnd: i32(maxNodes),
@@ -154,7 +162,7 @@ export class LocalExecutor implements Executor {
   readonly featureBlocks = 1;
   private readonly scratch: Scratch;
   constructor(private readonly a: Arena, private readonly s: SplitSettings) {
-    this.scratch = new Scratch(a.stride, a.p);
+    this.scratch = new Scratch(a.stride, a.p, a.simd === 1);
   }
   run(nBlocks: number): void {
     for (let b = 0; b < nBlocks; b++) runBlock(this.a, this.s, b, this.scratch);
@@ -184,7 +192,7 @@ export class WorkerPool implements Executor {
   ) {
     // one block per thread: each gathers the leaf's rows for its features, so more blocks gather more
     this.featureBlocks = workers.length + 1;
-    this.scratch = new Scratch(a.stride, a.p);
+    this.scratch = new Scratch(a.stride, a.p, a.simd === 1);
   }
 
   /** Hands the arena to started workers and waits until each is listening. */

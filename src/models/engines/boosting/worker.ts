@@ -26,7 +26,7 @@ const SPIN_MS = 5;
 const scope = self as any;
 scope.onmessage = (e: MessageEvent<WorkerInit>) => {
   const { arena, settings, ctl } = e.data;
-  const scratch = new Scratch(arena.stride, arena.p);
+  const scratch = new Scratch(arena.stride, arena.p, arena.simd === 1);
   scope.postMessage({ type: "ready" } satisfies WorkerReply);
   for (;;) {
     if (Atomics.load(ctl, C_STOP) !== 0) break;
