@@ -18,7 +18,7 @@
  * well (the source would be megabytes, or the nesting deeper than V8's parser
  * takes comfortably) keep rawRowInto.
  */
-import { type FlatBoost, rawRowInto } from "./flat.ts";
+import { type FlatBoost, rawRowInto, rawScores } from "./flat.ts";
 
 /** Adds one row's raw scores (x[xo..]) into out[oo .. oo + width), after setting them to the baseline. */
 export type RowScorer = (x: ArrayLike<number>, xo: number, out: Float64Array, oo: number) => void;
@@ -36,6 +36,20 @@ export function rowScorerOf(fb: FlatBoost): RowScorer {
   let s = scorers.get(fb);
   if (!s) scorers.set(fb, s = compileRowScorer(fb));
   return s;
+}
+
+/**
+ * Raw scores (rows x width, row-major) of a row-major matrix, as rawScores
+ * gives them, bit for bit. A model with set splits is scored row by row by its
+ * compiled code (rawScores walks it row by row too: its four-rows-abreast walk
+ * is for numeric splits); a 10,000-record batch of the bench:serve model took
+ * 17 ms that way against ~11 ms compiled.
+ */
+export function scoreRows(fb: FlatBoost, data: ArrayLike<number>, rows: number): Float64Array {
+  if (!fb.catStart) return rawScores(fb, data, rows);
+  const W = fb.width, p = fb.nFeatures, out = new Float64Array(rows * W), score = rowScorerOf(fb);
+  for (let r = 0; r < rows; r++) score(data, r * p, out, r * W);
+  return out;
 }
 
 /** A double as JavaScript source that evaluates to exactly it. */

@@ -17,8 +17,8 @@
 import { UserError } from "../../../core/errors.ts";
 import { Rng } from "../../../core/random.ts";
 import type { Estimator, ExplainScale, FitOptions, Matrix } from "../../types.ts";
-import { type FlatBoost, flattenBoost, rawScores, sigmoid, softmaxInPlace } from "./flat.ts";
-import { rowScorerOf } from "./compiled.ts";
+import { type FlatBoost, flattenBoost, sigmoid, softmaxInPlace } from "./flat.ts";
+import { rowScorerOf, scoreRows } from "./compiled.ts";
 import {
   type BoostingParams,
   resolveBoostingParams,
@@ -108,7 +108,7 @@ abstract class BaseBoosting implements Estimator {
   /** Raw scores (rows x width): log-odds, per-class logits, or the regression value. */
   rawPredict(X: Matrix): Float64Array {
     const fb = this.checkX(X, "predict");
-    return rawScores(fb, X.data, X.rows);
+    return scoreRows(fb, X.data, X.rows);
   }
 
   protected async fitBoost(X: Matrix, y: Float64Array, opts: BoostingFitOptions = {}): Promise<void> {

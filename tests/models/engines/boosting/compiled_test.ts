@@ -8,8 +8,12 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileRowScorer, rowScorerOf } from "../../../../src/models/engines/boosting/compiled.ts";
-import { type FlatBoost, rawRowInto } from "../../../../src/models/engines/boosting/flat.ts";
+import {
+  compileRowScorer,
+  rowScorerOf,
+  scoreRows,
+} from "../../../../src/models/engines/boosting/compiled.ts";
+import { type FlatBoost, rawRowInto, rawScores } from "../../../../src/models/engines/boosting/flat.ts";
 import {
   GradientBoostingClassifier,
   GradientBoostingRegressor,
@@ -73,6 +77,12 @@ for (const [classes, levels] of [[2, 0], [2, 12], [3, 12], [2, 70], [0, 0], [0, 
     );
     for (const a of AWKWARD) for (const b of AWKWARD) rows.push(Float64Array.of(a, b, a === b ? 0.5 : b));
     same(fb, rows);
+    // a whole matrix (the batch path) as rawScores gives it
+    const matrix = new Float64Array(rows.length * 3);
+    rows.forEach((r, i) => matrix.set(r, 3 * i));
+    const got = scoreRows(fb, matrix, rows.length), want = rawScores(fb, matrix, rows.length);
+    assert.equal(got.length, want.length);
+    for (let i = 0; i < got.length; i++) assert.ok(Object.is(got[i], want[i]), `value ${i}`);
   });
 }
 
