@@ -320,6 +320,9 @@ export const ServeSchema = z.strictObject({
   prediction_headers: z.enum(["api", "full"]).default("api").describe(
     "headers of /predict and /invocations answers: api (Content-Type and X-Request-Id; a 200 from /predict to a caller that sent no X-Request-Id has its id in the body and Content-Type alone, Deno's fast path) or full (also Cache-Control: no-store and the secure headers every other route sends; each header costs about 1-2.5 µs of CPU per response)",
   ),
+  max_semi_space_mb: z.number().int().min(1).max(1024).nullable().default(64).describe(
+    "V8's young-generation semi-space of each worker in MB (deno serve --v8-flags=--max-semi-space-size): at 64 a 10,000-record batch's objects die young instead of being promoted and collected by full GCs (36 vs 72 ms a batch in process), with no change for one-record requests; null: V8's default",
+  ),
   log_flush_ms: z.number().int().positive().default(1000).describe("prediction log: flush interval"),
   log_batch: z.number().int().positive().default(500).describe("prediction log: lines per write"),
   reload_poll_ms: z.number().int().positive().default(5000).describe(

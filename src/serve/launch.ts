@@ -93,10 +93,12 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
   if (opts.configPath) env.ORCHARD_CONFIG = opts.configPath;
   if (opts.sets?.length) env.ORCHARD_SETS = JSON.stringify(opts.sets);
   if (workers) env.DENO_JOBS = String(workers);
+  const semi = config.serve.max_semi_space_mb;
   const args = [
     "serve",
     "--parallel",
     "--no-prompt",
+    ...(semi ? [`--v8-flags=--max-semi-space-size=${semi}`] : []),
     `--host=${host}`,
     `--port=${port}`,
     `--allow-net=${nets.join(",")}`,

@@ -147,6 +147,33 @@ Deno.test("prediction log: write errors are counted, retried, and past the cap t
   equal(log.stats().written, 4);
 });
 
+Deno.test("prediction log: a deferred push runs after the current task, or first thing in a flush; close writes it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = new PredictionLog({ dir, worker: "w6", flushMs: 60_000, batchSize: 1000 });
+    log.later(() => log.push(entry(0)));
+    equal(log.stats().pending, 0, "not before the current task ends");
+    await new Promise((r) => setTimeout(r, 0));
+    equal(log.stats().pending, 1, "after it");
+    log.later(() => log.push(entry(1)));
+    await log.flush(); // at once: the flush runs the deferred push first
+    equal(log.stats().written, 2);
+    log.later(() => log.push(entry(2)));
+    log.later(() => {
+      throw new Error("boom");
+    });
+    const errors = log.stats().writeErrors;
+    await log.close();
+    equal(log.stats().written, 3);
+    equal(log.stats().writeErrors, errors + 1, "the push that threw is counted");
+    const ids = (await Deno.readTextFile(`${dir}/model=churn/date=2025-01-02/w6-0.ndjson`)).trim().split("\n")
+      .map((l) => JSON.parse(l).request_id);
+    deepStrictEqual(ids, ["r0", "r1", "r2"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("prediction log: lines spanning many chunks, and one larger than a chunk, are written whole, in order, as UTF-8", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -378,6 +405,14 @@ Deno.test("launch: deno serve --parallel with least permissions", () => {
   ok(c.args.find((a) => a.startsWith("--allow-env="))!.includes("ORCHARD_ADMIN_TOKEN"));
   deepStrictEqual([c.env.MODEL_URI, c.env.DENO_JOBS], ["models:/churn/3", "2"]);
   equal(serveCommand({ config }).port, 9000);
+  // V8's young generation: serve.max_semi_space_mb (default 64), none with null
+  ok(c.args.includes("--v8-flags=--max-semi-space-size=64"));
+  const v8 = (semi: number | null) =>
+    serveCommand({ config: ConfigSchema.parse({ serve: { max_semi_space_mb: semi } }) }).args.filter((a) =>
+      a.startsWith("--v8-flags")
+    );
+  deepStrictEqual(v8(16), ["--v8-flags=--max-semi-space-size=16"]);
+  deepStrictEqual(v8(null), []);
   throws(() => serveCommand({ config, port: "http" }), /expected a port/);
   throws(() => serveCommand({ config, port: "70000" }), /expected a port/);
 });

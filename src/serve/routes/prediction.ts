@@ -85,12 +85,22 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
   // sent no X-Request-Id on Deno's fast path (envelope.ts lean): no header but the content type
   const leanAnswers = headers.length === 0;
 
-  /** Counts the table's predictions and appends one log line per record. */
+  /**
+   * Counts the table's predictions and appends one log line per record: one
+   * record's at once (its table is the model's reused buffers), a batch's
+   * after its answer is handed over (PredictionLog.later; a batch's table is
+   * its own).
+   */
   const record = (m: ServedModel, w: TableWriter, rid: string, t: ScoredTable, probs: string[]) => {
     w.count(t, metrics);
     if (!log) return;
-    const ts = Date.now(), head = logHead(ts, rid), day = logDay(ts);
-    for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]), day);
+    const ts = Date.now();
+    const push = () => {
+      const head = logHead(ts, rid), day = logDay(ts);
+      for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]), day);
+    };
+    if (t.rows === 1) push();
+    else log.later(push);
   };
 
   /**

@@ -25,8 +25,9 @@ async function prediction(load = true) {
   if (load) await holder.reload();
   const metrics = new Metrics("test");
   const logged: LogEntry[] = [];
-  // the route pushes serialized lines (logLine's text); read back into entries
+  // the route pushes serialized lines (logLine's text), a batch's deferred (later); read back into entries
   const log = {
+    later: (push: () => void) => push(),
     pushLine: (_model: string, line: string) => {
       const o = JSON.parse(line);
       logged.push({
