@@ -51,11 +51,6 @@ export interface ScoredTable {
   columns: unknown[][];
   /** the records as received (parsed JSON), when the caller has them: the log line reuses one whose keys are the signature's */
   raw: readonly unknown[] | null;
-  /**
-   * one record's JSON text as received, when the caller has it (ScoreOptions.text): the log line's
-   * inputs when it holds the validated record exactly (TableWriter.inputs)
-   */
-  text?: string;
   /** the preprocessed matrix (Orchard artifacts) */
   X: Matrix | null;
   /** classification: the predicted class index per row */
@@ -152,8 +147,6 @@ export interface ScoreOptions {
    * done with them before it awaits (the service's handlers are)
    */
   reuse?: boolean;
-  /** the JSON text the one record was parsed from (its body), kept on the table as `text` */
-  text?: string;
 }
 
 /**
@@ -174,7 +167,6 @@ export function scoreTable(
     rows,
     columns,
     raw: raw && raw.length === rows ? raw : null,
-    text: rows === 1 ? opts.text : undefined,
     X: null,
     label: null,
     proba: null,
@@ -313,33 +305,12 @@ export class TableWriter {
    */
   inputs(t: ScoredTable, i: number): string {
     const r = t.raw?.[i];
-    if (r && this.sameKeys(r as Record<string, unknown>)) {
-      return t.text !== undefined && this.asReceived(t, r as Record<string, unknown>)
-        ? t.text
-        : JSON.stringify(r);
-    }
+    if (r && this.sameKeys(r as Record<string, unknown>)) return JSON.stringify(r);
     const cols = t.columns, keys = this.inputKeys, order = this.inputOrder;
     if (keys.length === 0) return "{}";
     let s = "";
     for (let n = 0; n < keys.length; n++) s += keys[n] + jsonValue(cols[order[n]][i]);
     return s + "}";
-  }
-
-  /**
-   * Whether one record's body text can stand for its validated record in the
-   * log: it is one line (no CR or LF, which JSON allows between tokens) and
-   * every validated value is the value received (no coercion, e.g. "yes" ->
-   * true), so the text parses to the validated record, key for key and value
-   * for value, and JSON.stringify (1.3 µs a record) is not needed. The keys
-   * were checked by sameKeys; the text may differ from JSON.stringify's in
-   * spacing, escapes and number spelling, never in what it means.
-   */
-  private asReceived(t: ScoredTable, r: Record<string, unknown>): boolean {
-    const text = t.text!;
-    if (text.indexOf("\n") >= 0 || text.indexOf("\r") >= 0) return false;
-    const cols = t.columns, names = this.orderedNames, order = this.inputOrder;
-    for (let n = 0; n < names.length; n++) if (cols[order[n]][0] !== r[names[n]]) return false;
-    return true;
   }
 
   /** whether a record's own keys, as enumerated, are the signature's names in enumeration order */

@@ -138,20 +138,16 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
       throw new HttpError(415, "expected Content-Type: application/json");
     }
     const explain = explainQuery(req.url);
-    const text = await readBodyText(req, bodyLimits);
-    let body = parseJsonBody(text);
+    let body = parseJsonBody(await readBodyText(req, bodyLimits));
     const m = holder.current;
     if (!m) throw noModel();
     // by entity id (entity.ts): only a model trained on a feature service looks anything up
     const ep = features && entityPlan(m);
     const at = ep && lookupAt(ep, body, maxBatch);
     if (at) body = await joinEntities(ep!, features!, features!.onMissing(m.name), body, at);
-    // reuse: this handler is done with the table before it awaits anything; text: the one record's
-    // body, which its log line may take as it is (TableWriter.inputs)
-    const single = !Array.isArray(body);
-    const t = scoreTable(m, m.validator.table(body, maxBatch), single ? [body] : body as unknown[], {
+    // reuse: this handler is done with the table before it awaits anything
+    const t = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body], {
       reuse: true,
-      text: single && !at ? text : undefined,
     });
     // explained before logging: a model that cannot explain answers 422 and logs nothing
     const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
