@@ -223,8 +223,17 @@ export interface Arena {
   chunkCnt: Int32Array;
   /** the most chunks a leaf is cut into (even; the partials' room) */
   maxChunks: number;
-  /** 1: the threads' histogram loops run as WebAssembly SIMD where available (simd.ts) */
+  /** 1: the threads' histogram loops run as WebAssembly SIMD (simd.ts) over `mem` */
   simd: number;
+  /**
+   * the WebAssembly memory that holds `codes`, `colCodes`, `gh`, `rows`,
+   * `rows2` and the threads' scratch buffers (null: a SharedArrayBuffer
+   * holds them, and the JavaScript loops run)
+   */
+  mem: WebAssembly.Memory | null;
+  /** where thread t's scratch buffers start in that buffer: scratchAt + t * scratchBytes */
+  scratchAt: number;
+  scratchBytes: number;
   /** the validation rows (raw values, row-major) and their raw scores */
   vX: Float64Array;
   vRaw: Float64Array;
@@ -348,9 +357,9 @@ export function runBlock(a: Arena, s: SplitSettings, b: number, scratch: Scratch
   if (job[J_B + T_FIND]) findSplits(a, s, 1, J_B, j0, j1, scratch);
 }
 
-/** Bytes per row of the codes: 16 or 32 for up to 32 features (their rows are copied unrolled), else whole words. */
+/** Bytes per row of the codes: a multiple of 16 (rows are copied 16 bytes at a time; 16 or 32 unrolled in JavaScript). */
 export function rowStride(p: number): number {
-  return p <= 16 ? 16 : p <= 32 ? 32 : (p + 3) & ~3;
+  return (Math.max(1, p) + 15) & ~15;
 }
 
 /**
@@ -389,7 +398,10 @@ function build(
   for (let b0 = start; b0 < end; b0 += HIST_BLOCK) {
     const k = Math.min(end - b0, HIST_BLOCK);
     // gather: independent loads, so the cache misses of sparse rows overlap
-    if (nw === 8) {
+    if (scratch.k) {
+      const go = gh.byteOffset + 8 * ghOff;
+      scratch.k.gather(rows.byteOffset, b0, k, a.codes.byteOffset, stride, go, tc.byteOffset, tg.byteOffset);
+    } else if (nw === 8) {
       for (let i = 0; i < k; i++) {
         const r = rows[b0 + i], so = r << 3, dO = i << 3;
         tw[dO] = words[so];
@@ -600,22 +612,24 @@ function gradRoot(
   let j = 0;
   const sk = scratch.k;
   if (sk) {
-    // the features' codes of the segment copied into the module's memory, four at a time
-    const cb = scratch.colBuf, oc = scratch.oCol, og = scratch.oRootGh, oh = scratch.oRootHist;
+    // the column-major codes are in the module's memory too
+    const oc = col.byteOffset + r0, og = scratch.oRootGh, oh = scratch.oRootHist;
     for (; j + 3 < m; j += 4) {
-      for (let u = 0; u < 4; u++) {
-        const c = feats[j + u] * n + r0;
-        cb.set(col.subarray(c, c + k), u * GRAD_BLOCK);
-      }
       h.fill(0);
-      sk.root4(og, oc, oc + GRAD_BLOCK, oc + 2 * GRAD_BLOCK, oc + 3 * GRAD_BLOCK, oh, k);
+      sk.root4(
+        og,
+        oc + feats[j] * n,
+        oc + feats[j + 1] * n,
+        oc + feats[j + 2] * n,
+        oc + feats[j + 3] * n,
+        oh,
+        k,
+      );
       for (let u = 0; u < 4; u++) storeSeg(seg, h, 512 * u, (base + feats[j + u]) << 9, nBins[feats[j + u]]);
     }
     for (; j < m; j++) {
-      const c = feats[j] * n + r0;
-      cb.set(col.subarray(c, c + k), 0);
       h.fill(0, 0, 512);
-      sk.root1(og, oc, oh, k);
+      sk.root1(og, oc + feats[j] * n, oh, k);
       storeSeg(seg, h, 0, (base + feats[j]) << 9, nBins[feats[j]]);
     }
   }
@@ -730,10 +744,9 @@ export class Scratch {
   readonly gh: Float64Array;
   readonly order = new Int32Array(256);
   readonly key = new Float64Array(256);
-  /** gradRoot: a segment's (g, h), four features' (g, h) bins, and (SIMD) four features' codes */
+  /** gradRoot: a segment's (g, h), and four features' (g, h) bins */
   readonly rootGh: Float64Array;
   readonly rootHist: Float64Array;
-  readonly colBuf: Uint8Array;
   /** build: the features' (g, h) bins and counts, feature f's at f * 256 */
   readonly hist: Float64Array;
   readonly cnt: Int32Array;
@@ -741,39 +754,35 @@ export class Scratch {
   readonly oRootGh: number;
   readonly oGh: number;
   readonly oRootHist: number;
-  readonly oCol: number;
   readonly oCodes: number;
   readonly oHist: number;
   readonly oCnt: number;
-  constructor(stride: number, p: number, simd = true) {
-    // byte offsets in one buffer, each 16-aligned
-    const sizes = [
-      16 * GRAD_BLOCK,
-      16 * HIST_BLOCK,
-      4 * 4096,
-      4 * GRAD_BLOCK,
-      HIST_BLOCK * stride,
-      p * 4096,
-      p * 1024,
-    ];
-    const at: number[] = [];
-    let bytes = 0;
-    for (const z of sizes) {
-      at.push(bytes);
-      bytes += (z + 15) & ~15;
-    }
-    this.k = simd ? simdKernels(bytes) : null;
-    const buf = this.k ? this.k.memory.buffer : new ArrayBuffer(bytes);
-    [this.oRootGh, this.oGh, this.oRootHist, this.oCol, this.oCodes, this.oHist, this.oCnt] = at;
+  /** Thread `thread`'s buffers, in the arena's buffer (and its kernels, when that is a WebAssembly memory). */
+  constructor(a: Arena, thread: number) {
+    const at = scratchLayout(a.stride, a.p).at.map((o) => o + a.scratchAt + thread * a.scratchBytes);
+    this.k = a.mem && a.simd ? simdKernels(a.mem) : null;
+    const buf = a.codes.buffer;
+    [this.oRootGh, this.oGh, this.oRootHist, this.oCodes, this.oHist, this.oCnt] = at;
     this.rootGh = new Float64Array(buf, at[0], 2 * GRAD_BLOCK);
     this.gh = new Float64Array(buf, at[1], 2 * HIST_BLOCK);
     this.rootHist = new Float64Array(buf, at[2], 4 * 512);
-    this.colBuf = new Uint8Array(buf, at[3], 4 * GRAD_BLOCK);
-    this.words = new Int32Array(buf, at[4], (HIST_BLOCK * stride) >> 2);
-    this.codes = new Uint8Array(buf, at[4], HIST_BLOCK * stride);
-    this.hist = new Float64Array(buf, at[5], p * 512);
-    this.cnt = new Int32Array(buf, at[6], p * 256);
+    this.words = new Int32Array(buf, at[3], (HIST_BLOCK * a.stride) >> 2);
+    this.codes = new Uint8Array(buf, at[3], HIST_BLOCK * a.stride);
+    this.hist = new Float64Array(buf, at[4], a.p * 512);
+    this.cnt = new Int32Array(buf, at[5], a.p * 256);
   }
+}
+
+/** A thread's scratch buffers: their byte offsets from its start (16-aligned), and its bytes. */
+export function scratchLayout(stride: number, p: number): { at: number[]; bytes: number } {
+  const sizes = [16 * GRAD_BLOCK, 16 * HIST_BLOCK, 4 * 4096, HIST_BLOCK * stride, p * 4096, p * 1024];
+  const at: number[] = [];
+  let bytes = 0;
+  for (const z of sizes) {
+    at.push(bytes);
+    bytes += (z + 15) & ~15;
+  }
+  return { at, bytes };
 }
 
 /** The best split of each feature feats[j0..j1) for the target at job offset `t`, into res[target]. */

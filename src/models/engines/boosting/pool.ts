@@ -23,10 +23,12 @@ import {
   rowStride,
   runBlock,
   Scratch,
+  scratchLayout,
   SET_WORDS,
   type SplitSettings,
   VALID_BLOCK,
 } from "./kernels.ts";
+import { simdMemory } from "./simd.ts";
 import {
   C_BLOCKS,
   C_DONE,
@@ -88,13 +90,26 @@ export function createArena(
   mono: Int8Array,
   y: Float64Array,
   w: Float64Array,
+  /** threads that will run jobs (each gets scratch buffers) */
+  threads = 1,
 ): Arena {
   const { n, p } = bins;
   const stride = rowStride(p);
   const maxChunks = maxChunkCount(n, p), room = maxChunks > 1 ? 2 * maxChunks : 0;
-  const codes = u8(n * stride);
+  // what the WebAssembly kernels read, and the threads' scratch buffers, in one memory (simd.ts)
+  const parts = [n * stride, n * p, 16 * n * W, 4 * n, 4 * n], at: number[] = [];
+  let bytes = 0;
+  for (const z of parts) {
+    at.push(bytes);
+    bytes += (z + 15) & ~15;
+  }
+  const scratch = scratchLayout(stride, p), scratchAt = bytes;
+  bytes += threads * scratch.bytes;
+  const mem = useSimd ? simdMemory(bytes, canShare) : null;
+  const buf = mem ? mem.buffer : sharedBuffer(bytes);
+  const codes = new Uint8Array(buf, at[0], n * stride);
   for (let i = 0; i < n; i++) codes.set(bins.codes.subarray(i * p, (i + 1) * p), i * stride);
-  const colCodes = u8(n * p);
+  const colCodes = new Uint8Array(buf, at[1], n * p);
   for (let f = 0; f < p; f++) for (let i = 0, o = f; i < n; i++, o += p) colCodes[f * n + i] = bins.codes[o];
   const share = <T extends Int32Array | Float64Array | Uint8Array | Int8Array>(a: T): T => {
     if (!canShare) return a;
@@ -108,17 +123,17 @@ export function createArena(
     p,
     stride,
     codes,
-    words: new Int32Array(codes.buffer),
+    words: new Int32Array(buf, at[0], (n * stride) >> 2),
     colCodes,
-    rows: i32(n),
-    rows2: i32(n),
+    rows: new Int32Array(buf, at[3], n),
+    rows2: new Int32Array(buf, at[4], n),
     lut: u8(256),
     part: i32(2),
     nBins: share(bins.nBins),
     isCat: share(bins.isCat),
     rareBin: share(bins.rareBin),
     mono: share(mono),
-    gh: f64(2 * n * W),
+    gh: new Float64Array(buf, at[2], 2 * n * W),
     hist: f64(nSlots * p * 512),
     cnt: i32(nSlots * p * 256),
     feats: i32(p),
@@ -147,7 +162,10 @@ export function createArena(
     chunkHist: f64(room * p * 512),
     chunkCnt: i32(room * p * 256),
     maxChunks,
-    simd: useSimd ? 1 : 0,
+    simd: mem ? 1 : 0,
+    mem,
+    scratchAt,
+    scratchBytes: scratch.bytes,
     rootCnt: i32(rootJobs ? p * 256 : 0),
     lStart: i32(maxNodes),
     lEnd: i32(maxNodes),
@@ -162,7 +180,7 @@ export class LocalExecutor implements Executor {
   readonly featureBlocks = 1;
   private readonly scratch: Scratch;
   constructor(private readonly a: Arena, private readonly s: SplitSettings) {
-    this.scratch = new Scratch(a.stride, a.p, a.simd === 1);
+    this.scratch = new Scratch(a, 0);
   }
   run(nBlocks: number): void {
     for (let b = 0; b < nBlocks; b++) runBlock(this.a, this.s, b, this.scratch);
@@ -192,14 +210,14 @@ export class WorkerPool implements Executor {
   ) {
     // one block per thread: each gathers the leaf's rows for its features, so more blocks gather more
     this.featureBlocks = workers.length + 1;
-    this.scratch = new Scratch(a.stride, a.p, a.simd === 1);
+    this.scratch = new Scratch(a, 0);
   }
 
   /** Hands the arena to started workers and waits until each is listening. */
   static async start(a: Arena, s: SplitSettings, workers: Worker[]): Promise<WorkerPool> {
     const pool = new WorkerPool(a, s, workers);
     try {
-      await Promise.all(workers.map((wk) =>
+      await Promise.all(workers.map((wk, i) =>
         new Promise<void>((resolve, reject) => {
           wk.onmessage = (e: MessageEvent<WorkerReply>) => {
             if (e.data.type === "ready") resolve();
@@ -209,7 +227,7 @@ export class WorkerPool implements Executor {
             e.preventDefault();
             reject(new Error(`boosting worker: ${e.message}`));
           };
-          wk.postMessage({ arena: a, settings: s, ctl: pool.ctl } satisfies WorkerInit);
+          wk.postMessage({ arena: a, settings: s, ctl: pool.ctl, thread: i + 1 } satisfies WorkerInit);
         })
       ));
     } catch (err) {

@@ -19,6 +19,8 @@ export interface WorkerInit {
   arena: Arena;
   settings: SplitSettings;
   ctl: Int32Array;
+  /** the worker's thread number (1, 2, ...; the main thread is 0): which scratch buffers are its */
+  thread: number;
 }
 
 export type WorkerReply = { type: "ready" } | { type: "error"; message: string };

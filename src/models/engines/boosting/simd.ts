@@ -132,9 +132,32 @@ function leafFn(U: number): Fn {
   return { name: `leaf${U}`, params: 4 + 3 * U, locals: [[4, I32], [1, V128]], code: loop(i, k, body) };
 }
 
-/** The module: its memory imported as e.m. */
-export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
-  const fns = [rootFn(4), rootFn(1), leafFn(4), leafFn(1)];
+/**
+ * gather(rows, b0, k, codes, stride, gh, tc, tg): rows i < k of the row list
+ * (i32s at rows, from index b0): row r's `stride` code bytes (a multiple of
+ * 16) from codes + stride r to tc + stride i, its (g, h) from gh + 16 r to
+ * tg + 16 i. Locals i, r, src, dst, q.
+ */
+function gatherFn(): Fn {
+  const rows = 0, b0 = 1, k = 2, codes = 3, stride = 4, gh = 5, tc = 6, tg = 7;
+  const i = 8, r = 9, src = 10, dst = 11, q = 12;
+  const body = [
+    ...[...get(rows), ...get(b0), ...get(i), ADD, ...i32c(2), SHL, ADD, ...i32load(0), ...set(r)],
+    ...[...get(tg), ...get(i), ...i32c(4), SHL, ADD, ...get(gh), ...get(r), ...i32c(4), SHL, ADD],
+    ...[...vload(0), ...vstore(0)],
+    ...[...get(codes), ...get(r), ...get(stride), MUL, ADD, ...set(src)],
+    ...[...get(tc), ...get(i), ...get(stride), MUL, ADD, ...set(dst), ...i32c(0), ...set(q)],
+    // 16 bytes at a time up to stride
+    ...[0x02, 0x40, 0x03, 0x40, ...get(q), ...get(stride), GE_U, 0x0d, 1],
+    ...[...get(dst), ...get(q), ADD, ...get(src), ...get(q), ADD, ...vload(0), ...vstore(0)],
+    ...[...get(q), ...i32c(16), ADD, ...set(q), 0x0c, 0, 0x0b, 0x0b],
+  ];
+  return { name: "gather", params: 8, locals: [[5, I32]], code: loop(i, k, body) };
+}
+
+/** The module: its memory imported as e.m (shared and up to 4 GB when `shared`). */
+export function simdModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
+  const fns = [rootFn(4), rootFn(1), leafFn(4), leafFn(1), gatherFn()];
   const types = fns.map((fn) => [0x60, ...vec(Array.from({ length: fn.params }, () => [I32])), 0]);
   const bodies = fns.map((fn) => {
     const b = [...vec(fn.locals.map(([cnt, t]) => [...uleb(cnt), t])), ...fn.code, 0x0b];
@@ -150,7 +173,10 @@ export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
     0,
     0,
     ...section(1, vec(types)),
-    ...section(2, vec([[...name("e"), ...name("m"), 0x02, 0x00, 1]])),
+    ...section(
+      2,
+      vec([[...name("e"), ...name("m"), 0x02, ...(shared ? [0x03, 1, ...uleb(65536)] : [0x00, 1])]]),
+    ),
     ...section(3, vec(fns.map((_, i) => uleb(i)))),
     ...section(7, vec(fns.map((fn, i) => [...name(fn.name), 0x00, ...uleb(i)]))),
     ...section(10, vec(bodies)),
@@ -180,24 +206,56 @@ export interface SimdKernels {
     k: number,
   ): void;
   leaf1(tc: number, stride: number, f0: number, tg: number, h0: number, n0: number, k: number): void;
+  gather(
+    rows: number,
+    b0: number,
+    k: number,
+    codes: number,
+    stride: number,
+    gh: number,
+    tc: number,
+    tg: number,
+  ): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+const compiled: (WebAssembly.Module | null | undefined)[] = [undefined, undefined];
 
-/** The kernels over a new memory of `bytes` bytes, or null where WebAssembly SIMD is not available. */
-export function simdKernels(bytes: number): SimdKernels | null {
-  if (compiled === undefined) {
+function moduleOf(shared: boolean): WebAssembly.Module | null {
+  const s = shared ? 1 : 0;
+  if (compiled[s] === undefined) {
     try {
-      const b = simdModuleBytes();
-      compiled = typeof WebAssembly !== "undefined" && WebAssembly.validate(b)
+      const b = simdModuleBytes(shared);
+      compiled[s] = typeof WebAssembly !== "undefined" && WebAssembly.validate(b)
         ? new WebAssembly.Module(b)
         : null;
     } catch {
-      compiled = null;
+      compiled[s] = null;
     }
   }
-  if (!compiled) return null;
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
-  const x = new WebAssembly.Instance(compiled, { e: { m: memory } }).exports as unknown as SimdKernels;
-  return { memory, root4: x.root4, root1: x.root1, leaf4: x.leaf4, leaf1: x.leaf1 };
+  return compiled[s]!;
+}
+
+/** Memories past this size are not made (wasm32 addresses 4 GB). */
+const MAX_BYTES = 4 * 1024 ** 3 - 65536;
+
+/**
+ * A memory of at least `bytes` bytes for the kernels (shared when `shared`),
+ * or null where WebAssembly SIMD is not available or the size is too large.
+ */
+export function simdMemory(bytes: number, shared: boolean): WebAssembly.Memory | null {
+  if (bytes > MAX_BYTES || !moduleOf(shared)) return null;
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages, shared } as WebAssembly.MemoryDescriptor);
+  } catch {
+    return null;
+  }
+}
+
+/** The kernels over a memory from `simdMemory`. */
+export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
+  const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+  const x = new WebAssembly.Instance(moduleOf(shared)!, { e: { m: memory } })
+    .exports as unknown as SimdKernels;
+  return { memory, root4: x.root4, root1: x.root1, leaf4: x.leaf4, leaf1: x.leaf1, gather: x.gather };
 }

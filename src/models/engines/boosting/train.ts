@@ -349,6 +349,10 @@ export async function boost(
     const maxNodes = 2 * Math.min(settings.maxLeaves, Math.ceil(n / settings.minSamplesLeaf) + 1);
     const goss = p.data_sample_strategy === "goss";
     const nSample = p.subsample < 1 ? Math.max(1, Math.round(p.subsample * n)) : n;
+    if (n * nf < PARALLEL_MIN_CELLS) {
+      for (const wk of workers) wk.terminate();
+      workers = [];
+    }
     const arena = createArena(
       binned,
       W,
@@ -360,11 +364,8 @@ export async function boost(
       settings.monotone ?? new Int8Array(nf),
       y,
       w,
+      workers.length + 1,
     );
-    if (n * nf < PARALLEL_MIN_CELLS) {
-      for (const wk of workers) wk.terminate();
-      workers = [];
-    }
     let exec: Executor;
     if (workers.length > 0) {
       pool = await WorkerPool.start(arena, split, workers);

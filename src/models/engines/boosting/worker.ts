@@ -25,8 +25,8 @@ const SPIN_MS = 5;
 // deno-lint-ignore no-explicit-any
 const scope = self as any;
 scope.onmessage = (e: MessageEvent<WorkerInit>) => {
-  const { arena, settings, ctl } = e.data;
-  const scratch = new Scratch(arena.stride, arena.p, arena.simd === 1);
+  const { arena, settings, ctl, thread } = e.data;
+  const scratch = new Scratch(arena, thread);
   scope.postMessage({ type: "ready" } satisfies WorkerReply);
   for (;;) {
     if (Atomics.load(ctl, C_STOP) !== 0) break;

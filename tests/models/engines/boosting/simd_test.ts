@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { GradientBoostingClassifier } from "../../../../src/models/engines/boosting/index.ts";
-import { Scratch } from "../../../../src/models/engines/boosting/kernels.ts";
 import { setSimdKernels } from "../../../../src/models/engines/boosting/pool.ts";
-import { simdModuleBytes } from "../../../../src/models/engines/boosting/simd.ts";
+import { simdKernels, simdMemory, simdModuleBytes } from "../../../../src/models/engines/boosting/simd.ts";
 import { Rng } from "../../../../src/core/random.ts";
 import type { Matrix } from "../../../../src/models/types.ts";
 
-Deno.test("simd: the module validates, and a thread's scratch gets its kernels", () => {
-  assert.ok(WebAssembly.validate(simdModuleBytes()));
-  assert.ok(new Scratch(32, 30).k !== null);
-  assert.equal(new Scratch(32, 30, false).k, null);
+Deno.test("simd: the module validates (shared memory or not), and a memory gets its kernels", () => {
+  assert.ok(WebAssembly.validate(simdModuleBytes(false)));
+  assert.ok(WebAssembly.validate(simdModuleBytes(true)));
+  const mem = simdMemory(1 << 20, true);
+  assert.ok(mem !== null && mem.buffer instanceof SharedArrayBuffer);
+  assert.equal(typeof simdKernels(mem).gather, "function");
 });
 
 Deno.test("simd: the WebAssembly histogram loops give the JavaScript loops' model bytes, 1 and 2 threads", async () => {
