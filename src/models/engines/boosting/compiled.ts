@@ -24,7 +24,7 @@ import { type FlatBoost, rawRowInto, rawScores } from "./flat.ts";
 export type RowScorer = (x: ArrayLike<number>, xo: number, out: Float64Array, oo: number) => void;
 
 /** nodes in one generated function: TurboFan optimizes functions up to a bytecode size, so trees are grouped */
-const NODES_PER_FUNCTION = 2_000;
+const NODES_PER_FUNCTION = 400;
 /** past these the ensemble is walked by rawRowInto (compiling would take long and the code be large) */
 const MAX_NODES = 200_000;
 const MAX_DEPTH = 64;
