@@ -709,6 +709,14 @@ export function partitionBlock(a: Arena, b: number): void {
   const fromSecond = job[J_PSRC] === 1;
   const src = fromSecond ? a.rows2 : a.rows, dst = fromSecond ? a.rows : a.rows2;
   const col = a.colCodes, co = job[J_PFEAT] * a.n, lut = a.lut, h = start + ((end - start) >> 1);
+  const sk = a.mem && a.simd ? kernelsOf(a.mem) : null;
+  if (sk) {
+    // the same loop in the module (simd.ts part): the row lists, codes and lookup table are in its memory
+    const s0 = src.byteOffset, d0 = dst.byteOffset, cf = col.byteOffset + co, lt = lut.byteOffset;
+    if (b === 0) a.part[0] = sk.part(s0, d0, cf, lt, start, h - start, start, mid, 1);
+    else a.part[1] = sk.part(s0, d0, cf, lt, end - 1, end - h, mid - 1, end - 1, -1);
+    return;
+  }
   if (b === 0) {
     let l = start, r = mid;
     for (let i = start; i < h; i++) {
@@ -760,7 +768,7 @@ export class Scratch {
   /** Thread `thread`'s buffers, in the arena's buffer (and its kernels, when that is a WebAssembly memory). */
   constructor(a: Arena, thread: number) {
     const at = scratchLayout(a.stride, a.p).at.map((o) => o + a.scratchAt + thread * a.scratchBytes);
-    this.k = a.mem && a.simd ? simdKernels(a.mem) : null;
+    this.k = a.mem && a.simd ? kernelsOf(a.mem) : null;
     const buf = a.codes.buffer;
     [this.oRootGh, this.oGh, this.oRootHist, this.oCodes, this.oHist, this.oCnt] = at;
     this.rootGh = new Float64Array(buf, at[0], 2 * GRAD_BLOCK);
@@ -771,6 +779,15 @@ export class Scratch {
     this.hist = new Float64Array(buf, at[4], a.p * 512);
     this.cnt = new Int32Array(buf, at[5], a.p * 256);
   }
+}
+
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+/** This thread's instance of the kernels over an arena's memory (one per memory and thread). */
+function kernelsOf(mem: WebAssembly.Memory): SimdKernels {
+  let k = instances.get(mem);
+  if (!k) instances.set(mem, k = simdKernels(mem));
+  return k;
 }
 
 /** A thread's scratch buffers: their byte offsets from its start (16-aligned), and its bytes. */

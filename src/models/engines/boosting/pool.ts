@@ -97,7 +97,7 @@ export function createArena(
   const stride = rowStride(p);
   const maxChunks = maxChunkCount(n, p), room = maxChunks > 1 ? 2 * maxChunks : 0;
   // what the WebAssembly kernels read, and the threads' scratch buffers, in one memory (simd.ts)
-  const parts = [n * stride, n * p, 16 * n * W, 4 * n, 4 * n], at: number[] = [];
+  const parts = [n * stride, n * p, 16 * n * W, 4 * n, 4 * n, 256], at: number[] = [];
   let bytes = 0;
   for (const z of parts) {
     at.push(bytes);
@@ -127,7 +127,7 @@ export function createArena(
     colCodes,
     rows: new Int32Array(buf, at[3], n),
     rows2: new Int32Array(buf, at[4], n),
-    lut: u8(256),
+    lut: new Uint8Array(buf, at[5], 256),
     part: i32(2),
     nBins: share(bins.nBins),
     isCat: share(bins.isCat),

@@ -52,7 +52,7 @@ const name = (s: string): number[] => vec([...new TextEncoder().encode(s)].map((
 const I32 = 0x7f, V128 = 0x7b;
 const get = (i: number) => [0x20, ...uleb(i)], set = (i: number) => [0x21, ...uleb(i)];
 const i32c = (v: number) => [0x41, ...sleb(v)];
-const ADD = 0x6a, MUL = 0x6c, SHL = 0x74, GE_U = 0x4f;
+const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, SHL = 0x74, GE_U = 0x4f;
 const load8 = [0x2d, 0, 0];
 const i32load = (off: number) => [0x28, 2, ...uleb(off)], i32store = (off: number) => [0x36, 2, ...uleb(off)];
 const vload = (off: number) => [0xfd, 0x00, 4, ...uleb(off)],
@@ -62,6 +62,8 @@ const F64X2_ADD = [0xfd, 0xf0, 0x01];
 interface Fn {
   name: string;
   params: number;
+  /** returns an i32 (its last local's value is left on the stack by `code`) */
+  returns?: boolean;
   /** locals after the params: [count, type] */
   locals: [number, number][];
   code: number[];
@@ -155,10 +157,53 @@ function gatherFn(): Fn {
   return { name: "gather", params: 8, locals: [[5, I32]], code: loop(i, k, body) };
 }
 
+/**
+ * part(src, dst, colf, lut, i, count, l, r, step) -> l: kernels.ts
+ * partitionBlock's loop: `count` rows of the row list at src (i32s), from
+ * index i by step (1 or -1); row's code at colf + row, its side lut[code]
+ * (1: left); placed at dst index l (left) or r, that cursor moved by step.
+ * Locals c, row, left.
+ */
+function partFn(): Fn {
+  const src = 0,
+    dst = 1,
+    colf = 2,
+    lut = 3,
+    i = 4,
+    count = 5,
+    l = 6,
+    r = 7,
+    step = 8,
+    c = 9,
+    row = 10,
+    left = 11;
+  const body = [
+    ...[...get(src), ...get(i), ...i32c(2), SHL, ADD, ...i32load(0), ...set(row)],
+    ...[...get(lut), ...get(colf), ...get(row), ADD, ...load8, ADD, ...load8, ...set(left)],
+    // dst[r + (l - r) * left] = row
+    ...[...get(dst), ...get(r), ...get(l), ...get(r), SUB, ...get(left), MUL, ADD, ...i32c(2), SHL, ADD],
+    ...[...get(row), ...i32store(0)],
+    ...[...get(l), ...get(step), ...get(left), MUL, ADD, ...set(l)],
+    ...[...get(r), ...get(step), ADD, ...get(step), ...get(left), MUL, SUB, ...set(r)],
+    ...[...get(i), ...get(step), ADD, ...set(i)],
+  ];
+  return {
+    name: "part",
+    params: 9,
+    returns: true,
+    locals: [[3, I32]],
+    code: [...loop(c, count, body), ...get(l)],
+  };
+}
+
 /** The module: its memory imported as e.m (shared and up to 4 GB when `shared`). */
 export function simdModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
-  const fns = [rootFn(4), rootFn(1), leafFn(4), leafFn(1), gatherFn()];
-  const types = fns.map((fn) => [0x60, ...vec(Array.from({ length: fn.params }, () => [I32])), 0]);
+  const fns = [rootFn(4), rootFn(1), leafFn(4), leafFn(1), gatherFn(), partFn()];
+  const types = fns.map((fn) => [
+    0x60,
+    ...vec(Array.from({ length: fn.params }, () => [I32])),
+    ...(fn.returns ? [1, I32] : [0]),
+  ]);
   const bodies = fns.map((fn) => {
     const b = [...vec(fn.locals.map(([cnt, t]) => [...uleb(cnt), t])), ...fn.code, 0x0b];
     return [...uleb(b.length), ...b];
@@ -216,6 +261,17 @@ export interface SimdKernels {
     tc: number,
     tg: number,
   ): void;
+  part(
+    src: number,
+    dst: number,
+    colf: number,
+    lut: number,
+    i: number,
+    count: number,
+    l: number,
+    r: number,
+    step: number,
+  ): number;
 }
 
 const compiled: (WebAssembly.Module | null | undefined)[] = [undefined, undefined];
@@ -257,5 +313,13 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
   const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
   const x = new WebAssembly.Instance(moduleOf(shared)!, { e: { m: memory } })
     .exports as unknown as SimdKernels;
-  return { memory, root4: x.root4, root1: x.root1, leaf4: x.leaf4, leaf1: x.leaf1, gather: x.gather };
+  return {
+    memory,
+    root4: x.root4,
+    root1: x.root1,
+    leaf4: x.leaf4,
+    leaf1: x.leaf1,
+    gather: x.gather,
+    part: x.part,
+  };
 }
