@@ -1114,6 +1114,16 @@ function routeRaw(a: Arena, k: number, W: number, depth: number, r0: number, r1:
 
 const EPS = 1e-15;
 
+/** One row's loss (one output): log loss of the clipped sigmoid for binary, half the squared error otherwise. */
+function rowLoss(loss: number, raw: number, y: number): number {
+  if (loss === LOSS_BINARY) {
+    const p = Math.min(1 - EPS, Math.max(EPS, 1 / (1 + Math.exp(-raw))));
+    return y === 1 ? -Math.log(p) : -Math.log(1 - p);
+  }
+  const e = y - raw;
+  return 0.5 * e * e;
+}
+
 /**
  * The weighted loss (one output) of the followed training rows in [r0, r1) —
  * all rows up to LOSS_ROWS of them, else rows floor(i n / LOSS_ROWS) — and
@@ -1126,15 +1136,7 @@ function trainLossBlock(a: Arena, loss: number, q: number, r0: number, r1: numbe
   for (let j = all ? r0 : Math.ceil((r0 * L) / n); j < (all ? r1 : L); j++) {
     const i = all ? j : Math.floor((j * n) / L);
     if (i >= r1) break;
-    let l: number;
-    if (loss === LOSS_BINARY) {
-      const p = Math.min(1 - EPS, Math.max(EPS, 1 / (1 + Math.exp(-raw[i]))));
-      l = y[i] === 1 ? -Math.log(p) : -Math.log(1 - p);
-    } else {
-      const e = y[i] - raw[i];
-      l = 0.5 * e * e;
-    }
-    s += w[i] * l;
+    s += w[i] * rowLoss(loss, raw[i], y[i]);
     sw += w[i];
   }
   a.tLoss[2 * q] = s;
@@ -1146,15 +1148,7 @@ function validLoss(a: Arena, loss: number, q: number, r0: number, r1: number): v
   const raw = a.vRaw, y = a.vY, w = a.vW;
   let s = 0, sw = 0;
   for (let i = r0; i < r1; i++) {
-    let l: number;
-    if (loss === LOSS_BINARY) {
-      const p = Math.min(1 - EPS, Math.max(EPS, 1 / (1 + Math.exp(-raw[i]))));
-      l = y[i] === 1 ? -Math.log(p) : -Math.log(1 - p);
-    } else {
-      const e = y[i] - raw[i];
-      l = 0.5 * e * e;
-    }
-    s += w[i] * l;
+    s += w[i] * rowLoss(loss, raw[i], y[i]);
     sw += w[i];
   }
   a.vLoss[2 * q] = s;
