@@ -95,12 +95,9 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     w.count(t, metrics);
     if (!log) return;
     const ts = Date.now();
-    const push = () => {
-      const head = logHead(ts, rid), day = logDay(ts);
-      for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]), day);
-    };
-    if (t.rows === 1) push();
-    else log.later(push);
+    // no closure for one record: the hot path
+    if (t.rows === 1) pushLines(log, m, w, rid, t, probs, ts);
+    else log.later(() => pushLines(log, m, w, rid, t, probs, ts));
   };
 
   /**
@@ -190,6 +187,20 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
   }, false); // MLflow's answer is {"predictions": [...]}: its request id stays in the header
 
   return { predict, invocations };
+}
+
+/** The log lines of a scored table, one per record, stamped `ts`. */
+function pushLines(
+  log: PredictionLog,
+  m: ServedModel,
+  w: TableWriter,
+  rid: string,
+  t: ScoredTable,
+  probs: string[],
+  ts: number,
+): void {
+  const head = logHead(ts, rid), day = logDay(ts);
+  for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]), day);
 }
 
 /** The 405s of the prediction paths (other methods), mounted after the envelope middleware. */
