@@ -235,13 +235,17 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
     return out;
   };
 
+  const fill = compileFill(names, tests);
+
   /** records -> one array per column; `index` false: a single record (its problems carry no index) */
   const columnsOf = (values: unknown[], indexed: boolean): unknown[][] => {
     const n = values.length;
     const cols = new Array<unknown[]>(width);
     for (let j = 0; j < width; j++) cols[j] = new Array(n);
+    // the compiled loop takes every record the tests pass; from the first it refuses, the loop below
+    const first = fill ? fill(values, cols) : 0;
     let sink: FieldProblem[] | null = null;
-    for (let i = 0; i < n; i++) {
+    for (let i = first; i < n; i++) {
       const value = values[i];
       if (isRecord(value)) {
         let j = 0;
@@ -288,6 +292,47 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
       return columnsOf(values, true);
     },
   };
+}
+
+/** Writes records into the columns while every value passes its test; the index of the first that does not, or the count. */
+type Fill = (values: unknown[], cols: unknown[][]) => number;
+
+/** up to this many columns a signature's fill is compiled (a wider one keeps the generic loop) */
+const MAX_COMPILED_WIDTH = 256;
+
+/**
+ * The batch loop of `table` compiled for one signature: each key read with
+ * its name as a literal, which V8 serves from the shape every record parsed
+ * from the same body shares, where `value[names[j]]` with j varying is a
+ * megamorphic lookup per cell; each test a constant callee it can inline.
+ * bench:serve-path, 19 columns, alternating runs: 10,000 records 11.6/11.1 -> 0.9/1.3 ms,
+ * one record 1.0 -> 0.4 µs.
+ */
+function compileFill(names: readonly string[], tests: readonly Accepts[]): Fill | null {
+  const width = names.length;
+  if (width === 0 || width > MAX_COMPILED_WIDTH) return null;
+  let tested = "", columns = "", body = "";
+  for (let j = 0; j < width; j++) {
+    tested += `const t${j} = tests[${j}];`;
+    columns += `const c${j} = cols[${j}];`;
+    // JSON.stringify: a name is a safe string literal whatever its characters
+    body += `v = r[${JSON.stringify(names[j])}]; if (!t${j}(v)) return i; c${j}[i] = v;`;
+  }
+  const make = new Function(
+    "tests",
+    `"use strict"; ${tested} return function fill(values, cols) {
+      ${columns}
+      const n = values.length;
+      for (let i = 0; i < n; i++) {
+        const r = values[i];
+        if (typeof r !== "object" || r === null || Array.isArray(r)) return i;
+        let v;
+        ${body}
+      }
+      return n;
+    };`,
+  );
+  return make(tests) as Fill;
 }
 
 function notRecords(value: unknown): HttpError {

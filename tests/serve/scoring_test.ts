@@ -227,6 +227,48 @@ Deno.test("scoring: the compiled validator takes and refuses exactly what the zo
   throws(() => v.table(new Array(11).fill({}), 10), /over the limit of 10/);
 });
 
+Deno.test("scoring: the compiled batch loop reads any column name, and a wide signature keeps the generic loop", () => {
+  // names that are no identifier: each becomes a string literal in the compiled loop
+  const awkward = ['a"b', "c\\d", "constructor", "__proto__", "line\u2028sep", "", "${x}`"];
+  const wide = Array.from({ length: 300 }, (_, j) => `f${j}`);
+  for (const names of [awkward, wide]) {
+    const signature: Signature = {
+      inputs: names.map((name) => ({ name, kind: "numeric" as const, nullable: true })),
+      target: { name: "y", kind: "regression" },
+    };
+    const v = buildValidator(signature);
+    // parsed from JSON, as a body is: "__proto__" is then an own key
+    const good = JSON.parse(
+      JSON.stringify([0, 1, 2].map((i) => Object.fromEntries(names.map((n, j) => [n, i * 10 + j])))),
+    );
+    deepStrictEqual(v.table(good, 10), names.map((_, j) => [j, 10 + j, 20 + j]));
+    // one bad value in the middle record: the same 422 as zod's, naming it
+    const bad = JSON.parse(JSON.stringify(good));
+    bad[1][names[1]] = "x";
+    throws(() => v.table(bad, 10), (e: HttpError) => {
+      equal(e.status, 422);
+      deepStrictEqual(e.details, [{
+        record: 1,
+        field: names[1],
+        message: 'expected a number, got string "x"',
+      }]);
+      return true;
+    });
+    // a missing key is missing, not read from the prototype ("constructor"); the problems are zod's
+    // (zod itself names no missing "__proto__")
+    const missing = JSON.parse(JSON.stringify(good));
+    for (const n of names) delete missing[2][n];
+    const zodFields = [
+      ...new Set(v.record.safeParse(missing[2]).error!.issues.map((i) => String(i.path[0]))),
+    ];
+    throws(() => v.table(missing, 10), (e: HttpError) => {
+      equal(e.status, 422);
+      deepStrictEqual(e.details!.map((d) => d.field), zodFields.slice(0, 100)); // at most 100 problems reported
+      return zodFields.includes("constructor") || !names.includes("constructor");
+    });
+  }
+});
+
 Deno.test("scoring: cleanup", async () => {
   await Deno.remove(root, { recursive: true });
 });
