@@ -235,29 +235,30 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
     return out;
   };
 
-  const fill = compileFill(names, tests);
+  /** the test-and-store loop: compiled per signature, else the same loop over the names */
+  const fill: Fill = compileFill(names, tests) ?? ((values, cols, from) => {
+    for (let i = from; i < values.length; i++) {
+      const value = values[i];
+      if (!isRecord(value)) return i;
+      for (let j = 0; j < width; j++) {
+        const v = value[names[j]];
+        if (!tests[j](v)) return i;
+        cols[j][i] = v;
+      }
+    }
+    return values.length;
+  });
 
   /** records -> one array per column; `index` false: a single record (its problems carry no index) */
   const columnsOf = (values: unknown[], indexed: boolean): unknown[][] => {
     const n = values.length;
     const cols = new Array<unknown[]>(width);
     for (let j = 0; j < width; j++) cols[j] = new Array(n);
-    // the compiled loop takes every record the tests pass; from the first it refuses, the loop below
-    const first = fill ? fill(values, cols) : 0;
     let sink: FieldProblem[] | null = null;
-    for (let i = first; i < n; i++) {
-      const value = values[i];
-      if (isRecord(value)) {
-        let j = 0;
-        for (; j < width; j++) {
-          const v = value[names[j]];
-          if (!tests[j](v)) break;
-          cols[j][i] = v;
-        }
-        if (j === width) continue;
-      }
+    // fill takes the records the tests pass; each one it stops at goes through zod
+    for (let i = fill(values, cols, 0); i < n; i = fill(values, cols, i + 1)) {
       sink ??= [];
-      const r = check(value, indexed ? i : undefined, sink);
+      const r = check(values[i], indexed ? i : undefined, sink);
       if (r) { for (let j = 0; j < width; j++) cols[j][i] = r[names[j]]; }
     }
     if (sink?.length) fail(sink);
@@ -294,8 +295,11 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
   };
 }
 
-/** Writes records into the columns while every value passes its test; the index of the first that does not, or the count. */
-type Fill = (values: unknown[], cols: unknown[][]) => number;
+/**
+ * Writes records from `from` on into the columns while every value passes its
+ * test; the index of the first record that does not, or the count.
+ */
+type Fill = (values: unknown[], cols: unknown[][], from: number) => number;
 
 /** up to this many columns a signature's fill is compiled (a wider one keeps the generic loop) */
 const MAX_COMPILED_WIDTH = 256;
@@ -320,10 +324,10 @@ function compileFill(names: readonly string[], tests: readonly Accepts[]): Fill 
   }
   const make = new Function(
     "tests",
-    `"use strict"; ${tested} return function fill(values, cols) {
+    `"use strict"; ${tested} return function fill(values, cols, from) {
       ${columns}
       const n = values.length;
-      for (let i = 0; i < n; i++) {
+      for (let i = from; i < n; i++) {
         const r = values[i];
         if (typeof r !== "object" || r === null || Array.isArray(r)) return i;
         let v;
