@@ -1,15 +1,15 @@
 /**
  * `deno task serve [--port N] [--model URI] [--workers N]`: runs the
- * prediction service (src/serve/app.ts) under `deno serve --parallel` with
- * least permissions. The model comes from --model, else MODEL_URI, else
+ * prediction service (src/serve/runner.ts: worker isolates sharing the port,
+ * with idle and slow connections timed out) with least permissions. The model comes from --model, else MODEL_URI, else
  * serve.model_uri (models:/churn@champion); the port from --port, else PORT,
  * else serve.port. SIGTERM/SIGINT are passed on; the workers flush the
  * prediction log before exiting.
  *
  * The service's stderr passes through this task line by line, so that a
  * start that cannot succeed is one line and exit 2: a model that cannot be
- * loaded (the worker's `serve: cannot start: ...` line) or a port in use
- * (deno serve's AddrInUse error and its stack, replaced by one line). This
+ * loaded, or a port in use (the runner's `serve: cannot start: ...` line;
+ * an AddrInUse error with its stack is replaced by one line too). This
  * task has no network permission to probe the port itself, and a probe would
  * race with whoever binds it next anyway.
  */
@@ -40,7 +40,7 @@ async function forwardStderr(
       fatal ??= m[1];
       continue;
     }
-    if (line.startsWith("deno serve: Listening on ")) { // up: say what listens, once
+    if (line.startsWith("serve: listening on ")) { // up: say what listens, once
       console.error(banner);
       continue;
     }
@@ -71,7 +71,7 @@ function splitLines(): TransformStream<string, string> {
 export const spec = defineTask({
   name: "serve",
   description:
-    "Serve predictions over HTTP: Hono under `deno serve --parallel` (POST /predict, POST /invocations,\n" +
+    "Serve predictions over HTTP: a Hono app in worker isolates sharing the port (POST /predict, POST /invocations,\n" +
     "GET /health /ready /model /metrics /openapi.json /docs, POST /admin/reload with ORCHARD_ADMIN_TOKEN).",
   options: {
     port: { type: "string", description: "port (default: PORT, else serve.port)", valueName: "n" },

@@ -300,7 +300,7 @@ export const ServeSchema = z.strictObject({
   host: z.string().min(1).default("0.0.0.0").describe("address the service listens on"),
   port: z.number().int().min(0).max(65535).default(8000).describe("port the service listens on"),
   workers: z.number().int().positive().nullable().default(null).describe(
-    "deno serve --parallel workers; null: one per core",
+    "worker isolates sharing the port; null: one per core",
   ),
   max_batch: z.number().int().positive().default(10_000).describe(
     "most records in one request (413 over it)",
@@ -317,11 +317,17 @@ export const ServeSchema = z.strictObject({
   read_timeout_ms: z.number().int().positive().default(10_000).describe(
     "a request body not received in full this long after its headers is answered 408",
   ),
+  idle_timeout_ms: z.number().int().positive().default(5_000).describe(
+    "a connection with no request in progress this long is closed: an idle keep-alive, headers that never complete, or an answer its client does not read (deno task serve; `deno serve` of src/serve/app.ts cannot)",
+  ),
+  max_connections: z.number().int().positive().default(4_096).describe(
+    "connections each worker holds at once; one past that is closed as it arrives (deno task serve)",
+  ),
   prediction_headers: z.enum(["api", "full"]).default("api").describe(
     "headers of /predict and /invocations answers: api (Content-Type and X-Request-Id; a 200 from /predict to a caller that sent no X-Request-Id has its id in the body and Content-Type alone, Deno's fast path) or full (also Cache-Control: no-store and the secure headers every other route sends; each header costs about 1-2.5 µs of CPU per response)",
   ),
   max_semi_space_mb: z.number().int().min(1).max(1024).nullable().default(64).describe(
-    "V8's young-generation semi-space of each worker in MB (deno serve --v8-flags=--max-semi-space-size): at 64 a 10,000-record batch's objects die young instead of being promoted and collected by full GCs (36 vs 72 ms a batch in process), with no change for one-record requests; null: V8's default",
+    "V8's young-generation semi-space of each worker in MB (--v8-flags=--max-semi-space-size): at 64 a 10,000-record batch's objects die young instead of being promoted and collected by full GCs (36 vs 72 ms a batch in process), with no change for one-record requests; null: V8's default",
   ),
   log_flush_ms: z.number().int().positive().default(1000).describe("prediction log: flush interval"),
   log_batch: z.number().int().positive().default(500).describe("prediction log: lines per write"),

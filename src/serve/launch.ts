@@ -1,6 +1,7 @@
 /**
- * The `deno serve` command line for `deno task serve`: --parallel workers,
- * and only the permissions the service needs (listen on one address; read
+ * The command line for `deno task serve`: runner.ts (worker isolates sharing
+ * the port, each timing out idle and slow connections) with only the
+ * permissions the service needs (listen on one address; read
  * the config, models, store and the Swagger UI package; write the prediction
  * log and the store's folder; the online feature store's folder, or its Redis
  * address; a fixed list of environment variables).
@@ -36,7 +37,7 @@ export interface LaunchOptions {
   workers?: number | null;
   /** --set overrides, passed on as ORCHARD_SETS (JSON) */
   sets?: string[];
-  /** the app module (default src/serve/app.ts beside this file) */
+  /** the service's main module (default src/serve/runner.ts beside this file) */
   entry?: string;
 }
 
@@ -61,16 +62,17 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
   const port = opts.port !== undefined ? parsePort(opts.port, "port") : config.serve.port;
   const host = opts.host ?? config.serve.host;
   const modelUri = opts.modelUri ?? config.serve.model_uri;
-  const entry = opts.entry ?? new URL("./app.ts", import.meta.url).pathname;
+  const entry = opts.entry ?? new URL("./runner.ts", import.meta.url).pathname;
   const location = trackingLocation(config);
   const postgres = isPostgresUri(location);
   // a SQLite store needs its folder (WAL files); a PostgreSQL one its server's address
   const storeDir = postgres ? config.paths.models : dirname(location) || ".";
   const reads = new Set([config.paths.models, storeDir, "node_modules", opts.configPath ?? "params.yaml"]);
+  // the runner's workers load Orchard's source: a Worker's module graph needs read access
+  reads.add(resolve(new URL("..", import.meta.url).pathname));
   if (!modelUri.startsWith("models:")) reads.add(modelUri);
-  // a plugin engine is imported at start-up: its module, and Orchard's own source it imports
+  // a plugin engine is imported at start-up: its module (Orchard's own source it imports is read anyway)
   for (const plugin of config.model.plugins) if (!/^[a-z]+:/i.test(plugin)) reads.add(plugin);
-  if (config.model.plugins.length) reads.add(resolve(dirname(entry), ".."));
   // the service logs where ORCHARD_PREDICTIONS_DIR says, else paths.predictions: grant that folder
   const writes = new Set([optionalEnv("ORCHARD_PREDICTIONS_DIR") ?? config.paths.predictions, storeDir]);
   // /predict by entity id reads the online store: SQLite in the feature store's folder (WAL files), or Redis
@@ -92,20 +94,21 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
   if (postgres) env.ORCHARD_TRACKING_URI = location;
   if (opts.configPath) env.ORCHARD_CONFIG = opts.configPath;
   if (opts.sets?.length) env.ORCHARD_SETS = JSON.stringify(opts.sets);
-  if (workers) env.DENO_JOBS = String(workers);
   const semi = config.serve.max_semi_space_mb;
   const args = [
-    "serve",
-    "--parallel",
+    "run",
+    // Deno.listen's reusePort: every worker listens on the same port
+    "--unstable-net",
     "--no-prompt",
     ...(semi ? [`--v8-flags=--max-semi-space-size=${semi}`] : []),
-    `--host=${host}`,
-    `--port=${port}`,
     `--allow-net=${nets.join(",")}`,
     `--allow-read=${[...reads].map((p) => resolve(p)).join(",")}`,
     `--allow-write=${[...writes].map((p) => resolve(p)).join(",")}`,
     `--allow-env=${[...SERVE_ENV, ...(postgres ? POSTGRES_ENV : [])].join(",")}`,
     entry,
+    `--host=${host}`,
+    `--port=${port}`,
+    ...(workers ? [`--workers=${workers}`] : []),
   ];
   return { args, env, host, port, modelUri };
 }

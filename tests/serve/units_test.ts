@@ -383,7 +383,7 @@ Deno.test("http helpers: media type and request ids", () => {
   match(requestIdFrom("x".repeat(200)), /^[0-9a-f-]{36}$/);
 });
 
-Deno.test("launch: deno serve --parallel with least permissions", () => {
+Deno.test("launch: the runner's workers on one port, with least permissions", () => {
   const config = ConfigSchema.parse({ serve: { port: 9000 } });
   const c = serveCommand({
     config,
@@ -393,7 +393,10 @@ Deno.test("launch: deno serve --parallel with least permissions", () => {
     modelUri: "models:/churn/3",
   });
   equal(c.port, 8123);
-  deepStrictEqual(c.args.slice(0, 2), ["serve", "--parallel"]);
+  deepStrictEqual(c.args.slice(0, 2), ["run", "--unstable-net"]);
+  const runner = c.args.findIndex((a) => a.endsWith("/src/serve/runner.ts"));
+  ok(runner > 0, String(c.args));
+  deepStrictEqual(c.args.slice(runner + 1), ["--host=127.0.0.1", "--port=8123", "--workers=2"]);
   ok(c.args.includes("--allow-net=127.0.0.1:8123"));
   ok(
     !c.args.some((a) =>
@@ -403,7 +406,10 @@ Deno.test("launch: deno serve --parallel with least permissions", () => {
   const write = c.args.find((a) => a.startsWith("--allow-write="))!;
   ok(write.includes("/data/predictions") && write.includes("/models"));
   ok(c.args.find((a) => a.startsWith("--allow-env="))!.includes("ORCHARD_ADMIN_TOKEN"));
-  deepStrictEqual([c.env.MODEL_URI, c.env.DENO_JOBS], ["models:/churn/3", "2"]);
+  equal(c.env.MODEL_URI, "models:/churn/3");
+  // the workers read Orchard's source (their module graph), and nothing outside the grants
+  const read = c.args.find((a) => a.startsWith("--allow-read="))!.split("=")[1].split(",");
+  ok(read.some((p) => p.endsWith("/src")), String(read));
   equal(serveCommand({ config }).port, 9000);
   // V8's young generation: serve.max_semi_space_mb (default 64), none with null
   ok(c.args.includes("--v8-flags=--max-semi-space-size=64"));

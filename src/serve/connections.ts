@@ -1,0 +1,233 @@
+/**
+ * An HTTP server whose connections are bounded in time and number, on Deno's
+ * own HTTP engine.
+ *
+ * Deno.serve (and so `deno serve`) closes no connection of its own accord: an
+ * idle keep-alive, or headers that trickle in a byte at a time, hold a socket
+ * for ever (denoland/deno#3515; Deno 2.9 has no header or idle timeout).
+ * node:http in Deno does time them out, but serves 24-38k req/s here against
+ * 68-74k for Deno.serve. So this server accepts the connections itself
+ * (Deno.listen, reusePort: one listener per worker on the same port) and
+ * hands each to the same native HTTP engine Deno.serve runs, through Deno's
+ * internal `serveHttpOnConnection`; the requests then take Deno.serve's path
+ * (same throughput, bench:serve).
+ *
+ * What it bounds, swept once a second at most, not a timer per request:
+ * - a connection with no request in its handler for `idleTimeoutMs` is shut
+ *   down: an idle keep-alive, headers that never complete (the handler only
+ *   sees a request once its headers are in), or an answer its client does not
+ *   read;
+ * - a worker holds at most `maxConnections`; one past that is closed at once.
+ * A body that never completes is the handler's to cut (serve.read_timeout_ms,
+ * http.ts): while a request is in its handler, its connection is not idle.
+ *
+ * `serveHttpOnConnection` is not public API: where a Deno lacks it, this falls
+ * back to Deno.serve (no connection bounds) and says so once (`guarded: false`).
+ */
+
+export type FetchHandler = (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>;
+
+export interface ConnectionLimits {
+  /** a connection with no request in progress this long is closed */
+  idleTimeoutMs: number;
+  /** connections held by this listener at once; more are closed on accept */
+  maxConnections: number;
+}
+
+export interface ServeConnectionsOptions extends ConnectionLimits {
+  hostname: string;
+  port: number;
+  /** share the port with other listeners (one per worker) */
+  reusePort?: boolean;
+  onError?: (error: unknown) => Response | Promise<Response>;
+}
+
+export interface ConnectionServer {
+  readonly addr: Deno.NetAddr;
+  /** false when this Deno lacks the per-connection engine: Deno.serve, unbounded connections */
+  readonly guarded: boolean;
+  /** connections open now */
+  connections(): number;
+  /** connections closed for idling, and refused for being one too many */
+  stats(): { idleClosed: number; refused: number };
+  /** stops accepting and shuts every connection down (in-flight requests finish) */
+  shutdown(): Promise<void>;
+  readonly finished: Promise<void>;
+}
+
+interface HttpConnection {
+  finished: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+type ServeOnConnection = (
+  conn: Deno.Conn,
+  signal: AbortSignal | undefined,
+  handler: FetchHandler,
+  onError: (error: unknown) => Response | Promise<Response>,
+  onListen: (scheme: string) => void,
+) => HttpConnection;
+
+/** Deno's per-connection HTTP engine (ext/http's serveHttpOnConnection), if this Deno has it. */
+function nativeServeOnConnection(): ServeOnConnection | null {
+  const internal = (Deno as unknown as Record<symbol, unknown>)[
+    (Deno as unknown as { internal: symbol }).internal
+  ] as Record<string, unknown> | undefined;
+  const fn = internal?.serveHttpOnConnection;
+  return typeof fn === "function" && fn.length >= 4 ? fn as ServeOnConnection : null;
+}
+
+/** One accepted connection: requests in its handler now, and when the last one left. */
+interface Tracked {
+  http: HttpConnection | null;
+  busy: number;
+  idleSince: number;
+}
+
+const defaultOnError = (): Response =>
+  new Response(JSON.stringify({ error: "internal error" }), {
+    status: 500,
+    headers: { "content-type": "application/json" },
+  });
+
+export function serveConnections(handler: FetchHandler, opts: ServeConnectionsOptions): ConnectionServer {
+  const onError = opts.onError ?? defaultOnError;
+  const serveOn = nativeServeOnConnection();
+  if (!serveOn) return unguarded(handler, opts, onError);
+
+  const listener = Deno.listen({
+    hostname: opts.hostname,
+    port: opts.port,
+    transport: "tcp",
+    // reusePort is unstable in Deno 2.9 (--unstable-net); the runner passes the flag
+    ...(opts.reusePort ? { reusePort: true } : {}),
+  } as Deno.TcpListenOptions);
+  const open = new Set<Tracked>();
+  let idleClosed = 0;
+  let refused = 0;
+  let stopping = false;
+
+  const close = (t: Tracked) => {
+    open.delete(t);
+    t.http?.shutdown().catch(() => {}); // a peer already gone
+  };
+
+  // once a second at most: a connection may idle for idleTimeoutMs plus one tick
+  const tick = Math.max(10, Math.min(1000, Math.floor(opts.idleTimeoutMs / 4)));
+  const sweeper = setInterval(() => {
+    const deadline = performance.now() - opts.idleTimeoutMs;
+    for (const t of open) {
+      if (t.busy === 0 && t.idleSince < deadline) {
+        idleClosed++;
+        close(t);
+      }
+    }
+  }, tick);
+
+  const accepting = (async () => {
+    while (!stopping) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (e) {
+        if (stopping || e instanceof Deno.errors.BadResource) return; // the listener closed
+        // out of file descriptors, or a connection reset before accept: keep accepting
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      if (stopping || open.size >= opts.maxConnections) {
+        refused++;
+        try {
+          conn.close();
+        } catch { /* already closed by the peer */ }
+        continue;
+      }
+      const t: Tracked = { http: null, busy: 0, idleSince: performance.now() };
+      const done = () => {
+        t.busy--;
+        t.idleSince = performance.now();
+      };
+      // counts the request in and out of the handler; sync answers skip the promise
+      const tracked: FetchHandler = (req, info) => {
+        t.busy++;
+        let res: Response | Promise<Response>;
+        try {
+          res = handler(req, info);
+        } catch (e) {
+          done();
+          throw e;
+        }
+        if (res instanceof Promise) {
+          return res.then((r) => {
+            done();
+            return r;
+          }, (e) => {
+            done();
+            throw e;
+          });
+        }
+        done();
+        return res;
+      };
+      open.add(t);
+      try {
+        t.http = serveOn(conn, undefined, tracked, onError, () => {});
+        // a reset by the peer rejects `finished`: the connection is gone either way
+        t.http.finished.then(() => open.delete(t), () => open.delete(t));
+      } catch {
+        open.delete(t);
+        try {
+          conn.close();
+        } catch { /* gone */ }
+      }
+    }
+  })();
+
+  let finishing: Promise<void> | null = null;
+  const shutdown = () => {
+    finishing ??= (async () => {
+      stopping = true;
+      clearInterval(sweeper);
+      try {
+        listener.close();
+      } catch { /* closed */ }
+      await Promise.all([...open].map((t) => t.http?.shutdown().catch(() => {})));
+      open.clear();
+      await accepting;
+    })();
+    return finishing;
+  };
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((r) => resolveFinished = r);
+  return {
+    addr: listener.addr as Deno.NetAddr,
+    guarded: true,
+    connections: () => open.size,
+    stats: () => ({ idleClosed, refused }),
+    shutdown: () => shutdown().then(resolveFinished),
+    finished,
+  };
+}
+
+/** Deno.serve as it is: a Deno without the per-connection engine. */
+function unguarded(
+  handler: FetchHandler,
+  opts: ServeConnectionsOptions,
+  onError: (error: unknown) => Response | Promise<Response>,
+): ConnectionServer {
+  const server = Deno.serve({
+    hostname: opts.hostname,
+    port: opts.port,
+    reusePort: opts.reusePort,
+    onError,
+    onListen: () => {},
+  }, handler);
+  return {
+    addr: server.addr as Deno.NetAddr,
+    guarded: false,
+    connections: () => 0,
+    stats: () => ({ idleClosed: 0, refused: 0 }),
+    shutdown: () => server.shutdown(),
+    finished: server.finished,
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The service's process, as `deno task serve` starts it (launch.ts):
+ * `deno run --unstable-net ... src/serve/runner.ts --host H --port P --workers N`.
+ * Like `deno serve --parallel`, N worker isolates share the port (reusePort,
+ * the kernel spreads the connections), but each accepts its connections
+ * itself and times out idle and slow ones (connections.ts, worker.ts).
+ *
+ * The runner loads the service in every worker at once, then has them listen
+ * (port 0: the first worker picks the port, the others join it), and prints
+ * `serve: listening on http://H:P (N workers)` once all are up. A worker's
+ * fatal start-up line is printed alone and ends the process with exit 2.
+ * SIGTERM and SIGINT stop every worker (each drains and flushes its
+ * prediction log) and end it with exit 0.
+ */
+import { parseArgs } from "node:util";
+import type { RunnerMessage, WorkerMessage } from "./worker.ts";
+
+const { values } = parseArgs({
+  options: {
+    host: { type: "string", default: "0.0.0.0" },
+    port: { type: "string", default: "8000" },
+    workers: { type: "string" },
+  },
+});
+const host = values.host!;
+const port = Number(values.port);
+const count = values.workers ? Number(values.workers) : navigator.hardwareConcurrency || 1;
+if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(count) || count < 1) {
+  console.error(`serve: cannot start: --port ${values.port} --workers ${values.workers}: expected numbers`);
+  Deno.exit(2);
+}
+
+const fail = (line: string, code = 2): never => {
+  console.error(line);
+  Deno.exit(code);
+};
+
+const workers: Worker[] = [];
+const loaded = new Set<number>();
+const listening = new Set<number>();
+const stopped = new Set<number>();
+let sharedPort = port === 0 ? null : port;
+let unguarded = false;
+
+const send = (i: number, m: RunnerMessage) => workers[i].postMessage(m);
+
+for (let i = 0; i < count; i++) {
+  const w = new Worker(new URL("./worker.ts", import.meta.url), {
+    type: "module",
+    name: `serve-worker-${i}`,
+  });
+  workers.push(w);
+  w.onmessage = (e: MessageEvent<WorkerMessage>) => onMessage(i, e.data);
+  w.onerror = (e) => {
+    e.preventDefault();
+    fail(`serve: worker ${i} failed: ${e.message}`, 1);
+  };
+}
+
+function onMessage(i: number, m: WorkerMessage): void {
+  switch (m.t) {
+    case "fatal":
+      return fail(m.line);
+    case "loaded":
+      loaded.add(i);
+      // port 0: the first worker to load picks it; the others join once it is known
+      if (sharedPort !== null) send(i, { t: "listen", host, port: sharedPort });
+      else if (loaded.size === 1) send(i, { t: "listen", host, port: 0 });
+      return;
+    case "listening":
+      listening.add(i);
+      unguarded ||= !m.guarded;
+      if (sharedPort === null) {
+        sharedPort = m.port;
+        for (const j of loaded) if (j !== i) send(j, { t: "listen", host, port: sharedPort });
+      }
+      if (listening.size === count) {
+        if (unguarded) {
+          console.error(
+            "serve: this Deno has no per-connection HTTP engine: idle connections are not timed out",
+          );
+        }
+        const shown = host.includes(":") ? `[${host}]` : host;
+        console.error(`serve: listening on http://${shown}:${sharedPort} (${count} workers)`);
+      }
+      return;
+    case "stopped":
+      console.log(m.line);
+      stopped.add(i);
+      if (stopped.size === count) Deno.exit(0);
+      return;
+  }
+}
+
+let stopping = false;
+for (const sig of ["SIGTERM", "SIGINT"] as const) {
+  try {
+    Deno.addSignalListener(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      // a worker still loading has nothing to flush; it reports stopped once loaded
+      for (let i = 0; i < count; i++) send(i, { t: "stop", signal: sig });
+    });
+  } catch { /* signals unavailable (e.g. Windows SIGTERM) */ }
+}
