@@ -1,5 +1,5 @@
 /**
- * End to end through `deno serve --parallel` (2 workers) on a free port, with
+ * End to end through the runner (2 workers) on a free port, with
  * the command line and permissions of `deno task serve`, a real registry and
  * real trained artifacts: ready, predict, metrics across workers, the alias
  * moving with /admin/reload reaching every worker, and SIGTERM flushing the
@@ -27,7 +27,7 @@ async function waitReady(base: string, ms = 30_000): Promise<Record<string, unkn
 }
 
 Deno.test({
-  name: "e2e: deno serve --parallel with the registry: predict, metrics, alias move, SIGTERM flush",
+  name: "e2e: the runner with the registry: predict, metrics, alias move, SIGTERM flush",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -138,6 +138,44 @@ Deno.test({
       await child.stdout.cancel().catch(() => {});
       await child.stderr.cancel().catch(() => {});
       await store.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "e2e: the same app as a module for a plain `deno serve --parallel src/serve/app.ts`",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "orchard-deno-serve-" });
+    const artifact = await trainFixture(`${root}/t1`, { seed: 7, trees: 4 });
+    const cfgPath = await writeServeParams(root);
+    const port = freePort();
+    const child = new Deno.Command("deno", {
+      args: ["serve", "--parallel", "-A", "--host=127.0.0.1", `--port=${port}`, "src/serve/app.ts"],
+      env: { MODEL_URI: artifact, ORCHARD_CONFIG: cfgPath, DENO_JOBS: "2" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await waitReady(base);
+      const res = await fetch(`${base}/predict`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(sampleRecord(2)),
+      });
+      equal(res.status, 200);
+      ok((await res.json()).request_id);
+      child.kill("SIGTERM");
+      const out = await child.output();
+      equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      ok(new TextDecoder().decode(out.stdout).includes("SIGTERM: prediction log flushed"));
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
       await Deno.remove(root, { recursive: true });
     }
   },
