@@ -329,6 +329,9 @@ export const ServeSchema = z.strictObject({
   max_semi_space_mb: z.number().int().min(1).max(1024).nullable().default(64).describe(
     "V8's young-generation semi-space of each worker in MB (--v8-flags=--max-semi-space-size): at 64 a 10,000-record batch's objects die young instead of being promoted and collected by full GCs (36 vs 72 ms a batch in process), with no change for one-record requests; null: V8's default",
   ),
+  single_threaded_gc: z.boolean().default(true).describe(
+    "run V8's garbage collector on each worker's own thread (--single-threaded-gc): on a machine whose cores the workers and the load already fill, a parallel scavenge waits for helper threads that are not scheduled, and those pauses set the tail (bench:serve: p99 4.4-5.5 ms against 4.4-14 ms on 2 cores, the same CPU per request)",
+  ),
   log_flush_ms: z.number().int().positive().default(1000).describe("prediction log: flush interval"),
   log_batch: z.number().int().positive().default(500).describe("prediction log: lines per write"),
   reload_poll_ms: z.number().int().positive().default(5000).describe(

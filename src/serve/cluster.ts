@@ -1,5 +1,5 @@
 /**
- * Coordination between the workers of `deno serve --parallel` (isolates in one
+ * Coordination between the service's workers (isolates in one
  * process) over a BroadcastChannel: heartbeats carrying each worker's metrics
  * snapshot, on-demand metric collection for /metrics, reload fan-out for
  * POST /admin/reload, and a shutdown barrier so every worker flushes its

@@ -95,12 +95,16 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
   if (opts.configPath) env.ORCHARD_CONFIG = opts.configPath;
   if (opts.sets?.length) env.ORCHARD_SETS = JSON.stringify(opts.sets);
   const semi = config.serve.max_semi_space_mb;
+  const v8 = [
+    ...(semi ? [`--max-semi-space-size=${semi}`] : []),
+    ...(config.serve.single_threaded_gc ? ["--single-threaded-gc"] : []),
+  ];
   const args = [
     "run",
     // Deno.listen's reusePort: every worker listens on the same port
     "--unstable-net",
     "--no-prompt",
-    ...(semi ? [`--v8-flags=--max-semi-space-size=${semi}`] : []),
+    ...(v8.length ? [`--v8-flags=${v8.join(",")}`] : []),
     `--allow-net=${nets.join(",")}`,
     `--allow-read=${[...reads].map((p) => resolve(p)).join(",")}`,
     `--allow-write=${[...writes].map((p) => resolve(p)).join(",")}`,

@@ -2,7 +2,7 @@
  * Prometheus metrics. Each worker counts in plain maps (cheap on the hot
  * path) and can export a snapshot; `renderMetrics` merges the snapshots of
  * every worker (see cluster.ts) into one exposition, so a scrape that lands on
- * any worker under `deno serve --parallel` reports the whole process.
+ * any worker of the service reports the whole process.
  */
 
 /** Methods counted under their own name; any other is "other". */

@@ -7,7 +7,7 @@
  * /model, /metrics), prediction (/predict, /invocations), features (/features), docs (/openapi.json,
  * /docs) and admin (/admin/*). `createApp` takes its collaborators explicitly
  * so tests build one with `app.request()` and no server; app.ts wires the real
- * ones for `deno serve`.
+ * ones (service.ts).
  */
 import { Hono } from "hono";
 import { type Env, envelope } from "./envelope.ts";

@@ -1,7 +1,7 @@
 /**
  * An engine plugin end to end, each step as a user runs it (the task with its
  * deno.json permissions, in a project of its own): train with
- * `model.algorithm: knn` from plugins/knn.ts, register, serve (deno serve) and
+ * `model.algorithm: knn` from plugins/knn.ts, register, serve (deno task serve's command line) and
  * batch predict; and a missing plugin at load time is one line naming it.
  */
 import assert from "node:assert/strict";

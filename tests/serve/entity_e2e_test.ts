@@ -1,5 +1,5 @@
 /**
- * Serving by entity id end to end through `deno serve --parallel`, with the
+ * Serving by entity id end to end through the runner (2 workers), with the
  * command line and permissions of `deno task serve`:
  *
  * - SQLite, the whole pipeline: the example world over time, its feature store

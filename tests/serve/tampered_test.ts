@@ -171,7 +171,7 @@ async function readyBody(base: string): Promise<{ status: number; body: Record<s
   }
 }
 
-/** `deno serve` with the command line and permissions of `deno task serve`, on a path model. */
+/** The service with the command line and permissions of `deno task serve`, on a path model. */
 async function startService(root: string, model: string, stderr: "null" | "piped" = "null") {
   const cfgPath = await writeServeParams(root, ["serve:", "  reload_poll_ms: 200"]);
   const config = loadConfig({ path: cfgPath });
@@ -210,7 +210,7 @@ async function waitFor(
 }
 
 Deno.test({
-  name: "tampered path artifact: deno serve refuses it on /admin/reload and at start, naming model.bin",
+  name: "tampered path artifact: the service refuses it on /admin/reload and at start, naming model.bin",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

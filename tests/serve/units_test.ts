@@ -412,13 +412,15 @@ Deno.test("launch: the runner's workers on one port, with least permissions", ()
   ok(read.some((p) => p.endsWith("/src")), String(read));
   equal(serveCommand({ config }).port, 9000);
   // V8's young generation: serve.max_semi_space_mb (default 64), none with null
-  ok(c.args.includes("--v8-flags=--max-semi-space-size=64"));
-  const v8 = (semi: number | null) =>
-    serveCommand({ config: ConfigSchema.parse({ serve: { max_semi_space_mb: semi } }) }).args.filter((a) =>
-      a.startsWith("--v8-flags")
-    );
-  deepStrictEqual(v8(16), ["--v8-flags=--max-semi-space-size=16"]);
-  deepStrictEqual(v8(null), []);
+  // V8: serve.max_semi_space_mb (default 64) and serve.single_threaded_gc (default true), none when off
+  ok(c.args.includes("--v8-flags=--max-semi-space-size=64,--single-threaded-gc"), String(c.args));
+  const v8 = (serve: Record<string, unknown>) =>
+    serveCommand({ config: ConfigSchema.parse({ serve }) }).args.filter((a) => a.startsWith("--v8-flags"));
+  deepStrictEqual(v8({ max_semi_space_mb: 16 }), [
+    "--v8-flags=--max-semi-space-size=16,--single-threaded-gc",
+  ]);
+  deepStrictEqual(v8({ max_semi_space_mb: null }), ["--v8-flags=--single-threaded-gc"]);
+  deepStrictEqual(v8({ max_semi_space_mb: null, single_threaded_gc: false }), []);
   throws(() => serveCommand({ config, port: "http" }), /expected a port/);
   throws(() => serveCommand({ config, port: "70000" }), /expected a port/);
 });
