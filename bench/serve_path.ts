@@ -156,6 +156,11 @@ results.score_one_us = time(
   5000,
   () => scoreTable(m, cols1, [parsed]),
 );
+time(
+  "scoreTable, one record as the service scores it (reuse)",
+  5000,
+  () => scoreTable(m, cols1, [parsed], { reuse: true }),
+);
 const t1 = scoreTable(m, cols1, [parsed]);
 const w = TableWriter.of(m);
 time(
