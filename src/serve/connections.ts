@@ -7,7 +7,9 @@
  * for ever (denoland/deno#3515; Deno 2.9 has no header or idle timeout).
  * node:http in Deno does time them out, but serves 24-38k req/s here against
  * 68-74k for Deno.serve. So this server accepts the connections itself
- * (Deno.listen, reusePort: one listener per worker on the same port) and
+ * (Deno.listen; with `shared`, one socket every worker of the process accepts
+ * from, as `deno serve --parallel` does: a free worker takes the next
+ * connection, where SO_REUSEPORT's hash would leave one worker with more) and
  * hands each to the same native HTTP engine Deno.serve runs, through Deno's
  * internal `serveHttpOnConnection`; the requests then take Deno.serve's path
  * (same throughput, bench:serve).
@@ -37,8 +39,11 @@ export interface ConnectionLimits {
 export interface ServeConnectionsOptions extends ConnectionLimits {
   hostname: string;
   port: number;
-  /** share the port with other listeners (one per worker) */
-  reusePort?: boolean;
+  /**
+   * every worker of this process that listens on the address accepts from one
+   * socket (Deno's loadBalanced listener, as under `deno serve --parallel`)
+   */
+  shared?: boolean;
   onError?: (error: unknown) => Response | Promise<Response>;
 }
 
@@ -99,8 +104,9 @@ export function serveConnections(handler: FetchHandler, opts: ServeConnectionsOp
     hostname: opts.hostname,
     port: opts.port,
     transport: "tcp",
-    // reusePort is unstable in Deno 2.9 (--unstable-net); the runner passes the flag
-    ...(opts.reusePort ? { reusePort: true } : {}),
+    // not in Deno's types: the option `deno serve --parallel` listens with. Against reusePort
+    // (a socket per worker, connections hashed to them) the tail of bench:serve fell by half
+    ...(opts.shared ? { loadBalanced: true } : {}),
   } as Deno.TcpListenOptions);
   const open = new Set<Tracked>();
   let idleClosed = 0;
@@ -219,7 +225,7 @@ function unguarded(
   const server = Deno.serve({
     hostname: opts.hostname,
     port: opts.port,
-    reusePort: opts.reusePort,
+    reusePort: opts.shared,
     onError,
     onListen: () => {},
   }, handler);

@@ -101,8 +101,6 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
   ];
   const args = [
     "run",
-    // Deno.listen's reusePort: every worker listens on the same port
-    "--unstable-net",
     "--no-prompt",
     ...(v8.length ? [`--v8-flags=${v8.join(",")}`] : []),
     `--allow-net=${nets.join(",")}`,

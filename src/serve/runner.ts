@@ -1,12 +1,12 @@
 /**
  * The service's process, as `deno task serve` starts it (launch.ts):
- * `deno run --unstable-net ... src/serve/runner.ts --host H --port P --workers N`.
- * Like `deno serve --parallel`, N worker isolates share the port (reusePort,
- * the kernel spreads the connections), but each accepts its connections
- * itself and times out idle and slow ones (connections.ts, worker.ts).
+ * `deno run ... src/serve/runner.ts --host H --port P --workers N`.
+ * Like `deno serve --parallel`, N worker isolates accept from one listening
+ * socket, but each serves the connections it accepts itself and times out
+ * idle and slow ones (connections.ts, worker.ts).
  *
- * The runner loads the service in every worker at once, then has them listen
- * (port 0: the first worker picks the port, the others join it), and prints
+ * The runner loads the service in every worker at once, then has each listen
+ * as soon as it is loaded, and prints
  * `serve: listening on http://H:P (N workers)` once all are up. A worker's
  * fatal start-up line is printed alone and ends the process with exit 2.
  * SIGTERM and SIGINT stop every worker (each drains and flushes its
@@ -36,10 +36,9 @@ const fail = (line: string, code = 2): never => {
 };
 
 const workers: Worker[] = [];
-const loaded = new Set<number>();
 const listening = new Set<number>();
 const stopped = new Set<number>();
-let sharedPort = port === 0 ? null : port;
+let boundPort = port;
 let unguarded = false;
 
 const send = (i: number, m: RunnerMessage) => workers[i].postMessage(m);
@@ -62,18 +61,13 @@ function onMessage(i: number, m: WorkerMessage): void {
     case "fatal":
       return fail(m.line);
     case "loaded":
-      loaded.add(i);
-      // port 0: the first worker to load picks it; the others join once it is known
-      if (sharedPort !== null) send(i, { t: "listen", host, port: sharedPort });
-      else if (loaded.size === 1) send(i, { t: "listen", host, port: 0 });
+      // every worker asks for the same address (port 0 too): Deno gives them all its one socket
+      send(i, { t: "listen", host, port });
       return;
     case "listening":
       listening.add(i);
       unguarded ||= !m.guarded;
-      if (sharedPort === null) {
-        sharedPort = m.port;
-        for (const j of loaded) if (j !== i) send(j, { t: "listen", host, port: sharedPort });
-      }
+      boundPort = m.port;
       if (listening.size === count) {
         if (unguarded) {
           console.error(
@@ -81,7 +75,7 @@ function onMessage(i: number, m: WorkerMessage): void {
           );
         }
         const shown = host.includes(":") ? `[${host}]` : host;
-        console.error(`serve: listening on http://${shown}:${sharedPort} (${count} workers)`);
+        console.error(`serve: listening on http://${shown}:${boundPort} (${count} workers)`);
       }
       return;
     case "stopped":

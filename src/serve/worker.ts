@@ -1,7 +1,7 @@
 /// <reference lib="deno.worker" />
 /**
  * One worker of runner.ts: loads the service (service.ts), listens on the
- * shared port (reusePort) with bounded connections (connections.ts), and
+ * shared socket with bounded connections (connections.ts), and
  * answers the runner's messages. It never exits by itself: a start that
  * cannot succeed, and the end of a shutdown, are messages to the runner,
  * which prints them and ends the process.
@@ -39,7 +39,7 @@ function listen(host: string, port: number): void {
     server = serveConnections(s.app.fetch, {
       hostname: host,
       port,
-      reusePort: true,
+      shared: true,
       idleTimeoutMs: s.config.serve.idle_timeout_ms,
       maxConnections: s.config.serve.max_connections,
     });

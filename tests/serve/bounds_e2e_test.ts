@@ -7,39 +7,13 @@
  * service answers /predict throughout and exits 0 on SIGTERM.
  */
 import { equal, ok } from "node:assert/strict";
-import { loadConfig } from "../../src/config/load.ts";
-import { serveCommand } from "../../src/serve/launch.ts";
 import { sampleRecord, trainFixture } from "./fixture.ts";
-import { freePort, writeServeParams } from "./launch_helpers.ts";
+import { readToClose, spawnService, writeServeParams } from "./launch_helpers.ts";
 
 const IDLE_MS = 800;
 const READ_MS = 600;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** Reads until the server closes the connection (or `limitMs`); what came, when, and whether it closed. */
-async function readToClose(conn: Deno.Conn, limitMs: number) {
-  const t0 = performance.now();
-  const buf = new Uint8Array(4096);
-  let text = "";
-  let closedByServer = true;
-  const timer = setTimeout(() => {
-    closedByServer = false;
-    conn.close();
-  }, limitMs);
-  try {
-    while (true) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += dec.decode(buf.subarray(0, n));
-    }
-  } catch { /* reset by the server, or closed at the limit */ }
-  clearTimeout(timer);
-  try {
-    conn.close();
-  } catch { /* closed */ }
-  return { text, ms: performance.now() - t0, closedByServer };
-}
 
 Deno.test({
   name:
@@ -54,19 +28,7 @@ Deno.test({
       `  idle_timeout_ms: ${IDLE_MS}`,
       `  read_timeout_ms: ${READ_MS}`,
     ]);
-    const config = loadConfig({ path: cfgPath });
-    const port = freePort();
-    const cmd = serveCommand({
-      config,
-      configPath: cfgPath,
-      host: "127.0.0.1",
-      port,
-      workers: 2,
-      modelUri: artifact,
-    });
-    const child = new Deno.Command("deno", { args: cmd.args, env: cmd.env, stdout: "null", stderr: "piped" })
-      .spawn();
-    const base = `http://127.0.0.1:${port}`;
+    const { child, base, port } = spawnService(cfgPath, { model: artifact, workers: 2, stderr: "piped" });
     const predict = async () => {
       const res = await fetch(`${base}/predict`, {
         method: "POST",

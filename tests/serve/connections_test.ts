@@ -6,10 +6,12 @@
  */
 import { equal, ok } from "node:assert/strict";
 import { type FetchHandler, serveConnections } from "../../src/serve/connections.ts";
+import { readToClose as readUntilClosed } from "./launch_helpers.ts";
+
+const readToClose = (conn: Deno.Conn) => readUntilClosed(conn, 5000);
 
 const IDLE_MS = 300;
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 function start(handler: FetchHandler = () => new Response("ok"), maxConnections = 100) {
   return serveConnections(handler, {
@@ -18,26 +20,6 @@ function start(handler: FetchHandler = () => new Response("ok"), maxConnections 
     idleTimeoutMs: IDLE_MS,
     maxConnections,
   });
-}
-
-/** Reads until the server closes the connection; resolves with what came, and when. */
-async function readToClose(conn: Deno.Conn, limitMs = 5000): Promise<{ text: string; ms: number }> {
-  const t0 = performance.now();
-  const buf = new Uint8Array(4096);
-  let text = "";
-  const timer = setTimeout(() => conn.close(), limitMs);
-  try {
-    while (true) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += dec.decode(buf.subarray(0, n));
-    }
-  } catch { /* reset by the server, or closed by the limit */ }
-  clearTimeout(timer);
-  try {
-    conn.close();
-  } catch { /* closed */ }
-  return { text, ms: performance.now() - t0 };
 }
 
 Deno.test("connections: answers, then an idle keep-alive is closed after the idle timeout", async () => {

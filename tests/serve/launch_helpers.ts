@@ -1,5 +1,7 @@
 /** For the tests that launch the service: its params.yaml, and a free port. */
 import { join } from "node:path";
+import { loadConfig } from "../../src/config/load.ts";
+import { serveCommand } from "../../src/serve/launch.ts";
 
 /**
  * Writes `root`/params.yaml: models, predictions and the tracking store under
@@ -28,4 +30,66 @@ export function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
+}
+
+export interface SpawnedService {
+  child: Deno.ChildProcess;
+  base: string;
+  port: number;
+}
+
+/**
+ * Starts the service with the command line and permissions of `deno task serve`
+ * (serveCommand) on a free port of 127.0.0.1, from the params.yaml at `cfgPath`.
+ */
+export function spawnService(cfgPath: string, opts: {
+  model: string;
+  workers?: number;
+  env?: Record<string, string>;
+  stderr?: "null" | "piped";
+}): SpawnedService {
+  const port = freePort();
+  const cmd = serveCommand({
+    config: loadConfig({ path: cfgPath }),
+    configPath: cfgPath,
+    host: "127.0.0.1",
+    port,
+    workers: opts.workers ?? 1,
+    modelUri: opts.model,
+  });
+  const child = new Deno.Command("deno", {
+    args: cmd.args,
+    env: { ...cmd.env, ...opts.env },
+    stdout: "null",
+    stderr: opts.stderr ?? "null",
+  }).spawn();
+  return { child, base: `http://127.0.0.1:${port}`, port };
+}
+
+/**
+ * Reads a raw connection until the server closes it, or closes it after
+ * `limitMs`: what came, after how long, and whether it was the server that closed.
+ */
+export async function readToClose(conn: Deno.Conn, limitMs: number) {
+  const t0 = performance.now();
+  const buf = new Uint8Array(4096);
+  const dec = new TextDecoder();
+  let text = "";
+  let closedByServer = true;
+  const timer = setTimeout(() => {
+    closedByServer = false;
+    conn.close();
+  }, limitMs);
+  try {
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += dec.decode(buf.subarray(0, n));
+    }
+  } catch { /* reset by the server, or closed at the limit */ }
+  clearTimeout(timer);
+  try {
+    conn.close();
+  } catch { /* closed */ }
+  return { text, ms: performance.now() - t0, closedByServer };
 }

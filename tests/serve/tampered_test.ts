@@ -9,15 +9,13 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config/load.ts";
 import { fit, Model } from "../../src/models/model.ts";
 import { registryLoader } from "../../src/registry/loader.ts";
-import { serveCommand } from "../../src/serve/launch.ts";
 import { ModelHolder } from "../../src/serve/holder.ts";
 import { readTable } from "../../src/data/io.ts";
 import { makeRows, toCsv } from "./fixture.ts";
 import { makeApp, post } from "./helpers.ts";
-import { freePort, writeServeParams } from "./launch_helpers.ts";
+import { spawnService, writeServeParams } from "./launch_helpers.ts";
 import { flipLeafValue } from "../models/_tamper.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -174,23 +172,8 @@ async function readyBody(base: string): Promise<{ status: number; body: Record<s
 /** The service with the command line and permissions of `deno task serve`, on a path model. */
 async function startService(root: string, model: string, stderr: "null" | "piped" = "null") {
   const cfgPath = await writeServeParams(root, ["serve:", "  reload_poll_ms: 200"]);
-  const config = loadConfig({ path: cfgPath });
-  const port = freePort();
-  const cmd = serveCommand({
-    config,
-    configPath: cfgPath,
-    host: "127.0.0.1",
-    port,
-    workers: 1,
-    modelUri: model,
-  });
-  const child = new Deno.Command("deno", {
-    args: cmd.args,
-    env: { ...cmd.env, ORCHARD_ADMIN_TOKEN: TOKEN },
-    stdout: "null",
-    stderr,
-  }).spawn();
-  return { child, base: `http://127.0.0.1:${port}` };
+  const { child, base } = spawnService(cfgPath, { model, env: { ORCHARD_ADMIN_TOKEN: TOKEN }, stderr });
+  return { child, base };
 }
 
 /** Polls /ready until `done` says so (or throws after `ms`). */

@@ -393,7 +393,7 @@ Deno.test("launch: the runner's workers on one port, with least permissions", ()
     modelUri: "models:/churn/3",
   });
   equal(c.port, 8123);
-  deepStrictEqual(c.args.slice(0, 2), ["run", "--unstable-net"]);
+  deepStrictEqual(c.args.slice(0, 2), ["run", "--no-prompt"]);
   const runner = c.args.findIndex((a) => a.endsWith("/src/serve/runner.ts"));
   ok(runner > 0, String(c.args));
   deepStrictEqual(c.args.slice(runner + 1), ["--host=127.0.0.1", "--port=8123", "--workers=2"]);
