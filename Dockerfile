@@ -31,7 +31,7 @@ COPY --chown=deno:deno params.yaml ./
 COPY --chown=deno:deno src/ ./src/
 COPY --chown=deno:deno tasks/ ./tasks/
 COPY --chown=deno:deno plugins/ ./plugins/
-RUN deno cache --frozen tasks/serve.ts src/serve/app.ts tasks/ui.ts tasks/ct.ts \
+RUN deno cache --frozen tasks/serve.ts src/serve/runner.ts src/serve/worker.ts src/serve/app.ts tasks/ui.ts tasks/ct.ts \
   && mkdir -p data models reports
 
 # the model is mounted (models/, with the store) or found through ORCHARD_TRACKING_URI
