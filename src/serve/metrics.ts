@@ -61,7 +61,16 @@ export interface MetricsSnapshot {
   reloads: number;
   reloadFailures: number;
   log: LogStats;
+  /** the worker's connections (connections.ts); absent where no bounded server runs it */
+  connections?: ConnectionCounts;
   startedAt: number;
+}
+
+/** What a worker's connection server reports: open now, closed for idling, refused as one too many. */
+export interface ConnectionCounts {
+  open: number;
+  idleClosed: number;
+  refused: number;
 }
 
 export class Metrics {
@@ -73,6 +82,8 @@ export class Metrics {
   reloads = 0;
   reloadFailures = 0;
   readonly startedAt = Date.now();
+  /** set by the worker once its connection server listens (worker.ts) */
+  connections: (() => ConnectionCounts) | null = null;
 
   constructor(readonly worker: string) {}
 
@@ -142,6 +153,7 @@ export class Metrics {
       reloads: this.reloads,
       reloadFailures: this.reloadFailures,
       log: { ...log },
+      ...(this.connections ? { connections: this.connections() } : {}),
       startedAt: this.startedAt,
     };
   }
@@ -170,6 +182,8 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
   const log = { written: 0, writeErrors: 0, dropped: 0, pending: 0 };
   let failing = 0;
   let oldest = Infinity;
+  const conns: ConnectionCounts = { open: 0, idleClosed: 0, refused: 0 };
+  let bounded = false;
   for (const s of snaps) {
     addInto(requests, s.requests);
     addInto(predictions, s.predictions);
@@ -193,6 +207,12 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
     log.dropped += s.log.dropped;
     log.pending += s.log.pending;
     if (s.log.lastError) failing++;
+    if (s.connections) {
+      bounded = true;
+      conns.open += s.connections.open;
+      conns.idleClosed += s.connections.idleClosed;
+      conns.refused += s.connections.refused;
+    }
     oldest = Math.min(oldest, s.startedAt);
   }
   const out: string[] = [];
@@ -258,6 +278,22 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
   out.push(`orchard_prediction_log_pending ${log.pending}`);
   head("orchard_prediction_log_failing", "gauge", "Workers whose last prediction-log write failed.");
   out.push(`orchard_prediction_log_failing ${failing}`);
+  if (bounded) {
+    head("orchard_connections_open", "gauge", "Client connections open now.");
+    out.push(`orchard_connections_open ${conns.open}`);
+    head(
+      "orchard_connections_idle_closed_total",
+      "counter",
+      "Connections closed after serve.idle_timeout_ms with no request in progress (idle, or headers never completed).",
+    );
+    out.push(`orchard_connections_idle_closed_total ${conns.idleClosed}`);
+    head(
+      "orchard_connections_refused_total",
+      "counter",
+      "Connections closed on arrival: the worker held serve.max_connections.",
+    );
+    out.push(`orchard_connections_refused_total ${conns.refused}`);
+  }
   head("orchard_start_time_seconds", "gauge", "Start time of the oldest worker, seconds since the epoch.");
   out.push(`orchard_start_time_seconds ${Number.isFinite(oldest) ? Math.floor(oldest / 1000) : 0}`);
   return out.join("\n") + "\n";

@@ -44,6 +44,7 @@ export class StartError extends Error {
 
 export interface Service {
   app: Hono<Env>;
+  metrics: Metrics;
   config: Config;
   worker: string;
   /** drains, flushes the prediction log and closes the stores; resolves with the line to print */
@@ -152,5 +153,5 @@ export async function startService(): Promise<Service> {
       const s = log.stats();
       return `serve[${worker}]: ${signal}: prediction log flushed (${s.written} written, ${s.dropped} dropped)`;
     })();
-  return { app, config, worker, shutdown };
+  return { app, metrics, config, worker, shutdown };
 }

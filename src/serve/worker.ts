@@ -43,7 +43,9 @@ function listen(host: string, port: number): void {
       idleTimeoutMs: s.config.serve.idle_timeout_ms,
       maxConnections: s.config.serve.max_connections,
     });
-    tell({ t: "listening", port: server.addr.port, guarded: server.guarded });
+    const srv = server;
+    if (srv.guarded) s.metrics.connections = () => ({ open: srv.connections(), ...srv.stats() });
+    tell({ t: "listening", port: srv.addr.port, guarded: srv.guarded });
   } catch (e) {
     const line = e instanceof Deno.errors.AddrInUse
       ? `serve: cannot start: ${host}:${port} is in use (another process listens there; choose --port)`

@@ -6,7 +6,7 @@
  * after serve.read_timeout_ms and its connection is then closed too, and the
  * service answers /predict throughout and exits 0 on SIGTERM.
  */
-import { equal, ok } from "node:assert/strict";
+import { equal, match, ok } from "node:assert/strict";
 import { sampleRecord, trainFixture } from "./fixture.ts";
 import { readToClose, spawnService, writeServeParams } from "./launch_helpers.ts";
 
@@ -80,6 +80,13 @@ Deno.test({
       const open = all.filter((r) => !r.closedByServer).length;
       equal(open, 0, `${open} of 300 connections still open after ${limit} ms`);
       ok(all.every((r) => r.text === ""), "no answer to headers that never completed");
+
+      // /metrics counts them over both workers
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const closed = Number(/^orchard_connections_idle_closed_total (\d+)$/m.exec(metrics)?.[1]);
+      ok(closed >= 300, `orchard_connections_idle_closed_total ${closed}`);
+      match(metrics, /^orchard_connections_refused_total 0$/m);
+      match(metrics, /^orchard_connections_open \d+$/m);
 
       const cut = await readToClose(stalled, READ_MS + IDLE_MS * 4 + 2000);
       ok(cut.text.startsWith("HTTP/1.1 408"), cut.text);

@@ -240,6 +240,18 @@ Deno.test("readBodyText: UTF-8 with or without Content-Length; bytes that are no
   }
 });
 
+Deno.test("metrics: the workers' connection counts are summed; an app with no connection server has none", () => {
+  const log = { written: 0, writeErrors: 0, dropped: 0, pending: 0, lastError: null };
+  const a = new Metrics("a"), b = new Metrics("b");
+  equal(renderMetrics([a.snapshot(null, log)]).includes("orchard_connections"), false);
+  a.connections = () => ({ open: 3, idleClosed: 10, refused: 0 });
+  b.connections = () => ({ open: 1, idleClosed: 290, refused: 2 });
+  const text = renderMetrics([a.snapshot(null, log), b.snapshot(null, log)]);
+  match(text, /^orchard_connections_open 4$/m);
+  match(text, /^orchard_connections_idle_closed_total 300$/m);
+  match(text, /^orchard_connections_refused_total 2$/m);
+});
+
 Deno.test("metrics: snapshots of several workers merge into one exposition", () => {
   const a = new Metrics("a"), b = new Metrics("b");
   a.observe("/predict", "POST", 200, 0.0004);
