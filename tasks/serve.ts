@@ -8,8 +8,7 @@
  *
  * The service's stderr passes through this task line by line, so that a
  * start that cannot succeed is one line and exit 2: a model that cannot be
- * loaded, or a port in use (the runner's `serve: cannot start: ...` line;
- * an AddrInUse error with its stack is replaced by one line too). This
+ * loaded, or a port in use (the runner's `serve: cannot start: ...` line). This
  * task has no network permission to probe the port itself, and a probe would
  * race with whoever binds it next anyway.
  */
@@ -18,23 +17,14 @@ import { UserError } from "../src/core/errors.ts";
 import { optionalEnv as env } from "../src/core/env.ts";
 import { serveCommand } from "../src/serve/launch.ts";
 
-/** `[serve-worker-0 ] serve: cannot start: why` -> `cannot start: why` */
-const FATAL = /^(?:\[serve-worker-\d+\s*\] )?serve: (cannot start: .*)$/;
-const ADDR_IN_USE = /AddrInUse|Address already in use/;
+/** `serve: cannot start: why` -> `cannot start: why` */
+const FATAL = /^serve: (cannot start: .*)$/;
 
 /** Forwards the child's stderr, keeping back the fatal start-up lines; resolves with the one to report. */
-async function forwardStderr(
-  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
-  port: number,
-  host: string,
-  banner: string,
-) {
+async function forwardStderr(stream: ReadableStream<Uint8Array<ArrayBuffer>>, banner: string) {
   let fatal: string | null = null;
-  let inTrace = false;
   const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
   for await (const line of lines) {
-    if (inTrace && /^\s+at /.test(line)) continue; // the AddrInUse stack
-    inTrace = false;
     const m = FATAL.exec(line);
     if (m) {
       fatal ??= m[1];
@@ -42,11 +32,6 @@ async function forwardStderr(
     }
     if (line.startsWith("serve: listening on ")) { // up: say what listens, once
       console.error(banner);
-      continue;
-    }
-    if (ADDR_IN_USE.test(line)) {
-      fatal ??= `cannot start: ${host}:${port} is in use (another process listens there; choose --port)`;
-      inTrace = true;
       continue;
     }
     console.error(line);
@@ -111,7 +96,7 @@ export const spec = defineTask({
       stderr: "piped",
     }).spawn();
     const banner = `serve: ${cmd.modelUri} on http://${cmd.host}:${cmd.port} (docs at /docs)`;
-    const fatal = forwardStderr(child.stderr, cmd.port, cmd.host, banner);
+    const fatal = forwardStderr(child.stderr, banner);
     const forward = (sig: Deno.Signal) => () => {
       try {
         child.kill(sig);

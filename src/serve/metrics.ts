@@ -254,47 +254,59 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
     const [model, version] = k.split("\t");
     out.push(`orchard_model_info{model="${esc(model)}",version="${esc(version)}"} ${v}`);
   }
-  head("orchard_workers", "gauge", "Workers whose metrics are included in this scrape.");
-  out.push(`orchard_workers ${snaps.length}`);
-  head("orchard_model_reloads_total", "counter", "Model versions loaded after start-up (hot swaps).");
-  out.push(`orchard_model_reloads_total ${reloads}`);
-  head(
+  /** a metric with one unlabelled sample */
+  const one = (name: string, type: string, help: string, value: number) => {
+    head(name, type, help);
+    out.push(`${name} ${value}`);
+  };
+  one("orchard_workers", "gauge", "Workers whose metrics are included in this scrape.", snaps.length);
+  one("orchard_model_reloads_total", "counter", "Model versions loaded after start-up (hot swaps).", reloads);
+  one(
     "orchard_model_reload_failures_total",
     "counter",
     "Model loads that failed (the old version kept serving).",
+    reloadFailures,
   );
-  out.push(`orchard_model_reload_failures_total ${reloadFailures}`);
-  head("orchard_prediction_log_written_total", "counter", "Predictions appended to the prediction log.");
-  out.push(`orchard_prediction_log_written_total ${log.written}`);
-  head("orchard_prediction_log_write_errors_total", "counter", "Failed prediction-log writes.");
-  out.push(`orchard_prediction_log_write_errors_total ${log.writeErrors}`);
-  head(
+  one(
+    "orchard_prediction_log_written_total",
+    "counter",
+    "Predictions appended to the prediction log.",
+    log.written,
+  );
+  one(
+    "orchard_prediction_log_write_errors_total",
+    "counter",
+    "Failed prediction-log writes.",
+    log.writeErrors,
+  );
+  one(
     "orchard_prediction_log_dropped_total",
     "counter",
     "Predictions dropped from the log after repeated write errors.",
+    log.dropped,
   );
-  out.push(`orchard_prediction_log_dropped_total ${log.dropped}`);
-  head("orchard_prediction_log_pending", "gauge", "Predictions buffered, not yet written.");
-  out.push(`orchard_prediction_log_pending ${log.pending}`);
-  head("orchard_prediction_log_failing", "gauge", "Workers whose last prediction-log write failed.");
-  out.push(`orchard_prediction_log_failing ${failing}`);
+  one("orchard_prediction_log_pending", "gauge", "Predictions buffered, not yet written.", log.pending);
+  one("orchard_prediction_log_failing", "gauge", "Workers whose last prediction-log write failed.", failing);
   if (bounded) {
-    head("orchard_connections_open", "gauge", "Client connections open now.");
-    out.push(`orchard_connections_open ${conns.open}`);
-    head(
+    one("orchard_connections_open", "gauge", "Client connections open now.", conns.open);
+    one(
       "orchard_connections_idle_closed_total",
       "counter",
       "Connections closed after serve.idle_timeout_ms with no request in progress (idle, or headers never completed).",
+      conns.idleClosed,
     );
-    out.push(`orchard_connections_idle_closed_total ${conns.idleClosed}`);
-    head(
+    one(
       "orchard_connections_refused_total",
       "counter",
       "Connections closed on arrival: the worker held serve.max_connections.",
+      conns.refused,
     );
-    out.push(`orchard_connections_refused_total ${conns.refused}`);
   }
-  head("orchard_start_time_seconds", "gauge", "Start time of the oldest worker, seconds since the epoch.");
-  out.push(`orchard_start_time_seconds ${Number.isFinite(oldest) ? Math.floor(oldest / 1000) : 0}`);
+  one(
+    "orchard_start_time_seconds",
+    "gauge",
+    "Start time of the oldest worker, seconds since the epoch.",
+    Number.isFinite(oldest) ? Math.floor(oldest / 1000) : 0,
+  );
   return out.join("\n") + "\n";
 }

@@ -5,8 +5,9 @@
  * socket, but each serves the connections it accepts itself and times out
  * idle and slow ones (connections.ts, worker.ts).
  *
- * The runner loads the service in every worker at once, then has each listen
- * as soon as it is loaded, and prints
+ * Every worker loads the service at once and listens as soon as it has (all
+ * ask for the same address, port 0 too: Deno gives them its one socket); the
+ * runner prints
  * `serve: listening on http://H:P (N workers)` once all are up. A worker's
  * fatal start-up line is printed alone and ends the process with exit 2.
  * SIGTERM and SIGINT stop every worker (each drains and flushes its
@@ -54,16 +55,13 @@ for (let i = 0; i < count; i++) {
     e.preventDefault();
     fail(`serve: worker ${i} failed: ${e.message}`, 1);
   };
+  send(i, { t: "listen", host, port });
 }
 
 function onMessage(i: number, m: WorkerMessage): void {
   switch (m.t) {
     case "fatal":
       return fail(m.line);
-    case "loaded":
-      // every worker asks for the same address (port 0 too): Deno gives them all its one socket
-      send(i, { t: "listen", host, port });
-      return;
     case "listening":
       listening.add(i);
       unguarded ||= !m.guarded;

@@ -16,7 +16,6 @@ export type RunnerMessage =
   | { t: "stop"; signal: string };
 
 export type WorkerMessage =
-  | { t: "loaded" }
   | { t: "listening"; port: number; guarded: boolean }
   | { t: "fatal"; line: string }
   | { t: "stopped"; line: string };
@@ -30,7 +29,6 @@ let server: ConnectionServer | null = null;
 
 const loading = startService().then((s) => {
   service = s;
-  tell({ t: "loaded" });
 }, (e) => tell({ t: "fatal", line: `serve: ${e instanceof StartError ? e.message : errorLine(e)}` }));
 
 function listen(host: string, port: number): void {
@@ -59,13 +57,16 @@ async function stop(signal: string): Promise<void> {
   if (!service) return;
   const line = await service.shutdown(signal);
   if (server) {
-    await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, DRAIN_MS))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([server.shutdown(), new Promise((r) => timer = setTimeout(r, DRAIN_MS))]);
+    clearTimeout(timer);
   }
   tell({ t: "stopped", line });
 }
 
 self.onmessage = (e: MessageEvent<RunnerMessage>) => {
   const m = e.data;
+  // listens once loaded (a failed load has told the runner already)
   if (m.t === "listen") void loading.then(() => service && listen(m.host, m.port));
   else if (m.t === "stop") void stop(m.signal);
 };
