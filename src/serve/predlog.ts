@@ -161,9 +161,14 @@ export function logDay(ts: number): string {
   return isoOf(ts).slice(0, 10);
 }
 
-/** A line's start, the same for every record of a request: `{"ts":"<ISO time>","request_id":"<id>"` */
-export function logHead(ts: number, requestId: string): string {
-  return '{"ts":"' + isoOf(ts) + '","request_id":' + JSON.stringify(requestId);
+/**
+ * A line's start, the same for every record of a request: `{"ts":"<ISO time>","request_id":"<id>"`.
+ * `plainId`: the id is JSON text as it is (one the service made or accepted: http.ts requestIdFrom,
+ * `A-Za-z0-9._:-` or a UUID), so it is quoted, not stringified (a call into the runtime per request).
+ */
+export function logHead(ts: number, requestId: string, plainId = false): string {
+  return '{"ts":"' + isoOf(ts) + '","request_id":' +
+    (plainId ? '"' + requestId + '"' : JSON.stringify(requestId));
 }
 
 export class PredictionLog {

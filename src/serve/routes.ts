@@ -74,9 +74,9 @@ function withHotPath(app: Hono<Env>, hot: PredictionHandlers): Hono<Env> {
   const routed = app.fetch;
   app.fetch = (req, env, ctx) => {
     if (req.method === "POST") {
-      const path = pathOf(req.url);
-      if (path === "/predict") return hot.predict(req);
-      if (path === "/invocations") return hot.invocations(req);
+      const url = req.url, path = pathOf(url);
+      if (path === "/predict") return hot.predict(req, url);
+      if (path === "/invocations") return hot.invocations(req, url);
     }
     return routed(req, env, ctx);
   };

@@ -313,14 +313,18 @@ export class TableWriter {
     return s + "}";
   }
 
-  /** whether a record's own keys, as enumerated, are the signature's names in enumeration order */
+  /**
+   * whether a record's own keys, as enumerated, are the signature's names in enumeration order. for-in
+   * lists inherited enumerable keys after all the own ones, so when the last key it lists is the
+   * record's own, every one is: one own-property test, not one per key.
+   */
   private sameKeys(r: Record<string, unknown>): boolean {
     const names = this.orderedNames;
     let j = 0;
     for (const k in r) {
-      if (k !== names[j++] || !Object.hasOwn(r, k)) return false;
+      if (k !== names[j++]) return false;
     }
-    return j === names.length;
+    return j === names.length && (j === 0 || Object.hasOwn(r, names[j - 1]));
   }
 
   /** JSON text of row i's prediction value */

@@ -143,6 +143,35 @@ CASES.forEach((c, i) => {
   });
 });
 
+Deno.test("scoring: a record's log inputs are the fields it was scored on, an inherited enumerable one too", async () => {
+  const { t, batch, inputs } = await served(CASES[2], 91);
+  const proto = Object.prototype as Record<string, unknown>;
+  const last = inputs.at(-1)!;
+  try {
+    // the signature's keys in its order but the last, which a polluted prototype gives (enumerable):
+    // for-in lists the keys in the signature's order, and the log must still write the field it scored
+    const rec: Record<string, unknown> = {};
+    for (const n of inputs.slice(0, -1)) rec[n] = batch[0][n];
+    proto[last] = batch[0][last];
+    let status: number;
+    try {
+      status =
+        (await t.app.request(post("/predict", rec, "application/json", { "x-request-id": "p1" }))).status;
+    } finally {
+      delete proto[last];
+    }
+    equal(status, 200);
+    const [line] = await logLines(t);
+    deepStrictEqual(Object.keys(JSON.parse(line).inputs), inputs);
+    deepStrictEqual(
+      JSON.parse(line).inputs,
+      t.holder.current!.validator.one({ ...rec, [last]: batch[0][last] }),
+    );
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("scoring: a bad record in a batch is a 422 naming its index and field; nothing is scored or logged", async () => {
   const { t, batch } = await served(CASES[2], 90);
   try {

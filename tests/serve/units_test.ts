@@ -1,7 +1,7 @@
 /** Unit tests of the service's pieces: prediction log, metrics, MLflow parsing, validation, launch command. */
 import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
 import { ConfigSchema } from "../../src/config/schema.ts";
-import { HttpError, mediaType, readBodyText, requestIdFrom } from "../../src/serve/http.ts";
+import { HttpError, mediaType, parseJsonBody, readBodyText, requestIdFrom } from "../../src/serve/http.ts";
 import { serveCommand } from "../../src/serve/launch.ts";
 import { Metrics, renderMetrics } from "../../src/serve/metrics.ts";
 import { parseCsv, parseMlflowCsv, parseMlflowJson } from "../../src/serve/mlflow.ts";
@@ -393,6 +393,30 @@ Deno.test("http helpers: media type and request ids", () => {
   equal(requestIdFrom("ok-id_1.2:3"), "ok-id_1.2:3");
   match(requestIdFrom("bad id"), /^[0-9a-f-]{36}$/);
   match(requestIdFrom("x".repeat(200)), /^[0-9a-f-]{36}$/);
+});
+
+Deno.test("http helpers: a JSON body, an empty or blank one, a malformed one", () => {
+  deepStrictEqual(parseJsonBody(' {"a": [1, "x"]}\n'), { a: [1, "x"] });
+  for (const blank of ["", " ", "\r\n\t "]) {
+    throws(
+      () => parseJsonBody(blank),
+      (e: HttpError) => e.status === 400 && e.message === "request body is empty, expected JSON",
+    );
+  }
+  throws(
+    () => parseJsonBody('{"a":'),
+    (e: HttpError) => e.status === 400 && e.message.startsWith("malformed JSON: "),
+  );
+});
+
+Deno.test("prediction log: a request id the service made or accepted is its line's JSON text as it is", () => {
+  const ts = Date.UTC(2026, 11, 4, 21, 0, 0, 5);
+  for (const id of [requestIdFrom(null), requestIdFrom("ok-id_1.2:3"), requestIdFrom("x".repeat(128))]) {
+    equal(logHead(ts, id, true), logHead(ts, id));
+    equal(JSON.parse(logHead(ts, id, true) + "}").request_id, id);
+  }
+  // any other id is stringified (escaped)
+  equal(JSON.parse(logHead(ts, 'a"b\n') + "}").request_id, 'a"b\n');
 });
 
 Deno.test("launch: the runner's workers on one port, with least permissions", () => {

@@ -278,6 +278,9 @@ function specFeatureNames(spec: ColumnSpec): string[] {
   }
 }
 
+/** Categorical columns with at most this many levels find a value's level by comparison, not by hash. */
+const SCAN_LEVELS = 8;
+
 /** Writes one raw value's encoded features into `out` at `offset`. */
 type CellEncoder = (value: unknown, out: Float64Array, offset: number) => void;
 
@@ -316,15 +319,23 @@ function encoderOf(spec: ColumnSpec): CellEncoder {
     }
     case "categorical": {
       const index = new Map(spec.levels.map((l, i) => [l, i]));
-      const nLevels = spec.levels.length;
+      const levels = spec.levels, nLevels = levels.length;
+      // a few levels are found by comparing strings: a Map hashes each value first (a record's text
+      // from JSON.parse has no hash yet), which costs more than a handful of comparisons
+      const scan = nLevels <= SCAN_LEVELS;
+      const find = (t: string): number | undefined => {
+        if (!scan) return index.get(t);
+        for (let i = 0; i < nLevels; i++) if (levels[i] === t) return i;
+        return undefined;
+      };
       /** the level of a value: its index, -1 missing, -2 unseen (text: trimmed once, looked up once) */
       const levelOf = (value: unknown): number => {
         if (typeof value === "string") {
           // a fitted level is never missing text, so a found level is not missing
-          const t = value.trim(), i = index.get(t);
+          const t = value.trim(), i = find(t);
           return i !== undefined ? i : MISSING_TEXT.has(t) ? -1 : -2;
         }
-        return isMissing(value) ? -1 : (index.get(categoryOf(value)) ?? -2);
+        return isMissing(value) ? -1 : (find(categoryOf(value)) ?? -2);
       };
       if (spec.encoding === "ordinal") {
         return (value, out, offset) => {

@@ -59,12 +59,14 @@ export interface PredictionOptions {
   predictionHeaders?: PredictionHeaders;
 }
 
-type Handler = (req: Request, rid: string) => Promise<string>;
+/** `url`: the request's URL, read once by the dispatcher (each read of `req.url` is a call into Deno) */
+type Handler = (req: Request, rid: string, url: string) => Promise<string>;
 
 /** The two prediction routes as plain handlers of a Request, each giving itself the envelope. */
 export interface PredictionHandlers {
-  predict: (req: Request) => Promise<Response>;
-  invocations: (req: Request) => Promise<Response>;
+  /** `url`: `req.url` when the caller has read it already */
+  predict: (req: Request, url?: string) => Promise<Response>;
+  invocations: (req: Request, url?: string) => Promise<Response>;
 }
 
 /** The prediction handlers as a Hono app (POST /predict, POST /invocations). */
@@ -111,13 +113,13 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     // the route's one method: a 200 is always this key
     const answered = requestKey(route, "POST", 200);
     const leanWhenNoId = idInBody && leanAnswers;
-    return async (req: Request): Promise<Response> => {
+    return async (req: Request, url?: string): Promise<Response> => {
       const t0 = performance.now();
       const sent = req.headers.get("x-request-id");
       const rid = requestIdFrom(sent);
       let res: Response;
       try {
-        const text = await handle(req, rid);
+        const text = await handle(req, rid, url ?? req.url);
         res = leanWhenNoId && sent === null ? lean(text) : reply(text, 200, rid, undefined, headers);
       } catch (e) {
         const a = errorAnswer(e as Error, rid, route, req.method, route);
@@ -130,11 +132,11 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     };
   };
 
-  const predict = enveloped("/predict", async (req, rid) => {
+  const predict = enveloped("/predict", async (req, rid, url) => {
     if (mediaType(req.headers.get("content-type")) !== "application/json") {
       throw new HttpError(415, "expected Content-Type: application/json");
     }
-    const explain = explainQuery(req.url);
+    const explain = explainQuery(url);
     let body = parseJsonBody(await readBodyText(req, bodyLimits));
     const m = holder.current;
     if (!m) throw noModel();
@@ -199,7 +201,7 @@ function pushLines(
   probs: string[],
   ts: number,
 ): void {
-  const head = logHead(ts, rid), day = logDay(ts);
+  const head = logHead(ts, rid, true), day = logDay(ts);
   for (let i = 0; i < t.rows; i++) log.pushLine(m.name, w.logLine(head, t, i, probs[i]), day);
 }
 

@@ -99,6 +99,20 @@ Deno.test("ordinal: codes by frequency, unseen = number of levels, missing = -1"
   assertEquals([code(2), code("2"), code(" 1"), code(true), code("true"), code(3)], [0, 0, 1, 2, 2, 3]);
 });
 
+Deno.test("a level is found alike with few levels (compared) and many (hashed): trimmed, numbers as text, unseen, missing", () => {
+  // 4 levels sit under the comparison threshold, 12 over it; "7" is a level of both (a number reads as it)
+  for (const n of [4, 12]) {
+    const levels = Array.from({ length: n }, (_, i) => (i === 2 ? "7" : `l${i}`));
+    const values = levels.flatMap((l, i) => Array(n - i).fill(l)); // by frequency: the levels' order
+    const p = Preprocessor.fit({ c: values }, { encoding: "ordinal" });
+    const spec = p.toJSON().columns[0] as { levels: string[] };
+    assertEquals(spec.levels, levels);
+    const code = (v: unknown) => p.transformRecord({ c: v })[0];
+    for (const [i, l] of levels.entries()) assertEquals([code(l), code(` ${l}\t`)], [i, i]);
+    assertEquals([code(7), code("zzz"), code(null), code(" NA ")], [2, n, -1, -1]);
+  }
+});
+
 Deno.test("numeric: median imputation and a missing indicator only where training had gaps", () => {
   const p = Preprocessor.fit({ x: [1, 2, null, 10], y: [5, 6, 7, 8] });
   assertEquals(p.featureNames, ["x", "x.missing", "y"]);
