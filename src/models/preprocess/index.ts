@@ -281,6 +281,20 @@ function specFeatureNames(spec: ColumnSpec): string[] {
 /** Categorical columns with at most this many levels find a value's level by comparison, not by hash. */
 const SCAN_LEVELS = 8;
 
+/** A level's index by comparing it with each level in turn (undefined: not a level). */
+function scanFinder(levels: string[]): (t: string) => number | undefined {
+  return (t) => {
+    for (let i = 0; i < levels.length; i++) if (levels[i] === t) return i;
+    return undefined;
+  };
+}
+
+/** A level's index from a Map of the levels (undefined: not a level). */
+function mapFinder(levels: string[]): (t: string) => number | undefined {
+  const index = new Map(levels.map((l, i) => [l, i]));
+  return (t) => index.get(t);
+}
+
 /** Writes one raw value's encoded features into `out` at `offset`. */
 type CellEncoder = (value: unknown, out: Float64Array, offset: number) => void;
 
@@ -318,16 +332,10 @@ function encoderOf(spec: ColumnSpec): CellEncoder {
       };
     }
     case "categorical": {
-      const index = new Map(spec.levels.map((l, i) => [l, i]));
       const levels = spec.levels, nLevels = levels.length;
       // a few levels are found by comparing strings: a Map hashes each value first (a record's text
       // from JSON.parse has no hash yet), which costs more than a handful of comparisons
-      const scan = nLevels <= SCAN_LEVELS;
-      const find = (t: string): number | undefined => {
-        if (!scan) return index.get(t);
-        for (let i = 0; i < nLevels; i++) if (levels[i] === t) return i;
-        return undefined;
-      };
+      const find = nLevels <= SCAN_LEVELS ? scanFinder(levels) : mapFinder(levels);
       /** the level of a value: its index, -1 missing, -2 unseen (text: trimmed once, looked up once) */
       const levelOf = (value: unknown): number => {
         if (typeof value === "string") {
