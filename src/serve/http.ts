@@ -144,7 +144,7 @@ function deadline<T>(
   read: Promise<T>,
   ms: number | undefined,
   onExpire?: () => void,
-  limitMs = ms,
+  limitMs?: number,
 ): Promise<T> {
   if (!ms) return read;
   return new Promise<T>((resolve, reject) => {

@@ -259,28 +259,31 @@ Deno.test("readBodyText: reads in flight expire on their own deadlines; one that
   };
   // the sweeper's timer is unref'd (a server's listener keeps the loop alive): this one keeps the test's
   const alive = setTimeout(() => {}, 10_000);
-  for (const declared of [true, false]) {
-    streams.length = 0;
-    const reads = [0, 1, 2, 3, 4, 5].map(() => read(declared));
-    const completes = [0, 2, 5]; // the first in, one in the middle, the last in
-    await new Promise((r) => setTimeout(r, 20));
-    for (const i of completes) {
-      streams[i].enqueue(enc.encode(`{"i":${i}}`));
-      streams[i].close();
-    }
-    const got = await Promise.all(reads);
-    for (let i = 0; i < got.length; i++) {
-      if (completes.includes(i)) {
-        deepStrictEqual([got[i].status, got[i].text], [200, `{"i":${i}}`], `read ${i}`);
-        ok(got[i].ms < 150, `read ${i} answered after ${got[i].ms.toFixed(0)} ms`);
-      } else {
-        equal(got[i].status, 408, `read ${i}: ${got[i].text}`);
-        match(got[i].text, /not received within 150 ms/);
-        ok(got[i].ms >= 145 && got[i].ms < 1000, `read ${i} expired after ${got[i].ms.toFixed(0)} ms`);
+  try {
+    for (const declared of [true, false]) {
+      streams.length = 0;
+      const reads = [0, 1, 2, 3, 4, 5].map(() => read(declared));
+      const completes = [0, 2, 5]; // the first in, one in the middle, the last in
+      await new Promise((r) => setTimeout(r, 20));
+      for (const i of completes) {
+        streams[i].enqueue(enc.encode(`{"i":${i}}`));
+        streams[i].close();
+      }
+      const got = await Promise.all(reads);
+      for (let i = 0; i < got.length; i++) {
+        if (completes.includes(i)) {
+          deepStrictEqual([got[i].status, got[i].text], [200, `{"i":${i}}`], `read ${i}`);
+          ok(got[i].ms < 150, `read ${i} answered after ${got[i].ms.toFixed(0)} ms`);
+        } else {
+          equal(got[i].status, 408, `read ${i}: ${got[i].text}`);
+          match(got[i].text, /not received within 150 ms/);
+          ok(got[i].ms >= 145 && got[i].ms < 1000, `read ${i} expired after ${got[i].ms.toFixed(0)} ms`);
+        }
       }
     }
+  } finally {
+    clearTimeout(alive);
   }
-  clearTimeout(alive);
 });
 
 Deno.test("metrics: the workers' connection counts are summed; an app with no connection server has none", () => {
