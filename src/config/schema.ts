@@ -323,6 +323,9 @@ export const ServeSchema = z.strictObject({
   max_connections: z.number().int().positive().default(4_096).describe(
     "connections each worker holds at once; one past that is closed as it arrives (deno task serve)",
   ),
+  engine: z.enum(["guarded", "plain"]).default("guarded").describe(
+    "HTTP engine of deno task serve: guarded (Deno's per-connection engine, which this service times out and bounds: idle_timeout_ms, max_connections) or plain (Deno.serve as it is, one worker, no idle timeout: for a Deno whose internals changed, or behind a proxy that bounds connections itself)",
+  ),
   prediction_headers: z.enum(["api", "full"]).default("api").describe(
     "headers of /predict and /invocations answers: api (Content-Type and X-Request-Id; a 200 from /predict to a caller that sent no X-Request-Id has its id in the body and Content-Type alone, Deno's fast path) or full (also Cache-Control: no-store and the secure headers every other route sends; each header costs about 1-2.5 µs of CPU per response)",
   ),

@@ -23,8 +23,10 @@
  * A body that never completes is the handler's to cut (serve.read_timeout_ms,
  * http.ts): while a request is in its handler, its connection is not idle.
  *
- * `serveHttpOnConnection` is not public API: where a Deno lacks it, this falls
- * back to Deno.serve (no connection bounds) and says so once (`guarded: false`).
+ * `serveHttpOnConnection` is not public API: where a Deno lacks it, or with
+ * `plain`, this is Deno.serve as it is (no connection bounds, `guarded: false`)
+ * on a socket of its own: Deno.serve shares one between workers only with
+ * reusePort, which needs --unstable-net, so the runner then starts one worker.
  */
 
 export type FetchHandler = (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>;
@@ -44,6 +46,8 @@ export interface ServeConnectionsOptions extends ConnectionLimits {
    * socket (Deno's loadBalanced listener, as under `deno serve --parallel`)
    */
   shared?: boolean;
+  /** Deno.serve as it is, without the per-connection engine (serve.engine: plain); never `shared` */
+  plain?: boolean;
   onError?: (error: unknown) => Response | Promise<Response>;
 }
 
@@ -73,6 +77,11 @@ type ServeOnConnection = (
   onListen: (scheme: string) => void,
 ) => HttpConnection;
 
+/** whether this Deno has the per-connection HTTP engine the bounded server runs on */
+export function hasConnectionEngine(): boolean {
+  return nativeServeOnConnection() !== null;
+}
+
 /** Deno's per-connection HTTP engine (ext/http's serveHttpOnConnection), if this Deno has it. */
 function nativeServeOnConnection(): ServeOnConnection | null {
   const internal = (Deno as unknown as Record<symbol, unknown>)[
@@ -97,7 +106,7 @@ const defaultOnError = (): Response =>
 
 export function serveConnections(handler: FetchHandler, opts: ServeConnectionsOptions): ConnectionServer {
   const onError = opts.onError ?? defaultOnError;
-  const native = nativeServeOnConnection();
+  const native = opts.plain ? null : nativeServeOnConnection();
   if (!native) return unguarded(handler, opts, onError);
   const serveOn: ServeOnConnection = native;
 
@@ -222,7 +231,7 @@ export function serveConnections(handler: FetchHandler, opts: ServeConnectionsOp
   };
 }
 
-/** Deno.serve as it is: a Deno without the per-connection engine. */
+/** Deno.serve as it is, on a socket of its own (`shared` would need reusePort, an unstable API). */
 function unguarded(
   handler: FetchHandler,
   opts: ServeConnectionsOptions,
@@ -231,7 +240,6 @@ function unguarded(
   const server = Deno.serve({
     hostname: opts.hostname,
     port: opts.port,
-    reusePort: opts.shared,
     onError,
     onListen: () => {},
   }, handler);

@@ -111,6 +111,7 @@ export function serveCommand(opts: LaunchOptions): LaunchCommand {
     `--host=${host}`,
     `--port=${port}`,
     ...(workers ? [`--workers=${workers}`] : []),
+    ...(config.serve.engine === "plain" ? ["--engine=plain"] : []),
   ];
   return { args, env, host, port, modelUri };
 }

@@ -12,8 +12,13 @@
  * fatal start-up line is printed alone and ends the process with exit 2.
  * SIGTERM and SIGINT stop every worker (each drains and flushes its
  * prediction log) and end it with exit 0.
+ *
+ * `--engine plain` (serve.engine), or a Deno without the per-connection
+ * engine: one worker on Deno.serve as it is, no idle timeouts (connections.ts),
+ * and a line that says so.
  */
 import { parseArgs } from "node:util";
+import { hasConnectionEngine } from "./connections.ts";
 import type { RunnerMessage, WorkerMessage } from "./worker.ts";
 
 const { values } = parseArgs({
@@ -21,14 +26,32 @@ const { values } = parseArgs({
     host: { type: "string", default: "0.0.0.0" },
     port: { type: "string", default: "8000" },
     workers: { type: "string" },
+    engine: { type: "string", default: "guarded" },
   },
 });
 const host = values.host!;
 const port = Number(values.port);
-const count = values.workers ? Number(values.workers) : navigator.hardwareConcurrency || 1;
-if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(count) || count < 1) {
+const asked = values.workers ? Number(values.workers) : navigator.hardwareConcurrency || 1;
+if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(asked) || asked < 1) {
   console.error(`serve: cannot start: --port ${values.port} --workers ${values.workers}: expected numbers`);
   Deno.exit(2);
+}
+if (values.engine !== "guarded" && values.engine !== "plain") {
+  console.error(`serve: cannot start: --engine ${values.engine}: expected guarded or plain`);
+  Deno.exit(2);
+}
+const plain = values.engine === "plain" || !hasConnectionEngine();
+// Deno.serve shares a socket between workers only with an unstable API: plain is one worker
+const count = plain ? 1 : asked;
+if (plain) {
+  const why = values.engine === "plain"
+    ? "serve.engine is plain"
+    : "this Deno has no per-connection HTTP engine";
+  console.error(
+    `serve: ${why}: Deno.serve on one worker${
+      asked > 1 ? ` (not ${asked})` : ""
+    }, idle connections are not timed out`,
+  );
 }
 
 const fail = (line: string, code = 2): never => {
@@ -40,7 +63,6 @@ const workers: Worker[] = [];
 const listening = new Set<number>();
 const stopped = new Set<number>();
 let boundPort = port;
-let unguarded = false;
 
 const send = (i: number, m: RunnerMessage) => workers[i].postMessage(m);
 
@@ -55,7 +77,7 @@ for (let i = 0; i < count; i++) {
     e.preventDefault();
     fail(`serve: worker ${i} failed: ${e.message}`, 1);
   };
-  send(i, { t: "listen", host, port });
+  send(i, { t: "listen", host, port, plain });
 }
 
 function onMessage(i: number, m: WorkerMessage): void {
@@ -64,16 +86,12 @@ function onMessage(i: number, m: WorkerMessage): void {
       return fail(m.line);
     case "listening":
       listening.add(i);
-      unguarded ||= !m.guarded;
       boundPort = m.port;
       if (listening.size === count) {
-        if (unguarded) {
-          console.error(
-            "serve: this Deno has no per-connection HTTP engine: idle connections are not timed out",
-          );
-        }
         const shown = host.includes(":") ? `[${host}]` : host;
-        console.error(`serve: listening on http://${shown}:${boundPort} (${count} workers)`);
+        console.error(
+          `serve: listening on http://${shown}:${boundPort} (${count} worker${count === 1 ? "" : "s"})`,
+        );
       }
       return;
     case "stopped":

@@ -12,7 +12,7 @@ import { type Service, StartError, startService } from "./service.ts";
 import type { ConnectionServer } from "./connections.ts";
 
 export type RunnerMessage =
-  | { t: "listen"; host: string; port: number }
+  | { t: "listen"; host: string; port: number; plain: boolean }
   | { t: "stop"; signal: string };
 
 export type WorkerMessage =
@@ -31,13 +31,14 @@ const loading = startService().then((s) => {
   service = s;
 }, (e) => tell({ t: "fatal", line: `serve: ${e instanceof StartError ? e.message : errorLine(e)}` }));
 
-function listen(host: string, port: number): void {
+function listen(host: string, port: number, plain: boolean): void {
   const s = service!;
   try {
     server = serveConnections(s.app.fetch, {
       hostname: host,
       port,
-      shared: true,
+      shared: !plain,
+      plain,
       idleTimeoutMs: s.config.serve.idle_timeout_ms,
       maxConnections: s.config.serve.max_connections,
     });
@@ -67,6 +68,6 @@ async function stop(signal: string): Promise<void> {
 self.onmessage = (e: MessageEvent<RunnerMessage>) => {
   const m = e.data;
   // listens once loaded (a failed load has told the runner already)
-  if (m.t === "listen") void loading.then(() => service && listen(m.host, m.port));
+  if (m.t === "listen") void loading.then(() => service && listen(m.host, m.port, m.plain));
   else if (m.t === "stop") void stop(m.signal);
 };

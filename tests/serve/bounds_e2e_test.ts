@@ -101,3 +101,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "e2e bounds: serve.engine plain starts one worker on Deno.serve, says so, answers and stops with exit 0",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "orchard-serve-plain-" });
+    const artifact = await trainFixture(`${root}/t1`, { seed: 6, trees: 3 });
+    const cfgPath = await writeServeParams(root, ["serve:", "  engine: plain"]);
+    // two asked for: Deno.serve cannot share one socket between workers without an unstable API
+    const { child, base } = spawnService(cfgPath, { model: artifact, workers: 2, stderr: "piped" });
+    try {
+      let up = false;
+      for (let i = 0; i < 300 && !up; i++) {
+        up = await fetch(`${base}/ready`).then(async (r) => {
+          await r.body?.cancel();
+          return r.ok;
+        }, () => false);
+        if (!up) await new Promise((r) => setTimeout(r, 100));
+      }
+      ok(up, "the service came up");
+      const res = await fetch(`${base}/predict`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(sampleRecord(2)),
+      });
+      equal(res.status, 200);
+      ok("prediction" in (await res.json()).predictions[0]);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      // no connection bounds to report
+      ok(!/^orchard_connections_open /m.test(metrics), "no connection gauge without the engine");
+    } finally {
+      child.kill("SIGTERM");
+      const status = await child.status;
+      const err = dec.decode(await new Response(child.stderr).arrayBuffer());
+      equal(status.code, 0, err);
+      match(
+        err,
+        /serve\.engine is plain: Deno\.serve on one worker \(not 2\), idle connections are not timed out/,
+      );
+      match(err, /listening on http:\/\/127\.0\.0\.1:\d+ \(1 worker\)/);
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -5,7 +5,7 @@
  * past maxConnections is closed as it arrives, and shutdown stops accepting.
  */
 import { equal, ok } from "node:assert/strict";
-import { type FetchHandler, serveConnections } from "../../src/serve/connections.ts";
+import { type FetchHandler, hasConnectionEngine, serveConnections } from "../../src/serve/connections.ts";
 import { readToClose as readUntilClosed } from "./launch_helpers.ts";
 
 const readToClose = (conn: Deno.Conn) => readUntilClosed(conn, 5000);
@@ -121,4 +121,32 @@ Deno.test("connections: shutdown stops accepting and resolves finished", async (
     refused = true;
   }
   ok(refused, "nothing listens after shutdown");
+});
+
+Deno.test("connections: plain is Deno.serve as it is, unguarded, even when shared is asked for", async () => {
+  // shared on Deno.serve would need reusePort, an unstable API: plain listens on a socket of its own
+  const server = serveConnections(() => new Response("plain"), {
+    hostname: "127.0.0.1",
+    port: 0,
+    shared: true,
+    plain: true,
+    idleTimeoutMs: IDLE_MS,
+    maxConnections: 1,
+  });
+  try {
+    equal(server.guarded, false);
+    ok(hasConnectionEngine(), "this Deno has the per-connection engine: plain is chosen, not forced");
+    // maxConnections is not enforced without the engine: two at once are both answered
+    const port = server.addr.port;
+    const [a, b] = await Promise.all([
+      fetch(`http://127.0.0.1:${port}/`),
+      fetch(`http://127.0.0.1:${port}/`),
+    ]);
+    equal(await a.text(), "plain");
+    equal(await b.text(), "plain");
+    equal(server.connections(), 0);
+  } finally {
+    await server.shutdown();
+  }
+  await server.finished;
 });

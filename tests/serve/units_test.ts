@@ -502,6 +502,10 @@ Deno.test("launch: the runner's workers on one port, with least permissions", ()
     "--v8-flags=--max-semi-space-size=16,--single-threaded-gc",
   ]);
   deepStrictEqual(v8({ max_semi_space_mb: null }), ["--v8-flags=--single-threaded-gc"]);
+  // serve.engine plain: the runner's --engine (one worker on Deno.serve); guarded, the default, adds nothing
+  ok(!c.args.some((a) => a.startsWith("--engine")), String(c.args));
+  const plain = serveCommand({ config: ConfigSchema.parse({ serve: { engine: "plain" } }) }).args;
+  equal(plain.at(-1), "--engine=plain");
   deepStrictEqual(v8({ max_semi_space_mb: null, single_threaded_gc: false }), []);
   throws(() => serveCommand({ config, port: "http" }), /expected a port/);
   throws(() => serveCommand({ config, port: "70000" }), /expected a port/);
