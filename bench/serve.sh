@@ -17,13 +17,13 @@
 # Hono's in the same round: on a machine whose hypervisor steals time, req/s swings by 2x between rounds
 # while the CPU a request costs does not.
 #
-#   deno task bench:serve                         # 3 rounds of 10 s each
+#   deno task bench:serve                         # 5 rounds of 10 s each
 #   ROUNDS=1 DURATION=5 deno task bench:serve     # a quick check
 #   SKIP_REF=1 deno task bench:serve      # without FastAPI (its figure is then missing from the results)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
-ROUNDS="${ROUNDS:-3}"
+ROUNDS="${ROUNDS:-5}"
 CONNS="${CONNS:-32}"
 THREADS="${THREADS:-2}"
 WORKERS="${WORKERS:-2}"
@@ -119,6 +119,17 @@ wait_up "http://127.0.0.1:$BYID_PORT/ready" 60
 # the server's CPU time (user + system, all its threads) in clock ticks: what a request costs the machine,
 # which a neighbour's load or the hypervisor's steal does not inflate the way it does wall-clock req/s
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# times the kernel took a core from one of the server's threads while it could still run (nonvoluntary
+# context switches, all its threads): with wrk on the same two cores, the queue the tail comes from
+# (per thread, counting only threads alive at both reads: a thread that ends takes its count with it)
+preempted_threads() { # pid -> "tid count" lines
+  for t in /proc/"$1"/task/*; do
+    awk -v tid="${t##*/}" '/^nonvoluntary_ctxt_switches/{print tid, $2}' "$t/status" 2>/dev/null || true
+  done
+}
+preempted_since() { # before-file pid
+  preempted_threads "$2" | awk 'NR == FNR {before[$1] = $2; next} ($1 in before) {n += $2 - before[$1]} END {print n + 0}' "$1" -
+}
 NAMES=(bare_deno_serve bare_hono orchard_boosting orchard_forest orchard_boosting_by_id)
 PORTS=("$BARE_PORT" "$HONO_PORT" "$PORT" "$FOREST_PORT" "$BYID_PORT")
 SCRIPTS=(predict.lua predict.lua predict.lua predict.lua predict_by_id.lua)
@@ -129,10 +140,12 @@ for r in $(seq 1 "$ROUNDS"); do
   for k in $(seq 0 $((N - 1))); do
     i=$(((k + r) % N))
     c0=$(cpu_ticks "${PIDS[$i]}")
+    preempted_threads "${PIDS[$i]}" > "$WORK/preempted.before"
     out=$(run_wrk "${PORTS[$i]}" "$DURATION" "${SCRIPTS[$i]}")
     c1=$(cpu_ticks "${PIDS[$i]}")
-    echo "{\"round\":$r,\"server\":\"${NAMES[$i]}\",\"wrk\":$out,\"cpu_ticks\":$((c1 - c0))}" >> "$WORK/rounds.ndjson"
-    echo "round $r ${NAMES[$i]}: $out"
+    pre=$(preempted_since "$WORK/preempted.before" "${PIDS[$i]}")
+    echo "{\"round\":$r,\"server\":\"${NAMES[$i]}\",\"wrk\":$out,\"cpu_ticks\":$((c1 - c0)),\"preempted\":$pre}" >> "$WORK/rounds.ndjson"
+    echo "round $r ${NAMES[$i]}: $out preempted $pre"
   done
 done
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -168,10 +181,13 @@ for x in rows: by.setdefault(x["server"], {})[x["round"]] = x["wrk"]
 errs = lambda x: sum(x["errors"].values())
 cpu = {}
 for x in rows: cpu.setdefault(x["server"], {})[x["round"]] = x["cpu_ticks"] / TICK / x["wrk"]["requests"] * 1e6
+pre = {}
+for x in rows: pre.setdefault(x["server"], {})[x["round"]] = x["preempted"] / x["wrk"]["requests"] * 1000
 def summary(name):
   runs = [by[name][k] for k in sorted(by[name])]
   return {"rps_median": round(st.median(x["rps"] for x in runs), 1),
           "server_cpu_us_per_request_median": round(st.median(cpu[name].values()), 1),
+          "preempted_per_1000_requests_median": round(st.median(pre[name].values()), 1),
           "p99_ms_median": round(st.median(x["p99_ms"] for x in runs), 3),
           "p50_ms_median": round(st.median(x["p50_ms"] for x in runs), 3),
           "requests": sum(x["requests"] for x in runs), "errors": sum(errs(x) for x in runs), "rounds": runs}
@@ -187,6 +203,7 @@ for n in ["orchard_boosting", "orchard_forest", "orchard_boosting_by_id"]:
   # the CPU a request costs against bare Hono's, round by round (the steal-proof view of the same run)
   o["cpu_per_request_over_bare_hono"] = round(st.median(cpu[n][k] / cpu["bare_hono"][k] for k in sorted(cpu[n])), 2)
   o["of_bare_hono"] = round(st.median(fr), 3)
+  o["preempted_over_bare_hono"] = round(st.median(pre[n][k] / pre["bare_hono"][k] for k in sorted(pre[n]) if pre["bare_hono"][k]), 2) if any(pre["bare_hono"].values()) else None
   o["p99_over_bare_hono_p99_per_round"] = [round(x, 2) for x in p99]
   o["p99_over_bare_hono_p99"] = round(st.median(p99), 2)
   o["of_bare_deno_serve"] = round(o["rps_median"] / out["bare_deno_serve"]["rps_median"], 3)
