@@ -46,6 +46,17 @@ export class ProgressBar {
     }
   }
 
+  /**
+   * Ends a job before its total (boosting's early stopping): says where it stopped and why,
+   * where filling the bar would claim every step ran.
+   */
+  stoppedAt(reason: string): void {
+    const line = `${this.label}: ${this.done}/${this.total}, stopped by ${reason}`;
+    if (isTty()) Deno.stderr.writeSync(enc.encode(`\r\x1b[K${line}\n`));
+    else log(line);
+    this.lastPct = 100;
+  }
+
   elapsedSeconds(): number {
     return (performance.now() - this.t0) / 1000;
   }

@@ -57,6 +57,7 @@ export async function fitModel(
     : undefined;
   // engines use what they know of these options (progress, categorical splits, early stopping) and ignore the rest
   await estimator.fit(X, y, { onProgress, categorical, ...(validation ? { validation } : {}) });
-  if (bar && total && last < total) bar.tick(total - last);
+  // an engine that ends before its round limit stopped early: the bar says so, not 100%
+  if (bar && total && last < total) bar.stoppedAt("early stopping");
   return { preprocessor, estimator, X };
 }

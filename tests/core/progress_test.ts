@@ -38,3 +38,13 @@ Deno.test("an empty job reports 100% at once; timed logs its label and seconds",
   assert.match(lines[1], /^step: \d+\.\d\d s$/);
   assert.equal(lines[2], "plain");
 });
+
+Deno.test("a job that ends before its total (early stopping) says where it stopped, not 100%", async () => {
+  const r = await stderrOf(
+    `const bar = new ProgressBar("trees", 1000); bar.tick(20); bar.tick(8); bar.stoppedAt("early stopping");`,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.at(-1), "trees: 28/1000, stopped by early stopping");
+  assert.ok(!r.stderr.includes("1000/1000"), r.stderr);
+});
