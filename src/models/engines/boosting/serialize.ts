@@ -1,14 +1,13 @@
 /**
- * The boosting engine's compact, versioned byte format (the forest's layout):
- *
- *   "ORBOOST_" (8 bytes) | header length (uint32 LE) | header (UTF-8 JSON) | padding to 8
- *   | payload: typed arrays, little-endian, each at an 8-aligned offset listed in the header
+ * The boosting engine's compact, versioned byte format: the tree engines'
+ * container (../container.ts) with the magic "ORBOOST_".
  *
  * The header carries the format version, the kind, the params and the small
  * learned scalars; the payload carries the baseline, the node arrays and the
  * importances verbatim, so a loaded model predicts bit-identically.
  */
 import { UserError } from "../../../core/errors.ts";
+import { decodeContainer, encodeContainer, type Part } from "../container.ts";
 import type { FlatBoost } from "./flat.ts";
 import type { ResolvedBoostingParams } from "./params.ts";
 
@@ -16,10 +15,7 @@ import type { ResolvedBoostingParams } from "./params.ts";
 export const FORMAT_VERSION = 2;
 const READABLE = new Set([1, 2]);
 const MAGIC = "ORBOOST_";
-
-type DType = "int32" | "float64" | "uint8" | "uint32";
-const CTOR = { int32: Int32Array, float64: Float64Array, uint8: Uint8Array, uint32: Uint32Array } as const;
-type AnyArray = Int32Array | Float64Array | Uint8Array | Uint32Array;
+const WHAT = "boosting";
 
 export interface BoostState {
   kind: "classifier" | "regressor";
@@ -30,13 +26,7 @@ export interface BoostState {
   importances: Float64Array;
 }
 
-interface ArrayEntry {
-  name: string;
-  dtype: DType;
-  offset: number;
-  length: number;
-}
-
+/** The header's keys, in the order they are written (the container appends `arrays`). */
 interface Header {
   format: "orchard-boosting";
   version: number;
@@ -46,17 +36,13 @@ interface Header {
   nClasses: number;
   width: number;
   nIter: number;
-  arrays: ArrayEntry[];
 }
 
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const pad8 = (n: number) => (n + 7) & ~7;
 const REQUIRED = ["baseline", "roots", "feature", "threshold", "child", "nanRight", "value", "importances"];
 
 export function encodeBoost(s: BoostState): Uint8Array {
-  if (!littleEndian) throw new Error("boosting serialization needs a little-endian platform");
   const fb = s.model;
-  const parts: [string, DType, AnyArray][] = [
+  const parts: Part[] = [
     ["baseline", "float64", fb.baseline],
     ["roots", "int32", fb.roots],
     ["feature", "int32", fb.feature],
@@ -75,12 +61,6 @@ export function encodeBoost(s: BoostState): Uint8Array {
       fb.catBits,
     ]);
   }
-  const arrays: ArrayEntry[] = [];
-  let off = 0;
-  for (const [name, dtype, a] of parts) {
-    arrays.push({ name, dtype, offset: off, length: a.length });
-    off = pad8(off + a.byteLength);
-  }
   const header: Header = {
     format: "orchard-boosting",
     version: FORMAT_VERSION,
@@ -90,19 +70,8 @@ export function encodeBoost(s: BoostState): Uint8Array {
     nClasses: s.nClasses,
     width: fb.width,
     nIter: s.nIter,
-    arrays,
   };
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const payloadStart = pad8(12 + headerBytes.length);
-  const out = new Uint8Array(payloadStart + off);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(out.buffer).setUint32(8, headerBytes.length, true);
-  out.set(headerBytes, 12);
-  for (let i = 0; i < parts.length; i++) {
-    const a = parts[i][2];
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), payloadStart + arrays[i].offset);
-  }
-  return out;
+  return encodeContainer(WHAT, MAGIC, header, parts);
 }
 
 /** The params as saved: n_jobs is how a fit ran, not what it learned (the bytes do not depend on it). */
@@ -116,31 +85,10 @@ function corrupt(why: string): never {
 }
 
 export function decodeBoost(bytes: Uint8Array): BoostState {
-  if (!littleEndian) throw new Error("boosting serialization needs a little-endian platform");
-  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) corrupt("bad magic");
-  const hlen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
-  if (12 + hlen > bytes.length) corrupt("truncated header");
-  let header: Header;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + hlen)));
-  } catch {
-    corrupt("bad header");
-  }
+  const { header, arrays: got } = decodeContainer<Header>(WHAT, MAGIC, bytes, corrupt);
   if (header.format !== "orchard-boosting") corrupt("unknown format");
   if (!READABLE.has(header.version)) {
     corrupt(`format version ${header.version}, this Orchard reads versions 1 to ${FORMAT_VERSION}`);
-  }
-  const payloadStart = pad8(12 + hlen);
-  const got: Record<string, AnyArray> = {};
-  for (const a of header.arrays ?? []) {
-    const C = CTOR[a.dtype];
-    if (!C) corrupt(`unknown array type ${a.dtype}`);
-    const start = payloadStart + a.offset;
-    const len = a.length * C.BYTES_PER_ELEMENT;
-    if (start + len > bytes.length) corrupt("truncated payload");
-    const buf = new ArrayBuffer(len);
-    new Uint8Array(buf).set(bytes.subarray(start, start + len));
-    got[a.name] = new C(buf);
   }
   for (const name of REQUIRED) if (!got[name]) corrupt(`missing ${name}`);
   const model: FlatBoost = {
