@@ -59,8 +59,9 @@ export function explainQuery(url: string): { top: number } | null {
   }
   let top = DEFAULT_TOP;
   if (topText !== null) {
-    const n = Number(topText);
-    if (topText.trim() === "" || !Number.isInteger(n) || n < 1 || n > MAX_TOP) {
+    // digits only: Number() also reads "0x3", "1e1" and " 1"
+    const n = /^\d{1,3}$/.test(topText) ? Number(topText) : NaN;
+    if (!(n >= 1 && n <= MAX_TOP)) {
       throw queryError("top", `expected a whole number from 1 to ${MAX_TOP}, got "${topText}"`);
     }
     top = n;

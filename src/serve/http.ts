@@ -165,8 +165,8 @@ function readTimeout(ms: number): HttpError {
 
 /**
  * Reads the body as UTF-8 text, at most `maxBytes`: 413 when the declared or
- * the actual size is over, 400 when the bytes are not UTF-8 (or, with a
- * Content-Length, hold U+FFFD), 408 when it has not arrived within `timeoutMs`.
+ * the actual size is over, 400 when the bytes are not UTF-8 (or hold
+ * U+FFFD), 408 when it has not arrived within `timeoutMs`.
  *
  * Ours, not hono/body-limit: bench:serve-path timed the service's POST /predict
  * with hono/body-limit in front of it at +8.2 to +12.5 µs per request in four
@@ -233,7 +233,10 @@ export async function readBodyText(req: Request, limits: number | BodyLimits): P
       at += c.byteLength;
     }
   }
-  return utf8(bytes);
+  const text = utf8(bytes);
+  // refused however the body came, as with a Content-Length (a streamed body used to let it through)
+  if (text.includes("\uFFFD")) throw notUtf8();
+  return text;
 }
 
 function utf8(bytes: ArrayBuffer | Uint8Array): string {

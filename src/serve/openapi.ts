@@ -43,7 +43,13 @@ const PredictResponseSchema = z.object({
 
 const ErrorSchema = z.object({
   error: z.string().describe("one line, never a stack trace"),
+  error_code: z.string().describe(
+    "MLflow's error codes: INVALID_PARAMETER_VALUE, PAYLOAD_TOO_LARGE, NOT_FOUND, ...",
+  ),
   request_id: z.string(),
+  message: z.string().optional().describe(
+    "the same text as error, on /invocations only (MLflow clients read it)",
+  ),
   details: z.array(z.object({ record: z.number().int().optional(), field: z.string(), message: z.string() }))
     .optional().describe("one entry per invalid field (422)"),
 });
@@ -58,7 +64,7 @@ const InvocationsRequestSchema = z.union([
     params: z.record(z.string(), z.unknown()).optional(),
   }),
   z.object({ dataframe_records: z.array(z.record(z.string(), z.unknown())) }),
-  z.object({ instances: z.array(z.unknown()) }),
+  z.object({ instances: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]) }),
   z.object({ inputs: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]) }),
 ]);
 
@@ -326,6 +332,8 @@ export function buildOpenApi(model: ServedModel | null, maxBatch: number): Recor
             "200": { description: "reload outcome per worker" },
             "401": err("missing or wrong bearer token"),
             "403": err("admin API disabled (ORCHARD_ADMIN_TOKEN not set)"),
+            "415": err("a body that is not application/json"),
+            "422": err("a body that is not a JSON object, or a model_uri that cannot be served"),
           },
         },
       },

@@ -23,12 +23,16 @@
 import { z } from "zod";
 import type { Signature, SignatureColumn } from "../models/types.ts";
 import { numberFromText } from "../data/csv_text.ts";
+import { isIsoDate, ISO_DATE } from "../models/preprocess/values.ts";
 import { type FieldProblem, HttpError } from "./http.ts";
 
-const BOOL_TEXT = /^(true|false|yes|no|y|n|t|f|1|0)$/i;
+/**
+ * true/false, yes/no, y/n, t/f, 1/0 in any case, spelt without the `i` flag: JSON Schema patterns
+ * carry no flags, so the OpenAPI document states exactly this set (it said "true" but not "TRUE").
+ */
+const BOOL_TEXT = /^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|[YyNnTtFf10])$/;
 /** a category level that a JSON client may send unquoted: a number or true/false */
 const CODE_TEXT = /^(?:-?\d+(?:\.\d+)?|true|false)$/i;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function message(expected: string) {
   return (iss: { input?: unknown }) =>
@@ -91,7 +95,7 @@ function columnTest(col: SignatureColumn, limits: ValueLimits): Accepts {
     case "datetime":
       return (v) =>
         v === null || (typeof v === "number" && v >= lo && v <= maxAbs) ||
-        (typeof v === "string" && v.length <= maxLen && ISO_DATE.test(v));
+        (typeof v === "string" && v.length <= maxLen && isIsoDate(v));
     default: {
       const cats = col.categories ?? [];
       const coded = cats.length === 0 || cats.every((c) => CODE_TEXT.test(String(c)));
@@ -109,14 +113,18 @@ function columnSchema(col: SignatureColumn, limits: ValueLimits): z.ZodType {
   switch (col.kind) {
     case "numeric":
       return boundedNumber(maxAbs, "a number").nullable();
-    case "boolean":
-      return z.union([z.boolean(), z.literal([0, 1]), z.string().regex(BOOL_TEXT)], {
-        error: message("a boolean (true/false, 0/1)"),
-      }).nullable();
-    case "datetime":
-      return z.union([z.string().max(maxLen).regex(ISO_DATE), boundedNumber(maxAbs, "epoch milliseconds")], {
-        error: message("an ISO 8601 date or epoch milliseconds"),
-      }).nullable();
+    case "boolean": {
+      // each branch says it in words: zod reports the closest branch's issue, not the union's
+      const error = message("a boolean (true/false, 0/1)");
+      return z.union([z.boolean(), z.literal([0, 1]), z.string().regex(BOOL_TEXT, { error })], { error })
+        .nullable();
+    }
+    case "datetime": {
+      const error = message("an ISO 8601 date or epoch milliseconds");
+      // the pattern (which the OpenAPI document shows), and a day the calendar has (2023-02-30 is none)
+      const text = z.string().max(maxLen, { error }).regex(ISO_DATE, { error }).refine(isIsoDate, { error });
+      return z.union([text, boundedNumber(maxAbs, "epoch milliseconds")], { error }).nullable();
+    }
     default: {
       const cats = col.categories ?? [];
       const levels = cats.length ? ` (seen: ${cats.slice(0, 20).join(", ")})` : "";
@@ -171,6 +179,13 @@ function problems(error: z.ZodError, index?: number): FieldProblem[] {
 
 const MAX_REPORTED = 100;
 
+/** A request's problems: how many in all, and the first MAX_REPORTED of them. */
+interface Problems {
+  total: number;
+  list: FieldProblem[];
+}
+const noProblems = (): Problems => ({ total: 0, list: [] });
+
 export function buildValidator(signature: Signature, limits: ValueLimits = DEFAULT_LIMITS): RecordValidator {
   const shape: Record<string, z.ZodType> = {};
   for (const col of signature.inputs) shape[col.name] = columnSchema(col, limits);
@@ -182,10 +197,12 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
   const tests = signature.inputs.map((c) => columnTest(c, limits));
   const width = names.length;
 
-  const check = (value: unknown, index: number | undefined, sink: FieldProblem[]) => {
+  const check = (value: unknown, index: number | undefined, sink: Problems) => {
     const r = record.safeParse(value);
     if (r.success) return r.data as Record<string, unknown>;
-    if (sink.length < MAX_REPORTED) sink.push(...problems(r.error, index));
+    const found = problems(r.error, index);
+    sink.total += found.length; // every problem counts; only the first MAX_REPORTED are listed
+    if (sink.list.length < MAX_REPORTED) sink.list.push(...found.slice(0, MAX_REPORTED - sink.list.length));
     return undefined;
   };
 
@@ -203,16 +220,16 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
     for (let j = 0; j < width; j++) out[names[j]] = value[names[j]];
     return out;
   };
-  const fastCheck = (value: unknown, index: number | undefined, sink: FieldProblem[]) =>
+  const fastCheck = (value: unknown, index: number | undefined, sink: Problems) =>
     passes(value) ? pick(value as Record<string, unknown>) : check(value, index, sink);
 
-  const fail = (sink: FieldProblem[]): never => {
-    const n = sink.length;
-    const fields = [...new Set(sink.map((p) => p.field))].slice(0, 10).join(", ");
+  const fail = (sink: Problems): never => {
+    const n = sink.total;
+    const fields = [...new Set(sink.list.map((p) => p.field))].slice(0, 10).join(", ");
     throw new HttpError(
       422,
       `invalid input: ${n} problem${n === 1 ? "" : "s"} (${fields})`,
-      sink.slice(0, MAX_REPORTED),
+      sink.list,
     );
   };
 
@@ -225,13 +242,13 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
 
   const many = (values: unknown[], maxBatch: number) => {
     limitsOf(values, maxBatch);
-    const sink: FieldProblem[] = [];
+    const sink = noProblems();
     const out = new Array<Record<string, unknown>>(values.length);
     for (let i = 0; i < values.length; i++) {
       const r = fastCheck(values[i], i, sink);
       if (r) out[i] = r;
     }
-    if (sink.length) fail(sink);
+    if (sink.total) fail(sink);
     return out;
   };
 
@@ -254,14 +271,14 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
     const n = values.length;
     const cols = new Array<unknown[]>(width);
     for (let j = 0; j < width; j++) cols[j] = new Array(n);
-    let sink: FieldProblem[] | null = null;
+    let sink: Problems | null = null;
     // fill takes the records the tests pass; each one it stops at goes through zod
     for (let i = fill(values, cols, 0); i < n; i = fill(values, cols, i + 1)) {
-      sink ??= [];
+      sink ??= noProblems();
       const r = check(values[i], indexed ? i : undefined, sink);
       if (r) { for (let j = 0; j < width; j++) cols[j][i] = r[names[j]]; }
     }
-    if (sink?.length) fail(sink);
+    if (sink?.total) fail(sink);
     return cols;
   };
 
@@ -269,7 +286,7 @@ export function buildValidator(signature: Signature, limits: ValueLimits = DEFAU
     columns: signature.inputs,
     record,
     one(value, index) {
-      const sink: FieldProblem[] = [];
+      const sink = noProblems();
       const r = fastCheck(value, index, sink);
       if (!r) fail(sink);
       return r!;
@@ -355,5 +372,8 @@ export function cellFromText(col: SignatureColumn, text: string, delimiter = ","
     const n = numberFromText(t, {}, delimiter);
     return n ?? text;
   }
-  return text;
+  // a whole number is epoch milliseconds, as a JSON number is; else ISO text, trimmed as numbers are
+  if (col.kind === "datetime") return /^-?\d+$/.test(t) ? Number(t) : t;
+  if (col.kind === "boolean") return t;
+  return text; // a category is as sent: the model trims it, the log keeps what came
 }

@@ -65,6 +65,11 @@ Deno.test("explainQuery: absent or false is null (no query parsed without '?'), 
       ],
       ["explain=true&top=101", "top"],
       ["explain=true&top=", "top"],
+      // whole numbers written in digits only: Number() would take these
+      ["explain=true&top=0x3", "top"],
+      ["explain=true&top=1e1", "top"],
+      ["explain=true&top=%201", "top"],
+      ["explain=true&top=+3", "top"],
     ]
   ) {
     throws(

@@ -7,6 +7,7 @@ import { Metrics, renderMetrics } from "../../src/serve/metrics.ts";
 import { parseCsv, parseMlflowCsv, parseMlflowJson } from "../../src/serve/mlflow.ts";
 import { logDay, type LogEntry, logHead, logLine, PredictionLog } from "../../src/serve/predlog.ts";
 import fc from "fast-check";
+import { z } from "zod";
 import { buildValidator } from "../../src/serve/validation.ts";
 import type { Signature } from "../../src/models/types.ts";
 
@@ -231,7 +232,7 @@ Deno.test("readBodyText: UTF-8 with or without Content-Length; bytes that are no
     for (const bad of [new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), enc.encode('{"a":"\uFFFD"}')]) {
       try {
         await readBodyText(req(bad, length), 1000);
-        if (length || bad[1] === 0xff) throw new Error("accepted");
+        throw new Error(`accepted (${length ? "with" : "without"} Content-Length)`);
       } catch (e) {
         ok(e instanceof HttpError && e.status === 400, String(e));
         match(e.message, /not valid UTF-8/);
@@ -555,4 +556,76 @@ Deno.test("prediction log: a line's time is toISOString's, whatever the millisec
   );
   equal(head(253402300800000), want(253402300800000)); // year 10000: +010000-01-01...
   equal(head(1.5), want(1.5));
+});
+
+Deno.test("validation: a date the calendar does not have is a 422 naming the field, in words, not scored as missing", () => {
+  const v = buildValidator(sig);
+  const base = { n: 1, c: "a", b: null };
+  for (
+    const d of [
+      "2023-13-45",
+      "0000-00-00",
+      "2023-02-30",
+      "2023-06-31",
+      "2023-06-01T25:61:61Z",
+      "9999-99-99T99:99",
+    ]
+  ) {
+    throws(() => v.one({ ...base, d }), (e: HttpError) => {
+      equal(e.status, 422, d);
+      deepStrictEqual(e.details!.map((p) => p.field), ["d"], d);
+      match(e.details![0].message, /expected an ISO 8601 date or epoch milliseconds/, d);
+      return true;
+    });
+    // the batch path (typed columns) refuses it too
+    throws(() => v.table([{ ...base, d }], 10), (e: HttpError) => e.status === 422, d);
+  }
+  // real dates still pass: a leap day, the end of a month, a zone offset, year 0
+  for (const d of ["2024-02-29", "2023-04-30T23:59:59.999Z", "2023-06-01T10:00+05:30", "0000-01-01"]) {
+    deepStrictEqual(v.one({ ...base, d }).d, d);
+  }
+  // a boolean that is none of the words is named in words, not as zod's pattern
+  throws(() => v.one({ ...base, b: "maybe", d: null }), (e: HttpError) => {
+    match(e.details![0].message, /^expected a boolean \(true\/false, 0\/1\), got string "maybe"$/);
+    return true;
+  });
+});
+
+Deno.test("validation: the problem count is every problem, though only the first 100 are listed", () => {
+  const v = buildValidator(sig);
+  // 4 missing fields in each of 40 records: 160 problems
+  for (const check of [() => v.many(Array(40).fill({}), 100), () => v.table(Array(40).fill({}), 100)]) {
+    throws(check, (e: HttpError) => {
+      match(e.message, /^invalid input: 160 problems \(/);
+      equal(e.details!.length, 100);
+      return true;
+    });
+  }
+});
+
+Deno.test("mlflow CSV: a datetime cell of epoch milliseconds is a number, as in JSON; boolean and date cells are trimmed", () => {
+  deepStrictEqual(parseMlflowCsv("n,c,b,d\n1, a , true , 1685577600000\n2,b,0, 2024-01-01 \n", sig.inputs), [
+    { n: 1, c: " a ", b: "true", d: 1685577600000 },
+    { n: 2, c: "b", b: "0", d: "2024-01-01" },
+  ]);
+  const v = buildValidator(sig);
+  deepStrictEqual(v.many(parseMlflowCsv("n,c,b,d\n1,a, true, 1685577600000\n", sig.inputs), 10), [
+    { n: 1, c: "a", b: "true", d: 1685577600000 },
+  ]);
+});
+
+Deno.test("validation: the record's JSON Schema (what /openapi.json publishes) takes the boolean words in any case, as the validator does", () => {
+  const v = buildValidator(sig);
+  const schema = z.toJSONSchema(v.record, { io: "input", unrepresentable: "any" }) as {
+    properties: Record<string, { anyOf?: { type?: string; pattern?: string; anyOf?: unknown[] }[] }>;
+  };
+  // JSON Schema patterns carry no flags: the pattern itself must be the whole set
+  const patterns = JSON.stringify(schema.properties.b).match(/"pattern":"((?:[^"\\]|\\.)*)"/g) ?? [];
+  equal(patterns.length, 1, JSON.stringify(schema.properties.b));
+  const pattern = new RegExp(JSON.parse(`{${patterns[0]}}`).pattern);
+  for (const word of ["TRUE", "Yes", "y", "F", "no", "1", "0", "tRuE"]) {
+    ok(pattern.test(word), word);
+    deepStrictEqual(v.one({ n: 1, c: "a", b: word, d: null }).b, word);
+  }
+  for (const word of ["maybe", "2", "yess", ""]) ok(!pattern.test(word), word);
 });

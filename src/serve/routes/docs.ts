@@ -61,6 +61,10 @@ export function docsRoutes(opts: DocsOptions): Hono<Env> {
   app.get("/docs/init.js", asset(() => DOCS_INIT, "text/javascript; charset=utf-8"));
 
   allowOnly(app, "/openapi.json", "GET, HEAD");
-  allowOnly(app, "/docs", "GET, HEAD");
+  for (
+    const path of ["/docs", "/docs/", "/docs/swagger-ui.css", "/docs/swagger-ui-bundle.js", "/docs/init.js"]
+  ) {
+    allowOnly(app, path, "GET, HEAD");
+  }
   return app;
 }

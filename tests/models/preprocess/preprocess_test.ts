@@ -133,6 +133,12 @@ Deno.test("datetime becomes year/month/day/weekday parts (hour when times are pr
   assertEquals(t.featureNames.at(-1), "d.hour");
   assertEquals(t.transformRecord({ d: "2024-05-05T23:10:00" })[4], 23);
   assertEquals(parseDate("2024-01-01"), Date.UTC(2024, 0, 1));
+  // a day its month does not have is no date (Date.parse alone reads 2023-02-30 as March 2nd)
+  for (const bad of ["2023-02-30", "2023-02-29", "2100-02-29", "2023-04-31T10:00", "2023-13-01"]) {
+    assertEquals(parseDate(bad), NaN, bad);
+  }
+  assertEquals(parseDate("2000-02-29"), Date.UTC(2000, 1, 29));
+  assertEquals(parseDate("2023-12-31T23:59:59.999Z"), Date.UTC(2023, 11, 31, 23, 59, 59, 999));
   // Date objects (as polars returns for date columns) read the same as ISO text
   assertEquals(Array.from(p.transformRecord({ d: new Date(Date.UTC(2024, 1, 29)) })), [2024, 2, 29, 4]);
 });

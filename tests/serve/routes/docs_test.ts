@@ -1,5 +1,5 @@
 /** The docs sub-app alone: /openapi.json from the served signature, Swagger UI under /docs with its own CSP. */
-import { deepStrictEqual, equal, match } from "node:assert/strict";
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { DOCS_CSP, type DocsAssets } from "../../../src/serve/docs.ts";
 import { ModelHolder } from "../../../src/serve/holder.ts";
 import { docsRoutes } from "../../../src/serve/routes/docs.ts";
@@ -72,10 +72,29 @@ Deno.test("docs: 404 naming why when Swagger UI is off or unreadable; 405 on /do
     deepStrictEqual([body.error, body.error_code], [why, "NOT_FOUND"]);
   }
   const { app } = docs(Promise.resolve(assets));
-  for (const path of ["/docs", "/openapi.json"]) {
+  for (const path of ["/docs", "/openapi.json", "/docs/", "/docs/init.js", "/docs/swagger-ui.css"]) {
     const res = await app.request(path, { method: "POST" });
     equal(res.status, 405, path);
     equal(res.headers.get("allow"), "GET, HEAD");
     await res.body?.cancel();
   }
+});
+
+Deno.test("docs: /openapi.json states the error body every error has, MLflow's instances in both forms, and what reload answers", async () => {
+  const { app, holder } = docs(null);
+  await holder.reload();
+  const doc = await (await app.request("/openapi.json")).json();
+  const error = doc.components.schemas.Error;
+  for (const key of ["error", "error_code", "request_id"]) {
+    ok(error.required.includes(key), key);
+    ok(error.properties[key], key);
+  }
+  ok(error.properties.message, "MLflow's message on /invocations");
+  // {"instances": [...]} and {"instances": {column: [...]}} are both taken
+  const instances = JSON.stringify(doc.components.schemas.InvocationsRequest);
+  match(instances, /"instances":\{"anyOf":\[\{"type":"array"/);
+  match(instances, /"instances":\{"anyOf":\[[^\]]*\]?[^\]]*"type":"object"/);
+  const reload = doc.paths["/admin/reload"].post.responses;
+  deepStrictEqual(Object.keys(reload).sort(), ["200", "401", "403", "415", "422"]);
+  holder.stop();
 });
