@@ -151,7 +151,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     currentSource = day.dir;
     filter = day.filter;
   }
-  const current = sides?.current ?? readInput(currentSource, "current", filter, config.data.read);
+  let current = sides?.current ?? readInput(currentSource, "current", filter, config.data.read);
   if (current.height === 0) {
     throw new UserError(
       filter
@@ -227,6 +227,20 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     });
   }
 
+  // a classifier's prediction is a class, whatever its type: integer labels (0/1/2) are read from the log as
+  // numbers and would get a numeric test and histogram; a regressor's stays numeric
+  if (kind && kind !== "regression") {
+    // each value as its label's text, through JavaScript: 1, 1.0 and "1" are all class "1" (polars casts 1.0 to "1.0")
+    const asClass = (df: pl.DataFrame) => {
+      if (!df.columns.includes("prediction")) return df;
+      const values = (df.getColumn("prediction").toArray() as unknown[]).map((v) =>
+        v == null ? null : String(v)
+      );
+      return df.withColumns(pl.Series("prediction", values, pl.Utf8));
+    };
+    reference = asClass(reference);
+    current = asClass(current);
+  }
   const result = detectDrift(reference, current, {
     config: config.drift,
     exclude,

@@ -45,7 +45,7 @@ Deno.test("drift with no arguments: champion's training data vs the last log day
     const pred = byName.get("prediction");
     assert(pred, "prediction column tested");
     equal(pred.role, "prediction");
-    equal(pred.drifted, true);
+    equal(pred.drifted, true, JSON.stringify(pred));
     equal(byName.get("monthly_charges")?.drifted, true);
     assert(!byName.has("churn") && !byName.has("request_id") && !byName.has("ts"));
     // the service logs numeric predictions; the scored reference must match their type

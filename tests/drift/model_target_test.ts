@@ -129,3 +129,45 @@ Deno.test("drift --model on a regression model measures RMSE, MAE and R² on its
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("drift --model: a classifier's prediction is categorical even when its classes are integers; a regressor's is numeric", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "drift_model_int_classes_" });
+  try {
+    // three integer classes (tenure in 24-month buckets), so the logged predictions are numbers
+    const bucketed = (n: number, seed: number) =>
+      makeRows(n, seed).map(({ tenure, ...r }) => ({ ...r, tenure, bucket: Math.floor(tenure / 24) }));
+    const csv = (rows: Record<string, unknown>[]) =>
+      [Object.keys(rows[0]).join(","), ...rows.map((r) => Object.values(r).join(","))].join("\n") + "\n";
+    const data = join(root, "train.csv");
+    Deno.writeTextFileSync(data, csv(bucketed(400, 3)));
+    const fit = (target: string) =>
+      train({
+        config: ConfigSchema.parse({
+          model: { algorithm: "forest", n_estimators: 8, max_depth: 6, n_jobs: 1, random_state: 3 },
+        }),
+        data,
+        target,
+        store: null,
+        artifactsDir: join(root, "artifacts"),
+        reportsDir: null,
+        verbose: false,
+      });
+    for (const [target, type] of [["bucket", "categorical"], ["monthly_charges", "numeric"]] as const) {
+      const { artifact } = await fit(target);
+      // the current side as the prediction log has it: inputs and a numeric prediction, no label
+      const rows = bucketed(300, 8).map(({ bucket: _, monthly_charges, ...r }) => ({
+        ...r,
+        ...(target === "bucket" ? { monthly_charges } : {}),
+        prediction: target === "bucket" ? r.tenure % 3 : monthly_charges,
+      }));
+      const current = join(root, `current_${target}.csv`);
+      Deno.writeTextFileSync(current, csv(rows));
+      const run = await runDrift({ config: configAt(root), model: artifact, current, now: new Date() });
+      const prediction = run.result.columns.find((c) => c.column === "prediction");
+      assert(prediction, `prediction drift tested for ${target}`);
+      equal(prediction.type, type, target);
+    }
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
