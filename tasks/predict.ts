@@ -81,9 +81,17 @@ export const spec = defineTask({
     (Object.keys(r.counts).length
       ? `\n  ${Object.entries(r.counts).map(([k, v]) => `${k}: ${v}`).join(", ")}`
       : "") +
+    (r.values
+      ? `\n  predicted values: min ${fmt(r.values.min)}, mean ${fmt(r.values.mean)}, max ${fmt(r.values.max)}`
+      : "") +
     (r.explained
       ? `\n  explained: top ${r.explained.top} SHAP contributions per record (${r.explained.scale} scale), shap_* columns`
       : ""),
 });
+
+/** a predicted value for the summary line: 4 significant digits, whole numbers as they are */
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}
 
 if (import.meta.main) await main(spec);

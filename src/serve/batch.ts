@@ -18,7 +18,7 @@ import { type ReadSettings, readTable } from "../data/io.ts";
 import { prepare } from "./holder.ts";
 import { HttpError } from "./http.ts";
 import { registryLoader } from "../registry/loader.ts";
-import { scoreRecords } from "./scoring.ts";
+import { isRegressor, scoreRecords } from "./scoring.ts";
 import { DEFAULT_TOP, explainRecords, explainRefusal, MAX_TOP } from "./explain.ts";
 import type { ExplainScale } from "../models/types.ts";
 
@@ -44,8 +44,10 @@ export interface PredictFileResult {
   input: string;
   output: string;
   rows: number;
-  /** predicted class -> count (classification) */
+  /** predicted class -> count (classification; empty for a regressor) */
   counts: Record<string, number>;
+  /** a regressor's predicted values: their range and mean */
+  values?: { min: number; mean: number; max: number };
   seconds: number;
   /** with explain: contributions per record, and the scale they are on */
   explained?: { top: number; scale: ExplainScale };
@@ -80,6 +82,7 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
   const labels: unknown[] = [];
   const probs = new Map<string, number[]>(m.classLabels.map((c) => [c, []]));
   const counts: Record<string, number> = {};
+  const regressor = isRegressor(m);
   const src = names.map((n) => df.getColumn(n).toArray() as unknown[]);
   const shap = opts.explain ? new ShapColumns(top) : undefined;
   for (let start = 0; start < df.height; start += chunk) {
@@ -108,15 +111,20 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
     }
     for (const p of predictions) {
       labels.push(p.prediction);
-      const key = String(p.prediction);
-      counts[key] = (counts[key] ?? 0) + 1;
+      // a class count per distinct value would be one entry per row of a regressor
+      if (!regressor) {
+        const key = String(p.prediction);
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
       for (const [cls, arr] of probs) arr.push(p.probabilities?.[cls] ?? NaN);
     }
     shap?.add(explainRecords(m, records, top));
   }
   const extra = [
-    // integer class labels stay integers (polars would infer Float64 from JS numbers)
-    labels.every((l) => Number.isInteger(l))
+    // integer class labels stay integers (polars would infer Float64 from JS numbers); a value stays a float
+    regressor
+      ? pl.Series("prediction", labels as number[], pl.Float64)
+      : labels.every((l) => Number.isInteger(l))
       ? pl.Series("prediction", labels as number[], pl.Int64)
       : pl.Series("prediction", labels as (string | number | boolean)[]),
     ...[...probs].map(([cls, arr]) => pl.Series(`probability_${cls}`, arr, pl.Float64)),
@@ -131,6 +139,7 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
     output: opts.output,
     rows: df.height,
     counts,
+    ...(regressor ? { values: valueSummary(labels as number[]) } : {}),
     seconds: (performance.now() - t0) / 1000,
     ...(shap ? { explained: { top, scale: shap.scale ?? "value" } } : {}),
   };
@@ -175,4 +184,15 @@ class ShapColumns {
     }
     return out;
   }
+}
+
+/** min, mean and max of a regressor's predictions (NaN-free: a prediction is always a number). */
+function valueSummary(values: number[]): { min: number; mean: number; max: number } {
+  let min = Infinity, max = -Infinity, sum = 0;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  return values.length ? { min, mean: sum / values.length, max } : { min: NaN, mean: NaN, max: NaN };
 }

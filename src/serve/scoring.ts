@@ -82,6 +82,11 @@ interface Plan {
 
 const plans = new WeakMap<ServedModel, Plan>();
 
+/** Whether the served model is a regressor (its predictions are values, not classes). */
+export function isRegressor(m: ServedModel): boolean {
+  return planOf(m).regression;
+}
+
 function planOf(m: ServedModel): Plan {
   let p = plans.get(m);
   if (p) return p;

@@ -1,5 +1,7 @@
 /** Batch scoring (`deno task predict`) goes through the service's validation and predictRecords. */
-import { deepStrictEqual, equal, rejects } from "node:assert/strict";
+import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
+import { ConfigSchema } from "../../src/config/schema.ts";
+import { train } from "../../src/training/train.ts";
 import { UserError } from "../../src/core/errors.ts";
 import { readTable } from "../../src/data/io.ts";
 import { loadArtifact } from "../../src/models/artifact.ts";
@@ -67,6 +69,46 @@ Deno.test("predict file: integer class labels are written as integers, not float
     for (const l of labels) equal(l === "0" || l === "1", true, `label ${l}`);
     const expected = loadArtifact(dir).predictRecords(rows).map((p) => String(p.prediction));
     deepStrictEqual(labels, expected);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("predict file: a regressor's predictions are Float64 even when whole, with a range and no class counts", async () => {
+  const root = await Deno.makeTempDir({ prefix: "orchard-serve-batch-reg-" });
+  try {
+    await Deno.writeTextFile(`${root}/train.csv`, toCsv(makeRows(200, 3)));
+    // one unbootstrapped tree grown to pure leaves predicts training values: whole numbers here
+    const { artifact } = await train({
+      config: ConfigSchema.parse({
+        model: { algorithm: "forest", n_estimators: 1, bootstrap: false, n_jobs: 1, random_state: 1 },
+      }),
+      data: `${root}/train.csv`,
+      target: "tenure",
+      store: null,
+      artifactsDir: `${root}/artifacts`,
+      reportsDir: null,
+      verbose: false,
+    });
+    const rows = makeRows(30, 9).map(({ tenure: _, ...x }) => x);
+    await Deno.writeTextFile(`${root}/in.ndjson`, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const r = await predictFile({
+      modelUri: artifact,
+      input: `${root}/in.ndjson`,
+      output: `${root}/out.parquet`,
+      store: `${root}/none.db`,
+      modelsDir: `${root}/models`,
+    });
+    const out = readTable(`${root}/out.parquet`);
+    const values = out.getColumn("prediction").toArray() as number[];
+    ok(values.every((v) => Number.isInteger(v)), "the fixture predicts whole numbers");
+    equal(String(out.getColumn("prediction").dtype), "DataType(Float64)");
+    deepStrictEqual(r.counts, {});
+    deepStrictEqual(r.values, {
+      min: Math.min(...values),
+      mean: values.reduce((a, b) => a + b, 0) / values.length,
+      max: Math.max(...values),
+    });
   } finally {
     await Deno.remove(root, { recursive: true });
   }
