@@ -192,8 +192,10 @@ export function writeArtifact(dir: string, content: ArtifactContent): string {
     ...(content.task === "classification"
       ? {
         classes: content.classes,
-        positive_class: content.positiveClass,
-        threshold: content.threshold ?? 0.5,
+        // a positive class and its threshold decide a binary prediction only: more classes take the argmax
+        ...(content.classes?.length === 2
+          ? { positive_class: content.positiveClass, threshold: content.threshold ?? 0.5 }
+          : {}),
       }
       : {}),
     files: Object.fromEntries(

@@ -138,7 +138,8 @@ export function fittedParams(params: ModelParams, target: TargetInfo, name: stri
     max_categories: params.max_categories,
     task: target.task,
     target: name,
-    ...(target.task === "classification"
+    // binary only: with more classes the prediction is the most probable one, whatever these say
+    ...(target.task === "classification" && target.classes?.length === 2
       ? { threshold: params.threshold, positive_class: target.positiveClass }
       : {}),
   };

@@ -234,7 +234,7 @@ export function renderTrainHtml(input: TrainReportInput): string {
   const body = `
 <h1>Training run ${escapeHtml(r.run_id)}</h1>
 <p class="muted">${escapeHtml(r.algorithm)} · ${escapeHtml(r.task)}${
-    r.task === "classification" ? ` · positive class <b>${escapeHtml(String(r.positive_class))}</b>` : ""
+    r.positive_class !== undefined ? ` · positive class <b>${escapeHtml(String(r.positive_class))}</b>` : ""
   } · ${r.rows} training rows, ${r.validation_rows} validation rows · ${r.features} features from ${r.input_columns} columns · fit in ${
     r.train_seconds.toFixed(2)
   } s</p>
@@ -301,7 +301,7 @@ export function renderTrainMarkdown(input: TrainReportInput): string {
     `### Training run \`${r.run_id}\``,
     "",
     `${r.algorithm} (${r.task}${
-      r.task === "classification" ? `, positive class \`${String(r.positive_class)}\`` : ""
+      r.positive_class !== undefined ? `, positive class \`${String(r.positive_class)}\`` : ""
     }), ` +
     `${r.rows} training / ${r.validation_rows} validation rows, ${r.features} features, fit ${
       r.train_seconds.toFixed(2)

@@ -241,7 +241,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         : {}),
       artifact,
       metrics,
-      positive_class: target.positiveClass,
+      ...(kind === "binary" ? { positive_class: target.positiveClass } : {}),
       classes: target.classes,
       ...(evaluation.perClass ? { per_class: evaluation.perClass } : {}),
       ...(evaluation.absentClasses?.length ? { absent_classes: evaluation.absentClasses } : {}),

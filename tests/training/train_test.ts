@@ -166,7 +166,11 @@ Deno.test("multiclass target: argmax predictions, macro metrics, accuracy agrees
     const r = await train({ config, data: csv, target: "tier", verbose: false, store: null });
     assertEquals(r.task, "classification");
     assertEquals(r.classes, ["loyal", "mid", "new"]);
-    assertEquals(r.positive_class, "new"); // the minority class (tenure < 15)
+    // a positive class (and a decision threshold) mean nothing with three classes: none is recorded or shown
+    assertEquals(r.positive_class, undefined);
+    const manifest = JSON.parse(Deno.readTextFileSync(join(r.artifact, "artifact.json")));
+    assert.ok(!("positive_class" in manifest) && !("threshold" in manifest), JSON.stringify(manifest));
+    assertEquals(loadArtifact(r.artifact).positiveClass, undefined);
     for (const k of ["macro_precision", "macro_recall", "macro_f1", "macro_roc_auc", "weighted_roc_auc"]) {
       assert.ok(Number.isFinite(r.metrics[k]), k);
     }
