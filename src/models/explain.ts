@@ -207,6 +207,11 @@ export interface ShapSummary {
   of: number;
   /** the mean base value of the sampled rows (one value unless classes differ per row) */
   base_value: number;
+  /**
+   * when the rows explain different classes (multiclass: each row's predicted one), each class's base
+   * value, in the model's class order: a row's contributions add to its own class's, not to the mean
+   */
+  base_values?: { class: Label; base_value: number }[];
   /** what a row's contributions explain, in words ("P(yes)", "log-odds of yes", "the predicted class's logit") */
   output: string;
   features: ShapFeature[];
@@ -275,11 +280,24 @@ export function shapSummary(m: Explainable, cols: Columns, opts: ShapSummaryOpti
     };
   });
   features.sort((a, b) => b.importance - a.importance);
+  // the base value is the class's (the same for every row explaining it): one per class explained
+  const perClass = new Map<string, { class: Label; base_value: number }>();
+  for (let i = 0; i < n; i++) {
+    const c = e.classes?.[i];
+    if (c !== undefined && !perClass.has(String(c))) {
+      perClass.set(String(c), { class: c, base_value: e.bias[i] });
+    }
+  }
+  const order = (m.classes ?? []).map(String);
+  const baseValues = [...perClass.values()].sort((a, b) =>
+    order.indexOf(String(a.class)) - order.indexOf(String(b.class))
+  );
   return {
     scale: e.scale,
     rows: n,
     of,
     base_value: e.bias.reduce((a, b) => a + b, 0) / Math.max(1, n),
+    ...(baseValues.length > 1 ? { base_values: baseValues } : {}),
     output: outputLabel(e),
     features,
   };

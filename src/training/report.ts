@@ -121,8 +121,12 @@ function shapSection(shap: ReportShap | undefined, importances: TrainReportInput
   return `<h2>Explanations (SHAP)</h2>
 <p class="muted">Exact SHAP values of ${s.rows} of the ${s.of} validation rows (a seeded sample), on the ${
     escapeHtml(s.scale.replace("_", "-"))
-  } scale: for every row, the base value ${
-    escapeHtml(fmt(s.base_value))
+  } scale: for every row, ${
+    s.base_values
+      ? `the base value of the class it explains (${
+        escapeHtml(s.base_values.map((b) => `${String(b.class)} ${fmt(b.base_value)}`).join(", "))
+      })`
+      : `the base value ${escapeHtml(fmt(s.base_value))}`
   } plus its columns' contributions is ${
     escapeHtml(s.output)
   }. One-hot levels, date parts and missing indicators are summed back to their column.${

@@ -171,6 +171,13 @@ Deno.test("multiclass target: argmax predictions, macro metrics, accuracy agrees
     const manifest = JSON.parse(Deno.readTextFileSync(join(r.artifact, "artifact.json")));
     assert.ok(!("positive_class" in manifest) && !("threshold" in manifest), JSON.stringify(manifest));
     assertEquals(loadArtifact(r.artifact).positiveClass, undefined);
+    // the report's SHAP text: each row's contributions add to its own class's base value, not to their mean
+    const report = Deno.readTextFileSync(r.report!);
+    assert.match(
+      report,
+      /the base value of the class it explains \(loyal -?[\d.]+, mid -?[\d.]+, new -?[\d.]+\)/,
+    );
+    assert.doesNotMatch(report, /for every row, the base value -?\d/);
     for (const k of ["macro_precision", "macro_recall", "macro_f1", "macro_roc_auc", "weighted_roc_auc"]) {
       assert.ok(Number.isFinite(r.metrics[k]), k);
     }
