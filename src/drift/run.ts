@@ -282,7 +282,7 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     }),
   );
   const summaryPath = join(config.paths.monitoring, "drift_summary.csv");
-  appendSummaryCsv(summaryPath, runAt, result.columns);
+  appendSummaryCsv(summaryPath, runAt, result.columns, modelName ?? (fv ? `view_${fv.name}` : undefined));
   writeInputStats(statsPath, runAt, currentSource, result);
   // the report's record, then the index of every report in the folder
   const indexPath = recordReport(

@@ -15,6 +15,8 @@ export interface DriftRun {
   drifted: number;
   share: number;
   scores: { column: string; score: number | null; drifted: boolean }[];
+  /** the model the run checked (the summary's model column; absent in files written before it) */
+  model?: string;
 }
 
 function csvRow(line: string): string[] {
@@ -49,13 +51,20 @@ export function readDriftRuns(monitoringDir: string): DriftRun[] {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   const header = csvRow(lines[0] ?? "");
   const at = (name: string) => header.indexOf(name);
-  const [iRun, iCol, iScore, iDrift] = [at("run_at"), at("column"), at("score"), at("drifted")];
+  const [iRun, iCol, iScore, iDrift, iModel] = [
+    at("run_at"),
+    at("column"),
+    at("score"),
+    at("drifted"),
+    at("model"),
+  ];
   if (iRun < 0 || iCol < 0) return [];
   const runs = new Map<string, DriftRun>();
   for (const line of lines.slice(1)) {
     const r = csvRow(line);
     const runAt = r[iRun];
-    const run = runs.get(runAt) ?? { runAt, columns: 0, drifted: 0, share: 0, scores: [] };
+    const run = runs.get(runAt) ??
+      { runAt, columns: 0, drifted: 0, share: 0, scores: [], ...(r[iModel] ? { model: r[iModel] } : {}) };
     const drifted = r[iDrift] === "true";
     const score = r[iScore] === "" || r[iScore] === undefined ? null : Number(r[iScore]);
     run.columns++;

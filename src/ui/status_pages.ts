@@ -371,10 +371,10 @@ export function monitoringPage(ctx: UiContext, page = 1): Raw {
             <h1>Monitoring</h1>
             <p
       class="muted">The drift summary (${ctx
-        .monitoringDir}/drift_summary.csv) holds the checks of the model the drift stage checked; it does not name the model.</p>
+        .monitoringDir}/drift_summary.csv) holds one row per column of every check, with the model it checked.</p>
             ${last
-              ? html`<p>Last check ${
-                when(Date.parse(last.runAt))
+              ? html`<p>Last check ${when(Date.parse(last.runAt))}${
+                last.model ? ` of ${last.model}` : ""
               }: ${last.drifted}/${last.columns} columns drifted (${(last.share * 100).toFixed(0)}%).</p>`
               : ""}
             <div class="grid">
