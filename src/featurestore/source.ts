@@ -58,6 +58,31 @@ export function schemaOf(lf: pl.LazyDataFrame): Record<string, pl.DataType> {
 const isoMs = (c: pl.Expr, fmt: string) =>
   c.str.strptime(pl.Datetime("ms"), fmt).cast(pl.Datetime("ms")).cast(pl.Int64);
 
+const DATE = "\\d{4}-\\d{2}-\\d{2}";
+/** date-times as normalized below: `T`, seconds always, then nothing or a `+hh:mm` zone */
+const PLAIN_TIME = `^${DATE}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?$`;
+const ZONED_TIME = `^${DATE}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?[+-]\\d{2}:\\d{2}$`;
+
+/**
+ * ISO 8601 text to epoch ms. polars' strptime matches a prefix ("%Y-%m-%d" reads
+ * "2024-03-01T10:00" as midnight, "%Y-%m-%dT%H:%M" drops a "+02:00"), so each
+ * value is first brought to one of three whole shapes (space to T, seconds
+ * added, Z and +hhmm to +hh:mm) and parsed by the one format that shape has;
+ * text of none of them is null.
+ */
+function isoText(c: pl.Expr): pl.Expr {
+  const t = c.str.replace(`^(${DATE}) `, "${1}T")
+    .str.replace(`^(${DATE}T\\d{2}:\\d{2})($|[Zz+-])`, "${1}:00${2}")
+    .str.replace("[Zz]$", "+00:00")
+    .str.replace("([+-]\\d{2})(\\d{2})$", "${1}:${2}");
+  return pl.when(t.str.contains(ZONED_TIME)).then(isoMs(t, "%+"))
+    .when(t.str.contains(PLAIN_TIME)).then(isoMs(t, "%Y-%m-%dT%H:%M:%S%.f"))
+    .when(t.str.contains(`^${DATE}$`)).then(
+      t.str.strptime(pl.Date, "%Y-%m-%d").cast(pl.Datetime("ms")).cast(pl.Int64),
+    )
+    .otherwise(pl.lit(null).cast(pl.Int64));
+}
+
 /** An expression turning a timestamp column of any supported type into epoch milliseconds (Int64). */
 export function epochMs(column: string, dtype: pl.DataType, what: string): pl.Expr {
   const c = pl.col(column);
@@ -77,11 +102,8 @@ export function epochMs(column: string, dtype: pl.DataType, what: string): pl.Ex
       return c.cast(pl.Int64);
     case "Utf8":
     case "String":
-      // ISO 8601 with a zone (%+), without one (T or a space), or a date; a string none fits is null
-      return isoMs(c, "%+")
-        .fillNull(isoMs(c, "%Y-%m-%dT%H:%M:%S%.f"))
-        .fillNull(isoMs(c, "%Y-%m-%d %H:%M:%S%.f"))
-        .fillNull(c.str.strptime(pl.Date, "%Y-%m-%d").cast(pl.Datetime("ms")).cast(pl.Int64));
+      // ISO 8601 with a zone, without one (T or a space; UTC), or a date; a string none fits is null
+      return isoText(c);
     default:
       throw new UserError(
         `${what}: column ${column} is ${dtype.variant}, not a timestamp (datetime, date, ISO string or epoch ms)`,
