@@ -74,8 +74,10 @@ function viewRows(defs: Definitions, sources: Sources, viewName: string): pl.Laz
 }
 
 /** The sort of a view's rows: without a created timestamp every row's is 0, a second key would only cost. */
-function timeOrder(defs: Definitions, viewName: string, first: string): string[] {
-  return defs.views.get(viewName)!.created_timestamp_field ? [first, CREATED] : [first];
+function timeOrder(defs: Definitions, viewName: string, first: string, rid: string): string[] {
+  // the source row last: rows that tie on both times are ordered by it, so the later one wins, every run
+  // (a sort on several columns is not stable; materialize.ts breaks ties the same way)
+  return defs.views.get(viewName)!.created_timestamp_field ? [first, CREATED, rid] : [first, rid];
 }
 
 function asofOptions(defs: Definitions, viewName: string) {
@@ -111,7 +113,7 @@ function byKeyMatch(
         pl.col(CREATED),
         pl.col(RID).alias(ridCol(v)),
       )
-      .sort(timeOrder(defs, v, tsCol(v)))
+      .sort(timeOrder(defs, v, tsCol(v), ridCol(v)))
       .drop(CREATED);
     left = left.lazy().joinAsof(right, { leftOn: ETS, rightOn: tsCol(v), by: CODE, ...asofOptions(defs, v) })
       .collectSync();
@@ -177,7 +179,7 @@ function sortedKeyMatch(
         pl.col(CREATED),
         pl.col(RID).alias(ridCol(v)),
       )
-      .sort(timeOrder(defs, v, rComb(v)))
+      .sort(timeOrder(defs, v, rComb(v), ridCol(v)))
       .drop(CREATED);
     const other = pl.col(rDense(v)).neq(pl.col(DENSE)).fillNull(true);
     left = left.lazy().joinAsof(right, { leftOn: COMB, rightOn: rComb(v), ...asofOptions(defs, v) })

@@ -58,7 +58,8 @@ function latestRows(defs: Definitions, viewName: string, start: number, end: num
   const from = view.ttl_ms === null ? start : Math.max(start, end - view.ttl_ms);
   return readView(defs, view, []).withRowIndex(RID)
     .filter(pl.col(TS).gtEq(from).and(pl.col(TS).ltEq(end)).and(pl.col(key).isNotNull()))
-    .sort([TS, CREATED])
+    // the later source row wins a tie on both times, as in the point-in-time join (asof.ts timeOrder)
+    .sort([TS, CREATED, RID])
     .unique({ subset: [key], keep: "last", maintainOrder: false })
     .sort(key)
     .collectSync();
