@@ -25,7 +25,30 @@ export function polarsType(t: FeatureType): pl.DataType {
   return POLARS_TYPE[t];
 }
 
-function scan(view: FeatureView): pl.LazyDataFrame {
+/**
+ * A CSV source, its text columns kept as text: polars infers "00042" and "01234" as the integers 42 and
+ * 1234, so the view's string-typed columns (a string join key, string features) are read as Utf8.
+ */
+function scanCsv(path: string, text: Set<string>): pl.LazyDataFrame {
+  const inferred = pl.scanCSV(path);
+  if (text.size === 0) return inferred;
+  const schema = inferred.limit(0).collectSync().schema as Record<string, pl.DataType>;
+  if (!Object.keys(schema).some((c) => text.has(c))) return inferred;
+  const full: Record<string, pl.DataType> = {};
+  for (const [c, t] of Object.entries(schema)) full[c] = text.has(c) ? pl.Utf8 : t;
+  return pl.scanCSV(path, { schema: full } as Parameters<typeof pl.scanCSV>[1]);
+}
+
+/** The view's columns that are text by its definition: its string features, and its key when the entity's is a string. */
+function textColumns(defs: Definitions, view: FeatureView): Set<string> {
+  const entity = defs.entities.get(view.entity);
+  return new Set([
+    ...view.features.filter((f) => f.dtype === "string").map((f) => f.name),
+    ...(entity && entity.dtype !== "int64" ? [entity.join_key] : []),
+  ]);
+}
+
+function scan(defs: Definitions, view: FeatureView): pl.LazyDataFrame {
   const { path } = view.source;
   const format = view.source.format ?? (extname(path).toLowerCase() === ".csv" ? "csv" : "parquet");
   let exists = true;
@@ -38,7 +61,7 @@ function scan(view: FeatureView): pl.LazyDataFrame {
     }
   }
   if (!exists) throw new UserError(`feature view ${view.name}: source ${path} does not exist`);
-  let lf = format === "csv" ? pl.scanCSV(path) : pl.scanParquet(path);
+  let lf = format === "csv" ? scanCsv(path, textColumns(defs, view)) : pl.scanParquet(path);
   if (view.source.query) {
     try {
       lf = pl.SQLContext({ source: lf }).execute(view.source.query);
@@ -115,7 +138,7 @@ export function epochMs(column: string, dtype: pl.DataType, what: string): pl.Ex
 export function sourceProblems(defs: Definitions, view: FeatureView): string[] {
   let schema: Record<string, pl.DataType>;
   try {
-    schema = schemaOf(scan(view));
+    schema = schemaOf(scan(defs, view));
   } catch (e) {
     if (e instanceof UserError) return [e.message];
     return [
@@ -154,7 +177,7 @@ export function sourceProblems(defs: Definitions, view: FeatureView): string[] {
 export function readView(defs: Definitions, view: FeatureView, features?: string[]): pl.LazyDataFrame {
   const problems = sourceProblems(defs, view);
   if (problems.length) throw new UserErrors(problems);
-  const lf = scan(view);
+  const lf = scan(defs, view);
   const schema = schemaOf(lf);
   const key = defs.entities.get(view.entity)!.join_key;
   const keyType = defs.entities.get(view.entity)!.dtype === "int64" ? pl.Int64 : pl.Utf8;

@@ -2,10 +2,14 @@
  * Timestamps as text, as sources and entity tables hold them: every ISO 8601 form is read to the
  * instant Date.parse gives (UTC when no zone is written), and text that is no timestamp is null,
  * never cut to a prefix (a time without seconds read as midnight let a label see a later value).
+ * And a CSV source's text columns stay text.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import pl from "nodejs-polars";
+import { buildDefinitions } from "../../src/featurestore/definitions.ts";
 import { epochMs } from "../../src/featurestore/source.ts";
+import { FeatureStore } from "../../src/featurestore/store.ts";
 
 const read = (values: (string | null)[]) =>
   pl.DataFrame({ t: values }).select(epochMs("t", pl.Utf8, "test").alias("ms")).getColumn("ms").toArray()
@@ -47,4 +51,51 @@ Deno.test("epochMs: text that is not a whole timestamp is null, not its date", (
     ]),
     [null, null, null, null, null, null, null],
   );
+});
+
+Deno.test("a CSV source's string key and string features keep their leading zeros (not read as numbers first)", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-zeros-" });
+  try {
+    Deno.writeTextFileSync(
+      join(dir, "v.csv"),
+      "acct_id,event_ts,zip,score\n00042,2024-01-01T10:00:00Z,01234,1.5\n7,2024-01-02T10:00:00Z,99999,2\n",
+    );
+    const block = {
+      directory: join(dir, "fs"),
+      online_store: "sqlite",
+      entities: { account: { join_key: "acct_id", dtype: "string" as const } },
+      feature_views: {
+        v: {
+          entity: "account",
+          source: { path: join(dir, "v.csv") },
+          timestamp_field: "event_ts",
+          ttl: null,
+          features: { zip: "string" as const, score: "float64" as const },
+        },
+      },
+      feature_services: {},
+    };
+    const store = new FeatureStore(buildDefinitions(block), {
+      directory: block.directory,
+      onlineStore: "sqlite",
+    });
+    store.apply();
+    try {
+      const spine = pl.DataFrame({ acct_id: ["00042", "7"], at: ["2024-02-01", "2024-02-01"] });
+      const { frame } = store.getHistoricalFeatures(spine, ["v:zip", "v:score"], { timestampColumn: "at" });
+      assert.deepEqual(frame.select("acct_id", "zip", "score").toRecords(), [
+        { acct_id: "00042", zip: "01234", score: 1.5 },
+        { acct_id: "7", zip: "99999", score: 2 },
+      ]);
+      await store.materialize({ start: 0, end: Date.parse("2024-03-01") });
+      const online = await store.getOnlineFeatures({ acct_id: ["00042", "42"] }, ["v:zip"], {
+        now: Date.parse("2024-03-01"),
+      });
+      assert.deepEqual(online.rows.map((r) => r.values.zip), ["01234", null]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
