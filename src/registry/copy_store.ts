@@ -12,6 +12,7 @@ import { copyTables, countRows, type TableSpec } from "../store/copy.ts";
 import { TrackingStore } from "../tracking/store.ts";
 import { REGISTRY_SCHEMA } from "./db.ts";
 import type { Row } from "../store/sql.ts";
+import { markCopied } from "../store/identity.ts";
 
 /** Every table of a store, parents before children. */
 export const STORE_TABLES: readonly TableSpec[] = [
@@ -64,6 +65,8 @@ export async function copyStore(fromLocation: string, toLocation: string): Promi
         }
       }
       const id = await to.db.get<Row>("SELECT value FROM store_info WHERE key = 'store_id'");
+      // the copy owns the model folders now: the source stops registering into them
+      await markCopied(from.db, to.location, new Date().toISOString());
       return { from: from.location, to: to.location, store_id: String(id!.value), rows };
     } finally {
       await to.close();

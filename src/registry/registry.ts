@@ -29,6 +29,7 @@ import type { TrackingStore } from "../tracking/store.ts";
 import type { Sql } from "../store/sql.ts";
 import { type ArtifactStore, LocalArtifactStore } from "../store/artifacts.ts";
 import { listFiles } from "../store/checksum.ts";
+import { copiedTo } from "../store/identity.ts";
 import { describeFsError } from "../core/fs_errors.ts";
 import {
   aliasVersion,
@@ -289,6 +290,12 @@ export class ModelRegistry {
     if (opts.stage !== undefined) parseStage(opts.stage);
     if (opts.force && !opts.reason?.trim()) {
       throw new UserError('--force needs --reason "<why>" (it is recorded)');
+    }
+    const copied = await copiedTo(this.store.db);
+    if (copied) {
+      throw new UserError(
+        `${this.store.location} was copied to ${copied.to} by store:copy (${copied.at}); the copy owns ${this.modelsDir} now, and a version registered here would clash with its versions: register in the copy (tracking.uri)`,
+      );
     }
     const run = await this.store.getRun(opts.runId);
     if (run.status !== "FINISHED") {

@@ -25,3 +25,21 @@ export async function readStoreId(db: Sql): Promise<string> {
   if (!row) throw new Error("store_info has no store_id (the store's migrations did not run)");
   return row.value;
 }
+
+/**
+ * Marks a store as copied (store:copy): the copy has its identity and so owns its model folders, and
+ * a registration in both would take the same version numbers in the same folders (each removing the
+ * other's as its own uncommitted leftover). The source then refuses registrations (copiedTo).
+ */
+export async function markCopied(db: Sql, to: string, at: string): Promise<void> {
+  await db.run(
+    "INSERT INTO store_info(key, value) VALUES ('copied_to', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [JSON.stringify({ to, at })],
+  );
+}
+
+/** Where and when the store was copied to, or null when it never was. */
+export async function copiedTo(db: Sql): Promise<{ to: string; at: string } | null> {
+  const row = await db.get<{ value: string }>("SELECT value FROM store_info WHERE key = 'copied_to'");
+  return row ? JSON.parse(row.value) : null;
+}

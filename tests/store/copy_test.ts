@@ -44,6 +44,17 @@ backendTest(
       await copy.verify("churn", 1); // the model folder is the copy's: same identity
       const v3 = await copy.register({ runId: runIds[1], name: "churn" });
       assert.equal(v3.version, 3);
+      // the source shares the copy's identity and model folders: a registration there would take (and
+      // remove, as its own uncommitted leftover) the copy's version 3, so it is refused, naming the copy
+      {
+        await using source = await TrackingStore.open(`${b.root}/source.db`);
+        const old = await ModelRegistry.open(source, { modelsDir });
+        await assert.rejects(
+          () => old.register({ runId: runIds[0], name: "churn" }),
+          isUserError(/was copied to .* by store:copy .*register in the copy/),
+        );
+      }
+      await copy.verify("churn", 3); // untouched
       // new rows get fresh ids after the copied ones (PostgreSQL sequences moved on)
       await dst.logMetric(parent, "loss", 0.1, 3);
       assert.equal((await dst.getRun(parent)).metricHistory.loss.length, 4);
