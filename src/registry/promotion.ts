@@ -3,6 +3,7 @@
  * and applying an alias or stage to a version, champion and Production gated.
  * Called by ModelRegistry inside its write transaction (`tx`).
  */
+import { UserError } from "../core/errors.ts";
 import type { Sql } from "../store/sql.ts";
 import { aliasVersion, metricsFromJson, recordEvent, type Row, stageVersion } from "./db.ts";
 import { evaluateGates, type GateReport, type GateSpec } from "./gates.ts";
@@ -76,6 +77,22 @@ export async function checkGates(
 }
 
 /** Applies one alias or stage inside the caller's transaction, gating champion/Production. */
+async function refuseArchivingAliased(tx: Sql, name: string, version: number): Promise<void> {
+  const held = (await tx.all<Row>(
+    "SELECT alias FROM model_aliases WHERE name = ? AND version = ? ORDER BY alias",
+    [name, version],
+  )).map((r) => "@" + String(r.alias));
+  if (held.length) {
+    throw new UserError(
+      `version ${version} of '${name}' holds ${
+        held.join(", ")
+      }, and this stage change would archive it; move ${
+        held.length > 1 ? "those aliases" : "that alias"
+      } to another version first (register or promote --alias), or use models archive --force`,
+    );
+  }
+}
+
 export async function applyTarget(
   ctx: PromotionContext,
   name: string,
@@ -109,6 +126,11 @@ export async function applyTarget(
       return { target: label, applied: false, gated, gates, previousVersion: previous };
     }
   }
+  // a version that holds an alias is served by it: never Archived by a stage change (as archive refuses it),
+  // whether asked for by name or as the Production version a new one replaces (checked once the move is
+  // certain: a move its gates refuse changes nothing)
+  const archiving = target.stage === "Archived" ? version : target.stage === "Production" ? previous : null;
+  if (archiving !== null) await refuseArchivingAliased(tx, name, archiving);
   // the reason given is the move's "why" in the history (a forced move always has one)
   const why = reason?.trim() || null;
   if (target.alias !== undefined) {

@@ -297,3 +297,30 @@ backendTest(
     assert.equal(Deno.readTextFileSync(`${modelsDir}/m/${foreign}/x`), "not ours");
   },
 );
+
+backendTest(
+  "a version holding an alias is never moved to Archived by a stage change, as archive refuses it",
+  async (b) => {
+    await using p = await setup(b);
+    const { registry, run } = p;
+    for (let i = 0; i < 2; i++) await registry.register({ runId: await run(0.8, 0.7 + i / 10), name: "m" });
+    await registry.promote("m", 1); // @champion
+    await registry.promote("m", 1, { stage: "Production" });
+    // asked for by name: refused as `models archive` refuses it
+    await assert.rejects(
+      () => registry.promote("m", 1, { stage: "Archived" }),
+      isUserError(/version 1 of 'm' holds @champion/),
+    );
+    // replacing it in Production would archive it: refused too, naming the alias to move first
+    await assert.rejects(
+      () => registry.promote("m", 2, { stage: "Production" }),
+      isUserError(/version 1 of 'm' holds @champion/),
+    );
+    const v1 = await registry.getVersion("m", 1);
+    assert.deepEqual([v1.stage, v1.aliases], ["Production", ["champion"]]);
+    // once @champion has moved on, version 2 replaces it in Production and it is archived
+    await registry.promote("m", 2);
+    await registry.promote("m", 2, { stage: "Production" });
+    assert.equal((await registry.getVersion("m", 1)).stage, "Archived");
+  },
+);
