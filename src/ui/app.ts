@@ -48,6 +48,30 @@ function send(c: Context, title: string, current: string, viewer: Viewer, body: 
   return c.html(page(title, current, viewer, body), status as 200);
 }
 
+/** The request's form fields, or null when its body cannot be read as a form (a broken multipart: a 400, not a 500). */
+async function readForm(c: Context): Promise<Record<string, unknown> | null> {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    return null;
+  }
+}
+
+/** The 400 page for a body that is no readable form. */
+function unreadableForm(c: Context, viewer: Viewer): Response {
+  return send(
+    c,
+    "Bad request",
+    "",
+    viewer,
+    html`
+      <h1>Bad request</h1>
+      <p class="error" role="alert">The form could not be read: send it from the page.</p>
+    `,
+    400,
+  );
+}
+
 function statusOf(e: unknown): number {
   const m = (e as Error).message ?? "";
   return /^unknown (run|model)|no .*version|not registered|does not exist/.test(m) ? 404 : 400;
@@ -263,7 +287,8 @@ export function createUiApp(ctx: UiContext): Hono {
     if (!viewer.admin) return refuse("Log in with the admin token to take actions.");
     const origin = c.req.header("origin");
     if (origin && origin !== new URL(c.req.url).origin) return refuse("Cross-origin request refused.");
-    const body = await c.req.parseBody();
+    const body = await readForm(c);
+    if (!body) return unreadableForm(c, viewer);
     const form: Record<string, string> = {};
     for (const [k, v] of Object.entries(body)) if (typeof v === "string") form[k] = v;
     if (!form.csrf || !viewer.csrf || !sameSecret(form.csrf, viewer.csrf)) {
@@ -365,7 +390,8 @@ export function createUiApp(ctx: UiContext): Hono {
         403,
       );
     }
-    const body = await c.req.parseBody();
+    const body = await readForm(c);
+    if (!body) return unreadableForm(c, viewer);
     const expected = readCookie(c.req.header("cookie"), LOGIN_COOKIE);
     if (typeof body.csrf !== "string" || !expected || !sameSecret(body.csrf, expected)) {
       return send(

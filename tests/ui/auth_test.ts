@@ -157,6 +157,20 @@ backendTest(
         }),
       );
       assert.equal(refused.status, 403);
+      // a body that is no form (a broken multipart) is a 400 page, not a 500, on login and on actions
+      for (const path of ["/login", "/models/m/promote"]) {
+        const broken = await app.fetch(
+          new Request(`http://ui${path}`, {
+            method: "POST",
+            body: "zzz",
+            headers: { cookie, "content-type": "multipart/form-data" },
+          }),
+        );
+        assert.equal(broken.status, 400, path);
+        const text = await broken.text();
+        assert.match(text, /could not be read/, path);
+        assert.doesNotMatch(text, /MultipartParser|Internal error/, path);
+      }
     } finally {
       await second.store.close();
     }
