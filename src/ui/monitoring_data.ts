@@ -15,7 +15,7 @@ export interface DriftRun {
   drifted: number;
   share: number;
   scores: { column: string; score: number | null; drifted: boolean }[];
-  /** the model the run checked (the summary's model column; absent in files written before it) */
+  /** the model the run checked (the summary's model column: "" for two tables; absent in files written before it) */
   model?: string;
 }
 
@@ -64,7 +64,14 @@ export function readDriftRuns(monitoringDir: string): DriftRun[] {
     const r = csvRow(line);
     const runAt = r[iRun];
     const run = runs.get(runAt) ??
-      { runAt, columns: 0, drifted: 0, share: 0, scores: [], ...(r[iModel] ? { model: r[iModel] } : {}) };
+      {
+        runAt,
+        columns: 0,
+        drifted: 0,
+        share: 0,
+        scores: [],
+        ...(iModel >= 0 ? { model: r[iModel] ?? "" } : {}),
+      };
     const drifted = r[iDrift] === "true";
     const score = r[iScore] === "" || r[iScore] === undefined ? null : Number(r[iScore]);
     run.columns++;

@@ -97,11 +97,15 @@ export async function statusPage(ctx: UiContext): Promise<Raw> {
   const models = await ctx.registry.listModels();
   const service = ctx.serviceUrl ? await readService(ctx.serviceUrl) : undefined;
   const drift = readDriftRuns(ctx.monitoringDir);
-  const lastDrift = drift.at(-1);
   const reports = listReports(ctx.reportsDir, "drift");
   const threshold = ctx.config.drift.drift_share;
-  const driftFound = lastDrift ? lastDrift.share >= threshold : false;
   const cards = models.map((m) => {
+    // each model's own last check (the summary names the model a run checked): another model's drift is not
+    // this one's. A summary written before the column checked the default model (registry.model_name)
+    const own = (r: (typeof drift)[number]) =>
+      r.model === m.name || (r.model === undefined && m.name === ctx.config.registry.model_name);
+    const lastDrift = drift.filter(own).at(-1);
+    const driftFound = lastDrift ? lastDrift.share >= threshold : false;
     const champion = m.versions.find((v) => v.aliases.includes("champion"));
     const challenger = m.versions.find((v) => v.aliases.includes("challenger"));
     const lastReport = reports.find((r) => !r.model || r.model === m.name);
@@ -150,7 +154,7 @@ ${serviceBlock(service, m.name)}
     ${models.length
       ? html`<div class="cards">${cards}</div>`
       : html`<p class="muted">No model is registered yet (<code>deno task pipeline</code>).</p>`}
-    ${await stagesBlock(ctx, lastDrift?.runAt)}
+    ${await stagesBlock(ctx, drift.at(-1)?.runAt)}
   `;
 }
 

@@ -31,7 +31,7 @@ Deno.test("monitoring: drift runs from the summary name the model each checked; 
     appendSummaryCsv(path, "2026-01-03T00:00:00.000Z", [col("x", false, 0.3)], "pricing");
     const runs = readDriftRuns(dir);
     deepStrictEqual(runs.map((r) => [r.runAt.slice(0, 10), r.model, r.columns, r.drifted]), [
-      ["2026-01-01", undefined, 1, 0],
+      ["2026-01-01", "", 1, 0], // the older row, its model column now empty
       ["2026-01-02", "churn", 2, 1],
       ["2026-01-03", "pricing", 1, 0],
     ]);

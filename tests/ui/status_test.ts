@@ -92,6 +92,12 @@ backendTest(
       const before = new Date(v.created - 3600_000).toISOString();
       write(`${root}/data/monitoring/drift_summary.csv`, driftCsv(before, true));
       assert.match(await status(), /not pending \(a version was registered after the drift/);
+      // another model's drift check is not this model's
+      write(
+        `${root}/data/monitoring/drift_summary.csv`,
+        driftCsv(after, true).replace("drifted\n", "drifted,model\n").replace(/true\n/g, "true,pricing\n"),
+      );
+      assert.match(await status(), /not pending \(no drift check yet\)/);
     } finally {
       await ctx.store.close();
     }
