@@ -315,6 +315,24 @@ class Parser {
     fail(this.source, tok.pos, `expected a number or a quoted string, found ${this.describe(tok)}`);
   }
 
+  /**
+   * A time attribute takes epoch ms or a date/time Date.parse reads; a duration, a number. Anything else
+   * would compare as text and silently match no run or every run.
+   */
+  private checkTime(key: Key, value: Literal, pos: number): void {
+    if (key.kind !== "attributes" || !NUMERIC_ATTRIBUTES.has(key.name) || typeof value === "number") return;
+    if (key.name === "duration") {
+      fail(this.source, pos, `duration compares with a number of milliseconds, not '${value}'`);
+    }
+    if (typeof value !== "string" || Number.isNaN(Date.parse(value))) {
+      fail(
+        this.source,
+        pos,
+        `${key.name} compares with a date or time (e.g. '2026-12-01' or '2026-12-01T10:00:00Z') or epoch ms, not '${value}'`,
+      );
+    }
+  }
+
   private comparison(): Filter {
     const key = this.key();
     const tok = this.next();
@@ -323,6 +341,7 @@ class Parser {
       if (key.kind === "metrics" && typeof value !== "number") {
         fail(this.source, tok.pos, `metrics.${key.name} compares with a number, not '${value}'`);
       }
+      this.checkTime(key, value, tok.pos);
       return { type: "cmp", key, op: tok.v as "=", value };
     }
     let negate = false;
@@ -344,6 +363,7 @@ class Parser {
         this.next();
         values.push(this.value());
       }
+      for (const v of values) this.checkTime(key, v, open.pos);
       const close = this.next();
       if (close.t !== ")") {
         fail(this.source, close.pos, `expected ',' or ')' in IN list, found ${this.describe(close)}`);

@@ -103,6 +103,11 @@ Deno.test("filter: malformed input is one UserError line with a column", () => {
     ["params.x like 3", /LIKE needs a quoted pattern/],
     ["params.x is 3", /expected NULL after IS/],
     ["metrics. > 1", /expected a name after 'metrics\.'/],
+    // a time that is no date would compare as text: "no runs" or "every run", silently
+    ["start_time > 'garbage'", /start_time compares with a date or time .*not 'garbage'/],
+    ["end_time < 'yesterday'", /end_time compares with a date or time/],
+    ["start_time in ('2026-01-01', 'soon')", /start_time compares with a date or time .*not 'soon'/],
+    ["duration > 'long'", /duration compares with a number of milliseconds, not 'long'/],
   ];
   for (const [text, re] of bad) {
     assert.throws(() => parseFilter(text), (e: unknown) => {
