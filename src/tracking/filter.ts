@@ -489,14 +489,30 @@ function likeRegex(pattern: string, caseInsensitive: boolean): RegExp {
   return new RegExp(`^${re}$`, caseInsensitive ? "is" : "s");
 }
 
+/** Whether the run matches: the filter is true for it (unknown, as for a missing value, is no match). */
 export function matchesFilter(filter: Filter, run: FilterableRun): boolean {
+  return evaluate(filter, run) === true;
+}
+
+/**
+ * SQL's three values: a comparison with a missing value, or one that cannot be compared (the text
+ * "null" with a number), is unknown (undefined), and stays unknown under NOT. So `!= 10`, `NOT IN (10)`
+ * and `NOT ... = 10` agree: none matches a run whose value is not known to differ.
+ */
+function evaluate(filter: Filter, run: FilterableRun): boolean | undefined {
   switch (filter.type) {
-    case "and":
-      return matchesFilter(filter.left, run) && matchesFilter(filter.right, run);
-    case "or":
-      return matchesFilter(filter.left, run) || matchesFilter(filter.right, run);
-    case "not":
-      return !matchesFilter(filter.expr, run);
+    case "and": {
+      const a = evaluate(filter.left, run), b = evaluate(filter.right, run);
+      return a === false || b === false ? false : a === undefined || b === undefined ? undefined : true;
+    }
+    case "or": {
+      const a = evaluate(filter.left, run), b = evaluate(filter.right, run);
+      return a === true || b === true ? true : a === undefined || b === undefined ? undefined : false;
+    }
+    case "not": {
+      const v = evaluate(filter.expr, run);
+      return v === undefined ? undefined : !v;
+    }
     case "null": {
       const v = keyValue(run, filter.key);
       const missing = v === undefined || (typeof v === "number" && Number.isNaN(v));
@@ -504,14 +520,14 @@ export function matchesFilter(filter: Filter, run: FilterableRun): boolean {
     }
   }
   const raw = keyValue(run, filter.key);
-  if (raw === undefined) return false;
+  if (raw === undefined) return undefined;
   const stored = filter.key.kind === "attributes" && filter.key.name === "status" && typeof raw === "string"
     ? raw.toUpperCase()
     : raw;
   switch (filter.type) {
     case "cmp": {
       const c = compareValues(stored, literalFor(filter.key, filter.value));
-      if (c === undefined) return false;
+      if (c === undefined) return undefined;
       switch (filter.op) {
         case "=":
           return c === 0;
@@ -533,8 +549,9 @@ export function matchesFilter(filter: Filter, run: FilterableRun): boolean {
       return filter.negate ? !hit : hit;
     }
     case "in": {
-      const hit = filter.values.some((v) => compareValues(stored, literalFor(filter.key, v)) === 0);
-      return filter.negate ? !hit : hit;
+      const cs = filter.values.map((v) => compareValues(stored, literalFor(filter.key, v)));
+      if (cs.includes(0)) return !filter.negate;
+      return cs.includes(undefined) ? undefined : filter.negate;
     }
   }
 }

@@ -134,3 +134,15 @@ Deno.test("order by: numeric, string and missing-last, asc and desc, stable", ()
   assert.throws(() => parseOrderBy("metrics.roc_auc downwards"), /expected ASC or DESC/);
   assert.throws(() => parseOrderBy("> 3"), UserError);
 });
+
+Deno.test("filter: a value that cannot be compared is unknown, as in SQL: !=, NOT IN and NOT = agree", () => {
+  // c3's max_depth is the text "null" and d4 has none: neither is 10, nor is it known not to be
+  const ne = ids("params.max_depth != 10");
+  assert.deepEqual(ne, ["b2"]);
+  assert.deepEqual(ids("params.max_depth NOT IN (10)"), ne);
+  assert.deepEqual(ids("NOT params.max_depth = 10"), ne);
+  assert.deepEqual(ids("not (params.max_depth = 10 or params.max_depth = 12)"), []);
+  // unknown OR true is true; unknown AND false is false
+  assert.deepEqual(ids("params.max_depth != 10 or params.algorithm = 'logistic'"), ["b2", "c3"]);
+  assert.deepEqual(ids("not (params.max_depth = 10 and params.algorithm = 'x')"), ["a1", "b2", "c3", "d4"]);
+});
