@@ -9,7 +9,7 @@
  */
 import { UserError } from "../core/errors.ts";
 import { copyTables, countRows, type TableSpec } from "../store/copy.ts";
-import { TrackingStore } from "../tracking/store.ts";
+import { storeExists, TrackingStore } from "../tracking/store.ts";
 import { REGISTRY_SCHEMA } from "./db.ts";
 import type { Row } from "../store/sql.ts";
 import { markCopied } from "../store/identity.ts";
@@ -40,6 +40,8 @@ export interface CopyResult {
 
 export async function copyStore(fromLocation: string, toLocation: string): Promise<CopyResult> {
   if (fromLocation.trim() === toLocation.trim()) throw new UserError("--from and --to are the same store");
+  // opening a SQLite path creates it: a mistyped --from would copy an empty new store
+  if (!storeExists(fromLocation)) throw new UserError(`${fromLocation}: no store there (a SQLite file)`);
   const opts = { components: [REGISTRY_SCHEMA], keepStaleRuns: true };
   const from = await TrackingStore.open(fromLocation, opts);
   try {

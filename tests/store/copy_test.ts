@@ -61,6 +61,13 @@ backendTest(
     } finally {
       await dst.close();
     }
+    // a source that is not there is refused, and nothing is created for it
+    await assert.rejects(
+      () => copyStore(`${b.root}/typo.db`, `${b.root}/elsewhere.db`),
+      isUserError(/typo\.db: no store there \(a SQLite file\)/),
+    );
+    assert.throws(() => Deno.statSync(`${b.root}/typo.db`));
+    assert.throws(() => Deno.statSync(`${b.root}/elsewhere.db`));
     // a non-empty destination is refused, and left as it was
     await assert.rejects(
       () => copyStore(`${b.root}/source.db`, b.location),
