@@ -9,6 +9,7 @@
  */
 import type { ModelVersion } from "../registry/registry.ts";
 import { STAGES } from "../registry/types.ts";
+import { keyMetrics } from "../registry/format.ts";
 import { html, type Raw, raw, type Viewer } from "./html.ts";
 import { cell, type UiContext, when } from "./context.ts";
 import { short } from "./runs_pages.ts";
@@ -129,7 +130,9 @@ export async function modelPage(
   await ctx.registry.requireModel(name);
   const versions = (await ctx.registry.listVersions(name)).slice().sort((a, b) => b.version - a.version);
   const events = (await ctx.registry.events(name)).slice().reverse();
-  const metricKeys = [...new Set(versions.flatMap((v) => Object.keys(v.metrics)))].sort().slice(0, 8);
+  // the gated metrics first, then the headline ones, as `deno task models` lists them (not the first 8 by name,
+  // which hid roc_auc and recall behind accuracy, brier, fn and fp)
+  const metricKeys = keyMetrics(versions, Object.keys(ctx.config.registry.gates), 8);
   const enc = encodeURIComponent(name);
   const options = versions.map((v) =>
     html`<option value="${v.version}">v${v.version}${
