@@ -104,6 +104,13 @@ export async function materializeViews(
   log: (line: string) => void = () => {},
 ): Promise<ViewMaterialization[]> {
   const end = opts.end === undefined ? Date.now() : toMs(opts.end, "--end");
+  if (!opts.incremental && opts.start !== undefined && toMs(opts.start, "--start") > end) {
+    throw new UserError(
+      `--start ${new Date(toMs(opts.start, "--start")).toISOString()} is after --end ${
+        new Date(end).toISOString()
+      }`,
+    );
+  }
   if (!opts.incremental && opts.start === undefined) {
     throw new UserError("materialize needs --start (and --end, default now), or --incremental");
   }

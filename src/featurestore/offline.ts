@@ -34,11 +34,20 @@ export interface JoinStats {
 export type TimeLike = Date | string | number;
 
 export function toMs(t: TimeLike, what = "time"): number {
-  const ms = t instanceof Date ? t.getTime() : typeof t === "number" ? t : Date.parse(t);
+  const ms = t instanceof Date ? t.getTime() : typeof t === "number" ? t : Date.parse(utcUnlessZoned(t));
   if (!Number.isFinite(ms)) {
     throw new UserError(`${what}: '${String(t)}' is not a time (ISO 8601 or epoch ms)`);
   }
   return ms;
+}
+
+/**
+ * A date-time written without a zone, as UTC: Date.parse would read it in the machine's local time, while
+ * a source's zone-less timestamps are UTC (source.ts), so a window would be hours off the rows it selects.
+ */
+function utcUnlessZoned(t: string): string {
+  const s = t.trim();
+  return /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? s.replace(" ", "T") + "Z" : s;
 }
 
 /** Values gathered per step (rows x columns): bounds the memory a wide view needs at once. */

@@ -10,6 +10,7 @@ import pl from "nodejs-polars";
 import { buildDefinitions } from "../../src/featurestore/definitions.ts";
 import { epochMs } from "../../src/featurestore/source.ts";
 import { FeatureStore } from "../../src/featurestore/store.ts";
+import { UserError } from "../../src/core/errors.ts";
 
 const read = (values: (string | null)[]) =>
   pl.DataFrame({ t: values }).select(epochMs("t", pl.Utf8, "test").alias("ms")).getColumn("ms").toArray()
@@ -92,6 +93,60 @@ Deno.test("a CSV source's string key and string features keep their leading zero
         now: Date.parse("2024-03-01"),
       });
       assert.deepEqual(online.rows.map((r) => r.values.zip), ["01234", null]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("materialize's --start/--end: a time without a zone is UTC, as in the sources, whatever TZ says", async () => {
+  const offline = new URL("../../src/featurestore/offline.ts", import.meta.url).href;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { toMs } from "${offline}"; console.log(toMs("2024-02-01T05:00:00"), toMs("2024-02-01 05:00"));`,
+    ],
+    env: { TZ: "Asia/Tokyo" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.equal(
+    new TextDecoder().decode(out.stdout).trim(),
+    `${Date.UTC(2024, 1, 1, 5)} ${Date.UTC(2024, 1, 1, 5)}`,
+  );
+});
+
+Deno.test("materialize: --start after --end is one clear error, not 'up to date'", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-window-" });
+  try {
+    Deno.writeTextFileSync(join(dir, "v.csv"), "acct_id,event_ts,score\nA,2024-01-01T10:00:00Z,1.5\n");
+    const block = {
+      directory: join(dir, "fs"),
+      online_store: "sqlite",
+      entities: { account: { join_key: "acct_id", dtype: "string" as const } },
+      feature_views: {
+        v: {
+          entity: "account",
+          source: { path: join(dir, "v.csv") },
+          timestamp_field: "event_ts",
+          ttl: null,
+          features: { score: "float64" as const },
+        },
+      },
+      feature_services: {},
+    };
+    const store = new FeatureStore(buildDefinitions(block), {
+      directory: block.directory,
+      onlineStore: "sqlite",
+    });
+    store.apply();
+    try {
+      await assert.rejects(
+        () => store.materialize({ start: "2025-01-01", end: "2024-01-01" }),
+        (e: Error) => e instanceof UserError && /--start .* is after --end/.test(e.message),
+      );
     } finally {
       await store.close();
     }
