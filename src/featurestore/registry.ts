@@ -103,8 +103,11 @@ function fieldDiff(before: Record<string, unknown>, after: Record<string, unknow
     const a = before[k], b = after[k];
     if (JSON.stringify(a) === JSON.stringify(b)) continue;
     if (k === "features" && Array.isArray(a) && Array.isArray(b)) {
-      const fa = new Map((a as [string, string][]).map(([n, t]) => [n, t]));
-      const fb = new Map((b as [string, string][]).map(([n, t]) => [n, t]));
+      // a view's features are [name, type] pairs; a service's, "view:feature" strings (each its own key)
+      const entry = (f: unknown): [string, string] =>
+        Array.isArray(f) ? [String(f[0]), String(f[1])] : [String(f), ""];
+      const fa = new Map(a.map(entry));
+      const fb = new Map(b.map(entry));
       const parts: string[] = [];
       for (const [n, t] of fb) {
         if (!fa.has(n)) parts.push(`+${n}`);

@@ -114,3 +114,40 @@ Deno.test("the digest: 30d and 2592000 seconds are one version; a TTL, a feature
   const b = { ...view("1d"), transform: (lf: pl.LazyDataFrame) => lf.limit(1) };
   assert.notEqual(digestOf("view", a), digestOf("view", b));
 });
+
+Deno.test("plan: a feature service's changed features are named (+, -), not 'reordered'", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-plan-" });
+  try {
+    pl.DataFrame({ customer_id: ["C-1"], ts: [1], a: [1.5], b: [2.5] }).withColumns(
+      pl.col("ts").cast(pl.Int64),
+    )
+      .writeParquet(join(dir, "v.parquet"));
+    const block = (service: string[]) => ({
+      directory: join(dir, "fs"),
+      online_store: "sqlite",
+      entities: { customer: { join_key: "customer_id", dtype: "string" as const } },
+      feature_views: {
+        v: {
+          entity: "customer",
+          source: { path: join(dir, "v.parquet") },
+          timestamp_field: "ts",
+          ttl: null,
+          features: { a: "float64" as const, b: "float64" as const },
+        },
+      },
+      feature_services: { s: { features: service } },
+    });
+    const store = (service: string[]) =>
+      new FeatureStore(buildDefinitions(block(service)), {
+        directory: join(dir, "fs"),
+        onlineStore: "sqlite",
+      });
+    store(["v:a"]).apply();
+    const details = (service: string[]) =>
+      store(service).plan().changes.find((c) => c.kind === "feature_service" && c.name === "s")!.details;
+    assert.deepEqual(details(["v:a", "v:b"]), ["features: +v:b"]);
+    assert.deepEqual(details(["v:b"]), ["features: +v:b, -v:a"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
