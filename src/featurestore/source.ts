@@ -134,6 +134,32 @@ export function epochMs(column: string, dtype: pl.DataType, what: string): pl.Ex
   }
 }
 
+/** How many rows of a text timestamp column plan samples: enough to see a column that holds no timestamps. */
+const TIME_SAMPLE_ROWS = 10_000;
+
+/**
+ * A text timestamp column whose values are not ISO 8601 (a wrong column, 03/01/2024): its rows would be
+ * dropped from every join and materialization without a word. An empty value is a row skipped, as a null.
+ */
+function unreadableTimes(
+  defs: Definitions,
+  view: FeatureView,
+  column: string,
+  dtype: pl.DataType,
+): string | null {
+  if (dtype.variant !== "Utf8" && dtype.variant !== "String") return null;
+  const sample = scan(defs, view).select(pl.col(column).alias("t"))
+    .filter(pl.col("t").isNotNull().and(pl.col("t").str.strip().neq(pl.lit(""))))
+    .limit(TIME_SAMPLE_ROWS).collectSync();
+  if (sample.height === 0) return null;
+  const bad = sample.filter(isoText(pl.col("t")).isNull());
+  if (bad.height === 0) return null;
+  const example = String(bad.getColumn("t").get(0));
+  return `feature view ${view.name}: ${bad.height} of ${sample.height} values of ${column} ${
+    sample.height === TIME_SAMPLE_ROWS ? "sampled " : ""
+  }are not timestamps (ISO 8601, e.g. 2024-03-01T10:00:00Z), such as '${example.slice(0, 40)}'`;
+}
+
 /** Problems with a view's source schema, one line each (empty when it fits the definition). */
 export function sourceProblems(defs: Definitions, view: FeatureView): string[] {
   let schema: Record<string, pl.DataType>;
@@ -163,7 +189,10 @@ export function sourceProblems(defs: Definitions, view: FeatureView): string[] {
         epochMs(c, schema[c], `feature view ${view.name}`);
       } catch (e) {
         problems.push((e as Error).message);
+        continue;
       }
+      const bad = unreadableTimes(defs, view, c, schema[c]);
+      if (bad) problems.push(bad);
     }
   }
   return problems;

@@ -154,3 +154,38 @@ Deno.test("materialize: --start after --end is one clear error, not 'up to date'
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("plan: a text timestamp column whose values are not timestamps is a problem naming the column and a value", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-badts-" });
+  try {
+    const write = (rows: string) =>
+      Deno.writeTextFileSync(join(dir, "v.csv"), "acct_id,event_ts,score\n" + rows);
+    const block = {
+      directory: join(dir, "fs"),
+      online_store: "sqlite",
+      entities: { account: { join_key: "acct_id", dtype: "string" as const } },
+      feature_views: {
+        v: {
+          entity: "account",
+          source: { path: join(dir, "v.csv") },
+          timestamp_field: "event_ts",
+          ttl: null,
+          features: { score: "float64" as const },
+        },
+      },
+      feature_services: {},
+    };
+    const store = new FeatureStore(buildDefinitions(block), {
+      directory: block.directory,
+      onlineStore: "sqlite",
+    });
+    write("A,Month-to-month,1\nB,One year,2\n");
+    assert.throws(() => store.plan(), /event_ts .*not timestamps .*'Month-to-month'/);
+    write("A,2024-01-01T10:00:00Z,1\nB,03/01/2024,2\nC,,3\n");
+    assert.throws(() => store.plan(), /1 of 2 values of event_ts .*'03\/01\/2024'/);
+    write("A,2024-01-01T10:00:00Z,1\nC,,3\n"); // an empty timestamp is a row skipped, not a problem
+    assert.equal(store.plan().pending > 0, true);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
