@@ -224,6 +224,18 @@ export function buildDefinitions(
     }
     const dup = refs.find((r, i) => refs.indexOf(r) !== i);
     if (dup) problems.push(`feature service ${name}: ${dup} is listed twice`);
+    else {
+      // a training set and a served record name each feature by its name alone: two views' same name would clash
+      const byName = new Map<string, string>();
+      for (const r of refs) {
+        const feature = r.slice(r.indexOf(":") + 1), first = byName.get(feature);
+        if (first) {
+          problems.push(
+            `feature service ${name}: ${first} and ${r} share the name '${feature}' (training sets and records name a feature by its name): rename one in its view`,
+          );
+        } else byName.set(feature, r);
+      }
+    }
     services.set(name, { name, features: refs, description: s.description });
   }
   if (problems.length) throw new UserErrors(problems);

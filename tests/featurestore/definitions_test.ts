@@ -151,3 +151,24 @@ Deno.test("plan: a feature service's changed features are named (+, -), not 'reo
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("a feature service whose views share a feature name is refused when declared, naming both", () => {
+  const view = (source: string) => ({
+    entity: "customer",
+    source: { path: source },
+    timestamp_field: "ts",
+    ttl: null,
+    features: { tenure: "float64" as const },
+  });
+  assert.throws(
+    () =>
+      buildDefinitions({
+        entities: { customer: { join_key: "customer_id", dtype: "string" } },
+        feature_views: { acct: view("a.parquet"), other: view("b.parquet") },
+        feature_services: { s: { features: ["acct:*", "other:*"] } },
+      }),
+    (e: unknown) =>
+      e instanceof UserErrors &&
+      /feature service s: acct:tenure and other:tenure share the name 'tenure'/.test(e.message),
+  );
+});
