@@ -442,6 +442,10 @@ export const FeatureStoreSchema = z.strictObject({
   online_store: z.string().default("sqlite").describe(
     "sqlite (online.db in directory), a path to a SQLite file, or a redis://host:port URI",
   ),
+  project: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '.', '_' and '-' only").optional()
+    .describe(
+      "the project's name in a shared Redis online store: its keys are orchard:fs:<project>:... (default orchard:fs:...); give each project that shares one Redis server its own, or they read each other's views",
+    ),
   entities: z.record(FS_NAME, EntitySchema).default({}).describe("entity name -> its join key"),
   feature_views: z.record(FS_NAME, FeatureViewSchema).default({}).describe(
     "feature view name -> its source, timestamps, TTL and typed features",

@@ -1,6 +1,14 @@
 /** Opens the online store a location names: a SQLite file path, or a redis:// URI (client loaded only then). */
 import { type OnlineStore, SqliteOnlineStore } from "./online.ts";
 
+/**
+ * The Redis keys' prefix of a feature store block (feature_store.project): each project's namespace, so two
+ * projects sharing one Redis server never read each other's views. Materialize and serving both use it.
+ */
+export function redisPrefixOf(fs: { project?: string }): string {
+  return fs.project ? `orchard:fs:${fs.project}:` : "orchard:fs:";
+}
+
 export function isRedisUri(location: string): boolean {
   return /^rediss?:\/\//.test(location);
 }

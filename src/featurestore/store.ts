@@ -20,7 +20,7 @@ import {
 } from "./offline.ts";
 import { apply, plan, type PlanResult, registeredVersions } from "./registry.ts";
 import type { OnlineStore } from "./online.ts";
-import { openOnlineStore } from "./open.ts";
+import { openOnlineStore, redisPrefixOf } from "./open.ts";
 import {
   lookup,
   type LookupPlan,
@@ -65,6 +65,7 @@ export class FeatureStore {
     return new FeatureStore(await loadDefinitions(config), {
       directory: fs.directory,
       onlineStore: fs.online_store,
+      redisPrefix: redisPrefixOf(fs),
     });
   }
 

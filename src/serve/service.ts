@@ -30,6 +30,7 @@ import { optionalEnv as env } from "../core/env.ts";
 import { registryLoader, registryResolver } from "../registry/loader.ts";
 import { Metrics } from "./metrics.ts";
 import { featureSource } from "./entity.ts";
+import { redisPrefixOf } from "../featurestore/open.ts";
 import { join } from "node:path";
 import { PredictionLog } from "./predlog.ts";
 import { createApp, type Env, type ServeState, workerSnapshot } from "./routes.ts";
@@ -110,6 +111,7 @@ export async function startService(): Promise<Service> {
   const fsc = config.feature_store;
   const features = featureSource({
     location: fsc.online_store === "sqlite" ? join(fsc.directory, "online.db") : fsc.online_store,
+    prefix: redisPrefixOf(fsc),
     onMissing: config.serve.feature_store.on_missing,
     models: config.serve.feature_store.models,
   });
