@@ -5,6 +5,7 @@
 import { dirname } from "node:path";
 import type pl from "nodejs-polars";
 import { DatabaseSync } from "node:sqlite";
+import { UserError } from "./errors.ts";
 
 function tempPath(path: string): string {
   const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
@@ -165,4 +166,47 @@ export function removeStaleTemps(dir: string, depth = 2): string[] {
     }
   }
   return removed;
+}
+
+/** How long a process waits for another's lock, and when a lock is a dead process's (its age). */
+const LOCK_WAIT_MS = 10_000;
+const STALE_LOCK_MS = 60_000;
+
+/**
+ * Runs `fn` holding `<path>.lock` (created exclusively; removed after, and taken over when older than a
+ * minute): a read-modify-write of `path` that two processes could otherwise interleave, each writing back
+ * what it read and losing the other's change. `holder` names who else holds it, for the message.
+ */
+export function withFileLock<T>(path: string, holder: string, fn: () => T): T {
+  const lock = `${path}.lock`;
+  const until = Date.now() + LOCK_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  ensureDir(dirname(path) || ".");
+  for (;;) {
+    try {
+      Deno.openSync(lock, { write: true, createNew: true }).close();
+      break;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    try {
+      if (Date.now() - (Deno.statSync(lock).mtime?.getTime() ?? Date.now()) > STALE_LOCK_MS) {
+        Deno.removeSync(lock); // left by a process that died
+        continue;
+      }
+    } catch { /* released meanwhile: take it on the next try */ }
+    if (Date.now() > until) {
+      throw new UserError(
+        `${path}: another ${holder} has held ${lock} for 10 s; remove it if none is running`,
+      );
+    }
+    Atomics.wait(pause, 0, 0, 5);
+  }
+  try {
+    return fn();
+  } finally {
+    try {
+      Deno.removeSync(lock);
+    } catch { /* removed as stale by another process */ }
+  }
 }

@@ -3,11 +3,9 @@
  * run, appended), the per-column stats of the current data, and the --json
  * form. All writes are atomic.
  */
-import { UserError } from "../core/errors.ts";
 import { formatNumber, MISSING } from "../core/format.ts";
 import { existsSync } from "node:fs";
-import { dirname } from "node:path";
-import { writeJsonAtomic, writeTextAtomic } from "../core/atomic.ts";
+import { withFileLock, writeJsonAtomic, writeTextAtomic } from "../core/atomic.ts";
 import type { ColumnDrift, DriftResult } from "./detect.ts";
 import type { QualityCheck } from "./quality.ts";
 import type { PerformanceResult } from "./performance.ts";
@@ -36,7 +34,7 @@ export function fmtScore(v: number | null, missing = MISSING): string {
  * write back what they read, losing the other's rows.
  */
 export function appendSummaryCsv(path: string, runAt: string, columns: ColumnDrift[], model?: string): void {
-  withLock(path, () => {
+  withFileLock(path, "drift run", () => {
     let text = "";
     if (existsSync(path)) {
       text = Deno.readTextFileSync(path);
@@ -57,45 +55,6 @@ export function appendSummaryCsv(path: string, runAt: string, columns: ColumnDri
 function withModelColumn(text: string): string {
   const lines = text.slice(HEADER_WITHOUT_MODEL.length + 1).split("\n").filter((l) => l !== "");
   return [SUMMARY_HEADER, ...lines.map((l) => l + ",")].join("\n") + "\n";
-}
-
-/** How long a run waits for another's lock, and when a lock is a dead run's (its age). */
-const LOCK_WAIT_MS = 10_000;
-const STALE_LOCK_MS = 60_000;
-
-/** Runs `fn` holding `<path>.lock` (created exclusively; removed after, and when older than a minute). */
-function withLock<T>(path: string, fn: () => T): T {
-  const lock = `${path}.lock`;
-  const until = Date.now() + LOCK_WAIT_MS;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  Deno.mkdirSync(dirname(path), { recursive: true });
-  for (;;) {
-    try {
-      Deno.openSync(lock, { write: true, createNew: true }).close();
-      break;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-    }
-    try {
-      if (Date.now() - (Deno.statSync(lock).mtime?.getTime() ?? Date.now()) > STALE_LOCK_MS) {
-        Deno.removeSync(lock); // left by a run that died
-        continue;
-      }
-    } catch { /* released meanwhile: take it on the next try */ }
-    if (Date.now() > until) {
-      throw new UserError(
-        `${path}: another drift run has held ${lock} for 10 s; remove it if none is running`,
-      );
-    }
-    Atomics.wait(pause, 0, 0, 5);
-  }
-  try {
-    return fn();
-  } finally {
-    try {
-      Deno.removeSync(lock);
-    } catch { /* removed as stale by another run */ }
-  }
 }
 
 export function writeInputStats(path: string, runAt: string, source: string, result: DriftResult): void {

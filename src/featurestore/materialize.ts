@@ -104,15 +104,14 @@ export async function materializeViews(
   log: (line: string) => void = () => {},
 ): Promise<ViewMaterialization[]> {
   const end = opts.end === undefined ? Date.now() : toMs(opts.end, "--end");
-  if (!opts.incremental && opts.start !== undefined && toMs(opts.start, "--start") > end) {
-    throw new UserError(
-      `--start ${new Date(toMs(opts.start, "--start")).toISOString()} is after --end ${
-        new Date(end).toISOString()
-      }`,
-    );
-  }
   if (!opts.incremental && opts.start === undefined) {
     throw new UserError("materialize needs --start (and --end, default now), or --incremental");
+  }
+  const given = opts.incremental ? null : toMs(opts.start!, "--start");
+  if (given !== null && given > end) {
+    throw new UserError(
+      `--start ${new Date(given).toISOString()} is after --end ${new Date(end).toISOString()}`,
+    );
   }
   const out: ViewMaterialization[] = [];
   for (const viewName of opts.views ?? [...defs.views.keys()]) {
@@ -126,7 +125,7 @@ export async function materializeViews(
     if (opts.incremental) {
       const last = await store.lastMaterialization(viewName, version);
       start = last ? last.end + 1 : view.ttl_ms === null ? Number.MIN_SAFE_INTEGER : end - view.ttl_ms;
-    } else start = toMs(opts.start!, "--start");
+    } else start = given!;
     if (start > end) {
       out.push({ view: viewName, version, start: null, end, entities: 0, written: 0, seconds: 0 });
       continue;

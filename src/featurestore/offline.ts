@@ -13,6 +13,7 @@
  */
 import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
+import { ISO_DATE, isoDateMs } from "../core/dates.ts";
 import type { Definitions, FeatureRef } from "./definitions.ts";
 import { ETS, keyCol, type MatchOptions, matchRows, ridCol } from "./asof.ts";
 import { epochMs, readView, TS } from "./source.ts";
@@ -34,20 +35,18 @@ export interface JoinStats {
 export type TimeLike = Date | string | number;
 
 export function toMs(t: TimeLike, what = "time"): number {
-  const ms = t instanceof Date ? t.getTime() : typeof t === "number" ? t : Date.parse(utcUnlessZoned(t));
+  // ISO 8601 as everywhere else (UTC without a zone, a day the calendar has); other text as Date.parse reads it
+  const ms = t instanceof Date
+    ? t.getTime()
+    : typeof t === "number"
+    ? t
+    : ISO_DATE.test(t.trim())
+    ? isoDateMs(t)
+    : Date.parse(t);
   if (!Number.isFinite(ms)) {
     throw new UserError(`${what}: '${String(t)}' is not a time (ISO 8601 or epoch ms)`);
   }
   return ms;
-}
-
-/**
- * A date-time written without a zone, as UTC: Date.parse would read it in the machine's local time, while
- * a source's zone-less timestamps are UTC (source.ts), so a window would be hours off the rows it selects.
- */
-function utcUnlessZoned(t: string): string {
-  const s = t.trim();
-  return /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s) ? s.replace(" ", "T") + "Z" : s;
 }
 
 /** Values gathered per step (rows x columns): bounds the memory a wide view needs at once. */

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { writeJsonAtomic } from "../core/atomic.ts";
 import { UserError, UserErrors } from "../core/errors.ts";
 import { canonical, type Definitions, digestOf } from "./definitions.ts";
-import { sourceProblems } from "./source.ts";
+import { sourceProblems, timestampProblems } from "./source.ts";
 
 export const REGISTRY_FILE = "registry.json";
 
@@ -179,9 +179,15 @@ export function diffRegistry(defs: Definitions, registry: Registry): Change[] {
   return out;
 }
 
-/** Checks every view's source against its definition; all problems at once. */
+/**
+ * Checks every view's source against its definition, and its text timestamps from a sample of rows (a
+ * check reads do not repeat); all problems at once.
+ */
 export function checkSources(defs: Definitions): void {
-  const problems = [...defs.views.values()].flatMap((v) => sourceProblems(defs, v));
+  const problems = [...defs.views.values()].flatMap((v) => {
+    const schema = sourceProblems(defs, v);
+    return schema.length ? schema : timestampProblems(defs, v);
+  });
   if (problems.length) throw new UserErrors(problems);
 }
 

@@ -138,17 +138,30 @@ export function epochMs(column: string, dtype: pl.DataType, what: string): pl.Ex
 const TIME_SAMPLE_ROWS = 10_000;
 
 /**
- * A text timestamp column whose values are not ISO 8601 (a wrong column, 03/01/2024): its rows would be
- * dropped from every join and materialization without a word. An empty value is a row skipped, as a null.
+ * A view's text timestamp columns whose values are not ISO 8601 (a wrong column, 03/01/2024), one line
+ * each: their rows would be dropped from every join and materialization without a word. Read from a
+ * sample of rows, so plan and apply check it (checkSources), not every read of the view. An empty value is
+ * a row skipped, as a null. Call it on a view whose schema has no problems (sourceProblems).
  */
+export function timestampProblems(defs: Definitions, view: FeatureView): string[] {
+  const lf = scan(defs, view);
+  const schema = schemaOf(lf);
+  const out: string[] = [];
+  for (const c of [view.timestamp_field, view.created_timestamp_field]) {
+    const bad = c ? unreadableTimes(lf, view, c, schema[c]) : null;
+    if (bad) out.push(bad);
+  }
+  return out;
+}
+
 function unreadableTimes(
-  defs: Definitions,
+  lf: pl.LazyDataFrame,
   view: FeatureView,
   column: string,
   dtype: pl.DataType,
 ): string | null {
   if (dtype.variant !== "Utf8" && dtype.variant !== "String") return null;
-  const sample = scan(defs, view).select(pl.col(column).alias("t"))
+  const sample = lf.select(pl.col(column).alias("t"))
     .filter(pl.col("t").isNotNull().and(pl.col("t").str.strip().neq(pl.lit(""))))
     .limit(TIME_SAMPLE_ROWS).collectSync();
   if (sample.height === 0) return null;
@@ -189,10 +202,7 @@ export function sourceProblems(defs: Definitions, view: FeatureView): string[] {
         epochMs(c, schema[c], `feature view ${view.name}`);
       } catch (e) {
         problems.push((e as Error).message);
-        continue;
       }
-      const bad = unreadableTimes(defs, view, c, schema[c]);
-      if (bad) problems.push(bad);
     }
   }
   return problems;

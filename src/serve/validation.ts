@@ -23,7 +23,7 @@
 import { z } from "zod";
 import type { Signature, SignatureColumn } from "../models/types.ts";
 import { numberFromText } from "../data/csv_text.ts";
-import { isIsoDate, ISO_DATE } from "../models/preprocess/values.ts";
+import { isIsoDate, ISO_DATE } from "../core/dates.ts";
 import { type FieldProblem, HttpError } from "./http.ts";
 
 /**

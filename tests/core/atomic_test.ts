@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { atomically, writeJsonAtomic, writeTextAtomic } from "../../src/core/atomic.ts";
+import { atomically, withFileLock, writeJsonAtomic, writeTextAtomic } from "../../src/core/atomic.ts";
 
 Deno.test("atomic writes: the new file appears whole, creating its directory, with no temp left", async () => {
   const dir = await Deno.makeTempDir();
@@ -27,5 +27,28 @@ Deno.test("atomic writes: a failed write keeps the old file and removes the temp
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["keep.txt"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("withFileLock: runs fn holding <path>.lock and removes it; a lock a dead process left is taken over", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-lock-" });
+  try {
+    const path = `${dir}/sub/state.csv`;
+    assert.equal(withFileLock(path, "test", () => Deno.statSync(`${path}.lock`).isFile), true);
+    assert.throws(() => Deno.statSync(`${path}.lock`), Deno.errors.NotFound);
+    // a lock two minutes old: its process died
+    Deno.writeTextFileSync(`${path}.lock`, "");
+    const old = new Date(Date.now() - 120_000);
+    Deno.utimeSync(`${path}.lock`, old, old);
+    assert.equal(withFileLock(path, "test", () => 7), 7);
+    assert.throws(() => Deno.statSync(`${path}.lock`), Deno.errors.NotFound);
+    // fn's error passes through, and the lock is released
+    assert.throws(() =>
+      withFileLock(path, "test", () => {
+        throw new Error("boom");
+      }), /boom/);
+    assert.throws(() => Deno.statSync(`${path}.lock`), Deno.errors.NotFound);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });

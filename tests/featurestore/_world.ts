@@ -164,3 +164,38 @@ export function storeFor(seed: number, extra: Partial<FeatureStoreConfig> = {}, 
   store.apply();
   return { dir, w, store, block, cleanup: () => Deno.removeSync(dir, { recursive: true }) };
 }
+
+/** One feature view `v` over `source`, of entity `entity` keyed by `key` (a string): the small stores of single-purpose tests. */
+export interface OneView {
+  source: string;
+  entity?: string;
+  key?: string;
+  timestamp?: string;
+  created?: string;
+  features: Record<string, "float64" | "int64" | "string" | "bool">;
+  services?: Record<string, string[]>;
+}
+
+/** A store over one view (SQLite online store in `<dir>/fs`); not applied. */
+export function oneViewStore(dir: string, o: OneView): FeatureStore {
+  const entity = o.entity ?? "customer";
+  const block = {
+    directory: join(dir, "fs"),
+    online_store: "sqlite",
+    entities: { [entity]: { join_key: o.key ?? "customer_id", dtype: "string" as const } },
+    feature_views: {
+      v: {
+        entity,
+        source: { path: o.source },
+        timestamp_field: o.timestamp ?? "ts",
+        ...(o.created ? { created_timestamp_field: o.created } : {}),
+        ttl: null,
+        features: o.features,
+      },
+    },
+    feature_services: Object.fromEntries(
+      Object.entries(o.services ?? {}).map(([n, f]) => [n, { features: f }]),
+    ),
+  };
+  return new FeatureStore(buildDefinitions(block), { directory: block.directory, onlineStore: "sqlite" });
+}

@@ -11,6 +11,7 @@ import { ConfigSchema } from "../../src/config/schema.ts";
 import { UserErrors } from "../../src/core/errors.ts";
 import { buildDefinitions, digestOf, loadDefinitions } from "../../src/featurestore/definitions.ts";
 import { FeatureStore } from "../../src/featurestore/store.ts";
+import { oneViewStore } from "./_world.ts";
 
 const SRC = new URL("../../src/featurestore/definitions.ts", import.meta.url).href;
 
@@ -122,25 +123,11 @@ Deno.test("plan: a feature service's changed features are named (+, -), not 'reo
       pl.col("ts").cast(pl.Int64),
     )
       .writeParquet(join(dir, "v.parquet"));
-    const block = (service: string[]) => ({
-      directory: join(dir, "fs"),
-      online_store: "sqlite",
-      entities: { customer: { join_key: "customer_id", dtype: "string" as const } },
-      feature_views: {
-        v: {
-          entity: "customer",
-          source: { path: join(dir, "v.parquet") },
-          timestamp_field: "ts",
-          ttl: null,
-          features: { a: "float64" as const, b: "float64" as const },
-        },
-      },
-      feature_services: { s: { features: service } },
-    });
     const store = (service: string[]) =>
-      new FeatureStore(buildDefinitions(block(service)), {
-        directory: join(dir, "fs"),
-        onlineStore: "sqlite",
+      oneViewStore(dir, {
+        source: join(dir, "v.parquet"),
+        features: { a: "float64", b: "float64" },
+        services: { s: service },
       });
     store(["v:a"]).apply();
     const details = (service: string[]) =>

@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import pl from "nodejs-polars";
-import { buildDefinitions } from "../../src/featurestore/definitions.ts";
-import { FeatureStore } from "../../src/featurestore/store.ts";
+import { oneViewStore } from "./_world.ts";
 
 const N = 300;
 
@@ -22,25 +21,10 @@ function tiedStore(created: boolean) {
     f: [...ids.map(() => 0), ...ids.map(() => 1), ...ids.map(() => 2)],
   }).withColumns(pl.col("ts").cast(pl.Int64), pl.col("created").cast(pl.Int64), pl.col("f").cast(pl.Int64))
     .writeParquet(join(dir, "v.parquet"));
-  const block = {
-    directory: join(dir, "fs"),
-    online_store: "sqlite",
-    entities: { customer: { join_key: "customer_id", dtype: "string" as const } },
-    feature_views: {
-      v: {
-        entity: "customer",
-        source: { path: join(dir, "v.parquet") },
-        timestamp_field: "ts",
-        ...(created ? { created_timestamp_field: "created" } : {}),
-        ttl: null,
-        features: { f: "int64" as const },
-      },
-    },
-    feature_services: {},
-  };
-  const store = new FeatureStore(buildDefinitions(block), {
-    directory: block.directory,
-    onlineStore: "sqlite",
+  const store = oneViewStore(dir, {
+    source: join(dir, "v.parquet"),
+    ...(created ? { created: "created" } : {}),
+    features: { f: "int64" },
   });
   store.apply();
   return { store, ids, cleanup: () => Deno.removeSync(dir, { recursive: true }) };

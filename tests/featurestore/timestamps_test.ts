@@ -7,9 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import pl from "nodejs-polars";
-import { buildDefinitions } from "../../src/featurestore/definitions.ts";
 import { epochMs } from "../../src/featurestore/source.ts";
-import { FeatureStore } from "../../src/featurestore/store.ts";
+import { oneViewStore } from "./_world.ts";
 import { UserError } from "../../src/core/errors.ts";
 
 const read = (values: (string | null)[]) =>
@@ -61,24 +60,12 @@ Deno.test("a CSV source's string key and string features keep their leading zero
       join(dir, "v.csv"),
       "acct_id,event_ts,zip,score\n00042,2024-01-01T10:00:00Z,01234,1.5\n7,2024-01-02T10:00:00Z,99999,2\n",
     );
-    const block = {
-      directory: join(dir, "fs"),
-      online_store: "sqlite",
-      entities: { account: { join_key: "acct_id", dtype: "string" as const } },
-      feature_views: {
-        v: {
-          entity: "account",
-          source: { path: join(dir, "v.csv") },
-          timestamp_field: "event_ts",
-          ttl: null,
-          features: { zip: "string" as const, score: "float64" as const },
-        },
-      },
-      feature_services: {},
-    };
-    const store = new FeatureStore(buildDefinitions(block), {
-      directory: block.directory,
-      onlineStore: "sqlite",
+    const store = oneViewStore(dir, {
+      source: join(dir, "v.csv"),
+      entity: "account",
+      key: "acct_id",
+      timestamp: "event_ts",
+      features: { zip: "string", score: "float64" },
     });
     store.apply();
     try {
@@ -122,24 +109,12 @@ Deno.test("materialize: --start after --end is one clear error, not 'up to date'
   const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-window-" });
   try {
     Deno.writeTextFileSync(join(dir, "v.csv"), "acct_id,event_ts,score\nA,2024-01-01T10:00:00Z,1.5\n");
-    const block = {
-      directory: join(dir, "fs"),
-      online_store: "sqlite",
-      entities: { account: { join_key: "acct_id", dtype: "string" as const } },
-      feature_views: {
-        v: {
-          entity: "account",
-          source: { path: join(dir, "v.csv") },
-          timestamp_field: "event_ts",
-          ttl: null,
-          features: { score: "float64" as const },
-        },
-      },
-      feature_services: {},
-    };
-    const store = new FeatureStore(buildDefinitions(block), {
-      directory: block.directory,
-      onlineStore: "sqlite",
+    const store = oneViewStore(dir, {
+      source: join(dir, "v.csv"),
+      entity: "account",
+      key: "acct_id",
+      timestamp: "event_ts",
+      features: { score: "float64" },
     });
     store.apply();
     try {
@@ -160,24 +135,12 @@ Deno.test("plan: a text timestamp column whose values are not timestamps is a pr
   try {
     const write = (rows: string) =>
       Deno.writeTextFileSync(join(dir, "v.csv"), "acct_id,event_ts,score\n" + rows);
-    const block = {
-      directory: join(dir, "fs"),
-      online_store: "sqlite",
-      entities: { account: { join_key: "acct_id", dtype: "string" as const } },
-      feature_views: {
-        v: {
-          entity: "account",
-          source: { path: join(dir, "v.csv") },
-          timestamp_field: "event_ts",
-          ttl: null,
-          features: { score: "float64" as const },
-        },
-      },
-      feature_services: {},
-    };
-    const store = new FeatureStore(buildDefinitions(block), {
-      directory: block.directory,
-      onlineStore: "sqlite",
+    const store = oneViewStore(dir, {
+      source: join(dir, "v.csv"),
+      entity: "account",
+      key: "acct_id",
+      timestamp: "event_ts",
+      features: { score: "float64" },
     });
     write("A,Month-to-month,1\nB,One year,2\n");
     assert.throws(() => store.plan(), /event_ts .*not timestamps .*'Month-to-month'/);

@@ -3,6 +3,7 @@
  * date. Shared by type inference (fit) and encoding (transform), so a value is
  * read the same way at training and serving time.
  */
+import { isoDateMs } from "../../core/dates.ts";
 
 /** Text read as missing (compared after trimming, case-sensitive like pandas' na_values). */
 export const MISSING_TEXT = new Set(["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "none"]);
@@ -60,39 +61,18 @@ export function toBoolean(v: unknown): number {
   return NaN;
 }
 
-/** ISO 8601 dates and date-times: 2024-03-01, 2024-03-01T10:00, 2024-03-01 10:00:00.5Z, ... */
-export const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+export { ISO_DATE } from "../../core/dates.ts";
 
 export function looksDate(v: unknown): boolean {
   if (v instanceof Date) return !Number.isNaN(v.getTime());
-  return typeof v === "string" && ISO_DATE.test(v.trim()) && !Number.isNaN(parseDate(v));
+  return typeof v === "string" && !Number.isNaN(isoDateMs(v));
 }
 
 /** Milliseconds since the epoch (UTC; a date-time without zone is read as UTC), or NaN. */
 export function parseDate(v: unknown): number {
   if (v instanceof Date) return v.getTime();
   if (typeof v === "number") return v;
-  if (typeof v !== "string") return NaN;
-  const t = v.trim();
-  if (!ISO_DATE.test(t)) return NaN;
-  let s = t.replace(" ", "T");
-  if (s.length === 10) s += "T00:00:00Z";
-  else if (!/(Z|[+-]\d{2}:?\d{2})$/.test(s)) s += "Z";
-  const ms = Date.parse(s);
-  // Date.parse takes any day up to 31 in any month (2023-02-30 is 2023-03-02): a day its month does not have is no date
-  return ms === ms && Number(t.slice(8, 10)) > daysInMonth(Number(t.slice(0, 4)), Number(t.slice(5, 7)))
-    ? NaN
-    : ms;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/** Whether text is an ISO 8601 date or date-time (as written, untrimmed) of a day the calendar has. */
-export function isIsoDate(text: string): boolean {
-  return ISO_DATE.test(text) && !Number.isNaN(parseDate(text));
+  return typeof v === "string" ? isoDateMs(v) : NaN;
 }
 
 /** Category key of a value: trimmed text; numbers and booleans by their text. */
