@@ -22,6 +22,7 @@ import { type OnlineReader, SqliteSnapshotReader } from "./snapshot_reader.ts";
 import type { SignatureFeatureService } from "../models/types.ts";
 import type { ServedModel } from "./holder.ts";
 import { type FieldProblem, HttpError } from "./http.ts";
+import { withinChars } from "../core/text.ts";
 
 export type OnMissing = "reject" | "missing";
 export type { FeatureStatus } from "../featurestore/online.ts";
@@ -127,7 +128,7 @@ export const MAX_ID_LENGTH = 1024;
 
 /** An entity id as given: a string or a whole number (the join key's dtype is string or int64). */
 export function entityId(v: unknown, key: string, record?: number): string {
-  if (typeof v === "string" && v.length > 0 && v.length <= MAX_ID_LENGTH) return v;
+  if (typeof v === "string" && v.length > 0 && withinChars(v, MAX_ID_LENGTH)) return v;
   if (typeof v === "number" && Number.isSafeInteger(v)) return String(v);
   const problem: FieldProblem = {
     field: key,

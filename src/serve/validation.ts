@@ -24,6 +24,7 @@ import { z } from "zod";
 import type { Signature, SignatureColumn } from "../models/types.ts";
 import { numberFromText } from "../data/csv_text.ts";
 import { isIsoDate, ISO_DATE } from "../core/dates.ts";
+import { charCount, withinChars } from "../core/text.ts";
 import { type FieldProblem, HttpError } from "./http.ts";
 
 /**
@@ -72,11 +73,15 @@ function boundedNumber(max: number, expected: string): z.ZodNumber {
   return z.number({ error: message(expected) }).min(-max, { error: over }).max(max, { error: over });
 }
 
-/** A string of at most max characters, its error saying how long it was. */
-function boundedString(max: number, expected = "a string"): z.ZodString {
-  return z.string({ error: message(expected) }).max(max, {
-    error: (iss) => `expected at most ${max} characters, got ${(iss.input as string).length}`,
-  });
+/**
+ * A string of at most max characters (code points, core/text.ts), its error
+ * saying how long it was; `maxLength` in the OpenAPI document, which counts
+ * characters too (zod's .max counts UTF-16 units).
+ */
+function boundedString(max: number, expected = "a string"): z.ZodType<string> {
+  return z.string({ error: message(expected) }).refine((v) => withinChars(v, max), {
+    error: (iss) => `expected at most ${max} characters, got ${charCount(iss.input as string)}`,
+  }).meta({ maxLength: max });
 }
 
 /** A value test that takes exactly what columnSchema's zod schema takes for the column. */
@@ -99,9 +104,9 @@ function columnTest(col: SignatureColumn, limits: ValueLimits): Accepts {
     default: {
       const cats = col.categories ?? [];
       const coded = cats.length === 0 || cats.every((c) => CODE_TEXT.test(String(c)));
-      if (!coded) return (v) => v === null || (typeof v === "string" && v.length <= maxLen);
+      if (!coded) return (v) => v === null || (typeof v === "string" && withinChars(v, maxLen));
       return (v) =>
-        v === null || (typeof v === "string" && v.length <= maxLen) ||
+        v === null || (typeof v === "string" && withinChars(v, maxLen)) ||
         (typeof v === "number" && v >= lo && v <= maxAbs) || typeof v === "boolean";
     }
   }

@@ -313,6 +313,11 @@ Deno.test("model, openapi and docs describe the served model", async () => {
       "tenure",
     ]);
     deepStrictEqual(record.required.sort(), ["contract", "monthly_charges", "paperless", "tenure"]);
+    // the string cap the service enforces (serve.max_string_length), in characters as JSON Schema counts
+    ok(
+      JSON.stringify(record.properties.contract).includes('"maxLength":1024'),
+      JSON.stringify(record.properties.contract),
+    );
     for (
       const p of ["/predict", "/invocations", "/health", "/ready", "/model", "/metrics", "/admin/reload"]
     ) ok(doc.paths[p], p);

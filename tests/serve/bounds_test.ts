@@ -103,8 +103,17 @@ Deno.test("bounds: a string over serve.max_string_length is a 422 naming the fie
     equal(bb.details[0].record, 1);
     equal(bb.details[0].field, "contract");
     equal((await t.app.fetch(post("/predict", ok1024))).status, 200);
+    // characters are code points, as the OpenAPI document's maxLength counts them: 1,024 emoji
+    // (2,048 UTF-16 units) pass, 1,025 are refused naming 1,025 characters
+    equal(
+      (await t.app.fetch(post("/predict", { ...sampleRecord(), contract: "😀".repeat(1024) }))).status,
+      200,
+    );
+    const emoji = await t.app.fetch(post("/predict", { ...sampleRecord(), contract: "😀".repeat(1025) }));
+    equal(emoji.status, 422);
+    equal((await emoji.json()).details[0].message, "expected at most 1024 characters, got 1025");
     await t.log.flush();
-    equal(t.log.stats().written, 1, "only the record that passed is logged");
+    equal(t.log.stats().written, 2, "only the records that passed are logged");
   } finally {
     await t.close();
   }

@@ -8,7 +8,7 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { SqliteOnlineStore } from "../../src/featurestore/online.ts";
-import { featureSource, type OnMissing } from "../../src/serve/entity.ts";
+import { entityId, featureSource, type OnMissing } from "../../src/serve/entity.ts";
 import { dirLoader, sampleRecord, trainFixture } from "./fixture.ts";
 import { C1, C2_ACCOUNT, C3_ACCOUNT, fillStore, trainEntityModel } from "./entity_fixture.ts";
 import { makeApp, noStack, post } from "./helpers.ts";
@@ -276,4 +276,15 @@ Deno.test({
   fn: async () => {
     await Deno.remove(root, { recursive: true });
   },
+});
+
+Deno.test("entityId: at most 1,024 characters, counted as code points as the OpenAPI maxLength counts them", () => {
+  equal(entityId("😀".repeat(1024), "customer_id"), "😀".repeat(1024));
+  let refused = false;
+  try {
+    entityId("😀".repeat(1025), "customer_id");
+  } catch (e) {
+    refused = (e as { status?: number }).status === 422;
+  }
+  ok(refused, "1,025 characters are a 422");
 });

@@ -216,6 +216,8 @@ Deno.test("scoring: the compiled validator takes and refuses exactly what the zo
     fc.integer(),
     fc.constantFrom("yes", "N", "true", "1", "0", "2024-03-01", "2024-03-01T10:00Z", "a", "b", "NA", ""),
     fc.string({ maxLength: 12 }),
+    // 8 and 9 characters of 2 UTF-16 units each: the limit (8) counts code points
+    fc.constantFrom("😀".repeat(8), "😀".repeat(9), "a" + "😀".repeat(7), "\ud83d".repeat(9)),
     fc.constant([1]),
     fc.constant({ x: 1 }),
   );
