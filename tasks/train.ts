@@ -2,7 +2,7 @@
  * `deno task train`: fit, evaluate, track and save a model.
  *
  *   deno task train                                  # data/features/customer_features.parquet
- *   deno task train --data FILE --target COL [--validation FILE] [--set model.n_estimators=300] [--json]
+ *   deno task train --data FILE --target COL [--validation FILE] [--set model.learning_rate=0.05] [--json]
  *
  * A --data run is for the model named after the file (or --model-name), whose
  * settings give its decision threshold and experiment (src/registry/settings.ts).
@@ -104,6 +104,7 @@ export const spec = defineTask({
     rows: result.rows,
     features: result.features,
     ...(result.rounds_used !== undefined ? { rounds_used: result.rounds_used } : {}),
+    ...(result.ignored_settings?.length ? { ignored_settings: result.ignored_settings } : {}),
     ...(shownThreshold(result) ? { threshold: result.threshold } : {}),
     ...(result.report ? { report: result.report } : {}),
   }),

@@ -30,7 +30,7 @@ import { gitInfo, gitTags } from "../tracking/git.ts";
 import { newRunId, TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
 import type { Lineage } from "../models/artifact.ts";
-import { loadPlugins, validateModelParams } from "../models/engines/registry.ts";
+import { ignoredModelKeys, loadPlugins, validateModelParams } from "../models/engines/registry.ts";
 import { crossValidate, cvFoldMetrics, cvSummaryMetrics } from "../models/evaluate.ts";
 import { resolveTarget } from "../models/target.ts";
 import { fit, fittedParams, Model } from "../models/model.ts";
@@ -42,7 +42,7 @@ import {
   modelSettings,
   taskKindOfTarget,
 } from "../registry/settings.ts";
-import { type Config, ModelNameSchema } from "../config/schema.ts";
+import { type Config, ModelNameSchema, type ModelParams } from "../config/schema.ts";
 import type { Columns } from "../models/preprocess/index.ts";
 import { loadTrainingInput } from "./data.ts";
 import { featureSetParams, recordFeatureSet } from "./feature_set.ts";
@@ -78,6 +78,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     data.target,
   );
   validateModelParams(params, target.kind);
+  const ignored = ignoredModelKeys(params, target.kind);
+  for (const k of ignored) say(ignoredWarning(params, k));
   const exclude = [...data.exclude, data.target];
   // the model this run is for, and its settings: decision threshold and experiment
   const modelName = trainModelName(config, opts);
@@ -248,6 +250,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       task: target.task,
       algorithm: params.algorithm,
       ...(typeof rounds === "number" ? { rounds_used: rounds } : {}),
+      ignored_settings: ignored,
       train_seconds: trainSeconds,
       rows: data.train.rows,
       validation_rows: data.validation.rows,
@@ -322,4 +325,19 @@ function autoThreshold(model: Model, target: TargetInfo, validation: Columns, ro
     );
   }
   return best.threshold;
+}
+
+/** What a user reaching for another engine's key means, per engine. */
+const COUNTERPART: Record<string, Record<string, string>> = {
+  boosting: { n_estimators: "its rounds are model.max_iter" },
+  forest: { max_iter: "its trees are model.n_estimators" },
+  "ml-random-forest": { max_iter: "its trees are model.n_estimators" },
+};
+
+/** One line on a model setting the engine does not read (ignoredModelKeys). */
+function ignoredWarning(params: ModelParams, key: string): string {
+  const value = JSON.stringify((params as Record<string, unknown>)[key]);
+  const hint = COUNTERPART[params.algorithm]?.[key];
+  return `warning: model.${key} = ${value} is not read by ${params.algorithm}, ignored` +
+    ` (${hint ? hint + "; " : ""}docs/guides/engines.md)`;
 }

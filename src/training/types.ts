@@ -56,6 +56,8 @@ export interface TrainResult {
   algorithm: string;
   /** boosting: the rounds kept (after early stopping) */
   rounds_used?: number;
+  /** model.* keys set away from their default that the engine does not read (train warns of each) */
+  ignored_settings?: string[];
   train_seconds: number;
   rows: number;
   validation_rows: number;

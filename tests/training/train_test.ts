@@ -88,6 +88,18 @@ Deno.test("train on a CSV: split, fit, metrics, artifact, run, report", async ()
   }
 });
 
+Deno.test("a model setting the engine does not read is reported (n_estimators on boosting)", async () => {
+  const { dir, config, csv } = setup({ algorithm: "boosting", max_iter: 10 });
+  try {
+    const r = await train({ config, data: csv, target: "churned", verbose: false });
+    assertEquals(r.ignored_settings, ["n_estimators"]); // setup's 20 trees: boosting's rounds are max_iter
+    const f = await train({ config: setup().config, data: csv, target: "churned", verbose: false });
+    assertEquals(f.ignored_settings, []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("same data and seed give the same model bytes", async () => {
   const { dir, config, csv } = setup();
   try {

@@ -9,7 +9,7 @@
  */
 import type { z } from "zod";
 import { UserError } from "../../core/errors.ts";
-import type { ModelParams } from "../../config/schema.ts";
+import { type ModelParams, ModelSchema } from "../../config/schema.ts";
 import { MlRandomForestClassifier } from "./mlrf.ts";
 import { loadForest, RandomForestClassifier, RandomForestRegressor } from "./forest/index.ts";
 import { LogisticRegression } from "./logistic.ts";
@@ -159,6 +159,46 @@ export function engineParams(params: ModelParams, kind: EstimatorKind): Record<s
   const settings = settingsOf(engine, params);
   if (engine.recorded) return engine.recorded(settings, kind, params);
   return engine.params ? { ...(settings as Record<string, unknown>) } : {};
+}
+
+/** model.* keys that apply whatever the engine: the task, the threshold, the encoding, the run's folds and seed. */
+const RUN_KEYS: ReadonlySet<string> = new Set([
+  "algorithm",
+  "plugins",
+  "engine_params",
+  "task",
+  "positive_class",
+  "threshold",
+  "encoding",
+  "max_categories",
+  "cv_folds",
+  "random_state",
+  "n_jobs",
+]);
+
+/** Keys an engine reads that its recorded params leave out (train reads early_stopping_on for boosting). */
+const ALSO_READ: Record<string, readonly string[]> = { boosting: ["early_stopping_on", "monotonic_cst"] };
+
+let modelDefaults: Record<string, unknown> | undefined;
+
+/**
+ * The model.* keys set away from their default that the configured built-in
+ * engine does not read (`model.n_estimators` on boosting, whose rounds are
+ * `max_iter`), in the schema's order: such a setting changes nothing, which a
+ * user should hear (XGBoost warns of unused parameters too). A key at its
+ * default changes nothing either way and is not named; a plugin engine may read
+ * any model.* key, so nothing is named for one.
+ */
+export function ignoredModelKeys(params: ModelParams, kind: EstimatorKind): string[] {
+  const engine = getEngine(params.algorithm);
+  if (engine.module) return [];
+  modelDefaults ??= ModelSchema.parse({}) as Record<string, unknown>;
+  const read = new Set([...Object.keys(engineParams(params, kind)), ...(ALSO_READ[engine.name] ?? [])]);
+  const given = params as Record<string, unknown>;
+  return Object.keys(ModelSchema.shape).filter((k) =>
+    !RUN_KEYS.has(k) && !read.has(k) && k in given &&
+    JSON.stringify(given[k]) !== JSON.stringify(modelDefaults![k])
+  );
 }
 
 /** Checks what the schema cannot: the engine exists, fits the task, and its settings are valid. */

@@ -1,7 +1,12 @@
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { UserError } from "../../../src/core/errors.ts";
 import { ModelSchema } from "../../../src/config/schema.ts";
-import { createEstimator, engineParams, loadEstimator } from "../../../src/models/engines/registry.ts";
+import {
+  createEstimator,
+  engineParams,
+  ignoredModelKeys,
+  loadEstimator,
+} from "../../../src/models/engines/registry.ts";
 import { matrix } from "../../../src/models/types.ts";
 
 const n = 60;
@@ -68,4 +73,18 @@ Deno.test("engineParams lists only the keys the algorithm uses", () => {
     engineParams(ModelSchema.parse({ algorithm: "forest" }), "regressor").criterion,
     "squared_error",
   );
+});
+
+Deno.test("ignoredModelKeys: a model key set away from its default that the engine does not read", () => {
+  const of = (model: Record<string, unknown>) => ignoredModelKeys(ModelSchema.parse(model), "classifier");
+  // boosting's rounds are max_iter: n_estimators is a forest's
+  assertEquals(of({ algorithm: "boosting", n_estimators: 300, learning_rate: 0.05, threshold: 0.3 }), [
+    "n_estimators",
+  ]);
+  assertEquals(of({ algorithm: "forest", C: 2, learning_rate: 0.05, max_depth: 8 }), ["C", "learning_rate"]);
+  assertEquals(of({ algorithm: "forest", early_stopping_on: "validation" }), ["early_stopping_on"]);
+  assertEquals(of({ algorithm: "boosting", early_stopping_on: "validation", monotonic_cst: { a: 1 } }), []);
+  assertEquals(of({ algorithm: "logistic", C: 0.5, max_iter: 50, n_estimators: 10 }), ["n_estimators"]);
+  // a key at its default changes nothing whichever engine runs: never reported
+  assertEquals(of({ algorithm: "boosting", n_estimators: 100, cv_folds: 3, encoding: "onehot" }), []);
 });
