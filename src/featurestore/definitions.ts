@@ -48,6 +48,8 @@ export interface FeatureView {
   ttl: number | string | null;
   features: { name: string; dtype: FeatureType }[];
   description?: string;
+  /** its entity's join key and dtype (set when the definitions are built): the keys its rows are stored under */
+  entity_key?: { name: string; dtype: Entity["dtype"] };
 }
 
 export interface FeatureService {
@@ -209,6 +211,9 @@ export function buildDefinitions(
       ttl_ms,
       features,
       description: v.description,
+      ...(entities.has(v.entity)
+        ? { entity_key: { name: entities.get(v.entity)!.join_key, dtype: entities.get(v.entity)!.dtype } }
+        : {}),
     });
   }
 
@@ -305,6 +310,9 @@ export function canonical(
       created_timestamp_field: v.created_timestamp_field ?? null,
       ttl_ms: v.ttl_ms,
       features: v.features.map((f) => [f.name, f.dtype]),
+      // last, and compared only once recorded (registry.ts sameVersion): views registered before it joined
+      // keep their version
+      entity_key: v.entity_key ? [v.entity_key.name, v.entity_key.dtype] : null,
     };
   }
   if (kind === "entity") {
@@ -314,9 +322,25 @@ export function canonical(
   return { features: (d as FeatureService).features };
 }
 
+/**
+ * Fields of a kind's canonical form added after versions were registered
+ * without them, newest last: a registered version that lacks one is compared
+ * without it (registry.ts sameVersion), so an upgrade re-versions nothing.
+ */
+export const LATER_FIELDS: Readonly<Record<"entity" | "view" | "service", readonly string[]>> = {
+  entity: [],
+  view: ["entity_key"],
+  service: [],
+};
+
+/** The digest of a canonical form (JSON, in its key order). */
+export function digestOfCanonical(form: unknown): string {
+  return sha256Hex(JSON.stringify(form)).slice(0, 16);
+}
+
 export function digestOf(
   kind: "entity" | "view" | "service",
   d: Entity | FeatureView | FeatureService,
 ): string {
-  return sha256Hex(JSON.stringify(canonical(kind, d))).slice(0, 16);
+  return digestOfCanonical(canonical(kind, d));
 }

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { writeJsonAtomic } from "../core/atomic.ts";
 import { UserError, UserErrors } from "../core/errors.ts";
-import { canonical, type Definitions, digestOf } from "./definitions.ts";
+import { canonical, type Definitions, digestOf, digestOfCanonical, LATER_FIELDS } from "./definitions.ts";
 import { sourceProblems, timestampProblems } from "./source.ts";
 
 export const REGISTRY_FILE = "registry.json";
@@ -122,9 +122,40 @@ function fieldDiff(before: Record<string, unknown>, after: Record<string, unknow
   return out;
 }
 
+/** A declared definition: its digest and canonical form. */
+interface Declared {
+  digest: string;
+  definition: Record<string, unknown>;
+}
+
+const KIND_OF: Record<Kind, "entity" | "view" | "service"> = {
+  entity: "entity",
+  feature_view: "view",
+  feature_service: "service",
+};
+
+/**
+ * Whether a registered version is the declared definition: the same digest,
+ * or, for a version registered before fields of LATER_FIELDS joined the
+ * canonical form (its stored definition lacks them), the same digest without
+ * those fields. `apply` then records the full form under the same version.
+ */
+export function sameVersion(
+  kind: Kind,
+  prev: { digest: string; definition: Record<string, unknown> },
+  d: Declared,
+): boolean {
+  if (prev.digest === d.digest) return true;
+  const missing = LATER_FIELDS[KIND_OF[kind]].filter((k) => k in d.definition && !(k in prev.definition));
+  if (missing.length === 0) return false;
+  const older = { ...d.definition };
+  for (const k of missing) delete older[k];
+  return digestOfCanonical(older) === prev.digest;
+}
+
 function declared(
   defs: Definitions,
-): Record<Kind, Map<string, { digest: string; definition: Record<string, unknown> }>> {
+): Record<Kind, Map<string, Declared>> {
   const pack = (kind: "entity" | "view" | "service", m: Map<string, Parameters<typeof digestOf>[1]>) =>
     new Map([...m].map(([name, d]) => [name, {
       digest: digestOf(kind, d),
@@ -154,9 +185,10 @@ export function diffRegistry(defs: Definitions, registry: Registry): Change[] {
       const prev = latest(obj);
       const lastVersion = obj?.versions.at(-1)?.version ?? 0;
       if (!prev) {
-        const reAdd = obj?.versions.at(-1)?.digest === d.digest;
+        const last = obj?.versions.at(-1);
+        const reAdd = last !== undefined && sameVersion(kind, last, d);
         out.push({ kind, name, action: "add", to: reAdd ? lastVersion : lastVersion + 1, details: [] });
-      } else if (prev.digest === d.digest) {
+      } else if (sameVersion(kind, prev, d)) {
         out.push({ kind, name, action: "unchanged", from: prev.version, to: prev.version, details: [] });
       } else {
         out.push({
@@ -216,20 +248,27 @@ export function apply(defs: Definitions, directory: string, now = new Date()): P
   const changes = diffRegistry(defs, registry);
   const decl = declared(defs);
   const at = now.toISOString();
+  let upgraded = false;
   for (const c of changes) {
     const section = registry[SECTION[c.kind]];
     if (c.action === "remove") section[c.name].removed_at = at;
-    else if (c.action === "add" || c.action === "change") {
+    else {
       const d = decl[c.kind].get(c.name)!;
       const obj = section[c.name] ??= { versions: [] };
-      delete obj.removed_at;
-      if (obj.versions.at(-1)?.digest !== d.digest) {
+      if (c.action !== "unchanged") delete obj.removed_at;
+      const last = obj.versions.at(-1);
+      if (last && last.digest !== d.digest && sameVersion(c.kind, last, d)) {
+        // registered before fields joined the canonical form: the same version, now with them recorded
+        last.digest = d.digest;
+        last.definition = d.definition;
+        upgraded = true;
+      } else if (c.action !== "unchanged" && last?.digest !== d.digest) {
         obj.versions.push({ version: c.to!, digest: d.digest, definition: d.definition, registered_at: at });
       }
     }
   }
   const pending = changes.filter((c) => c.action !== "unchanged").length;
-  if (pending > 0) {
+  if (pending > 0 || upgraded) {
     registry.updated_at = at;
     Deno.mkdirSync(directory, { recursive: true });
     writeJsonAtomic(registryPath(directory), registry);
@@ -254,7 +293,12 @@ export function registeredVersions(
     const view = defs.views.get(name)!;
     const prev = latest(registry.feature_views[name]);
     if (!prev) problems.push(`feature view ${name} is not registered (run deno task features:apply)`);
-    else if (prev.digest !== digestOf("view", view)) {
+    else if (
+      !sameVersion("feature_view", prev, {
+        digest: digestOf("view", view),
+        definition: canonical("view", view) as Record<string, unknown>,
+      })
+    ) {
       problems.push(
         `feature view ${name} changed since version ${prev.version} was registered (deno task features:plan shows how; features:apply registers it)`,
       );

@@ -9,7 +9,19 @@ import { join } from "node:path";
 import pl from "nodejs-polars";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { UserErrors } from "../../src/core/errors.ts";
-import { buildDefinitions, digestOf, loadDefinitions } from "../../src/featurestore/definitions.ts";
+import {
+  buildDefinitions,
+  canonical,
+  digestOf,
+  loadDefinitions,
+} from "../../src/featurestore/definitions.ts";
+import {
+  diffRegistry,
+  readRegistry,
+  registeredVersions,
+  registryPath,
+} from "../../src/featurestore/registry.ts";
+import { sha256Hex } from "../../src/core/digest.ts";
 import { FeatureStore } from "../../src/featurestore/store.ts";
 import { oneViewStore } from "./_world.ts";
 
@@ -114,6 +126,75 @@ Deno.test("the digest: 30d and 2592000 seconds are one version; a TTL, a feature
   const a = { ...view("1d"), transform: (lf: pl.LazyDataFrame) => lf };
   const b = { ...view("1d"), transform: (lf: pl.LazyDataFrame) => lf.limit(1) };
   assert.notEqual(digestOf("view", a), digestOf("view", b));
+});
+
+Deno.test("the digest: the entity's join key and its dtype are part of a view's version", () => {
+  const view = (join_key: string, dtype: "string" | "int64") =>
+    buildDefinitions({
+      entities: { customer: { join_key, dtype } },
+      feature_views: {
+        v: {
+          entity: "customer",
+          source: { path: "x.parquet" },
+          timestamp_field: "ts",
+          ttl: null,
+          features: { f: "float64" },
+        },
+      },
+      feature_services: {},
+    }).views.get("v")!;
+  // the keys its online rows and training joins are written under: 00042 as a string is not 42
+  assert.notEqual(
+    digestOf("view", view("customer_id", "string")),
+    digestOf("view", view("customer_id", "int64")),
+  );
+  assert.notEqual(digestOf("view", view("customer_id", "string")), digestOf("view", view("cust", "string")));
+});
+
+Deno.test("a view registered before its entity key was in its version is not re-versioned; apply records the key", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-legacy-" });
+  try {
+    pl.DataFrame({ customer_id: ["C-1"], ts: [1], a: [1.5] }).withColumns(pl.col("ts").cast(pl.Int64))
+      .writeParquet(join(dir, "v.parquet"));
+    const store = oneViewStore(dir, { source: join(dir, "v.parquet"), features: { a: "float64" } });
+    store.apply();
+    // the registry as an earlier Orchard wrote it: the view's definition and digest without entity_key
+    const file = registryPath(join(dir, "fs"));
+    const reg = JSON.parse(Deno.readTextFileSync(file));
+    const v1 = reg.feature_views.v.versions[0];
+    assert.ok("entity_key" in v1.definition);
+    delete v1.definition.entity_key;
+    v1.digest = sha256Hex(JSON.stringify(v1.definition)).slice(0, 16);
+    Deno.writeTextFileSync(file, JSON.stringify(reg));
+
+    const unchanged = store.plan().changes.find((c) => c.kind === "feature_view")!;
+    assert.equal(unchanged.action, "unchanged");
+    assert.deepEqual([...registeredVersions(store.definitions, join(dir, "fs"))], [["v", 1]]);
+    store.apply();
+    const after = readRegistry(join(dir, "fs")).feature_views.v.versions;
+    assert.equal(after.length, 1, "still version 1");
+    assert.deepEqual(after[0].definition, canonical("view", store.definitions.views.get("v")!));
+    // now the key is recorded: a dtype change is a new version
+    const int64 = buildDefinitions({
+      entities: { customer: { join_key: "customer_id", dtype: "int64" } },
+      feature_views: {
+        v: {
+          entity: "customer",
+          source: { path: join(dir, "v.parquet") },
+          timestamp_field: "ts",
+          ttl: null,
+          features: { a: "float64" },
+        },
+      },
+      feature_services: {},
+    });
+    const change = diffRegistry(int64, readRegistry(join(dir, "fs"))).find((c) => c.kind === "feature_view")!;
+    assert.equal(change.action, "change");
+    assert.equal(change.to, 2);
+    assert.ok(change.details.some((d) => d.startsWith("entity_key")), change.details.join("; "));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test("plan: a feature service's changed features are named (+, -), not 'reordered'", () => {
