@@ -7,13 +7,14 @@ import { UserError } from "../core/errors.ts";
 import type { Config } from "../config/schema.ts";
 import {
   CHAMPION,
+  type GateRecord,
   ModelRegistry,
   type ModelVersion,
   parseStage,
   type PromotionOutcome,
   type VersionComparison,
 } from "./registry.ts";
-import { comparisonSummary, gateLine, modelsListing } from "./format.ts";
+import { comparisonSummary, gateLine, gateTarget, modelsListing } from "./format.ts";
 import { parseModelUri, resolveModelUri } from "./uri.ts";
 import { TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
@@ -68,6 +69,8 @@ export type ModelsResult =
     dir: string;
     verified: boolean;
     version: ReturnType<typeof versionJson>;
+    /** every gate check of the version, oldest first (version.gates is the latest) */
+    gate_history: GateRecord[];
   }
   | { command: "compare"; comparison: VersionComparison }
   | { command: "promote"; name: string; version: number; outcome: PromotionOutcome }
@@ -144,6 +147,7 @@ export async function modelsCommand(
           dir: r.dir,
           verified: r.verified,
           version: versionJson(await registry.getVersion(r.name, r.version!)),
+          gate_history: await registry.gateHistory(r.name, r.version!),
         };
         break;
       }
@@ -231,11 +235,17 @@ export function modelsSummary(r: ModelsResult): string {
         }; stage ${r.version.stage}; ${r.version.status}`,
         `  run      ${r.version.run_id}`,
         `  gates    ${gateLine(r.version.gates)}`,
+        ...(r.gate_history.length > 1
+          ? [
+            "  gate checks, oldest first:",
+            ...r.gate_history.map((g) => `    ${gateTarget(g.target)}: ${gateLine(g)}`),
+          ]
+          : []),
       ].join("\n");
     case "compare":
       return comparisonSummary(r.comparison);
     case "promote": {
-      const what = r.outcome.target.replace(/^alias:/, "@").replace(/^stage:/, "stage ");
+      const what = gateTarget(r.outcome.target);
       const forced = r.outcome.gates?.forced ? ` (FORCED: ${r.outcome.gates.reason})` : "";
       const from = r.outcome.previousVersion !== null && r.outcome.previousVersion !== r.version
         ? ` (was v${r.outcome.previousVersion})`

@@ -13,10 +13,16 @@ import type {
 
 export function gateLine(g: GateRecord | null): string {
   if (!g) return "not checked";
-  const vs = g.baselineVersion !== null ? ` vs champion v${g.baselineVersion}` : "";
+  const held = g.target === "stage:Production" ? "Production" : "champion";
+  const vs = g.baselineVersion !== null ? ` vs ${held} v${g.baselineVersion}` : "";
   if (g.passed) return `passed${vs}`;
   if (g.forced) return `FORCED${vs} (${g.reason}); failed: ${g.reasons.join("; ")}`;
   return `failed${vs}: ${g.reasons.join("; ")}`;
+}
+
+/** A gate record's target as the CLI writes it: register, @alias, stage Production. */
+export function gateTarget(target: string): string {
+  return target.replace(/^alias:/, "@").replace(/^stage:/, "stage ");
 }
 
 export function registerSummary(r: RegisterResult): string {
@@ -35,7 +41,7 @@ export function registerSummary(r: RegisterResult): string {
     lines.push(`  inputs   changed (--allow-schema-change): ${describeSchemaChange(r.schema_change)}`);
   }
   for (const p of r.promotions) {
-    const what = p.target.replace(/^alias:/, "@").replace(/^stage:/, "stage ");
+    const what = gateTarget(p.target);
     if (p.applied) {
       const forced = p.gates?.forced ? ` (FORCED: ${p.gates.reason})` : "";
       const from = p.previousVersion !== null && p.previousVersion !== r.version

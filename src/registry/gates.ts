@@ -90,12 +90,13 @@ function value(metrics: Record<string, number> | null | undefined, key: string):
 
 /**
  * Checks a candidate's metrics against the gates and (when given) the current
- * champion's metrics. Pure: no IO.
+ * holder's metrics: the champion's, or Production's for a Production move
+ * (`baseline.label`, default "champion", names it in the reasons). Pure: no IO.
  */
 export function evaluateGates(
   gates: Record<string, GateSpec>,
   candidate: Record<string, number>,
-  baseline?: { version: number; metrics: Record<string, number> } | null,
+  baseline?: { version: number; metrics: Record<string, number>; label?: string } | null,
 ): GateReport {
   const checks: GateCheck[] = [];
   for (const [metric, spec] of Object.entries(gates)) {
@@ -129,7 +130,7 @@ export function evaluateGates(
     const compares = spec.min_absolute_change !== undefined || spec.min_relative_change !== undefined;
     if (!compares || !baseline) continue;
     const b = value(baseline.metrics, metric);
-    const vs = `champion v${baseline.version}`;
+    const vs = `${baseline.label ?? "champion"} v${baseline.version}`;
     if (b === null) {
       checks.push({
         metric,

@@ -17,6 +17,11 @@ export interface PromotionContext {
   actor: string | null;
 }
 
+/** What a gated target is compared with: Production's holder for a Production move, else the champion. */
+export function baselineLabel(stage: Stage | undefined): string {
+  return stage === "Production" ? "Production" : "champion";
+}
+
 /** The version that is the baseline for a gated target, excluding `exclude`. */
 async function baselineFor(
   tx: Sql,
@@ -30,7 +35,7 @@ async function baselineFor(
   if (v === undefined || v === exclude) return null;
   const row =
     (await tx.get<Row>("SELECT metrics FROM model_versions WHERE name = ? AND version = ?", [name, v]))!;
-  return { version: v, metrics: metricsFromJson(row.metrics) };
+  return { version: v, metrics: metricsFromJson(row.metrics), label: baselineLabel(target.stage) };
 }
 
 /** Evaluates the gates for `version` against its target's current holder and stores the result. */

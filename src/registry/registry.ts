@@ -154,6 +154,16 @@ export class ModelRegistry {
     return out;
   }
 
+  /** Every gate check of a version, oldest first: at register, and each gated promotion (forced or refused). */
+  async gateHistory(name: string, version: number, db: Sql = this.db): Promise<GateRecord[]> {
+    await this.requireModel(name, db);
+    const rows = await db.all<Row>("SELECT * FROM gate_results WHERE name = ? AND version = ? ORDER BY id", [
+      name,
+      version,
+    ]);
+    return rows.map(gateRecordFromRow);
+  }
+
   private async latestGates(name: string, db: Sql): Promise<Map<number, GateRecord>> {
     const out = new Map<number, GateRecord>();
     const rows = await db.all<Row>("SELECT * FROM gate_results WHERE name = ? ORDER BY id", [name]);

@@ -30,6 +30,7 @@ import { comparePage, listFiles, runPage, runsPage } from "./runs_pages.ts";
 import { type Flash, modelComparePage, modelPage, modelsIndex } from "./models_pages.ts";
 import { monitoringPage, statusPage } from "./status_pages.ts";
 import { REPORT_NAME } from "./monitoring_data.ts";
+import { gateTarget } from "../registry/format.ts";
 
 const PAGE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'";
@@ -468,7 +469,7 @@ ${nameError ? html`<p class="error" role="alert" id="name-error">${nameError}</p
 function describeResult(r: Awaited<ReturnType<UiContext["modelsAction"]>>): string {
   switch (r.command) {
     case "promote": {
-      const what = r.outcome.target.replace(/^alias:/, "@").replace(/^stage:/, "stage ");
+      const what = gateTarget(r.outcome.target);
       const from = r.outcome.previousVersion !== null && r.outcome.previousVersion !== r.version
         ? ` (was v${r.outcome.previousVersion})`
         : "";

@@ -18,6 +18,11 @@ Deno.test("gate lines say passed, failed with reasons, or forced with the reason
   assert.equal(gateLine({ ...failed, passed: true, reasons: [] }), "passed vs champion v1");
   assert.equal(gateLine(failed), "failed vs champion v1: recall 0.5 not >= threshold 0.7");
   assert.match(gateLine({ ...failed, forced: true, reason: "hotfix" }), /^FORCED vs champion v1 \(hotfix\)/);
+  // a check for the Production stage compares with Production's version, not the champion
+  assert.equal(
+    gateLine({ ...failed, target: "stage:Production" }),
+    "failed vs Production v1: recall 0.5 not >= threshold 0.7",
+  );
 });
 
 Deno.test("register summary shows promotions, refusals with the force hint, and --if-new no-ops", () => {

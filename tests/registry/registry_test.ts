@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { UserError } from "../../src/core/errors.ts";
 import { dirDigest } from "../../src/store/checksum.ts";
 import { ModelRegistry } from "../../src/registry/registry.ts";
+import { gateLine } from "../../src/registry/format.ts";
 import { makeRun, tempProject } from "./_fixtures.ts";
 import { type Backend, backendTest } from "../_support/backends.ts";
 
@@ -228,6 +229,12 @@ backendTest(
       isUserError(/gates for stage:Production/),
     );
     assert.equal(await registry.stageVersion("m", "Production"), 2);
+    // every check of v3 is kept, oldest first; the Production one was against Production's holder
+    const history = await registry.gateHistory("m", 3);
+    assert.deepEqual(history.map((g) => g.target), ["register", "stage:Production"]);
+    assert.equal(history[1].baselineVersion, 2);
+    assert.match(gateLine(history[1]), /^failed vs Production v2: /);
+    assert.equal(gateLine(history[0]).includes("Production"), false);
     // the one-Production rule holds in the database itself
     await assert.rejects(() =>
       registry.store.db.run("UPDATE model_versions SET stage = 'Production' WHERE version = 3")
