@@ -30,7 +30,12 @@ import { gitInfo, gitTags } from "../tracking/git.ts";
 import { newRunId, TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
 import type { Lineage } from "../models/artifact.ts";
-import { ignoredModelKeys, loadPlugins, validateModelParams } from "../models/engines/registry.ts";
+import {
+  ignoredKeyHint,
+  ignoredModelKeys,
+  loadPlugins,
+  validateModelParams,
+} from "../models/engines/registry.ts";
 import { crossValidate, cvFoldMetrics, cvSummaryMetrics } from "../models/evaluate.ts";
 import { resolveTarget } from "../models/target.ts";
 import { fit, fittedParams, Model } from "../models/model.ts";
@@ -327,17 +332,10 @@ function autoThreshold(model: Model, target: TargetInfo, validation: Columns, ro
   return best.threshold;
 }
 
-/** What a user reaching for another engine's key means, per engine. */
-const COUNTERPART: Record<string, Record<string, string>> = {
-  boosting: { n_estimators: "its rounds are model.max_iter" },
-  forest: { max_iter: "its trees are model.n_estimators" },
-  "ml-random-forest": { max_iter: "its trees are model.n_estimators" },
-};
-
 /** One line on a model setting the engine does not read (ignoredModelKeys). */
 function ignoredWarning(params: ModelParams, key: string): string {
   const value = JSON.stringify((params as Record<string, unknown>)[key]);
-  const hint = COUNTERPART[params.algorithm]?.[key];
-  return `warning: model.${key} = ${value} is not read by ${params.algorithm}, ignored` +
-    ` (${hint ? hint + "; " : ""}docs/guides/engines.md)`;
+  return `warning: model.${key} = ${value} is not read by ${params.algorithm}, ignored (${
+    ignoredKeyHint(params.algorithm, key)
+  })`;
 }

@@ -14,7 +14,7 @@
  * On a multiclass target a one-class metric name (roc_auc, pr_auc, f1,
  * precision, recall) means its macro average (macro_roc_auc, ...), said once.
  */
-import { UserError } from "../core/errors.ts";
+import { UserError, UserErrors } from "../core/errors.ts";
 import { log as stderrLog, ProgressBar } from "../core/progress.ts";
 import { describeExpected, schemaAt, typedValue } from "../config/load.ts";
 import { type Config, type ModelParams, ModelSchema } from "../config/schema.ts";
@@ -24,7 +24,14 @@ import { TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
 import { DEFAULT_THRESHOLD, modelSettings, taskKindOfTarget } from "../registry/settings.ts";
 import { trainModelName } from "./train.ts";
-import { engineParams, getEngine, loadPlugins, validateModelParams } from "../models/engines/registry.ts";
+import {
+  engineParams,
+  getEngine,
+  ignoredKeyHint,
+  loadPlugins,
+  modelKeysRead,
+  validateModelParams,
+} from "../models/engines/registry.ts";
 import {
   crossValidate,
   cvFoldMetrics,
@@ -220,6 +227,19 @@ export async function tune(opts: TuneOptions): Promise<TuneResult> {
     data.target,
   );
   for (const p of paramsList) validateModelParams(p, target.kind);
+  // a space key no trial's engine reads makes trials that differ only in name (with algorithm in the
+  // space, a forest key is read by the forest trials)
+  const readers = paramsList.map((p) => modelKeysRead(p, target.kind));
+  const idle = Object.keys(space).filter((k) => readers.every((reads) => !reads(k)));
+  if (idle.length) {
+    throw new UserErrors(
+      idle.map((k) =>
+        `tune.space.${k}: not read by ${config.model.algorithm}, so every trial would be the same (${
+          ignoredKeyHint(config.model.algorithm, k)
+        })`
+      ),
+    );
+  }
   const multiclass = target.task === "classification" && target.classes!.length > 2;
   const metric = tuneMetric(t.metric, target.task, multiclass);
   if (metric !== t.metric && (opts.verbose ?? true)) {

@@ -279,8 +279,8 @@ backendTest("models --json, promote/rollback and runs --json through the CLI", a
   assert.deepEqual(history.at(-1), { ...history.at(-1)!, target: "alias:champion", forced: true });
   assert.ok(history.slice(0, -1).every((g) => !g.passed && !g.forced));
   const showText = (await task(root, "models", ["show", "models:/churn/2"])).stdout;
-  assert.equal(showText.match(/^    (register|@champion|stage \w+): /gm)?.length, history.length, showText);
-  assert.match(showText, /^    @champion: FORCED vs champion v1 \(demo\)/m);
+  assert.equal(showText.match(/^ {4}(register|@champion|stage \w+): /gm)?.length, history.length, showText);
+  assert.match(showText, /^ {4}@champion: FORCED vs champion v1 \(demo\)/m);
   const back = JSON.parse((await task(root, "models", ["rollback", "churn", "--json"])).stdout);
   assert.deepEqual([back.from, back.to], [2, 1]);
   const cmp = await task(root, "models", ["compare", "churn", "1", "2"]);

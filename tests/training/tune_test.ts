@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "../models/_assert.ts";
 import { churnRows, toCsv } from "../models/_data.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
+import { UserError } from "../../src/core/errors.ts";
 import { tune } from "../../src/training/tune.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
 import { runsCommand } from "../../src/tracking/commands.ts";
@@ -113,6 +114,39 @@ Deno.test("tune on a multiclass target: roc_auc means macro_roc_auc, said once",
     await store.close();
     assertEquals(parent.params.metric, "macro_roc_auc");
     assertEquals(parent.metrics.cv_mean_macro_roc_auc, r.best.score);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("tune: a space key the engine does not read is refused, naming it: every trial would be the same", async () => {
+  const { dir, config, csv } = setup(
+    { strategy: "grid", cv_folds: 2, space: { learning_rate: [0.05, 0.1] } },
+    churnCsv,
+  );
+  try {
+    // the forest has no learning rate: two identical trials, ranked as if they differed
+    const err = await tune({ config, data: csv, target: "churned", verbose: false }).then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(err instanceof UserError, String(err));
+    assertEquals(
+      err.message,
+      "tune.space.learning_rate: not read by forest, so every trial would be the same (docs/guides/engines.md)",
+    );
+    // with the engine in the space, a key one of the engines reads is a real dimension
+    const both = setup({
+      strategy: "grid",
+      cv_folds: 2,
+      space: { algorithm: ["forest", "boosting"], learning_rate: [0.05, 0.1] },
+    }, churnCsv);
+    try {
+      const r = await tune({ config: both.config, data: both.csv, target: "churned", verbose: false });
+      assertEquals(r.trials.length, 4);
+    } finally {
+      Deno.removeSync(both.dir, { recursive: true });
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -190,15 +190,33 @@ let modelDefaults: Record<string, unknown> | undefined;
  * any model.* key, so nothing is named for one.
  */
 export function ignoredModelKeys(params: ModelParams, kind: EstimatorKind): string[] {
-  const engine = getEngine(params.algorithm);
-  if (engine.module) return [];
   modelDefaults ??= ModelSchema.parse({}) as Record<string, unknown>;
-  const read = new Set([...Object.keys(engineParams(params, kind)), ...(ALSO_READ[engine.name] ?? [])]);
+  const reads = modelKeysRead(params, kind);
   const given = params as Record<string, unknown>;
   return Object.keys(ModelSchema.shape).filter((k) =>
-    !RUN_KEYS.has(k) && !read.has(k) && k in given &&
-    JSON.stringify(given[k]) !== JSON.stringify(modelDefaults![k])
+    !reads(k) && k in given && JSON.stringify(given[k]) !== JSON.stringify(modelDefaults![k])
   );
+}
+
+/** Whether the configured engine reads a model.* key (a plugin engine may read any). */
+export function modelKeysRead(params: ModelParams, kind: EstimatorKind): (key: string) => boolean {
+  const engine = getEngine(params.algorithm);
+  if (engine.module) return () => true;
+  const read = new Set([...Object.keys(engineParams(params, kind)), ...(ALSO_READ[engine.name] ?? [])]);
+  return (k) => RUN_KEYS.has(k) || read.has(k);
+}
+
+/** What a user reaching for another engine's key means, per engine. */
+const COUNTERPART: Record<string, Record<string, string>> = {
+  boosting: { n_estimators: "its rounds are model.max_iter" },
+  forest: { max_iter: "its trees are model.n_estimators" },
+  "ml-random-forest": { max_iter: "its trees are model.n_estimators" },
+};
+
+/** Where to look instead of an ignored key (ignoredModelKeys), for its message's parentheses. */
+export function ignoredKeyHint(algorithm: string, key: string): string {
+  const instead = COUNTERPART[algorithm]?.[key];
+  return `${instead ? instead + "; " : ""}docs/guides/engines.md`;
 }
 
 /** Checks what the schema cannot: the engine exists, fits the task, and its settings are valid. */
