@@ -170,19 +170,21 @@ export interface OneView {
   source: string;
   entity?: string;
   key?: string;
+  /** the entity's dtype (default string) */
+  dtype?: "string" | "int64";
   timestamp?: string;
   created?: string;
   features: Record<string, "float64" | "int64" | "string" | "bool">;
   services?: Record<string, string[]>;
 }
 
-/** A store over one view (SQLite online store in `<dir>/fs`); not applied. */
-export function oneViewStore(dir: string, o: OneView): FeatureStore {
+/** The feature_store block of one view (SQLite online store in `<dir>/fs`). */
+export function oneViewBlock(dir: string, o: OneView) {
   const entity = o.entity ?? "customer";
-  const block = {
+  return {
     directory: join(dir, "fs"),
     online_store: "sqlite",
-    entities: { [entity]: { join_key: o.key ?? "customer_id", dtype: "string" as const } },
+    entities: { [entity]: { join_key: o.key ?? "customer_id", dtype: o.dtype ?? "string" } },
     feature_views: {
       v: {
         entity,
@@ -197,5 +199,10 @@ export function oneViewStore(dir: string, o: OneView): FeatureStore {
       Object.entries(o.services ?? {}).map(([n, f]) => [n, { features: f }]),
     ),
   };
+}
+
+/** A store over one view (SQLite online store in `<dir>/fs`); not applied. */
+export function oneViewStore(dir: string, o: OneView): FeatureStore {
+  const block = oneViewBlock(dir, o);
   return new FeatureStore(buildDefinitions(block), { directory: block.directory, onlineStore: "sqlite" });
 }

@@ -23,7 +23,7 @@ import {
 } from "../../src/featurestore/registry.ts";
 import { sha256Hex } from "../../src/core/digest.ts";
 import { FeatureStore } from "../../src/featurestore/store.ts";
-import { oneViewStore } from "./_world.ts";
+import { oneViewBlock, oneViewStore } from "./_world.ts";
 
 const SRC = new URL("../../src/featurestore/definitions.ts", import.meta.url).href;
 
@@ -175,19 +175,9 @@ Deno.test("a view registered before its entity key was in its version is not re-
     assert.equal(after.length, 1, "still version 1");
     assert.deepEqual(after[0].definition, canonical("view", store.definitions.views.get("v")!));
     // now the key is recorded: a dtype change is a new version
-    const int64 = buildDefinitions({
-      entities: { customer: { join_key: "customer_id", dtype: "int64" } },
-      feature_views: {
-        v: {
-          entity: "customer",
-          source: { path: join(dir, "v.parquet") },
-          timestamp_field: "ts",
-          ttl: null,
-          features: { a: "float64" },
-        },
-      },
-      feature_services: {},
-    });
+    const int64 = buildDefinitions(
+      oneViewBlock(dir, { source: join(dir, "v.parquet"), features: { a: "float64" }, dtype: "int64" }),
+    );
     const change = diffRegistry(int64, readRegistry(join(dir, "fs"))).find((c) => c.kind === "feature_view")!;
     assert.equal(change.action, "change");
     assert.equal(change.to, 2);

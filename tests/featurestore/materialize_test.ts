@@ -11,9 +11,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import fc from "fast-check";
 import pl from "nodejs-polars";
-import { buildDefinitions } from "../../src/featurestore/definitions.ts";
 import { SqliteOnlineStore } from "../../src/featurestore/online.ts";
-import { FeatureStore } from "../../src/featurestore/store.ts";
+import { oneViewStore } from "./_world.ts";
 
 const FLOATS = [
   1.5,
@@ -57,24 +56,9 @@ function storeWith(rows: Row[]) {
     pl.col("f").cast(pl.Float64),
     pl.col("i").cast(pl.Int64),
   ).writeParquet(join(dir, "v.parquet"));
-  const block = {
-    directory: join(dir, "fs"),
-    online_store: "sqlite",
-    entities: { customer: { join_key: "customer_id", dtype: "string" as const } },
-    feature_views: {
-      v: {
-        entity: "customer",
-        source: { path: join(dir, "v.parquet") },
-        timestamp_field: "ts",
-        ttl: null,
-        features: { f: "float64" as const, i: "int64" as const, b: "bool" as const, s: "string" as const },
-      },
-    },
-    feature_services: {},
-  };
-  const store = new FeatureStore(buildDefinitions(block), {
-    directory: block.directory,
-    onlineStore: "sqlite",
+  const store = oneViewStore(dir, {
+    source: join(dir, "v.parquet"),
+    features: { f: "float64", i: "int64", b: "bool", s: "string" },
   });
   store.apply();
   return { store, cleanup: () => Deno.removeSync(dir, { recursive: true }) };

@@ -10,6 +10,7 @@ import { createClient } from "redis";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { redisPrefixOf } from "../../src/featurestore/open.ts";
 import { FeatureStore } from "../../src/featurestore/store.ts";
+import { oneViewBlock } from "./_world.ts";
 
 const REDIS = Deno.env.get("ORCHARD_TEST_REDIS_URI") || "redis://127.0.0.1:6379";
 const redisUp = await (async () => {
@@ -51,19 +52,9 @@ Deno.test({
           .writeParquet(join(dir, "v.parquet"));
         const config = ConfigSchema.parse({
           feature_store: {
-            directory: join(dir, "fs"),
+            ...oneViewBlock(dir, { source: join(dir, "v.parquet"), features: { f: "float64" } }),
             online_store: REDIS,
             project: `test-${run}-${k}`,
-            entities: { customer: { join_key: "customer_id" } },
-            feature_views: {
-              v: {
-                entity: "customer",
-                source: { path: join(dir, "v.parquet") },
-                timestamp_field: "ts",
-                ttl: null,
-                features: { f: "float64" },
-              },
-            },
           },
         });
         const store = await FeatureStore.fromConfig(config);

@@ -105,17 +105,21 @@ Deno.test("materialize's --start/--end: a time without a zone is UTC, as in the 
   );
 });
 
+/** One view `v` of accounts (acct_id) over `<dir>/v.csv`, timestamped by its text column event_ts. */
+const accountStore = (dir: string) =>
+  oneViewStore(dir, {
+    source: join(dir, "v.csv"),
+    entity: "account",
+    key: "acct_id",
+    timestamp: "event_ts",
+    features: { score: "float64" },
+  });
+
 Deno.test("materialize: --start after --end is one clear error, not 'up to date'", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-window-" });
   try {
     Deno.writeTextFileSync(join(dir, "v.csv"), "acct_id,event_ts,score\nA,2024-01-01T10:00:00Z,1.5\n");
-    const store = oneViewStore(dir, {
-      source: join(dir, "v.csv"),
-      entity: "account",
-      key: "acct_id",
-      timestamp: "event_ts",
-      features: { score: "float64" },
-    });
+    const store = accountStore(dir);
     store.apply();
     try {
       await assert.rejects(
@@ -135,13 +139,7 @@ Deno.test("plan: a text timestamp column whose values are not timestamps is a pr
   try {
     const write = (rows: string) =>
       Deno.writeTextFileSync(join(dir, "v.csv"), "acct_id,event_ts,score\n" + rows);
-    const store = oneViewStore(dir, {
-      source: join(dir, "v.csv"),
-      entity: "account",
-      key: "acct_id",
-      timestamp: "event_ts",
-      features: { score: "float64" },
-    });
+    const store = accountStore(dir);
     write("A,Month-to-month,1\nB,One year,2\n");
     assert.throws(() => store.plan(), /event_ts .*not timestamps .*'Month-to-month'/);
     write("A,2024-01-01T10:00:00Z,1\nB,03/01/2024,2\nC,,3\n");
