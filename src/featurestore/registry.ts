@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { writeJsonAtomic } from "../core/atomic.ts";
 import { UserError, UserErrors } from "../core/errors.ts";
-import { canonical, type Definitions, digestOf, digestOfCanonical, LATER_FIELDS } from "./definitions.ts";
+import { canonical, type Definitions, digestOfCanonical, LATER_FIELDS } from "./definitions.ts";
 import { sourceProblems, timestampProblems } from "./source.ts";
 
 export const REGISTRY_FILE = "registry.json";
@@ -153,14 +153,17 @@ export function sameVersion(
   return digestOfCanonical(older) === prev.digest;
 }
 
+/** One definition's canonical form and its digest (taken over that form, computed once). */
+function declare(kind: "entity" | "view" | "service", d: Parameters<typeof canonical>[1]): Declared {
+  const definition = canonical(kind, d) as Record<string, unknown>;
+  return { digest: digestOfCanonical(definition), definition };
+}
+
 function declared(
   defs: Definitions,
 ): Record<Kind, Map<string, Declared>> {
-  const pack = (kind: "entity" | "view" | "service", m: Map<string, Parameters<typeof digestOf>[1]>) =>
-    new Map([...m].map(([name, d]) => [name, {
-      digest: digestOf(kind, d),
-      definition: canonical(kind, d) as Record<string, unknown>,
-    }]));
+  const pack = (kind: "entity" | "view" | "service", m: Map<string, Parameters<typeof canonical>[1]>) =>
+    new Map([...m].map(([name, d]) => [name, declare(kind, d)]));
   return {
     entity: pack("entity", defs.entities),
     feature_view: pack("view", defs.views),
@@ -294,10 +297,7 @@ export function registeredVersions(
     const prev = latest(registry.feature_views[name]);
     if (!prev) problems.push(`feature view ${name} is not registered (run deno task features:apply)`);
     else if (
-      !sameVersion("feature_view", prev, {
-        digest: digestOf("view", view),
-        definition: canonical("view", view) as Record<string, unknown>,
-      })
+      !sameVersion("feature_view", prev, declare("view", view))
     ) {
       problems.push(
         `feature view ${name} changed since version ${prev.version} was registered (deno task features:plan shows how; features:apply registers it)`,
