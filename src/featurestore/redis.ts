@@ -8,6 +8,7 @@
  */
 import { createClient } from "redis";
 import { UserError } from "../core/errors.ts";
+import { redactUri } from "../store/sql.ts";
 import {
   type EncodedRow,
   encodeRow,
@@ -53,7 +54,9 @@ export class RedisOnlineStore implements OnlineStore {
     try {
       await client.connect();
     } catch (e) {
-      throw new UserError(`online store ${url}: cannot connect (${String(failure ?? e).split("\n")[0]})`);
+      throw new UserError(
+        `online store ${redactUri(url)}: cannot connect (${String(failure ?? e).split("\n")[0]})`,
+      );
     }
     return new RedisOnlineStore(client, opts.prefix ?? "orchard:fs:");
   }

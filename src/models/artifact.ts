@@ -346,6 +346,29 @@ function readVerified(dir: string, manifest: ArtifactManifest): Map<string, Uint
 }
 
 /**
+ * Whether `dir` holds an Orchard model artifact (an artifact.json of our
+ * format), and if so checks every file against its checksum record as
+ * loadArtifact does: a UserError names the first file that differs. False
+ * for a directory without our manifest (a plugin's or a hand-made artifact),
+ * which is left to its loader. The registry calls it before a copy, so a
+ * changed artifact never becomes a "checksum verified" version.
+ */
+export function verifyArtifact(dir: string): boolean {
+  let head: unknown;
+  try {
+    head = JSON.parse(Deno.readTextFileSync(join(dir, MANIFEST)));
+  } catch {
+    return false;
+  }
+  if (head === null || typeof head !== "object" || (head as ArtifactManifest).format !== ARTIFACT_FORMAT) {
+    return false;
+  }
+  const { manifest } = readManifest(dir);
+  readVerified(dir, manifest);
+  return true;
+}
+
+/**
  * Loads an artifact directory, verifying every file against the checksum
  * record written when it was saved; a missing, malformed or changed artifact
  * is a UserError.

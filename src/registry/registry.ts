@@ -29,6 +29,7 @@ import type { TrackingStore } from "../tracking/store.ts";
 import type { Sql } from "../store/sql.ts";
 import { type ArtifactStore, LocalArtifactStore } from "../store/artifacts.ts";
 import { listFiles } from "../store/checksum.ts";
+import { verifyArtifact } from "../models/artifact.ts";
 import { copiedTo } from "../store/identity.ts";
 import { describeFsError } from "../core/fs_errors.ts";
 import {
@@ -597,6 +598,13 @@ function checkArtifactSource(runId: string, source: string): void {
   }
   if (listFiles(source).length === 0) {
     throw new UserError(`run ${runId}: its model artifact ${source} is empty`);
+  }
+  // an Orchard artifact must still match its own checksums: else the copy is a version no server loads
+  try {
+    verifyArtifact(source);
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`run ${runId}: ${e.message}`);
+    throw e;
   }
 }
 

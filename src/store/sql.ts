@@ -103,9 +103,9 @@ export function isPostgresUri(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location.trim());
 }
 
-/** A PostgreSQL URI with its password hidden, for messages and logs. */
+/** A URI (PostgreSQL, Redis, any scheme) with its password hidden, for messages and logs; the user may be empty. */
 export function redactUri(uri: string): string {
-  return uri.replace(/^(postgres(?:ql)?:\/\/[^:/@]+:)[^@]*@/i, "$1***@");
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
 }
 
 /**

@@ -184,3 +184,15 @@ backendTest("bad input: unknown entity key, unknown feature, unknown service, un
     await s.done();
   }
 });
+
+Deno.test("a Redis online store that cannot be reached is one line that never shows the URL's password", async () => {
+  const { RedisOnlineStore } = await import("../../src/featurestore/redis.ts");
+  for (const url of ["redis://:s3cret@127.0.0.1:1", "redis://orchard:s3cret@127.0.0.1:1/0"]) {
+    await assert.rejects(RedisOnlineStore.open(url, { connectTimeoutMs: 500 }), (e: unknown) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.ok(!e.message.includes("s3cret"), e.message);
+      assert.match(e.message, /^online store redis:\/\/(orchard)?:\*\*\*@127\.0\.0\.1:1.*: cannot connect/);
+      return true;
+    });
+  }
+});

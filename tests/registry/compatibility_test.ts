@@ -273,3 +273,30 @@ Deno.test("deno task register: a mismatch is one line and exit 2; --allow-schema
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("register refuses a run whose model artifact no longer matches its own checksums (a file truncated or removed), naming the file", async () => {
+  await using p = await project();
+  const retrain = await modelRun(p.store, p.root, churnRows(200, 9), "churned");
+  const dir = `${p.root}/models/artifacts/${retrain}`;
+  const victim = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n !== "artifact.json").sort()[0];
+  const original = Deno.readFileSync(`${dir}/${victim}`);
+  Deno.writeFileSync(`${dir}/${victim}`, original.subarray(0, 10));
+  await assert.rejects(
+    p.registry.register({ runId: retrain, name: "churn", alias: "champion" }),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.match(e.message, new RegExp(`^run ${retrain}: .*${victim}: checksum mismatch`));
+      return true;
+    },
+  );
+  await onlyVersion1(p);
+  Deno.removeSync(`${dir}/${victim}`);
+  await assert.rejects(
+    p.registry.register({ runId: retrain, name: "churn" }),
+    new RegExp(`${victim}: missing`),
+  );
+  await onlyVersion1(p);
+  // restored, it registers
+  Deno.writeFileSync(`${dir}/${victim}`, original);
+  assert.equal((await p.registry.register({ runId: retrain, name: "churn" })).version, 2);
+});

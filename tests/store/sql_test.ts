@@ -24,6 +24,10 @@ Deno.test("PostgreSQL URIs are told from paths, and their passwords never shown"
     "postgresql://orchard:***@127.0.0.1:5432/db",
   );
   assert.equal(redactUri("postgresql://orchard@h/db"), "postgresql://orchard@h/db");
+  // any scheme's password, an empty user name too (Redis's redis://:password@host)
+  assert.equal(redactUri("redis://:s3cret@127.0.0.1:6379"), "redis://:***@127.0.0.1:6379");
+  assert.equal(redactUri("rediss://u:p%40ss@h:6380/1"), "rediss://u:***@h:6380/1");
+  assert.equal(redactUri("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
 });
 
 Deno.test("a DDL script splits into its statements", () => {
