@@ -8,7 +8,7 @@
  */
 import { createClient } from "redis";
 import { UserError } from "../core/errors.ts";
-import { redactUri } from "../store/sql.ts";
+import { redactUri } from "../core/uri.ts";
 import {
   type EncodedRow,
   encodeRow,

@@ -263,7 +263,15 @@ function readManifest(dir: string): { manifest: ArtifactManifest; manifestVerifi
   } catch (e) {
     throw readError(dir, MANIFEST, e);
   }
-  const manifest = parseJson<ArtifactManifest>(path, bytes);
+  return checkManifest(dir, parseJson<ArtifactManifest>(path, bytes));
+}
+
+/** readManifest's checks on a parsed manifest. */
+function checkManifest(
+  dir: string,
+  manifest: ArtifactManifest,
+): { manifest: ArtifactManifest; manifestVerified: boolean } {
+  const path = join(dir, MANIFEST);
   if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) {
     throw new UserError(`${path}: not a model artifact manifest`);
   }
@@ -354,17 +362,14 @@ function readVerified(dir: string, manifest: ArtifactManifest): Map<string, Uint
  * changed artifact never becomes a "checksum verified" version.
  */
 export function verifyArtifact(dir: string): boolean {
-  let head: unknown;
+  let manifest: ArtifactManifest;
   try {
-    head = JSON.parse(Deno.readTextFileSync(join(dir, MANIFEST)));
+    manifest = JSON.parse(Deno.readTextFileSync(join(dir, MANIFEST)));
   } catch {
     return false;
   }
-  if (head === null || typeof head !== "object" || (head as ArtifactManifest).format !== ARTIFACT_FORMAT) {
-    return false;
-  }
-  const { manifest } = readManifest(dir);
-  readVerified(dir, manifest);
+  if (manifest === null || typeof manifest !== "object" || manifest.format !== ARTIFACT_FORMAT) return false;
+  readVerified(dir, checkManifest(dir, manifest).manifest);
   return true;
 }
 

@@ -12,12 +12,12 @@
 // @ts-types="@types/pg"
 import pg from "pg";
 import { UserError } from "../core/errors.ts";
+import { redactUri } from "../core/uri.ts";
 import {
   activeTransaction,
   type Lease,
   numberPlaceholders,
   outsideTransaction,
-  redactUri,
   type Row,
   splitStatements,
   type Sql,

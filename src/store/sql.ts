@@ -103,11 +103,6 @@ export function isPostgresUri(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location.trim());
 }
 
-/** A URI (PostgreSQL, Redis, any scheme) with its password hidden, for messages and logs; the user may be empty. */
-export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
-}
-
 /**
  * The variables the PostgreSQL client reads when it loads (libpq's PG*
  * settings, and USER/HOME for defaults): a process that may open a
