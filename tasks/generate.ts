@@ -16,13 +16,30 @@ import {
   SCENARIOS,
 } from "../src/data/generate.ts";
 
-function positiveInt(flag: string, raw: string | undefined, fallback: number, min = 1): number {
+/** The longest history the generator writes: 50 years back from its snapshot date. */
+const MAX_MONTHS = 600;
+
+function positiveInt(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  min = 1,
+  max = Infinity,
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UserError(`--${flag} ${raw}: expected an integer >= ${min}`);
+  if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+    throw new UserError(
+      `--${flag} ${raw}: expected an integer >= ${min}${max < Infinity ? ` and <= ${max}` : ""}`,
+    );
   }
   return n;
+}
+
+/** Where the files go: --out, else paths.raw (or its drift/ folder); an empty --out is a mistake. */
+function outputDir(out: string | undefined, scenario: string, raw: string): string {
+  if (out !== undefined && out.trim() === "") throw new UserError("--out: expected a folder");
+  return out ?? (scenario === "drift" ? join(raw, "drift") : raw);
 }
 
 function exists(path: string): boolean {
@@ -69,17 +86,23 @@ export const spec = defineTask({
     },
     "if-missing": { type: "boolean", description: "do nothing when the output files already exist" },
   },
+  // the folder must be one this run may write (not a file, not read-only) before any customer is made;
+  // its killed earlier runs' temp files (100 MB of transactions) go then too
+  writes: (ctx) => [{
+    path: outputDir(ctx.values.out, ctx.values.scenario ?? "baseline", ctx.config.paths.raw),
+    dir: true,
+    source: ctx.values.out === undefined ? "paths.raw" : "--out",
+  }],
   run(ctx): Result {
     const cfg = ctx.config;
     const scenario = ctx.values.scenario ?? "baseline";
     if (!isScenario(scenario)) {
       throw new UserError(`--scenario ${scenario}: expected ${Object.keys(SCENARIOS).join(" or ")}`);
     }
-    const outDir = ctx.values.out ??
-      (scenario === "drift" ? join(cfg.paths.raw, "drift") : cfg.paths.raw);
+    const outDir = outputDir(ctx.values.out, scenario, cfg.paths.raw);
     const customers = positiveInt("customers", ctx.values.customers, cfg.generate.customers);
     const seed = positiveInt("seed", ctx.values.seed, cfg.generate.seed, 0);
-    const months = positiveInt("months", ctx.values.months, cfg.generate.months);
+    const months = positiveInt("months", ctx.values.months, cfg.generate.months, 1, MAX_MONTHS);
     const labelCutoffs = positiveInt(
       "label-cutoffs",
       ctx.values["label-cutoffs"],

@@ -33,6 +33,11 @@ export const spec = defineTask({
       description:
         "add each record's SHAP base value and top contributions: shap_base_value, shap_top<k>_column, _value, _contribution",
     },
+    overwrite: {
+      type: "boolean",
+      description:
+        "replace an existing --output that no earlier predict wrote (one without a prediction column)",
+    },
     "explain-top": {
       type: "string",
       description: `with --explain: contributions per record, 1 to ${MAX_TOP} (default ${DEFAULT_TOP})`,
@@ -72,6 +77,7 @@ export const spec = defineTask({
       explain: ctx.values.explain ?? false,
       explainTop,
       read: config.data.read,
+      overwrite: ctx.values.overwrite ?? false,
     });
   },
   summary: (r) =>

@@ -13,7 +13,9 @@ import type { Config } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
 import { errorLine, UserError, UserErrors } from "../core/errors.ts";
 import { removeStaleTemps } from "../core/atomic.ts";
-import { permissionCause } from "../core/fs_errors.ts";
+import { permissionCause, PermissionError, refusalReason } from "../core/fs_errors.ts";
+
+export { PermissionError };
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -81,15 +83,6 @@ export interface WriteTarget {
   source?: string;
 }
 
-/** A read or write that Deno's permissions or the file system refuse: a user error naming the path. */
-export class PermissionError extends UserError {
-  constructor(message: string, readonly path: string, options?: { cause?: unknown }) {
-    super(message);
-    this.name = "PermissionError";
-    if (options?.cause !== undefined) this.cause = options.cause;
-  }
-}
-
 function granted(desc: Deno.PermissionDescriptor): boolean {
   let state = Deno.permissions.querySync(desc).state;
   // an interactive `deno run` without the flag asks once, up front; elsewhere this is "denied"
@@ -112,9 +105,34 @@ function modeRefuses(info: Deno.FileInfo): boolean {
 }
 
 /**
+ * Creates and removes an empty file in `folder`: mode bits miss a read-only
+ * mount, an ACL, and root (whom they never stop), and only the OS can say.
+ * Its name is a temp file's, so the stale-temp sweep takes it if a kill lands
+ * between the two steps. A folder outside --allow-write is left to the write.
+ */
+function probeWrite(folder: string, label: string, path: string): void {
+  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  const probe = join(folder, `.write-check.tmp-${Deno.pid}-${rand}`);
+  try {
+    Deno.openSync(probe, { write: true, createNew: true }).close();
+  } catch (e) {
+    const denied = e instanceof Deno.errors.NotCapable ? undefined : permissionCause(e);
+    if (denied) {
+      throw new PermissionError(`${label}: ${refusalReason(denied)}: ${folder} is not writable`, path, {
+        cause: e,
+      });
+    }
+    return; // anything else (a full disk, a race): the write itself will tell
+  }
+  try {
+    Deno.removeSync(probe);
+  } catch { /* the sweep takes it */ }
+}
+
+/**
  * Throws a one-line user error when `target` cannot be written: outside the task's
- * --allow-write, under a file, or in a folder the OS will not let this user write.
- * Writes nothing (not even a probe file).
+ * --allow-write, under a file, or in a folder the OS will not let this user write
+ * (mode bits, then an empty probe file, created and removed).
  */
 export function checkWritable(target: WriteTarget): void {
   const folder = target.dir ? target.path : dirname(target.path) || ".";
@@ -145,6 +163,7 @@ export function checkWritable(target: WriteTarget): void {
         target.path,
       );
     }
+    probeWrite(p, label, target.path);
     return;
   }
 }

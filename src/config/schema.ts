@@ -94,7 +94,9 @@ export const GenerateSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(7).describe(
     "seed of the generator: the same seed writes the same files",
   ),
-  months: z.number().int().positive().default(12).describe("months of transactions to generate"),
+  months: z.number().int().positive().max(600).default(12).describe(
+    "months of transactions to generate (at most 600: 50 years before the snapshot date)",
+  ),
   label_cutoffs: z.number().int().nonnegative().default(3).describe(
     "monthly cut-offs of the label history (labels.csv: customer_id, cutoff, churned), the last at the snapshot date; at most months; 0: none",
   ),

@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import type pl from "nodejs-polars";
 import { DatabaseSync } from "node:sqlite";
 import { UserError } from "./errors.ts";
+import { permissionCause, PermissionError, refusalReason } from "./fs_errors.ts";
 
 function tempPath(path: string): string {
   const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
@@ -29,6 +30,14 @@ export function atomically(path: string, write: (tmp: string) => void): void {
     try {
       Deno.removeSync(tmp, { recursive: true });
     } catch { /* nothing was written */ }
+    // the OS names the temp file or its mark; the user named `path`
+    const denied = e instanceof UserError ? undefined : permissionCause(e);
+    if (denied) {
+      const why = denied instanceof Deno.errors.NotCapable
+        ? "no permission to write (outside this task's --allow-write in deno.json)"
+        : refusalReason(denied);
+      throw new PermissionError(`${path}: ${why}`, path, { cause: e });
+    }
     throw e;
   }
 }
@@ -78,7 +87,15 @@ export function removeQuietly(path: string): boolean {
  */
 export function markedWrite<T>(tmp: string, write: () => T): T {
   const markPath = tmp + MARK_SUFFIX;
-  const mark = new DatabaseSync(markPath);
+  // created here first: SQLite says only "unable to open database file", the OS says why
+  Deno.openSync(markPath, { write: true, create: true }).close();
+  let mark: DatabaseSync;
+  try {
+    mark = new DatabaseSync(markPath);
+  } catch (e) {
+    removeQuietly(markPath);
+    throw e;
+  }
   try {
     // a sweeper's probe may hold the file for an instant: wait it out
     mark.exec("PRAGMA busy_timeout = 5000");

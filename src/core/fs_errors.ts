@@ -3,6 +3,17 @@
  * (Deno's sandbox or the OS) names the path and what was refused.
  */
 
+import { UserError } from "./errors.ts";
+
+/** A read or write that Deno's permissions or the file system refuse: a user error naming the path. */
+export class PermissionError extends UserError {
+  constructor(message: string, readonly path: string, options?: { cause?: unknown }) {
+    super(message);
+    this.name = "PermissionError";
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
 /**
  * The denied access in `e`, if it is one: Deno's sandbox (NotCapable), the OS
  * (PermissionDenied, EACCES, EPERM, EROFS), native code's "(os error 13)", or
@@ -16,6 +27,14 @@ export function permissionCause(e: unknown, depth = 0): Error | undefined {
   // native code (polars) reports the OS error in its message
   if (/\(os error (1|13|30)\)|permission denied/i.test(e.message)) return e;
   return permissionCause(e.cause, depth + 1);
+}
+
+/** Why the OS refused: a read-only mount reads differently from a missing permission. */
+export function refusalReason(e: Error): string {
+  const code = (e as { code?: unknown }).code;
+  return code === "EROFS" || /\(os error 30\)|read-only file system/i.test(e.message)
+    ? "read-only file system"
+    : "permission denied";
 }
 
 /** Whether `e` is (or wraps) a denied read or write. */

@@ -36,6 +36,8 @@ export interface PredictFileOptions {
   explainTop?: number;
   /** how the input file is read (params.yaml data.read), as train --data reads it */
   read?: ReadSettings;
+  /** replace an existing output that is not an earlier prediction output (one with a `prediction` column) */
+  overwrite?: boolean;
 }
 
 export interface PredictFileResult {
@@ -66,6 +68,7 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
   if (!(Number.isInteger(top) && top >= 1 && top <= MAX_TOP)) {
     throw new UserError(`explain top: expected a whole number from 1 to ${MAX_TOP}, got ${top}`);
   }
+  guardOutput(opts);
   const m = prepare(await registryLoader({ store: opts.store, modelsDir: opts.modelsDir })(opts.modelUri));
   const refusal = opts.explain ? explainRefusal(m) : null;
   if (refusal) throw new UserError(refusal);
@@ -76,6 +79,16 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
   if (missing.length) {
     throw new UserError(
       `${opts.input}: missing column${missing.length > 1 ? "s" : ""} the model needs: ${missing.join(", ")}`,
+    );
+  }
+  const added = new Set(["prediction", ...m.classLabels.map((c) => `probability_${c}`)]);
+  const taken = columns.filter((c) => added.has(c) || (opts.explain && c.startsWith("shap_")));
+  if (taken.length) {
+    throw new UserError(
+      `${opts.input}: column${taken.length > 1 ? "s" : ""} ${
+        taken.join(", ")
+      } would be replaced by the scores; ` +
+        "rename or drop them first",
     );
   }
   const chunk = opts.chunk ?? 10_000;
@@ -143,6 +156,50 @@ export async function predictFile(opts: PredictFileOptions): Promise<PredictFile
     seconds: (performance.now() - t0) / 1000,
     ...(shap ? { explained: { top, scale: shap.scale ?? "value" } } : {}),
   };
+}
+
+function realPath(path: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The columns of an existing table file, read from its header or schema (not its rows where it can). */
+function columnsOf(path: string): string[] {
+  const ext = path.toLowerCase().split(".").pop();
+  try {
+    if (ext === "parquet") return pl.scanParquet(path).columns;
+    if (ext === "csv") return pl.scanCSV(path).columns;
+    if (ext === "ndjson" || ext === "jsonl") return pl.scanJson(path).columns;
+    return readTable(path).columns;
+  } catch {
+    return []; // unreadable as a table: certainly not an earlier output
+  }
+}
+
+/**
+ * Refuses, before the model loads, an output that would destroy data: the input
+ * itself, a folder, or an existing file that no earlier predict wrote (it has no
+ * `prediction` column) unless `overwrite`. Re-running predict onto its own
+ * earlier output replaces it, as a user expects.
+ */
+function guardOutput(opts: PredictFileOptions): void {
+  const target = realPath(opts.output);
+  if (target === undefined) return; // a new file
+  if (target === realPath(opts.input)) {
+    throw new UserError(`output ${opts.output} is the input file; write the scores to another file`);
+  }
+  if (Deno.statSync(target).isDirectory) {
+    throw new UserError(`output ${opts.output} is a folder; name a file`);
+  }
+  if (!opts.overwrite && !columnsOf(opts.output).includes("prediction")) {
+    throw new UserError(
+      `output ${opts.output} exists and is not an earlier prediction output (no prediction column); ` +
+        "pass --overwrite to replace it",
+    );
+  }
 }
 
 /** The shap_* output columns, filled a chunk of explanations at a time. */

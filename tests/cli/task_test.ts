@@ -10,6 +10,7 @@ import {
   type TaskSpec,
 } from "../../src/cli/task.ts";
 import { UserError } from "../../src/core/errors.ts";
+import { canMakeReadOnly, readOnlyFolder } from "../_support/readonly.ts";
 
 /** Runs a task in-process, capturing what it prints. */
 async function capture<R, O extends OptionSpecs>(spec: TaskSpec<R, O>, argv: string[]) {
@@ -318,6 +319,36 @@ Deno.test({
     } finally {
       Deno.chmodSync(dir, 0o755);
       Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "writes: a read-only output folder (mount, ACL, or root's) fails before run, naming it, and leaves nothing",
+  ignore: !canMakeReadOnly,
+  async fn() {
+    const ro = readOnlyFolder()!;
+    try {
+      let ran = 0;
+      const task = defineTask({
+        name: "out",
+        description: "Writes --output.",
+        options: { output: { type: "string", description: "a file" } },
+        writes: (ctx) => [ctx.values.output && { path: ctx.values.output, source: "--output" }],
+        run: () => ++ran,
+      });
+      const bad = await capture(task, ["--output", `${ro.path}/sub/out.csv`]);
+      assert.equal(bad.code, 2);
+      assert.equal(bad.err.length, 1);
+      assert.match(
+        bad.err[0],
+        new RegExp(`^out: --output ${ro.path}/sub/out.csv: .*${ro.path} is not writable`),
+      );
+      assert.equal(ran, 0, "run is not called");
+      assert.deepEqual([...Deno.readDirSync(ro.path)], [], "the probe leaves nothing");
+    } finally {
+      ro.release();
     }
   },
 });

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { atomically, withFileLock, writeJsonAtomic, writeTextAtomic } from "../../src/core/atomic.ts";
+import { PermissionError } from "../../src/core/fs_errors.ts";
+import { canMakeReadOnly, readOnlyFolder } from "../_support/readonly.ts";
 
 Deno.test("atomic writes: the new file appears whole, creating its directory, with no temp left", async () => {
   const dir = await Deno.makeTempDir();
@@ -51,4 +53,25 @@ Deno.test("withFileLock: runs fn holding <path>.lock and removes it; a lock a de
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "atomic writes: a read-only folder is a PermissionError naming the target, not an internal temp or mark",
+  ignore: !canMakeReadOnly,
+  fn() {
+    const ro = readOnlyFolder({ "keep.txt": "old" })!;
+    try {
+      assert.throws(
+        () => writeTextAtomic(`${ro.path}/keep.txt`, "new"),
+        (e: Error) =>
+          e instanceof PermissionError && e.path === `${ro.path}/keep.txt` &&
+          /(read-only file system|permission denied)$/.test(e.message) && !/\.tmp-|\.lock/.test(e.message),
+      );
+      assert.equal(Deno.readTextFileSync(`${ro.path}/keep.txt`), "old");
+      assert.deepEqual([...Deno.readDirSync(ro.path)].map((e) => e.name), ["keep.txt"]);
+    } finally {
+      ro.release();
+    }
+  },
 });

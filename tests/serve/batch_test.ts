@@ -113,3 +113,47 @@ Deno.test("predict file: a regressor's predictions are Float64 even when whole, 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("predict file: never writes over its input, a folder, or a file no predict wrote (without overwrite); never replaces an input column", async () => {
+  const root = await Deno.makeTempDir({ prefix: "orchard-serve-guard-" });
+  try {
+    const dir = await trainFixture(`${root}/m`, { seed: 4, trees: 4 });
+    const rows = makeRows(10, 7);
+    const input = `${root}/in.csv`;
+    await Deno.writeTextFile(input, toCsv(rows));
+    const where = { modelUri: dir, store: `${root}/none.db`, modelsDir: `${root}/models` };
+    const before = await Deno.readTextFile(input);
+    const refused = (re: RegExp) => (e: Error) => e instanceof UserError && re.test(e.message);
+    await rejects(predictFile({ ...where, input, output: input }), refused(/is the input file/));
+    await rejects(
+      predictFile({ ...where, input, output: `${root}/./in.csv`, overwrite: true }),
+      refused(/is the input/),
+    );
+    equal(await Deno.readTextFile(input), before, "the input is untouched");
+    // someone else's table: kept unless asked
+    const other = `${root}/raw.csv`;
+    await Deno.writeTextFile(other, "id,name\n1,a\n");
+    await rejects(
+      predictFile({ ...where, input, output: other }),
+      refused(/not an earlier prediction output.*--overwrite/),
+    );
+    equal(await Deno.readTextFile(other), "id,name\n1,a\n");
+    await Deno.mkdir(`${root}/folder.csv`);
+    await rejects(predictFile({ ...where, input, output: `${root}/folder.csv` }), refused(/is a folder/));
+    // an earlier output is replaced on a rerun; overwrite replaces anything
+    for (const ext of ["csv", "parquet", "ndjson", "json"]) {
+      await predictFile({ ...where, input, output: `${root}/out.${ext}` });
+      equal((await predictFile({ ...where, input, output: `${root}/out.${ext}` })).rows, 10);
+    }
+    equal((await predictFile({ ...where, input, output: other, overwrite: true })).rows, 10);
+    ok(readTable(other).columns.includes("prediction"));
+    // an input column the scores would replace
+    await Deno.writeTextFile(`${root}/scored.csv`, toCsv(rows.map((r) => ({ ...r, prediction: "mine" }))));
+    await rejects(
+      predictFile({ ...where, input: `${root}/scored.csv`, output: `${root}/new.csv` }),
+      refused(/column prediction would be replaced/),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
