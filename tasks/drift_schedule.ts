@@ -36,6 +36,16 @@ export const spec = defineTask({
     return { scheduled: schedule };
   },
   summary: (r) => JSON.stringify(r),
+  // a one-off check run by cron or CI must fail when its drift check or retraining did
+  failure: (r) => {
+    if (!("status" in r)) return undefined;
+    if (r.status === "drift_failed") return `the drift check failed: ${r.error}`;
+    if (r.status !== "retrain_failed") return undefined;
+    const failed = r.steps.at(-1);
+    return r.error
+      ? `retraining failed: ${r.error}`
+      : `retraining failed: '${failed?.task}' exited ${failed?.code}; no challenger was registered`;
+  },
 });
 
 if (import.meta.main) await main(spec);

@@ -2,6 +2,7 @@ import assert, { deepEqual, equal, throws } from "node:assert/strict";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import type { DriftRun } from "../../src/drift/run.ts";
 import { checkCron, RETRAIN_STEPS, scheduledDriftCheck } from "../../src/drift/schedule.ts";
+import { spec as scheduleTask } from "../../tasks/drift_schedule.ts";
 
 const config = ConfigSchema.parse({});
 const fakeRun = (drift: boolean) => (): DriftRun =>
@@ -74,6 +75,14 @@ Deno.test("schedule handler: no drift runs nothing; a failing step stops retrain
   });
   equal(unstartable.status, "retrain_failed");
   deepEqual(unstartable.steps, [{ task: "prep", code: -1 }]);
+  // drift:schedule --once exits 1 with one line for each failure, 0 otherwise
+  const failure = (r: Parameters<NonNullable<typeof scheduleTask.failure>>[0]) =>
+    scheduleTask.failure!(r, {} as never);
+  equal(failure(none), undefined);
+  equal(failure(failing), "retraining failed: 'train' exited 1; no challenger was registered");
+  equal(failure(broken), "the drift check failed: current data is empty (0 rows)");
+  equal(failure(unstartable), "retraining failed: Requires run access");
+  equal(failure({ scheduled: "0 2 * * *" }), undefined);
 });
 
 Deno.test("schedule: the default is nightly and bad cron expressions are user errors", () => {
