@@ -10,6 +10,7 @@ import { log } from "../src/core/progress.ts";
 import { UserError } from "../src/core/errors.ts";
 import { isRedisUri } from "../src/featurestore/open.ts";
 import { FeatureStore } from "../src/featurestore/store.ts";
+import { materializationWindow } from "../src/featurestore/materialize.ts";
 
 export const spec = defineTask({
   name: "features:materialize",
@@ -45,12 +46,11 @@ export const spec = defineTask({
       throw new UserError("give --start <time> (and --end, default now), or --incremental");
     }
     const time = (v: string | undefined) => v === undefined ? undefined : /^-?\d+$/.test(v) ? Number(v) : v;
+    const window = { start: time(start), end: time(end), incremental: Boolean(incremental), views: view };
+    materializationWindow(window); // a bad window is refused before the online store is opened (or created)
     const store = await FeatureStore.fromConfig(ctx.config);
     try {
-      const views = await store.materialize(
-        { start: time(start), end: time(end), incremental: Boolean(incremental), views: view },
-        log,
-      );
+      const views = await store.materialize(window, log);
       return { online_store: store.onlineLocation, views };
     } finally {
       await store.close();

@@ -96,6 +96,24 @@ function valuesJson(view: FeatureView): pl.Expr {
   return pl.concatString([pl.lit("["), pl.concatString(parts, ","), pl.lit("]")], "").alias(JSON_COL);
 }
 
+/**
+ * The window a materialization covers, in epoch ms: `start` null with incremental. Throws a
+ * UserError for a missing or inverted one, so a caller can check it before opening any store.
+ */
+export function materializationWindow(opts: MaterializeOptions): { start: number | null; end: number } {
+  const end = opts.end === undefined ? Date.now() : toMs(opts.end, "--end");
+  if (!opts.incremental && opts.start === undefined) {
+    throw new UserError("materialize needs --start (and --end, default now), or --incremental");
+  }
+  const start = opts.incremental ? null : toMs(opts.start!, "--start");
+  if (start !== null && start > end) {
+    throw new UserError(
+      `--start ${new Date(start).toISOString()} is after --end ${new Date(end).toISOString()}`,
+    );
+  }
+  return { start, end };
+}
+
 export async function materializeViews(
   defs: Definitions,
   store: OnlineStore,
@@ -103,16 +121,7 @@ export async function materializeViews(
   opts: MaterializeOptions,
   log: (line: string) => void = () => {},
 ): Promise<ViewMaterialization[]> {
-  const end = opts.end === undefined ? Date.now() : toMs(opts.end, "--end");
-  if (!opts.incremental && opts.start === undefined) {
-    throw new UserError("materialize needs --start (and --end, default now), or --incremental");
-  }
-  const given = opts.incremental ? null : toMs(opts.start!, "--start");
-  if (given !== null && given > end) {
-    throw new UserError(
-      `--start ${new Date(given).toISOString()} is after --end ${new Date(end).toISOString()}`,
-    );
-  }
+  const { end, start: given } = materializationWindow(opts);
   const out: ViewMaterialization[] = [];
   for (const viewName of opts.views ?? [...defs.views.keys()]) {
     const view = defs.views.get(viewName);

@@ -34,6 +34,9 @@ export interface JoinStats {
 /** A time as the API accepts it: a Date, an ISO string, or epoch milliseconds. */
 export type TimeLike = Date | string | number;
 
+/** The largest epoch milliseconds a JavaScript Date holds (100 million days either side of 1970). */
+const MAX_DATE_MS = 8.64e15;
+
 export function toMs(t: TimeLike, what = "time"): number {
   // ISO 8601 as everywhere else (UTC without a zone, a day the calendar has); other text as Date.parse reads it
   const ms = t instanceof Date
@@ -45,6 +48,12 @@ export function toMs(t: TimeLike, what = "time"): number {
     : Date.parse(t);
   if (!Number.isFinite(ms)) {
     throw new UserError(`${what}: '${String(t)}' is not a time (ISO 8601 or epoch ms)`);
+  }
+  // beyond this a Date is invalid, and every later toISOString would throw
+  if (Math.abs(ms) > MAX_DATE_MS) {
+    throw new UserError(
+      `${what}: '${String(t)}' is outside the dates a calendar holds (years -271821 to 275760)`,
+    );
   }
   return ms;
 }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { writeJsonAtomic } from "../core/atomic.ts";
 import { UserError, UserErrors } from "../core/errors.ts";
 import { canonical, type Definitions, digestOfCanonical, LATER_FIELDS } from "./definitions.ts";
-import { sourceProblems, timestampProblems } from "./source.ts";
+import { dtypeProblems, sourceProblems, timestampProblems } from "./source.ts";
 
 export const REGISTRY_FILE = "registry.json";
 
@@ -215,13 +215,13 @@ export function diffRegistry(defs: Definitions, registry: Registry): Change[] {
 }
 
 /**
- * Checks every view's source against its definition, and its text timestamps from a sample of rows (a
- * check reads do not repeat); all problems at once.
+ * Checks every view's source against its definition, and its text timestamps and declared dtypes from a
+ * sample of rows (a check reads do not repeat); all problems at once.
  */
 export function checkSources(defs: Definitions): void {
   const problems = [...defs.views.values()].flatMap((v) => {
     const schema = sourceProblems(defs, v);
-    return schema.length ? schema : timestampProblems(defs, v);
+    return schema.length ? schema : [...timestampProblems(defs, v), ...dtypeProblems(defs, v)];
   });
   if (problems.length) throw new UserErrors(problems);
 }

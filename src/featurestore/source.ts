@@ -173,6 +173,38 @@ function unreadableTimes(
   }are not timestamps (ISO 8601, e.g. 2024-03-01T10:00:00Z), such as '${example.slice(0, 40)}'`;
 }
 
+/**
+ * A view's features whose sampled source values its declared dtype cannot hold, one line each: the cast
+ * that reads the view turns them into nulls (text under int64) or drops their fractions (1.5 under
+ * int64), and training would drop the feature as all missing without a word. Sampled like the
+ * timestamps, by plan and apply; call it on a view whose schema has no problems (sourceProblems).
+ */
+export function dtypeProblems(defs: Definitions, view: FeatureView): string[] {
+  const lf = scan(defs, view);
+  const schema = schemaOf(lf);
+  const out: string[] = [];
+  for (const f of view.features) {
+    if (f.dtype === "string") continue; // any value reads as text
+    const source = pl.col(f.name);
+    const cast = source.cast(POLARS_TYPE[f.dtype]);
+    const lost = f.dtype === "int64" && /^Float/.test(schema[f.name].variant)
+      ? source.neq(source.floor()) // a fraction the int64 cast would truncate
+      : cast.isNull();
+    const bad = lf.select(source.alias("v"), lost.alias("lost"))
+      .filter(pl.col("v").isNotNull()).limit(TIME_SAMPLE_ROWS)
+      .filter(pl.col("lost")).collectSync();
+    if (bad.height === 0) continue;
+    const variant = schema[f.name].variant;
+    const holds = variant === "Utf8" || variant === "String" ? "text (str)" : variant;
+    out.push(
+      `feature view ${view.name}: feature ${f.name} is declared ${f.dtype} but source column '${f.name}' ` +
+        `holds ${holds} such as '${String(bad.getColumn("v").get(0)).slice(0, 40)}'; declare its dtype as ` +
+        `${variant === "Utf8" || variant === "String" ? "string" : "float64"} or fix the source`,
+    );
+  }
+  return out;
+}
+
 /** Problems with a view's source schema, one line each (empty when it fits the definition). */
 export function sourceProblems(defs: Definitions, view: FeatureView): string[] {
   let schema: Record<string, pl.DataType>;

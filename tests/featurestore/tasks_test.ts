@@ -7,6 +7,7 @@
  * column, an unknown feature, an unknown entity, a bad flag) is one line, exit 2.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import pl from "nodejs-polars";
 import { denoRunTasks, type Out, repo } from "../permissions/_project.ts";
@@ -46,6 +47,7 @@ function project() {
     ts: ["2026-01-01T00:00:00Z", "2026-01-20T00:00:00Z", "2026-01-10T00:00:00Z", "2025-06-01T00:00:00Z"],
     spend: [1.5, 2.5, 3, 4],
     n: [1, 2, 3, 4],
+    name: ["a", "b", "c", "d"],
   }).writeParquet(join(abs, "tx.parquet"));
   const params = (ttl = "30d", features = "{ spend: float64, n: int64 }", service = '["spend:*"]') =>
     Deno.writeTextFileSync(
@@ -157,6 +159,28 @@ Deno.test("bad input through the tasks: one line, exit 2", async () => {
         "features:materialize",
       ),
       /--start: 'yesterday' is not a time/,
+    );
+    assert.match(
+      oneLine(
+        await run("features:materialize", [...p.config, "--start", "9000000000000000"]),
+        "features:materialize",
+      ),
+      /--start: '9000000000000000' is outside the dates a calendar holds/,
+    );
+    // a refused window creates no online store
+    assert.match(
+      oneLine(
+        await run("features:materialize", [...p.config, "--start", "2024-12-01", "--end", "2024-01-01"]),
+        "features:materialize",
+      ),
+      /--start 2024-12-01T00:00:00.000Z is after --end 2024-01-01T00:00:00.000Z/,
+    );
+    assert.ok(!existsSync(join(p.abs, "fs")), "nothing was created under feature_store.directory");
+    // a declared dtype the source column cannot be read as
+    p.params("30d", "{ spend: float64, n: int64, name: int64 }");
+    assert.match(
+      oneLine(await run("features:plan", p.config), "features:plan"),
+      /feature view spend: feature name is declared int64 but source column 'name' holds text \(str\)/,
     );
   } finally {
     p.cleanup();
