@@ -104,6 +104,14 @@ function modeRefuses(info: Deno.FileInfo): boolean {
   return (info.mode & 0o022) === 0;
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false; // missing, or not ours to look at: the write will tell
+  }
+}
+
 /**
  * Creates and removes an empty file in `folder`: mode bits miss a read-only
  * mount, an ACL, and root (whom they never stop), and only the OS can say.
@@ -143,6 +151,8 @@ export function checkWritable(target: WriteTarget): void {
       target.path,
     );
   }
+  // a file target that is a folder would fail only at the end, after all the work
+  if (!target.dir && isFolder(target.path)) throw new UserError(`${label}: is a folder; name a file`);
   // the nearest folder that exists must be a folder this user may write to
   let p = folder;
   for (let up = 0; up < 256; up++) {

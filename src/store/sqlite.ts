@@ -214,6 +214,7 @@ export class SqliteDatabase implements SqlDatabase {
   acquireLease(name: string): Promise<Lease> {
     const path = this.leasePath(name);
     Deno.mkdirSync(dirname(path), { recursive: true });
+    this.removeAbandonedLeases(dirname(path));
     const lock = new DatabaseSync(path);
     // a checker's probe may hold the file for an instant: wait it out
     lock.exec("PRAGMA busy_timeout = 5000");
@@ -233,6 +234,27 @@ export class SqliteDatabase implements SqlDatabase {
         return Promise.resolve();
       },
     });
+  }
+
+  /**
+   * Removes lease files nobody holds that are older than ORPHAN_LEASE_MS: left by
+   * processes that ended while holding them. A fresh file may be a holder between
+   * creating it and locking it, so only old ones are probed.
+   */
+  private removeAbandonedLeases(dir: string): void {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isFile || !e.name.endsWith(".lock")) continue;
+      try {
+        const age = Date.now() - (Deno.statSync(`${dir}/${e.name}`).mtime?.getTime() ?? Date.now());
+        if (age > ORPHAN_LEASE_MS) void this.isLeaseHeld(e.name.slice(0, -".lock".length));
+      } catch { /* gone meanwhile */ }
+    }
   }
 
   isLeaseHeld(name: string): Promise<boolean> {
@@ -256,10 +278,12 @@ export class SqliteDatabase implements SqlDatabase {
         probe?.close();
       } catch { /* closed */ }
     }
-    // nobody holds it: its holder ended without releasing; tidy the file away
-    try {
-      Deno.removeSync(path);
-    } catch { /* someone else did */ }
+    // nobody holds it: its holder ended without releasing; tidy the file (and a killed holder's journal) away
+    for (const file of [path, `${path}-journal`]) {
+      try {
+        Deno.removeSync(file);
+      } catch { /* someone else did, or there was none */ }
+    }
     return Promise.resolve(false);
   }
 
@@ -276,6 +300,9 @@ export class SqliteDatabase implements SqlDatabase {
     return done;
   }
 }
+
+/** A lease file unheld for this long is a dead process's (a live acquirer locks its file at once). */
+const ORPHAN_LEASE_MS = 10 * 60 * 1000;
 
 function retrySync(fn: () => void): void {
   for (let i = 0;; i++) {

@@ -21,7 +21,14 @@
  * is null in JSON and prints as the missing symbol (core/format.ts MISSING).
  */
 import { UserError } from "../core/errors.ts";
-import { isPostgresUri, type Row, type Sql, type SqlDatabase, type SqlValue } from "../store/sql.ts";
+import {
+  isPostgresUri,
+  type Lease,
+  type Row,
+  type Sql,
+  type SqlDatabase,
+  type SqlValue,
+} from "../store/sql.ts";
 import { openDatabase } from "../store/open.ts";
 import { type Component, migrate } from "../store/migrate.ts";
 import { readStoreId, STORE_SCHEMA } from "../store/identity.ts";
@@ -129,12 +136,22 @@ function checkKey(kind: string, key: string): void {
   }
 }
 
+/** This process's lease on one store, and the runs it started there that have not ended. */
+interface ProcessLease {
+  name: string;
+  /** resolves once the lease is held */
+  held: Promise<Lease>;
+  running: Set<string>;
+}
+
 /**
- * This process's lease on each store it has started runs in, by location:
- * taken once, held until the process ends (however it ends). A run records
- * the lease's name; a RUNNING run whose lease nobody holds lost its process.
+ * This process's lease on each store it has runs RUNNING in, by location:
+ * taken by the first startRun, released when its last run ends (so lease files
+ * do not pile up), and dropped by the OS if the process ends first, however it
+ * ends. A run records the lease's name; a RUNNING run whose lease nobody holds
+ * lost its process.
  */
-const PROCESS_LEASES = new Map<string, Promise<string>>();
+const PROCESS_LEASES = new Map<string, ProcessLease>();
 
 /** A run row's attributes, with empty params, metrics and tags to fill in (the UI's runs table reads runs so too). */
 export function runAttributes(r: Row): FilterableRun & { status: RunStatus } {
@@ -286,7 +303,7 @@ export class TrackingStore {
     const rows = await this.db.all<Row>(
       "SELECT run_id, lease FROM runs WHERE status = 'RUNNING' AND lease IS NOT NULL",
     );
-    const mine = await PROCESS_LEASES.get(this.db.location)?.catch(() => undefined);
+    const mine = PROCESS_LEASES.get(this.db.location)?.name;
     const held = new Map<string, boolean>();
     const ended: string[] = [];
     for (const r of rows) {
@@ -308,16 +325,34 @@ export class TrackingStore {
     return ended;
   }
 
-  /** This process's lease on this store (taken by its first startRun), by name. */
-  private processLease(): Promise<string> {
-    let lease = PROCESS_LEASES.get(this.db.location);
+  /** This process's lease on this store, counting `runId` among its runs (taken by its first run). */
+  private async processLease(runId: string): Promise<string> {
+    const location = this.db.location;
+    let lease = PROCESS_LEASES.get(location);
     if (!lease) {
       const name = `p${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-      lease = this.db.acquireLease(name).then(() => name);
-      lease.catch(() => PROCESS_LEASES.delete(this.db.location));
-      PROCESS_LEASES.set(this.db.location, lease);
+      const held = this.db.acquireLease(name);
+      lease = { name, held, running: new Set() };
+      PROCESS_LEASES.set(location, lease);
+      held.catch(() => PROCESS_LEASES.get(location) === lease && PROCESS_LEASES.delete(location));
     }
-    return lease;
+    lease.running.add(runId);
+    try {
+      await lease.held;
+    } catch (e) {
+      lease.running.delete(runId);
+      throw e;
+    }
+    return lease.name;
+  }
+
+  /** `runId` no longer needs the lease; the last run's end releases it (and removes its file). */
+  private async leaveLease(runId: string): Promise<void> {
+    const location = this.db.location;
+    const lease = PROCESS_LEASES.get(location);
+    if (!lease?.running.delete(runId) || lease.running.size > 0) return;
+    PROCESS_LEASES.delete(location); // the next startRun takes a new one
+    await (await lease.held).release();
   }
 
   // ---------------------------------------------------------------- experiments
@@ -347,7 +382,13 @@ export class TrackingStore {
   async startRun(opts: StartRunOptions): Promise<{ runId: string }> {
     const runId = newRunId();
     // the lease first: a run is never RUNNING in the store without a live holder
-    await this.insertRun(runId, await this.processLease(), opts);
+    const lease = await this.processLease(runId);
+    try {
+      await this.insertRun(runId, lease, opts);
+    } catch (e) {
+      await this.leaveLease(runId);
+      throw e;
+    }
     return { runId };
   }
 
@@ -547,6 +588,7 @@ export class TrackingStore {
         runId,
       ]);
     });
+    await this.leaveLease(runId);
   }
 
   async getRun(runId: string): Promise<Run> {

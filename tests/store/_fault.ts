@@ -3,7 +3,8 @@
  *   deno run -A _fault.ts <store> <modelsDir> <runId> <point>
  * point: before-copy | after-copy (copied, not yet renamed) | before-commit
  * (renamed, rows inserted, COMMIT not sent) | after-commit (committed, the
- * process dies before it returns) | train (a run started and logging, never ended).
+ * process dies before it returns) | train (a run started and logging, never ended) |
+ * fail-ended (not a fault: prints the runs failEndedRuns marked FAILED, as another process).
  */
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
@@ -43,6 +44,11 @@ const pgQuery = pg.Client.prototype.query as any;
 };
 
 const store = await TrackingStore.open(location);
+if (point === "fail-ended") {
+  console.log(JSON.stringify(await store.failEndedRuns()));
+  await store.close();
+  Deno.exit(0);
+}
 if (point === "train") {
   const { runId: id } = await store.startRun({ experiment: "churn", runName: "killed" });
   await store.logParams(id, { max_depth: 3 });

@@ -90,3 +90,76 @@ backendTest("a RUNNING run of a live process is left RUNNING", async (b) => {
     await store.close();
   }
 });
+
+backendTest(
+  "a process's lease ends with its last run: no lease files pile up, and a later run takes a new one",
+  async (b) => {
+    const store = await TrackingStore.open(b.location);
+    const leaseFiles = () => {
+      if (b.kind !== "sqlite") return [];
+      try {
+        // a held lease has its SQLite journal beside it; count the leases
+        return [...Deno.readDirSync(`${b.location}.leases`)].map((e) => e.name).filter((n) =>
+          n.endsWith(".lock")
+        );
+      } catch {
+        return [];
+      }
+    };
+    try {
+      const first = await store.startRun({ experiment: "e" });
+      const second = await store.startRun({ experiment: "e" });
+      if (b.kind === "sqlite") {
+        assert.equal(leaseFiles().length, 1, `one lease for the process: ${leaseFiles()}`);
+      }
+      await store.endRun(first.runId);
+      if (b.kind === "sqlite") assert.equal(leaseFiles().length, 1, "held while a run is RUNNING");
+      await store.endRun(second.runId);
+      assert.deepEqual(leaseFiles(), [], "released with the last run");
+      // a new run is protected again: another process sees its lease held
+      const third = await store.startRun({ experiment: "e" });
+      const probe = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", FAULT, b.location, `${b.root}/models`, "-", "fail-ended"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(
+        new TextDecoder().decode(probe.stdout).trim(),
+        "[]",
+        new TextDecoder().decode(probe.stderr),
+      );
+      assert.equal((await store.getRun(third.runId)).status, "RUNNING");
+      await store.endRun(third.runId, "KILLED");
+      assert.deepEqual(leaseFiles(), []);
+    } finally {
+      await store.close();
+    }
+  },
+);
+
+Deno.test("SQLite: an old lease file nobody holds (its process ended) is removed when a lease is next taken", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "orchard-leases-" });
+  try {
+    const location = `${root}/models/orchard.db`;
+    const store = await TrackingStore.open(location);
+    try {
+      Deno.mkdirSync(`${location}.leases`, { recursive: true });
+      const old = `${location}.leases/p1-deadbeef.lock`, fresh = `${location}.leases/p2-cafef00d.lock`;
+      Deno.writeTextFileSync(old, "");
+      Deno.writeTextFileSync(`${old}-journal`, "");
+      Deno.writeTextFileSync(fresh, "");
+      const hourAgo = new Date(Date.now() - 3600_000);
+      Deno.utimeSync(old, hourAgo, hourAgo);
+      const { runId } = await store.startRun({ experiment: "e" });
+      const names = [...Deno.readDirSync(`${location}.leases`)].map((e) => e.name);
+      assert.ok(!names.includes("p1-deadbeef.lock"), "the abandoned lease was removed");
+      assert.ok(!names.includes("p1-deadbeef.lock-journal"), "and its journal");
+      assert.ok(names.includes("p2-cafef00d.lock"), "a fresh one may be a holder about to lock it: kept");
+      await store.endRun(runId);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
