@@ -297,7 +297,9 @@ Deno.test("writes: an output that cannot be written fails before run, naming it"
     assert.equal(ran, 0, "run is not called");
     Deno.mkdirSync(`${dir}/folder`);
     const folder = await capture(task, ["--output", `${dir}/folder`]);
-    assert.deepEqual([folder.code, folder.err], [2, [`out: --output ${dir}/folder: is a folder; name a file`]]);
+    assert.deepEqual([folder.code, folder.err], [2, [
+      `out: --output ${dir}/folder: is a folder; name a file`,
+    ]]);
     assert.equal(ran, 0, "run is not called");
     const ok = await capture(task, ["--output", `${dir}/new/sub/out.csv`]);
     assert.deepEqual([ok.code, ran], [0, 1]);
