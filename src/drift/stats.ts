@@ -129,17 +129,23 @@ export function chiSquare(observed: ArrayLike<number>, expected: ArrayLike<numbe
 }
 
 /**
- * The chi-square drift test on aligned category counts: expected = reference
- * frequencies scaled to the current total; categories absent from the
- * reference are left out (they are reported as new categories by the quality
- * checks) and the rest rescaled to the same total, as the reference script does.
+ * The chi-square drift test on aligned category counts. Where every current
+ * category is in the reference: Pearson's goodness of fit, expected = the
+ * reference frequencies scaled to the current total (scipy `chisquare`, as
+ * the reference script does; a category empty in both is left out). Where the
+ * current has categories the reference never saw, that test has no expected
+ * count for them (Evidently's p is then 0 outright), so the test is of
+ * homogeneity over the 2 x k table instead (scipy `chi2_contingency`): a
+ * current made of new categories is drift, a handful among thousands is not.
  */
 export function chiSquareCounts(refCounts: ArrayLike<number>, curCounts: ArrayLike<number>): TestValue {
-  let refTotal = 0, curTotal = 0;
+  let refTotal = 0, curTotal = 0, unseen = false;
   for (let i = 0; i < refCounts.length; i++) {
     refTotal += refCounts[i];
     curTotal += curCounts[i];
+    if (refCounts[i] === 0 && curCounts[i] > 0) unseen = true;
   }
+  if (unseen && refTotal > 0) return chiSquareHomogeneity(refCounts, curCounts, refTotal, curTotal);
   const obs: number[] = [], exp: number[] = [];
   for (let i = 0; i < refCounts.length; i++) {
     const e = (refCounts[i] / refTotal) * curTotal;
@@ -155,6 +161,36 @@ export function chiSquareCounts(refCounts: ArrayLike<number>, curCounts: ArrayLi
   }
   if (expSum > 0) { for (let i = 0; i < exp.length; i++) exp[i] = (exp[i] * obsSum) / expSum; }
   return chiSquare(obs, exp);
+}
+
+/**
+ * Pearson's test of homogeneity of two count rows over the categories either
+ * has (scipy `chi2_contingency` on the 2 x k table: df = k − 1, with Yates'
+ * continuity correction when df = 1, as scipy's default).
+ */
+function chiSquareHomogeneity(
+  ref: ArrayLike<number>,
+  cur: ArrayLike<number>,
+  refTotal: number,
+  curTotal: number,
+): TestValue {
+  const n = refTotal + curTotal;
+  let k = 0;
+  for (let i = 0; i < ref.length; i++) if (ref[i] + cur[i] > 0) k++;
+  if (k < 2 || curTotal === 0) return { statistic: 0, pValue: k < 2 ? NaN : 1 };
+  const yates = k === 2;
+  let stat = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const column = ref[i] + cur[i];
+    if (column === 0) continue;
+    for (const [observed, rowTotal] of [[ref[i], refTotal], [cur[i], curTotal]]) {
+      const expected = (rowTotal * column) / n;
+      let diff = Math.abs(observed - expected);
+      if (yates) diff = Math.max(0, diff - Math.min(0.5, diff));
+      stat += (diff * diff) / expected;
+    }
+  }
+  return { statistic: stat, pValue: chi2Sf(stat, k - 1) };
 }
 
 /** Mean and population standard deviation (numpy np.std, ddof=0), two-pass. */

@@ -140,3 +140,36 @@ Deno.test("prediction drift is tested when both sides have predictions", () => {
   assert(!r.columns.some((c) => c.column === "ts")); // log metadata is not a feature
   equal(r.quality.find((q) => q.check === "extra_columns")!.status, "pass");
 });
+
+Deno.test("a current made of categories the reference never saw drifts; a few new values among many do not", () => {
+  const ref = pl.DataFrame({ c: cats(500, ["a", "b"], 31) });
+  const disjoint = detectDrift(ref, pl.DataFrame({ c: cats(500, ["p", "q"], 32) }), { config: cfg });
+  const mostlyNew = detectDrift(
+    ref,
+    pl.DataFrame({ c: [...cats(200, ["a", "b"], 33), ...cats(300, ["p"], 34)] }),
+    {
+      config: cfg,
+    },
+  );
+  const fewNew = detectDrift(
+    ref,
+    pl.DataFrame({ c: [...cats(495, ["a", "b"], 35), "p", "p", "q", "p", "q"] }),
+    {
+      config: cfg,
+    },
+  );
+  for (
+    const [name, r, drifted] of [["disjoint", disjoint, true], ["60% new", mostlyNew, true], [
+      "1% new",
+      fewNew,
+      false,
+    ]] as const
+  ) {
+    const c = r.columns[0];
+    equal(c.test, "chisquare", name);
+    assert(Number.isFinite(c.score), `${name}: a score, not '-': ${c.score}`);
+    equal(c.drifted, drifted, `${name}: p ${c.score}`);
+    equal(r.dataset_drift, drifted, name);
+  }
+  assert(disjoint.columns[0].score < 1e-100);
+});
