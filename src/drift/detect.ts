@@ -10,6 +10,7 @@ import type { DriftConfig } from "../config/schema.ts";
 import {
   type ColumnProfile,
   countDistinctUnion,
+  datesAsDays,
   distinctCounts,
   isNumericDtype,
   type NumericProfile,
@@ -218,12 +219,16 @@ export function detectDrift(
       })`,
     );
   }
+  const notes: string[] = [];
   const tested = [...shared];
   const roles = new Map<string, "feature" | "prediction">(shared.map((c) => [c, "feature"]));
   if (reference.columns.includes(pred) && current.columns.includes(pred)) {
     tested.push(pred);
     roles.set(pred, "prediction");
   }
+  const days = datesAsDays(reference, current, tested);
+  ({ reference, current } = days);
+  if (days.dates.length) notes.push(`dates tested as days since 1970-01-01: ${days.dates.join(", ")}`);
   const typeMismatches = new Map<string, [string, string]>();
   for (const c of tested) {
     const rt = sideType(reference, c), kt = sideType(current, c);
@@ -233,7 +238,6 @@ export function detectDrift(
   const refProfiles = profileFrame(reference, tested, forceCat);
   const curProfiles = profileFrame(current, tested, forceCat);
 
-  const notes: string[] = [];
   const columns: ColumnDrift[] = [];
   const charts: ColumnChart[] = [];
   const nBins = opts.chartBins ?? 30, maxCats = opts.maxCategories ?? 20;

@@ -6,6 +6,7 @@
  * chart works from these, never from raw rows again.
  */
 import pl from "nodejs-polars";
+import { isoDateMs } from "../core/dates.ts";
 
 export interface NumericProfile {
   kind: "numeric";
@@ -29,6 +30,63 @@ const NUMERIC = /^(Int|UInt|Float|Decimal)/;
 
 export function isNumericDtype(dtype: unknown): boolean {
   return NUMERIC.test(String(dtype).replace(/^DataType\(/, ""));
+}
+
+const DAY_MS = 86_400_000;
+const DATE_DTYPE = /^(Date|Datetime)/;
+
+/**
+ * A column's values as days since 1970-01-01 (fractions for a time of day) when
+ * it holds dates: a Date or Datetime column, or text whose every non-empty value
+ * is ISO 8601 (how training reads a date); otherwise undefined. A sample of the
+ * first values decides early for the text columns that are not dates.
+ */
+function dateDays(s: pl.Series): Float64Array | undefined {
+  const dtype = String(s.dtype).replace(/^DataType\(/, "");
+  if (DATE_DTYPE.test(dtype)) {
+    const dates = s.toArray() as unknown as (Date | null)[];
+    return Float64Array.from(dates, (d) => d === null ? NaN : d.getTime() / DAY_MS);
+  }
+  if (!/^(Utf8|String)/.test(dtype)) return undefined;
+  const values = s.toArray() as (string | null)[];
+  const out = new Float64Array(values.length);
+  let dates = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v.trim() === "") {
+      out[i] = NaN;
+      continue;
+    }
+    const ms = isoDateMs(v);
+    if (Number.isNaN(ms)) return undefined;
+    out[i] = ms / DAY_MS;
+    dates++;
+  }
+  return dates > 0 ? out : undefined;
+}
+
+/**
+ * The two sides with every one of `columns` that holds dates on both (see
+ * dateDays) as Float64 days since 1970, so a date column is tested as a number,
+ * as training reads it, not as thousands of categories that drift on any split.
+ * Returns the frames and the columns it converted.
+ */
+export function datesAsDays(
+  reference: pl.DataFrame,
+  current: pl.DataFrame,
+  columns: string[],
+): { reference: pl.DataFrame; current: pl.DataFrame; dates: string[] } {
+  const refDays: pl.Series[] = [], curDays: pl.Series[] = [], dates: string[] = [];
+  for (const c of columns) {
+    const r = dateDays(reference.getColumn(c));
+    const k = r && dateDays(current.getColumn(c));
+    if (!r || !k) continue;
+    refDays.push(pl.Series(c, r, pl.Float64));
+    curDays.push(pl.Series(c, k, pl.Float64));
+    dates.push(c);
+  }
+  if (dates.length === 0) return { reference, current, dates };
+  return { reference: reference.withColumns(...refDays), current: current.withColumns(...curDays), dates };
 }
 
 /** First index holding NaN in an array sorted with NaN last. */

@@ -173,3 +173,33 @@ Deno.test("a current made of categories the reference never saw drifts; a few ne
   }
   assert(disjoint.columns[0].score < 1e-100);
 });
+
+Deno.test("a date column (ISO text or a Date column) is tested as a number of days, not as categories", () => {
+  const day = (offset: number) =>
+    new Date(Date.UTC(2023, 0, 1) + offset * 86_400_000).toISOString().slice(0, 10);
+  const spread = (n: number, seed: number, shift = 0) =>
+    values(n, seed, 300 + shift, 80).map((v) => day(Math.round(v)));
+  const ref = pl.DataFrame({ signup_date: spread(800, 41), plan: cats(800, ["a", "b"], 42) });
+  const same = pl.DataFrame({ signup_date: [...spread(390, 43), "", null], plan: cats(392, ["a", "b"], 44) });
+  const r = detectDrift(ref, same, { config: cfg });
+  const c = r.columns.find((x) => x.column === "signup_date")!;
+  equal(c.type, "numeric");
+  equal(c.drifted, false, JSON.stringify(c));
+  assert(
+    !r.quality.some((q) => q.status === "fail" && q.check === "new_categories"),
+    JSON.stringify(r.quality),
+  );
+  assert(r.notes.some((n) => /dates tested as days.*signup_date/.test(n)));
+  const later = pl.DataFrame({ signup_date: spread(400, 45, 200), plan: cats(400, ["a", "b"], 46) });
+  equal(
+    detectDrift(ref, later, { config: cfg }).columns.find((x) => x.column === "signup_date")!.drifted,
+    true,
+  );
+  // a polars Date column on one side and ISO text on the other are the same dates
+  const typed = same.withColumns(pl.col("signup_date").str.strptime(pl.Date, "%Y-%m-%d"));
+  const t = detectDrift(ref, typed, { config: cfg }).columns.find((x) => x.column === "signup_date")!;
+  deepEqual([t.type, t.drifted, t.score], [c.type, c.drifted, c.score]);
+  // text that is not all dates stays categorical
+  const mixed = pl.DataFrame({ signup_date: [...spread(10, 47), "soon"] });
+  equal(detectDrift(mixed, mixed, { config: cfg }).columns[0].type, "categorical");
+});
