@@ -16,7 +16,14 @@ import { FEATURES_FILE } from "../config/paths.ts";
 import { fileSha256 } from "../core/digest.ts";
 import type { DataDigest } from "../models/artifact.ts";
 import { SplitError, splitStrata, trainValidationSplit } from "../models/cv.ts";
-import { type Columns, type Exclusion, isMissing, takeRows } from "../models/preprocess/index.ts";
+import {
+  type Columns,
+  type Exclusion,
+  isMissing,
+  looksDate,
+  looksNumber,
+  takeRows,
+} from "../models/preprocess/index.ts";
 import { tableColumns } from "../models/model.ts";
 import { type FeatureSet, loadFeatureSet } from "./feature_set.ts";
 
@@ -129,6 +136,48 @@ function readForTraining(
 /** The configured id column, as it is listed among the dropped columns. */
 const idReason = (name: string) => ({ name, reason: "the configured id column (data.id_column)" });
 
+/** The first present value of `values` that `fits` refuses, with its row (1-based), if any. */
+function firstMisfit(
+  values: ArrayLike<unknown>,
+  fits: (v: unknown) => boolean,
+): [number, unknown] | undefined {
+  for (let i = 0; i < values.length; i++) {
+    if (!isMissing(values[i]) && !fits(values[i])) return [i + 1, values[i]];
+  }
+  return undefined;
+}
+
+/**
+ * A separate validation file must have the training table's columns, and in a column whose every training
+ * value is a number (or a date) only numbers (dates): scoring would impute a missing column, or a value that
+ * is none, as missing, and report metrics of a model that was never shown those rows as they are.
+ * `deno task predict` refuses the same input.
+ */
+function checkValidationColumns(train: Columns, validation: Columns, path: string, skip: Set<string>): void {
+  const names = Object.keys(train).filter((c) => !skip.has(c));
+  const missing = names.filter((c) => !(c in validation));
+  if (missing.length) {
+    throw new UserError(
+      `${path}: missing column${missing.length > 1 ? "s" : ""} the training data has: ${missing.join(", ")}`,
+    );
+  }
+  for (const c of names) {
+    for (const [kind, fits] of [["numbers", looksNumber], ["dates", looksDate]] as const) {
+      if (firstMisfit(train[c], fits)) continue; // not this kind in training
+      if (!Array.prototype.some.call(train[c], (v: unknown) => !isMissing(v))) break;
+      const bad = firstMisfit(validation[c], fits);
+      if (bad) {
+        throw new UserError(
+          `${path}: row ${bad[0]} ${c}: '${
+            String(bad[1]).slice(0, 40)
+          }' where the training data's ${c} holds ${kind}`,
+        );
+      }
+      break;
+    }
+  }
+}
+
 /** Reads the training and validation tables described by the options and config. */
 export function loadTrainingData(config: Config, opts: DataOptions = {}): TrainingData {
   const target = opts.target ?? config.data.target;
@@ -178,6 +227,7 @@ export function loadTrainingData(config: Config, opts: DataOptions = {}): Traini
   if (opts.validation) {
     const v = readForTraining(opts.validation, target, config.data.read);
     const vcols = dropMissingTarget(tableColumns(v.df), target, opts.validation);
+    checkValidationColumns(cols, vcols, opts.validation, new Set([target, ...exclude.map((e) => e.name)]));
     return {
       train: { columns: cols, rows, digest: main.digest },
       validation: { columns: vcols, rows: vcols[target].length, digest: v.digest },

@@ -363,3 +363,49 @@ Deno.test("tune space values: typed like --set (None -> null), invalid ones name
     assertEquals(e.message, "tune.space.n_trees: not a model parameter");
   }
 });
+
+Deno.test("--validation: a file without a training column, or with text in a numeric or date column, is refused before training", async () => {
+  const { dir, config, csv } = setup();
+  try {
+    const rows = churnRows(120, 9);
+    const write = (name: string, data: Parameters<typeof toCsv>[0]) => {
+      const p = join(dir, name);
+      Deno.writeTextFileSync(p, toCsv(data));
+      return p;
+    };
+    const refused = async (path: string, re: RegExp) => {
+      const e = await assertRejects(
+        () => train({ config, data: csv, validation: path, target: "churned", verbose: false, store: null }),
+        UserError,
+      );
+      assert.match(e.message, re);
+    };
+    await refused(
+      write("no-spend.csv", rows.map(({ spend: _, ...r }) => r)),
+      /no-spend\.csv: missing column the training data has: spend$/,
+    );
+    await refused(
+      write("cm.csv", rows.map((r) => ({ ...r, spend: `${r.spend}cm` }))),
+      /cm\.csv: row 1 spend: '[\d.]+cm' where the training data's spend holds numbers$/,
+    );
+    await refused(
+      write("dates.csv", rows.map((r, i) => ({ ...r, signup: i === 5 ? "last spring" : r.signup }))),
+      /dates\.csv: row 6 signup: 'last spring' where the training data's signup holds dates$/,
+    );
+    // missing values and a category never seen are fine: they are what validation is for
+    const ok = await train({
+      config,
+      data: csv,
+      validation: write(
+        "ok.csv",
+        rows.map((r, i) => ({ ...r, spend: i % 7 ? r.spend : "", plan: i % 5 ? r.plan : "new" })),
+      ),
+      target: "churned",
+      verbose: false,
+      store: null,
+    });
+    assertEquals(ok.rows, 300);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
