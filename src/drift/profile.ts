@@ -7,6 +7,7 @@
  */
 import pl from "nodejs-polars";
 import { isoDateMs } from "../core/dates.ts";
+import { MISSING_TEXT } from "../models/preprocess/values.ts";
 
 export interface NumericProfile {
   kind: "numeric";
@@ -53,7 +54,7 @@ function dateDays(s: pl.Series): Float64Array | undefined {
   let dates = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v === null || v.trim() === "") {
+    if (v === null || MISSING_TEXT.has(v.trim())) {
       out[i] = NaN;
       continue;
     }
@@ -133,8 +134,11 @@ export function profileFrame(
     const map = new Map<string, number>();
     let missing = 0;
     names.forEach((name, i) => {
-      if (name === null || name === "") missing += Number(counts[i]);
-      else map.set(name, Number(counts[i]));
+      // as training reads a category: trimmed, and "NA", "null", "" ... are missing (the prediction log
+      // keeps a request's text as sent, where a file's reader may already have made it null)
+      const key = name === null ? "" : name.trim();
+      if (MISSING_TEXT.has(key)) missing += Number(counts[i]);
+      else map.set(key, (map.get(key) ?? 0) + Number(counts[i]));
     });
     out.set(c, { kind: "categorical", counts: map, rows, missing });
   }

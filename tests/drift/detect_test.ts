@@ -203,3 +203,20 @@ Deno.test("a date column (ISO text or a Date column) is tested as a number of da
   const mixed = pl.DataFrame({ signup_date: [...spread(10, 47), "soon"] });
   equal(detectDrift(mixed, mixed, { config: cfg }).columns[0].type, "categorical");
 });
+
+Deno.test("missing tokens and padding read as training reads them: a log's \"NA\" is a missing value, ' basic' is basic", () => {
+  const plan = cats(600, ["basic", "pro"], 51);
+  const asFile = pl.DataFrame({ plan: plan.map((p, i) => (i % 20 === 0 ? null : p)) });
+  const asLog = pl.DataFrame({
+    plan: plan.map((p, i) => (i % 20 === 0 ? "NA" : i % 7 === 0 ? ` ${p} ` : p)),
+  });
+  const ref = pl.DataFrame({ plan: cats(600, ["basic", "pro"], 52) });
+  const fromFile = detectDrift(ref, asFile, { config: cfg }),
+    fromLog = detectDrift(ref, asLog, { config: cfg });
+  deepEqual(fromLog.columns[0].score, fromFile.columns[0].score);
+  assert(!fromLog.quality.some((q) => q.status === "fail"), JSON.stringify(fromLog.quality));
+  const p = profileFrame(asLog, ["plan"]).get("plan")!;
+  assert(p.kind === "categorical");
+  deepEqual([...p.counts.keys()].sort(), ["basic", "pro"]);
+  equal(p.missing, 30);
+});
