@@ -16,7 +16,7 @@ import {
 } from "./registry.ts";
 import { comparisonSummary, gateLine, gateTarget, modelsListing } from "./format.ts";
 import { parseModelUri, resolveModelUri } from "./uri.ts";
-import { TrackingStore } from "../tracking/store.ts";
+import { storeExists, TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
 import { modelSettings, taskKindOf } from "./settings.ts";
 
@@ -61,6 +61,8 @@ export type ModelsResult =
     command: "list";
     models: { name: string; created: string; versions: ReturnType<typeof versionJson>[] }[];
     gated: string[];
+    /** set when there is no store there yet: nothing was created to list nothing */
+    missing_store?: string;
   }
   | {
     command: "show";
@@ -115,7 +117,13 @@ export async function modelsCommand(
   if (!known.includes(command)) {
     throw new UserError(`unknown subcommand '${command}' (use ${known.join(", ")})`);
   }
-  const store = await TrackingStore.open(trackingLocation(config));
+  const location = trackingLocation(config);
+  // reading a store that is not there (a typo'd tracking.store) must not create an empty one
+  if (!storeExists(location)) {
+    if (command === "list") return { command, models: [], gated: [], missing_store: location };
+    throw new UserError(`no tracking store at ${location} yet (deno task train, then register, creates it)`);
+  }
+  const store = await TrackingStore.open(location);
   try {
     const registry = await ModelRegistry.open(store, {
       modelsDir,
@@ -218,6 +226,9 @@ export async function modelsCommand(
 export function modelsSummary(r: ModelsResult): string {
   switch (r.command) {
     case "list":
+      if (r.missing_store) {
+        return `models: no tracking store at ${r.missing_store} yet (deno task train creates it)`;
+      }
       return modelsListing(
         r.models.map((m) => ({
           name: m.name,

@@ -31,6 +31,8 @@ export type RunsResult =
     runs: Run[];
     metricColumns: string[];
     paramColumns: string[];
+    /** no store at `store` yet (nothing is created to list nothing) */
+    missing?: boolean;
   }
   | { command: "compare"; store: string; runs: Run[]; rows: ComparisonRow[] }
   | { command: "diff"; store: string; runs: Run[]; diff: RunDiff };
@@ -69,7 +71,15 @@ export async function runsCommand(
     if (command !== "list") {
       throw new UserError(`no tracking store at ${path} yet (run \`deno task train\` first)`);
     }
-    return { command: "list", store: path, count: 0, runs: [], metricColumns: [], paramColumns: [] };
+    return {
+      command: "list",
+      store: path,
+      count: 0,
+      runs: [],
+      metricColumns: [],
+      paramColumns: [],
+      missing: true,
+    };
   }
   const store = await TrackingStore.open(path);
   try {
@@ -122,6 +132,7 @@ export function runsSummary(r: RunsResult): string {
       comparisonTable(r.runs, r.rows)
     }\n\n${r.runs.length} runs; ${differing} fields differ (marked *)`;
   }
+  if (r.missing) return `runs: no tracking store at ${r.store} yet (deno task train creates it)`;
   if (r.count === 0) return `runs: no runs match (store ${r.store})`;
   return `${runsListing(r.runs, r.metricColumns, r.paramColumns)}\n\n${r.count} run${
     r.count === 1 ? "" : "s"

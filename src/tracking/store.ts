@@ -21,6 +21,7 @@
  * is null in JSON and prints as the missing symbol (core/format.ts MISSING).
  */
 import { UserError } from "../core/errors.ts";
+import { isPermissionError, PermissionError } from "../core/fs_errors.ts";
 import {
   isPostgresUri,
   type Lease,
@@ -105,7 +106,11 @@ export function storeExists(location: string): boolean {
   if (isPostgresUri(location)) return true;
   try {
     return Deno.statSync(location).isFile;
-  } catch {
+  } catch (e) {
+    // not allowed to look is not "no store": say so, naming it
+    if (isPermissionError(e)) {
+      throw new PermissionError(`no permission to read ${location} (the tracking store)`, location);
+    }
     return false;
   }
 }

@@ -75,6 +75,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const reportModule = reportsDir ? import("./report.ts") : undefined;
   reportModule?.catch(() => {}); // a load error surfaces where it is awaited
   const say = (m: string) => verbose && stderrLog(m);
+  // where runs go is checked before the training set is built: a bad tracking URI costs no work
+  const storePath = opts.store === undefined ? trackingLocation(config) : opts.store;
   const data = await loadTrainingInput(config, opts);
   const target = resolveTarget(
     data.train.columns[data.target],
@@ -109,7 +111,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const fitParams = { ...params, threshold };
   const experiment = opts.experiment ?? settings.experiment;
 
-  const storePath = opts.store === undefined ? trackingLocation(config) : opts.store;
   const store = storePath ? await TrackingStore.open(storePath) : undefined;
   const git = gitInfo();
   const runId = store

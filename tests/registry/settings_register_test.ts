@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { UserError } from "../../src/core/errors.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
-import { modelsCommand } from "../../src/registry/commands.ts";
+import { modelsCommand, modelsSummary } from "../../src/registry/commands.ts";
+import { existsSync } from "node:fs";
 import type { RegisterResult } from "../../src/registry/registry.ts";
 import { spec as registerSpec } from "../../tasks/register.ts";
 
@@ -167,6 +168,27 @@ Deno.test("register latest: looks in the model's experiment, not tracking.experi
       assert.ok(!e.message.includes("\n"));
       return true;
     });
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("models: a store that is not there (a typo'd tracking.store) is said so and not created", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "orchard-models-missing-" });
+  try {
+    const location = `${root}/models/orchad.db`;
+    const config = ConfigSchema.parse({ tracking: { store: location }, paths: { models: `${root}/models` } });
+    const list = await modelsCommand(config, [], {});
+    assert.deepEqual(list, { command: "list", models: [], gated: [], missing_store: location });
+    assert.equal(
+      modelsSummary(list),
+      `models: no tracking store at ${location} yet (deno task train creates it)`,
+    );
+    await assert.rejects(
+      () => modelsCommand(config, ["show", "churn"], {}),
+      (e: Error) => e instanceof UserError && e.message.startsWith(`no tracking store at ${location} yet`),
+    );
+    assert.ok(!existsSync(location) && !existsSync(`${root}/models`), "nothing was created");
   } finally {
     Deno.removeSync(root, { recursive: true });
   }

@@ -56,7 +56,7 @@ Deno.test("runs: a missing store lists nothing (and creates nothing); bad input 
     const r = await runsCommand(path, [], {});
     equal(r.command === "list" && r.count, 0);
     throws(() => Deno.statSync(path), Deno.errors.NotFound);
-    equal(runsSummary(r), `runs: no runs match (store ${path})`);
+    equal(runsSummary(r), `runs: no tracking store at ${path} yet (deno task train creates it)`);
     await rejects(() => runsCommand(path, ["compare", "a", "b"], {}), UserError);
     await rejects(() => runsCommand(path, ["bogus"], {}), /unknown subcommand 'bogus'/);
     await rejects(() => runsCommand(path, [], { limit: "0" }), /--limit must be a positive integer/);
@@ -64,4 +64,29 @@ Deno.test("runs: a missing store lists nothing (and creates nothing); bad input 
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("runs: a store the task may not read is a permission error naming it, not 'no runs'", async () => {
+  const repo = new URL("../../", import.meta.url).pathname;
+  const script = `
+    import { runsCommand } from "${repo}src/tracking/commands.ts";
+    try { await runsCommand("/etc/orchard-none.db", [], {}); console.log("listed"); }
+    catch (e) { console.log(e.name + ": " + e.message); }`;
+  // read access to the project only, as `deno task runs` has (--allow-read=.)
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-check", `--allow-read=${repo}`, "--allow-env", "--allow-ffi", "--allow-sys", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const r = await child.output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b).trim();
+  equal(
+    text(r.stdout),
+    "PermissionError: no permission to read /etc/orchard-none.db (the tracking store)",
+    text(r.stderr),
+  );
 });
