@@ -66,7 +66,12 @@ export const spec = defineTask({
       description: "read the run id from this file (as written by train --run-file)",
       valueName: "file",
     },
-    name: { type: "string", description: "model name (default: registry.model_name)", valueName: "model" },
+    name: {
+      type: "string",
+      description:
+        "model name (default: the model name the run was trained as; for latest, registry.model_name)",
+      valueName: "model",
+    },
     alias: {
       type: "string",
       multiple: true,
@@ -98,11 +103,16 @@ export const spec = defineTask({
       throw new UserError("give --run or --run-file, not both");
     }
     const runRef = v["run-file"] !== undefined ? readRunFile(v["run-file"]) : v.run ?? "latest";
-    const name = v.name ?? config.registry.model_name;
     const store = await TrackingStore.open(trackingLocation(config));
     try {
-      const runId = await resolveRun(store, runRef, modelExperiment(config, name), name);
-      const run = await store.getRun(runId);
+      // a named run is registered under the model name train gave it (a --data run's is the file's
+      // stem), not the example's registry.model_name; `latest` looks in that model's experiment
+      const named = runRef.trim() !== "latest" && v.name === undefined
+        ? await store.getRun(await store.resolveRunId(runRef, undefined, "model"))
+        : undefined;
+      const name = v.name ?? named?.tags["orchard.model_name"] ?? config.registry.model_name;
+      const runId = named?.runId ?? await resolveRun(store, runRef, modelExperiment(config, name), name);
+      const run = named ?? await store.getRun(runId);
       const registry = await ModelRegistry.open(store, {
         modelsDir: config.paths.models,
         gates: modelSettings(config, name, taskKindOf(run)).gates,

@@ -34,10 +34,11 @@ async function addRun(
   experiment: string,
   params: Record<string, unknown>,
   metrics: Record<string, number>,
+  tags: Record<string, string> = {},
 ): Promise<string> {
   const store = await TrackingStore.open(config.tracking.store);
   try {
-    const { runId } = await store.startRun({ experiment });
+    const { runId } = await store.startRun({ experiment, tags });
     await store.logParams(runId, params);
     await store.logMetrics(runId, metrics);
     const dir = `${root}/models/artifacts/${runId}`;
@@ -189,6 +190,26 @@ Deno.test("models: a store that is not there (a typo'd tracking.store) is said s
       (e: Error) => e instanceof UserError && e.message.startsWith(`no tracking store at ${location} yet`),
     );
     assert.ok(!existsSync(location) && !existsSync(`${root}/models`), "nothing was created");
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("register --run <id> without --name files the run under the model name train gave it, not registry.model_name", async () => {
+  const { root, config } = project();
+  try {
+    const tags = { "orchard.model_name": "houses" };
+    const runId = await addRun(root, config, "houses", REGRESSION, { rmse: 12.5, mae: 9.1, r2: 0.81 }, tags);
+    const r = await register(config, { run: runId.slice(0, 8), alias: ["champion"] });
+    assert.equal(r.name, "houses");
+    // houses' gates (by its task kind: r2), not churn's recall and f1
+    assert.deepEqual([...new Set(r.gates!.checks.map((c) => c.metric))], ["r2"]);
+    assert.equal(r.promotions[0].applied, true);
+    // --name still decides, and a run without the tag keeps the default
+    const other = await addRun(root, config, "houses", REGRESSION, { rmse: 12, mae: 9, r2: 0.82 }, tags);
+    assert.equal((await register(config, { run: other, name: "prices" })).name, "prices");
+    const untagged = await addRun(root, config, "churn", BINARY, { recall: 0.8, f1: 0.7 });
+    assert.equal((await register(config, { run: untagged })).name, "churn");
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
