@@ -46,15 +46,16 @@ export interface ReadOptions {
 export const TABLE_EXTENSIONS = [".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl", ".parquet", ".pq"];
 
 export function formatOf(path: string): TableFormat {
-  const ext = path.toLowerCase().split(".").pop() ?? "";
+  const name = path.toLowerCase().split(/[\\/]/).pop() ?? "";
+  const ext = name.includes(".") ? name.split(".").pop()! : "";
   if (ext === "parquet" || ext === "pq") return "parquet";
   if (ext === "ndjson" || ext === "jsonl") return "ndjson";
   if (ext === "json") return "json";
   if (ext === "csv" || ext === "tsv" || ext === "txt") return "csv";
   throw new UserError(
-    `${path}: unsupported file type '.${ext}' (use ${TABLE_EXTENSIONS.slice(0, -1).join(", ")} or ${
-      TABLE_EXTENSIONS.at(-1)
-    })`,
+    `${path}: ${ext ? `unsupported file type '.${ext}'` : "no file extension"} (use ${
+      TABLE_EXTENSIONS.slice(0, -1).join(", ")
+    } or ${TABLE_EXTENSIONS.at(-1)})`,
   );
 }
 
@@ -284,6 +285,8 @@ function utf8Bytes(path: string, bytes: Uint8Array, encoding: ReadSettings["enco
 }
 
 export function readTable(path: string, opts: ReadOptions = {}): pl.DataFrame {
+  // a folder, a missing file or a denied read says so before its name's extension is judged
+  fileSize(path);
   const format = opts.format ?? formatOf(path);
   let df: pl.DataFrame;
   if (format === "parquet") {

@@ -43,7 +43,12 @@ Deno.test("every bad input is one line naming the file", () => {
   rejects(file("empty.parquet", ""), /empty\.parquet: file is empty$/);
   Deno.mkdirSync(`${dir}/folder.parquet`);
   rejects(`${dir}/folder.parquet`, /folder\.parquet: is a directory, expected a file$/);
-  rejects(file("x.xlsx", "x"), /unsupported file type/);
+  rejects(file("x.xlsx", "x"), /x\.xlsx: unsupported file type '\.xlsx'/);
+  // a folder is a folder, whatever its name; a name without an extension says so
+  Deno.mkdirSync(`${dir}/data/user`, { recursive: true });
+  rejects(`${dir}/data/user`, /data\/user: is a directory, expected a file$/);
+  rejects(`${dir}/data/user-missing`, /user-missing: file not found$/);
+  rejects(file("noext", "a\n1\n"), /noext: no file extension \(use \.csv/);
 });
 
 Deno.test("atomic writes leave no temp files and keep the old file on failure", () => {
