@@ -12,18 +12,33 @@
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
+import { describeFsError } from "../src/core/fs_errors.ts";
 import { ModelRegistry, parseStage } from "../src/registry/registry.ts";
 import { registerSummary } from "../src/registry/format.ts";
 import { TrackingStore } from "../src/tracking/store.ts";
 import { trackingLocation } from "../src/config/paths.ts";
 import { modelExperiment, modelSettings, taskKindOf } from "../src/registry/settings.ts";
 
+function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 function readRunFile(path: string): string {
   let id: string;
   try {
     id = Deno.readTextFileSync(path).trim();
-  } catch {
-    throw new UserError(`--run-file ${path}: cannot read it (run train --run-file ${path} first)`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UserError(`--run-file ${path}: not there (run train --run-file ${path} first)`);
+    }
+    if (e instanceof Deno.errors.IsADirectory || isFolder(path)) {
+      throw new UserError(`--run-file ${path}: is a folder; name the file train --run-file wrote`);
+    }
+    throw new UserError(`--run-file ${path}: ${describeFsError(e, path, "read")}`);
   }
   if (!id) throw new UserError(`--run-file ${path}: empty`);
   return id;

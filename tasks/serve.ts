@@ -83,6 +83,7 @@ export const spec = defineTask({
       config,
       configPath: ctx.configPath,
       port: ctx.values.port ?? env("PORT"),
+      portSource: ctx.values.port !== undefined ? "--port" : "PORT",
       host: ctx.values.host,
       modelUri: ctx.values.model ?? env("MODEL_URI"),
       workers,

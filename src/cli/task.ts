@@ -223,6 +223,11 @@ function parseTaskArgs(spec: TaskShape, argv: string[]) {
   } catch (e) {
     // node's messages are long and mention parseArgs internals; keep the first sentence.
     const msg = errorLine(e).replace(/\. To specify.*$/, "").replace(/^TypeError \[\w+\]: /, "");
+    // `--port -1`: a value that starts with '-' reads as another option
+    const dashed = /^Option '(--[\w-]+)' argument is ambiguous/.exec(msg)?.[1];
+    if (dashed) {
+      throw new UserError(`${dashed}: its value starts with '-'; write it as ${dashed}=<value> (see --help)`);
+    }
     throw new UserError(`${msg} (see --help)`);
   }
 }

@@ -32,6 +32,8 @@ export interface LaunchOptions {
   configPath?: string;
   /** --port, else PORT, else serve.port */
   port?: string | number;
+  /** what gave `port`, for its message (default "port") */
+  portSource?: string;
   host?: string;
   modelUri?: string;
   workers?: number | null;
@@ -59,7 +61,7 @@ export interface LaunchCommand {
 
 export function serveCommand(opts: LaunchOptions): LaunchCommand {
   const { config } = opts;
-  const port = opts.port !== undefined ? parsePort(opts.port, "port") : config.serve.port;
+  const port = opts.port !== undefined ? parsePort(opts.port, opts.portSource ?? "port") : config.serve.port;
   const host = opts.host ?? config.serve.host;
   const modelUri = opts.modelUri ?? config.serve.model_uri;
   const entry = opts.entry ?? new URL("./runner.ts", import.meta.url).pathname;

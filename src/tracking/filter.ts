@@ -567,24 +567,35 @@ export function parseOrderBy(orderBy: string | string[] | undefined): OrderClaus
   const clauses = (Array.isArray(orderBy) ? orderBy : [orderBy]).flatMap((s) => s.split(","))
     .map((s) => s.trim()).filter((s) => s !== "");
   return clauses.map((clause) => {
-    const tokens = tokenize(clause);
-    const first = tokens[0];
-    let key: Key;
-    if (first.t === "key") key = first.key;
-    else if (first.t === "word") key = attributeKey(clause, first.pos, first.v);
-    else fail(clause, first.pos, "expected a key to sort by, like metrics.roc_auc");
-    let descending = false;
-    let i = 1;
-    const dir = tokens[i];
-    if (dir.t === "word" && /^(asc|desc)$/i.test(dir.v)) {
-      descending = dir.v.toLowerCase() === "desc";
-      i++;
+    try {
+      return orderClause(clause);
+    } catch (e) {
+      // the tokenizer and key parser speak of a filter: this is a sort
+      if (e instanceof UserError) throw new UserError(e.message.replace(/^filter: /, "sort: "));
+      throw e;
     }
-    if (tokens[i].t !== "end") {
-      fail(clause, tokens[i].pos, "expected ASC or DESC after the sort key (sort: 'metrics.roc_auc desc')");
-    }
-    return { key, descending };
   });
+}
+
+/** One sort clause: a key, then ASC or DESC. */
+function orderClause(clause: string): OrderClause {
+  const tokens = tokenize(clause);
+  const first = tokens[0];
+  let key: Key;
+  if (first.t === "key") key = first.key;
+  else if (first.t === "word") key = attributeKey(clause, first.pos, first.v);
+  else fail(clause, first.pos, "expected a key to sort by, like metrics.roc_auc");
+  let descending = false;
+  let i = 1;
+  const dir = tokens[i];
+  if (dir.t === "word" && /^(asc|desc)$/i.test(dir.v)) {
+    descending = dir.v.toLowerCase() === "desc";
+    i++;
+  }
+  if (tokens[i].t !== "end") {
+    fail(clause, tokens[i].pos, "expected ASC or DESC after the sort key (sort: 'metrics.roc_auc desc')");
+  }
+  return { key, descending };
 }
 
 /** A stable sort by the clauses; runs lacking a key sort last either way. */

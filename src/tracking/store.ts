@@ -459,6 +459,11 @@ export class TrackingStore {
       }
       return row.run_id as string;
     }
+    if (/^[0-9a-f]{1,3}$/i.test(text)) {
+      throw new UserError(
+        `run id prefix '${idOrPrefix}' is too short: give at least 4 characters of the run id`,
+      );
+    }
     if (!/^[0-9a-f]{4,32}$/i.test(text)) throw new UserError(`unknown run '${idOrPrefix}'`);
     const rows = await this.db.all<Row>("SELECT run_id FROM runs WHERE run_id LIKE ? LIMIT 2", [
       `${text.toLowerCase()}%`,

@@ -358,3 +358,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("an option value that starts with '-' is one line saying how to write it", async () => {
+  const task = defineTask({
+    name: "serve",
+    description: "Takes --port.",
+    options: { port: { type: "string", description: "port" } },
+    run: (ctx) => ctx.values.port,
+  });
+  const r = await capture(task, ["--port", "-1"]);
+  assert.deepEqual([r.code, r.err], [2, [
+    "serve: --port: its value starts with '-'; write it as --port=<value> (see --help)",
+  ]]);
+  assert.equal((await capture(task, ["--port=-1"])).code, 0);
+});

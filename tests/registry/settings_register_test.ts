@@ -214,3 +214,27 @@ Deno.test("register --run <id> without --name files the run under the model name
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("register --run-file: a folder, a missing file and an empty one each say what they are", async () => {
+  const { root, config } = project();
+  try {
+    Deno.mkdirSync(`${root}/models`, { recursive: true });
+    Deno.writeTextFileSync(`${root}/empty.txt`, "\n");
+    // deno-lint-ignore no-explicit-any
+    const withFile = (file: string) => register(config, { "run-file": file } as any);
+    const cases: [string, RegExp][] = [
+      [`${root}/models`, /models: is a folder; name the file train --run-file wrote$/],
+      [`${root}/none.txt`, /none\.txt: not there \(run train --run-file .*none\.txt first\)$/],
+      [`${root}/empty.txt`, /empty\.txt: empty$/],
+    ];
+    for (const [file, re] of cases) {
+      await assert.rejects(
+        () => withFile(file),
+        (e: Error) => e instanceof UserError && re.test(e.message),
+        file,
+      );
+    }
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});

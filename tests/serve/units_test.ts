@@ -494,6 +494,12 @@ Deno.test("launch: the runner's workers on one port, with least permissions", ()
   const read = c.args.find((a) => a.startsWith("--allow-read="))!.split("=")[1].split(",");
   ok(read.some((p) => p.endsWith("/src")), String(read));
   equal(serveCommand({ config }).port, 9000);
+  // a bad port names what gave it: PORT from the environment, or --port
+  throws(
+    () => serveCommand({ config, port: "abc", portSource: "PORT" }),
+    /^UserError: PORT = "abc": expected a port/,
+  );
+  throws(() => serveCommand({ config, port: "-1", portSource: "--port" }), /^UserError: --port = "-1"/);
   // V8's young generation: serve.max_semi_space_mb (default 64), none with null
   // V8: serve.max_semi_space_mb (default 64) and serve.single_threaded_gc (default true), none when off
   ok(c.args.includes("--v8-flags=--max-semi-space-size=64,--single-threaded-gc"), String(c.args));

@@ -133,6 +133,9 @@ Deno.test("order by: numeric, string and missing-last, asc and desc, stable", ()
   assert.deepEqual(sortRuns(RUNS, []).map((r) => r.runId), ["a1", "b2", "c3", "d4"]);
   assert.throws(() => parseOrderBy("metrics.roc_auc downwards"), /expected ASC or DESC/);
   assert.throws(() => parseOrderBy("> 3"), UserError);
+  // a sort's mistakes speak of the sort, not of a filter
+  assert.throws(() => parseOrderBy("nope"), /^UserError: sort: unknown attribute 'nope'/);
+  assert.throws(() => parseOrderBy("metrics.roc_auc downwards"), /^UserError: sort: expected ASC or DESC/);
 });
 
 Deno.test("filter: a value that cannot be compared is unknown, as in SQL: !=, NOT IN and NOT = agree", () => {

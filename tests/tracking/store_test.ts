@@ -124,7 +124,10 @@ backendTest("resolveRunId: full id, unique prefix, latest finished, ambiguity", 
     isUserError(/no finished run in experiment 'zzz'/),
   );
   await assert.rejects(() => store.resolveRunId("not-a-run"), isUserError(/unknown run/));
-  await assert.rejects(() => store.resolveRunId("abc"), isUserError(/unknown run/), "prefix too short");
+  await assert.rejects(
+    () => store.resolveRunId("abc"),
+    isUserError(/^run id prefix 'abc' is too short: give at least 4 characters/),
+  );
   // make an ambiguous prefix: ids are random, so insert a crafted pair
   const exp = await store.experimentId("x");
   for (const id of ["deadbeef00000000000000000000000a", "deadbeef00000000000000000000000b"]) {
