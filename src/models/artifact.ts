@@ -24,6 +24,7 @@
  */
 import { dirname, join } from "node:path";
 import { UserError } from "../core/errors.ts";
+import { describeFsError } from "../core/fs_errors.ts";
 import { ensureDir, markedWrite } from "../core/atomic.ts";
 import { sha256Hex } from "../core/digest.ts";
 import { loadEstimator } from "./engines/registry.ts";
@@ -362,11 +363,19 @@ function readVerified(dir: string, manifest: ArtifactManifest): Map<string, Uint
  * changed artifact never becomes a "checksum verified" version.
  */
 export function verifyArtifact(dir: string): boolean {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(join(dir, MANIFEST));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false; // not an Orchard artifact: nothing to check
+    throw new UserError(describeFsError(e, join(dir, MANIFEST), "read"));
+  }
   let manifest: ArtifactManifest;
   try {
-    manifest = JSON.parse(Deno.readTextFileSync(join(dir, MANIFEST)));
+    manifest = JSON.parse(text);
   } catch {
-    return false;
+    // a manifest cut short (a killed copy, an edit) is a damaged artifact, not someone else's
+    throw new UserError(`${join(dir, MANIFEST)}: not valid JSON (truncated or edited)`);
   }
   if (manifest === null || typeof manifest !== "object" || manifest.format !== ARTIFACT_FORMAT) return false;
   readVerified(dir, checkManifest(dir, manifest).manifest);

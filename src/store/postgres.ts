@@ -50,9 +50,13 @@ function queryable(client: pg.Pool | pg.PoolClient): Sql {
 }
 
 /** A one-line reason for a failed connection or query (no stack, no password). */
-function pgReason(e: unknown): string {
+export function pgReason(e: unknown): string {
   const err = e as { code?: string; message?: string };
   const message = (err.message ?? String(e)).split("\n")[0];
+  // pg's words when the server asks for a password and neither the URI nor PGPASSWORD gives one
+  if (/client password must be a string/.test(message)) {
+    return "the server asks for a password and none was given: put it in the URI (user:password@host) or PGPASSWORD";
+  }
   return err.code ? `${message} (${err.code})` : message;
 }
 

@@ -296,7 +296,17 @@ Deno.test("register refuses a run whose model artifact no longer matches its own
     new RegExp(`${victim}: missing`),
   );
   await onlyVersion1(p);
-  // restored, it registers
+  // a manifest cut short is a damaged artifact, said so: not "no Orchard artifact.json"
   Deno.writeFileSync(`${dir}/${victim}`, original);
+  const manifest = Deno.readTextFileSync(`${dir}/artifact.json`);
+  Deno.writeTextFileSync(`${dir}/artifact.json`, manifest.slice(0, manifest.length / 2));
+  await assert.rejects(
+    p.registry.register({ runId: retrain, name: "churn" }),
+    (e: unknown) =>
+      e instanceof UserError && /artifact\.json: not valid JSON \(truncated or edited\)$/.test(e.message),
+  );
+  await onlyVersion1(p);
+  // restored, it registers
+  Deno.writeTextFileSync(`${dir}/artifact.json`, manifest);
   assert.equal((await p.registry.register({ runId: retrain, name: "churn" })).version, 2);
 });

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { isPostgresUri, numberPlaceholders, POSTGRES_ENV, splitStatements } from "../../src/store/sql.ts";
+import { UserError } from "../../src/core/errors.ts";
+import { POSTGRES_URI } from "../_support/backends.ts";
 
 Deno.test("? placeholders become $1.. outside quotes only", () => {
   assert.equal(
@@ -48,4 +50,20 @@ Deno.test("every task that opens a store grants the PostgreSQL client's variable
     }
     assert.match(command, /--allow-net\b/, `task ${name} cannot reach a PostgreSQL server`);
   }
+});
+
+Deno.test({
+  name: "PostgreSQL without a password where the server asks for one: one line saying where to put it",
+  ignore: POSTGRES_URI === undefined || Deno.env.get("PGPASSWORD") !== undefined,
+  async fn() {
+    const { PostgresDatabase } = await import("../../src/store/postgres.ts");
+    const uri = new URL(POSTGRES_URI!);
+    uri.password = "";
+    await assert.rejects(
+      () => PostgresDatabase.open(uri.href),
+      (e: Error) =>
+        e instanceof UserError && /cannot connect to the PostgreSQL store/.test(e.message) &&
+        /none was given: put it in the URI \(user:password@host\) or PGPASSWORD\)$/.test(e.message),
+    );
+  },
 });
