@@ -4,7 +4,6 @@
  * default, or Redis), for [--start, --end] or --incremental from where each
  * view's last run ended.
  */
-import { dirname } from "node:path";
 import { defineTask, main } from "../src/cli/task.ts";
 import { log } from "../src/core/progress.ts";
 import { UserError } from "../src/core/errors.ts";
@@ -34,7 +33,7 @@ export const spec = defineTask({
     return [
       o === "sqlite"
         ? { path: ctx.config.feature_store.directory, dir: true, source: "feature_store.directory" }
-        : { path: dirname(o), dir: true, source: "feature_store.online_store" },
+        : { path: o, source: "feature_store.online_store" },
     ];
   },
   async run(ctx) {

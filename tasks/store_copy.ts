@@ -7,7 +7,8 @@
 import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
 import { copyStore } from "../src/registry/copy_store.ts";
-import { trackingLocation } from "../src/config/paths.ts";
+import { storeLocation, trackingLocation } from "../src/config/paths.ts";
+import { isPostgresUri } from "../src/store/sql.ts";
 
 export const spec = defineTask({
   name: "store:copy",
@@ -26,10 +27,16 @@ export const spec = defineTask({
       valueName: "store",
     },
   },
+  // a SQLite destination is a file this task may create: not a folder, not outside --allow-write
+  writes: (ctx) => {
+    const to = ctx.values.to && storeLocation(ctx.values.to, "--to");
+    return [to && !isPostgresUri(to) && { path: to, source: "--to" }];
+  },
   async run(ctx) {
-    const to = ctx.values.to;
-    if (!to) throw new UserError("store:copy needs --to <sqlite file | postgresql://...>");
-    const from = ctx.values.from ?? trackingLocation(ctx.config);
+    const given = ctx.values.to;
+    if (!given) throw new UserError("store:copy needs --to <sqlite file | postgresql://...>");
+    const to = storeLocation(given, "--to");
+    const from = ctx.values.from ? storeLocation(ctx.values.from, "--from") : trackingLocation(ctx.config);
     return await copyStore(from, to);
   },
   summary: (r) =>

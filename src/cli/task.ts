@@ -145,14 +145,15 @@ function probeWrite(folder: string, label: string, path: string): void {
 export function checkWritable(target: WriteTarget): void {
   const folder = target.dir ? target.path : dirname(target.path) || ".";
   const label = target.source ? `${target.source} ${target.path}` : target.path;
+  // a file target that is a folder would fail only at the end, after all the work (and its parent's
+  // permission would be the wrong thing to blame)
+  if (!target.dir && isFolder(target.path)) throw new UserError(`${label}: is a folder; name a file`);
   if (!granted({ name: "write", path: folder })) {
     throw new PermissionError(
       `${label}: no permission to write "${folder}" (outside this task's --allow-write in deno.json)`,
       target.path,
     );
   }
-  // a file target that is a folder would fail only at the end, after all the work
-  if (!target.dir && isFolder(target.path)) throw new UserError(`${label}: is a folder; name a file`);
   // the nearest folder that exists must be a folder this user may write to
   let p = folder;
   for (let up = 0; up < 256; up++) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { POSTGRES_URI } from "../_support/backends.ts";
 import { backendTest } from "../_support/backends.ts";
 import { UserError } from "../../src/core/errors.ts";
@@ -102,4 +103,30 @@ Deno.test({
       Deno.removeSync(root, { recursive: true });
     }
   },
+});
+
+Deno.test("store:copy --to: a folder or another scheme is one line, exit 2, before the source is opened", async () => {
+  const { executeTask } = await import("../../src/cli/task.ts");
+  const { spec } = await import("../../tasks/store_copy.ts");
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-copy-task-" });
+  const err: string[] = [];
+  const error = console.error;
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const from = `${dir}/from.db`;
+    const cases: [string, RegExp][] = [
+      [dir, /^store:copy: --to .*: is a folder; name a file$/],
+      ["mysql://u:secret@h/db", /^store:copy: --to = mysql:\/\/u:\*\*\*@h\/db: not a store Orchard opens/],
+    ];
+    for (const [to, line] of cases) {
+      err.length = 0;
+      assert.equal(await executeTask(spec, ["--from", from, "--to", to]), 2, to);
+      assert.equal(err.length, 1, err.join("\n"));
+      assert.match(err[0], line);
+    }
+    assert.ok(!existsSync(from), "the source was not even opened");
+  } finally {
+    console.error = error;
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
