@@ -22,7 +22,7 @@ import { trackingLocation } from "../config/paths.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../core/atomic.ts";
 import { UserError } from "../core/errors.ts";
 import { log } from "../core/progress.ts";
-import type { Evaluation } from "../models/evaluate.ts";
+import { type Evaluation, EVALUATION_METRICS, isRunMetric } from "../models/evaluate.ts";
 import { Model } from "../models/model.ts";
 import { evaluateGates } from "../registry/gates.ts";
 import { CHAMPION, ModelRegistry } from "../registry/registry.ts";
@@ -94,7 +94,16 @@ export async function runCt(opts: CtOptions): Promise<CtResult> {
   const verbose = opts.verbose ?? true;
   const say = (m: string) => verbose && log(m);
   // a bad metric name is the user's error before any work is done
-  if (opts.primaryMetric !== undefined) primaryMetric("binary", opts.primaryMetric);
+  if (opts.primaryMetric !== undefined) {
+    primaryMetric("binary", opts.primaryMetric);
+    if (!isRunMetric(opts.primaryMetric.trim())) {
+      throw new UserError(
+        `--primary-metric: '${opts.primaryMetric}' is not a metric a run has (${
+          [...new Set(Object.values(EVALUATION_METRICS).flat())].join(", ")
+        }, or cv_mean_<metric>)`,
+      );
+    }
+  }
 
   let pipeline: string;
   if (opts.data) pipeline = "skipped (the candidate trains on --data)";

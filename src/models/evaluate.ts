@@ -43,6 +43,47 @@ export interface Evaluation {
   residuals?: { y: number; pred: number }[];
 }
 
+/** Every metric `evaluate` reports, by model kind: what ct --primary-metric may name. */
+export const EVALUATION_METRICS = {
+  binary: [
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+    "tp",
+    "fn",
+    "fp",
+    "tn",
+  ],
+  multiclass: [
+    "accuracy",
+    "macro_roc_auc",
+    "weighted_roc_auc",
+    "macro_pr_auc",
+    "weighted_pr_auc",
+    "macro_precision",
+    "macro_recall",
+    "macro_f1",
+    "weighted_precision",
+    "weighted_recall",
+    "weighted_f1",
+    "log_loss",
+    "brier",
+  ],
+  regression: ["rmse", "mae", "r2"],
+} as const;
+
+/** Whether a training run can have metric `name`: an evaluation metric, its cv_mean_/cv_std_ summary, or train_seconds. */
+export function isRunMetric(name: string): boolean {
+  const base = name.replace(/^cv_(mean|std)_/, "");
+  return name === "train_seconds" ||
+    Object.values(EVALUATION_METRICS).some((names) => (names as readonly string[]).includes(base));
+}
+
 /** Validation metrics of a fitted estimator on an encoded matrix. */
 export function evaluate(estimator: Estimator, X: Matrix, target: TargetInfo, threshold = 0.5): Evaluation {
   const y = target.yValidation;

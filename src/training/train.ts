@@ -31,6 +31,7 @@ import { newRunId, TrackingStore } from "../tracking/store.ts";
 import { trackingLocation } from "../config/paths.ts";
 import type { Lineage } from "../models/artifact.ts";
 import {
+  getEngine,
   ignoredKeyHint,
   ignoredModelKeys,
   loadPlugins,
@@ -69,6 +70,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config } = opts;
   const params = config.model;
   await loadPlugins(params.plugins);
+  getEngine(params.algorithm); // an unknown engine is refused before the training set is built
   const verbose = opts.verbose ?? true;
   const reportsDir = opts.reportsDir === undefined ? config.paths.reports : opts.reportsDir;
   // Plot, d3 and linkedom take a moment to load: start now, so it overlaps training in the workers

@@ -143,6 +143,15 @@ Deno.test("ct: a worse candidate is a regression, not registered; --fail-on-regr
     const bad = await run("--primary-metric", "no such metric!");
     assert.equal(bad.code, 2);
     assert.equal(new TextDecoder().decode(bad.stderr).trim().split("\n").length, 1);
+    // a well-formed name no run has is refused before the candidate trains (no "training" line first)
+    const unknown = await run("--primary-metric", "nope");
+    const said = new TextDecoder().decode(unknown.stderr).trim().split("\n");
+    assert.equal(unknown.code, 2);
+    assert.equal(said.length, 1, said.join("\n"));
+    assert.match(
+      said[0],
+      /^ct: --primary-metric: 'nope' is not a metric a run has \(accuracy, .*cv_mean_<metric>\)$/,
+    );
   } finally {
     Deno.removeSync(p.dir, { recursive: true });
   }

@@ -6,6 +6,16 @@ import { ConfigSchema } from "../../src/config/schema.ts";
 import { loadArtifact } from "../../src/models/artifact.ts";
 import { sha256Hex } from "../../src/core/digest.ts";
 import { loadTrainingData, resolveTarget, train } from "../../src/training/train.ts";
+import { EVALUATION_METRICS, isRunMetric } from "../../src/models/evaluate.ts";
+
+/** A run's metrics are exactly its kind's evaluation metrics (what ct --primary-metric is checked against), plus train_seconds. */
+function assertMetricNames(metrics: Record<string, number>, kind: keyof typeof EVALUATION_METRICS) {
+  assertEquals(
+    Object.keys(metrics).filter((k) => k !== "train_seconds" && !k.startsWith("cv_")).sort(),
+    [...EVALUATION_METRICS[kind]].sort(),
+  );
+  for (const k of Object.keys(metrics)) assert.ok(isRunMetric(k), k);
+}
 import { candidateParams, tune } from "../../src/training/tune.ts";
 import { TrackingStore } from "../../src/tracking/store.ts";
 
@@ -29,6 +39,7 @@ Deno.test("train on a CSV: split, fit, metrics, artifact, run, report", async ()
     assertEquals(r.task, "classification");
     assertEquals(r.rows + r.validation_rows, 300);
     assertEquals(r.validation_rows, 75); // split.validation_fraction 0.25
+    assertMetricNames(r.metrics, "binary");
     assert.ok(r.metrics.roc_auc > 0.75, `roc_auc ${r.metrics.roc_auc}`);
     for (
       const k of [
@@ -158,6 +169,7 @@ Deno.test("regression target trains a regressor with RMSE/MAE/R2", async () => {
     const r = await train({ config, data: csv, target: "value", verbose: false, store: null });
     assertEquals(r.task, "regression");
     assert.ok(r.metrics.r2 > 0.8, `r2 ${r.metrics.r2}`);
+    assertMetricNames(r.metrics, "regression");
     const m = loadArtifact(r.artifact);
     assertEquals(typeof m.predictRecords([{ tenure: 10, autopay: true }])[0].prediction, "number");
   } finally {
@@ -178,6 +190,7 @@ Deno.test("multiclass target: argmax predictions, macro metrics, accuracy agrees
     const r = await train({ config, data: csv, target: "tier", verbose: false, store: null });
     assertEquals(r.task, "classification");
     assertEquals(r.classes, ["loyal", "mid", "new"]);
+    assertMetricNames(r.metrics, "multiclass");
     // a positive class (and a decision threshold) mean nothing with three classes: none is recorded or shown
     assertEquals(r.positive_class, undefined);
     const manifest = JSON.parse(Deno.readTextFileSync(join(r.artifact, "artifact.json")));
@@ -279,6 +292,12 @@ Deno.test("bad input is a UserError with one clear line", async () => {
     await assertRejects(
       () => train({ config: badParams, data: csv, target: "churned", verbose: false }),
       /model.criterion/,
+    );
+    // an unknown engine is refused before any data is read (the data here does not even exist)
+    const noEngine = ConfigSchema.parse({ ...config, model: { ...config.model, algorithm: "nope" } });
+    await assertRejects(
+      () => train({ config: noEngine, data: join(dir, "missing.csv"), target: "y", verbose: false }),
+      /model\.algorithm = nope: no such engine/,
     );
     const badPos = ConfigSchema.parse({ ...config, model: { ...config.model, positive_class: "maybe" } });
     await assertRejects(
