@@ -43,7 +43,12 @@ export interface CleanResult {
 /** Reads a raw source; CSV cells all as text (validation casts them itself). */
 export function readSource(ref: SourceRef, read?: ReadSettings): pl.DataFrame {
   const format = ref.format ?? formatOf(ref.path);
-  return readTable(ref.path, { format, allStrings: format === "csv", read });
+  const df = readTable(ref.path, { format, allStrings: format === "csv", read });
+  // said of the file itself: a header without rows would otherwise surface as the other table's rejects
+  if (df.height === 0) {
+    throw new UserError(`${ref.path}: no rows${format === "csv" ? " (a header only)" : ""}`);
+  }
+  return df;
 }
 
 function elapsed(t0: number): string {

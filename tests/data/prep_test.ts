@@ -137,3 +137,29 @@ Deno.test("qualityGate: thresholds are strict upper bounds", () => {
   const g = qualityGate({ s: src }, { max_rejected_share: 0.09, max_missing_share: 0.009 });
   assert.equal(g.failures.length, 2);
 });
+
+Deno.test("prep: a source with a header and no rows is said of that file, not as the other table's rejects", () => {
+  const header = Deno.readTextFileSync(world.files.customers).split("\n")[0] + "\n";
+  Deno.mkdirSync(`${tmp}/hdr`, { recursive: true });
+  Deno.writeTextFileSync(`${tmp}/hdr/customers.csv`, header);
+  Deno.writeTextFileSync(`${tmp}/hdr/transactions.json`, "[]");
+  const base = config({}, "hdr-out");
+  const only = (customers: string, transactions: string) =>
+    ConfigSchema.parse({
+      ...base,
+      data: {
+        ...base.data,
+        sources: { customers: { path: customers }, transactions: { path: transactions } },
+      },
+    });
+  assert.throws(
+    () => runPrep(only(`${tmp}/hdr/customers.csv`, world.files.transactions)),
+    (e: unknown) =>
+      e instanceof UserError && e.message === `${tmp}/hdr/customers.csv: no rows (a header only)`,
+  );
+  assert.throws(
+    () => runPrep(only(world.files.customers, `${tmp}/hdr/transactions.json`)),
+    (e: unknown) =>
+      e instanceof UserError && e.message.startsWith(`${tmp}/hdr/transactions.json: empty JSON array`),
+  );
+});
