@@ -308,6 +308,30 @@ function reportError(name: string, e: unknown): number {
   return 1;
 }
 
+/**
+ * The task a `deno task` process runs, by its module (tasks/features_materialize.ts ->
+ * features:materialize), or undefined when the main module is no task (a test, a notebook).
+ */
+function taskOfMainModule(): string | undefined {
+  const m = /\/tasks\/([a-z_]+)\.ts$/.exec(Deno.mainModule);
+  if (!m) return undefined;
+  return m[1] === "generate" ? "data:generate" : m[1].replaceAll("_", ":");
+}
+
+/**
+ * A task module's imports are evaluated before its `main` runs, so a failure while
+ * one loads (nodejs-polars' native module refused by the OS or the sandbox) would be
+ * Deno's stack trace: in a task process it reaches the same error policy instead.
+ * Registered here, in the module every task imports before any that loads polars.
+ */
+const loadingTask = taskOfMainModule();
+if (loadingTask) {
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    Deno.exit(reportError(loadingTask, event.reason));
+  });
+}
+
 /** Entry point for `tasks/*.ts`: run, then exit with the task's code. */
 export async function main<R, O extends OptionSpecs>(spec: TaskSpec<R, O>): Promise<never> {
   const code = await executeTask(spec, Deno.args);

@@ -126,3 +126,33 @@ Deno.test("ORCHARD_DEBUG=1: the same one line first, then a stack; still exit 2"
     p.cleanup();
   }
 });
+
+Deno.test("a module refused while a task loads (polars' native addon outside --allow-read) is one line and exit 2, not a stack", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  // every read the task needs except node_modules, where nodejs-polars' native module lives
+  const reads = ["src", "tasks", "deno.json", "params.yaml", "data"].map((p) => join(root, p)).join(",");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--allow-read=${reads}`,
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      join(root, "tasks/features_plan.ts"),
+    ],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ORCHARD_DEBUG: "" },
+  }).output();
+  const r = {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    oneLine(r, "features:plan"),
+    /permission denied: requires read access to ".*nodejs-polars.*\.node"/,
+  );
+});
