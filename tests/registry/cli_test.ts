@@ -202,7 +202,7 @@ backendTest(
       [
         "register",
         ["--run-file", "models/none.txt"],
-        /^register: --run-file models\/none.txt: cannot read it/,
+        /^register: --run-file models\/none.txt: not there \(run train --run-file models\/none.txt first\)$/,
       ],
       ["models", ["promote", "nope", "1"], /^models: unknown model 'nope' \(registered: churn\)$/],
       ["models", ["show", "models:/churn"], /^models: malformed model URI 'models:\/churn'/],
