@@ -149,6 +149,10 @@ export { evaluateGates, type GateReport } from "./registry/gates.ts";
 
 // --- serve: the Hono app, and batch scoring through the same code path ----------
 export { type AppOptions, createApp } from "./serve/routes.ts";
+// createApp's collaborators: the served model (loaded, then polled for alias moves), metrics, the prediction log
+export { type HolderOptions, ModelHolder, type ServedModel } from "./serve/holder.ts";
+export { Metrics } from "./serve/metrics.ts";
+export { PredictionLog, type PredictionLogOptions } from "./serve/predlog.ts";
 export { predictFile, type PredictFileOptions } from "./serve/batch.ts";
 export {
   type FeatureSource,

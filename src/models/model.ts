@@ -32,6 +32,7 @@ import {
   type Columns,
   columnsFromRecords,
   type Exclusion,
+  inputProblem,
   isMissing,
   type Preprocessor,
   rowCount,
@@ -198,6 +199,9 @@ export class Model {
   /** The encoded feature matrix of a table: the saved preprocessing, exactly as served. */
   transform(table: Table): Matrix {
     const cols = tableColumns(table);
+    // as the service validates a record: a missing column or an unreadable value is refused, not imputed
+    const problem = inputProblem(this.preprocessor.columns, cols);
+    if (problem) throw new UserError(problem);
     return this.preprocessor.transform(cols, rowCount(cols));
   }
 

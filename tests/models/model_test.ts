@@ -344,3 +344,37 @@ Deno.test("tableColumns: numeric DataFrame columns (typed-array path) hold what 
     }
   }
 });
+
+Deno.test("predict refuses what the service refuses: a missing input column, text in a numeric one, a non-date; missing values are fine", async () => {
+  const rows = churnRows(300);
+  const model = await fit(rows, { target: "churned", ...SMALL });
+  const [one] = rows.slice(0, 1).map(({ churned: _, ...r }) => r);
+  const refused = (table: Record<string, unknown>[], re: RegExp) =>
+    assert.throws(
+      () => model.predict(table as never),
+      (e: Error) => e instanceof UserError && re.test(e.message),
+    );
+  const { tenure: _t, spend: _s, ...partial } = one;
+  refused([partial], /^missing columns the model needs: tenure, spend$/);
+  refused([one, { ...one, spend: "lots" }], /^row 2 spend: expected a number, got "lots"$/);
+  refused(
+    [{ ...one, signup: "last spring" }],
+    /^row 1 signup: expected an ISO 8601 date, got "last spring"$/,
+  );
+  refused([{ ...one, autopay: "maybe" }], /^row 1 autopay: expected true or false, got "maybe"$/);
+  // missing values, numbers as text, an unseen category and extra columns score as the service scores them
+  const ok = [{ ...one, spend: null, tenure: "12", plan: "platinum", extra: 1 }];
+  assert.equal(model.predict(ok).length, 1);
+  assert.deepEqual(model.predict(ok), loadArtifactPredict(model, ok));
+});
+
+/** The artifact's (the service's) prediction of the same records, through a saved copy. */
+function loadArtifactPredict(model: Model, records: Record<string, unknown>[]): unknown[] {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-model-check-" });
+  try {
+    model.save(dir);
+    return loadArtifact(dir).predictRecords(records).map((p) => p.prediction);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}

@@ -365,6 +365,38 @@ function encoderOf(spec: ColumnSpec): CellEncoder {
   }
 }
 
+/**
+ * What in `cols` the fitted columns cannot read, as one line, or null: a column the model needs that is
+ * not there, or a present value its kind would read as missing (text in a numeric column, "maybe" in a
+ * boolean one, a date that is none). The transform imputes those silently; the service and `deno task
+ * predict` refuse them, and so does the library's Model, which calls this first.
+ */
+export function inputProblem(columns: readonly ColumnSpec[], cols: Columns): string | null {
+  const missing = columns.filter((c) => !(c.name in cols)).map((c) => c.name);
+  if (missing.length) {
+    return `missing column${missing.length > 1 ? "s" : ""} the model needs: ${missing.join(", ")}`;
+  }
+  const readable: Partial<Record<ColumnSpec["kind"], [string, (v: unknown) => boolean]>> = {
+    numeric: ["a number", looksNumber],
+    boolean: ["true or false", (v) => !Number.isNaN(toBoolean(v))],
+    datetime: ["an ISO 8601 date", (v) => !Number.isNaN(parseDate(v))],
+  };
+  for (const c of columns) {
+    const check = readable[c.kind];
+    if (!check) continue;
+    const values = cols[c.name];
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!isMissing(v) && !check[1](v)) {
+        return `row ${i + 1} ${c.name}: expected ${check[0]}, got ${
+          JSON.stringify(v)?.slice(0, 60) ?? String(v)
+        }`;
+      }
+    }
+  }
+  return null;
+}
+
 export class Preprocessor {
   readonly columns: ColumnSpec[];
   readonly dropped: DroppedColumn[];
