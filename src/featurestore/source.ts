@@ -78,8 +78,29 @@ export function schemaOf(lf: pl.LazyDataFrame): Record<string, pl.DataType> {
   return lf.limit(0).collectSync().schema as Record<string, pl.DataType>;
 }
 
-const isoMs = (c: pl.Expr, fmt: string) =>
-  c.str.strptime(pl.Datetime("ms"), fmt).cast(pl.Datetime("ms")).cast(pl.Int64);
+/**
+ * How a time finer than a millisecond becomes epoch ms: a label's (the time a row is "as of") down, a
+ * feature row's (the time its value became known) up, so a value 0.4 ms after a label is never joined to it.
+ */
+export type MsRounding = "floor" | "ceil";
+
+/** A Datetime expression of `unit` as whole epoch ms, rounded by `rounding` (exact: Int64 arithmetic only). */
+function wholeMs(dt: pl.Expr, unit: string | undefined, rounding: MsRounding): pl.Expr {
+  const ms = dt.cast(pl.Datetime("ms")).cast(pl.Int64);
+  const perMs = unit === "ns" ? 1_000_000 : unit === "us" ? 1000 : 1;
+  if (perMs === 1) return ms;
+  // what the cast to ms dropped (its sign depends on how the cast rounds: either way is handled)
+  // (Int64 literals: a JS number is a Float64 literal, which would make the sums inexact floats)
+  const int = (n: number) => pl.lit(n).cast(pl.Int64);
+  const rest = dt.cast(pl.Int64).minus(ms.mul(int(perMs)));
+  return rounding === "ceil"
+    ? pl.when(rest.gt(int(0))).then(ms.plus(int(1))).otherwise(ms)
+    : pl.when(rest.lt(int(0))).then(ms.minus(int(1))).otherwise(ms);
+}
+
+// polars parses to µs (digits past the sixth are cut), then to ms as the rounding says
+const isoMs = (c: pl.Expr, fmt: string, rounding: MsRounding) =>
+  wholeMs(c.str.strptime(pl.Datetime("ms"), fmt).cast(pl.Datetime("us")), "us", rounding);
 
 const DATE = "\\d{4}-\\d{2}-\\d{2}";
 /** date-times as normalized below: `T`, seconds always, then nothing or a `+hh:mm` zone */
@@ -93,13 +114,13 @@ const ZONED_TIME = `^${DATE}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?[+-]\\d{2}:\\d{2}$`;
  * added, Z and +hhmm to +hh:mm) and parsed by the one format that shape has;
  * text of none of them is null.
  */
-function isoText(c: pl.Expr): pl.Expr {
+function isoText(c: pl.Expr, rounding: MsRounding = "floor"): pl.Expr {
   const t = c.str.replace(`^(${DATE}) `, "${1}T")
     .str.replace(`^(${DATE}T\\d{2}:\\d{2})($|[Zz+-])`, "${1}:00${2}")
     .str.replace("[Zz]$", "+00:00")
     .str.replace("([+-]\\d{2})(\\d{2})$", "${1}:${2}");
-  return pl.when(t.str.contains(ZONED_TIME)).then(isoMs(t, "%+"))
-    .when(t.str.contains(PLAIN_TIME)).then(isoMs(t, "%Y-%m-%dT%H:%M:%S%.f"))
+  return pl.when(t.str.contains(ZONED_TIME)).then(isoMs(t, "%+", rounding))
+    .when(t.str.contains(PLAIN_TIME)).then(isoMs(t, "%Y-%m-%dT%H:%M:%S%.f", rounding))
     .when(t.str.contains(`^${DATE}$`)).then(
       t.str.strptime(pl.Date, "%Y-%m-%d").cast(pl.Datetime("ms")).cast(pl.Int64),
     )
@@ -107,11 +128,16 @@ function isoText(c: pl.Expr): pl.Expr {
 }
 
 /** An expression turning a timestamp column of any supported type into epoch milliseconds (Int64). */
-export function epochMs(column: string, dtype: pl.DataType, what: string): pl.Expr {
+export function epochMs(
+  column: string,
+  dtype: pl.DataType,
+  what: string,
+  rounding: MsRounding = "floor",
+): pl.Expr {
   const c = pl.col(column);
   switch (dtype.variant) {
     case "Datetime":
-      return c.cast(pl.Datetime("ms")).cast(pl.Int64);
+      return wholeMs(c, (dtype as { timeUnit?: string }).timeUnit, rounding);
     case "Date":
       return c.cast(pl.Datetime("ms")).cast(pl.Int64);
     case "Int8":
@@ -126,7 +152,7 @@ export function epochMs(column: string, dtype: pl.DataType, what: string): pl.Ex
     case "Utf8":
     case "String":
       // ISO 8601 with a zone, without one (T or a space; UTC), or a date; a string none fits is null
-      return isoText(c);
+      return isoText(c, rounding);
     default:
       throw new UserError(
         `${what}: column ${column} is ${dtype.variant}, not a timestamp (datetime, date, ISO string or epoch ms)`,
@@ -256,7 +282,10 @@ export function readView(defs: Definitions, view: FeatureView, features?: string
   const types = new Map(view.features.map((f) => [f.name, f.dtype]));
   return lf.select(
     pl.col(key).cast(keyType),
-    epochMs(view.timestamp_field, schema[view.timestamp_field], `feature view ${view.name}`).alias(TS),
+    // a value is known from its event time on: rounded up, so no label before it sees it
+    epochMs(view.timestamp_field, schema[view.timestamp_field], `feature view ${view.name}`, "ceil").alias(
+      TS,
+    ),
     view.created_timestamp_field
       ? epochMs(
         view.created_timestamp_field,

@@ -155,3 +155,39 @@ Deno.test("property: an SQLite write of many rows (several to a statement) = ups
     { numRuns: 40, seed: 5 },
   );
 });
+
+Deno.test("late rows: an incremental run selects by event time and misses them; running their window again brings them", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-late-" });
+  try {
+    const t = (hh: string) => `2024-03-01T${hh}:00:00Z`;
+    const write = (rows: { k: string; ts: string; created: string; v: number }[]) =>
+      pl.DataFrame(rows).writeParquet(join(dir, "v.parquet"));
+    write([{ k: "a", ts: t("08"), created: t("08"), v: 1 }]);
+    const store = oneViewStore(dir, {
+      source: join(dir, "v.parquet"),
+      key: "k",
+      created: "created",
+      features: { v: "int64" },
+    });
+    store.apply();
+    try {
+      await store.materialize({ start: "2024-03-01", end: t("12") });
+      // at 13:00 a correction of the 08:00 row and a late 11:00 event arrive
+      write([
+        { k: "a", ts: t("08"), created: t("08"), v: 1 },
+        { k: "a", ts: t("08"), created: t("13"), v: 2 },
+        { k: "a", ts: t("11"), created: t("13"), v: 3 },
+      ]);
+      const online = async () =>
+        (await store.getOnlineFeatures({ k: ["a"] }, ["v:v"], { now: Date.parse(t("14")) })).rows[0].values.v;
+      await store.materialize({ incremental: true, end: t("14") });
+      assert.equal(await online(), 1, "as documented: the incremental run's window starts after 12:00");
+      await store.materialize({ start: "2024-03-01", end: t("12") });
+      assert.equal(await online(), 3);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -150,3 +150,44 @@ Deno.test("plan: a text timestamp column whose values are not timestamps is a pr
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("point in time below a millisecond: a feature row 0.4 ms after the label time is never joined (Datetime us, ns, or ISO text)", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "orchard-fs-subms-" });
+  try {
+    const base = Date.UTC(2024, 0, 1, 12);
+    // a row at 12:00:00.000900 (900 µs after noon), as a pandas-written parquet holds it
+    pl.DataFrame({ k: ["a"], v: [1] })
+      .withColumns(pl.Series("ts", [BigInt(base) * 1000n + 900n]).cast(pl.Datetime("us")))
+      .writeParquet(join(dir, "v.parquet"));
+    const store = oneViewStore(dir, { source: join(dir, "v.parquet"), key: "k", features: { v: "int64" } });
+    store.apply();
+    try {
+      const at = (us: bigint[], unit: "us" | "ns") =>
+        pl.DataFrame({ k: us.map(() => "a") }).withColumns(
+          pl.Series("t", unit === "us" ? us : us.map((u) => u * 1000n)).cast(pl.Datetime(unit)),
+        );
+      const us = [0n, 500n, 900n, 901n, 1500n].map((d) => BigInt(base) * 1000n + d);
+      for (const unit of ["us", "ns"] as const) {
+        const { frame } = store.getHistoricalFeatures(at(us, unit), ["v:v"], { timestampColumn: "t" });
+        // before it (0, 0.5 ms): never. Within its millisecond (0.9, 0.901 ms) times are compared in whole
+        // ms, the label's rounded down and the row's up, so it is held back until the next (1.5 ms)
+        assert.deepEqual(frame.getColumn("v").toArray(), [null, null, null, null, 1], unit);
+      }
+      const text = pl.DataFrame({
+        k: ["a", "a"],
+        t: ["2024-01-01T12:00:00.000500Z", "2024-01-01T12:00:00.001Z"],
+      });
+      assert.deepEqual(
+        store.getHistoricalFeatures(text, ["v:v"], { timestampColumn: "t" }).frame.getColumn("v").toArray(),
+        [
+          null,
+          1,
+        ],
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
