@@ -120,6 +120,13 @@ function fmt(v: number): string {
 }
 
 /** A time series (x: Date) with optional threshold rule. */
+/** A tick label for times spanning `times`: hours and minutes within two days, else the date (UTC). */
+function utcTick(times: Date[]): (d: Date) => string {
+  const ms = times.map((t) => t.getTime());
+  const span = ms.length ? Math.max(...ms) - Math.min(...ms) : 0;
+  return span < 2 * 86_400_000 ? (d) => d.toISOString().slice(11, 16) : (d) => d.toISOString().slice(0, 10);
+}
+
 export function timeChart(
   title: string,
   points: { t: Date; value: number; series?: string }[],
@@ -145,7 +152,10 @@ export function timeChart(
     width: 560,
     height: 260,
     title,
-    x: { type: opts.bars ? undefined : "time", label: null },
+    // UTC, 24-hour, as every time on the pages is written (Plot's default is the local clock, 12-hour)
+    x: opts.bars
+      ? { label: null }
+      : { type: "utc", label: null, tickFormat: utcTick(points.map((p) => p.t)) },
     y: { label: opts.yLabel ?? null, grid: true },
     color: many ? { legend: true } : undefined,
     marks: [

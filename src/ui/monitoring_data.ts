@@ -14,7 +14,18 @@ export interface DriftRun {
   columns: number;
   drifted: number;
   share: number;
-  scores: { column: string; score: number | null; drifted: boolean }[];
+  scores: {
+    column: string;
+    score: number | null;
+    drifted: boolean;
+    /**
+     * how far the score is toward drift, on one scale for every test: 1 at the threshold, above it drift.
+     * A distance's score / threshold; a p-value's log p / log threshold (a p-value is drift when small).
+     * Capped at MAX_STRENGTH (a p of 1e-200 is not 150 times more drift than its threshold). Null when
+     * the summary has no score or threshold.
+     */
+    strength: number | null;
+  }[];
   /** the model the run checked (the summary's model column: "" for two tables; absent in files written before it) */
   model?: string;
 }
@@ -41,6 +52,19 @@ function csvRow(line: string): string[] {
 }
 
 /** Drift runs from the summary CSV, oldest first. */
+/** The tests whose score is a p-value (src/drift/select.ts): drift when the score is at or below the threshold. */
+const P_VALUE_TESTS = new Set(["ks", "chisquare", "z"]);
+/** The strength a chart shows at most. */
+export const MAX_STRENGTH = 10;
+
+/** A score relative to its threshold, 1 at the threshold and above 1 for drift (see DriftRun.scores). */
+export function driftStrength(score: number | null, threshold: number, pValue: boolean): number | null {
+  if (score === null || !Number.isFinite(threshold) || threshold <= 0) return null;
+  if (!pValue) return Math.min(MAX_STRENGTH, score / threshold);
+  if (threshold >= 1) return null;
+  return Math.min(MAX_STRENGTH, Math.log(Math.max(score, 1e-300)) / Math.log(threshold));
+}
+
 export function readDriftRuns(monitoringDir: string): DriftRun[] {
   let text: string;
   try {
@@ -51,12 +75,15 @@ export function readDriftRuns(monitoringDir: string): DriftRun[] {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   const header = csvRow(lines[0] ?? "");
   const at = (name: string) => header.indexOf(name);
-  const [iRun, iCol, iScore, iDrift, iModel] = [
+  const [iRun, iCol, iScore, iDrift, iModel, iTest, iThreshold, iP] = [
     at("run_at"),
     at("column"),
     at("score"),
     at("drifted"),
     at("model"),
+    at("test"),
+    at("threshold"),
+    at("p_value"),
   ];
   if (iRun < 0 || iCol < 0) return [];
   const runs = new Map<string, DriftRun>();
@@ -76,7 +103,15 @@ export function readDriftRuns(monitoringDir: string): DriftRun[] {
     const score = r[iScore] === "" || r[iScore] === undefined ? null : Number(r[iScore]);
     run.columns++;
     if (drifted) run.drifted++;
-    run.scores.push({ column: r[iCol], score: Number.isFinite(score) ? score : null, drifted });
+    const finite = score !== null && Number.isFinite(score) ? score : null;
+    // a p-value test writes its p_value (the score is that p): small is drift
+    const pValue = (iP >= 0 && r[iP] !== "" && r[iP] !== undefined) || P_VALUE_TESTS.has(r[iTest] ?? "");
+    run.scores.push({
+      column: r[iCol],
+      score: finite,
+      drifted,
+      strength: driftStrength(finite, iThreshold >= 0 ? Number(r[iThreshold]) : NaN, pValue),
+    });
     runs.set(runAt, run);
   }
   const out = [...runs.values()];

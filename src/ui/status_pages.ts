@@ -13,7 +13,7 @@ import { prepOutputs } from "../config/paths.ts";
 import { html, type Raw, raw } from "./html.ts";
 import { cell, type UiContext, when } from "./context.ts";
 import { readService, type ServiceState } from "./service.ts";
-import { listReports, predictionTraffic, readDriftRuns } from "./monitoring_data.ts";
+import { listReports, MAX_STRENGTH, predictionTraffic, readDriftRuns } from "./monitoring_data.ts";
 import { timeChart } from "./charts.ts";
 import { pipelineStages, type StageState, type StageStatus } from "./pipeline_state.ts";
 import { driftedColumnsChart, type DriftHistoryPoint, driftShareChart } from "../report/history.ts";
@@ -54,6 +54,11 @@ function serviceBlock(s: ServiceState | undefined, model: string): Raw {
   if (!s) return html`<p class="muted">No service given (start the UI with <code>--service URL</code>).</p>`;
   if (!s.reachable) return html`<p class="fail">Service ${s.url} unreachable: ${s.error ?? "no answer"}</p>`;
   const served = s.served.filter((x) => x.model === model);
+  // the service's traffic and health are its served models': not this one's when it serves another
+  if (!served.length) {
+    const others = [...new Set(s.served.map((x) => x.model))].join(", ") || "no model";
+    return html`<p class="muted">Not served by ${s.url} (it serves ${others}).</p>`;
+  }
   return html`
     <table>
       <tbody>
@@ -309,11 +314,13 @@ function retrainState(
 export function monitoringPage(ctx: UiContext, page = 1): Raw {
   const drift = readDriftRuns(ctx.monitoringDir);
   const threshold = ctx.config.drift.drift_share;
+  // one line per model: a share of one model's columns says nothing of another's
+  const modelOf = (d: { model?: string }) => d.model || "(two tables)";
   const shareChart = drift.length
     ? raw(
       timeChart(
         "Dataset drift share (drifted columns / columns)",
-        drift.map((d) => ({ t: new Date(d.runAt), value: d.share })),
+        drift.map((d) => ({ t: new Date(d.runAt), value: d.share, series: modelOf(d) })),
         {
           threshold,
           yLabel: "share",
@@ -321,25 +328,26 @@ export function monitoringPage(ctx: UiContext, page = 1): Raw {
       ),
     )
     : html`<p class="muted">No drift checks yet (<code>deno task drift</code>).</p>`;
-  // per-column scores over the last 120 checks, for the 8 columns that scored highest last time
-  const recent = drift.slice(-120);
+  // per-column drift of the last check's model, over its last 120 checks: the 8 columns nearest to (or
+  // furthest past) their thresholds, on one scale whatever the test (a p-value's "high" is no drift)
+  const last = drift.at(-1);
+  const recent = last ? drift.filter((d) => modelOf(d) === modelOf(last)).slice(-120) : [];
   const top = new Set(
-    (drift.at(-1)?.scores ?? []).filter((s) => s.score !== null).sort((a, b) =>
-      (b.score ?? 0) - (a.score ?? 0)
-    )
+    (last?.scores ?? []).filter((s) => s.strength !== null).sort((a, b) => b.strength! - a.strength!)
       .slice(0, 8).map((s) => s.column),
   );
   const columnChart = recent.length && top.size
     ? raw(timeChart(
-      `Drift score per column (the ${top.size} highest at the last check)`,
+      `Drift per column, ${modelOf(last!)}: the ${top.size} strongest at the last check ` +
+        `(score relative to its threshold: 1 is the threshold, above it drift; p-values as log p / log threshold; at most ${MAX_STRENGTH})`,
       recent.flatMap((d) =>
-        d.scores.filter((s) => s.score !== null && top.has(s.column)).map((s) => ({
+        d.scores.filter((s) => s.strength !== null && top.has(s.column)).map((s) => ({
           t: new Date(d.runAt),
-          value: s.score as number,
+          value: s.strength as number,
           series: s.column,
         }))
       ),
-      { yLabel: "score" },
+      { yLabel: "strength", threshold: 1 },
     ))
     : "";
   const traffic = predictionTraffic(ctx.predictionsDir);
@@ -370,7 +378,6 @@ export function monitoringPage(ctx: UiContext, page = 1): Raw {
   const per = 100;
   const pages = Math.max(1, Math.ceil(reports.length / per));
   const p = Math.min(Math.max(1, page), pages);
-  const last = drift.at(-1);
   return html`
             <h1>Monitoring</h1>
             <p

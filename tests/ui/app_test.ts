@@ -252,7 +252,7 @@ Deno.test("status page: a reachable service's version, request rate, p99 and log
     'orchard_http_request_duration_seconds_bucket{route="/predict",le="0.005"} 980',
     'orchard_http_request_duration_seconds_bucket{route="/predict",le="0.01"} 1000',
     'orchard_http_request_duration_seconds_bucket{route="/predict",le="+Inf"} 1000',
-    'orchard_model_info{model="m",version="2"} 2',
+    'orchard_model_info{model="SERVED",version="2"} 2',
     "orchard_prediction_log_written_total 990",
     "orchard_prediction_log_write_errors_total 0",
     "orchard_prediction_log_dropped_total 0",
@@ -260,10 +260,11 @@ Deno.test("status page: a reachable service's version, request rate, p99 and log
     "orchard_prediction_log_failing 0",
     `orchard_start_time_seconds ${Math.floor(Date.now() / 1000) - 100}`,
   ].join("\n");
+  let servedModel = "m";
   const service = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     const path = new URL(req.url).pathname;
     if (path === "/ready") return new Response('{"ready":true}');
-    if (path === "/metrics") return new Response(metrics);
+    if (path === "/metrics") return new Response(metrics.replace("SERVED", servedModel));
     return new Response("no", { status: 404 });
   });
   try {
@@ -279,6 +280,11 @@ Deno.test("status page: a reachable service's version, request rate, p99 and log
       assert.match(page, /3 5xx, 7 4xx of 1000/);
       assert.match(page, /healthy/);
       assert.match(page, /Requests\/s<\/th>\s*<td class="num">\d+\.\d\d/);
+      // a service that serves another model: its traffic and health are not this model's
+      servedModel = "other";
+      const elsewhere = await (await createUiApp(ctx).fetch(new Request("http://ui/"))).text();
+      assert.match(elsewhere, /Not served by http:\/\/127\.0\.0\.1:\d+ \(it serves other\)/);
+      assert.doesNotMatch(elsewhere, /p99 latency|3 5xx/);
     } finally {
       await ctx.store.close();
     }
