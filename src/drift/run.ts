@@ -163,6 +163,19 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     notes.push(`current: the prediction log of model ${served} (${currentSource})`);
   }
 
+  // the default champion is for the default data: two tables of the user's own that hold none of its
+  // inputs are checked on their own, with a note, not reduced to nothing ("no shared columns")
+  if (model && opts.model === undefined) {
+    const inputs = model.signature.inputs.map((c) => c.name);
+    if (!inputs.some((c) => reference.columns.includes(c) && current.columns.includes(c))) {
+      notes.push(
+        `the tables hold none of ${loadedName ?? "the champion"}'s inputs: checked on their own (name a model with --model)`,
+      );
+      model = undefined;
+      loadedName = undefined;
+    }
+  }
+
   // what is checked comes from the model when there is one: its label, task kind, positive class and inputs
   const target = model?.signature.target.name ?? config.data.target;
   const kind: TaskKind | undefined = model

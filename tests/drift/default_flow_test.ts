@@ -105,3 +105,36 @@ Deno.test("drift --model <tampered artifact> is the user's error, not a report w
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("drift on two tables of the user's own, with a champion of other inputs: the tables are checked on their own, with a note", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "drift_own_tables_" });
+  try {
+    const config = await championProject(root);
+    const table = (shift: number) =>
+      "alcohol,ash,hue\n" + Array.from({ length: 200 }, (_, i) =>
+        `${12 + (i % 7) / 3 + shift},${2 + (i % 5) / 10},${(i % 9) / 9}`).join("\n") +
+      "\n";
+    Deno.writeTextFileSync(join(root, "ref.csv"), table(0));
+    Deno.writeTextFileSync(join(root, "cur.csv"), table(3));
+    const run = await runDrift({ config, reference: join(root, "ref.csv"), current: join(root, "cur.csv") });
+    assert.deepEqual(run.json.columns.map((c) => c.column).sort(), ["alcohol", "ash", "hue"]);
+    assert.ok(run.json.columns.find((c) => c.column === "alcohol")!.drifted);
+    assert.ok(
+      run.result.notes.some((n) => /hold none of churn's inputs: checked on their own/.test(n)),
+      run.result.notes.join("\n"),
+    );
+    // a model named with --model is still the user's choice, and its inputs decide
+    await assert.rejects(
+      () =>
+        runDrift({
+          config,
+          reference: join(root, "ref.csv"),
+          current: join(root, "cur.csv"),
+          model: "models:/churn@champion",
+        }),
+      (e: Error) => e instanceof UserError && /no shared columns/.test(e.message),
+    );
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
