@@ -169,7 +169,9 @@ export async function runDrift(opts: DriftRunOptions): Promise<DriftRun> {
     const inputs = model.signature.inputs.map((c) => c.name);
     if (!inputs.some((c) => reference.columns.includes(c) && current.columns.includes(c))) {
       notes.push(
-        `the tables hold none of ${loadedName ?? "the champion"}'s inputs: checked on their own (name a model with --model)`,
+        `the tables hold none of ${
+          loadedName ?? "the champion"
+        }'s inputs: checked on their own (name a model with --model)`,
       );
       model = undefined;
       loadedName = undefined;
