@@ -220,8 +220,14 @@ function tokenize(source: string): Token[] {
 
 const KEYWORDS = new Set(["and", "or", "not", "like", "ilike", "in", "is", "null", "true", "false"]);
 
+/** How deep parentheses and NOTs may nest, and how many comparisons one filter holds: bounds the recursion. */
+const MAX_NESTING = 64;
+const MAX_COMPARISONS = 500;
+
 class Parser {
   private i = 0;
+  private depth = 0;
+  private comparisons = 0;
   constructor(private readonly source: string, private readonly tokens: Token[]) {}
 
   private peek(): Token {
@@ -280,18 +286,29 @@ class Parser {
 
   private unary(): Filter {
     const tok = this.peek();
-    if (this.isWord(tok, "not")) {
-      this.next();
-      return { type: "not", expr: this.unary() };
+    const nested = this.isWord(tok, "not") || tok.t === "(";
+    if (nested && ++this.depth > MAX_NESTING) {
+      fail(this.source, tok.pos, `parentheses and NOTs nested more than ${MAX_NESTING} deep`);
     }
-    if (tok.t === "(") {
-      this.next();
-      const inner = this.or();
-      const close = this.next();
-      if (close.t !== ")") fail(this.source, close.pos, `expected ')', found ${this.describe(close)}`);
-      return inner;
+    try {
+      if (this.isWord(tok, "not")) {
+        this.next();
+        return { type: "not", expr: this.unary() };
+      }
+      if (tok.t === "(") {
+        this.next();
+        const inner = this.or();
+        const close = this.next();
+        if (close.t !== ")") fail(this.source, close.pos, `expected ')', found ${this.describe(close)}`);
+        return inner;
+      }
+      if (++this.comparisons > MAX_COMPARISONS) {
+        fail(this.source, tok.pos, `more than ${MAX_COMPARISONS} comparisons in one filter`);
+      }
+      return this.comparison();
+    } finally {
+      if (nested) this.depth--;
     }
-    return this.comparison();
   }
 
   private key(): Key {

@@ -149,3 +149,17 @@ Deno.test("filter: a value that cannot be compared is unknown, as in SQL: !=, NO
   assert.deepEqual(ids("params.max_depth != 10 or params.algorithm = 'logistic'"), ["b2", "c3"]);
   assert.deepEqual(ids("not (params.max_depth = 10 and params.algorithm = 'x')"), ["a1", "b2", "c3", "d4"]);
 });
+
+Deno.test("filter: deep nesting and huge filters are one clear error, not the engine's stack", () => {
+  const deep = "(".repeat(5000) + "metrics.a > 1" + ")".repeat(5000);
+  assert.throws(
+    () => parseFilter(deep),
+    /^UserError: filter: parentheses and NOTs nested more than 64 deep at column 65/,
+  );
+  assert.throws(() => parseFilter("NOT ".repeat(100) + "metrics.a > 1"), /nested more than 64 deep/);
+  const wide = Array.from({ length: 600 }, (_, i) => `metrics.m${i} > 0`).join(" OR ");
+  assert.throws(() => parseFilter(wide), /more than 500 comparisons in one filter/);
+  // within the bounds, as before
+  assert.ok(parseFilter("(".repeat(60) + "metrics.a > 1" + ")".repeat(60)));
+  assert.ok(parseFilter(Array.from({ length: 400 }, (_, i) => `metrics.m${i} > 0`).join(" OR ")));
+});

@@ -72,6 +72,11 @@ Deno.test("train on a CSV: split, fit, metrics, artifact, run, report", async ()
     assert.ok(/^[0-9a-f]{64}$/.test(run.datasets[0].sha256));
     // the training file's digest is its bytes' sha256 (the split's validation rows come from the same file)
     for (const d of run.datasets) assertEquals(d.sha256, sha256Hex(Deno.readFileSync(csv)), d.name);
+    // ... and each counts its own part's rows, as the report does (225 / 75 of the file's 300)
+    assertEquals(
+      Object.fromEntries(run.datasets.map((d) => [d.name, d.rows])),
+      { train: r.rows, validation: r.validation_rows },
+    );
     assert.ok("git.commit" in run.tags && "git.dirty" in run.tags);
     // report files beside each other, self-contained
     const html = Deno.readTextFileSync(r.report!);
