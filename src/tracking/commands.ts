@@ -6,12 +6,18 @@
  */
 import { UserError } from "../core/errors.ts";
 import { type Run, storeExists, TrackingStore } from "./store.ts";
-import { compareRuns, type ComparisonRow, comparisonTable, listingMetrics, runsListing } from "./format.ts";
+import {
+  compareRuns,
+  type ComparisonRow,
+  comparisonTable,
+  HEADLINE_METRICS,
+  listingMetrics,
+  runsListing,
+} from "./format.ts";
 import { parseFilter } from "./filter.ts";
 import { diffRuns, type RunDiff, runDiffText } from "./diff.ts";
 
 /** Metrics a listing shows first when runs have them: binary, multiclass, regression headlines. */
-const LISTED = ["roc_auc", "macro_roc_auc", "f1", "macro_f1", "recall", "accuracy", "rmse"];
 
 /** The flags of `runs` (strings as parsed; validated here). */
 export interface RunsOptions {
@@ -108,7 +114,7 @@ export async function runsCommand(
       listingMetrics(runs, 6, [
         ...keysIn(mentioned, "metrics"),
         // a train run's validation metrics, then a tuning trial's cross-validation means
-        ...LISTED.flatMap((k) => [k, `cv_mean_${k}`]),
+        ...HEADLINE_METRICS,
       ]);
     return {
       command,

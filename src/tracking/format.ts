@@ -35,6 +35,10 @@ function fmtDuration(run: Pick<Run, "startTime" | "endTime">): string {
 }
 
 /** The metric keys worth showing in a listing: those in `prefer` first, then the commonest. */
+/** The metrics a listing shows first when present: each kind's headline, then a tuning trial's CV means. */
+const HEADLINE = ["roc_auc", "macro_roc_auc", "f1", "macro_f1", "recall", "accuracy", "rmse", "r2"];
+export const HEADLINE_METRICS: readonly string[] = HEADLINE.flatMap((k) => [k, `cv_mean_${k}`]);
+
 export function listingMetrics(runs: Run[], max = 6, prefer: string[] = []): string[] {
   const counts = new Map<string, number>();
   for (const r of runs) for (const k of Object.keys(r.metrics)) counts.set(k, (counts.get(k) ?? 0) + 1);

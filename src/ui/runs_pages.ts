@@ -7,7 +7,7 @@
  */
 import type { Key } from "../tracking/filter.ts";
 import type { Run } from "../tracking/store.ts";
-import { compareRuns } from "../tracking/format.ts";
+import { compareRuns, HEADLINE_METRICS } from "../tracking/format.ts";
 import { html, type Raw, raw } from "./html.ts";
 import { cell, duration, type UiContext, when } from "./context.ts";
 import { availableKeys, keyText, queryRuns, type RunsQuery } from "./runs_query.ts";
@@ -45,13 +45,12 @@ export interface RunsParams {
 }
 
 /** Metrics shown when no columns were chosen: those the filter/sort name, then common ones present. */
-function defaultColumns(p: RunsParams, metrics: string[]): string[] {
+export function defaultColumns(p: RunsParams, metrics: string[]): string[] {
   const named = [...`${p.q ?? ""} ${p.sort ?? ""}`.matchAll(/\b(metrics|params)\.([A-Za-z0-9_\-/:.]+)/g)].map(
     (m) => `${m[1]}.${m[2].replace(/\.+$/, "")}`,
   );
-  const common = ["roc_auc", "f1", "recall", "accuracy", "rmse", "r2"].filter((m) => metrics.includes(m)).map(
-    (m) => `metrics.${m}`,
-  );
+  // each kind's headline metrics (binary, multiclass, regression, a tuning trial's CV means), as `deno task runs`
+  const common = HEADLINE_METRICS.filter((m) => metrics.includes(m)).map((m) => `metrics.${m}`);
   const rest = metrics.slice(0, 4).map((m) => `metrics.${m}`);
   return [...new Set([...named, ...common, ...(common.length ? [] : rest)])].slice(0, 8);
 }
