@@ -10,12 +10,13 @@
 import { formatNumber, MISSING } from "../core/format.ts";
 import { fmtDataset, fmtDelta } from "../tracking/diff.ts";
 import type { CtResult } from "./types.ts";
+import { mdCode, mdText } from "../report/markdown.ts";
 
 const fmt = (v: number | null | undefined) => formatNumber(v ?? null, { digits: 4 });
 
-/** A Markdown table cell: pipes escaped, newlines flattened. */
+/** A Markdown table cell: HTML's special characters as entities, pipes escaped, newlines flattened. */
 function cell(v: unknown): string {
-  return String(v ?? MISSING).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  return mdText(v ?? MISSING);
 }
 
 function table(headers: string[], rows: unknown[][], align?: ("l" | "r")[]): string {
@@ -32,7 +33,10 @@ export function renderCtReport(r: CtResult): string {
   const cand = r.candidate.run_id.slice(0, 8);
   const champ = r.champion ? `champion v${r.champion.version}` : null;
   const out: string[] = [];
-  out.push(`## Continuous training: \`${r.model_name}\` candidate ${cand}${champ ? ` vs ${champ}` : ""}`, "");
+  out.push(
+    `## Continuous training: ${mdCode(r.model_name)} candidate ${cand}${champ ? ` vs ${champ}` : ""}`,
+    "",
+  );
   // the verdict first: what a reviewer needs from the comment
   const gateLine = r.gates.passed
     ? r.registered
@@ -130,9 +134,7 @@ export function renderCtReport(r: CtResult): string {
       } of ${d.tested_columns} columns (dataset drift from ${d.threshold}: ${
         d.dataset_drift ? "**yes**" : "no"
       })` +
-        (d.drifted_columns.length
-          ? `; drifted: ${d.drifted_columns.map((c) => `\`${c}\``).join(", ")}`
-          : "") +
+        (d.drifted_columns.length ? `; drifted: ${d.drifted_columns.map(mdCode).join(", ")}` : "") +
         `. Rows: ${d.reference_rows} -> ${d.current_rows}.`,
       "",
     );

@@ -29,6 +29,7 @@ import {
   shapSummaryChart,
 } from "../report/charts.ts";
 import { escapeHtml, htmlPage, htmlTable } from "../report/html.ts";
+import { mdCode, mdText } from "../report/markdown.ts";
 
 export interface TrainReportInput {
   /** the stage's result; which model and experiment it was for are optional here (a report renders without them) */
@@ -305,7 +306,7 @@ export function renderTrainMarkdown(input: TrainReportInput): string {
     `### Training run \`${r.run_id}\``,
     "",
     `${r.algorithm} (${r.task}${
-      r.positive_class !== undefined ? `, positive class \`${String(r.positive_class)}\`` : ""
+      r.positive_class !== undefined ? `, positive class ${mdCode(r.positive_class)}` : ""
     }), ` +
     `${r.rows} training / ${r.validation_rows} validation rows, ${r.features} features, fit ${
       r.train_seconds.toFixed(2)
@@ -329,7 +330,7 @@ export function renderTrainMarkdown(input: TrainReportInput): string {
       `| --- | ${PER_CLASS_HEADERS.slice(1).map(() => "---:").join(" | ")} |`,
     );
     for (const row of perClassRows(r)) {
-      lines.push(`| ${row.map((v, i) => (i === 0 ? `**${v}**` : fmt(v))).join(" | ")} |`);
+      lines.push(`| ${row.map((v, i) => (i === 0 ? `**${mdText(v)}**` : fmt(v))).join(" | ")} |`);
     }
   }
   if (r.cv) {
@@ -339,26 +340,26 @@ export function renderTrainMarkdown(input: TrainReportInput): string {
     }
   }
   if (input.evaluation.confusion && r.classes) {
-    const labels = r.classes.map(String);
+    const labels = r.classes.map(mdText);
     lines.push("", `Confusion matrix (rows actual, columns predicted):`, "");
     lines.push(`| | ${labels.join(" | ")} |`, `| --- | ${labels.map(() => "---:").join(" | ")} |`);
     input.evaluation.confusion.forEach((row, i) => lines.push(`| **${labels[i]}** | ${row.join(" | ")} |`));
   }
   const shap = input.shap;
   if (shap && "summary" in shap) {
-    const top = shap.summary.features.slice(0, 5).map((f) => `\`${f.name}\` ${fmt(f.importance)}`);
+    const top = shap.summary.features.slice(0, 5).map((f) => `${mdCode(f.name)} ${fmt(f.importance)}`);
     lines.push(
       "",
       `Top columns by mean |SHAP| (${shap.summary.scale}, ${shap.summary.rows} rows): ${top.join(", ")}`,
     );
-  } else if (shap) lines.push("", `No SHAP values: ${shap.omitted}`);
+  } else if (shap) lines.push("", `No SHAP values: ${mdText(shap.omitted)}`);
   if (r.dropped.length) {
     lines.push(
       "",
-      `Dropped columns: ${r.dropped.map((d) => `\`${d.name}\` (${d.reason})`).join(", ")}`,
+      `Dropped columns: ${r.dropped.map((d) => `${mdCode(d.name)} (${mdText(d.reason)})`).join(", ")}`,
     );
   }
-  lines.push("", `Artifact: \`${r.artifact}\``, "");
+  lines.push("", `Artifact: ${mdCode(r.artifact)}`, "");
   return lines.join("\n");
 }
 

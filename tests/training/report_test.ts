@@ -80,6 +80,24 @@ Deno.test("Markdown summary has the metrics table and confusion matrix", () => {
   assert.match(md, /Dropped columns: `id`/);
 });
 
+Deno.test("Markdown summary: a class or column named like HTML or holding a pipe opens no tag and splits no cell", () => {
+  const classes = ["<a>", "x|y"];
+  const md = renderTrainMarkdown({
+    ...input,
+    result: {
+      ...input.result,
+      classes,
+      positive_class: "<a>",
+      dropped: [{ name: "id|<b>", reason: "ID-like" }],
+    },
+  });
+  // HTML is not read inside code spans; outside them no tag may open
+  assert.ok(!/<a>|<b>/.test(md.replace(/`[^`]*`/g, "")), md);
+  assert.match(md, /\| \*\*&lt;a&gt;\*\* \|/);
+  assert.match(md, /\| \| &lt;a&gt; \| x\\\|y \|/);
+  assert.match(md, /Dropped columns: `id\\\|<b>`/);
+});
+
 Deno.test("SHAP section: summary and dependence charts, and mean |SHAP| beside the impurity importance", async () => {
   const rows = churnRows(400, 2);
   const model = await fit(rows.slice(0, 300), {
