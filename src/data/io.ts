@@ -21,6 +21,7 @@ import {
   detectDelimiter,
   MISSING_TOKENS,
   type ReadSettings,
+  splitCsvText,
   typeTextColumns,
 } from "./csv.ts";
 
@@ -344,9 +345,10 @@ function readCsvBytes(path: string, bytes: Uint8Array, opts: ReadOptions): pl.Da
     hasHeader: true,
   };
   const body = asBuffer(bytes);
+  const named = (d: pl.DataFrame) => withHeaderNames(d, prefix, separator, base.quoteChar);
   let df: pl.DataFrame;
   try {
-    if (opts.allStrings) return pl.readCSV(body, { ...base, inferSchemaLength: 0 });
+    if (opts.allStrings) return named(pl.readCSV(body, { ...base, inferSchemaLength: 0 }));
     df = pl.readCSV(body, { ...base, inferSchemaLength: 10_000 });
   } catch (e) {
     if (opts.allStrings) throw new UserError(`${path}: cannot parse as CSV (${polarsLine(e)})`);
@@ -380,7 +382,30 @@ function readCsvBytes(path: string, bytes: Uint8Array, opts: ReadOptions): pl.Da
     }
   }
   for (const note of typed.notes) say(note);
-  return typed.df;
+  return named(typed.df);
+}
+
+/**
+ * The header's names as RFC 4180 reads them: polars keeps a quoted name's doubled quotes (`"a""b"` is
+ * named `a""b`, where the cells of the same file read `a"b`), and a request keyed `a"b` would then match
+ * no input of the model. Renames only the columns whose quotes were left doubled.
+ */
+function withHeaderNames(df: pl.DataFrame, prefix: string, separator: string, quote: string): pl.DataFrame {
+  if (!df.columns.some((c) => c.includes(quote + quote))) return df;
+  let header: string[] | undefined;
+  try {
+    // the first line (a header with a line break inside quotes is left as polars read it)
+    header = splitCsvText(prefix.split(/\r?\n/)[0], separator, quote)[0];
+  } catch {
+    return df;
+  }
+  if (!header || header.length !== df.width) return df;
+  const names = df.columns.map((
+    c,
+    i,
+  ) => (c.replaceAll(quote + quote, quote) === header![i] ? header![i] : c));
+  if (new Set(names).size !== names.length) return df;
+  return df.rename(Object.fromEntries(df.columns.map((c, i) => [c, names[i]])));
 }
 
 function readJsonBytes(

@@ -65,3 +65,12 @@ Deno.test("atomic writes leave no temp files and keep the old file on failure", 
   assert.equal(Deno.readTextFileSync(p), "two");
   assert.deepEqual([...Deno.readDirSync(`${dir}/out`)].map((e) => e.name), ["atomic.txt"]);
 });
+
+Deno.test("a quoted CSV header name with doubled quotes reads as RFC 4180 says (polars kept them doubled)", () => {
+  const p = file("quoted.csv", 'x,"a""b&c","plain",y\n1,"x""y",3,4\n');
+  for (const allStrings of [false, true]) {
+    const df = readTable(p, { allStrings });
+    assert.deepEqual(df.columns, ["x", 'a"b&c', "plain", "y"], String(allStrings));
+    assert.equal(df.getColumn('a"b&c').get(0), 'x"y');
+  }
+});
