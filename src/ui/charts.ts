@@ -152,10 +152,8 @@ export function timeChart(
     width: 560,
     height: 260,
     title,
-    // UTC, 24-hour, as every time on the pages is written (Plot's default is the local clock, 12-hour)
-    x: opts.bars
-      ? { label: null }
-      : { type: "utc", label: null, tickFormat: utcTick(points.map((p) => p.t)) },
+    // UTC and 24-hour, as every time on the pages is written (Plot's default ticks read "3 PM")
+    x: { type: "utc", label: null, tickFormat: utcTick(points.map((p) => p.t)) },
     y: { label: opts.yLabel ?? null, grid: true },
     color: many ? { legend: true } : undefined,
     marks: [

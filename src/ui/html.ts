@@ -58,6 +58,8 @@ main{padding:1rem 1.5rem;max-width:1400px}
 h1{font-size:1.5rem;margin:.4rem 0 1rem}h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 table{border-collapse:collapse;margin:.5rem 0;background:#fff}
 th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
+h1,h2,p,li,dd,figcaption{overflow-wrap:anywhere}
+.wrap,td.name{overflow-wrap:anywhere;white-space:normal;min-width:6rem}td.name{max-width:24rem}
 th{background:#f0f2f4;white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}
 th a{color:inherit}
 tr.child td.name{padding-left:1.8rem}tr.child td.name::before{content:"\\21B3 ";color:#888}
@@ -72,6 +74,8 @@ tr.differs td{background:#fff5d6}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:1rem}
 .card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:1rem}
+.grid>*,.cards>*{min-width:0;overflow-x:auto}
+.wide{overflow-x:auto;max-width:100%}
 form.inline{display:inline}
 label{margin-right:.3rem}
 input[type=text],input[type=password],select{padding:.25rem .4rem;border:1px solid #aaa;border-radius:3px}

@@ -271,14 +271,14 @@ export async function comparePage(ctx: UiContext, ids: string[], chosenMetric?: 
     <table id="compare">
       <thead>
         <tr><th scope="col">Field</th>${runs.map((r) =>
-          html`<th scope="col"><a href="/runs/${r.runId}">${label(r)}</a></th>`
+          html`<th scope="col" class="wrap"><a href="/runs/${r.runId}">${label(r)}</a></th>`
         )}</tr>
       </thead>
       <tbody>${rows.map((r) =>
         html`<tr class="${r.differs ? "differs" : ""}"><th scope="row">${
           r.differs ? html`<span class="badge" title="differs">≠</span>` : ""
         }${r.field}</th>${
-          r.values.map((v) => html`<td class="${typeof v === "number" ? "num" : ""}">${cell(v)}</td>`)
+          r.values.map((v) => html`<td class="${typeof v === "number" ? "num" : "wrap"}">${cell(v)}</td>`)
         }</tr>`
       )}</tbody>
     </table>
@@ -465,8 +465,8 @@ function kvTable(rec: Record<string, unknown>, what: string): Raw {
       <tbody>${entries.map(([k, v]) =>
         html`
           <tr>
-            <th scope="row">${k}</th>
-            <td class="${typeof v === "number" ? "num" : ""}">${cell(v)}</td>
+            <th scope="row" class="wrap">${k}</th>
+            <td class="${typeof v === "number" ? "num" : "wrap"}">${cell(v)}</td>
           </tr>
         `
       )}</tbody>

@@ -337,18 +337,21 @@ export function monitoringPage(ctx: UiContext, page = 1): Raw {
       .slice(0, 8).map((s) => s.column),
   );
   const columnChart = recent.length && top.size
-    ? raw(timeChart(
-      `Drift per column, ${modelOf(last!)}: the ${top.size} strongest at the last check ` +
-        `(score relative to its threshold: 1 is the threshold, above it drift; p-values as log p / log threshold; at most ${MAX_STRENGTH})`,
-      recent.flatMap((d) =>
-        d.scores.filter((s) => s.strength !== null && top.has(s.column)).map((s) => ({
-          t: new Date(d.runAt),
-          value: s.strength as number,
-          series: s.column,
-        }))
-      ),
-      { yLabel: "strength", threshold: 1 },
-    ))
+    ? raw(
+      timeChart(
+        `Drift per column (${modelOf(last!)}): the ${top.size} strongest at the last check`,
+        recent.flatMap((d) =>
+          d.scores.filter((s) => s.strength !== null && top.has(s.column)).map((s) => ({
+            t: new Date(d.runAt),
+            value: s.strength as number,
+            series: s.column,
+          }))
+        ),
+        { yLabel: "strength", threshold: 1 },
+      ) +
+        `<p class="muted">Strength: a score relative to its threshold on one scale for every test (a distance over ` +
+        `its threshold; a p-value as log p / log threshold), 1 at the threshold, above it drift, shown up to ${MAX_STRENGTH}.</p>`,
+    )
     : "";
   const traffic = predictionTraffic(ctx.predictionsDir);
   const trafficChart = traffic.length

@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runTask, tempProject } from "../permissions/_project.ts";
 import { seedRuns, startUiProcess, XSS_ATTR, XSS_NAME } from "./_support.ts";
+import { TrackingStore } from "../../src/tracking/store.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = (() => {
@@ -28,7 +29,7 @@ const hasChromium = (() => {
 const SHOTS = new URL("../../reports/ui/", import.meta.url).pathname;
 const TOKEN = "test-admin-token";
 
-async function fixture(): Promise<{ dir: string; cleanup(): void; runs: string[] }> {
+async function fixture(): Promise<{ dir: string; cleanup(): void; runs: string[]; long: string }> {
   const p = tempProject();
   const runs: string[] = [];
   for (const seed of ["1", "2", "3"]) {
@@ -65,7 +66,27 @@ async function fixture(): Promise<{ dir: string; cleanup(): void; runs: string[]
   Deno.mkdirSync(logDir, { recursive: true });
   Deno.writeTextFileSync(join(logDir, "w0-1.ndjson"), '{"ts":1}\n{"ts":2}\n{"ts":3}\n');
   await seedRuns(join(p.dir, "models/orchard.db"), 2);
-  return { dir: p.dir, cleanup: p.cleanup, runs };
+  return { dir: p.dir, cleanup: p.cleanup, runs, long: await longRun(join(p.dir, "models/orchard.db")) };
+}
+
+/** A run with a long, unbroken name, param value and tags: the pages must wrap them, not scroll sideways. */
+async function longRun(location: string): Promise<string> {
+  const store = await TrackingStore.open(location);
+  try {
+    const { runId } = await store.startRun({
+      experiment: "exp",
+      runName: "L".repeat(150),
+      tags: Object.fromEntries(
+        Array.from({ length: 6 }, (_, i) => [`orchard.long_tag_${i}`, "T".repeat(120)]),
+      ),
+    });
+    await store.logParams(runId, { data: `models/training_sets/${"f".repeat(100)}.parquet`, max_depth: 3 });
+    await store.logMetrics(runId, { roc_auc: 0.71 });
+    await store.endRun(runId);
+    return runId;
+  } finally {
+    await store.close();
+  }
 }
 
 Deno.test({
@@ -185,6 +206,21 @@ Deno.test({
       });
 
       await t.step("run detail: params, metrics, datasets, artifacts, report", async () => {
+        await open(`/runs/${fx.runs[0]}`, /Run /, "run");
+        // nothing wider than the window at 1280 px: long names, params and tags wrap or scroll in their own box
+        for (
+          const path of [
+            `/runs/${fx.long}`,
+            "/runs?experiment=exp",
+            `/compare?run=${fx.long}&run=${fx.runs[0]}`,
+          ]
+        ) {
+          await page.goto(ui.url + path, { waitUntil: "load" });
+          const [scroll, inner] = await page.evaluate(
+            () => [document.documentElement.scrollWidth, innerWidth],
+          );
+          assert.ok(scroll <= inner, `${path} scrolls sideways: ${scroll} > ${inner}`);
+        }
         await open(`/runs/${fx.runs[0]}`, /Run /, "run");
         const main = await page.locator("main").textContent() ?? "";
         assert.match(main, /random_state/);

@@ -92,7 +92,7 @@ Deno.test("monitoring page: the share chart has a line per model, the column cha
     const page = String(monitoringPage(ctx));
     // one legend entry per model on the share chart; the column chart is diabetes', bmi in it
     ok(/churn/.test(page) && /diabetes/.test(page));
-    ok(page.includes("Drift per column, diabetes: the 2 strongest at the last check"), page.slice(0, 400));
+    ok(page.includes("Drift per column (diabetes): the 2 strongest at the last check"), page.slice(0, 400));
     ok(page.includes("bmi"));
     // times in UTC and 24-hour
     ok(/>(1[3-9]|2[0-3]):\d\d</.test(page), "an afternoon tick in 24-hour time");
