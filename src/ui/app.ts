@@ -78,6 +78,17 @@ function statusOf(e: unknown): number {
   return /^unknown (run|model)|no .*version|not registered|does not exist/.test(m) ? 404 : 400;
 }
 
+/** A registry refusal in the form's words: the CLI's flags are the form's checkbox and reason field. */
+export function formWords(message: string): string {
+  return message
+    .replace(/use --force --reason "<why>"/g, 'tick "Force past failing gates" and give a reason')
+    .replace(/\(or --force\)/g, '(or tick "Also remove its aliases")')
+    .replace(/--force needs --reason "<why>"/g, '"Force past failing gates" needs a reason')
+    .replace(/\(register or promote --alias\), or use models archive --force/g, "(promote it with an alias)")
+    .replace(/--force/g, '"Force past failing gates"')
+    .replace(/--reason "<why>"/g, "a reason");
+}
+
 /** Serves one file as a download, or (inline) a stored HTML report under the sandbox CSP. */
 function fileResponse(path: string, opts: { download?: string; report?: boolean } = {}): Response {
   let bytes: Uint8Array;
@@ -242,6 +253,24 @@ export function createUiApp(ctx: UiContext): Hono {
     "/models",
     async (c) => send(c, "Models", "/models", viewerOf(c, sessions), await modelsIndex(ctx)),
   );
+  /**
+   * A done action's message, by a random id the redirect after it carries: the page after a POST is a GET
+   * (reloading it moves nothing again), and the message shows once.
+   */
+  const flashes = new Map<string, { flash: Flash; expires: number }>();
+  const keepFlash = (flash: Flash): string => {
+    const now = Date.now();
+    for (const [k, v] of flashes) if (v.expires < now) flashes.delete(k);
+    const id = crypto.randomUUID();
+    flashes.set(id, { flash, expires: now + 60_000 });
+    return id;
+  };
+  const takeFlash = (id: string | undefined): Flash | undefined => {
+    const kept = id ? flashes.get(id) : undefined;
+    if (id) flashes.delete(id);
+    return kept && kept.expires >= Date.now() ? kept.flash : undefined;
+  };
+
   app.get("/models/:name", async (c) => {
     const name = c.req.param("name");
     return send(
@@ -249,7 +278,7 @@ export function createUiApp(ctx: UiContext): Hono {
       `Model ${name}`,
       "/models",
       viewerOf(c, sessions),
-      await modelPage(ctx, name, viewerOf(c, sessions)),
+      await modelPage(ctx, name, viewerOf(c, sessions), takeFlash(c.req.query("done"))),
     );
   });
   app.get("/models/:name/compare", async (c) => {
@@ -327,10 +356,14 @@ export function createUiApp(ctx: UiContext): Hono {
         : verb === "archive"
         ? await ctx.modelsAction(["archive", name, form.version ?? ""], { force, reason, actor })
         : await ctx.modelsAction(["rollback", name], { alias: form.alias?.trim() || "champion", actor });
-      flash = { ok: describeResult(r) };
+      // Post/Redirect/Get: the model's page, with the message, at its own URL
+      return c.redirect(
+        `/models/${encodeURIComponent(name)}?done=${keepFlash({ ok: describeResult(r) })}`,
+        303,
+      );
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      flash = { error: e.message };
+      flash = { error: formWords(e.message) };
       status = 422;
     }
     return send(c, `Model ${name}`, "/models", viewer, await modelPage(ctx, name, viewer, flash), status);

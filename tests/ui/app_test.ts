@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { backendTest } from "../_support/backends.ts";
-import { createUiApp } from "../../src/ui/app.ts";
+import { createUiApp, formWords } from "../../src/ui/app.ts";
 import { openUiContext } from "../../src/ui/server.ts";
 import { queryRuns } from "../../src/ui/runs_query.ts";
 import { runsCommand } from "../../src/tracking/commands.ts";
@@ -191,7 +191,17 @@ backendTest(
         reason: "first",
         csrf,
       }, cookie);
-      assert.equal(r.status, 200, await r.clone().text());
+      // Post/Redirect/Get: a done action is a 303 to the model's page, which shows its message once
+      const followed = async (res: Response) => {
+        assert.equal(res.status, 303, await res.clone().text());
+        const to = res.headers.get("location")!;
+        assert.match(to, /^\/models\/m\?done=[0-9a-f-]{36}$/);
+        const page = await (await app.fetch(new Request(`http://ui${to}`, { headers: { cookie } }))).text();
+        const again = await (await app.fetch(new Request(`http://ui${to}`, { headers: { cookie } }))).text();
+        assert.ok(!/class="ok"/.test(again), "the message shows once; a reload moves nothing");
+        return page;
+      };
+      await followed(r);
       r = await post("/models/m/promote", {
         version: "2",
         alias: "champion",
@@ -199,10 +209,10 @@ backendTest(
         reason: "better",
         csrf,
       }, cookie);
-      assert.match(await r.text(), /@champion -&gt; version 2 \(was v1\)/);
+      assert.match(await followed(r), /@champion -&gt; version 2 \(was v1\)/);
       assert.equal(await ctx.registry.aliasVersion("m", "champion"), 2);
       r = await post("/models/m/rollback", { alias: "champion", csrf }, cookie);
-      const after = await r.text();
+      const after = await followed(r);
       assert.match(after, /rolled back to version 1/);
       assert.equal(await ctx.registry.aliasVersion("m", "champion"), 1);
       const events = await ctx.registry.events("m");
@@ -215,6 +225,12 @@ backendTest(
       // a user error (unknown version) is shown on the page, not a crash
       r = await post("/models/m/promote", { version: "9", alias: "x", csrf }, cookie);
       assert.equal(r.status, 422);
+      // a refusal speaks of the form's controls, not the CLI's flags
+      r = await post("/models/m/archive", { version: "1", csrf }, cookie);
+      assert.equal(r.status, 422);
+      const refusal = await r.text();
+      assert.match(refusal, /or tick &quot;Also remove its aliases&quot;/);
+      assert.doesNotMatch(refusal, /--force/);
     } finally {
       await ctx.store.close();
     }
@@ -353,3 +369,22 @@ backendTest(
     }
   },
 );
+
+Deno.test("formWords: the registry's refusals in the form's words", () => {
+  assert.equal(
+    formWords(
+      `version 3 of 'm' failed its gates: recall 0.6 < 0.7 (stored; use --force --reason "<why>" to promote anyway)`,
+    ),
+    `version 3 of 'm' failed its gates: recall 0.6 < 0.7 (stored; tick "Force past failing gates" and give a reason to promote anyway)`,
+  );
+  assert.equal(
+    formWords('--force needs --reason "<why>" (it is recorded)'),
+    '"Force past failing gates" needs a reason (it is recorded)',
+  );
+  assert.doesNotMatch(
+    formWords(
+      "move that alias to another version first (register or promote --alias), or use models archive --force",
+    ),
+    /--/,
+  );
+});

@@ -135,8 +135,11 @@ backendTest(
           headers: { cookie },
         }),
       );
-      assert.equal(r.status, 200, await r.clone().text());
-      const after = await r.text();
+      // the move, then the model's page by its redirect
+      assert.equal(r.status, 303, await r.clone().text());
+      const after = await (await app.fetch(
+        new Request(`http://ui${r.headers.get("location")}`, { headers: { cookie } }),
+      )).text();
       const moves = (await second.registry.events("m")).filter((e) => e.action === "alias_set");
       assert.deepEqual(moves.map((e) => [e.target, e.version, e.actor, e.reason]), [
         ["challenger", 2, "ui:alice", "better recall"],
