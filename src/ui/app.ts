@@ -200,7 +200,8 @@ export function createUiApp(ctx: UiContext): Hono {
   });
 
   app.get("/compare", async (c) => {
-    const ids = (c.req.queries("run") ?? []).filter(Boolean);
+    // the same run twice is one run: comparing it with itself says nothing
+    const ids = [...new Set((c.req.queries("run") ?? []).map((r) => r.trim().toLowerCase()).filter(Boolean))];
     const viewer = viewerOf(c, sessions);
     if (ids.length < 2) {
       return send(

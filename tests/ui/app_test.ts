@@ -93,6 +93,11 @@ backendTest(
       }
       const detail = await (await app.fetch(new Request(`http://ui/runs/${seeded.xss}`))).text();
       assert.ok(detail.includes(escapeHtml(XSS_NAME)), "the payload shows as text");
+      // the same run twice is one run: not a comparison of two
+      const twice =
+        await (await app.fetch(new Request(`http://ui/compare?run=${seeded.xss}&run=${seeded.xss}`)))
+          .text();
+      assert.match(twice, /Select at least two runs to compare/);
     } finally {
       await ctx.store.close();
     }
