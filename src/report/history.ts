@@ -4,7 +4,7 @@
  * function takes plain points (what the index reads from the reports' JSON
  * records), so a notebook can draw the same charts from reports/index.json.
  */
-import { Plot, renderPlot } from "./plot.ts";
+import { Plot, renderPlot, utcTickFormat } from "./plot.ts";
 
 /** One drift run of a model, as the index records it. */
 export interface DriftHistoryPoint {
@@ -35,6 +35,7 @@ function timeAxis(points: DriftHistoryPoint[]) {
     label: "run (UTC)",
     type: "utc" as const,
     domain: [new Date(lo - pad), new Date(hi + pad)],
+    tickFormat: utcTickFormat([lo - pad, hi + pad]),
     inset: 12,
   };
 }

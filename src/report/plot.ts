@@ -469,3 +469,28 @@ export function renderPlot(options: Plot.PlotOptions, fit: FitOptions = {}): str
 }
 
 export { Plot };
+
+/**
+ * Tick labels for a UTC time axis over `times` (epoch ms): hours and minutes within two days, else the date.
+ * UTC and 24-hour, as every time in Orchard's pages and reports is written (Plot's default ticks read "3 PM").
+ */
+export function utcTickFormat(times: number[]): (d: Date) => string {
+  let lo = Infinity, hi = -Infinity;
+  for (const t of times) {
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return hi - lo < 2 * 86_400_000
+    ? (d) => d.toISOString().slice(11, 16)
+    : (d) => d.toISOString().slice(0, 10);
+}
+
+/** At most `max` whole-number ticks over [lo, hi]: a step axis (folds, rounds) has no step 0.5. */
+export function integerTicks(lo: number, hi: number, max = 10): number[] {
+  const first = Math.ceil(lo), last = Math.floor(hi);
+  if (!(last >= first)) return [first];
+  const every = Math.max(1, Math.ceil((last - first + 1) / max));
+  const out: number[] = [];
+  for (let t = first; t <= last; t += every) out.push(t);
+  return out;
+}

@@ -5,7 +5,7 @@
  * monitoring time series. Values come in as plain numbers; labels are
  * escaped by Plot's own DOM (linkedom), so store text never becomes markup.
  */
-import { Plot, renderPlot } from "../report/plot.ts";
+import { integerTicks, Plot, renderPlot, utcTickFormat } from "../report/plot.ts";
 
 const W = 420, H = 240;
 
@@ -19,7 +19,13 @@ export function stepChart(metric: string, series: Record<string, { step: number;
     width: W,
     height: H,
     title: metric,
-    x: { label: "step" },
+    x: {
+      label: "step",
+      ticks: data.length
+        ? integerTicks(Math.min(...data.map((d) => d.step)), Math.max(...data.map((d) => d.step)))
+        : undefined,
+      tickFormat: "d",
+    },
     y: { label: null, grid: true },
     color: many ? { legend: true } : undefined,
     marks: [
@@ -120,13 +126,6 @@ function fmt(v: number): string {
 }
 
 /** A time series (x: Date) with optional threshold rule. */
-/** A tick label for times spanning `times`: hours and minutes within two days, else the date (UTC). */
-function utcTick(times: Date[]): (d: Date) => string {
-  const ms = times.map((t) => t.getTime());
-  const span = ms.length ? Math.max(...ms) - Math.min(...ms) : 0;
-  return span < 2 * 86_400_000 ? (d) => d.toISOString().slice(11, 16) : (d) => d.toISOString().slice(0, 10);
-}
-
 export function timeChart(
   title: string,
   points: { t: Date; value: number; series?: string }[],
@@ -153,7 +152,7 @@ export function timeChart(
     height: 260,
     title,
     // UTC and 24-hour, as every time on the pages is written (Plot's default ticks read "3 PM")
-    x: { type: "utc", label: null, tickFormat: utcTick(points.map((p) => p.t)) },
+    x: { type: "utc", label: null, tickFormat: utcTickFormat(points.map((p) => p.t.getTime())) },
     y: { label: opts.yLabel ?? null, grid: true },
     color: many ? { legend: true } : undefined,
     marks: [

@@ -23,6 +23,8 @@ import { detectDrift } from "../../src/drift/detect.ts";
 import { driftChart, renderDriftReport } from "../../src/drift/report.ts";
 import { renderTrainHtml, type TrainReportInput } from "../../src/training/report.ts";
 import { type ChartCase, CHROMIUM, describe, hasChromium, launch, layoutPage, measure } from "./_browser.ts";
+import { integerTicks, utcTickFormat } from "../../src/report/plot.ts";
+import { stepChart } from "../../src/ui/charts.ts";
 
 /** A deterministic PRNG (mulberry32), so the cases are the same every run. */
 function rng(seed: number): () => number {
@@ -336,4 +338,17 @@ Deno.test({
     const problems = await render(html);
     assert.equal(problems.length, 0, describe(problems));
   },
+});
+
+Deno.test("axes: a step axis ticks whole numbers only; time ticks are UTC and 24-hour", () => {
+  assert.deepEqual(integerTicks(0, 1), [0, 1]);
+  assert.deepEqual(integerTicks(0, 4), [0, 1, 2, 3, 4]);
+  assert.deepEqual(integerTicks(0, 99).length, 10);
+  assert.ok(integerTicks(0.2, 0.8).every(Number.isInteger));
+  const day = Date.UTC(2026, 0, 3, 23, 32);
+  assert.equal(utcTickFormat([day - 3600_000, day])(new Date(day)), "23:32");
+  assert.equal(utcTickFormat([day - 10 * 86_400_000, day])(new Date(day)), "2026-01-03");
+  // in the step chart itself: folds 0..1 get ticks 0 and 1, no 0.5
+  const svg = stepChart("roc_auc", { a: [{ step: 0, value: 0.8 }, { step: 1, value: 0.82 }] });
+  assert.ok(!/>0\.5</.test(svg) && />1</.test(svg), "integer ticks");
 });
