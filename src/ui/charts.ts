@@ -77,7 +77,8 @@ export function parallelChart(
   const ranges = all.map((a, i) => {
     const vals = runs.map((r) => (i === axes.length ? r.metric : r.params[a])).filter(Number.isFinite);
     const lo = Math.min(...vals), hi = Math.max(...vals);
-    return { lo, hi: hi === lo ? lo + 1 : hi, min: lo, max: hi };
+    // one value on an axis sits in its middle, with one label
+    return hi === lo ? { lo: lo - 0.5, hi: lo + 0.5, min: lo, max: hi } : { lo, hi, min: lo, max: hi };
   });
   const points = runs.flatMap((r) =>
     all.map((a, i) => {
@@ -88,10 +89,7 @@ export function parallelChart(
     }).filter((p) => p !== null)
   );
   const labels = all.map((a, i) => ({ axis: i, a }));
-  const ticks = all.flatMap((_, i) => [
-    { axis: i, y: 0, t: fmt(ranges[i].min) },
-    { axis: i, y: 1, t: fmt(ranges[i].max) },
-  ]);
+  const ticks = all.flatMap((_, i) => axisEnds(ranges[i].min, ranges[i].max).map((e) => ({ axis: i, ...e })));
   return renderPlot({
     width: Math.max(420, 110 * all.length),
     height: 300,
@@ -118,11 +116,24 @@ export function parallelChart(
   });
 }
 
-function fmt(v: number): string {
+/**
+ * An axis's end labels: its min at the bottom and max at the top, with as many digits as tell them apart
+ * (0.9561 and 0.9564, not 0.956 twice); one label in the middle when the axis holds one value.
+ */
+export function axisEnds(min: number, max: number): { y: number; t: string }[] {
+  if (min === max) return [{ y: 0.5, t: fmt(min) }];
+  for (let digits = 3; digits <= 8; digits++) {
+    const [a, b] = [fmt(min, digits), fmt(max, digits)];
+    if (a !== b) return [{ y: 0, t: a }, { y: 1, t: b }];
+  }
+  return [{ y: 0, t: String(min) }, { y: 1, t: String(max) }];
+}
+
+function fmt(v: number, digits = 3): string {
   if (!Number.isFinite(v)) return "";
   return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0)
-    ? v.toExponential(1)
-    : String(+v.toPrecision(3));
+    ? v.toExponential(digits - 2)
+    : String(+v.toPrecision(digits));
 }
 
 /** A time series (x: Date) with optional threshold rule. */

@@ -24,7 +24,7 @@ import { driftChart, renderDriftReport } from "../../src/drift/report.ts";
 import { renderTrainHtml, type TrainReportInput } from "../../src/training/report.ts";
 import { type ChartCase, CHROMIUM, describe, hasChromium, launch, layoutPage, measure } from "./_browser.ts";
 import { integerTicks, utcTickFormat } from "../../src/report/plot.ts";
-import { stepChart } from "../../src/ui/charts.ts";
+import { axisEnds, stepChart } from "../../src/ui/charts.ts";
 
 /** A deterministic PRNG (mulberry32), so the cases are the same every run. */
 function rng(seed: number): () => number {
@@ -351,4 +351,10 @@ Deno.test("axes: a step axis ticks whole numbers only; time ticks are UTC and 24
   // in the step chart itself: folds 0..1 get ticks 0 and 1, no 0.5
   const svg = stepChart("roc_auc", { a: [{ step: 0, value: 0.8 }, { step: 1, value: 0.82 }] });
   assert.ok(!/>0\.5</.test(svg) && />1</.test(svg), "integer ticks");
+});
+
+Deno.test("parallel coordinates: an axis's ends are told apart, and one value is one label in the middle", () => {
+  assert.deepEqual(axisEnds(0.9561, 0.9564), [{ y: 0, t: "0.9561" }, { y: 1, t: "0.9564" }]);
+  assert.deepEqual(axisEnds(0.2, 0.8), [{ y: 0, t: "0.2" }, { y: 1, t: "0.8" }]);
+  assert.deepEqual(axisEnds(0.977, 0.977), [{ y: 0.5, t: "0.977" }]);
 });
