@@ -12,20 +12,12 @@
  */
 import { defineTask, main } from "../src/cli/task.ts";
 import { UserError } from "../src/core/errors.ts";
-import { describeFsError } from "../src/core/fs_errors.ts";
+import { describeFsError, isFolder } from "../src/core/fs_errors.ts";
 import { ModelRegistry, parseStage } from "../src/registry/registry.ts";
 import { registerSummary } from "../src/registry/format.ts";
 import { TrackingStore } from "../src/tracking/store.ts";
 import { trackingLocation } from "../src/config/paths.ts";
 import { modelExperiment, modelSettings, taskKindOf } from "../src/registry/settings.ts";
-
-function isFolder(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
 
 function readRunFile(path: string): string {
   let id: string;

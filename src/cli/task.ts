@@ -13,7 +13,7 @@ import type { Config } from "../config/schema.ts";
 import { loadConfig } from "../config/load.ts";
 import { errorLine, UserError, UserErrors } from "../core/errors.ts";
 import { removeStaleTemps } from "../core/atomic.ts";
-import { permissionCause, PermissionError, refusalReason } from "../core/fs_errors.ts";
+import { isFolder, permissionCause, PermissionError, refusalReason } from "../core/fs_errors.ts";
 
 export { PermissionError };
 
@@ -102,14 +102,6 @@ function modeRefuses(info: Deno.FileInfo): boolean {
   if (info.gid === gid) return (info.mode & 0o020) === 0;
   // a supplementary group may grant it: refuse only when neither group nor others may write
   return (info.mode & 0o022) === 0;
-}
-
-function isFolder(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false; // missing, or not ours to look at: the write will tell
-  }
 }
 
 /**

@@ -51,3 +51,12 @@ export function describeFsError(e: unknown, path: string, access: "read" | "writ
   }
   return String(e);
 }
+
+/** Whether `path` is a folder; false when it is missing or not ours to look at (the next call will tell). */
+export function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}

@@ -279,30 +279,36 @@ Deno.test("ORCHARD_DEBUG=1: a denied write is still its one line and exit 2, the
   }
 });
 
+/** A task that declares --output as what it writes, and counts its runs. */
+function outputTask() {
+  let ran = 0;
+  const task = defineTask({
+    name: "out",
+    description: "Writes --output.",
+    options: { output: { type: "string", description: "a file" } },
+    writes: (ctx) => [ctx.values.output && { path: ctx.values.output, source: "--output" }],
+    run: () => ++ran,
+  });
+  return { task, runs: () => ran };
+}
+
 Deno.test("writes: an output that cannot be written fails before run, naming it", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "orchard-task-writes-" });
   try {
     Deno.writeTextFileSync(`${dir}/afile`, "x");
-    let ran = 0;
-    const task = defineTask({
-      name: "out",
-      description: "Writes --output.",
-      options: { output: { type: "string", description: "a file" } },
-      writes: (ctx) => [ctx.values.output && { path: ctx.values.output, source: "--output" }],
-      run: () => ++ran,
-    });
+    const { task, runs } = outputTask();
     const bad = await capture(task, ["--output", `${dir}/afile/sub/out.csv`]);
     assert.equal(bad.code, 2);
     assert.deepEqual(bad.err, [`out: --output ${dir}/afile/sub/out.csv: ${dir}/afile is not a folder`]);
-    assert.equal(ran, 0, "run is not called");
+    assert.equal(runs(), 0, "run is not called");
     Deno.mkdirSync(`${dir}/folder`);
     const folder = await capture(task, ["--output", `${dir}/folder`]);
     assert.deepEqual([folder.code, folder.err], [2, [
       `out: --output ${dir}/folder: is a folder; name a file`,
     ]]);
-    assert.equal(ran, 0, "run is not called");
+    assert.equal(runs(), 0, "run is not called");
     const ok = await capture(task, ["--output", `${dir}/new/sub/out.csv`]);
-    assert.deepEqual([ok.code, ran], [0, 1]);
+    assert.deepEqual([ok.code, runs()], [0, 1]);
     assert.ok(!existsSync(`${dir}/new`), "the check creates nothing");
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -336,14 +342,7 @@ Deno.test({
   async fn() {
     const ro = readOnlyFolder()!;
     try {
-      let ran = 0;
-      const task = defineTask({
-        name: "out",
-        description: "Writes --output.",
-        options: { output: { type: "string", description: "a file" } },
-        writes: (ctx) => [ctx.values.output && { path: ctx.values.output, source: "--output" }],
-        run: () => ++ran,
-      });
+      const { task, runs } = outputTask();
       const bad = await capture(task, ["--output", `${ro.path}/sub/out.csv`]);
       assert.equal(bad.code, 2);
       assert.equal(bad.err.length, 1);
@@ -351,7 +350,7 @@ Deno.test({
         bad.err[0],
         new RegExp(`^out: --output ${ro.path}/sub/out.csv: .*${ro.path} is not writable`),
       );
-      assert.equal(ran, 0, "run is not called");
+      assert.equal(runs(), 0, "run is not called");
       assert.deepEqual([...Deno.readDirSync(ro.path)], [], "the probe leaves nothing");
     } finally {
       ro.release();
