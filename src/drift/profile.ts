@@ -49,6 +49,9 @@ function dateDays(s: pl.Series): Float64Array | undefined {
     return Float64Array.from(dates, (d) => d === null ? NaN : d.getTime() / DAY_MS);
   }
   if (!/^(Utf8|String)/.test(dtype)) return undefined;
+  // a category column is told at its first values, before the whole column is copied out of polars
+  const head = s.dropNulls().head(64).toArray() as string[];
+  if (head.some((v) => !MISSING_TEXT.has(v.trim()) && Number.isNaN(isoDateMs(v)))) return undefined;
   const values = s.toArray() as (string | null)[];
   const out = new Float64Array(values.length);
   let dates = 0;

@@ -13,6 +13,7 @@
  */
 import pl from "nodejs-polars";
 import { UserError } from "../core/errors.ts";
+import { isFolder } from "../core/fs_errors.ts";
 import { writeFrameAtomic } from "../core/atomic.ts";
 import { type ReadSettings, readTable } from "../data/io.ts";
 import { prepare } from "./holder.ts";
@@ -191,7 +192,7 @@ function guardOutput(opts: PredictFileOptions): void {
   if (target === realPath(opts.input)) {
     throw new UserError(`output ${opts.output} is the input file; write the scores to another file`);
   }
-  if (Deno.statSync(target).isDirectory) {
+  if (isFolder(target)) {
     throw new UserError(`output ${opts.output} is a folder; name a file`);
   }
   if (!opts.overwrite && !columnsOf(opts.output).includes("prediction")) {

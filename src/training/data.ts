@@ -19,6 +19,7 @@ import { SplitError, splitStrata, trainValidationSplit } from "../models/cv.ts";
 import {
   type Columns,
   type Exclusion,
+  firstMisfit,
   isMissing,
   looksDate,
   looksNumber,
@@ -135,17 +136,6 @@ function readForTraining(
 
 /** The configured id column, as it is listed among the dropped columns. */
 const idReason = (name: string) => ({ name, reason: "the configured id column (data.id_column)" });
-
-/** The first present value of `values` that `fits` refuses, with its row (1-based), if any. */
-function firstMisfit(
-  values: ArrayLike<unknown>,
-  fits: (v: unknown) => boolean,
-): [number, unknown] | undefined {
-  for (let i = 0; i < values.length; i++) {
-    if (!isMissing(values[i]) && !fits(values[i])) return [i + 1, values[i]];
-  }
-  return undefined;
-}
 
 /**
  * A separate validation file must have the training table's columns, and in a column whose every training

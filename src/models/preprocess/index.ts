@@ -383,18 +383,28 @@ export function inputProblem(columns: readonly ColumnSpec[], cols: Columns): str
   };
   for (const c of columns) {
     const check = readable[c.kind];
-    if (!check) continue;
     const values = cols[c.name];
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (!isMissing(v) && !check[1](v)) {
-        return `row ${i + 1} ${c.name}: expected ${check[0]}, got ${
-          JSON.stringify(v)?.slice(0, 60) ?? String(v)
-        }`;
-      }
+    // a typed array (a numeric DataFrame column) holds numbers only: nothing to look at one by one
+    if (!check || (c.kind === "numeric" && ArrayBuffer.isView(values))) continue;
+    const bad = firstMisfit(values, check[1]);
+    if (bad) {
+      return `row ${bad[0]} ${c.name}: expected ${check[0]}, got ${
+        JSON.stringify(bad[1])?.slice(0, 60) ?? String(bad[1])
+      }`;
     }
   }
   return null;
+}
+
+/** The first present value of `values` that `fits` refuses, with its row (1-based), if any. */
+export function firstMisfit(
+  values: ArrayLike<unknown>,
+  fits: (v: unknown) => boolean,
+): [number, unknown] | undefined {
+  for (let i = 0; i < values.length; i++) {
+    if (!isMissing(values[i]) && !fits(values[i])) return [i + 1, values[i]];
+  }
+  return undefined;
 }
 
 export class Preprocessor {
