@@ -21,6 +21,8 @@ export interface ServedModel extends ResolvedModel {
   loadedAt: number;
   /** class labels as strings (metric labels, probability keys) */
   classLabels: string[];
+  /** the bounds its validator applies (a helper thread builds the same validator: split.ts) */
+  limits: ValueLimits;
 }
 
 export interface ReloadResult {
@@ -63,6 +65,7 @@ export function prepare(resolved: ResolvedModel, limits: ValueLimits = DEFAULT_L
     ...resolved,
     version: String(resolved.version),
     validator: buildValidator(sig, limits),
+    limits,
     loadedAt: Date.now(),
     classLabels: (resolved.model.classes ?? sig.target.classes ?? []).map(String),
   };

@@ -228,6 +228,36 @@ export class PredictionLog {
    * out of the line (a slice of a line built from pieces flattens it).
    */
   pushLine(model: string, line: string, day: string = dateOf(line)): void {
+    const p = this.partitionOf(model, day);
+    if (this.closed) {
+      this.writeSync(p.key, line, 1); // after close (shutdown): nothing may wait for a timer
+      return;
+    }
+    this.encode(p, line);
+    this.added(1);
+  }
+
+  /**
+   * Appends lines serialized and encoded elsewhere (a batch's second half,
+   * scored by a helper thread: split.ts), all of model `model` on day `day`:
+   * `bytes` holds them back to back, line k ending with its newline just
+   * before `ends[k]`. The buffer becomes the log's (it is not copied).
+   */
+  pushEncoded(model: string, day: string, bytes: Uint8Array, ends: ArrayLike<number>): void {
+    const n = ends.length;
+    if (n === 0) return;
+    const p = this.partitionOf(model, day);
+    const end = ends[n - 1];
+    if (this.closed) {
+      this.writeSync(p.key, bytes.subarray(0, end), n);
+      return;
+    }
+    p.chunks.push({ buf: bytes.subarray(0, end), start: 0, at: end, ends: Array.from(ends), first: 0 });
+    this.added(n);
+  }
+
+  /** The partition of a line of `model` on `day`, after every deferred push (lines in answer order). */
+  private partitionOf(model: string, day: string): Partition {
     if (this.deferred.length) this.runDeferred(); // lines in the order their requests were answered
     if (model !== this.lastModel) {
       this.lastModel = model;
@@ -238,12 +268,12 @@ export class PredictionLog {
       this.lastDay = day;
       this.last = this.partition(this.lastFolder + "/date=" + day);
     }
-    if (this.closed) {
-      this.writeSync(this.last.key, line); // after close (shutdown): nothing may wait for a timer
-      return;
-    }
-    this.encode(this.last, line);
-    this.pendingLines++;
+    return this.last;
+  }
+
+  /** Counts lines just queued, drops the oldest past the cap and starts a write once a batch is full. */
+  private added(lines: number): void {
+    this.pendingLines += lines;
     this.dropOverCap();
     if (this.pendingLines >= this.opts.batchSize) {
       // a batch filled while a write is in flight: that writer goes round again
@@ -383,15 +413,18 @@ export class PredictionLog {
     this.lastError = (e instanceof Error ? e.message : String(e)).split("\n")[0].slice(0, 200);
   }
 
-  private writeSync(partition: string, line: string): void {
+  /** `lines` lines after close: a line of text, or encoded lines each ending in a newline. */
+  private writeSync(partition: string, text: string | Uint8Array, lines: number): void {
     try {
       const dir = `${this.opts.dir}/${partition}`;
       Deno.mkdirSync(dir, { recursive: true });
-      Deno.writeTextFileSync(`${dir}/${this.worker}-final.ndjson`, line + "\n", { append: true });
-      this.written++;
+      const path = `${dir}/${this.worker}-final.ndjson`;
+      if (typeof text === "string") Deno.writeTextFileSync(path, text + "\n", { append: true });
+      else Deno.writeFileSync(path, text, { append: true });
+      this.written += lines;
     } catch (e) {
       this.noteWriteError(e);
-      this.dropped++;
+      this.dropped += lines;
     }
   }
 

@@ -87,6 +87,12 @@ export function isRegressor(m: ServedModel): boolean {
   return planOf(m).regression;
 }
 
+/** Whether scoreTable scores the model through its artifact's preprocessing and engine (typed arrays throughout). */
+export function scoredInArrays(m: ServedModel): boolean {
+  const p = planOf(m);
+  return p.pre !== null && p.estimator !== null;
+}
+
 function planOf(m: ServedModel): Plan {
   let p = plans.get(m);
   if (p) return p;
@@ -371,14 +377,23 @@ export class TableWriter {
    * update per class, not per row), a regressor's as one count per model
    * version (a series per predicted value would grow without end).
    */
+  /** Counts `rows` predictions of this model given as class indexes (`label`; null: a regressor's values). */
+  countLabels(rows: number, label: Int32Array | null, metrics: Metrics): void {
+    if (!label) {
+      if (rows) metrics.predictedAt(this.valueKey, rows);
+      return;
+    }
+    const n = new Array<number>(this.classKeys.length).fill(0);
+    for (let i = 0; i < rows; i++) n[label[i]]++;
+    for (let c = 0; c < n.length; c++) if (n[c]) metrics.predictedAt(this.classKeys[c], n[c]);
+  }
+
   count(t: ScoredTable, metrics: Metrics): void {
     if (t.label) {
       if (t.rows === 1) return metrics.predictedAt(this.classKeys[t.label[0]], 1);
-      const n = new Array<number>(this.classKeys.length).fill(0);
-      for (let i = 0; i < t.rows; i++) n[t.label[i]]++;
-      for (let c = 0; c < n.length; c++) if (n[c]) metrics.predictedAt(this.classKeys[c], n[c]);
+      this.countLabels(t.rows, t.label, metrics);
     } else if (t.values || this.regression) {
-      if (t.rows) metrics.predictedAt(this.valueKey, t.rows);
+      this.countLabels(t.rows, null, metrics);
     } else {
       for (const p of t.predictions!) {
         metrics.predictedAt(predictionKey(this.name, this.version, p.prediction), 1);

@@ -34,6 +34,7 @@ import { redisPrefixOf } from "../featurestore/open.ts";
 import { join } from "node:path";
 import { PredictionLog } from "./predlog.ts";
 import { createApp, type Env, type ServeState, workerSnapshot } from "./routes.ts";
+import { BatchSplitter } from "./split.ts";
 
 /** A start that cannot succeed: the message is the whole line to print. */
 export class StartError extends Error {
@@ -119,6 +120,14 @@ export async function startService(): Promise<Service> {
   const docs = loadDocsAssets();
   docs.catch(() => console.error(`serve[${worker}]: swagger-ui-dist not readable; /docs is unavailable`));
 
+  // a large batch's second half on another core (split.ts); one core: nothing to gain
+  const splitter = config.serve.split_batch_bytes > 0 && navigator.hardwareConcurrency > 1
+    ? new BatchSplitter({
+      minBytes: config.serve.split_batch_bytes,
+      onGiveUp: (why) => console.error(`serve[${worker}]: ${why}; batches are scored on one thread`),
+    })
+    : null;
+
   let app: Hono<Env>;
   try {
     app = createApp({
@@ -135,8 +144,10 @@ export async function startService(): Promise<Service> {
       docs,
       state,
       features,
+      splitter,
     });
   } catch (e) { // a token no Authorization header can carry
+    splitter?.close();
     holder.stop();
     cluster.close();
     await log.close().catch(() => {});
@@ -148,6 +159,8 @@ export async function startService(): Promise<Service> {
     stopping ??= (async () => {
       state.draining = true;
       holder.stop();
+      await splitter?.drain(); // the log lines of batch halves still on the helper
+      splitter?.close();
       await log.close(); // later predictions are written synchronously
       await cluster.shutdown();
       cluster.close();

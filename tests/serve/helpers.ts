@@ -8,6 +8,7 @@ import { loadDocsAssets } from "../../src/serve/docs.ts";
 import type { ModelLoader } from "../../src/serve/types.ts";
 import type { ValueLimits } from "../../src/serve/validation.ts";
 import type { FeatureSource } from "../../src/serve/entity.ts";
+import type { BatchSplitter } from "../../src/serve/split.ts";
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -31,6 +32,7 @@ export async function makeApp(
     docs?: boolean;
     features?: FeatureSource | null;
     predictionHeaders?: "api" | "full";
+    splitter?: BatchSplitter | null;
   } = {},
 ): Promise<TestApp> {
   const logDir = await Deno.makeTempDir({ prefix: "orchard-predlog-" });
@@ -54,6 +56,7 @@ export async function makeApp(
       docs: opts.docs ? loadDocsAssets() : null,
       features: opts.features ?? null,
       predictionHeaders: opts.predictionHeaders,
+      splitter: opts.splitter ?? null,
     } satisfies AppOptions,
   );
   return {
@@ -64,6 +67,8 @@ export async function makeApp(
     logDir,
     async close() {
       holder.stop();
+      await opts.splitter?.drain();
+      opts.splitter?.close();
       await log.close();
       await Deno.remove(logDir, { recursive: true });
     },

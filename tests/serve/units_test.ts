@@ -219,6 +219,52 @@ Deno.test("prediction log: past the cap it drops the oldest down to 90% of it, n
   equal(s.dropped, 11);
 });
 
+Deno.test("prediction log: lines encoded elsewhere go in order with pushed ones, count, drop past the cap, and after close", async () => {
+  const dir = await Deno.makeTempDir();
+  const enc = new TextEncoder();
+  const encoded = (from: number, n: number) => {
+    const lines = Array.from({ length: n }, (_, k) => logLine(entry(from + k)) + "\n");
+    const bytes = enc.encode(lines.join("")), ends = new Int32Array(n);
+    let at = 0;
+    lines.forEach((l, k) => ends[k] = at += enc.encode(l).length);
+    return { bytes, ends };
+  };
+  try {
+    const log = new PredictionLog({ dir, worker: "w5", flushMs: 60_000, batchSize: 1000 });
+    log.push(entry(0));
+    const a = encoded(1, 3);
+    log.pushEncoded("churn", "2025-01-02", a.bytes, a.ends);
+    log.push(entry(4));
+    equal(log.stats().pending, 5);
+    await log.flush();
+    const file = `${dir}/model=churn/date=2025-01-02/w5-0.ndjson`;
+    deepStrictEqual(
+      (await Deno.readTextFile(file)).trim().split("\n").map((l) => JSON.parse(l).request_id),
+      ["r0", "r1", "r2", "r3", "r4"],
+    );
+    equal(log.stats().written, 5);
+    await log.close();
+    const b = encoded(7, 2);
+    log.pushEncoded("churn", "2025-01-02", b.bytes, b.ends); // after close: written at once, counted
+    ok((await Deno.readTextFile(`${dir}/model=churn/date=2025-01-02/w5-final.ndjson`)).includes('"r8"'));
+    equal(log.stats().written, 7);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // past the cap the oldest go, encoded lines as well as pushed ones
+  const capped = new PredictionLog({
+    dir: "/nonexistent-never-used",
+    worker: "w6",
+    flushMs: 60_000,
+    batchSize: 1000,
+    maxPending: 100,
+    append: () => Promise.reject(new Error("EIO")),
+  });
+  const big = encoded(0, 101);
+  capped.pushEncoded("churn", "2025-01-02", big.bytes, big.ends);
+  deepStrictEqual([capped.stats().pending, capped.stats().dropped], [90, 11]);
+});
+
 Deno.test("readBodyText: UTF-8 with or without Content-Length; bytes that are not UTF-8, or U+FFFD, are a 400", async () => {
   const req = (bytes: Uint8Array<ArrayBuffer>, length: boolean) =>
     new Request("http://x/", {

@@ -42,6 +42,7 @@ import { logDay, logHead, type PredictionLog } from "../predlog.ts";
 import { explainQuery, explainTable, type RecordExplanation } from "../explain.ts";
 import { entityPlan, type FeatureSource, joinEntities, lookupAt } from "../entity.ts";
 import { type ScoredTable, scoreTable, TableWriter } from "../scoring.ts";
+import { answerRows, type BatchSplitter, type SplitScore } from "../split.ts";
 
 export interface PredictionOptions {
   holder: ModelHolder;
@@ -57,6 +58,8 @@ export interface PredictionOptions {
   features?: FeatureSource | null;
   /** the header set of the answers (serve.prediction_headers; default "api", envelope.ts API_HEADERS) */
   predictionHeaders?: PredictionHeaders;
+  /** scores a large batch in two halves on two threads (split.ts; absent: one thread) */
+  splitter?: BatchSplitter | null;
 }
 
 /** `url`: the request's URL, read once by the dispatcher (each read of `req.url` is a call into Deno) */
@@ -82,6 +85,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
   const bodyLimits = { maxBytes: opts.maxBodyBytes, timeoutMs: opts.readTimeoutMs };
   const log = opts.log ?? null;
   const features = opts.features ?? null;
+  const splitter = opts.splitter ?? null;
   const headers = predictionHeaderSet(opts.predictionHeaders ?? "api");
   // the api header set: a route whose answer carries its request id in the body answers a caller that
   // sent no X-Request-Id on Deno's fast path (envelope.ts lean): no header but the content type
@@ -100,6 +104,20 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     // no closure for one record: the hot path
     if (t.rows === 1) pushLines(log, m, w, rid, t, probs, ts);
     else log.later(() => pushLines(log, m, w, rid, t, probs, ts));
+  };
+
+  /** `record` for a batch scored in two halves: the worker's lines, then the helper's, in record order. */
+  const recordSplit = (m: ServedModel, w: TableWriter, rid: string, s: SplitScore) => {
+    const { own, theirs, ts } = s;
+    w.count(own.table, metrics);
+    w.countLabels(theirs.rows, theirs.label, metrics);
+    if (!log) return;
+    log.later(() => pushLines(log, m, w, rid, own.table, own.probs, ts));
+    // the helper's half when its lines come (a few ms on: lines of requests answered meanwhile may be first)
+    void theirs.lines.then((l) => {
+      if (l) log.later(() => log.pushEncoded(m.name, logDay(ts), l.bytes, l.ends));
+      else log.dropped += theirs.rows; // the helper failed before it sent them: counted, as lines over the cap are
+    });
   };
 
   /**
@@ -137,7 +155,19 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
       throw new HttpError(415, "expected Content-Type: application/json");
     }
     const explain = explainQuery(url);
-    let body = parseJsonBody(await readBodyText(req, bodyLimits));
+    const text = await readBodyText(req, bodyLimits);
+    const whole = holder.current;
+    if (
+      splitter && whole && !explain && text.length >= splitter.minBytes && !(features && entityPlan(whole))
+    ) {
+      const s = await splitter.score(whole, text, maxBatch, rid, log !== null);
+      if (s) {
+        const w = TableWriter.of(whole);
+        recordSplit(whole, w, rid, s);
+        return w.headOf(rid) + s.own.answer + "," + s.theirs.answer + "]}";
+      }
+    }
+    let body = parseJsonBody(text);
     const m = holder.current;
     if (!m) throw noModel();
     // by entity id (entity.ts): only a model trained on a feature service looks anything up
@@ -152,13 +182,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     const why: RecordExplanation[] | null = explain && explainTable(m, t, explain.top);
     const w = TableWriter.of(m);
     const probs = new Array<string>(t.rows);
-    let out = w.headOf(rid);
-    for (let i = 0; i < t.rows; i++) {
-      const p = probs[i] = w.probabilities(t, i);
-      const one = w.predictionObject(t, i, p);
-      if (i) out += ",";
-      out += why ? one.slice(0, -1) + ',"explanation":' + JSON.stringify(why[i]) + "}" : one;
-    }
+    const out = w.headOf(rid) + answerRows(w, t, probs, why && why.map((e) => JSON.stringify(e)));
     record(m, w, rid, t, probs);
     return out + "]}";
   }, true);

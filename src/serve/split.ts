@@ -1,0 +1,385 @@
+/**
+ * A large /predict batch scored on two cores: the body is cut in two at a
+ * record boundary, a helper thread of the worker (split_worker.ts, a Worker
+ * holding the same model version) parses, validates and scores the second
+ * half while the worker does the first, and the answer and the prediction-log
+ * lines are the halves' joined. The answer is the same bytes as the whole
+ * body's (tests/serve/split_test.ts), because each record's answer and log
+ * line depend on that record alone.
+ *
+ * Anything unusual goes the usual way instead, so every error is the one the
+ * whole body gets: a half that does not parse, a record either half refuses,
+ * more records in all than max_batch, a helper that is still busy with
+ * another batch, is not holding this model version yet (it loads it in the
+ * background on the first large batch after a swap), failed, or cannot load the
+ * model (a plugin engine, which the helper has not registered).
+ *
+ * Why: on the slower 2-core machine a 10,000-record batch took 48-56 ms in
+ * process, about 20 of it in JSON.parse and 15-20 in the trees, both in one
+ * thread while the other core idled (docs/benchmarks.md, "Serving").
+ */
+import type { LoadedModel } from "../models/artifact.ts";
+import type { ServedModel } from "./holder.ts";
+import { parseJsonBody } from "./http.ts";
+import { logHead } from "./predlog.ts";
+import { scoredInArrays, type ScoredTable, scoreTable, TableWriter } from "./scoring.ts";
+import type { ValueLimits } from "./validation.ts";
+
+/** One half of a split batch scored: its table, each row's probabilities text, its answer's predictions. */
+export interface ScoredPart {
+  table: ScoredTable;
+  probs: string[];
+  /** the predictions of the answer's array, comma-separated */
+  answer: string;
+}
+
+/** Scores a JSON body of records as /predict does (throws what the route would answer). */
+export function scorePart(m: ServedModel, text: string, maxBatch: number): ScoredPart {
+  const body = parseJsonBody(text);
+  const table = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
+  const probs = new Array<string>(table.rows);
+  return { table, probs, answer: answerRows(TableWriter.of(m), table, probs) };
+}
+
+/**
+ * The predictions of a scored table as the answer's array holds them,
+ * comma-separated, filling `probs` (each row's probabilities text, which its
+ * log line reuses) when given; `explained` adds each row's explanation text.
+ */
+export function answerRows(
+  w: TableWriter,
+  t: ScoredTable,
+  probs: string[] | null,
+  explained: readonly string[] | null = null,
+): string {
+  let out = "";
+  for (let i = 0; i < t.rows; i++) {
+    const p = w.probabilities(t, i);
+    if (probs) probs[i] = p;
+    const one = w.predictionObject(t, i, p);
+    if (i) out += ",";
+    out += explained ? one.slice(0, -1) + ',"explanation":' + explained[i] + "}" : one;
+  }
+  return out;
+}
+
+/** A part's log lines, encoded back to back; line k ends (past its newline) at ends[k]. */
+export interface EncodedLines {
+  bytes: Uint8Array<ArrayBuffer>;
+  ends: Int32Array<ArrayBuffer>;
+}
+
+const encoder = new TextEncoder();
+
+/** The log lines of a scored part, stamped `ts` with request id `rid`, encoded as UTF-8. */
+export function encodedLogLines(m: ServedModel, part: ScoredPart, rid: string, ts: number): EncodedLines {
+  const w = TableWriter.of(m), t = part.table, head = logHead(ts, rid, true);
+  const lines = new Array<string>(t.rows);
+  let room = 0;
+  for (let i = 0; i < t.rows; i++) {
+    room += (lines[i] = w.logLine(head, t, i, part.probs[i])).length * 3 + 1; // UTF-8: at most 3 bytes a UTF-16 unit
+  }
+  const bytes = new Uint8Array(room), ends = new Int32Array(t.rows);
+  let at = 0;
+  for (let i = 0; i < t.rows; i++) {
+    at += encoder.encodeInto(lines[i], bytes.subarray(at)).written;
+    bytes[at++] = 10;
+    ends[i] = at;
+  }
+  return { bytes: bytes.subarray(0, at), ends };
+}
+
+/**
+ * Where a JSON array of records may be cut in two: text[0, firstEnd) + "]" and
+ * "[" + text[secondStart..] are its halves. The cut is the first `}` at or past
+ * the middle followed by a comma and a `{` (whitespace allowed between), or
+ * the last such before the middle when there is none after it. It may
+ * fall inside a string or a nested value; then the first half does not parse
+ * (it ends inside the string, or with more than the outer array open), so the
+ * body goes the usual way and nothing is scored from a wrong cut. null: no
+ * such place, or the text is no array.
+ */
+export function cutInTwo(text: string): { firstEnd: number; secondStart: number } | null {
+  let i = 0;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== 91) return null; // [
+  const mid = text.length >> 1;
+  for (let at = text.indexOf("}", mid); at >= 0; at = text.indexOf("}", at + 1)) {
+    const start = nextRecord(text, at);
+    if (start > 0) return { firstEnd: at + 1, secondStart: start };
+  }
+  // none after the middle (a long first record): the last before it
+  for (let at = text.lastIndexOf("}", mid); at > i; at = text.lastIndexOf("}", at - 1)) {
+    const start = nextRecord(text, at);
+    if (start > 0) return { firstEnd: at + 1, secondStart: start };
+  }
+  return null;
+}
+
+/** The index of the `{` after text[at] = `}` when a comma comes between them (and whitespace), else -1. */
+function nextRecord(text: string, at: number): number {
+  let k = at + 1;
+  while (isSpace(text.charCodeAt(k))) k++;
+  if (text.charCodeAt(k) !== 44) return -1; // ,
+  k++;
+  while (isSpace(text.charCodeAt(k))) k++;
+  return text.charCodeAt(k) === 123 ? k : -1; // {
+}
+
+/** JSON's whitespace: space, tab, line feed, carriage return. */
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+/** Which model version a helper must hold to score for `m`: its folder and manifest. null: not splittable. */
+export function modelKey(m: ServedModel): string | null {
+  const lm = m.model as Partial<LoadedModel>;
+  if (!lm.manifest || !scoredInArrays(m)) return null;
+  return `${m.dir}\n${m.version}\n${lm.manifest.manifest_sha256 ?? JSON.stringify(lm.manifest.files)}`;
+}
+
+/** What the worker asks of its helper. */
+export type SplitRequest =
+  | {
+    t: "load";
+    key: string;
+    uri: string;
+    name: string;
+    version: string;
+    dir: string;
+    limits: ValueLimits;
+  }
+  | {
+    t: "score";
+    id: number;
+    key: string;
+    text: string;
+    maxBatch: number;
+    rid: string;
+    ts: number;
+    log: boolean;
+  };
+
+/**
+ * The helper's answers. A scored half's log lines follow in a message of their
+ * own, so building them is not on the batch's latency (as the worker's own
+ * half's lines are built after the answer is handed over).
+ */
+export type SplitReply =
+  | { t: "loaded"; key: string; ok: boolean; error?: string }
+  | { t: "scored"; id: number; ok: false }
+  | {
+    t: "scored";
+    id: number;
+    ok: true;
+    rows: number;
+    answer: string;
+    /** classification: the predicted class index of each row (the metrics count them) */
+    label: Int32Array | null;
+  }
+  | { t: "lines"; id: number; lines: EncodedLines | null };
+
+/** The helper's half, scored; its log lines when they come (null: none asked, or the helper failed). */
+export type HelperPart = Extract<SplitReply, { ok: true; t: "scored" }> & {
+  lines: Promise<EncodedLines | null>;
+};
+
+/** A batch scored in two halves: the worker's, then the helper's. */
+export interface SplitScore {
+  own: ScoredPart;
+  theirs: HelperPart;
+  /** the log lines' time stamp, the same for both halves */
+  ts: number;
+}
+
+export interface SplitterOptions {
+  /** a body of at least this many characters is split (serve.split_batch_bytes) */
+  minBytes: number;
+  /** the helper's module (default split_worker.ts next to this one) */
+  workerUrl?: URL;
+  /** a helper that failed this many times is not started again */
+  maxFailures?: number;
+  /** called once when the helper is given up on, with why */
+  onGiveUp?: (why: string) => void;
+}
+
+/** The worker's side: one helper thread, started on the first large batch, one batch at a time. */
+export class BatchSplitter {
+  readonly minBytes: number;
+  private worker: Worker | null = null;
+  /** the model version the helper said it holds */
+  private held: string | null = null;
+  /** the version it was last asked to load */
+  private asked: string | null = null;
+  private busy = false;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (r: SplitReply | null) => void>();
+  /** halves scored whose log lines have not come yet */
+  private readonly lineWaits = new Map<number, (l: EncodedLines | null) => void>();
+  private failures = 0;
+  private closed = false;
+  /** batches scored in two halves so far */
+  splits = 0;
+
+  constructor(private readonly opts: SplitterOptions) {
+    this.minBytes = opts.minBytes;
+  }
+
+  /**
+   * Scores a body in two halves, or null when it goes the usual way (too
+   * small, not a model the helper holds yet, the helper busy, or anything the
+   * halves refuse: the whole body then gets the route's own answer).
+   */
+  async score(
+    m: ServedModel,
+    text: string,
+    maxBatch: number,
+    rid: string,
+    log: boolean,
+  ): Promise<SplitScore | null> {
+    if (this.closed || this.busy || text.length < this.minBytes) return null;
+    const key = modelKey(m);
+    if (key === null || !this.holds(m, key)) return null;
+    const cut = cutInTwo(text);
+    if (!cut) return null;
+    this.busy = true;
+    try {
+      const ts = Date.now();
+      const job = this.ask(key, "[" + text.slice(cut.secondStart), maxBatch, rid, ts, log);
+      let own: ScoredPart | null = null;
+      try {
+        own = scorePart(m, text.slice(0, cut.firstEnd) + "]", maxBatch);
+      } catch { /* the whole body gets the route's answer */ }
+      const theirs = await job;
+      if (!own || !theirs || own.table.rows + theirs.rows > maxBatch) return null;
+      this.splits++;
+      return { own, theirs, ts };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Resolves once the log lines of every half scored so far have come (at most `ms`). */
+  async drain(ms = 2000): Promise<void> {
+    const left = [...this.lineWaits.keys()].map((id) => this.linesOf(id));
+    if (!left.length) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(left), new Promise((r) => timer = setTimeout(r, ms))]);
+    clearTimeout(timer);
+  }
+
+  /** Stops the helper (the service's shutdown, after `drain`; tests). */
+  close(): void {
+    this.closed = true;
+    this.stop();
+  }
+
+  /** Whether the helper holds the version; if not, asks it to load it (in the background). */
+  private holds(m: ServedModel, key: string): boolean {
+    if (this.held === key && this.worker) return true;
+    if (this.asked === key && this.worker) return false; // loading, or it could not
+    const w = this.start();
+    if (!w) return false;
+    this.asked = key;
+    this.held = null;
+    w.postMessage(
+      {
+        t: "load",
+        key,
+        uri: m.uri,
+        name: m.name,
+        version: m.version,
+        dir: m.dir,
+        limits: m.limits,
+      } satisfies SplitRequest,
+    );
+    return false;
+  }
+
+  private async ask(
+    key: string,
+    text: string,
+    maxBatch: number,
+    rid: string,
+    ts: number,
+    log: boolean,
+  ): Promise<HelperPart | null> {
+    const id = this.nextId++;
+    const lines = log ? this.linesOf(id) : Promise.resolve(null);
+    const r = await new Promise<SplitReply | null>((resolve) => {
+      this.waiting.set(id, resolve);
+      this.worker!.postMessage({ t: "score", id, key, text, maxBatch, rid, ts, log } satisfies SplitRequest);
+    });
+    if (r?.t === "scored" && r.ok) return { ...r, lines };
+    this.lineWaits.get(id)?.(null); // none will come
+    this.lineWaits.delete(id);
+    return null;
+  }
+
+  /** The promise of half `id`'s log lines (one per id, made when it is asked). */
+  private readonly lineOf = new Map<number, Promise<EncodedLines | null>>();
+  private linesOf(id: number): Promise<EncodedLines | null> {
+    let p = this.lineOf.get(id);
+    if (!p) {
+      p = new Promise<EncodedLines | null>((resolve) => this.lineWaits.set(id, resolve));
+      this.lineOf.set(id, p);
+    }
+    return p;
+  }
+
+  private start(): Worker | null {
+    if (this.worker) return this.worker;
+    if (this.closed || this.failures >= (this.opts.maxFailures ?? 3)) return null;
+    let w: Worker;
+    try {
+      w = new Worker(this.opts.workerUrl ?? new URL("./split_worker.ts", import.meta.url), {
+        type: "module",
+      });
+    } catch (e) {
+      this.failed(e instanceof Error ? e.message : String(e));
+      return null;
+    }
+    w.onmessage = (e: MessageEvent<SplitReply>) => this.received(e.data);
+    w.onerror = (e) => {
+      e.preventDefault(); // the helper's failure is not the worker's
+      this.failed(e.message);
+    };
+    w.onmessageerror = () => this.failed("a message could not be read");
+    return this.worker = w;
+  }
+
+  private received(r: SplitReply): void {
+    if (r.t === "loaded") {
+      if (r.key === this.asked && r.ok) this.held = r.key;
+      return;
+    }
+    if (r.t === "lines") {
+      this.lineWaits.get(r.id)?.(r.lines);
+      this.lineWaits.delete(r.id);
+      this.lineOf.delete(r.id);
+      return;
+    }
+    const resolve = this.waiting.get(r.id);
+    this.waiting.delete(r.id);
+    resolve?.(r);
+  }
+
+  private failed(why: string): void {
+    this.failures++;
+    this.stop();
+    if (this.failures === (this.opts.maxFailures ?? 3)) {
+      this.opts.onGiveUp?.(`batch helper thread failed ${this.failures} times (last: ${why})`);
+    }
+  }
+
+  private stop(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.held = this.asked = null;
+    for (const resolve of this.waiting.values()) resolve(null);
+    this.waiting.clear();
+    for (const resolve of this.lineWaits.values()) resolve(null);
+    this.lineWaits.clear();
+    this.lineOf.clear();
+  }
+}
