@@ -127,7 +127,12 @@ try {
     return `http://127.0.0.1:${port}`;
   };
   const servers: { name: string; url: string; path: string; ready: string }[] = [
-    { name: "orchard, split on two threads", url: orchard(8791, 262_144), path: "/predict", ready: "/ready" },
+    {
+      name: "orchard, split on two threads",
+      url: orchard(8791, 1_000_000),
+      path: "/predict",
+      ready: "/ready",
+    },
     { name: "orchard, one thread a batch", url: orchard(8792, 0), path: "/predict", ready: "/ready" },
   ];
   const hono = new Deno.Command("deno", {

@@ -375,7 +375,7 @@ const oldPath = () => { // the per-record path as it was: validate, score, log l
 };
 results.batch_per_record_path_ms = ms("per record path, whole (parse..answer, no HTTP)", () => oldPath());
 // the same app with the service's batch splitter (split.ts: the second half on a helper thread)
-const splitter = new BatchSplitter({ minBytes: config.serve.split_batch_bytes || 262_144 });
+const splitter = new BatchSplitter({ minBytes: config.serve.split_batch_bytes || 1_000_000 });
 const splitApp = createApp({
   holder,
   metrics: new Metrics("bench"),
