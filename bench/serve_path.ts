@@ -410,13 +410,19 @@ for (let r = 0; r < 15; r++) {
   splitTimes.push(performance.now() - t1);
   await log.flush();
 }
-splitter.close();
 results.batch_fetch_ms = median(fetchTimes);
 results.batch_fetch_cpu_ms = median(fetchCpu);
 console.log(
   `${`app.fetch POST /predict, ${BATCH.toLocaleString("en")} records (log on)`.padEnd(46)} ${
     results.batch_fetch_ms.toFixed(2).padStart(9)
   } ms  (min ${Math.min(...fetchTimes).toFixed(2)}; 15 requests)`,
+);
+// on a shared machine the wall time waits for a core; the process's CPU time per request does not
+// (it counts V8's helper threads too, so it is if anything an overestimate)
+console.log(
+  `${"  the same, CPU time of the process".padEnd(46)} ${
+    results.batch_fetch_cpu_ms.toFixed(2).padStart(9)
+  } ms  (min ${Math.min(...fetchCpu).toFixed(2)})`,
 );
 if (splitOk) {
   results.batch_fetch_split_ms = median(splitTimes);
@@ -426,14 +432,6 @@ if (splitOk) {
     } ms  (min ${Math.min(...splitTimes).toFixed(2)}; 15 requests, interleaved)`,
   );
 } else console.log("  the same, split on two threads: the helper did not take the model (not measured)");
-
-// on a shared machine the wall time waits for a core; the process's CPU time per request does not
-// (it counts V8's helper threads too, so it is if anything an overestimate)
-console.log(
-  `${"  the same, CPU time of the process".padEnd(46)} ${
-    results.batch_fetch_cpu_ms.toFixed(2).padStart(9)
-  } ms  (min ${Math.min(...fetchCpu).toFixed(2)})`,
-);
 
 // ---- 3. explanations --------------------------------------------------------------------------------
 
@@ -458,12 +456,21 @@ else {
     }
     const body = JSON.stringify(batch.slice(0, n));
     const f = fetchAll(app, post(body, "/predict?explain=true"));
+    const g = fetchAll(splitApp, post(body, "/predict?explain=true"));
+    const split = splitOk && body.length >= splitter.minExplainBytes;
     await f();
-    const per: number[] = [];
+    if (split) await g();
+    const per: number[] = [], perSplit: number[] = [];
+    // interleaved: one thread, then split over two (when the body is large enough to be split)
     for (let r = 0; r < (n >= 10_000 || slow ? 3 : 7); r++) {
       const t0 = performance.now();
       await f();
       per.push(performance.now() - t0);
+      await log.flush();
+      if (!split) continue;
+      const t1 = performance.now();
+      await g();
+      perSplit.push(performance.now() - t1);
       await log.flush();
     }
     results[`explain_${n}_ms`] = median(per);
@@ -473,8 +480,17 @@ else {
         median(per).toFixed(2).padStart(9)
       } ms  (min ${Math.min(...per).toFixed(2)}; ${per.length} requests)`,
     );
+    if (split) {
+      results[`explain_${n}_split_ms`] = median(perSplit);
+      console.log(
+        `${"  the same, split on two threads".padEnd(46)} ${
+          median(perSplit).toFixed(2).padStart(9)
+        } ms  (min ${Math.min(...perSplit).toFixed(2)})`,
+      );
+    }
   }
 }
+splitter.close();
 await log.close();
 await Deno.remove(logDir, { recursive: true });
 console.log(

@@ -47,7 +47,7 @@ self.onmessage = (e: MessageEvent<SplitRequest>) => {
   if (!model || q.key !== held) return reply({ t: "scored", id: q.id, ok: false });
   let part: ScoredPart;
   try {
-    part = scorePart(model, q.text, q.maxBatch);
+    part = scorePart(model, q.text, q.maxBatch, q.top);
   } catch {
     return reply({ t: "scored", id: q.id, ok: false }); // the worker scores the whole body and says why
   }

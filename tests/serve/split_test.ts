@@ -110,7 +110,7 @@ const KINDS = [
 ];
 
 KINDS.forEach((kind, i) => {
-  Deno.test(`split: ${kind.name}: the answer, the log lines and the counts are the one-thread path's`, async () => {
+  Deno.test(`split: ${kind.name}: the answer, explained or not, the log lines and the counts are the one-thread path's`, async () => {
     const p = await pair({ "1": await modelDir(kind.target, kind.algorithm, `k${i}`) });
     try {
       const body = batchOf(p.one, 250);
@@ -132,6 +132,17 @@ KINDS.forEach((kind, i) => {
       await ask(p.two);
       equal(p.splitter.splits, splits + 2);
       deepStrictEqual(added(cb, counts(p.two)), added(ca, counts(p.one)));
+      // explained: each half's records explained where it is scored, the same answer
+      const explain = (t: TestApp) =>
+        t.app.request(
+          post("/predict?explain=true&top=3", body, "application/json", { "x-request-id": "x.1" }),
+        );
+      const [ea, eb] = [await explain(p.one), await explain(p.two)];
+      equal(p.splitter.splits, splits + 3, "the explained batch was split");
+      equal(eb.status, 200);
+      const answer = await eb.text();
+      equal(answer, await ea.text());
+      equal(JSON.parse(answer).predictions[249].explanation.top.length, 3);
     } finally {
       await p.close();
     }

@@ -158,9 +158,10 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     const text = await readBodyText(req, bodyLimits);
     const whole = holder.current;
     if (
-      splitter && whole && !explain && text.length >= splitter.minBytes && !(features && entityPlan(whole))
+      splitter && whole && text.length >= (explain ? splitter.minExplainBytes : splitter.minBytes) &&
+      !(features && entityPlan(whole))
     ) {
-      const s = await splitter.score(whole, text, maxBatch, rid, log !== null);
+      const s = await splitter.score(whole, text, maxBatch, rid, log !== null, explain ? explain.top : 0);
       if (s) {
         const w = TableWriter.of(whole);
         recordSplit(whole, w, rid, s);
