@@ -197,15 +197,19 @@ time("Response, envelope.ts reply (headers appended)", 20000, () => reply("{}", 
 const MAX_BODY = 16 * 1024 * 1024, BATCH = Number(flags.batch);
 const logDir = await Deno.makeTempDir({ dir: "data", prefix: ".bench-serve-path-log-" });
 const log = new PredictionLog({ dir: logDir, worker: "bench", flushMs: 200, batchSize: 1000 }).start();
-const app = createApp({
-  holder,
-  metrics: new Metrics("bench"),
-  worker: "bench",
-  maxBatch: Math.max(BATCH, 10_000),
-  maxBodyBytes: MAX_BODY,
-  readTimeoutMs: config.serve.read_timeout_ms,
-  log,
-});
+/** the service's app around the served model, the log on; with a splitter, large batches on two threads */
+const benchApp = (splitter: BatchSplitter | null = null) =>
+  createApp({
+    holder,
+    metrics: new Metrics("bench"),
+    worker: "bench",
+    maxBatch: Math.max(BATCH, 10_000),
+    maxBodyBytes: MAX_BODY,
+    readTimeoutMs: config.serve.read_timeout_ms,
+    log,
+    splitter,
+  });
+const app = benchApp();
 const post = (body: string, path = "/predict") => () =>
   new Request(`http://x${path}`, {
     method: "POST",
@@ -376,16 +380,7 @@ const oldPath = () => { // the per-record path as it was: validate, score, log l
 results.batch_per_record_path_ms = ms("per record path, whole (parse..answer, no HTTP)", () => oldPath());
 // the same app with the service's batch splitter (split.ts: the second half on a helper thread)
 const splitter = new BatchSplitter({ minBytes: config.serve.split_batch_bytes || 1_000_000 });
-const splitApp = createApp({
-  holder,
-  metrics: new Metrics("bench"),
-  worker: "bench",
-  maxBatch: Math.max(BATCH, 10_000),
-  maxBodyBytes: MAX_BODY,
-  readTimeoutMs: config.serve.read_timeout_ms,
-  log,
-  splitter,
-});
+const splitApp = benchApp(splitter);
 const batchFetch = fetchAll(app, post(batchText)), splitFetch = fetchAll(splitApp, post(batchText));
 const fetchTimes: number[] = [], fetchCpu: number[] = [], splitTimes: number[] = [];
 await batchFetch();

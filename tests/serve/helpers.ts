@@ -122,3 +122,18 @@ export const SECURE_HEADERS: Readonly<Record<string, string>> = {
   "x-permitted-cross-domain-policies": "none",
   "cache-control": "no-store",
 };
+
+/** Every line of a test app's prediction log, flushed first, file by file (model, date, worker file). */
+export async function readLogLines(t: TestApp): Promise<string[]> {
+  await t.log.flush();
+  const out: string[] = [];
+  for await (const m of Deno.readDir(t.logDir)) {
+    for await (const d of Deno.readDir(`${t.logDir}/${m.name}`)) {
+      for await (const f of Deno.readDir(`${t.logDir}/${m.name}/${d.name}`)) {
+        const text = await Deno.readTextFile(`${t.logDir}/${m.name}/${d.name}/${f.name}`);
+        out.push(...text.split("\n").filter(Boolean));
+      }
+    }
+  }
+  return out;
+}

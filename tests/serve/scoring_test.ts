@@ -18,7 +18,7 @@ import { logLine } from "../../src/serve/predlog.ts";
 import { buildValidator } from "../../src/serve/validation.ts";
 import type { Signature } from "../../src/models/types.ts";
 import { makeRows } from "./fixture.ts";
-import { makeApp, post } from "./helpers.ts";
+import { makeApp, post, readLogLines } from "./helpers.ts";
 
 const root = await Deno.makeTempDir({ prefix: "orchard-serve-scoring-" });
 const rows = makeRows(300, 11).map((r, i) => ({
@@ -78,19 +78,7 @@ async function served(c: Case, i: number) {
   return { t, batch, inputs };
 }
 
-async function logLines(t: Awaited<ReturnType<typeof makeApp>>): Promise<string[]> {
-  await t.log.flush();
-  const out: string[] = [];
-  for await (const m of Deno.readDir(t.logDir)) {
-    for await (const d of Deno.readDir(`${t.logDir}/${m.name}`)) {
-      for await (const f of Deno.readDir(`${t.logDir}/${m.name}/${d.name}`)) {
-        const text = await Deno.readTextFile(`${t.logDir}/${m.name}/${d.name}/${f.name}`);
-        out.push(...text.split("\n").filter(Boolean));
-      }
-    }
-  }
-  return out;
-}
+const logLines = readLogLines;
 
 CASES.forEach((c, i) => {
   Deno.test(`scoring: ${c.name}: a batch's answer and log lines are the per-record path's, byte for byte`, async () => {

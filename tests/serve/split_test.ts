@@ -12,7 +12,7 @@ import { loadArtifact } from "../../src/models/artifact.ts";
 import { BatchSplitter, cutInTwo } from "../../src/serve/split.ts";
 import type { ModelLoader } from "../../src/serve/types.ts";
 import { makeRows } from "./fixture.ts";
-import { makeApp, post, type TestApp } from "./helpers.ts";
+import { makeApp, post, readLogLines, type TestApp } from "./helpers.ts";
 
 const root = await Deno.makeTempDir({ prefix: "orchard-serve-split-" });
 const rows = makeRows(400, 23).map((r, i) => ({
@@ -64,20 +64,12 @@ async function warm(t: TestApp, s: BatchSplitter, body: unknown): Promise<void> 
 
 /** the log's lines of one request id, without their time stamps, in file order */
 async function linesOf(t: TestApp, rid: string): Promise<unknown[]> {
-  await t.log.flush();
   const out: unknown[] = [];
-  for await (const m of Deno.readDir(t.logDir)) {
-    for await (const d of Deno.readDir(`${t.logDir}/${m.name}`)) {
-      for await (const f of Deno.readDir(`${t.logDir}/${m.name}/${d.name}`)) {
-        const text = await Deno.readTextFile(`${t.logDir}/${m.name}/${d.name}/${f.name}`);
-        for (const line of text.split("\n").filter(Boolean)) {
-          const o = JSON.parse(line);
-          if (o.request_id !== rid) continue;
-          delete o.ts;
-          out.push(o);
-        }
-      }
-    }
+  for (const line of await readLogLines(t)) {
+    const o = JSON.parse(line);
+    if (o.request_id !== rid) continue;
+    delete o.ts;
+    out.push(o);
   }
   return out;
 }
