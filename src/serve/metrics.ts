@@ -60,6 +60,8 @@ export interface MetricsSnapshot {
   model: { name: string; version: string } | null;
   reloads: number;
   reloadFailures: number;
+  /** batches scored in two halves on two threads (split.ts); absent in older snapshots */
+  batchSplits?: number;
   log: LogStats;
   /** the worker's connections (connections.ts); absent where no bounded server runs it */
   connections?: ConnectionCounts;
@@ -81,6 +83,7 @@ export class Metrics {
   private labelsPer = new Map<string, number>();
   reloads = 0;
   reloadFailures = 0;
+  batchSplits = 0;
   readonly startedAt = Date.now();
   /** set by the worker once its connection server listens (worker.ts) */
   connections: (() => ConnectionCounts) | null = null;
@@ -152,6 +155,7 @@ export class Metrics {
       model,
       reloads: this.reloads,
       reloadFailures: this.reloadFailures,
+      batchSplits: this.batchSplits,
       log: { ...log },
       ...(this.connections ? { connections: this.connections() } : {}),
       startedAt: this.startedAt,
@@ -178,7 +182,7 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
   const predictions = new Map<string, number>();
   const latency = new Map<string, Histogram>();
   const models = new Map<string, number>();
-  let reloads = 0, reloadFailures = 0;
+  let reloads = 0, reloadFailures = 0, batchSplits = 0;
   const log = { written: 0, writeErrors: 0, dropped: 0, pending: 0 };
   let failing = 0;
   let oldest = Infinity;
@@ -202,6 +206,7 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
     }
     reloads += s.reloads;
     reloadFailures += s.reloadFailures;
+    batchSplits += s.batchSplits ?? 0;
     log.written += s.log.written;
     log.writeErrors += s.log.writeErrors;
     log.dropped += s.log.dropped;
@@ -266,6 +271,12 @@ export function renderMetrics(snaps: MetricsSnapshot[]): string {
     "counter",
     "Model loads that failed (the old version kept serving).",
     reloadFailures,
+  );
+  one(
+    "orchard_batches_split_total",
+    "counter",
+    "Large /predict batches scored in two halves on two threads (serve.split_batch_bytes).",
+    batchSplits,
   );
   one(
     "orchard_prediction_log_written_total",

@@ -109,6 +109,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
   /** `record` for a batch scored in two halves: the worker's lines, then the helper's, in record order. */
   const recordSplit = (m: ServedModel, w: TableWriter, rid: string, s: SplitScore) => {
     const { own, theirs, ts } = s;
+    metrics.batchSplits++;
     w.count(own.table, metrics);
     w.countLabels(theirs.rows, theirs.label, metrics);
     if (!log) return;
