@@ -372,11 +372,6 @@ export class TableWriter {
       ',"probabilities":' + (t.proba ? probs : this.probabilities(t, i)) + "}";
   }
 
-  /**
-   * Counts the table's predictions in the metrics: a classifier's by class (one
-   * update per class, not per row), a regressor's as one count per model
-   * version (a series per predicted value would grow without end).
-   */
   /** Counts `rows` predictions of this model given as class indexes (`label`; null: a regressor's values). */
   countLabels(rows: number, label: Int32Array | null, metrics: Metrics): void {
     if (!label) {
@@ -388,6 +383,11 @@ export class TableWriter {
     for (let c = 0; c < n.length; c++) if (n[c]) metrics.predictedAt(this.classKeys[c], n[c]);
   }
 
+  /**
+   * Counts the table's predictions in the metrics: a classifier's by class (one
+   * update per class, not per row), a regressor's as one count per model
+   * version (a series per predicted value would grow without end).
+   */
   count(t: ScoredTable, metrics: Metrics): void {
     if (t.label) {
       if (t.rows === 1) return metrics.predictedAt(this.classKeys[t.label[0]], 1);

@@ -34,16 +34,31 @@ export interface ScoredPart {
   answer: string;
 }
 
-/**
- * Scores a JSON body of records as /predict does (throws what the route would
- * answer); `top` > 0: with each record's explanation (?explain=true&top=N).
- */
-export function scorePart(m: ServedModel, text: string, maxBatch: number, top = 0): ScoredPart {
+/** A half parsed and validated, not scored yet: its records and the validator's columns. */
+export interface ValidPart {
+  body: unknown;
+  columns: unknown[][];
+  rows: number;
+}
+
+/** Parses and validates a JSON body of records as /predict does (throws what the route would answer). */
+export function validatePart(m: ServedModel, text: string, maxBatch: number): ValidPart {
   const body = parseJsonBody(text);
-  const table = scoreTable(m, m.validator.table(body, maxBatch), Array.isArray(body) ? body : [body]);
+  const columns = m.validator.table(body, maxBatch);
+  return { body, columns, rows: columns.length ? columns[0].length : Array.isArray(body) ? body.length : 1 };
+}
+
+/** Scores a validated half; `top` > 0: with each record's explanation (?explain=true&top=N). */
+export function scoreValid(m: ServedModel, v: ValidPart, top = 0): ScoredPart {
+  const table = scoreTable(m, v.columns, Array.isArray(v.body) ? v.body : [v.body]);
   const probs = new Array<string>(table.rows);
   const why = top > 0 ? explainTable(m, table, top).map((e) => JSON.stringify(e)) : null;
   return { table, probs, answer: answerRows(TableWriter.of(m), table, probs, why) };
+}
+
+/** validatePart, then scoreValid. */
+export function scorePart(m: ServedModel, text: string, maxBatch: number, top = 0): ScoredPart {
+  return scoreValid(m, validatePart(m, text, maxBatch), top);
 }
 
 /**
@@ -91,7 +106,8 @@ export function encodedLogLines(m: ServedModel, part: ScoredPart, rid: string, t
     bytes[at++] = 10;
     ends[i] = at;
   }
-  return { bytes: bytes.subarray(0, at), ends };
+  // a buffer of the lines' own size: the log holds it until it is written (room is up to 3x that)
+  return { bytes: bytes.slice(0, at), ends };
 }
 
 /**
@@ -155,6 +171,7 @@ export type SplitRequest =
     limits: ValueLimits;
   }
   | {
+    /** parse and validate (answered `validated` with the count), then wait for go or drop */
     t: "score";
     id: number;
     key: string;
@@ -165,7 +182,10 @@ export type SplitRequest =
     log: boolean;
     /** contributions per record to explain (0: no explanations) */
     top: number;
-  };
+  }
+  /** score the half validated (`go`), or forget it (`drop`: the batch goes the one-thread way) */
+  | { t: "go"; id: number }
+  | { t: "drop"; id: number };
 
 /**
  * The helper's answers. A scored half's log lines follow in a message of their
@@ -174,6 +194,7 @@ export type SplitRequest =
  */
 export type SplitReply =
   | { t: "loaded"; key: string; ok: boolean; error?: string }
+  | { t: "validated"; id: number; rows: number }
   | { t: "scored"; id: number; ok: false }
   | {
     t: "scored";
@@ -186,9 +207,13 @@ export type SplitReply =
   }
   | { t: "lines"; id: number; lines: EncodedLines | null };
 
-/** The helper's half, scored; its log lines when they come (null: none asked, or the helper failed). */
+/**
+ * The helper's half, scored; its log lines when they come (null: none asked,
+ * or the helper failed: then `text`, the half's body, is scored again for them).
+ */
 export type HelperPart = Extract<SplitReply, { ok: true; t: "scored" }> & {
   lines: Promise<EncodedLines | null>;
+  text: string;
 };
 
 /** A batch scored in two halves: the worker's, then the helper's. */
@@ -206,6 +231,15 @@ export interface SplitScore {
  * at the default 1 MB) is as much work as 4,000 scored.
  */
 const EXPLAIN_RATIO = 32;
+
+/**
+ * How long the worker waits for the helper: this many times what the same step
+ * took the worker on its own half, and never less than MIN_WAIT_MS. A helper
+ * that takes longer is taken for stuck: it is stopped and the batch goes the
+ * one-thread way.
+ */
+const WAIT_FACTOR = 4;
+const MIN_WAIT_MS = 250;
 
 export interface SplitterOptions {
   /** a body of at least this many characters is split (serve.split_batch_bytes) */
@@ -265,29 +299,41 @@ export class BatchSplitter {
     const cut = cutInTwo(text);
     if (!cut) return null;
     this.busy = true;
+    const id = this.nextId++;
+    let result: SplitScore | null = null;
     try {
-      const ts = Date.now();
-      const job = this.ask({
-        t: "score",
-        id: this.nextId++,
-        key,
-        text: "[" + text.slice(cut.secondStart),
-        maxBatch,
-        rid,
-        ts,
-        log,
-        top,
-      });
+      const ts = Date.now(), second = "[" + text.slice(cut.secondStart);
+      const lines = log ? this.linesOf(id) : Promise.resolve(null);
+      this.worker!.postMessage(
+        { t: "score", id, key, text: second, maxBatch, rid, ts, log, top } satisfies SplitRequest,
+      );
+      // both halves validated before either is scored: a body over max_batch costs two parses, not two scorings
+      let t0 = performance.now();
+      let valid: ValidPart | null = null;
+      try {
+        valid = validatePart(m, text.slice(0, cut.firstEnd) + "]", maxBatch);
+      } catch { /* the whole body gets the route's answer */ }
+      const counted = await this.next(id, performance.now() - t0);
+      if (!valid || counted?.t !== "validated" || valid.rows + counted.rows > maxBatch) {
+        if (counted?.t === "validated") this.worker?.postMessage({ t: "drop", id } satisfies SplitRequest);
+        return null;
+      }
+      this.worker!.postMessage({ t: "go", id } satisfies SplitRequest);
+      t0 = performance.now();
       let own: ScoredPart | null = null;
       try {
-        own = scorePart(m, text.slice(0, cut.firstEnd) + "]", maxBatch, top);
-      } catch { /* the whole body gets the route's answer */ }
-      const theirs = await job;
-      if (!own || !theirs || own.table.rows + theirs.rows > maxBatch) return null;
+        own = scoreValid(m, valid, top);
+      } catch { /* as above */ }
+      const scored = await this.next(id, performance.now() - t0);
+      if (!own || scored?.t !== "scored" || !scored.ok) return null;
       this.splits++;
-      return { own, theirs, ts };
+      this.failures = 0; // what gives the helper up is failures in a row
+      return result = { own, theirs: { ...scored, lines, text: second }, ts };
     } finally {
       this.busy = false;
+      this.waiting.delete(id);
+      // a batch that goes the one-thread way logs there: any lines of its helper half are not wanted
+      if (!result) this.endLines(id);
     }
   }
 
@@ -328,17 +374,26 @@ export class BatchSplitter {
     return false;
   }
 
-  private async ask(q: Extract<SplitRequest, { t: "score" }>): Promise<HelperPart | null> {
-    const id = q.id;
-    const lines = q.log ? this.linesOf(id) : Promise.resolve(null);
-    const r = await new Promise<SplitReply | null>((resolve) => {
-      this.waiting.set(id, resolve);
-      this.worker!.postMessage(q);
+  /**
+   * The helper's next answer about batch `id`, or null when it fails or takes
+   * over WAIT_FACTOR times `ownMs` (then it is stopped as stuck).
+   */
+  private next(id: number, ownMs: number): Promise<SplitReply | null> {
+    const ms = Math.max(MIN_WAIT_MS, WAIT_FACTOR * ownMs);
+    return new Promise<SplitReply | null>((resolve) => {
+      const timer = setTimeout(() => this.failed(`no answer in ${Math.round(ms)} ms`), ms);
+      this.waiting.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
     });
-    if (r?.t === "scored" && r.ok) return { ...r, lines };
-    this.lineWaits.get(id)?.(null); // none will come
+  }
+
+  /** Resolves half `id`'s lines as none, if anything waits for them. */
+  private endLines(id: number): void {
+    this.lineWaits.get(id)?.(null);
     this.lineWaits.delete(id);
-    return null;
+    this.lineOf.delete(id);
   }
 
   /** The promise of half `id`'s log lines (one per id, made when it is asked). */
@@ -384,11 +439,13 @@ export class BatchSplitter {
       this.lineOf.delete(r.id);
       return;
     }
+    // "validated" or "scored": what `next` waits for
     const resolve = this.waiting.get(r.id);
     this.waiting.delete(r.id);
     resolve?.(r);
   }
 
+  /** The helper failed (an error, or stuck): stopped, and given up on after maxFailures in a row. */
   private failed(why: string): void {
     this.failures++;
     this.stop();

@@ -14,13 +14,17 @@ import {
   encodedLogLines,
   modelKey,
   type ScoredPart,
-  scorePart,
+  scoreValid,
   type SplitReply,
   type SplitRequest,
+  validatePart,
+  type ValidPart,
 } from "./split.ts";
 
 let model: ServedModel | null = null;
 let held = "";
+/** the half validated and waiting for the worker's go (one batch at a time) */
+let pending: { q: Extract<SplitRequest, { t: "score" }>; m: ServedModel; valid: ValidPart } | null = null;
 
 const reply = (r: SplitReply, transfer: Transferable[] = []) => self.postMessage(r, transfer);
 
@@ -44,24 +48,43 @@ self.onmessage = (e: MessageEvent<SplitRequest>) => {
     }
     return;
   }
+  if (q.t === "drop") {
+    pending = null;
+    return;
+  }
+  if (q.t === "go") return scoreHeld(q.id);
+  pending = null;
   if (!model || q.key !== held) return reply({ t: "scored", id: q.id, ok: false });
-  let part: ScoredPart;
+  let valid: ValidPart;
   try {
-    part = scorePart(model, q.text, q.maxBatch, q.top);
+    valid = validatePart(model, q.text, q.maxBatch);
   } catch {
     return reply({ t: "scored", id: q.id, ok: false }); // the worker scores the whole body and says why
   }
+  pending = { q, m: model, valid };
+  reply({ t: "validated", id: q.id, rows: valid.rows });
+};
+
+/** Scores the half validated last, once the worker knows the whole batch is within max_batch. */
+function scoreHeld(id: number): void {
+  const p = pending;
+  pending = null;
+  if (!p || p.q.id !== id) return reply({ t: "scored", id, ok: false });
+  const { q, m } = p;
+  let part: ScoredPart;
+  try {
+    part = scoreValid(m, p.valid, q.top);
+  } catch {
+    return reply({ t: "scored", id, ok: false });
+  }
   const t = part.table;
   const label = t.label ? t.label.slice(0, t.rows) : null;
-  reply(
-    { t: "scored", id: q.id, ok: true, rows: t.rows, answer: part.answer, label },
-    label ? [label.buffer] : [],
-  );
+  reply({ t: "scored", id, ok: true, rows: t.rows, answer: part.answer, label }, label ? [label.buffer] : []);
   if (!q.log) return;
   // after the answer: the log lines are off the batch's latency
   let lines: EncodedLines | null = null;
   try {
-    lines = encodedLogLines(model, part, q.rid, q.ts);
-  } catch { /* none: the worker counts them as dropped */ }
-  reply({ t: "lines", id: q.id, lines }, lines ? [lines.bytes.buffer, lines.ends.buffer] : []);
-};
+    lines = encodedLogLines(m, part, q.rid, q.ts);
+  } catch { /* none: the worker scores the half again for them */ }
+  reply({ t: "lines", id, lines }, lines ? [lines.bytes.buffer, lines.ends.buffer] : []);
+}

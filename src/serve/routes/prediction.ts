@@ -42,7 +42,7 @@ import { logDay, logHead, type PredictionLog } from "../predlog.ts";
 import { explainQuery, explainTable, type RecordExplanation } from "../explain.ts";
 import { entityPlan, type FeatureSource, joinEntities, lookupAt } from "../entity.ts";
 import { type ScoredTable, scoreTable, TableWriter } from "../scoring.ts";
-import { answerRows, type BatchSplitter, type SplitScore } from "../split.ts";
+import { answerRows, type BatchSplitter, scorePart, type SplitScore } from "../split.ts";
 
 export interface PredictionOptions {
   holder: ModelHolder;
@@ -116,8 +116,12 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     log.later(() => pushLines(log, m, w, rid, own.table, own.probs, ts));
     // the helper's half when its lines come (a few ms on: lines of requests answered meanwhile may be first)
     void theirs.lines.then((l) => {
-      if (l) log.later(() => log.pushEncoded(m.name, logDay(ts), l.bytes, l.ends));
-      else log.dropped += theirs.rows; // the helper failed before it sent them: counted, as lines over the cap are
+      if (l) return log.later(() => log.pushEncoded(m.name, logDay(ts), l.bytes, l.ends));
+      // the helper failed after its answer: its half is scored again here for its lines (never lost)
+      log.later(() => {
+        const again = scorePart(m, theirs.text, maxBatch);
+        pushLines(log, m, w, rid, again.table, again.probs, ts);
+      });
     });
   };
 
