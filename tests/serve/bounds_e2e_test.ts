@@ -8,7 +8,7 @@
  */
 import { equal, match, ok } from "node:assert/strict";
 import { sampleRecord, trainFixture } from "./fixture.ts";
-import { readToClose, spawnService, writeServeParams } from "./launch_helpers.ts";
+import { readToClose, spawnService, waitReady, writeServeParams } from "./launch_helpers.ts";
 
 const IDLE_MS = 800;
 const READ_MS = 600;
@@ -39,15 +39,7 @@ Deno.test({
       return res.status;
     };
     try {
-      let up = false;
-      for (let i = 0; i < 300 && !up; i++) {
-        up = await fetch(`${base}/ready`).then(async (r) => {
-          await r.body?.cancel();
-          return r.ok;
-        }, () => false);
-        if (!up) await new Promise((r) => setTimeout(r, 100));
-      }
-      ok(up, "the service came up");
+      ok(await waitReady(base), "the service came up");
 
       const connect = () => Deno.connect({ hostname: "127.0.0.1", port });
       const trickling = await Promise.all(Array.from({ length: 200 }, connect));
@@ -114,15 +106,7 @@ Deno.test({
     // two asked for: Deno.serve cannot share one socket between workers without an unstable API
     const { child, base } = spawnService(cfgPath, { model: artifact, workers: 2, stderr: "piped" });
     try {
-      let up = false;
-      for (let i = 0; i < 300 && !up; i++) {
-        up = await fetch(`${base}/ready`).then(async (r) => {
-          await r.body?.cancel();
-          return r.ok;
-        }, () => false);
-        if (!up) await new Promise((r) => setTimeout(r, 100));
-      }
-      ok(up, "the service came up");
+      ok(await waitReady(base), "the service came up");
       const res = await fetch(`${base}/predict`, {
         method: "POST",
         headers: { "content-type": "application/json" },

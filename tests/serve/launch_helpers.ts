@@ -66,6 +66,19 @@ export function spawnService(cfgPath: string, opts: {
   return { child, base: `http://127.0.0.1:${port}`, port };
 }
 
+/** Polls `base`/ready until it answers 200 (true) or `seconds` pass (false). */
+export async function waitReady(base: string, seconds = 30): Promise<boolean> {
+  for (let i = 0; i < seconds * 10; i++) {
+    const up = await fetch(`${base}/ready`).then(async (r) => {
+      await r.body?.cancel();
+      return r.ok;
+    }, () => false);
+    if (up) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 /**
  * Reads a raw connection until the server closes it, or closes it after
  * `limitMs`: what came, after how long, and whether it was the server that closed.

@@ -8,7 +8,7 @@
  */
 import { equal, ok } from "node:assert/strict";
 import { makeRows, trainFixture } from "./fixture.ts";
-import { spawnService, writeServeParams } from "./launch_helpers.ts";
+import { spawnService, waitReady, writeServeParams } from "./launch_helpers.ts";
 
 Deno.test({
   name: "e2e split: under deno task serve's permissions large batches are split, answered and logged alike",
@@ -41,15 +41,7 @@ Deno.test({
     };
     let sent = 0;
     try {
-      let up = false;
-      for (let i = 0; i < 300 && !up; i++) {
-        up = await fetch(`${base}/ready`).then(async (r) => {
-          await r.body?.cancel();
-          return r.ok;
-        }, () => false);
-        if (!up) await new Promise((r) => setTimeout(r, 100));
-      }
-      ok(up, "the service came up");
+      ok(await waitReady(base), "the service came up");
       // the first batch a worker sees is scored on one thread (its helper loads the model meanwhile)
       const first = await predict();
       sent++;
