@@ -27,6 +27,7 @@ import { join, resolve } from "node:path";
 import { preflight, PYTHON } from "./preflight.ts";
 import { loadArtifact } from "../src/models/artifact.ts";
 import { fit, Model } from "../src/models/model.ts";
+import { median } from "./_stats.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -67,11 +68,6 @@ function lastJson(text: string): Record<string, unknown> {
   const line = text.trim().split("\n").reverse().find((l) => l.startsWith("{"));
   if (!line) throw new Error(`no JSON line in: ${text.slice(-400)}`);
   return JSON.parse(line);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const datasets: Dataset[] = [{

@@ -25,6 +25,7 @@ import { loadConfig } from "../src/config/load.ts";
 import { readTable } from "../src/data/io.ts";
 import { serveCommand } from "../src/serve/launch.ts";
 import { train } from "../src/training/train.ts";
+import { median } from "./_stats.ts";
 
 const DATA = Deno.env.get("DATA") ?? "../shared/data";
 const REFDIR = Deno.env.get("REFDIR") ?? "../shared/reference";
@@ -54,10 +55,6 @@ const cleanup = async () => {
   await Deno.remove(work, { recursive: true }).catch(() => {});
 };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function up(url: string, seconds: number): Promise<void> {

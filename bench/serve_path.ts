@@ -53,6 +53,7 @@ import { BatchSplitter } from "../src/serve/split.ts";
 import { explainRefusal } from "../src/serve/explain.ts";
 import type { LoadedModel } from "../src/models/artifact.ts";
 import { readTable } from "../src/data/io.ts";
+import { median } from "./_stats.ts";
 
 const { values: flags, positionals } = parseArgs({
   args: Deno.args,
@@ -98,10 +99,6 @@ const HAND_SECURE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const median = (xs: number[]) => {
-  const s = sorted(xs), h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-};
 
 /** µs per call: the median (and min) of `rounds` rounds of n calls, after a warm-up. */
 function time(label: string, n: number, f: () => unknown, rounds = 15): number {
@@ -385,7 +382,7 @@ const batchFetch = fetchAll(app, post(batchText)), splitFetch = fetchAll(splitAp
 const fetchTimes: number[] = [], fetchCpu: number[] = [], splitTimes: number[] = [];
 await batchFetch();
 // the helper loads the model on the first large batch and is used once it holds it
-for (let k = 0; k < 100 && splitter.splits === 0; k++) {
+for (let k = 0; k < 100 && splitter.wants(batchText.length, false) && splitter.splits === 0; k++) {
   await splitFetch();
   await new Promise((r) => setTimeout(r, 50));
 }
@@ -426,7 +423,15 @@ if (splitOk) {
       results.batch_fetch_split_ms.toFixed(2).padStart(9)
     } ms  (min ${Math.min(...splitTimes).toFixed(2)}; 15 requests, interleaved)`,
   );
-} else console.log("  the same, split on two threads: the helper did not take the model (not measured)");
+} else {
+  console.log(
+    `  the same, split on two threads: not measured (${
+      splitter.wants(batchText.length, false)
+        ? "the helper did not take the model"
+        : "the body is under serve.split_batch_bytes"
+    })`,
+  );
+}
 
 // ---- 3. explanations --------------------------------------------------------------------------------
 
@@ -452,7 +457,7 @@ else {
     const body = JSON.stringify(batch.slice(0, n));
     const f = fetchAll(app, post(body, "/predict?explain=true"));
     const g = fetchAll(splitApp, post(body, "/predict?explain=true"));
-    const split = splitOk && body.length >= splitter.minExplainBytes;
+    const split = splitOk && splitter.wants(body.length, true);
     await f();
     if (split) await g();
     const per: number[] = [], perSplit: number[] = [];

@@ -254,9 +254,9 @@ export interface SplitterOptions {
 
 /** The worker's side: one helper thread, started on the first large batch, one batch at a time. */
 export class BatchSplitter {
-  readonly minBytes: number;
+  private readonly minBytes: number;
   /** the same for a batch asked with ?explain=true */
-  readonly minExplainBytes: number;
+  private readonly minExplainBytes: number;
   private worker: Worker | null = null;
   /** the model version the helper said it holds */
   private held: string | null = null;
@@ -265,8 +265,8 @@ export class BatchSplitter {
   private busy = false;
   private nextId = 1;
   private readonly waiting = new Map<number, (r: SplitReply | null) => void>();
-  /** halves scored whose log lines have not come yet */
-  private readonly lineWaits = new Map<number, (l: EncodedLines | null) => void>();
+  /** each batch's helper half's log lines, until they come (or none will) */
+  private readonly lineWaits = new Map<number, PromiseWithResolvers<EncodedLines | null>>();
   private failures = 0;
   private closed = false;
   /** batches scored in two halves so far */
@@ -291,9 +291,7 @@ export class BatchSplitter {
     log: boolean,
     top = 0,
   ): Promise<SplitScore | null> {
-    if (this.closed || this.busy || text.length < (top > 0 ? this.minExplainBytes : this.minBytes)) {
-      return null;
-    }
+    if (this.closed || this.busy || !this.wants(text.length, top > 0)) return null;
     const key = modelKey(m);
     if (key === null || !this.holds(m, key)) return null;
     const cut = cutInTwo(text);
@@ -337,9 +335,14 @@ export class BatchSplitter {
     }
   }
 
+  /** Whether a body of `length` characters is large enough to split (`explained`: asked with ?explain=true). */
+  wants(length: number, explained: boolean): boolean {
+    return length >= (explained ? this.minExplainBytes : this.minBytes);
+  }
+
   /** Resolves once the log lines of every half scored so far have come (at most `ms`). */
   async drain(ms = 2000): Promise<void> {
-    const left = [...this.lineWaits.keys()].map((id) => this.linesOf(id));
+    const left = [...this.lineWaits.values()].map((w) => w.promise);
     if (!left.length) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.all(left), new Promise((r) => timer = setTimeout(r, ms))]);
@@ -390,21 +393,16 @@ export class BatchSplitter {
   }
 
   /** Resolves half `id`'s lines as none, if anything waits for them. */
-  private endLines(id: number): void {
-    this.lineWaits.get(id)?.(null);
+  private endLines(id: number, lines: EncodedLines | null = null): void {
+    this.lineWaits.get(id)?.resolve(lines);
     this.lineWaits.delete(id);
-    this.lineOf.delete(id);
   }
 
-  /** The promise of half `id`'s log lines (one per id, made when it is asked). */
-  private readonly lineOf = new Map<number, Promise<EncodedLines | null>>();
+  /** The promise of half `id`'s log lines (made when it is asked). */
   private linesOf(id: number): Promise<EncodedLines | null> {
-    let p = this.lineOf.get(id);
-    if (!p) {
-      p = new Promise<EncodedLines | null>((resolve) => this.lineWaits.set(id, resolve));
-      this.lineOf.set(id, p);
-    }
-    return p;
+    const w = Promise.withResolvers<EncodedLines | null>();
+    this.lineWaits.set(id, w);
+    return w.promise;
   }
 
   private start(): Worker | null {
@@ -434,9 +432,7 @@ export class BatchSplitter {
       return;
     }
     if (r.t === "lines") {
-      this.lineWaits.get(r.id)?.(r.lines);
-      this.lineWaits.delete(r.id);
-      this.lineOf.delete(r.id);
+      this.endLines(r.id, r.lines);
       return;
     }
     // "validated" or "scored": what `next` waits for
@@ -460,8 +456,7 @@ export class BatchSplitter {
     this.held = this.asked = null;
     for (const resolve of this.waiting.values()) resolve(null);
     this.waiting.clear();
-    for (const resolve of this.lineWaits.values()) resolve(null);
+    for (const w of this.lineWaits.values()) w.resolve(null);
     this.lineWaits.clear();
-    this.lineOf.clear();
   }
 }

@@ -9,7 +9,7 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import fc from "fast-check";
 import { fit } from "../../src/models/model.ts";
 import { loadArtifact } from "../../src/models/artifact.ts";
-import { BatchSplitter, cutInTwo } from "../../src/serve/split.ts";
+import { BatchSplitter, cutInTwo, type SplitterOptions } from "../../src/serve/split.ts";
 import type { ModelLoader } from "../../src/serve/types.ts";
 import { makeRows } from "./fixture.ts";
 import { makeApp, post, readLogLines, type TestApp } from "./helpers.ts";
@@ -85,9 +85,13 @@ function added(before: Record<string, number>, after: Record<string, number>): R
   return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
 }
 
-/** the same app twice, one with a splitter that splits every batch (minBytes 1) */
-async function pair(dirs: Record<string, string>, uri = "models:/churn/1") {
-  const splitter = new BatchSplitter({ minBytes: 1 });
+/** the same app twice, one with a splitter that splits every batch (minBytes 1; `more`: its other options) */
+async function pair(
+  dirs: Record<string, string>,
+  uri = "models:/churn/1",
+  more: Omit<SplitterOptions, "minBytes"> = {},
+) {
+  const splitter = new BatchSplitter({ minBytes: 1, ...more });
   const loader = loaderOf(dirs);
   const opts = { uri, maxBatch: 300, maxBodyBytes: 2_000_000 };
   const one = await makeApp(loader, opts);
@@ -223,20 +227,12 @@ Deno.test("split: a helper that cannot start leaves every batch to one thread, a
   const broken = `${root}/broken_worker.ts`;
   await Deno.writeTextFile(broken, 'throw new Error("no helper here");\n');
   const why: string[] = [];
-  const splitter = new BatchSplitter({
-    minBytes: 1,
+  const p = await pair({ "1": await modelDir("churn", "boosting", "broken") }, undefined, {
     workerUrl: new URL(`file://${broken}`),
     maxFailures: 2,
     onGiveUp: (w) => why.push(w),
   });
-  const loader = loaderOf({ "1": await modelDir("churn", "boosting", "broken") });
-  const one = await makeApp(loader, { uri: "models:/churn/1", maxBatch: 300, maxBodyBytes: 2_000_000 });
-  const two = await makeApp(loader, {
-    uri: "models:/churn/1",
-    maxBatch: 300,
-    maxBodyBytes: 2_000_000,
-    splitter,
-  });
+  const { one, two, splitter } = p;
   try {
     const body = batchOf(one, 250);
     const want =
@@ -257,8 +253,7 @@ Deno.test("split: a helper that cannot start leaves every batch to one thread, a
     equal(splitter.splits, 0);
     equal(why.length, 1);
   } finally {
-    await one.close();
-    await two.close();
+    await p.close();
   }
 });
 

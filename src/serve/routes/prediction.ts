@@ -163,8 +163,7 @@ export function predictionHandlers(opts: PredictionOptions): PredictionHandlers 
     const text = await readBodyText(req, bodyLimits);
     const whole = holder.current;
     if (
-      splitter && whole && text.length >= (explain ? splitter.minExplainBytes : splitter.minBytes) &&
-      !(features && entityPlan(whole))
+      splitter && whole && splitter.wants(text.length, explain !== null) && !(features && entityPlan(whole))
     ) {
       const s = await splitter.score(whole, text, maxBatch, rid, log !== null, explain ? explain.top : 0);
       if (s) {
