@@ -44,6 +44,11 @@ export const NEEDS: Record<string, Needs> = {
     python: { ...SKLEARN, fastapi: "python3-fastapi", uvicorn: "python3-uvicorn" },
     tools: { "/usr/bin/wrk": "wrk", "/usr/bin/curl": "curl" },
   },
+  "serve-batch": {
+    ref: ["fastapi_ref.py"],
+    data: ["wa_churn_train.csv", "wa_churn_valid.csv"],
+    python: { ...SKLEARN, fastapi: "python3-fastapi", uvicorn: "python3-uvicorn" },
+  },
   boosting: {
     ref: ["gbdt_ref.py", "make_big.py"],
     data: ["wa_churn_train.csv", "wa_churn_valid.csv"],

@@ -26,22 +26,15 @@ import { readTable } from "../src/data/io.ts";
 import { serveCommand } from "../src/serve/launch.ts";
 import { train } from "../src/training/train.ts";
 import { median } from "./_stats.ts";
+import { preflight } from "./preflight.ts";
 
 const DATA = Deno.env.get("DATA") ?? "../shared/data";
 const REFDIR = Deno.env.get("REFDIR") ?? "../shared/reference";
 const ROUNDS = Number(Deno.env.get("ROUNDS") ?? 20);
 const SKIP_REF = Deno.env.get("SKIP_REF") === "1";
 const TRAIN = `${DATA}/wa_churn_train.csv`, VALID = `${DATA}/wa_churn_valid.csv`;
-for (const f of [TRAIN, VALID, ...(SKIP_REF ? [] : [`${REFDIR}/fastapi_ref.py`])]) {
-  try {
-    Deno.statSync(f);
-  } catch {
-    console.error(
-      `bench:serve-batch: ${f} not found (the shared data and reference folders sit beside the repo)`,
-    );
-    Deno.exit(2);
-  }
-}
+// what the run needs from outside the repo: one line naming it and how to get it, exit 2
+await preflight("serve-batch", { ref: REFDIR, data: DATA });
 
 const work = await Deno.makeTempDir({ prefix: "orchard-bench-batch-" });
 const children: Deno.ChildProcess[] = [];
